@@ -1,0 +1,6 @@
+using System.CommandLine;
+using WrinkleFree.Cli;
+
+var root = new RootCommand("wf: serve and train 1.58-bit (ternary) language models on commodity CPUs.");
+ModelCommands.Register(root);
+return await root.Parse(args).InvokeAsync();
