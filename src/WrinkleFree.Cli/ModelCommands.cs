@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Spectre.Console;
 using WrinkleFree.Inference.Gguf;
+using WrinkleFree.Inference.Models;
 
 namespace WrinkleFree.Cli;
 
@@ -12,6 +13,7 @@ internal static class ModelCommands
     {
         var model = new Command("model", "Inspect GGUF model files and create synthetic ternary models.");
         model.Subcommands.Add(Inspect());
+        model.Subcommands.Add(Synth());
         root.Subcommands.Add(model);
     }
 
@@ -45,6 +47,48 @@ internal static class ModelCommands
         });
         return cmd;
     }
+
+    private static Command Synth()
+    {
+        var shape = new Option<string>("--shape") { Description = "Model shape: tiny, 700m or 2b4t.", DefaultValueFactory = _ => "tiny" };
+        shape.AcceptOnlyFromAmong("tiny", "700m", "2b4t");
+        var type = new Option<string>("--type") { Description = "Ternary weight type: i2_s, tq2_0 or tq1_0.", DefaultValueFactory = _ => "tq2_0" };
+        type.AcceptOnlyFromAmong("i2_s", "tq2_0", "tq1_0");
+        var embedding = new Option<string?>("--embedding-type") { Description = "Embedding type: f16 or q8_0 (default: f16 for tiny, q8_0 otherwise)." };
+        embedding.AcceptOnlyFromAmong("f16", "q8_0");
+        var seed = new Option<int>("--seed") { Description = "Random seed; the same seed gives the same weights in every type.", DefaultValueFactory = _ => 1 };
+        var output = new Option<FileInfo>("--out", "-o") { Description = "Output GGUF path.", Required = true };
+        var cmd = new Command("synth", "Write a deterministic random ternary model (llama.cpp 'bitnet' architecture) with a small real vocabulary.")
+        {
+            shape, type, embedding, seed, output,
+        };
+        cmd.SetAction(parse =>
+        {
+            var s = SyntheticShape.Find(parse.GetValue(shape)!);
+            var t = ParseType(parse.GetValue(type)!);
+            var e = parse.GetValue(embedding) is { } name ? ParseType(name) : (GgmlType?)null;
+            var path = parse.GetValue(output)!.FullName;
+            AnsiConsole.Progress().Start(ctx =>
+            {
+                var task = ctx.AddTask($"synth {s.Name} {t}", maxValue: 1);
+                SyntheticModel.Write(path, s, t, parse.GetValue(seed), e, new Progress<double>(v => task.Value = v));
+                task.Value = 1;
+            });
+            Console.WriteLine($"wrote {path} ({new FileInfo(path).Length:N0} bytes)");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static GgmlType ParseType(string name) => name switch
+    {
+        "i2_s" => GgmlType.I2_S,
+        "tq2_0" => GgmlType.TQ2_0,
+        "tq1_0" => GgmlType.TQ1_0,
+        "f16" => GgmlType.F16,
+        "q8_0" => GgmlType.Q8_0,
+        _ => throw new ArgumentException($"unknown type '{name}'"),
+    };
 
     private static object Describe(GgufFile gguf) => new
     {

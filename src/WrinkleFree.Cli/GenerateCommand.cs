@@ -1,0 +1,114 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using WrinkleFree.Inference.Batching;
+using WrinkleFree.Inference.Models;
+using WrinkleFree.Inference.Sampling;
+
+namespace WrinkleFree.Cli;
+
+/// <summary><c>wf generate</c>: run one prompt through the engine and print the completion (or JSON with ids and speed).</summary>
+internal static class GenerateCommand
+{
+    public static void Register(RootCommand root)
+    {
+        var model = new Option<FileInfo>("--model", "-m") { Description = "GGUF model file.", Required = true };
+        var prompt = new Option<string>("--prompt", "-p") { Description = "Prompt text.", Required = true };
+        var tokens = new Option<int>("-n", "--max-tokens") { Description = "Tokens to generate.", DefaultValueFactory = _ => 64 };
+        var temperature = new Option<float>("--temperature") { Description = "Sampling temperature; 0 = greedy.", DefaultValueFactory = _ => 0f };
+        var topK = new Option<int>("--top-k") { Description = "Keep the k most likely tokens (0 = off)." };
+        var topP = new Option<float>("--top-p") { Description = "Nucleus sampling mass.", DefaultValueFactory = _ => 1f };
+        var seed = new Option<ulong?>("--seed") { Description = "Random seed: the same seed and prompt give the same tokens." };
+        var threads = new Option<int>("--threads", "-t") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Keep generating past end-of-text tokens." };
+        var mlock = new Option<bool>("--mlock") { Description = "Lock the weights in RAM (needs RLIMIT_MEMLOCK)." };
+        var json = new Option<bool>("--json") { Description = "Print {text, token_ids, prompt_token_ids, tokens_per_second} as JSON." };
+        var cmd = new Command("generate", "Generate text from a prompt with a GGUF model on this machine's CPU.")
+        {
+            model, prompt, tokens, temperature, topK, topP, seed, threads, ignoreEos, mlock, json,
+        };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            using var m = CliErrors.LoadModel(parse.GetValue(model)!.FullName);
+            if (m is null)
+            {
+                return 2;
+            }
+
+            if (parse.GetValue(mlock) && !CliErrors.TryLock(m))
+            {
+                return 2;
+            }
+
+            using var engine = new InferenceEngine(m, new EngineOptions { Threads = parse.GetValue(threads), MaxSequences = 1, MaxBatchTokens = 128, PrefillChunk = 128 });
+            var promptIds = m.Tokenizer.Encode(parse.GetValue(prompt)!);
+            var request = new GenerationRequest
+            {
+                PromptTokens = promptIds,
+                MaxTokens = parse.GetValue(tokens),
+                IgnoreEos = parse.GetValue(ignoreEos),
+                Sampling = new SamplingOptions
+                {
+                    Temperature = parse.GetValue(temperature),
+                    TopK = parse.GetValue(topK),
+                    TopP = parse.GetValue(topP),
+                    Seed = parse.GetValue(seed),
+                },
+            };
+            var asJson = parse.GetValue(json);
+            var ids = new List<int>();
+            var text = new System.Text.StringBuilder();
+            var clock = Stopwatch.StartNew();
+            double firstTokenAt = 0;
+            try
+            {
+                await foreach (var u in engine.GenerateAsync(request, ct))
+                {
+                    if (ids.Count == 0)
+                    {
+                        firstTokenAt = clock.Elapsed.TotalSeconds;
+                    }
+
+                    if (u.TokenId >= 0)
+                    {
+                        ids.Add(u.TokenId);
+                    }
+
+                    text.Append(u.Text);
+                    if (!asJson)
+                    {
+                        Console.Write(u.Text);
+                    }
+                }
+            }
+            catch (Exception e) when (e is ArgumentException or ContextLengthExceededException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 2;
+            }
+
+            var total = clock.Elapsed.TotalSeconds;
+            // Decode speed excludes the prompt: tokens after the first over the time after the first.
+            var decodeTps = ids.Count > 1 ? (ids.Count - 1) / (total - firstTokenAt) : 0;
+            if (asJson)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    text = text.ToString(),
+                    token_ids = ids,
+                    prompt_token_ids = promptIds,
+                    tokens_per_second = Math.Round(decodeTps, 2),
+                    prompt_tokens_per_second = Math.Round(promptIds.Length / firstTokenAt, 2),
+                }, CliJson.Options));
+            }
+            else
+            {
+                Console.WriteLine();
+                Console.Error.WriteLine($"[{promptIds.Length} prompt tokens in {firstTokenAt * 1000:F0} ms, {ids.Count} tokens at {decodeTps:F1} tokens/s]");
+            }
+
+            return 0;
+        });
+        root.Subcommands.Add(cmd);
+    }
+}

@@ -1,0 +1,64 @@
+using System.Threading.Channels;
+using WrinkleFree.Inference.Models;
+using WrinkleFree.Inference.Sampling;
+using WrinkleFree.Inference.Tokenization;
+
+namespace WrinkleFree.Inference.Batching;
+
+/// <summary>Engine-side state of one sequence: its KV pages, what it has fed and generated, and its output channel.</summary>
+internal sealed class ActiveSequence
+{
+    private int _cancelled;
+    private bool _done;
+
+    public ActiveSequence(GenerationRequest request, Tokenizer tokenizer, int vocabSize, int contextLimit, long submittedAt)
+    {
+        Request = request;
+        ContextLimit = contextLimit;
+        SubmittedAt = submittedAt;
+        Sampler = new Sampler(request.Sampling, vocabSize);
+        Decoder = tokenizer.CreateDecoder();
+        Stops = new StopMatcher(request.Stop);
+        History = new List<int>(request.PromptTokens.Length + Math.Min(request.MaxTokens ?? 256, contextLimit));
+        History.AddRange(request.PromptTokens);
+    }
+
+    public GenerationRequest Request { get; }
+
+    public Channel<GenerationUpdate> Output { get; } = Channel.CreateUnbounded<GenerationUpdate>(new() { SingleReader = true, SingleWriter = true });
+
+    public int ContextLimit { get; }
+
+    public long SubmittedAt { get; }
+
+    public double? TimeToFirstToken { get; set; }
+
+    public KvSequence? Kv { get; set; }
+
+    public Sampler Sampler { get; }
+
+    public IncrementalDecoder Decoder { get; }
+
+    public StopMatcher Stops { get; }
+
+    /// <summary>Prompt plus generated tokens (penalty history).</summary>
+    public List<int> History { get; }
+
+    /// <summary>Tokens whose K/V are in the cache.</summary>
+    public int Fed { get; set; }
+
+    public int Generated => History.Count - Request.PromptTokens.Length;
+
+    public bool Prefilling => Fed < Request.PromptTokens.Length;
+
+    /// <summary>Set by the engine loop when the last update was written.</summary>
+    public bool Done
+    {
+        get => Volatile.Read(ref _done);
+        set => Volatile.Write(ref _done, value);
+    }
+
+    public bool IsCancelled => Volatile.Read(ref _cancelled) != 0;
+
+    public void Cancel() => Interlocked.Exchange(ref _cancelled, 1);
+}

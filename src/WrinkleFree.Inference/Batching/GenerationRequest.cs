@@ -1,0 +1,24 @@
+using WrinkleFree.Inference.Sampling;
+
+namespace WrinkleFree.Inference.Batching;
+
+/// <summary>What one sequence should generate: its prompt tokens, sampling, limits and stop conditions.</summary>
+public sealed record GenerationRequest
+{
+    public required int[] PromptTokens { get; init; }
+
+    public SamplingOptions Sampling { get; init; } = new();
+
+    /// <summary>Maximum tokens to generate; null = until the context limit.</summary>
+    public int? MaxTokens { get; init; } = 256;
+
+    public IReadOnlyList<string> Stop { get; init; } = [];
+
+    public IReadOnlyList<int> StopTokenIds { get; init; } = [];
+
+    /// <summary>Keep generating past end-of-generation tokens (benchmarks).</summary>
+    public bool IgnoreEos { get; init; }
+
+    /// <summary>Per-sequence context limit; null = the engine's default.</summary>
+    public int? ContextLimit { get; init; }
+}

@@ -1,0 +1,373 @@
+using System.Runtime.CompilerServices;
+using WrinkleFree.Inference.Models;
+using WrinkleFree.Inference.Threading;
+
+namespace WrinkleFree.Inference.Batching;
+
+/// <summary>
+/// Continuous batching: one loop thread advances every active sequence by a step that shares a single pass over the
+/// weights. Sequences join and leave between steps; prompts are fed in chunks interleaved with running decodes;
+/// cancellation frees a sequence's slot and KV pages before the next step.
+/// </summary>
+public sealed class InferenceEngine : IDisposable
+{
+    private readonly Model _model;
+    private readonly EngineOptions _options;
+    private readonly TimeProvider _time;
+    private readonly WorkerPool _pool;
+    private readonly ModelRunner _runner;
+    private readonly KvCache _kv;
+    private readonly Queue<ActiveSequence> _pending = new();
+    private readonly List<ActiveSequence> _active = [];
+    private readonly List<StepToken> _step = [];
+    private readonly List<ActiveSequence> _stepSequences = [];
+    private readonly List<ActiveSequence> _logitOwners = [];
+    private readonly float[] _logits;
+    private readonly SemaphoreSlim _signal = new(0);
+    private readonly Thread _loop;
+    private readonly int _contextLimit;
+    private volatile bool _stopping;
+    private long _generatedTokens;
+    private long _promptTokens;
+    private long _steps;
+    private long _weightBytes;
+
+    public InferenceEngine(Model model, EngineOptions options, TimeProvider? time = null)
+    {
+        options.Validate();
+        _model = model;
+        _options = options;
+        _time = time ?? TimeProvider.System;
+        _contextLimit = options.ContextSize > 0 ? Math.Min(options.ContextSize, model.Config.ContextLength) : model.Config.ContextLength;
+        var kvTokens = options.KvCacheTokens > 0 ? options.KvCacheTokens : Math.Min((long)options.MaxSequences * _contextLimit, 65536);
+        _kv = new KvCache(model.Config, Math.Max(kvTokens, _contextLimit));
+        _pool = new WorkerPool(options.Threads);
+        _runner = new ModelRunner(model, _pool, options.MaxBatchTokens);
+        _logits = new float[(long)options.MaxBatchTokens * model.Config.VocabSize <= int.MaxValue
+            ? Math.Min(options.MaxBatchTokens, options.MaxSequences) * model.Config.VocabSize
+            : throw new ArgumentException("MaxBatchTokens x vocabulary is too large")];
+        _loop = new Thread(Loop) { IsBackground = true, Name = "wf-engine" };
+        _loop.Start();
+    }
+
+    public Model Model => _model;
+
+    public int ContextLimit => _contextLimit;
+
+    public int ActiveSequences { get { lock (_pending) { return _active.Count; } } }
+
+    public int QueuedSequences { get { lock (_pending) { return _pending.Count; } } }
+
+    public long GeneratedTokens => Interlocked.Read(ref _generatedTokens);
+
+    public long PromptTokensProcessed => Interlocked.Read(ref _promptTokens);
+
+    public long Steps => Interlocked.Read(ref _steps);
+
+    /// <summary>Weight bytes streamed by all steps so far (for bandwidth utilization).</summary>
+    public long WeightBytesStreamed => Interlocked.Read(ref _weightBytes);
+
+    public KvCache KvCache => _kv;
+
+    /// <summary>
+    /// Queues a sequence and streams its tokens. Validation errors (empty prompt, prompt over the context limit, full queue)
+    /// throw here, before anything is queued. Cancelling <paramref name="cancellationToken"/> or abandoning the enumeration
+    /// frees the sequence's slot before the next step.
+    /// </summary>
+    public IAsyncEnumerable<GenerationUpdate> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_stopping, this);
+        request.Sampling.Validate();
+        if (request.PromptTokens.Length == 0)
+        {
+            throw new ArgumentException("the prompt is empty: give at least one token", nameof(request));
+        }
+
+        foreach (var t in request.PromptTokens)
+        {
+            if ((uint)t >= (uint)_model.Config.VocabSize)
+            {
+                throw new ArgumentException($"prompt token id {t} is outside the vocabulary (0..{_model.Config.VocabSize - 1})", nameof(request));
+            }
+        }
+
+        if (request.MaxTokens is < 0)
+        {
+            throw new ArgumentException($"max_tokens = {request.MaxTokens} must be >= 0", nameof(request));
+        }
+
+        var limit = Math.Min(request.ContextLimit ?? _contextLimit, _contextLimit);
+        if (request.PromptTokens.Length >= limit)
+        {
+            throw new ContextLengthExceededException(request.PromptTokens.Length + 1, limit);
+        }
+
+        var seq = new ActiveSequence(request, _model.Tokenizer, _model.Config.VocabSize, limit, _time.GetTimestamp());
+        lock (_pending)
+        {
+            if (_pending.Count >= _options.MaxQueue && _active.Count >= _options.MaxSequences)
+            {
+                throw new EngineOverloadedException(_pending.Count);
+            }
+
+            _pending.Enqueue(seq);
+        }
+
+        _signal.Release();
+        return Read(seq, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<GenerationUpdate> Read(ActiveSequence seq, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var registration = cancellationToken.Register(() =>
+        {
+            seq.Cancel();
+            _signal.Release();
+        });
+        try
+        {
+            await foreach (var update in seq.Output.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                yield return update;
+            }
+        }
+        finally
+        {
+            if (!seq.Done)
+            {
+                seq.Cancel();
+                _signal.Release();
+            }
+        }
+    }
+
+    private void Loop()
+    {
+        while (!_stopping)
+        {
+            Admit();
+            if (_active.Count == 0)
+            {
+                _signal.Wait(TimeSpan.FromMilliseconds(200));
+                continue;
+            }
+
+            BuildStep();
+            if (_step.Count == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                _runner.Forward(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_step), _logits);
+            }
+            catch (Exception e)
+            {
+                FailStep(e);
+                continue;
+            }
+
+            Interlocked.Increment(ref _steps);
+            Interlocked.Add(ref _weightBytes, _model.WeightBytesPerStep);
+            Advance();
+        }
+
+        lock (_pending)
+        {
+            foreach (var s in _active.Concat(_pending))
+            {
+                Finish(s, new ObjectDisposedException(nameof(InferenceEngine), "the engine is shutting down"));
+            }
+
+            _active.Clear();
+            _pending.Clear();
+        }
+    }
+
+    /// <summary>Drops cancelled sequences and moves queued ones into free slots.</summary>
+    private void Admit()
+    {
+        lock (_pending)
+        {
+            for (var i = _active.Count - 1; i >= 0; i--)
+            {
+                if (_active[i].IsCancelled)
+                {
+                    Finish(_active[i], null);
+                    _active.RemoveAt(i);
+                }
+            }
+
+            while (_pending.Count > 0 && _active.Count < _options.MaxSequences)
+            {
+                var s = _pending.Dequeue();
+                if (s.IsCancelled)
+                {
+                    Finish(s, null);
+                    continue;
+                }
+
+                s.Kv = _kv.CreateSequence(s.ContextLimit);
+                _active.Add(s);
+            }
+        }
+    }
+
+    /// <summary>Decode tokens first (one per generating sequence), then prefill chunks in arrival order with the budget left.</summary>
+    private void BuildStep()
+    {
+        _step.Clear();
+        _stepSequences.Clear();
+        _logitOwners.Clear();
+        var budget = _options.MaxBatchTokens;
+        foreach (var s in _active)
+        {
+            if (!s.Prefilling && budget > 0)
+            {
+                _step.Add(new StepToken(s.History[^1], s.Fed, s.Kv!, true));
+                _stepSequences.Add(s);
+                _logitOwners.Add(s);
+                budget--;
+            }
+        }
+
+        foreach (var s in _active)
+        {
+            if (!s.Prefilling || budget == 0)
+            {
+                continue;
+            }
+
+            var prompt = s.Request.PromptTokens;
+            var take = Math.Min(Math.Min(prompt.Length - s.Fed, _options.PrefillChunk), budget);
+            for (var i = 0; i < take; i++)
+            {
+                var pos = s.Fed + i;
+                var last = pos == prompt.Length - 1;
+                _step.Add(new StepToken(prompt[pos], pos, s.Kv!, last));
+                _stepSequences.Add(s);
+                if (last)
+                {
+                    _logitOwners.Add(s);
+                }
+            }
+
+            budget -= take;
+            Interlocked.Add(ref _promptTokens, take);
+        }
+    }
+
+    /// <summary>Samples the next token of every sequence whose logits the step produced, and emits it.</summary>
+    private void Advance()
+    {
+        var vocab = _model.Config.VocabSize;
+        for (var i = 0; i < _step.Count; i++)
+        {
+            _stepSequences[i].Fed = _step[i].Position + 1;
+        }
+
+        for (var row = 0; row < _logitOwners.Count; row++)
+        {
+            var s = _logitOwners[row];
+            if (!s.IsCancelled)
+            {
+                var id = s.Sampler.Sample(_logits.AsSpan(row * vocab, vocab), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(s.History));
+                Emit(s, id);
+            }
+        }
+
+        lock (_pending)
+        {
+            for (var i = _active.Count - 1; i >= 0; i--)
+            {
+                if (_active[i].Done || _active[i].IsCancelled)
+                {
+                    Finish(_active[i], null);
+                    _active.RemoveAt(i);
+                }
+            }
+        }
+    }
+
+    private void Emit(ActiveSequence s, int id)
+    {
+        s.TimeToFirstToken ??= _time.GetElapsedTime(s.SubmittedAt).TotalSeconds;
+        Interlocked.Increment(ref _generatedTokens);
+        var tokenizer = _model.Tokenizer;
+        var endOfGeneration = !s.Request.IgnoreEos && (tokenizer.EndOfGenerationIds.Contains(id) || s.Request.StopTokenIds.Contains(id));
+        s.History.Add(id);
+        FinishReason? finish = null;
+        var text = "";
+        if (endOfGeneration)
+        {
+            finish = FinishReason.Stop;
+            text = s.Stops.Push(s.Decoder.Flush()).Emit + s.Stops.Flush();
+        }
+        else
+        {
+            var result = s.Stops.Push(s.Decoder.Push(id));
+            text = result.Emit;
+            if (result.Stopped)
+            {
+                finish = FinishReason.Stop;
+            }
+            else if (s.Generated >= (s.Request.MaxTokens ?? int.MaxValue) || s.Request.PromptTokens.Length + s.Generated >= s.ContextLimit)
+            {
+                finish = FinishReason.Length;
+                text += s.Stops.Push(s.Decoder.Flush()).Emit + s.Stops.Flush();
+            }
+        }
+
+        var sampling = s.Request.Sampling;
+        s.Output.Writer.TryWrite(new GenerationUpdate
+        {
+            TokenId = id,
+            Text = text,
+            Logprob = sampling.Logprobs ? s.Sampler.LastLogprob : null,
+            TopLogprobs = sampling.Logprobs && sampling.TopLogprobs > 0 ? s.Sampler.LastTopLogprobs.ToArray() : null,
+            FinishReason = finish,
+            PromptTokens = s.Request.PromptTokens.Length,
+            CompletionTokens = s.Generated,
+            TimeToFirstTokenSeconds = s.TimeToFirstToken ?? 0,
+        });
+        if (finish != null)
+        {
+            s.Done = true;
+            s.Output.Writer.TryComplete();
+        }
+    }
+
+    private void FailStep(Exception e)
+    {
+        lock (_pending)
+        {
+            foreach (var s in _stepSequences.Distinct().ToArray())
+            {
+                Finish(s, e);
+                _active.Remove(s);
+            }
+        }
+    }
+
+    private static void Finish(ActiveSequence s, Exception? error)
+    {
+        s.Output.Writer.TryComplete(error);
+        s.Kv?.Dispose();
+        s.Kv = null;
+    }
+
+    public void Dispose()
+    {
+        if (_stopping)
+        {
+            return;
+        }
+
+        _stopping = true;
+        _signal.Release();
+        _loop.Join();
+        _pool.Dispose();
+        _signal.Dispose();
+    }
+}

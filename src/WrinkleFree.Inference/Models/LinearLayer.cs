@@ -1,0 +1,36 @@
+using WrinkleFree.Inference.Tensors;
+using WrinkleFree.Inference.Threading;
+
+namespace WrinkleFree.Inference.Models;
+
+/// <summary>A weight matrix with the optional per-tensor <c>.scale</c> (llama.cpp bitnet) and <c>.bias</c> applied after it.</summary>
+public sealed class LinearLayer(WeightMatrix weight, float scale = 1f, float[]? bias = null)
+{
+    public WeightMatrix Weight { get; } = weight;
+
+    public float Scale { get; } = scale;
+
+    public float[]? Bias { get; } = bias;
+
+    public int Rows => Weight.Rows;
+
+    public void Forward(ActivationBatch x, Span<float> y, WorkerPool pool)
+    {
+        var rows = Weight.Rows;
+        var output = y[..(x.Batch * rows)];
+        Weight.Multiply(x, output, pool);
+        if (Scale != 1f)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Multiply(output, Scale, output);
+        }
+
+        if (Bias is { } bias)
+        {
+            for (var b = 0; b < x.Batch; b++)
+            {
+                var row = output.Slice(b * rows, rows);
+                System.Numerics.Tensors.TensorPrimitives.Add(row, bias, row);
+            }
+        }
+    }
+}

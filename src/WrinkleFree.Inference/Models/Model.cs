@@ -1,0 +1,177 @@
+using WrinkleFree.Inference.Gguf;
+using WrinkleFree.Inference.Tensors;
+using WrinkleFree.Inference.Tokenization;
+
+namespace WrinkleFree.Inference.Models;
+
+/// <summary>
+/// A GGUF model ready to run: configuration, tokenizer and weights. Weight matrices point into the memory-mapped file
+/// (no copy), so resident memory is about the file size plus the KV cache; only small norm vectors are copied.
+/// </summary>
+public sealed class Model : IDisposable
+{
+    private Model(GgufFile file, ModelConfig config, Tokenizer tokenizer, WeightMatrix embedding, LinearLayer output, float[] outputNorm, LayerWeights[] layers)
+    {
+        File = file;
+        Config = config;
+        Tokenizer = tokenizer;
+        Embedding = embedding;
+        Output = output;
+        OutputNorm = outputNorm;
+        Layers = layers;
+    }
+
+    public GgufFile File { get; }
+
+    public ModelConfig Config { get; }
+
+    public Tokenizer Tokenizer { get; }
+
+    public WeightMatrix Embedding { get; }
+
+    public LinearLayer Output { get; }
+
+    public float[] OutputNorm { get; }
+
+    public IReadOnlyList<LayerWeights> Layers { get; }
+
+    /// <summary>Display name: <c>general.name</c> or the file name.</summary>
+    public string Name => File.Metadata.GetStringOrNull("general.name") ?? System.IO.Path.GetFileNameWithoutExtension(File.Path);
+
+    /// <summary>Bytes of weights streamed per forward step (all linear layers plus the LM head).</summary>
+    public long WeightBytesPerStep
+    {
+        get
+        {
+            long total = Output.Weight.ByteSize;
+            foreach (var l in Layers)
+            {
+                total += l.Q.Weight.ByteSize + l.K.Weight.ByteSize + l.V.Weight.ByteSize + l.O.Weight.ByteSize
+                    + l.Gate.Weight.ByteSize + l.Up.Weight.ByteSize + l.Down.Weight.ByteSize;
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>Maps <paramref name="path"/> and binds every tensor; errors name the missing or mis-shaped tensor.</summary>
+    public static Model Load(string path)
+    {
+        var file = GgufFile.Open(path);
+        try
+        {
+            return Bind(file);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    private static Model Bind(GgufFile file)
+    {
+        var arch = ArchitectureSpec.Find(file.Architecture);
+        var tokenizer = Tokenizer.FromGguf(file.Metadata);
+        var embd = file.GetTensor("token_embd.weight");
+        var config = ModelConfig.FromGguf(file.Metadata, arch, (int)embd.Rows);
+        var binder = new TensorBinder(file);
+        binder.Expect(embd, config.Dim, config.VocabSize);
+        if (tokenizer.VocabSize > config.VocabSize)
+        {
+            throw new GgufFormatException($"tokenizer has {tokenizer.VocabSize} tokens but token_embd.weight has only {config.VocabSize} rows");
+        }
+
+        var embedding = binder.Matrix(embd);
+        var output = !arch.AlwaysTied && file.TryGetTensor("output.weight", out _)
+            ? binder.Linear("output", config.Dim, config.VocabSize)
+            : new LinearLayer(embedding);
+        var layers = new LayerWeights[config.Layers];
+        for (var i = 0; i < config.Layers; i++)
+        {
+            var b = $"blk.{i}.";
+            layers[i] = new LayerWeights
+            {
+                AttnNorm = binder.Vector(b + "attn_norm.weight", config.Dim),
+                Q = binder.Linear(b + "attn_q", config.Dim, config.QDim),
+                K = binder.Linear(b + "attn_k", config.Dim, config.KvDim),
+                V = binder.Linear(b + "attn_v", config.Dim, config.KvDim),
+                O = binder.Linear(b + "attn_output", config.QDim, config.Dim),
+                QNorm = arch.QkNorm ? binder.Vector(b + "attn_q_norm.weight", config.HeadDim) : null,
+                KNorm = arch.QkNorm ? binder.Vector(b + "attn_k_norm.weight", config.HeadDim) : null,
+                AttnSubNorm = arch.SubNorms ? binder.Vector(b + "attn_sub_norm.weight", config.QDim) : null,
+                FfnNorm = binder.Vector(b + "ffn_norm.weight", config.Dim),
+                Gate = binder.Linear(b + "ffn_gate", config.Dim, config.FfnDim),
+                Up = binder.Linear(b + "ffn_up", config.Dim, config.FfnDim),
+                Down = binder.Linear(b + "ffn_down", config.FfnDim, config.Dim),
+                FfnSubNorm = arch.SubNorms ? binder.Vector(b + "ffn_sub_norm.weight", config.FfnDim) : null,
+            };
+        }
+
+        return new Model(file, config, tokenizer, embedding, output, binder.Vector("output_norm.weight", config.Dim), layers);
+    }
+
+    /// <summary>True after <see cref="LockInMemory"/> succeeded.</summary>
+    public bool Locked { get; private set; }
+
+    /// <summary>mlock()s the whole mapping so the weights cannot be swapped out (the design's memory protection).</summary>
+    public unsafe void LockInMemory()
+    {
+        Native.MemoryLock.Lock((nint)File.BasePointer, File.Length);
+        Locked = true;
+    }
+
+    public unsafe void Dispose()
+    {
+        if (Locked)
+        {
+            Native.MemoryLock.Unlock((nint)File.BasePointer, File.Length);
+            Locked = false;
+        }
+
+        File.Dispose();
+    }
+
+    /// <summary>Binds tensors by name and checks their shapes against the configuration.</summary>
+    private sealed unsafe class TensorBinder(GgufFile file)
+    {
+        public void Expect(GgufTensorInfo t, long columns, long rows)
+        {
+            if (t.Columns != columns || t.Rows != rows || t.Shape.Length > 2)
+            {
+                throw new GgufFormatException(
+                    $"tensor '{t.Name}' has shape [{string.Join(", ", t.Shape)}], expected [{columns}, {rows}] from the model's metadata", t.FileOffset);
+            }
+        }
+
+        public WeightMatrix Matrix(GgufTensorInfo t) =>
+            WeightMatrix.Create(t.Type, (nint)file.GetPointer(t), (int)t.Rows, (int)t.Columns, t.Name);
+
+        public LinearLayer Linear(string name, int columns, int rows)
+        {
+            var t = file.GetTensor(name + ".weight");
+            Expect(t, columns, rows);
+            var scale = 1f;
+            if (file.TryGetTensor(name + ".scale", out var s))
+            {
+                scale = Vector(s.Name, 1)[0];
+            }
+
+            var bias = file.TryGetTensor(name + ".bias", out _) ? Vector(name + ".bias", rows) : null;
+            return new LinearLayer(Matrix(t), scale, bias);
+        }
+
+        public float[] Vector(string name, int length)
+        {
+            var t = file.GetTensor(name);
+            if (t.ElementCount != length)
+            {
+                throw new GgufFormatException($"tensor '{name}' has {t.ElementCount} values, expected {length}", t.FileOffset);
+            }
+
+            var result = new float[length];
+            WeightMatrix.Create(t.Type, (nint)file.GetPointer(t), 1, length, name).GetRow(0, result);
+            return result;
+        }
+    }
+}

@@ -1,0 +1,314 @@
+using System.Numerics.Tensors;
+using WrinkleFree.Inference.Tensors;
+using WrinkleFree.Inference.Threading;
+
+namespace WrinkleFree.Inference.Models;
+
+/// <summary>
+/// Runs forward steps over a batch of tokens from any number of sequences: every linear layer streams its weights once
+/// for the whole batch (the point of batching on a memory-bound CPU), attention runs per token against its own sequence's
+/// KV pages. Scratch buffers are sized once for <c>maxBatchTokens</c>; a step allocates nothing. Not thread-safe: one
+/// runner per engine loop.
+/// </summary>
+public sealed class ModelRunner
+{
+    private readonly Model _model;
+    private readonly ModelConfig _c;
+    private readonly WorkerPool _pool;
+    private readonly float[] _x;
+    private readonly ActivationBatch _normed;
+    private readonly float[] _q;
+    private readonly float[] _k;
+    private readonly float[] _v;
+    private readonly ActivationBatch _attn;
+    private readonly float[] _proj;
+    private readonly float[] _gate;
+    private readonly ActivationBatch _hidden;
+    private readonly ActivationBatch _final;
+    private readonly float[] _invFreq;
+    private readonly float[] _cos;
+    private readonly float[] _sin;
+    private readonly AttentionWork _attention;
+    private StepToken[] _tokens = [];
+
+    public ModelRunner(Model model, WorkerPool pool, int maxBatchTokens)
+    {
+        _model = model;
+        _c = model.Config;
+        _pool = pool;
+        MaxBatchTokens = maxBatchTokens;
+        var t = maxBatchTokens;
+        _x = new float[t * _c.Dim];
+        _normed = new ActivationBatch(t, _c.Dim);
+        _q = new float[t * _c.QDim];
+        _k = new float[t * _c.KvDim];
+        _v = new float[t * _c.KvDim];
+        _attn = new ActivationBatch(t, _c.QDim);
+        _proj = new float[t * _c.Dim];
+        _gate = new float[t * _c.FfnDim];
+        _hidden = new ActivationBatch(t, _c.FfnDim);
+        _final = new ActivationBatch(t, _c.Dim);
+        _invFreq = new float[_c.RopeDims / 2];
+        for (var i = 0; i < _invFreq.Length; i++)
+        {
+            _invFreq[i] = (float)Math.Pow(_c.RopeBase, -2.0 * i / _c.RopeDims);
+        }
+
+        _cos = new float[t * _invFreq.Length];
+        _sin = new float[t * _invFreq.Length];
+        _attention = new AttentionWork(this);
+    }
+
+    public int MaxBatchTokens { get; }
+
+    public Model Model => _model;
+
+    /// <summary>
+    /// Runs one step. Every token's K/V is written to its sequence at its position; logits rows are written to
+    /// <paramref name="logits"/> (VocabSize floats each) in order for the tokens with <see cref="StepToken.NeedLogits"/>.
+    /// </summary>
+    public void Forward(ReadOnlySpan<StepToken> tokens, Span<float> logits)
+    {
+        var n = tokens.Length;
+        if (n == 0 || n > MaxBatchTokens)
+        {
+            throw new ArgumentOutOfRangeException(nameof(tokens), $"a step holds 1 to {MaxBatchTokens} tokens, got {n}");
+        }
+
+        if (_tokens.Length < n)
+        {
+            _tokens = new StepToken[MaxBatchTokens];
+        }
+
+        tokens.CopyTo(_tokens);
+        var dim = _c.Dim;
+        for (var t = 0; t < n; t++)
+        {
+            var tok = tokens[t];
+            if ((uint)tok.Token >= (uint)_c.VocabSize)
+            {
+                throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {tok.Token} is outside the vocabulary (0..{_c.VocabSize - 1})");
+            }
+
+            tok.Sequence.EnsureCapacity(tok.Position + 1);
+            _model.Embedding.GetRow(tok.Token, _x.AsSpan(t * dim, dim));
+            RopeAngles(t, tok.Position);
+        }
+
+        _normed.Batch = n;
+        _attn.Batch = n;
+        _hidden.Batch = n;
+        for (var l = 0; l < _c.Layers; l++)
+        {
+            Layer(l, n);
+        }
+
+        var outputs = 0;
+        for (var t = 0; t < n; t++)
+        {
+            tokens[t].Sequence.Commit(tokens[t].Position + 1);
+            if (tokens[t].NeedLogits)
+            {
+                outputs++;
+            }
+        }
+
+        if (outputs == 0)
+        {
+            return;
+        }
+
+        _final.Batch = outputs;
+        var row = 0;
+        for (var t = 0; t < n; t++)
+        {
+            if (tokens[t].NeedLogits)
+            {
+                RmsNorm(_x.AsSpan(t * dim, dim), _model.OutputNorm, _final.Row(row++));
+            }
+        }
+
+        _final.MarkDirty();
+        _model.Output.Forward(_final, logits[..(outputs * _c.VocabSize)], _pool);
+    }
+
+    private void Layer(int l, int n)
+    {
+        var w = _model.Layers[l];
+        var dim = _c.Dim;
+        for (var t = 0; t < n; t++)
+        {
+            RmsNorm(_x.AsSpan(t * dim, dim), w.AttnNorm, _normed.Row(t));
+        }
+
+        _normed.MarkDirty();
+        w.Q.Forward(_normed, _q, _pool);
+        w.K.Forward(_normed, _k, _pool);
+        w.V.Forward(_normed, _v, _pool);
+        for (var t = 0; t < n; t++)
+        {
+            var tok = _tokens[t];
+            var q = _q.AsSpan(t * _c.QDim, _c.QDim);
+            var k = _k.AsSpan(t * _c.KvDim, _c.KvDim);
+            if (w.QNorm is { } qn)
+            {
+                HeadNorm(q, qn);
+                HeadNorm(k, w.KNorm!);
+            }
+
+            Rope(q, t);
+            Rope(k, t);
+            k.CopyTo(tok.Sequence.Key(l, tok.Position));
+            _v.AsSpan(t * _c.KvDim, _c.KvDim).CopyTo(tok.Sequence.Value(l, tok.Position));
+        }
+
+        _attention.Layer = l;
+        _pool.Run(_attention, n * _c.Heads);
+        if (w.AttnSubNorm is { } asn)
+        {
+            for (var t = 0; t < n; t++)
+            {
+                RmsNorm(_attn.Row(t), asn, _attn.Row(t));
+            }
+        }
+
+        _attn.MarkDirty();
+        w.O.Forward(_attn, _proj, _pool);
+        TensorPrimitives.Add(_x.AsSpan(0, n * dim), _proj.AsSpan(0, n * dim), _x.AsSpan(0, n * dim));
+
+        for (var t = 0; t < n; t++)
+        {
+            RmsNorm(_x.AsSpan(t * dim, dim), w.FfnNorm, _normed.Row(t));
+        }
+
+        _normed.MarkDirty();
+        var ff = _c.FfnDim;
+        w.Gate.Forward(_normed, _gate, _pool);
+        w.Up.Forward(_normed, _hidden.Data, _pool);
+        var gate = _gate.AsSpan(0, n * ff);
+        var hidden = _hidden.Data[..(n * ff)];
+        if (_c.Activation == Activation.Silu)
+        {
+            // silu(g) * u = g * sigmoid(g) * u
+            TensorPrimitives.Multiply(hidden, gate, hidden);
+            TensorPrimitives.Sigmoid(gate, gate);
+            TensorPrimitives.Multiply(hidden, gate, hidden);
+        }
+        else
+        {
+            // relu(g)^2 * u
+            TensorPrimitives.Max(gate, 0f, gate);
+            TensorPrimitives.Multiply(gate, gate, gate);
+            TensorPrimitives.Multiply(hidden, gate, hidden);
+        }
+
+        if (w.FfnSubNorm is { } fsn)
+        {
+            for (var t = 0; t < n; t++)
+            {
+                RmsNorm(_hidden.Row(t), fsn, _hidden.Row(t));
+            }
+        }
+
+        _hidden.MarkDirty();
+        w.Down.Forward(_hidden, _proj, _pool);
+        TensorPrimitives.Add(_x.AsSpan(0, n * dim), _proj.AsSpan(0, n * dim), _x.AsSpan(0, n * dim));
+    }
+
+    private void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, Span<float> destination)
+    {
+        var scale = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(x) / x.Length + _c.NormEps);
+        TensorPrimitives.Multiply(x, scale, destination);
+        TensorPrimitives.Multiply(destination, weight, destination);
+    }
+
+    private void HeadNorm(Span<float> heads, ReadOnlySpan<float> weight)
+    {
+        for (var h = 0; h < heads.Length; h += _c.HeadDim)
+        {
+            var head = heads.Slice(h, _c.HeadDim);
+            RmsNorm(head, weight, head);
+        }
+    }
+
+    private void RopeAngles(int t, int position)
+    {
+        var half = _invFreq.Length;
+        for (var i = 0; i < half; i++)
+        {
+            var angle = position * _invFreq[i];
+            (_sin[t * half + i], _cos[t * half + i]) = MathF.SinCos(angle);
+        }
+    }
+
+    private void Rope(Span<float> heads, int t)
+    {
+        var half = _invFreq.Length;
+        var cos = _cos.AsSpan(t * half, half);
+        var sin = _sin.AsSpan(t * half, half);
+        for (var h = 0; h < heads.Length; h += _c.HeadDim)
+        {
+            var head = heads.Slice(h, _c.HeadDim);
+            if (_c.Architecture.Rope == RopeStyle.Normal)
+            {
+                for (var i = 0; i < half; i++)
+                {
+                    var a = head[2 * i];
+                    var b = head[2 * i + 1];
+                    head[2 * i] = a * cos[i] - b * sin[i];
+                    head[2 * i + 1] = a * sin[i] + b * cos[i];
+                }
+            }
+            else
+            {
+                for (var i = 0; i < half; i++)
+                {
+                    var a = head[i];
+                    var b = head[i + half];
+                    head[i] = a * cos[i] - b * sin[i];
+                    head[i + half] = a * sin[i] + b * cos[i];
+                }
+            }
+        }
+    }
+
+    /// <summary>Causal attention for (token, head) pairs; each worker keeps its own score buffer.</summary>
+    private sealed class AttentionWork(ModelRunner r) : IParallelWork
+    {
+        [ThreadStatic]
+        private static float[]? t_scores;
+
+        public int Layer { get; set; }
+
+        public void Execute(int start, int end)
+        {
+            var c = r._c;
+            var group = c.Heads / c.KvHeads;
+            var scale = 1f / MathF.Sqrt(c.HeadDim);
+            for (var item = start; item < end; item++)
+            {
+                var t = item / c.Heads;
+                var h = item % c.Heads;
+                var tok = r._tokens[t];
+                var length = tok.Position + 1;
+                var scores = t_scores is { } s && s.Length >= length ? s : t_scores = new float[Math.Max(length, 256) * 2];
+                var q = r._q.AsSpan(t * c.QDim + h * c.HeadDim, c.HeadDim);
+                var kvOffset = h / group * c.HeadDim;
+                var seq = tok.Sequence;
+                for (var p = 0; p < length; p++)
+                {
+                    scores[p] = TensorPrimitives.Dot(q, seq.Key(Layer, p).Slice(kvOffset, c.HeadDim)) * scale;
+                }
+
+                var probs = scores.AsSpan(0, length);
+                TensorPrimitives.SoftMax(probs, probs);
+                var output = r._attn.Row(t).Slice(h * c.HeadDim, c.HeadDim);
+                output.Clear();
+                for (var p = 0; p < length; p++)
+                {
+                    TensorPrimitives.MultiplyAdd(seq.Value(Layer, p).Slice(kvOffset, c.HeadDim), probs[p], output, output);
+                }
+            }
+        }
+    }
+}
