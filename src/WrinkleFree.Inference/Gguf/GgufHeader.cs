@@ -8,6 +8,7 @@ internal sealed unsafe class GgufHeader
     private const int MaxDims = 4;
     private const int MaxArrayNesting = 4;
     private const long MaxStringBytes = 1L << 30;
+    private const int InitialCapacity = 4096;
 
     public required uint Version { get; init; }
     public required GgufMetadata Metadata { get; init; }
@@ -46,7 +47,9 @@ internal sealed unsafe class GgufHeader
             throw new GgufFormatException($"tensor count {tensorCount} cannot fit in a {length}-byte file", tensorCountAt);
         }
 
-        var kvs = new List<KeyValuePair<string, GgufValue>>((int)kvCount);
+        // Counts are bounded by the file size, which for files over 28 GiB still exceeds int.MaxValue: cap the initial
+        // capacity rather than cast the count, and let the lists grow as entries actually parse.
+        var kvs = new List<KeyValuePair<string, GgufValue>>((int)Math.Min(kvCount, InitialCapacity));
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (ulong i = 0; i < kvCount; i++)
         {
@@ -65,7 +68,7 @@ internal sealed unsafe class GgufHeader
         var metadata = new GgufMetadata(kvs);
         var alignment = DefaultAlignment(metadata);
 
-        var raw = new List<(string Name, GgmlType Type, long[] Shape, ulong Offset, long At)>((int)tensorCount);
+        var raw = new List<(string Name, GgmlType Type, long[] Shape, ulong Offset, long At)>((int)Math.Min(tensorCount, InitialCapacity));
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (ulong i = 0; i < tensorCount; i++)
         {
@@ -283,6 +286,11 @@ internal sealed unsafe class GgufHeader
             if (count > (ulong)(length - Position) / min)
             {
                 throw new GgufFormatException($"metadata key '{key}': {count} elements cannot fit in the {length - Position} bytes left", countAt);
+            }
+
+            if (count > (ulong)System.Array.MaxLength)
+            {
+                throw new GgufFormatException($"metadata key '{key}': {count} elements exceed the {System.Array.MaxLength} an array can hold", countAt);
             }
 
             var n = (int)count;
