@@ -45,11 +45,18 @@ internal sealed unsafe class DenseMatrix : WeightMatrix
         BlockDecoders.DecodeRow(Type, Data + row * RowBytes, Columns, 1f, destination);
     }
 
-    internal static delegate*<in DenseArgs, int, int, void> Select(GgmlType type, KernelIsa isa) => type switch
+    internal static delegate*<in DenseArgs, int, int, void> Select(GgmlType type, KernelIsa isa) => (type, isa) switch
     {
-        GgmlType.Q8_0 => &ScalarKernels.Q8_0,
-        GgmlType.F32 => &ScalarKernels.F32,
-        GgmlType.F16 => &ScalarKernels.F16,
+        // No 512-bit VNNI API in .NET: the AVX-512 family uses the 256-bit vpdpbusd for Q8_0 where it exists.
+        (GgmlType.Q8_0, KernelIsa.Avx512) => System.Runtime.Intrinsics.X86.AvxVnni.IsSupported ? &DenseKernels.Q8Vnni : &DenseKernels.Q8Avx2,
+        (GgmlType.Q8_0, KernelIsa.AvxVnni) => &DenseKernels.Q8Vnni,
+        (GgmlType.Q8_0, KernelIsa.Avx2) => &DenseKernels.Q8Avx2,
+        (GgmlType.Q8_0, _) => &ScalarKernels.Q8_0,
+        (GgmlType.F32, KernelIsa.Avx512) => &DenseKernels.F32Avx512,
+        (GgmlType.F32, _) => &ScalarKernels.F32,
+        (GgmlType.F16, KernelIsa.Avx512) => &DenseKernels.F16Avx512,
+        (GgmlType.F16, _) => &ScalarKernels.F16,
+        (GgmlType.BF16, KernelIsa.Avx512) => &DenseKernels.BF16Avx512,
         _ => &ScalarKernels.BF16,
     };
 

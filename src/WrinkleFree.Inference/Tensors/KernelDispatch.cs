@@ -14,9 +14,14 @@ internal static class KernelDispatch
     {
         KernelIsa.Scalar => true,
         KernelIsa.Avx2 => Avx2.IsSupported && Fma.IsSupported,
+        KernelIsa.AvxVnni => Avx2.IsSupported && Fma.IsSupported && AvxVnni.IsSupported,
         KernelIsa.Avx512 => Avx512BW.IsSupported && Avx512F.VL.IsSupported,
         _ => false,
     };
+
+    /// <summary>Every family this machine can run, scalar first.</summary>
+    public static IReadOnlyList<KernelIsa> Supported { get; } =
+        Enum.GetValues<KernelIsa>().Where(IsSupported).ToArray();
 
     private static KernelIsa Detect()
     {

@@ -38,10 +38,16 @@ internal sealed unsafe class TernaryMatrix : WeightMatrix
         BlockDecoders.DecodeRow(Type, Data + row * RowBytes, Columns, _tensorScale, destination);
     }
 
-    internal static delegate*<in TernaryArgs, int, int, void> Select(GgmlType type, KernelIsa isa) => type switch
+    internal static delegate*<in TernaryArgs, int, int, void> Select(GgmlType type, KernelIsa isa) => (type, isa) switch
     {
-        GgmlType.I2_S => &ScalarKernels.I2S,
-        GgmlType.TQ2_0 => &ScalarKernels.TQ2,
+        (GgmlType.I2_S, KernelIsa.Avx512) => &TernaryAvx512.I2S,
+        (GgmlType.I2_S, KernelIsa.AvxVnni) => &TernaryAvx2.I2SVnni,
+        (GgmlType.I2_S, KernelIsa.Avx2) => &TernaryAvx2.I2S,
+        (GgmlType.I2_S, _) => &ScalarKernels.I2S,
+        (GgmlType.TQ2_0, KernelIsa.Avx512) => &TernaryAvx512.TQ2,
+        (GgmlType.TQ2_0, KernelIsa.AvxVnni) => &TernaryAvx2.TQ2Vnni,
+        (GgmlType.TQ2_0, KernelIsa.Avx2) => &TernaryAvx2.TQ2,
+        (GgmlType.TQ2_0, _) => &ScalarKernels.TQ2,
         _ => &ScalarKernels.TQ1,
     };
 
