@@ -1,0 +1,70 @@
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace WrinkleFree.Inference.Tensors;
+
+/// <summary>Absmax int8 quantization of activation rows: q = clamp(round(x·127/max|x|), −127, 127), ties to even.</summary>
+internal static unsafe class ActivationQuantizer
+{
+    /// <summary>Quantizes <paramref name="n"/> floats into <paramref name="q"/> and returns max|x|/127 (0 for an all-zero row).</summary>
+    public static float QuantizeRow(float* x, int n, sbyte* q)
+    {
+        var amax = MathF.Abs(TensorPrimitives.MaxMagnitude(new ReadOnlySpan<float>(x, n)));
+        if (!(amax > 0f))
+        {
+            new Span<sbyte>(q, n).Clear();
+            return 0f;
+        }
+
+        var inverse = 127f / amax;
+        if (Avx512F.IsSupported)
+        {
+            QuantizeAvx512(x, n, q, inverse);
+        }
+        else
+        {
+            QuantizeScalar(x, n, q, inverse);
+        }
+
+        return amax / 127f;
+    }
+
+    /// <summary>The reference rounding every SIMD path must reproduce bit for bit.</summary>
+    internal static void QuantizeScalar(float* x, int n, sbyte* q, float inverse)
+    {
+        for (var i = 0; i < n; i++)
+        {
+            var v = MathF.Round(x[i] * inverse, MidpointRounding.ToEven);
+            q[i] = (sbyte)Math.Clamp(v, -127f, 127f);
+        }
+    }
+
+    internal static void QuantizeAvx512(float* x, int n, sbyte* q, float inverse)
+    {
+        var scale = Vector512.Create(inverse);
+        var lo = Vector512.Create(-127);
+        var hi = Vector512.Create(127);
+        var i = 0;
+        for (; i + 16 <= n; i += 16)
+        {
+            // vcvtps2dq rounds with MXCSR's default mode, nearest-even, matching MathF.Round(ToEven).
+            var v = Avx512F.ConvertToVector512Int32(Avx512F.Multiply(Avx512F.LoadVector512(x + i), scale));
+            v = Avx512F.Min(Avx512F.Max(v, lo), hi);
+            Avx512F.ConvertToVector128SByteWithSaturation(v).Store(q + i);
+        }
+
+        QuantizeScalar(x + i, n - i, q + i, inverse);
+    }
+
+    public static int Sum(sbyte* q, int n)
+    {
+        var total = 0;
+        for (var i = 0; i < n; i++)
+        {
+            total += q[i];
+        }
+
+        return total;
+    }
+}

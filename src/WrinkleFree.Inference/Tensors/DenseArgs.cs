@@ -1,0 +1,22 @@
+namespace WrinkleFree.Inference.Tensors;
+
+/// <summary>What a Q8_0 or float kernel reads and writes for one multiply.</summary>
+internal unsafe struct DenseArgs
+{
+    public byte* Weights;
+    public int Rows;
+    public int Columns;
+    public int Batch;
+
+    /// <summary>Float activations, rows <see cref="Columns"/> apart.</summary>
+    public float* X;
+
+    /// <summary>Q8 activations (Q8_0 weights only), rows <see cref="Q8Stride"/> apart, one scale per 32 values.</summary>
+    public sbyte* Q8;
+    public float* Q8Scale;
+    public int Q8Stride;
+    public int Q8Blocks;
+
+    /// <summary>Output, y[b·Rows + r].</summary>
+    public float* Y;
+}

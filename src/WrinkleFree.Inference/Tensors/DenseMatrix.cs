@@ -1,0 +1,70 @@
+using WrinkleFree.Inference.Gguf;
+using WrinkleFree.Inference.Threading;
+
+namespace WrinkleFree.Inference.Tensors;
+
+/// <summary>Q8_0 (int8 dot products against Q8_0-quantized activations) and F32/F16/BF16 (float FMA) weights.</summary>
+internal sealed unsafe class DenseMatrix : WeightMatrix
+{
+    private Job? _job;
+
+    public DenseMatrix(GgmlType type, nint data, int rows, int columns, string name)
+        : base(type, data, rows, columns, name)
+    {
+    }
+
+    public override void Multiply(ActivationBatch x, Span<float> y, WorkerPool pool)
+    {
+        Validate(x, y, pool);
+        var args = new DenseArgs { Weights = Data, Rows = Rows, Columns = Columns, Batch = x.Batch, X = x.Pointer };
+        if (Type == GgmlType.Q8_0)
+        {
+            var q8 = x.GetQ8();
+            args.Q8 = q8.Q.Pointer;
+            args.Q8Scale = q8.Scale.Pointer;
+            args.Q8Stride = q8.Stride;
+            args.Q8Blocks = q8.Blocks;
+        }
+
+        var job = Interlocked.Exchange(ref _job, null) ?? new Job();
+        fixed (float* py = y)
+        {
+            args.Y = py;
+            job.Args = args;
+            job.Kernel = Select(Type, KernelDispatch.Current);
+            pool.Run(job, Rows);
+        }
+
+        job.Args = default;
+        _job = job;
+    }
+
+    public override void GetRow(int row, Span<float> destination)
+    {
+        ValidateRow(row, destination);
+        BlockDecoders.DecodeRow(Type, Data + row * RowBytes, Columns, 1f, destination);
+    }
+
+    internal static delegate*<in DenseArgs, int, int, void> Select(GgmlType type, KernelIsa isa) => (type, isa) switch
+    {
+        // No 512-bit VNNI API in .NET: the AVX-512 family uses the 256-bit vpdpbusd for Q8_0 where it exists.
+        (GgmlType.Q8_0, KernelIsa.Avx512) => System.Runtime.Intrinsics.X86.AvxVnni.IsSupported ? &DenseKernels.Q8Vnni : &DenseKernels.Q8Avx2,
+        (GgmlType.Q8_0, KernelIsa.AvxVnni) => &DenseKernels.Q8Vnni,
+        (GgmlType.Q8_0, KernelIsa.Avx2) => &DenseKernels.Q8Avx2,
+        (GgmlType.Q8_0, _) => &ScalarKernels.Q8_0,
+        (GgmlType.F32, KernelIsa.Avx512) => &DenseKernels.F32Avx512,
+        (GgmlType.F32, _) => &ScalarKernels.F32,
+        (GgmlType.F16, KernelIsa.Avx512) => &DenseKernels.F16Avx512,
+        (GgmlType.F16, _) => &ScalarKernels.F16,
+        (GgmlType.BF16, KernelIsa.Avx512) => &DenseKernels.BF16Avx512,
+        _ => &ScalarKernels.BF16,
+    };
+
+    private sealed class Job : IParallelWork
+    {
+        public DenseArgs Args;
+        public delegate*<in DenseArgs, int, int, void> Kernel;
+
+        public void Execute(int start, int end) => Kernel(in Args, start, end);
+    }
+}

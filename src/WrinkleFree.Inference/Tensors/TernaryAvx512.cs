@@ -1,0 +1,227 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace WrinkleFree.Inference.Tensors;
+
+/// <summary>
+/// AVX-512BW ternary kernels. One 64-byte load holds 256 codes (two I2_S blocks or one TQ2_0 block's qs); shifting by
+/// 6/4/2/0 (TQ2_0: 0/2/4/6) and masking yields four vectors of codes that line up with the interleaved activations, and
+/// vpmaddubsw multiplies the unsigned codes (0..2) by the int8 activations. Codes × |q| ≤ 127 cannot saturate 16 bits, so
+/// up to 16 chunks are summed in 16-bit lanes before one widening vpmaddwd.
+/// </summary>
+internal static unsafe class TernaryAvx512
+{
+    // 16 chunks × 4 products × 2 × 2 × 127 = 32512 < 32767.
+    private const int ChunksPer16BitRun = 16;
+
+    public static void I2S(in TernaryArgs a, int start, int end)
+    {
+        var rowBytes = a.Columns >> 2;
+        var chunks = a.Columns >> 8;
+        var hasTail = (a.Columns & 255) != 0;
+        for (var r = start; r < end; r++)
+        {
+            var row = a.Weights + (long)r * rowBytes;
+            var b = 0;
+            for (; b + 4 <= a.Batch; b += 4)
+            {
+                var qi = a.QInterleaved + (long)b * a.Stride;
+                I2SDot4(row, chunks, qi, a.Stride, out var d0, out var d1, out var d2, out var d3);
+                if (hasTail)
+                {
+                    var q = a.Q + (long)b * a.Stride + chunks * 256;
+                    var tailRow = row + chunks * 64;
+                    d0 += TernaryAvx2.I2STail(tailRow, q);
+                    d1 += TernaryAvx2.I2STail(tailRow, q + a.Stride);
+                    d2 += TernaryAvx2.I2STail(tailRow, q + 2 * a.Stride);
+                    d3 += TernaryAvx2.I2STail(tailRow, q + 3 * a.Stride);
+                }
+
+                a.Y[(long)b * a.Rows + r] = ScalarKernels.I2SOutput(d0, a.RowSum[b], a.ActScale[b], a.WeightScale);
+                a.Y[(long)(b + 1) * a.Rows + r] = ScalarKernels.I2SOutput(d1, a.RowSum[b + 1], a.ActScale[b + 1], a.WeightScale);
+                a.Y[(long)(b + 2) * a.Rows + r] = ScalarKernels.I2SOutput(d2, a.RowSum[b + 2], a.ActScale[b + 2], a.WeightScale);
+                a.Y[(long)(b + 3) * a.Rows + r] = ScalarKernels.I2SOutput(d3, a.RowSum[b + 3], a.ActScale[b + 3], a.WeightScale);
+            }
+
+            for (; b < a.Batch; b++)
+            {
+                var dot = I2SDot1(row, chunks, a.QInterleaved + (long)b * a.Stride);
+                if (hasTail)
+                {
+                    dot += TernaryAvx2.I2STail(row + chunks * 64, a.Q + (long)b * a.Stride + chunks * 256);
+                }
+
+                a.Y[(long)b * a.Rows + r] = ScalarKernels.I2SOutput(dot, a.RowSum[b], a.ActScale[b], a.WeightScale);
+            }
+        }
+    }
+
+    /// <summary>Σ code·q over the whole 256-value chunks of one I2_S row.</summary>
+    internal static int I2SDot1(byte* row, int chunks, sbyte* qi)
+    {
+        var mask = Vector512.Create((byte)3);
+        var ones = Vector512.Create((short)1);
+        var acc = Vector512<int>.Zero;
+        var k = 0;
+        while (k < chunks)
+        {
+            var stop = Math.Min(chunks, k + ChunksPer16BitRun);
+            var acc16 = Vector512<short>.Zero;
+            for (; k < stop; k++)
+            {
+                var w = Vector512.Load(row + k * 64).AsUInt16();
+                var p = qi + k * 256;
+                var c0 = Avx512BW.ShiftRightLogical(w, 6).AsByte() & mask;
+                var c1 = Avx512BW.ShiftRightLogical(w, 4).AsByte() & mask;
+                var c2 = Avx512BW.ShiftRightLogical(w, 2).AsByte() & mask;
+                var c3 = w.AsByte() & mask;
+                acc16 += Avx512BW.MultiplyAddAdjacent(c0, Vector512.Load(p))
+                    + Avx512BW.MultiplyAddAdjacent(c1, Vector512.Load(p + 64))
+                    + Avx512BW.MultiplyAddAdjacent(c2, Vector512.Load(p + 128))
+                    + Avx512BW.MultiplyAddAdjacent(c3, Vector512.Load(p + 192));
+            }
+
+            acc += Avx512BW.MultiplyAddAdjacent(acc16, ones);
+        }
+
+        return Vector512.Sum(acc);
+    }
+
+    /// <summary>Four activation rows against one weight row: the codes are unpacked once and used four times.</summary>
+    private static void I2SDot4(byte* row, int chunks, sbyte* qi, int stride, out int d0, out int d1, out int d2, out int d3)
+    {
+        var mask = Vector512.Create((byte)3);
+        var ones = Vector512.Create((short)1);
+        Vector512<int> a0 = default, a1 = default, a2 = default, a3 = default;
+        var k = 0;
+        while (k < chunks)
+        {
+            var stop = Math.Min(chunks, k + ChunksPer16BitRun);
+            Vector512<short> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (; k < stop; k++)
+            {
+                var w = Vector512.Load(row + k * 64).AsUInt16();
+                var c0 = Avx512BW.ShiftRightLogical(w, 6).AsByte() & mask;
+                var c1 = Avx512BW.ShiftRightLogical(w, 4).AsByte() & mask;
+                var c2 = Avx512BW.ShiftRightLogical(w, 2).AsByte() & mask;
+                var c3 = w.AsByte() & mask;
+                var p = qi + k * 256;
+                s0 += Dot4(c0, c1, c2, c3, p);
+                s1 += Dot4(c0, c1, c2, c3, p + stride);
+                s2 += Dot4(c0, c1, c2, c3, p + 2 * stride);
+                s3 += Dot4(c0, c1, c2, c3, p + 3 * stride);
+            }
+
+            a0 += Avx512BW.MultiplyAddAdjacent(s0, ones);
+            a1 += Avx512BW.MultiplyAddAdjacent(s1, ones);
+            a2 += Avx512BW.MultiplyAddAdjacent(s2, ones);
+            a3 += Avx512BW.MultiplyAddAdjacent(s3, ones);
+        }
+
+        d0 = Vector512.Sum(a0);
+        d1 = Vector512.Sum(a1);
+        d2 = Vector512.Sum(a2);
+        d3 = Vector512.Sum(a3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> Dot4(Vector512<byte> c0, Vector512<byte> c1, Vector512<byte> c2, Vector512<byte> c3, sbyte* p) =>
+        Avx512BW.MultiplyAddAdjacent(c0, Vector512.Load(p))
+        + Avx512BW.MultiplyAddAdjacent(c1, Vector512.Load(p + 64))
+        + Avx512BW.MultiplyAddAdjacent(c2, Vector512.Load(p + 128))
+        + Avx512BW.MultiplyAddAdjacent(c3, Vector512.Load(p + 192));
+
+    public static void TQ2(in TernaryArgs a, int start, int end)
+    {
+        var blocks = a.Columns >> 8;
+        var rowBytes = blocks * BlockDecoders.TQ2BlockBytes;
+        var scales = blocks <= 256 ? stackalloc float[blocks] : new float[blocks];
+        for (var r = start; r < end; r++)
+        {
+            var row = a.Weights + (long)r * rowBytes;
+            for (var k = 0; k < blocks; k++)
+            {
+                scales[k] = BlockDecoders.Half(row + k * BlockDecoders.TQ2BlockBytes + 64);
+            }
+
+            var b = 0;
+            fixed (float* d = scales)
+            {
+                for (; b + 4 <= a.Batch; b += 4)
+                {
+                    TQ2Dot4(row, blocks, d, a.QInterleaved + (long)b * a.Stride, a.Stride, out var f0, out var f1, out var f2, out var f3);
+                    a.Y[(long)b * a.Rows + r] = BlockedOutput(f0, d, a, b);
+                    a.Y[(long)(b + 1) * a.Rows + r] = BlockedOutput(f1, d, a, b + 1);
+                    a.Y[(long)(b + 2) * a.Rows + r] = BlockedOutput(f2, d, a, b + 2);
+                    a.Y[(long)(b + 3) * a.Rows + r] = BlockedOutput(f3, d, a, b + 3);
+                }
+
+                for (; b < a.Batch; b++)
+                {
+                    var f = TQ2Dot1(row, blocks, d, a.QInterleaved + (long)b * a.Stride);
+                    a.Y[(long)b * a.Rows + r] = BlockedOutput(f, d, a, b);
+                }
+            }
+        }
+    }
+
+    /// <summary>(Σ_k d_k·Σ code·q − Σ_k d_k·Σ q) · act_scale: the q sums are precomputed per block, so codes need no −1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float BlockedOutput(float codeDot, float* d, in TernaryArgs a, int b)
+    {
+        var sums = a.BlockSum + b * a.Blocks;
+        var correction = 0f;
+        for (var k = 0; k < a.Columns >> 8; k++)
+        {
+            correction += d[k] * sums[k];
+        }
+
+        return (codeDot - correction) * a.ActScale[b];
+    }
+
+    private static float TQ2Dot1(byte* row, int blocks, float* d, sbyte* qi)
+    {
+        var mask = Vector512.Create((byte)3);
+        var ones = Vector512.Create((short)1);
+        var acc = Vector512<float>.Zero;
+        for (var k = 0; k < blocks; k++)
+        {
+            var w = Vector512.Load(row + k * BlockDecoders.TQ2BlockBytes).AsUInt16();
+            var c0 = w.AsByte() & mask;
+            var c1 = Avx512BW.ShiftRightLogical(w, 2).AsByte() & mask;
+            var c2 = Avx512BW.ShiftRightLogical(w, 4).AsByte() & mask;
+            var c3 = Avx512BW.ShiftRightLogical(w, 6).AsByte() & mask;
+            var s = Avx512BW.MultiplyAddAdjacent(Dot4(c0, c1, c2, c3, qi + k * 256), ones);
+            acc = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s), Vector512.Create(d[k]), acc);
+        }
+
+        return Vector512.Sum(acc);
+    }
+
+    private static void TQ2Dot4(byte* row, int blocks, float* d, sbyte* qi, int stride, out float f0, out float f1, out float f2, out float f3)
+    {
+        var mask = Vector512.Create((byte)3);
+        var ones = Vector512.Create((short)1);
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (var k = 0; k < blocks; k++)
+        {
+            var w = Vector512.Load(row + k * BlockDecoders.TQ2BlockBytes).AsUInt16();
+            var c0 = w.AsByte() & mask;
+            var c1 = Avx512BW.ShiftRightLogical(w, 2).AsByte() & mask;
+            var c2 = Avx512BW.ShiftRightLogical(w, 4).AsByte() & mask;
+            var c3 = Avx512BW.ShiftRightLogical(w, 6).AsByte() & mask;
+            var scale = Vector512.Create(d[k]);
+            var p = qi + k * 256;
+            a0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(Dot4(c0, c1, c2, c3, p), ones)), scale, a0);
+            a1 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(Dot4(c0, c1, c2, c3, p + stride), ones)), scale, a1);
+            a2 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(Dot4(c0, c1, c2, c3, p + 2 * stride), ones)), scale, a2);
+            a3 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(Dot4(c0, c1, c2, c3, p + 3 * stride), ones)), scale, a3);
+        }
+
+        f0 = Vector512.Sum(a0);
+        f1 = Vector512.Sum(a1);
+        f2 = Vector512.Sum(a2);
+        f3 = Vector512.Sum(a3);
+    }
+}

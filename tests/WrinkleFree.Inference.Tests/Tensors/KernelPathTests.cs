@@ -1,0 +1,92 @@
+using WrinkleFree.Inference.Gguf;
+using WrinkleFree.Inference.Tensors;
+
+namespace WrinkleFree.Inference.Tests.Tensors;
+
+/// <summary>Every SIMD family this machine supports, called directly, against the scalar reference on odd shapes.</summary>
+public sealed unsafe class KernelPathTests
+{
+    public static TheoryData<GgmlType, int, int, int> Cases()
+    {
+        var data = new TheoryData<GgmlType, int, int, int>();
+        foreach (var type in new[] { GgmlType.I2_S, GgmlType.TQ2_0, GgmlType.TQ1_0, GgmlType.Q8_0, GgmlType.F32, GgmlType.F16, GgmlType.BF16 })
+        {
+            foreach (var batch in new[] { 1, 2, 3, 5, 16, 17 })
+            {
+                data.Add(type, 13, 768, batch);
+            }
+
+            // I2_S rows of 128·odd values leave a half chunk after the 256-value loop; 4352 runs past one 16-chunk run.
+            data.Add(type, 7, type == GgmlType.I2_S ? 384 : 512, 4);
+            data.Add(type, 3, 4352, 5);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Kernel_EverySupportedIsa_MatchesScalar(GgmlType type, int rows, int columns, int batch)
+    {
+        var w = TestWeights.Random(type, rows, columns, seed: rows * 31 + columns + batch);
+        var x = WeightMatrixTests.RandomBatch(batch, columns, seed: batch);
+        var expected = Run(type, w, x, KernelIsa.Scalar);
+        var integer = type == GgmlType.I2_S;
+        foreach (var isa in KernelDispatch.Supported)
+        {
+            var actual = Run(type, w, x, isa);
+            for (var i = 0; i < expected.Length; i++)
+            {
+                if (integer)
+                {
+                    Assert.True(expected[i] == actual[i], $"{isa} [{i}]: {actual[i]} != {expected[i]}");
+                }
+                else
+                {
+                    var tolerance = 2e-5f * MathF.Max(1f, MathF.Abs(expected[i])) * MathF.Sqrt(columns);
+                    Assert.True(MathF.Abs(expected[i] - actual[i]) <= tolerance, $"{isa} [{i}]: {actual[i]} vs {expected[i]}");
+                }
+            }
+        }
+    }
+
+    private static float[] Run(GgmlType type, TestWeights w, ActivationBatch x, KernelIsa isa)
+    {
+        var y = new float[x.Batch * w.Rows];
+        fixed (float* py = y)
+        {
+            if (type is GgmlType.I2_S or GgmlType.TQ2_0 or GgmlType.TQ1_0)
+            {
+                var scale = type == GgmlType.I2_S ? *(float*)(w.Address + (long)w.Rows * w.Columns / 4) : 1f;
+                var args = TernaryArgs.For((byte*)w.Address, w.Rows, w.Columns, scale, x.GetInt8(), x.Batch, py);
+                var kernel = TernaryMatrix.Select(type, isa);
+                // Two ranges, as the pool would split them.
+                kernel(in args, 0, w.Rows / 2);
+                kernel(in args, w.Rows / 2, w.Rows);
+            }
+            else
+            {
+                var q8 = x.GetQ8();
+                var args = new DenseArgs
+                {
+                    Weights = (byte*)w.Address, Rows = w.Rows, Columns = w.Columns, Batch = x.Batch, X = XPointer(x),
+                    Q8 = q8.Q.Pointer, Q8Scale = q8.Scale.Pointer, Q8Stride = q8.Stride, Q8Blocks = q8.Blocks, Y = py,
+                };
+                var kernel = DenseMatrix.Select(type, isa);
+                kernel(in args, 0, w.Rows / 2);
+                kernel(in args, w.Rows / 2, w.Rows);
+            }
+        }
+
+        return y;
+    }
+
+    private static float* XPointer(ActivationBatch x)
+    {
+        fixed (float* p = x.Data)
+        {
+            // The batch's storage is pinned for its lifetime, so the address stays valid after the fixed block.
+            return p;
+        }
+    }
+}

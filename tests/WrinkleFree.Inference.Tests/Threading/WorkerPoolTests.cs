@@ -1,0 +1,92 @@
+using WrinkleFree.Inference.Threading;
+
+namespace WrinkleFree.Inference.Tests.Threading;
+
+public sealed class WorkerPoolTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void Run_ManySizes_ExecutesEveryItemExactlyOnce(int threads)
+    {
+        using var pool = new WorkerPool(threads);
+        foreach (var items in new[] { 0, 1, 2, 3, 7, 64, 641, 6912 })
+        {
+            var work = new CountingWork(items);
+            pool.Run(work, items);
+            Assert.All(work.Hits, h => Assert.Equal(1, h));
+        }
+    }
+
+    [Fact]
+    public void Run_ThousandsOfTimes_NeverLosesOrRepeatsItems()
+    {
+        using var pool = new WorkerPool(2);
+        var work = new CountingWork(37);
+        for (var i = 0; i < 5000; i++)
+        {
+            pool.Run(work, 37);
+        }
+
+        Assert.All(work.Hits, h => Assert.Equal(5000, h));
+    }
+
+    [Fact]
+    public void Run_WorkThrows_RethrowsAndPoolStaysUsable()
+    {
+        using var pool = new WorkerPool(2);
+        Assert.Throws<InvalidOperationException>(() => pool.Run(new ThrowingWork(), 100));
+        var work = new CountingWork(100);
+        pool.Run(work, 100);
+        Assert.All(work.Hits, h => Assert.Equal(1, h));
+    }
+
+    [Fact]
+    public void Run_SteadyState_AllocatesNothing()
+    {
+        using var pool = new WorkerPool(2);
+        var work = new CountingWork(256);
+        pool.Run(work, 256);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            pool.Run(work, 256);
+        }
+
+        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+    }
+
+    [Fact]
+    public void Constructor_ZeroThreads_Throws()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WorkerPool(0));
+    }
+
+    [Fact]
+    public void Run_AfterDispose_Throws()
+    {
+        var pool = new WorkerPool(2);
+        pool.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => pool.Run(new CountingWork(4), 4));
+    }
+
+    private sealed class CountingWork(int items) : IParallelWork
+    {
+        public int[] Hits { get; } = new int[items];
+
+        public void Execute(int start, int end)
+        {
+            for (var i = start; i < end; i++)
+            {
+                Interlocked.Increment(ref Hits[i]);
+            }
+        }
+    }
+
+    private sealed class ThrowingWork : IParallelWork
+    {
+        public void Execute(int start, int end) => throw new InvalidOperationException("boom");
+    }
+}
