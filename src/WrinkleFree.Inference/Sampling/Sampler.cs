@@ -1,0 +1,358 @@
+using System.Numerics.Tensors;
+using System.Security.Cryptography;
+
+namespace WrinkleFree.Inference.Sampling;
+
+/// <summary>
+/// Chooses one token per call from a logit vector. Stages run in llama.cpp's default chain order:
+/// repetition/presence/frequency penalties, top-k, top-p, min-p, temperature, then a draw from a seeded generator.
+/// One instance serves one sequence; it holds all its buffers, so steady-state calls do not allocate.
+/// </summary>
+public sealed class Sampler
+{
+    private const int FirstTopPChunk = 32;
+
+    private readonly SamplingOptions _options;
+    private readonly int _vocabSize;
+    private readonly Xoshiro256StarStar _random;
+
+    // Candidates as packed (logit, id) keys; see CandidateKeys for why one ulong per candidate.
+    private readonly ulong[] _keys;
+
+    // exp() scratch sized to the vocabulary so vectorized passes never need a temporary.
+    private readonly float[] _scratch;
+
+    // Occurrence counts for the penalty window; only the entries listed in _seen are non-zero between calls.
+    private readonly int[] _counts;
+    private readonly int[] _seen;
+
+    private readonly ulong[] _topKeys;
+    private readonly TokenLogprob[] _topLogprobs;
+    private int _topCount;
+
+    /// <summary>Validates <paramref name="options"/> and allocates every buffer a call will need.</summary>
+    public Sampler(SamplingOptions options, int vocabSize)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(vocabSize);
+        options.Validate();
+        _options = options;
+        _vocabSize = vocabSize;
+        _random = new Xoshiro256StarStar(options.Seed ?? RandomSeed());
+        _keys = new ulong[vocabSize];
+        _scratch = new float[vocabSize];
+        _counts = new int[vocabSize];
+        _seen = new int[vocabSize];
+        var top = Math.Min(options.TopLogprobs, vocabSize);
+        _topKeys = new ulong[top];
+        _topLogprobs = new TokenLogprob[top];
+        LastLogprob = float.NaN;
+    }
+
+    public SamplingOptions Options => _options;
+
+    /// <summary>
+    /// Log-softmax of the last chosen token under the penalized, untempered full distribution (what OpenAI reports);
+    /// NaN when <see cref="SamplingOptions.Logprobs"/> is off.
+    /// </summary>
+    public float LastLogprob { get; private set; }
+
+    /// <summary>The last call's most likely alternatives, by descending logprob; empty unless requested.</summary>
+    public ReadOnlySpan<TokenLogprob> LastTopLogprobs => _topLogprobs.AsSpan(0, _topCount);
+
+    /// <summary>
+    /// Returns the next token id. <paramref name="logits"/> (one per vocabulary entry) is modified in place: on return
+    /// it holds the penalized logits. <paramref name="history"/> is the prompt followed by the tokens generated so far.
+    /// </summary>
+    public int Sample(Span<float> logits, ReadOnlySpan<int> history)
+    {
+        if (logits.Length != _vocabSize)
+        {
+            throw new ArgumentException($"logits has {logits.Length} entries but the vocabulary has {_vocabSize}", nameof(logits));
+        }
+
+        ApplyPenalties(logits, history);
+
+        var max = TensorPrimitives.Max(logits);
+        if (float.IsNaN(max) || float.IsNegativeInfinity(max))
+        {
+            throw new ArgumentException($"logits must contain a finite maximum but it is {max}", nameof(logits));
+        }
+
+        var id = _options.Temperature == 0 ? ArgMax(logits) : Draw(logits, max);
+        if (_options.Logprobs)
+        {
+            ComputeLogprobs(logits, max, id);
+        }
+
+        return id;
+    }
+
+    private static ulong RandomSeed()
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        RandomNumberGenerator.Fill(bytes);
+        return BitConverter.ToUInt64(bytes);
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> logits)
+    {
+        // TensorPrimitives.IndexOfMax returns the first index among equal maxima: ties go to the lowest id.
+        return TensorPrimitives.IndexOfMax(logits);
+    }
+
+    private void ApplyPenalties(Span<float> logits, ReadOnlySpan<int> history)
+    {
+        var o = _options;
+        if (o.PenaltyWindow == 0 || history.IsEmpty || (o.RepetitionPenalty == 1 && o.PresencePenalty == 0 && o.FrequencyPenalty == 0))
+        {
+            return;
+        }
+
+        var window = o.PenaltyWindow < 0 ? history : history[Math.Max(0, history.Length - o.PenaltyWindow)..];
+        var seen = 0;
+        foreach (var token in window)
+        {
+            if ((uint)token >= (uint)_vocabSize)
+            {
+                ResetCounts(seen);
+                throw new ArgumentException($"history holds token id {token} outside the vocabulary [0, {_vocabSize})", nameof(history));
+            }
+
+            if (_counts[token]++ == 0)
+            {
+                _seen[seen++] = token;
+            }
+        }
+
+        for (var i = 0; i < seen; i++)
+        {
+            var token = _seen[i];
+            var logit = logits[token];
+            logit = logit > 0 ? logit / o.RepetitionPenalty : logit * o.RepetitionPenalty;
+            logits[token] = logit - (_counts[token] * o.FrequencyPenalty) - o.PresencePenalty;
+        }
+
+        ResetCounts(seen);
+    }
+
+    private void ResetCounts(int seen)
+    {
+        for (var i = 0; i < seen; i++)
+        {
+            _counts[_seen[i]] = 0;
+        }
+    }
+
+    private int Draw(ReadOnlySpan<float> logits, float max)
+    {
+        var o = _options;
+        var count = _vocabSize;
+        var materialized = false;
+
+        if (o.TopK > 0 && o.TopK < count)
+        {
+            Materialize(logits, float.NegativeInfinity, ref count);
+            CandidateKeys.SelectSmallest(_keys.AsSpan(0, count), o.TopK);
+            count = o.TopK;
+            materialized = true;
+        }
+
+        if (o.TopP < 1)
+        {
+            // The softmax denominator over the current candidates; over the full vocabulary it is one vectorized pass.
+            double total;
+            if (materialized)
+            {
+                total = SumExp(DecodeLogits(count), max, 1);
+            }
+            else
+            {
+                total = SumExp(logits, max, 1);
+                Materialize(logits, float.NegativeInfinity, ref count);
+                materialized = true;
+            }
+
+            count = TopP(count, max, o.TopP * total);
+        }
+
+        if (o.MinP > 0)
+        {
+            // p_i >= MinP * p_max  <=>  logit_i >= max + ln(MinP); the max is always a surviving candidate.
+            var threshold = max + MathF.Log(o.MinP);
+            if (materialized)
+            {
+                count = KeepAtLeast(count, threshold);
+            }
+            else
+            {
+                Materialize(logits, threshold, ref count);
+                materialized = true;
+            }
+        }
+
+        if (!materialized)
+        {
+            return Pick(logits, max);
+        }
+
+        var index = Pick(DecodeLogits(count), max);
+        return CandidateKeys.Id(_keys[index]);
+    }
+
+    // Fills _keys with every token whose logit is at least threshold (all of them for -inf).
+    private void Materialize(ReadOnlySpan<float> logits, float threshold, ref int count)
+    {
+        var n = 0;
+        for (var i = 0; i < logits.Length; i++)
+        {
+            if (logits[i] >= threshold)
+            {
+                _keys[n++] = CandidateKeys.Encode(logits[i], i);
+            }
+        }
+
+        count = n;
+    }
+
+    // Top-p over _keys[0..count): sorts only growing chunks of the best candidates until their mass reaches target,
+    // so a peaked distribution costs one selection pass and a tiny sort instead of a full vocabulary sort.
+    private int TopP(int count, float max, double target)
+    {
+        var keys = _keys.AsSpan(0, count);
+        var cumulative = 0.0;
+        var start = 0;
+        var chunk = FirstTopPChunk;
+        while (start < count)
+        {
+            var end = (int)Math.Min(count, (long)start + chunk);
+            CandidateKeys.SelectSmallest(keys[start..], end - start);
+            keys[start..end].Sort();
+            for (var i = start; i < end; i++)
+            {
+                cumulative += Math.Exp(CandidateKeys.Logit(keys[i]) - max);
+                if (cumulative >= target)
+                {
+                    return i + 1;
+                }
+            }
+
+            start = end;
+            chunk *= 4;
+        }
+
+        // Rounding can leave the sum a hair below target: then everything stays.
+        return count;
+    }
+
+    private int KeepAtLeast(int count, float threshold)
+    {
+        var n = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var key = _keys[i];
+            if (CandidateKeys.Logit(key) >= threshold)
+            {
+                _keys[n++] = key;
+            }
+        }
+
+        return n;
+    }
+
+    private ReadOnlySpan<float> DecodeLogits(int count)
+    {
+        var values = _scratch.AsSpan(0, count);
+        for (var i = 0; i < count; i++)
+        {
+            values[i] = CandidateKeys.Logit(_keys[i]);
+        }
+
+        return values;
+    }
+
+    // Sum of exp((x - max) * scale) into _scratch; x may alias _scratch.
+    private double SumExp(ReadOnlySpan<float> values, float max, float scale)
+    {
+        var weights = _scratch.AsSpan(0, values.Length);
+        TensorPrimitives.Subtract(values, max, weights);
+        TensorPrimitives.Multiply(weights, scale, weights);
+        TensorPrimitives.Exp(weights, weights);
+        return TensorPrimitives.Sum(weights);
+    }
+
+    // Temperature and the draw: weights exp((x - max) / T) are relative to the global max, which is always a
+    // candidate, so the total is at least 1 and never underflows however small T is.
+    private int Pick(ReadOnlySpan<float> values, float max)
+    {
+        var total = SumExp(values, max, 1 / _options.Temperature);
+        var weights = _scratch.AsSpan(0, values.Length);
+        var r = _random.NextDouble() * total;
+        var cumulative = 0.0;
+        var last = 0;
+        for (var i = 0; i < weights.Length; i++)
+        {
+            var w = weights[i];
+            if (w > 0)
+            {
+                cumulative += w;
+                if (r < cumulative)
+                {
+                    return i;
+                }
+
+                last = i;
+            }
+        }
+
+        // r can pass the running sum only by rounding (the vectorized total adds in another order).
+        return last;
+    }
+
+    private void ComputeLogprobs(ReadOnlySpan<float> logits, float max, int chosen)
+    {
+        var logSumExp = max + (float)Math.Log(SumExp(logits, max, 1));
+        LastLogprob = logits[chosen] - logSumExp;
+
+        // The few best keys, kept sorted by insertion: most logits fail the first comparison, so this is one cheap pass.
+        var top = _topKeys.AsSpan();
+        var n = 0;
+        if (top.Length > 0)
+        {
+            for (var i = 0; i < logits.Length; i++)
+            {
+                if (n == top.Length && logits[i] < CandidateKeys.Logit(top[n - 1]))
+                {
+                    continue;
+                }
+
+                var key = CandidateKeys.Encode(logits[i], i);
+                if (n == top.Length)
+                {
+                    if (key >= top[n - 1])
+                    {
+                        continue;
+                    }
+
+                    n--;
+                }
+
+                var j = n++;
+                while (j > 0 && top[j - 1] > key)
+                {
+                    top[j] = top[j - 1];
+                    j--;
+                }
+
+                top[j] = key;
+            }
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            _topLogprobs[i] = new TokenLogprob(CandidateKeys.Id(top[i]), CandidateKeys.Logit(top[i]) - logSumExp);
+        }
+
+        _topCount = n;
+    }
+}
