@@ -61,6 +61,7 @@ public sealed class Sampler
         LastLogprob = float.NaN;
     }
 
+    /// <summary>The validated options this sampler applies.</summary>
     public SamplingOptions Options => _options;
 
     /// <summary>
