@@ -12,6 +12,13 @@ public sealed class Sampler
 {
     private const int FirstTopPChunk = 32;
 
+    // Above this k, one O(n) selection over all keys beats a bounded heap's O(n log k).
+    private const int HeapTopKLimit = 1024;
+
+    // Top-p over the whole vocabulary first bins tokens by logit distance from the max; see TopPFull.
+    private const int Buckets = 1024;
+    private const float BucketSpan = 32;
+
     private readonly SamplingOptions _options;
     private readonly int _vocabSize;
     private readonly Xoshiro256StarStar _random;
@@ -25,6 +32,9 @@ public sealed class Sampler
     // Occurrence counts for the penalty window; only the entries listed in _seen are non-zero between calls.
     private readonly int[] _counts;
     private readonly int[] _seen;
+
+    private readonly double[] _bucketMass;
+    private readonly int[] _bucketCount;
 
     private readonly ulong[] _topKeys;
     private readonly TokenLogprob[] _topLogprobs;
@@ -43,12 +53,15 @@ public sealed class Sampler
         _scratch = new float[vocabSize];
         _counts = new int[vocabSize];
         _seen = new int[vocabSize];
+        _bucketMass = options.TopP < 1 ? new double[Buckets] : [];
+        _bucketCount = options.TopP < 1 ? new int[Buckets] : [];
         var top = Math.Min(options.TopLogprobs, vocabSize);
         _topKeys = new ulong[top];
         _topLogprobs = new TokenLogprob[top];
         LastLogprob = float.NaN;
     }
 
+    /// <summary>The validated options this sampler applies.</summary>
     public SamplingOptions Options => _options;
 
     /// <summary>
@@ -152,28 +165,32 @@ public sealed class Sampler
 
         if (o.TopK > 0 && o.TopK < count)
         {
-            Materialize(logits, float.NegativeInfinity, ref count);
-            CandidateKeys.SelectSmallest(_keys.AsSpan(0, count), o.TopK);
-            count = o.TopK;
+            if (o.TopK <= HeapTopKLimit)
+            {
+                count = CandidateKeys.SelectBest(logits, _keys.AsSpan(0, o.TopK));
+            }
+            else
+            {
+                Materialize(logits, float.NegativeInfinity, ref count);
+                CandidateKeys.SelectSmallest(_keys.AsSpan(0, count), o.TopK);
+                count = o.TopK;
+            }
+
             materialized = true;
         }
 
         if (o.TopP < 1)
         {
-            // The softmax denominator over the current candidates; over the full vocabulary it is one vectorized pass.
-            double total;
             if (materialized)
             {
-                total = SumExp(DecodeLogits(count), max, 1);
+                var total = SumExp(DecodeLogits(count), max, 1);
+                count = TopP(_keys.AsSpan(0, count), max, o.TopP * total);
             }
             else
             {
-                total = SumExp(logits, max, 1);
-                Materialize(logits, float.NegativeInfinity, ref count);
+                count = TopPFull(logits, max, o.TopP);
                 materialized = true;
             }
-
-            count = TopP(count, max, o.TopP * total);
         }
 
         if (o.MinP > 0)
@@ -217,9 +234,9 @@ public sealed class Sampler
 
     // Top-p over _keys[0..count): sorts only growing chunks of the best candidates until their mass reaches target,
     // so a peaked distribution costs one selection pass and a tiny sort instead of a full vocabulary sort.
-    private int TopP(int count, float max, double target)
+    private static int TopP(Span<ulong> keys, float max, double target)
     {
-        var keys = _keys.AsSpan(0, count);
+        var count = keys.Length;
         var cumulative = 0.0;
         var start = 0;
         var chunk = FirstTopPChunk;
@@ -243,6 +260,66 @@ public sealed class Sampler
 
         // Rounding can leave the sum a hair below target: then everything stays.
         return count;
+    }
+
+    // Top-p over the whole vocabulary without sorting it: bin tokens by (max - logit) into fixed-width buckets,
+    // find the bucket where the cumulative mass crosses the target, keep every token of the buckets before it
+    // unsorted (their order does not matter to the draw) and sort only within the boundary bucket.
+    private int TopPFull(ReadOnlySpan<float> logits, float max, float topP)
+    {
+        var total = SumExp(logits, max, 1);
+        var weights = _scratch.AsSpan(0, logits.Length);
+        var range = max - TensorPrimitives.Min(logits);
+        var scale = range > 0 ? Buckets / Math.Min(range, BucketSpan) : 0;
+        Array.Clear(_bucketMass);
+        Array.Clear(_bucketCount);
+        for (var i = 0; i < logits.Length; i++)
+        {
+            var b = Bucket(logits[i], max, scale);
+            _bucketMass[b] += weights[i];
+            _bucketCount[b]++;
+        }
+
+        var target = topP * total;
+        var before = 0.0;
+        var boundary = 0;
+        var sure = 0;
+        for (var b = 0; b < Buckets; b++)
+        {
+            // The last bucket is the boundary at the latest, even if rounding kept the sum a hair below target.
+            if (b == Buckets - 1 || before + _bucketMass[b] >= target)
+            {
+                boundary = b;
+                break;
+            }
+
+            before += _bucketMass[b];
+            sure += _bucketCount[b];
+        }
+
+        int front = 0, back = sure;
+        for (var i = 0; i < logits.Length; i++)
+        {
+            var b = Bucket(logits[i], max, scale);
+            if (b < boundary)
+            {
+                _keys[front++] = CandidateKeys.Encode(logits[i], i);
+            }
+            else if (b == boundary)
+            {
+                _keys[back++] = CandidateKeys.Encode(logits[i], i);
+            }
+        }
+
+        return sure + TopP(_keys.AsSpan(sure, back - sure), max, target - before);
+    }
+
+    // Monotone in the logit, so every token of a lower bucket ranks above every token of a higher one;
+    // -inf and anything past BucketSpan land in the last bucket.
+    private static int Bucket(float logit, float max, float scale)
+    {
+        var d = (max - logit) * scale;
+        return d < Buckets - 1 ? (int)d : Buckets - 1;
     }
 
     private int KeepAtLeast(int count, float threshold)
@@ -314,40 +391,9 @@ public sealed class Sampler
         var logSumExp = max + (float)Math.Log(SumExp(logits, max, 1));
         LastLogprob = logits[chosen] - logSumExp;
 
-        // The few best keys, kept sorted by insertion: most logits fail the first comparison, so this is one cheap pass.
         var top = _topKeys.AsSpan();
-        var n = 0;
-        if (top.Length > 0)
-        {
-            for (var i = 0; i < logits.Length; i++)
-            {
-                if (n == top.Length && logits[i] < CandidateKeys.Logit(top[n - 1]))
-                {
-                    continue;
-                }
-
-                var key = CandidateKeys.Encode(logits[i], i);
-                if (n == top.Length)
-                {
-                    if (key >= top[n - 1])
-                    {
-                        continue;
-                    }
-
-                    n--;
-                }
-
-                var j = n++;
-                while (j > 0 && top[j - 1] > key)
-                {
-                    top[j] = top[j - 1];
-                    j--;
-                }
-
-                top[j] = key;
-            }
-        }
-
+        var n = CandidateKeys.SelectBest(logits, top);
+        top[..n].Sort();
         for (var i = 0; i < n; i++)
         {
             _topLogprobs[i] = new TokenLogprob(CandidateKeys.Id(top[i]), CandidateKeys.Logit(top[i]) - logSumExp);

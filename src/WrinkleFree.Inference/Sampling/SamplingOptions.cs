@@ -33,7 +33,10 @@ public sealed record SamplingOptions
     /// <summary>How many of the most recent history tokens the penalties look at; -1 means the whole history, 0 none.</summary>
     public int PenaltyWindow { get; init; } = 64;
 
-    /// <summary>Seed of the random source: the same seed over the same logits gives the same tokens. Null seeds randomly.</summary>
+    /// <summary>
+    /// Seed of the random source: the same seed over the same logits gives the same tokens (on the same CPU family, since
+    /// vectorized exp/sum may round differently across instruction sets). Null seeds randomly, once per sampler.
+    /// </summary>
     public ulong? Seed { get; init; }
 
     /// <summary>How many most likely alternatives to report with each token (requires <see cref="Logprobs"/>).</summary>

@@ -59,4 +59,42 @@ public sealed class CandidateKeysTests
             Assert.Equal(expected[..k], head);
         }
     }
+
+    [Theory]
+    [InlineData(1000, 1)]
+    [InlineData(1000, 40)]
+    [InlineData(1000, 1000)]
+    [InlineData(10, 40)]
+    public void SelectBest_Patterns_MatchesFullSort(int n, int k)
+    {
+        var random = new Random(n + k);
+        foreach (var pattern in new[] { "random", "ascending", "descending", "few-values" })
+        {
+            var logits = new float[n];
+            for (var i = 0; i < n; i++)
+            {
+                logits[i] = pattern switch
+                {
+                    "random" => (float)random.NextDouble(),
+                    "ascending" => i,
+                    "descending" => -i,
+                    _ => random.Next(3),
+                };
+            }
+
+            var expected = new ulong[n];
+            for (var i = 0; i < n; i++)
+            {
+                expected[i] = CandidateKeys.Encode(logits[i], i);
+            }
+
+            Array.Sort(expected);
+            var heap = new ulong[k];
+            var count = CandidateKeys.SelectBest(logits, heap);
+            Assert.Equal(Math.Min(n, k), count);
+            var best = heap[..count];
+            Array.Sort(best);
+            Assert.Equal(expected[..count], best);
+        }
+    }
 }
