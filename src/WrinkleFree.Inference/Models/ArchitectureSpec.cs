@@ -29,7 +29,7 @@ public sealed record ArchitectureSpec
     public static readonly ArchitectureSpec Qwen3 = new() { Name = "qwen3", QkNorm = true, Rope = RopeStyle.NeoX, DefaultRopeBase = 1000000 };
 
     /// <summary>llama.cpp's <c>bitnet</c>: sub-norms, optional per-tensor scales, tied head, SiLU unless hidden_act says otherwise.</summary>
-    public static readonly ArchitectureSpec BitNet = new() { Name = "bitnet", SubNorms = true, AlwaysTied = true };
+    public static readonly ArchitectureSpec BitNet = new() { Name = "bitnet", SubNorms = true, AlwaysTied = true, Rope = RopeStyle.NeoX };
 
     /// <summary>bitnet.cpp's naming for BitNet b1.58 2B4T: the bitnet graph with squared ReLU and RoPE theta 500000.</summary>
     public static readonly ArchitectureSpec BitNetB158 = new()

@@ -42,7 +42,7 @@ public static class SyntheticModel
             w.Add($"{arch}.hidden_act", "relu2");
         }
 
-        SyntheticVocabulary.Write(w, shape.VocabSize);
+        TokenizerMetadata.WriteDefaultSmallVocabulary(w, shape.VocabSize);
 
         var total = 1 + shape.Layers;
         w.AddTensor("token_embd.weight", embType, [shape.Dim, shape.VocabSize], Embedding(shape, embType, rng));
