@@ -8,7 +8,8 @@ namespace WrinkleFree.Inference.Tests.Models;
 /// <summary>
 /// Whole-model agreement with llama.cpp (LLamaSharp 0.30's build) on the same GGUF files. Tolerance: llama.cpp quantizes
 /// activations per 256-value block (Q8_K) and we per token (BitNet's absmax, lossless w.r.t. training), so logits differ by
-/// quantization noise (measured: max |Δlogit| about 1.2% of the logit range, cosine 0.9998); we require max |Δlogit| quantization noise; we require max |Δlogit| &lt;= 0.05 · (logit range) and identical greedy tokens.lt;= 3% of the range, the same argmax at every position and identical greedy tokens.
+/// quantization noise (measured: max |Δlogit| about 1.2% of the logit range, cosine 0.9998); we require max |Δlogit| &lt;= 3% of
+/// the range, the same argmax at every position and identical greedy tokens.
 /// </summary>
 [Collection(SyntheticModelCollection.Name)]
 public sealed class LlamaCppAgreementTests(SyntheticModelFixture models)
