@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text;
 using WrinkleFree.Inference.Gguf;
@@ -93,26 +92,25 @@ internal sealed class BpeTokenizer : Tokenizer
         }
     }
 
-    private protected override void AppendTextPiece(int id, TokenKind kind, bool atTextStart, IBufferWriter<byte> output)
+    private protected override byte[] TextPieceBytes(int id, TokenKind kind)
     {
         var text = TokenText(id);
-        var span = output.GetSpan(text.Length * 3);
-        var n = 0;
+        var bytes = new List<byte>(text.Length);
         foreach (var c in text)
         {
             var b = ByteLevel.ToByte(c);
             if (b >= 0)
             {
-                span[n++] = (byte)b;
+                bytes.Add((byte)b);
             }
             else
             {
                 // Not a byte-level character (a hand-made vocabulary): keep its own UTF-8 rather than lose it.
-                n += Encoding.UTF8.GetBytes([c], span[n..]);
+                bytes.AddRange(Encoding.UTF8.GetBytes(c.ToString()));
             }
         }
 
-        output.Advance(n);
+        return [.. bytes];
     }
 
     private int[] EncodeWord(ReadOnlySpan<char> word)

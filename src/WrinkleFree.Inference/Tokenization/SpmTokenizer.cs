@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using WrinkleFree.Inference.Gguf;
 
@@ -66,26 +65,18 @@ internal sealed class SpmTokenizer : Tokenizer
         Tokenize(escaped, output);
     }
 
-    private protected override void AppendTextPiece(int id, TokenKind kind, bool atTextStart, IBufferWriter<byte> output)
+    private protected override bool StripsLeadingSpace => _addSpacePrefix;
+
+    private protected override byte[] TextPieceBytes(int id, TokenKind kind)
     {
         var text = TokenText(id);
-        if (kind == TokenKind.Byte)
+        if (kind == TokenKind.Byte && text.Length == 6 && text.StartsWith("<0x", StringComparison.Ordinal)
+            && byte.TryParse(text.AsSpan(3, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var value))
         {
-            if (text.Length == 6 && text.StartsWith("<0x", StringComparison.Ordinal)
-                && byte.TryParse(text.AsSpan(3, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var value))
-            {
-                output.GetSpan(1)[0] = value;
-                output.Advance(1);
-                return;
-            }
-
-            Write(output, text);
-            return;
+            return [value];
         }
 
-        // The encoder put a space before the first piece (and after each special token); take it off again.
-        var skip = _addSpacePrefix && atTextStart && text.Length > 0 && text[0] == SpaceMarker ? 1 : 0;
-        Write(output, text[skip..].Replace(SpaceMarker, ' '));
+        return System.Text.Encoding.UTF8.GetBytes(kind == TokenKind.Byte ? text : text.Replace(SpaceMarker, ' '));
     }
 
     private void Tokenize(char[] text, List<int> output)

@@ -13,7 +13,8 @@ public abstract class Tokenizer
     // Token texts llama.cpp treats as end of generation whatever their metadata says (llama-vocab.cpp, by text).
     private static readonly string[] EndOfGenerationTexts =
     [
-        "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>", "<EOT>", "<｜end▁of▁sentence｜>",
+        "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>",
+        "<｜end▁of▁sentence｜>", "<|end_of_text|>", "<end_of_utterance>", "<|return|>", "<|call|>",
     ];
 
     private readonly string[] _tokens;
@@ -21,10 +22,15 @@ public abstract class Tokenizer
     private readonly int[] _specialsAlways;
     private readonly int[] _specialsAll;
 
+    // UTF-8 of each token as decoding renders it, built on first use so streaming decode allocates nothing per token.
+    // Concurrent first uses compute the same bytes, so the race is harmless.
+    private readonly byte[]?[] _pieces;
+
     private protected Tokenizer(TokenizerVocabulary vocabulary)
     {
         _tokens = vocabulary.Tokens;
         _kinds = vocabulary.Kinds;
+        _pieces = new byte[]?[_tokens.Length];
         TokenToId = vocabulary.TokenToId;
         BosId = vocabulary.BosId;
         EosId = vocabulary.EosId;
@@ -170,40 +176,38 @@ public abstract class Tokenizer
     internal void AppendPiece(int id, bool skipSpecial, ref bool atTextStart, IBufferWriter<byte> output)
     {
         var kind = _kinds[CheckId(id)];
-        switch (kind)
+        if (kind is TokenKind.Control or TokenKind.Unknown or TokenKind.UserDefined)
         {
-            case TokenKind.Control or TokenKind.Unknown:
-                if (!skipSpecial)
-                {
-                    Write(output, _tokens[id]);
-                }
+            // llama.cpp never hides user-defined tokens: they are text the model's authors added to the vocabulary.
+            if (!skipSpecial || kind == TokenKind.UserDefined)
+            {
+                output.Write(_pieces[id] ??= Encoding.UTF8.GetBytes(_tokens[id]));
+            }
 
-                atTextStart = true;
-                break;
-            case TokenKind.UserDefined:
-                Write(output, _tokens[id]);
-                atTextStart = true;
-                break;
-            case TokenKind.Unused:
-                break;
-            default:
-                AppendTextPiece(id, kind, atTextStart, output);
-                atTextStart = false;
-                break;
+            atTextStart = true;
+            return;
         }
+
+        if (kind == TokenKind.Unused)
+        {
+            return;
+        }
+
+        var piece = _pieces[id] ??= TextPieceBytes(id, kind);
+        // SentencePiece put a space before the first piece and after each special token; take it off again.
+        var skip = atTextStart && StripsLeadingSpace && kind != TokenKind.Byte && piece.Length > 0 && piece[0] == (byte)' ' ? 1 : 0;
+        output.Write(piece.AsSpan(skip));
+        atTextStart = false;
     }
+
+    /// <summary>True when the encoder adds a space at the start of text, which decoding then removes.</summary>
+    private protected virtual bool StripsLeadingSpace => false;
 
     /// <summary>Encodes one run of plain text (no special tokens) and appends the ids.</summary>
     private protected abstract void EncodeText(string text, int start, int length, bool afterSpecial, List<int> output);
 
-    /// <summary>Appends the bytes of a normal or byte token; <paramref name="atTextStart"/> is true after BOS or a special token.</summary>
-    private protected abstract void AppendTextPiece(int id, TokenKind kind, bool atTextStart, IBufferWriter<byte> output);
-
-    private protected static void Write(IBufferWriter<byte> output, string text)
-    {
-        var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
-        output.Advance(Encoding.UTF8.GetBytes(text, span));
-    }
+    /// <summary>The bytes a normal or byte token decodes to (computed once per token).</summary>
+    private protected abstract byte[] TextPieceBytes(int id, TokenKind kind);
 
     private int CheckId(int id) =>
         (uint)id < (uint)_tokens.Length ? id : throw new ArgumentOutOfRangeException(nameof(id), id, $"token id outside the vocabulary (0..{_tokens.Length - 1})");
