@@ -19,6 +19,14 @@ public sealed class LlamaCppReferenceTests(TinyLlamaReferenceFixture fixture)
     }
 
     [Fact]
+    public void BuildInfo_AfterLoad_NamesCommitAndCpuFeatures()
+    {
+        var info = LlamaCppReference.BuildInfo;
+        Assert.Contains("815a2a591", info);
+        Assert.Contains("CPU", info);
+    }
+
+    [Fact]
     public void Load_MissingFile_ThrowsFileNotFound()
     {
         var path = TestPaths.TempFile();
@@ -54,7 +62,7 @@ public sealed class LlamaCppReferenceTests(TinyLlamaReferenceFixture fixture)
         var prefix = Reference.Logits(longer[..7]);
         for (var p = 0; p < prefix.Length; p++)
         {
-            AssertClose(prefix[p], full[p], p);
+            LogitAssert.Close(prefix[p], full[p], p);
         }
     }
 
@@ -78,7 +86,7 @@ public sealed class LlamaCppReferenceTests(TinyLlamaReferenceFixture fixture)
         Assert.Equal(8, first.Length);
         Assert.Equal(first, second);
         var last = Reference.Logits(Sentence)[^1];
-        Assert.Equal(ArgMax(last), first[0]);
+        Assert.Equal(LogitAssert.ArgMax(last), first[0]);
     }
 
     [Fact]
@@ -109,41 +117,5 @@ public sealed class LlamaCppReferenceTests(TinyLlamaReferenceFixture fixture)
         var (prefill, decode) = Reference.Measure(promptTokens: 16, decodeTokens: 4, seed: 7, repetitions: 1);
         Assert.True(double.IsFinite(prefill) && prefill > 0, $"prefill {prefill}");
         Assert.True(double.IsFinite(decode) && decode > 0, $"decode {decode}");
-    }
-
-    private static void AssertClose(float[] expected, float[] actual, int position)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        float scale = 0, worst = 0;
-        var worstIndex = 0;
-        for (var i = 0; i < expected.Length; i++)
-        {
-            scale = Math.Max(scale, Math.Abs(expected[i]));
-            var diff = Math.Abs(expected[i] - actual[i]);
-            if (diff > worst)
-            {
-                worst = diff;
-                worstIndex = i;
-            }
-        }
-
-        // llama.cpp picks kernels and the F16 KV cache path by batch shape, so rows from different batch sizes agree only
-        // to rounding; measured relative to the row's largest logit, which is what decides argmax and softmax.
-        Assert.True(worst <= 1e-3f * scale,
-            $"position {position}, logit {worstIndex}: {expected[worstIndex]} vs {actual[worstIndex]} (row max |logit| {scale})");
-    }
-
-    private static int ArgMax(float[] values)
-    {
-        var best = 0;
-        for (var i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best])
-            {
-                best = i;
-            }
-        }
-
-        return best;
     }
 }
