@@ -135,7 +135,8 @@ public sealed class LlamaCppReference : IDisposable
     /// <summary>
     /// Prefill and decode throughput like llama-bench's pp/tg: a seeded random prompt decoded in batches (only the last
     /// logits requested), then <paramref name="decodeTokens"/> single-token steps with seeded random ids (no sampling).
-    /// One warm-up run, then the best of <paramref name="repetitions"/> runs for each phase.
+    /// One warm-up run, then the best of <paramref name="repetitions"/> runs for each phase. Prompt plus decode tokens
+    /// must fit the context given to <see cref="Load"/> (e.g. contextSize 640 for pp512 + tg128).
     /// </summary>
     public (double PrefillTokensPerSecond, double DecodeTokensPerSecond) Measure(int promptTokens, int decodeTokens, int seed, int repetitions = 3)
     {

@@ -1,9 +1,10 @@
 using WrinkleFree.Reference;
+using Xunit.Abstractions;
 
 namespace WrinkleFree.Inference.Tests.Reference;
 
 [Collection(TinyLlamaReferenceCollection.Name)]
-public sealed class LlamaCppReferenceTests(TinyLlamaReferenceFixture fixture)
+public sealed class LlamaCppReferenceTests(TinyLlamaReferenceFixture fixture, ITestOutputHelper output)
 {
     // "The quick brown fox jumps over the lazy dog." in gpt-2 ids.
     private static readonly int[] Sentence = [464, 2068, 7586, 21831, 18045, 625, 262, 16931, 3290, 13];
@@ -22,6 +23,8 @@ public sealed class LlamaCppReferenceTests(TinyLlamaReferenceFixture fixture)
     public void BuildInfo_AfterLoad_NamesCommitAndCpuFeatures()
     {
         var info = LlamaCppReference.BuildInfo;
+        // Logged so a test run records which native variant (AVX level) LLamaSharp chose on this machine.
+        output.WriteLine(info);
         Assert.Contains("815a2a591", info);
         Assert.Contains("CPU", info);
     }
