@@ -38,6 +38,9 @@ public sealed class LlamaCppReference : IDisposable
     /// <summary>The llama.cpp commit LLamaSharp 0.30.0 bundles (from LLamaSharp's version map).</summary>
     public const string LlamaCppCommit = "815a2a5915f22ce6a760c676389c5dfe8535c08f";
 
+    /// <summary>One line naming the llama.cpp build, the native variant LLamaSharp chose (AVX level) and llama.cpp's system info, for benchmark reports.</summary>
+    public static string BuildInfo => NativeSetup.Describe();
+
     /// <summary>Loads <paramref name="ggufPath"/> on the CPU with <paramref name="threads"/> threads for both prefill and decode.</summary>
     public static LlamaCppReference Load(string ggufPath, int threads, int contextSize = 512, int batchSize = 512)
     {
@@ -132,7 +135,8 @@ public sealed class LlamaCppReference : IDisposable
     /// <summary>
     /// Prefill and decode throughput like llama-bench's pp/tg: a seeded random prompt decoded in batches (only the last
     /// logits requested), then <paramref name="decodeTokens"/> single-token steps with seeded random ids (no sampling).
-    /// One warm-up run, then the best of <paramref name="repetitions"/> runs for each phase.
+    /// One warm-up run, then the best of <paramref name="repetitions"/> runs for each phase. Prompt plus decode tokens
+    /// must fit the context given to <see cref="Load"/> (e.g. contextSize 640 for pp512 + tg128).
     /// </summary>
     public (double PrefillTokensPerSecond, double DecodeTokensPerSecond) Measure(int promptTokens, int decodeTokens, int seed, int repetitions = 3)
     {

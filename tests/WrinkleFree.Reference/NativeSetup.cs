@@ -34,6 +34,15 @@ internal static class NativeSetup
         }
     }
 
+    /// <summary>Which native build LLamaSharp picked (CPU feature level) and what llama.cpp reports about the machine.</summary>
+    public static string Describe()
+    {
+        EnsureLoaded();
+        var library = NativeApi.GetLoadedNativeLibrary(NativeLibraryName.LLama)?.Metadata?.ToString() ?? "unknown library";
+        var info = System.Runtime.InteropServices.Marshal.PtrToStringUTF8(NativeApi.llama_print_system_info()) ?? "";
+        return $"llama.cpp {LlamaCppReference.LlamaCppCommit[..9]} via LLamaSharp 0.30.0; {library}; {info.Trim()}";
+    }
+
     private static void Log(LLamaLogLevel level, string message)
     {
         if (Verbose)

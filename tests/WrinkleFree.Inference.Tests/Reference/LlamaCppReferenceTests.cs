@@ -1,9 +1,10 @@
 using WrinkleFree.Reference;
+using Xunit.Abstractions;
 
 namespace WrinkleFree.Inference.Tests.Reference;
 
 [Collection(TinyLlamaReferenceCollection.Name)]
-public sealed class LlamaCppReferenceTests(TinyLlamaReferenceFixture fixture)
+public sealed class LlamaCppReferenceTests(TinyLlamaReferenceFixture fixture, ITestOutputHelper output)
 {
     // "The quick brown fox jumps over the lazy dog." in gpt-2 ids.
     private static readonly int[] Sentence = [464, 2068, 7586, 21831, 18045, 625, 262, 16931, 3290, 13];
@@ -16,6 +17,16 @@ public sealed class LlamaCppReferenceTests(TinyLlamaReferenceFixture fixture)
         Assert.Equal("llama", Reference.Architecture);
         Assert.Equal(50257, Reference.VocabSize);
         Assert.Equal(TinyLlamaGguf.ContextLength, Reference.ContextSize);
+    }
+
+    [Fact]
+    public void BuildInfo_AfterLoad_NamesCommitAndCpuFeatures()
+    {
+        var info = LlamaCppReference.BuildInfo;
+        // Logged so a test run records which native variant (AVX level) LLamaSharp chose on this machine.
+        output.WriteLine(info);
+        Assert.Contains("815a2a591", info);
+        Assert.Contains("CPU", info);
     }
 
     [Fact]
@@ -54,7 +65,7 @@ public sealed class LlamaCppReferenceTests(TinyLlamaReferenceFixture fixture)
         var prefix = Reference.Logits(longer[..7]);
         for (var p = 0; p < prefix.Length; p++)
         {
-            AssertClose(prefix[p], full[p], p);
+            LogitAssert.Close(prefix[p], full[p], p);
         }
     }
 
@@ -78,7 +89,7 @@ public sealed class LlamaCppReferenceTests(TinyLlamaReferenceFixture fixture)
         Assert.Equal(8, first.Length);
         Assert.Equal(first, second);
         var last = Reference.Logits(Sentence)[^1];
-        Assert.Equal(ArgMax(last), first[0]);
+        Assert.Equal(LogitAssert.ArgMax(last), first[0]);
     }
 
     [Fact]
@@ -109,41 +120,5 @@ public sealed class LlamaCppReferenceTests(TinyLlamaReferenceFixture fixture)
         var (prefill, decode) = Reference.Measure(promptTokens: 16, decodeTokens: 4, seed: 7, repetitions: 1);
         Assert.True(double.IsFinite(prefill) && prefill > 0, $"prefill {prefill}");
         Assert.True(double.IsFinite(decode) && decode > 0, $"decode {decode}");
-    }
-
-    private static void AssertClose(float[] expected, float[] actual, int position)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        float scale = 0, worst = 0;
-        var worstIndex = 0;
-        for (var i = 0; i < expected.Length; i++)
-        {
-            scale = Math.Max(scale, Math.Abs(expected[i]));
-            var diff = Math.Abs(expected[i] - actual[i]);
-            if (diff > worst)
-            {
-                worst = diff;
-                worstIndex = i;
-            }
-        }
-
-        // llama.cpp picks kernels and the F16 KV cache path by batch shape, so rows from different batch sizes agree only
-        // to rounding; measured relative to the row's largest logit, which is what decides argmax and softmax.
-        Assert.True(worst <= 1e-3f * scale,
-            $"position {position}, logit {worstIndex}: {expected[worstIndex]} vs {actual[worstIndex]} (row max |logit| {scale})");
-    }
-
-    private static int ArgMax(float[] values)
-    {
-        var best = 0;
-        for (var i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best])
-            {
-                best = i;
-            }
-        }
-
-        return best;
     }
 }
