@@ -1,0 +1,71 @@
+using System.Text.Json;
+
+namespace WrinkleFree.Cli.Tests;
+
+public sealed class ModelCommandsTests
+{
+    [Fact]
+    public async Task SynthInspectGenerate_TinyModel_EndToEnd()
+    {
+        var path = WfProcess.TempFile();
+        try
+        {
+            var synth = await WfProcess.RunAsync("model", "synth", "--shape", "tiny", "--type", "i2_s", "--seed", "3", "--out", path);
+            Assert.True(synth.ExitCode == 0, synth.Stderr);
+
+            var inspect = await WfProcess.RunAsync("model", "inspect", path, "--json");
+            Assert.True(inspect.ExitCode == 0, inspect.Stderr);
+            using var info = JsonDocument.Parse(inspect.Stdout);
+            Assert.Equal("bitnet", info.RootElement.GetProperty("architecture").GetString());
+            Assert.True(info.RootElement.GetProperty("parameters").GetInt64() > 1_000_000);
+            Assert.Contains(info.RootElement.GetProperty("tensors").EnumerateArray(), t => t.GetProperty("type").GetString() == "I2_S");
+
+            var gen = await WfProcess.RunAsync("generate", "-m", path, "-p", "Once upon a time", "-n", "8", "--ignore-eos", "--json", "--threads", "1");
+            Assert.True(gen.ExitCode == 0, gen.Stderr);
+            using var result = JsonDocument.Parse(gen.Stdout);
+            Assert.Equal(8, result.RootElement.GetProperty("token_ids").GetArrayLength());
+            Assert.True(result.RootElement.GetProperty("prompt_token_ids").GetArrayLength() >= 3);
+            Assert.True(result.RootElement.GetProperty("tokens_per_second").GetDouble() > 0);
+            Assert.False(string.IsNullOrEmpty(result.RootElement.GetProperty("text").GetString()));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task Inspect_TruncatedFile_ExitsWithOffsetInMessage()
+    {
+        var path = WfProcess.TempFile();
+        try
+        {
+            Assert.Equal(0, (await WfProcess.RunAsync("model", "synth", "--shape", "tiny", "--out", path)).ExitCode);
+            var bytes = await File.ReadAllBytesAsync(path);
+            await File.WriteAllBytesAsync(path, bytes[..(bytes.Length / 2)]);
+            var inspect = await WfProcess.RunAsync("model", "inspect", path);
+            Assert.Equal(2, inspect.ExitCode);
+            Assert.Contains("offset", inspect.Stderr, StringComparison.Ordinal);
+            Assert.Contains("truncated", inspect.Stderr, StringComparison.Ordinal);
+
+            var gen = await WfProcess.RunAsync("generate", "-m", path, "-p", "hi");
+            Assert.Equal(2, gen.ExitCode);
+            Assert.Contains("cannot load model", gen.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task Help_ListsCommands()
+    {
+        var help = await WfProcess.RunAsync("--help");
+        Assert.Equal(0, help.ExitCode);
+        foreach (var command in (string[])["model", "generate"])
+        {
+            Assert.Contains(command, help.Stdout, StringComparison.Ordinal);
+        }
+    }
+}

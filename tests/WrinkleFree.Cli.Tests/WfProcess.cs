@@ -1,0 +1,59 @@
+using System.Diagnostics;
+
+namespace WrinkleFree.Cli.Tests;
+
+/// <summary>Runs the built <c>wf</c> as a real child process with a deadline and captures its output.</summary>
+internal static class WfProcess
+{
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    public static string WfDll
+    {
+        get
+        {
+            var config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+            return Path.Combine(RepoRoot, "src", "WrinkleFree.Cli", "bin", config, "net10.0", "wf.dll");
+        }
+    }
+
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(WfDll);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["WF_HOME"] = Path.Combine(Path.GetTempPath(), "wf-cli-tests-home");
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        try
+        {
+            await p.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"wf {string.Join(' ', args)} did not finish within 120 s");
+        }
+
+        return (p.ExitCode, await stdout, await stderr);
+    }
+
+    public static string TempFile(string extension = ".gguf") =>
+        Path.Combine(Path.GetTempPath(), "wf-cli-tests", Guid.NewGuid().ToString("N") + extension);
+
+    private static string FindRepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir != null && !File.Exists(Path.Combine(dir.FullName, "WrinkleFree.slnx")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("cannot find WrinkleFree.slnx");
+    }
+}
