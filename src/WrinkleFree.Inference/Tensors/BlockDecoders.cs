@@ -16,6 +16,22 @@ internal static unsafe class BlockDecoders
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Half(byte* p) => (float)BitConverter.UInt16BitsToHalf(Unsafe.ReadUnaligned<ushort>(p));
 
+    /// <summary>
+    /// Converts <paramref name="count"/> fp16 values found <paramref name="stride"/> bytes apart (the scales of a row's blocks)
+    /// in one vectorized pass: scalar Half conversion per block costs as much as the block's dot product.
+    /// </summary>
+    public static void Halves(byte* first, int stride, int count, float* destination)
+    {
+        Span<ushort> bits = count <= 1024 ? stackalloc ushort[count] : new ushort[count];
+        for (var k = 0; k < count; k++)
+        {
+            bits[k] = Unsafe.ReadUnaligned<ushort>(first + (long)k * stride);
+        }
+
+        System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(
+            System.Runtime.InteropServices.MemoryMarshal.Cast<ushort, Half>(bits), new Span<float>(destination, count));
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float BFloat16(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);
 

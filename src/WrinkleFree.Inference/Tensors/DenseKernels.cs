@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -21,20 +20,13 @@ internal static unsafe class DenseKernels
     {
         var blocks = a.Columns >> 5;
         var rowBytes = (long)blocks * BlockDecoders.Q8BlockBytes;
-        var rawScales = blocks <= 1024 ? stackalloc ushort[blocks] : new ushort[blocks];
         var scales = blocks <= 1024 ? stackalloc float[blocks] : new float[blocks];
         fixed (float* d = scales)
         {
             for (var r = start; r < end; r++)
             {
                 var row = a.Weights + r * rowBytes;
-                for (var k = 0; k < blocks; k++)
-                {
-                    rawScales[k] = Unsafe.ReadUnaligned<ushort>(row + k * BlockDecoders.Q8BlockBytes);
-                }
-
-                // One vectorized conversion per row instead of a scalar Half conversion per block and activation row.
-                TensorPrimitives.ConvertToSingle(AsHalf(rawScales), scales);
+                BlockDecoders.Halves(row, BlockDecoders.Q8BlockBytes, blocks, d);
                 var b = 0;
                 for (; b + 4 <= a.Batch; b += 4)
                 {
@@ -84,8 +76,6 @@ internal static unsafe class DenseKernels
         a.Y[(long)(b + 2) * a.Rows + r] = Vector256.Sum(a2);
         a.Y[(long)(b + 3) * a.Rows + r] = Vector256.Sum(a3);
     }
-
-    private static ReadOnlySpan<Half> AsHalf(Span<ushort> bits) => System.Runtime.InteropServices.MemoryMarshal.Cast<ushort, Half>(bits);
 
     public static void F32Avx512(in DenseArgs a, int start, int end) => FloatCore<F32Load>(a, start, end, 4);
 

@@ -67,10 +67,7 @@ internal static unsafe class TernaryAvx2
             for (var r = start; r < end; r++)
             {
                 var row = a.Weights + (long)r * rowBytes;
-                for (var k = 0; k < blocks; k++)
-                {
-                    d[k] = BlockDecoders.Half(row + k * BlockDecoders.TQ2BlockBytes + 64);
-                }
+                BlockDecoders.Halves(row + 64, BlockDecoders.TQ2BlockBytes, blocks, d);
 
                 for (var b = 0; b < a.Batch; b++)
                 {

@@ -140,14 +140,10 @@ internal static unsafe class TernaryAvx512
         for (var r = start; r < end; r++)
         {
             var row = a.Weights + (long)r * rowBytes;
-            for (var k = 0; k < blocks; k++)
-            {
-                scales[k] = BlockDecoders.Half(row + k * BlockDecoders.TQ2BlockBytes + 64);
-            }
-
             var b = 0;
             fixed (float* d = scales)
             {
+                BlockDecoders.Halves(row + 64, BlockDecoders.TQ2BlockBytes, blocks, d);
                 for (; b + 4 <= a.Batch; b += 4)
                 {
                     TQ2Dot4(row, blocks, d, a.QInterleaved + (long)b * a.Stride, a.Stride, out var f0, out var f1, out var f2, out var f3);
@@ -184,7 +180,8 @@ internal static unsafe class TernaryAvx512
     {
         var mask = Vector512.Create((byte)3);
         var ones = Vector512.Create((short)1);
-        var acc = Vector512<float>.Zero;
+        // Two accumulators: one FMA chain per block would otherwise bound the loop by FMA latency.
+        Vector512<float> acc0 = default, acc1 = default;
         for (var k = 0; k < blocks; k++)
         {
             var w = Vector512.Load(row + k * BlockDecoders.TQ2BlockBytes).AsUInt16();
@@ -193,10 +190,17 @@ internal static unsafe class TernaryAvx512
             var c2 = Avx512BW.ShiftRightLogical(w, 4).AsByte() & mask;
             var c3 = Avx512BW.ShiftRightLogical(w, 6).AsByte() & mask;
             var s = Avx512BW.MultiplyAddAdjacent(Dot4(c0, c1, c2, c3, qi + k * 256), ones);
-            acc = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s), Vector512.Create(d[k]), acc);
+            if ((k & 1) == 0)
+            {
+                acc0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s), Vector512.Create(d[k]), acc0);
+            }
+            else
+            {
+                acc1 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s), Vector512.Create(d[k]), acc1);
+            }
         }
 
-        return Vector512.Sum(acc);
+        return Vector512.Sum(acc0 + acc1);
     }
 
     private static void TQ2Dot4(byte* row, int blocks, float* d, sbyte* qi, int stride, out float f0, out float f1, out float f2, out float f3)
@@ -223,5 +227,96 @@ internal static unsafe class TernaryAvx512
         f1 = Vector512.Sum(a1);
         f2 = Vector512.Sum(a2);
         f3 = Vector512.Sum(a3);
+    }
+
+    private static ReadOnlySpan<ushort> Pow3Shifted => [1 << 8, 3 << 8, 9 << 8, 27 << 8, 81 << 8];
+
+    /// <summary>
+    /// TQ1_0: each row's base-3 digits are first decoded to codes once (vectorized, so batch rows share the work), then dotted
+    /// with natural-order activations per 256-value block.
+    /// </summary>
+    public static void TQ1(in TernaryArgs a, int start, int end)
+    {
+        var blocks = a.Columns >> 8;
+        var rowBytes = blocks * BlockDecoders.TQ1BlockBytes;
+        var scales = blocks <= 256 ? stackalloc float[blocks] : new float[blocks];
+        var codeBuffer = a.Columns <= 16384 ? stackalloc byte[a.Columns] : new byte[a.Columns];
+        fixed (float* d = scales)
+        fixed (byte* codes = codeBuffer)
+        {
+            for (var r = start; r < end; r++)
+            {
+                var row = a.Weights + (long)r * rowBytes;
+                BlockDecoders.Halves(row + 52, BlockDecoders.TQ1BlockBytes, blocks, d);
+                for (var k = 0; k < blocks; k++)
+                {
+                    TQ1Codes(row + k * BlockDecoders.TQ1BlockBytes, codes + k * 256);
+                }
+
+                for (var b = 0; b < a.Batch; b++)
+                {
+                    var f = CodesDot(codes, blocks, d, a.Q + (long)b * a.Stride);
+                    a.Y[(long)b * a.Rows + r] = BlockedOutput(f, d, a, b);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Digit n of byte x is ((x·3^n mod 256)·3) >> 8. In 16-bit lanes x·(3^n·256) leaves (x·3^n mod 256) in the high byte,
+    /// and vpmulhuw by 3 finishes the extraction: two multiplies per 32 codes.
+    /// </summary>
+    internal static void TQ1Codes(byte* block, byte* codes)
+    {
+        var three512 = Vector512.Create((ushort)3);
+        var x = Avx512BW.ConvertToVector512UInt16(Vector256.Load(block));
+        for (var n = 0; n < 5; n++)
+        {
+            var t = x * Vector512.Create(Pow3Shifted[n]);
+            Avx512BW.ConvertToVector256Byte(Avx512BW.MultiplyHigh(t, three512)).Store(codes + n * 32);
+        }
+
+        var three256 = Vector256.Create((ushort)3);
+        var y = Avx2.ConvertToVector256Int16(Vector128.Load(block + 32)).AsUInt16();
+        for (var n = 0; n < 5; n++)
+        {
+            var t = y * Vector256.Create(Pow3Shifted[n]);
+            Avx512BW.VL.ConvertToVector128Byte(Avx2.MultiplyHigh(t, three256)).Store(codes + 160 + n * 16);
+        }
+
+        var three128 = Vector128.Create((ushort)3);
+        var z = Sse41.ConvertToVector128Int16(Vector128.CreateScalar(Unsafe.ReadUnaligned<uint>(block + 48)).AsByte()).AsUInt16();
+        for (var n = 0; n < 4; n++)
+        {
+            var c = Sse2.MultiplyHigh(z * Vector128.Create(Pow3Shifted[n]), three128).AsInt16();
+            Unsafe.WriteUnaligned(codes + 240 + n * 4, Sse2.PackUnsignedSaturate(c, c).AsUInt32().ToScalar());
+        }
+    }
+
+    /// <summary>Σ_k d_k·Σ code·q over 256-value blocks of natural-order codes and activations.</summary>
+    private static float CodesDot(byte* codes, int blocks, float* d, sbyte* q)
+    {
+        var ones = Vector512.Create((short)1);
+        Vector512<float> acc0 = default, acc1 = default;
+        for (var k = 0; k < blocks; k++)
+        {
+            var c = codes + k * 256;
+            var p = q + k * 256;
+            var s16 = Avx512BW.MultiplyAddAdjacent(Vector512.Load(c), Vector512.Load(p))
+                + Avx512BW.MultiplyAddAdjacent(Vector512.Load(c + 64), Vector512.Load(p + 64))
+                + Avx512BW.MultiplyAddAdjacent(Vector512.Load(c + 128), Vector512.Load(p + 128))
+                + Avx512BW.MultiplyAddAdjacent(Vector512.Load(c + 192), Vector512.Load(p + 192));
+            var f = Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(s16, ones));
+            if ((k & 1) == 0)
+            {
+                acc0 = Avx512F.FusedMultiplyAdd(f, Vector512.Create(d[k]), acc0);
+            }
+            else
+            {
+                acc1 = Avx512F.FusedMultiplyAdd(f, Vector512.Create(d[k]), acc1);
+            }
+        }
+
+        return Vector512.Sum(acc0 + acc1);
     }
 }

@@ -48,6 +48,7 @@ internal sealed unsafe class TernaryMatrix : WeightMatrix
         (GgmlType.TQ2_0, KernelIsa.AvxVnni) => &TernaryAvx2.TQ2Vnni,
         (GgmlType.TQ2_0, KernelIsa.Avx2) => &TernaryAvx2.TQ2,
         (GgmlType.TQ2_0, _) => &ScalarKernels.TQ2,
+        (GgmlType.TQ1_0, KernelIsa.Avx512) => &TernaryAvx512.TQ1,
         _ => &ScalarKernels.TQ1,
     };
 

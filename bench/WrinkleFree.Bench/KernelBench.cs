@@ -1,0 +1,195 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using WrinkleFree.Inference.Gguf;
+using WrinkleFree.Inference.Tensors;
+using WrinkleFree.Inference.Threading;
+
+namespace WrinkleFree.Bench;
+
+/// <summary>
+/// Times every matmul shape of BitNet b1.58 2B4T against the memory read bandwidth measured in the same run. Each shape is
+/// replicated over at least 512 MiB and the copies are cycled, so weights stream from DRAM as they do when decoding.
+/// </summary>
+internal static unsafe class KernelBench
+{
+    private const long WorkingSetBytes = 512L << 20;
+
+    private static readonly (int Columns, int Rows, string Label)[] LayerShapes =
+    [
+        (2560, 2560, "attn_q/o"), (2560, 640, "attn_k/v"), (2560, 6912, "ffn_gate/up"), (6912, 2560, "ffn_down"),
+    ];
+
+    public static int Run(string[] args)
+    {
+        var threads = Environment.ProcessorCount;
+        var isaArg = "best";
+        var quick = false;
+        string[]? typeFilter = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--threads": threads = int.Parse(args[++i]); break;
+                case "--isa": isaArg = args[++i].ToLowerInvariant(); break;
+                case "--quick": quick = true; break;
+                case "--types": typeFilter = args[++i].Split(','); break;
+                default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
+            }
+        }
+
+        using var pool = new WorkerPool(threads);
+        var bandwidth = MemoryBandwidth.MeasureReadGBps(pool);
+        Console.WriteLine($"threads={threads} best-isa={KernelDispatch.Best} supported={string.Join(",", KernelDispatch.Supported)}");
+        Console.WriteLine($"memory read bandwidth: {bandwidth:F1} GB/s (best of 5 passes over 256 MiB)");
+        Console.WriteLine();
+        Console.WriteLine($"{"shape (cols x rows)",-26} {"type",-6} {"isa",-8} {"batch",5} {"us/call",10} {"GB/s",8} {"of bw",7}");
+
+        var isas = isaArg switch
+        {
+            "all" => KernelDispatch.Supported.ToArray(),
+            "best" => [KernelDispatch.Best],
+            _ => [Enum.Parse<KernelIsa>(isaArg, ignoreCase: true)],
+        };
+        var batches = quick ? new[] { 1, 16 } : [1, 4, 16];
+        foreach (var isa in isas)
+        {
+            KernelDispatch.Current = isa;
+            foreach (var type in new[] { GgmlType.I2_S, GgmlType.TQ2_0, GgmlType.TQ1_0 })
+            {
+                if (typeFilter != null && !typeFilter.Contains(type.ToString(), StringComparer.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                foreach (var (columns, rows, label) in LayerShapes)
+                {
+                    Measure(pool, bandwidth, type, columns, rows, label, batches, isa);
+                }
+            }
+
+            foreach (var type in new[] { GgmlType.Q8_0, GgmlType.F16 })
+            {
+                if (typeFilter != null && !typeFilter.Contains(type.ToString(), StringComparer.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                Measure(pool, bandwidth, type, 2560, 128256, "lm_head", quick ? [1] : [1, 4, 16], isa);
+            }
+        }
+
+        // The in-run reference: the plain scalar kernel on one shape.
+        KernelDispatch.Current = KernelIsa.Scalar;
+        Measure(pool, bandwidth, GgmlType.I2_S, 2560, 2560, "attn_q/o (scalar ref)", [1], KernelIsa.Scalar);
+        KernelDispatch.Current = KernelDispatch.Best;
+        return 0;
+    }
+
+    private static void Measure(WorkerPool pool, double bandwidth, GgmlType type, int columns, int rows, string label, int[] batches, KernelIsa isa)
+    {
+        var info = GgmlTypeInfo.Of(type)!.Value;
+        var size = info.ByteSize((long)rows * columns);
+        var stride = (size + 63) & ~63L;
+        var copies = (int)Math.Max(1, (WorkingSetBytes + stride - 1) / stride);
+        var total = (nuint)(stride * copies);
+        var data = (byte*)NativeMemory.AlignedAlloc(total, 64);
+        try
+        {
+            Fill(type, data, stride, copies, size, columns);
+            var matrices = new WeightMatrix[copies];
+            for (var c = 0; c < copies; c++)
+            {
+                matrices[c] = WeightMatrix.Create(type, (nint)(data + c * stride), rows, columns, label);
+            }
+
+            foreach (var batch in batches)
+            {
+                var x = new ActivationBatch(batch, columns);
+                var random = new Random(1);
+                foreach (ref var v in x.Data)
+                {
+                    v = (float)(random.NextDouble() * 2 - 1);
+                }
+
+                x.MarkDirty();
+                var y = new float[batch * rows];
+                var seconds = Time(() =>
+                {
+                    // Quantizing the activations is part of a real call; only the first matrix of a set pays it.
+                    x.MarkDirty();
+                    for (var c = 0; c < copies; c++)
+                    {
+                        matrices[c].Multiply(x, y, pool);
+                    }
+                }, copies, isa == KernelIsa.Scalar);
+                var gbps = size / seconds / 1e9;
+                Console.WriteLine($"{columns + " x " + rows + " " + label,-26} {type,-6} {isa,-8} {batch,5} {seconds * 1e6,10:F1} {gbps,8:F1} {gbps / bandwidth,7:P0}");
+            }
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(data);
+        }
+    }
+
+    /// <summary>Best per-call time over several repetitions of the whole set of copies.</summary>
+    private static double Time(Action pass, int callsPerPass, bool slow)
+    {
+        pass();
+        var best = double.MaxValue;
+        var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * (slow ? 2 : 1);
+        var repetitions = 0;
+        while (repetitions < 3 || (Stopwatch.GetTimestamp() < deadline && repetitions < 50))
+        {
+            var start = Stopwatch.GetTimestamp();
+            pass();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds / callsPerPass);
+            repetitions++;
+            if (slow)
+            {
+                break;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>Random codes with valid scales (random bytes would put NaN/Inf halves in block scales).</summary>
+    private static void Fill(GgmlType type, byte* data, long stride, int copies, long size, int columns)
+    {
+        var random = new Random(7);
+        var buffer = new byte[size];
+        random.NextBytes(buffer);
+        var one = BitConverter.HalfToUInt16Bits((Half)0.01f);
+        void SetHalves(int blockBytes, int offset)
+        {
+            for (long p = offset; p + 2 <= buffer.LongLength; p += blockBytes)
+            {
+                buffer[p] = (byte)one;
+                buffer[p + 1] = (byte)(one >> 8);
+            }
+        }
+
+        switch (type)
+        {
+            case GgmlType.TQ2_0: SetHalves(66, 64); break;
+            case GgmlType.TQ1_0: SetHalves(54, 52); break;
+            case GgmlType.Q8_0: SetHalves(34, 0); break;
+            case GgmlType.F16:
+                for (long p = 1; p < buffer.LongLength; p += 2)
+                {
+                    buffer[p] &= 0x3b; // keep exponents small: finite values
+                }
+
+                break;
+            case GgmlType.I2_S:
+                BitConverter.GetBytes(0.5f).CopyTo(buffer, size - 32);
+                break;
+        }
+
+        for (var c = 0; c < copies; c++)
+        {
+            buffer.AsSpan().CopyTo(new Span<byte>(data + c * stride, (int)size));
+        }
+    }
+}
