@@ -63,7 +63,7 @@ public sealed class ModelCommandsTests
     {
         var help = await WfProcess.RunAsync("--help");
         Assert.Equal(0, help.ExitCode);
-        foreach (var command in (string[])["model", "generate"])
+        foreach (var command in (string[])["model", "generate", "bench"])
         {
             Assert.Contains(command, help.Stdout, StringComparison.Ordinal);
         }
