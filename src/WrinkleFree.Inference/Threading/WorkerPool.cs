@@ -6,6 +6,11 @@ namespace WrinkleFree.Inference.Threading;
 /// A persistent pool of threads for the engine's hot loops: <see cref="Run"/> splits a range of items over the pool and the
 /// calling thread, allocates nothing, and costs a few microseconds because idle workers spin briefly before blocking.
 /// </summary>
+/// <remarks>
+/// Work is claimed chunk by chunk from a cursor that carries the run's generation in its high 32 bits, and <see cref="Run"/>
+/// waits for the items to be done, not for every worker to show up. On a busy machine a worker that the OS has not scheduled
+/// yet therefore costs nothing: the caller takes its chunks, and the late worker's claim fails against the new generation.
+/// </remarks>
 public sealed class WorkerPool : IDisposable
 {
     // Spinning this many iterations (~tens of microseconds) keeps workers hot between the back-to-back matmuls of a token
@@ -15,14 +20,17 @@ public sealed class WorkerPool : IDisposable
     // Several chunks per thread let a thread that was preempted (the machine is shared) hand its share to the others.
     private const int ChunksPerThread = 4;
 
+    private const int Closed = int.MaxValue;
+
     private readonly Thread[] _workers;
     private readonly object _gate = new();
     private IParallelWork? _work;
     private int _items;
     private int _chunk;
-    private int _next;
-    private int _pending;
-    private long _generation;
+    private long _cursor = Closed;
+    private int _done;
+    private int _runGeneration;
+    private long _wakeGeneration;
     private int _sleepers;
     private volatile bool _disposed;
     private Exception? _failure;
@@ -63,12 +71,14 @@ public sealed class WorkerPool : IDisposable
         _work = work;
         _items = items;
         _chunk = Math.Max(1, (items + Threads * ChunksPerThread - 1) / (Threads * ChunksPerThread));
-        _next = 0;
         _failure = null;
-        Volatile.Write(ref _pending, _workers.Length);
+        Volatile.Write(ref _done, 0);
+        var generation = ++_runGeneration;
+        // Publishing the cursor (release) makes the fields above visible to any worker that reads it (acquire).
+        Volatile.Write(ref _cursor, (long)generation << 32);
 
         // The increment is a full fence: a worker either sees the new generation or has registered as a sleeper first.
-        Interlocked.Increment(ref _generation);
+        Interlocked.Increment(ref _wakeGeneration);
         if (Volatile.Read(ref _sleepers) > 0)
         {
             lock (_gate)
@@ -77,27 +87,18 @@ public sealed class WorkerPool : IDisposable
             }
         }
 
-        Exception? mine = null;
-        try
-        {
-            Drain(work);
-        }
-        catch (Exception e)
-        {
-            mine = e;
-            Volatile.Write(ref _next, int.MaxValue / 2);
-        }
-
+        Drain();
         var spin = new SpinWait();
-        while (Volatile.Read(ref _pending) != 0)
+        while (Volatile.Read(ref _done) < items)
         {
-            // No Sleep(1): a 1 ms nap would dwarf a matmul; yielding is enough when a worker was preempted.
+            // No Sleep(1): a 1 ms nap would dwarf a matmul; yielding is enough when a worker was preempted mid-chunk.
             spin.SpinOnce(sleep1Threshold: -1);
         }
 
+        // Close the generation so that a worker still holding the old cursor value cannot claim anything.
+        Volatile.Write(ref _cursor, ((long)generation << 32) | Closed);
         _work = null;
-        var failure = mine ?? _failure;
-        if (failure != null)
+        if (_failure is { } failure)
         {
             ExceptionDispatchInfo.Capture(failure).Throw();
         }
@@ -112,7 +113,7 @@ public sealed class WorkerPool : IDisposable
         }
 
         _disposed = true;
-        Interlocked.Increment(ref _generation);
+        Interlocked.Increment(ref _wakeGeneration);
         lock (_gate)
         {
             Monitor.PulseAll(_gate);
@@ -124,19 +125,40 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
-    private void Drain(IParallelWork work)
+    /// <summary>Claims and runs chunks of the current generation until none are left.</summary>
+    private void Drain()
     {
-        var items = _items;
-        var chunk = _chunk;
         while (true)
         {
-            var start = Interlocked.Add(ref _next, chunk) - chunk;
-            if (start >= items)
+            var cursor = Volatile.Read(ref _cursor);
+            var start = (int)cursor;
+            var items = _items;
+            var work = _work;
+            if (start >= items || work is null)
             {
                 return;
             }
 
-            work.Execute(start, Math.Min(items, start + chunk));
+            var end = Math.Min(items, start + _chunk);
+            // The compare-exchange fails if the generation moved on after the fields above were read, so a late
+            // worker never runs one generation's work on another's range.
+            if (Interlocked.CompareExchange(ref _cursor, cursor + (end - start), cursor) != cursor)
+            {
+                continue;
+            }
+
+            try
+            {
+                work.Execute(start, end);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref _failure, e, null);
+            }
+            finally
+            {
+                Interlocked.Add(ref _done, end - start);
+            }
         }
     }
 
@@ -151,18 +173,7 @@ public sealed class WorkerPool : IDisposable
                 return;
             }
 
-            try
-            {
-                Drain(_work!);
-            }
-            catch (Exception e)
-            {
-                Interlocked.CompareExchange(ref _failure, e, null);
-                // Stop the others from starting new chunks of failed work.
-                Volatile.Write(ref _next, int.MaxValue / 2);
-            }
-
-            Interlocked.Decrement(ref _pending);
+            Drain();
         }
     }
 
@@ -170,7 +181,7 @@ public sealed class WorkerPool : IDisposable
     {
         for (var i = 0; i < SpinIterations; i++)
         {
-            var generation = Volatile.Read(ref _generation);
+            var generation = Volatile.Read(ref _wakeGeneration);
             if (generation != seen)
             {
                 return generation;
@@ -186,7 +197,7 @@ public sealed class WorkerPool : IDisposable
             {
                 while (true)
                 {
-                    var generation = Volatile.Read(ref _generation);
+                    var generation = Volatile.Read(ref _wakeGeneration);
                     if (generation != seen)
                     {
                         return generation;
