@@ -12,6 +12,10 @@ internal sealed partial class UpstreamProcess : IDisposable
 {
     private const int Sigkill = 9;
     private const int Sigterm = 15;
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>How long to let SIGKILLed processes take to disappear (a big process needs a moment to unmap).</summary>
+    private static readonly TimeSpan KillWait = TimeSpan.FromSeconds(5);
 
     // setsid only execs (keeping the pid) because the forked child is never a group leader; without it we fall back to
     // killing the process tree that .NET can see.
@@ -70,18 +74,17 @@ internal sealed partial class UpstreamProcess : IDisposable
         return upstream;
     }
 
-    /// <summary>SIGTERM to the whole group, then SIGKILL after <paramref name="gracePeriod"/>; returns once the leader is gone.</summary>
+    /// <summary>
+    /// SIGTERM to the whole group, SIGKILL to what is left after <paramref name="gracePeriod"/>; returns once the group is
+    /// gone (or, when an init that does not reap leaves zombies, shortly after the kill).
+    /// </summary>
     public async Task StopAsync(TimeSpan gracePeriod, TimeProvider time)
     {
-        if (!_exited.Task.IsCompleted)
+        if (GroupAlive())
         {
             Log.ProcessStopping(_logger, Id, gracePeriod);
             Signal(Sigterm);
-            try
-            {
-                await _exited.Task.WaitAsync(gracePeriod, time).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
+            if (!await WaitGoneAsync(gracePeriod, time).ConfigureAwait(false))
             {
                 Log.ProcessKilled(_logger, Id, gracePeriod);
             }
@@ -89,10 +92,32 @@ internal sealed partial class UpstreamProcess : IDisposable
 
         // Also after a clean exit of the leader: shell children left in the group must not outlive it.
         Signal(Sigkill);
+        await WaitGoneAsync(KillWait, time).ConfigureAwait(false);
         await _exited.Task.ConfigureAwait(false);
     }
 
     public void Dispose() => _process.Dispose();
+
+    /// <summary>Polls until the leader and (with a group) every member have exited; false at the timeout.</summary>
+    private async Task<bool> WaitGoneAsync(TimeSpan timeout, TimeProvider time)
+    {
+        // Members of a group cannot be awaited (they are not our children), so the group is probed with signal 0.
+        var started = time.GetTimestamp();
+        while (GroupAlive())
+        {
+            if (time.GetElapsedTime(started) >= timeout)
+            {
+                return false;
+            }
+
+            await Task.Delay(PollInterval, time).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    private bool GroupAlive() =>
+        !_exited.Task.IsCompleted || (SetsidPath is not null && Native.kill(-Id, 0) == 0);
 
     private void Signal(int signal)
     {

@@ -26,6 +26,7 @@ internal sealed class UpstreamSupervisor : IAsyncDisposable
     private volatile UpstreamReport? _report;
     private volatile string? _modelId;
     private Task _loop = Task.CompletedTask;
+    private int _disposed;
 
     public UpstreamSupervisor(VllmBackendOptions options, HttpClient http, ILogger logger, TimeProvider time)
     {
@@ -69,6 +70,11 @@ internal sealed class UpstreamSupervisor : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (_process is { } process)
