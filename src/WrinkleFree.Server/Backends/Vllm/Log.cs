@@ -41,6 +41,9 @@ internal static partial class Log
     [LoggerMessage(5111, LogLevel.Warning, "Upstream request failed: {Status} {Message}")]
     public static partial void UpstreamError(ILogger logger, int status, string message);
 
+    [LoggerMessage(5114, LogLevel.Debug, "Upstream rejected a request: {Status} {Message}")]
+    public static partial void UpstreamRejected(ILogger logger, int status, string message);
+
     [LoggerMessage(5112, LogLevel.Warning, "Upstream stream ended without a usage chunk; completion tokens are counted from the chunks")]
     public static partial void MissingUsage(ILogger logger);
 

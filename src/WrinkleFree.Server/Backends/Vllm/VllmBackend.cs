@@ -321,7 +321,16 @@ public sealed class VllmBackend : IInferenceBackend
 
     private BackendException Failed(BackendException exception)
     {
-        Log.UpstreamError(_logger, exception.Status, exception.Message);
+        // A client's mistake the upstream caught is routine; the upstream failing is worth a warning.
+        if (exception.Status < 500)
+        {
+            Log.UpstreamRejected(_logger, exception.Status, exception.Message);
+        }
+        else
+        {
+            Log.UpstreamError(_logger, exception.Status, exception.Message);
+        }
+
         return exception;
     }
 }

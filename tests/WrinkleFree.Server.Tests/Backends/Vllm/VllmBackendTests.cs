@@ -208,6 +208,18 @@ public sealed class VllmBackendTests
     }
 
     [Fact]
+    public async Task GenerateAsync_UpstreamGoesSilent_Throws504AfterTheIdleTimeout()
+    {
+        await using var fake = await StartFakeAsync();
+        await using var backend = await StartReadyAsync(FastOptions(fake.BaseUrl) with { RequestTimeout = TimeSpan.FromMilliseconds(300) });
+
+        var e = await Assert.ThrowsAsync<BackendException>(() => CollectAsync(backend.GenerateAsync(new GenerationInput { PromptText = "[hang]" }, CancellationToken.None)));
+
+        Assert.Equal(504, e.Status);
+        await fake.FirstAbort.WaitAsync(Deadline);
+    }
+
+    [Fact]
     public async Task GenerateAsync_UpstreamStopped_Throws503WithRetryAfter()
     {
         var fake = await StartFakeAsync();
