@@ -28,13 +28,17 @@ public sealed record ArchitectureSpec
 
     public static readonly ArchitectureSpec Qwen3 = new() { Name = "qwen3", QkNorm = true, Rope = RopeStyle.NeoX, DefaultRopeBase = 1000000 };
 
-    /// <summary>llama.cpp's <c>bitnet</c>: sub-norms, optional per-tensor scales, tied head, SiLU unless hidden_act says otherwise.</summary>
+    /// <summary>
+    /// llama.cpp's <c>bitnet</c>: sub-norms, optional per-tensor scales, tied head, SiLU unless hidden_act says otherwise,
+    /// and NeoX RoPE (llama.cpp converts BitNet checkpoints without the q/k permutation LLaMA GGUFs get; verified against
+    /// llama.cpp's logits in the tests).
+    /// </summary>
     public static readonly ArchitectureSpec BitNet = new() { Name = "bitnet", SubNorms = true, AlwaysTied = true, Rope = RopeStyle.NeoX };
 
     /// <summary>bitnet.cpp's naming for BitNet b1.58 2B4T: the bitnet graph with squared ReLU and RoPE theta 500000.</summary>
-    public static readonly ArchitectureSpec BitNetB158 = new()
+    public static readonly ArchitectureSpec BitNetB158 = BitNet with
     {
-        Name = "bitnet-b1.58", SubNorms = true, AlwaysTied = true, DefaultActivation = Activation.ReluSquared, DefaultRopeBase = 500000,
+        Name = "bitnet-b1.58", DefaultActivation = Activation.ReluSquared, DefaultRopeBase = 500000,
     };
 
     /// <summary>
