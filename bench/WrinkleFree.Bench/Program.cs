@@ -1,11 +1,15 @@
 using WrinkleFree.Bench;
 
-return args.Length > 0 && args[0] == "kernels"
-    ? KernelBench.Run(args[1..])
-    : Usage();
+return args.Length == 0 ? Usage() : args[0] switch
+{
+    "kernels" => KernelBench.Run(args[1..]),
+    "engine" => EngineVsLlamaCpp.Run(args[1..]),
+    _ => Usage(),
+};
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: WrinkleFree.Bench kernels [--threads N] [--isa scalar|avx2|avxvnni|avx512|all] [--quick] [--types I2_S,TQ2_0,...]");
+    Console.Error.WriteLine("usage: WrinkleFree.Bench engine [--shape tiny|700m|2b4t] [--json] [--cache DIR]");
+    Console.Error.WriteLine("       WrinkleFree.Bench kernels [--threads N] [--isa scalar|avx2|avxvnni|avx512|all] [--quick] [--types I2_S,TQ2_0,...]");
     return 2;
 }

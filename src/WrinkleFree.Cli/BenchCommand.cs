@@ -83,19 +83,15 @@ internal static class BenchCommand
         root.Subcommands.Add(bench);
     }
 
-    /// <summary>The synthetic model for (shape, type), written once (seed 1) and reused; both types hold the same weights.</summary>
-    public static string EnsureModel(string dir, SyntheticShape shape, GgmlType type)
+    private static string EnsureModel(string dir, SyntheticShape shape, GgmlType type)
     {
-        var path = Path.Combine(dir, $"synthetic-{shape.Name}-{type.ToString().ToLowerInvariant()}.gguf");
-        if (!File.Exists(path))
+        var path = "";
+        AnsiConsole.Progress().Start(ctx =>
         {
-            AnsiConsole.Progress().Start(ctx =>
-            {
-                var task = ctx.AddTask($"writing {Path.GetFileName(path)}", maxValue: 1);
-                SyntheticModel.Write(path, shape, type, seed: 1, progress: new Progress<double>(v => task.Value = v));
-            });
-        }
-
+            var task = ctx.AddTask($"model {shape.Name} {type}", maxValue: 1);
+            path = EngineBenchmark.EnsureSyntheticModel(dir, shape, type, new Progress<double>(v => task.Value = v));
+            task.Value = 1;
+        });
         return path;
     }
 }

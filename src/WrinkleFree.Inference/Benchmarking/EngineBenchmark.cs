@@ -131,6 +131,19 @@ public static class EngineBenchmark
         };
     }
 
+    /// <summary>The synthetic model for (shape, type) under <paramref name="dir"/>, written once (seed 1) and reused.</summary>
+    /// <remarks>Every type is written from the same seed, so TQ2_0 and I2_S files hold the same weights.</remarks>
+    public static string EnsureSyntheticModel(string dir, SyntheticShape shape, Gguf.GgmlType type, IProgress<double>? progress = null)
+    {
+        var path = Path.Combine(dir, $"synthetic-{shape.Name}-{type.ToString().ToLowerInvariant()}.gguf");
+        if (!File.Exists(path))
+        {
+            SyntheticModel.Write(path, shape, type, seed: 1, progress: progress);
+        }
+
+        return path;
+    }
+
     /// <summary>A fixed, vocabulary-spread token stream (no tokenizer or sampler cost in the measurement).</summary>
     private static int TokenAt(Model model, int i) => (int)((i * 2654435761L) % model.Config.VocabSize);
 }
