@@ -180,7 +180,7 @@ internal sealed partial class JinjaLexer
         _tokens.Add(new JinjaToken(isVar ? JinjaTokenKind.VarBegin : JinjaTokenKind.BlockBegin, "", line, col));
         var closer = isVar ? "}}" : "%}";
         _pos = contentStart;
-        var depth = 0;
+        var brackets = new Stack<char>();
         while (true)
         {
             while (_pos < _src.Length && char.IsWhiteSpace(_src[_pos]))
@@ -194,7 +194,7 @@ internal sealed partial class JinjaLexer
             }
 
             var c = _src[_pos];
-            if (depth == 0)
+            if (brackets.Count == 0)
             {
                 var modifier = '\0';
                 if ((c == '-' || (c == '+' && !isVar)) && string.CompareOrdinal(_src, _pos + 1, closer, 0, 2) == 0)
@@ -244,10 +244,16 @@ internal sealed partial class JinjaLexer
                     throw Error($"unexpected character '{c}'", _pos);
                 }
 
-                depth += op is "(" or "[" or "{" ? 1 : op is ")" or "]" or "}" ? -1 : 0;
-                if (depth < 0)
+                if (op is "(" or "[" or "{")
                 {
-                    throw Error($"unexpected '{op}'", _pos);
+                    brackets.Push(op[0] switch { '(' => ')', '[' => ']', _ => '}' });
+                }
+                else if (op is ")" or "]" or "}")
+                {
+                    if (brackets.Count == 0 || brackets.Pop() != op[0])
+                    {
+                        throw Error($"unexpected '{op}'", _pos);
+                    }
                 }
 
                 _pos += op.Length;

@@ -709,9 +709,8 @@ internal sealed class JinjaParser
 
     private CallExpr ParseCall(JinjaExpr callee)
     {
-        var pos = PosOf(Current);
         var (args, kwargs) = ParseCallArgs();
-        return new CallExpr(callee, args, kwargs, pos);
+        return new CallExpr(callee, args, kwargs, callee.Pos);
     }
 
     private (List<JinjaExpr> Args, List<(string, JinjaExpr)> Kwargs) ParseCallArgs()
