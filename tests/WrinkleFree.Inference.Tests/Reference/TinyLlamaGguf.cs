@@ -19,7 +19,7 @@ internal static class TinyLlamaGguf
     /// Writes the model to a fresh temp file and returns its path; the caller deletes it. <paramref name="architecture"/>
     /// "qwen3" adds per-head q/k norms; <paramref name="weightType"/> (F32, F16, Q8_0) applies to the linear layers.
     /// </summary>
-    public static string Write(int seed, string architecture = "llama", GgmlType weightType = GgmlType.F32, int kvHeads = Heads)
+    public static string Write(int seed, string architecture = "llama", GgmlType weightType = GgmlType.F32, int kvHeads = Heads, Func<string, bool>? include = null)
     {
         var a = architecture;
         var kvDim = Dim / Heads * kvHeads;
@@ -64,10 +64,20 @@ internal static class TinyLlamaGguf
             writer.AddTensor(prefix + "attn_k.weight", weightType, [Dim, kvDim], Weights(random, weightType, Dim, kvDim, scale));
             writer.AddTensor(prefix + "attn_v.weight", weightType, [Dim, kvDim], Weights(random, weightType, Dim, kvDim, scale));
             writer.AddTensor(prefix + "attn_output.weight", weightType, [Dim, Dim], Weights(random, weightType, Dim, Dim, scale));
-            if (a == "qwen3")
+            if (a is "qwen3" or "wrinklefree")
             {
                 writer.AddTensor(prefix + "attn_q_norm.weight", GgmlType.F32, [Dim / Heads], RandomF32(random, Dim / Heads, 0.2f, 1f));
                 writer.AddTensor(prefix + "attn_k_norm.weight", GgmlType.F32, [Dim / Heads], RandomF32(random, Dim / Heads, 0.2f, 1f));
+            }
+
+            if (a == "wrinklefree" && (include?.Invoke(prefix + "attn_sub_norm.weight") ?? true))
+            {
+                writer.AddTensor(prefix + "attn_sub_norm.weight", GgmlType.F32, [Dim], RandomF32(random, Dim, 0.2f, 1f));
+            }
+
+            if (a == "wrinklefree" && (include?.Invoke(prefix + "ffn_sub_norm.weight") ?? true))
+            {
+                writer.AddTensor(prefix + "ffn_sub_norm.weight", GgmlType.F32, [FeedForward], RandomF32(random, FeedForward, 0.2f, 1f));
             }
 
             writer.AddTensor(prefix + "ffn_norm.weight", GgmlType.F32, [Dim], Ones(Dim));
