@@ -21,7 +21,12 @@ internal static class GenerateCommand
         var seed = new Option<ulong?>("--seed") { Description = "Random seed: the same seed and prompt give the same tokens." };
         var threads = new Option<int>("--threads", "-t") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Keep generating past end-of-text tokens." };
-        var mlock = new Option<bool>("--mlock") { Description = "Lock the weights in RAM (needs RLIMIT_MEMLOCK)." };
+        var mlock = new Option<bool>("--mlock")
+        {
+            Description = "Lock the weights in RAM (needs RLIMIT_MEMLOCK); default from MLOCK=true.",
+            DefaultValueFactory = _ => string.Equals(Environment.GetEnvironmentVariable("MLOCK"), "true", StringComparison.OrdinalIgnoreCase)
+                || Environment.GetEnvironmentVariable("MLOCK") == "1",
+        };
         var json = new Option<bool>("--json") { Description = "Print {text, token_ids, prompt_token_ids, tokens_per_second} as JSON." };
         var cmd = new Command("generate", "Generate text from a prompt with a GGUF model on this machine's CPU.")
         {

@@ -68,4 +68,30 @@ public sealed class ModelCommandsTests
             Assert.Contains(command, help.Stdout, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task Generate_MlockOverRlimit_ExplainsRlimitMemlock()
+    {
+        // As root mlock ignores RLIMIT_MEMLOCK, so drop CAP_IPC_LOCK and set a 64 KiB limit with util-linux's setpriv/prlimit.
+        if (!File.Exists("/usr/bin/setpriv") || !File.Exists("/usr/bin/prlimit"))
+        {
+            return;
+        }
+
+        var path = WfProcess.TempFile();
+        try
+        {
+            Assert.Equal(0, (await WfProcess.RunAsync("model", "synth", "--shape", "tiny", "--out", path)).ExitCode);
+            var result = await WfProcess.RunCommandAsync("/usr/bin/setpriv",
+                ["--inh-caps=-ipc_lock", "--ambient-caps=-ipc_lock", "--bounding-set=-ipc_lock", "/usr/bin/prlimit", "--memlock=65536:65536",
+                 "dotnet", WfProcess.WfDll, "generate", "-m", path, "-p", "hi", "-n", "2", "--mlock"]);
+            Assert.Equal(2, result.ExitCode);
+            Assert.Contains("RLIMIT_MEMLOCK", result.Stderr, StringComparison.Ordinal);
+            Assert.Contains("65536", result.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

@@ -16,10 +16,13 @@ internal static class WfProcess
         }
     }
 
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args) =>
+        RunCommandAsync("dotnet", [WfDll, .. args]);
+
+    /// <summary>Runs any command (e.g. wf under setpriv/prlimit) with the same deadline and environment.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunCommandAsync(string program, string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(WfDll);
+        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);
