@@ -46,7 +46,7 @@ internal static unsafe class KernelBench
 
         var isas = isaArg switch
         {
-            "all" => KernelDispatch.Supported.ToArray(),
+            "all" => KernelDispatch.Supported.Where(i => i != KernelIsa.Scalar).ToArray(),
             "best" => [KernelDispatch.Best],
             _ => [Enum.Parse<KernelIsa>(isaArg, ignoreCase: true)],
         };

@@ -1,11 +1,14 @@
 using WrinkleFree.Bench;
 
-return args.Length > 0 && args[0] == "kernels"
-    ? KernelBench.Run(args[1..])
-    : Usage();
+return args.Length == 0 ? Usage() : args[0] switch
+{
+    "kernels" => KernelBench.Run(args[1..]),
+    "pool" => PoolBench.Run(args[1..]),
+    _ => Usage(),
+};
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: WrinkleFree.Bench kernels [--threads N] [--isa scalar|avx2|avxvnni|avx512|all] [--quick] [--types I2_S,TQ2_0,...]");
+    Console.Error.WriteLine("usage: WrinkleFree.Bench pool [--threads N] | kernels [--threads N] [--isa scalar|avx2|avxvnni|avx512|all] [--quick] [--types I2_S,TQ2_0,...]");
     return 2;
 }

@@ -53,10 +53,13 @@ internal sealed unsafe class DenseMatrix : WeightMatrix
         (GgmlType.Q8_0, KernelIsa.Avx2) => &DenseKernels.Q8Avx2,
         (GgmlType.Q8_0, _) => &ScalarKernels.Q8_0,
         (GgmlType.F32, KernelIsa.Avx512) => &DenseKernels.F32Avx512,
+        (GgmlType.F32, KernelIsa.Avx2 or KernelIsa.AvxVnni) => &FloatAvx2.F32,
         (GgmlType.F32, _) => &ScalarKernels.F32,
         (GgmlType.F16, KernelIsa.Avx512) => &DenseKernels.F16Avx512,
+        (GgmlType.F16, KernelIsa.Avx2 or KernelIsa.AvxVnni) => &FloatAvx2.F16,
         (GgmlType.F16, _) => &ScalarKernels.F16,
         (GgmlType.BF16, KernelIsa.Avx512) => &DenseKernels.BF16Avx512,
+        (GgmlType.BF16, KernelIsa.Avx2 or KernelIsa.AvxVnni) => &FloatAvx2.BF16,
         _ => &ScalarKernels.BF16,
     };
 

@@ -89,4 +89,49 @@ public sealed unsafe class KernelPathTests
             return p;
         }
     }
+
+    [Fact]
+    public void F16Kernels_SubnormalsZerosAndExtremes_ConvertExactly()
+    {
+        const int columns = 32;
+        var values = new Half[columns];
+        var specials = new[] { Half.Epsilon, -Half.Epsilon, (Half)0f, Half.NegativeZero, Half.MaxValue, Half.MinValue, (Half)6.1035156e-05f, (Half)(-3.5f) };
+        for (var i = 0; i < columns; i++)
+        {
+            values[i] = i < specials.Length ? specials[i] : (Half)(i * 0.37f - 5f);
+        }
+
+        var bytes = GC.AllocateArray<byte>(columns * 2, pinned: true);
+        for (var i = 0; i < columns; i++)
+        {
+            BitConverter.TryWriteBytes(bytes.AsSpan(2 * i), BitConverter.HalfToUInt16Bits(values[i]));
+        }
+
+        // One-hot activation rows select one weight each, so y must equal the converted weight bit for bit.
+        var x = new ActivationBatch(columns, columns);
+        x.Data.Clear();
+        for (var b = 0; b < columns; b++)
+        {
+            x.Row(b)[b] = 1f;
+        }
+
+        x.MarkDirty();
+        fixed (byte* w = bytes)
+        {
+            foreach (var isa in KernelDispatch.Supported)
+            {
+                var y = new float[columns];
+                fixed (float* py = y)
+                {
+                    var args = new DenseArgs { Weights = w, Rows = 1, Columns = columns, Batch = columns, X = XPointer(x), Y = py };
+                    DenseMatrix.Select(GgmlType.F16, isa)(in args, 0, 1);
+                }
+
+                for (var i = 0; i < columns; i++)
+                {
+                    Assert.Equal(Math.Abs((float)values[i]), Math.Abs(y[i]));
+                }
+            }
+        }
+    }
 }
