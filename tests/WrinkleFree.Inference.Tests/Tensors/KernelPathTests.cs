@@ -134,4 +134,28 @@ public sealed unsafe class KernelPathTests
             }
         }
     }
+
+    [Fact]
+    public void Q6KDecodeAvx512_RandomBlocks_MatchesScalarDecoder()
+    {
+        if (!KernelDispatch.IsSupported(KernelIsa.Avx512))
+        {
+            return;
+        }
+
+        var w = TestWeights.Random(GgmlType.Q6_K, 3, 768, seed: 9);
+        var expected = new float[768];
+        var actual = new float[768];
+        for (var r = 0; r < 3; r++)
+        {
+            var row = (byte*)w.Address + r * 3 * 210;
+            BlockDecoders.DecodeRow(GgmlType.Q6_K, row, 768, 1f, expected);
+            fixed (float* p = actual)
+            {
+                Q6KAvx512.DecodeRow(row, 3, p);
+            }
+
+            Assert.Equal(expected, actual);
+        }
+    }
 }
