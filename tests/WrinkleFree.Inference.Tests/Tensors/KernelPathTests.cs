@@ -21,6 +21,12 @@ public sealed unsafe class KernelPathTests
             data.Add(type, 3, 4352, 5);
         }
 
+        // Block counts that leave the paired/unrolled loops a remainder, and float rows that are not a multiple of 16.
+        data.Add(GgmlType.Q8_0, 5, 224, 5);
+        data.Add(GgmlType.Q8_0, 5, 96, 6);
+        data.Add(GgmlType.F32, 5, 200, 5);
+        data.Add(GgmlType.F16, 5, 200, 5);
+        data.Add(GgmlType.BF16, 5, 200, 5);
         return data;
     }
 
