@@ -46,7 +46,7 @@ internal static unsafe class KernelBench
 
         var isas = isaArg switch
         {
-            "all" => KernelDispatch.Supported.ToArray(),
+            "all" => KernelDispatch.Supported.Where(i => i != KernelIsa.Scalar).ToArray(),
             "best" => [KernelDispatch.Best],
             _ => [Enum.Parse<KernelIsa>(isaArg, ignoreCase: true)],
         };
@@ -67,7 +67,7 @@ internal static unsafe class KernelBench
                 }
             }
 
-            foreach (var type in new[] { GgmlType.Q8_0, GgmlType.F16 })
+            foreach (var type in new[] { GgmlType.Q8_0, GgmlType.F16, GgmlType.Q6_K })
             {
                 if (typeFilter != null && !typeFilter.Contains(type.ToString(), StringComparer.OrdinalIgnoreCase))
                 {
@@ -175,6 +175,7 @@ internal static unsafe class KernelBench
             case GgmlType.TQ2_0: SetHalves(66, 64); break;
             case GgmlType.TQ1_0: SetHalves(54, 52); break;
             case GgmlType.Q8_0: SetHalves(34, 0); break;
+            case GgmlType.Q6_K: SetHalves(210, 208); break;
             case GgmlType.F16:
                 for (long p = 1; p < buffer.LongLength; p += 2)
                 {

@@ -3,6 +3,7 @@ using WrinkleFree.Bench;
 return args.Length == 0 ? Usage() : args[0] switch
 {
     "kernels" => KernelBench.Run(args[1..]),
+    "pool" => PoolBench.Run(args[1..]),
     "engine" => EngineVsLlamaCpp.Run(args[1..]),
     _ => Usage(),
 };
@@ -10,6 +11,7 @@ return args.Length == 0 ? Usage() : args[0] switch
 static int Usage()
 {
     Console.Error.WriteLine("usage: WrinkleFree.Bench engine [--shape tiny|700m|2b4t] [--json] [--cache DIR]");
+    Console.Error.WriteLine("       WrinkleFree.Bench pool [--threads N]");
     Console.Error.WriteLine("       WrinkleFree.Bench kernels [--threads N] [--isa scalar|avx2|avxvnni|avx512|all] [--quick] [--types I2_S,TQ2_0,...]");
     return 2;
 }

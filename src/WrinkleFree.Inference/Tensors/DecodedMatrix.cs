@@ -54,9 +54,21 @@ internal sealed unsafe class DecodedMatrix : WeightMatrix
             var columns = matrix.Columns;
             var buffer = t_row is { } existing && existing.Length >= columns ? existing : t_row = new float[columns];
             var row = buffer.AsSpan(0, columns);
+            var fast = KernelDispatch.Current == KernelIsa.Avx512 && matrix.Type == GgmlType.Q6_K;
             for (var r = start; r < end; r++)
             {
-                matrix.GetRow(r, row);
+                if (fast)
+                {
+                    fixed (float* destination = row)
+                    {
+                        Q6KAvx512.DecodeRow(matrix.Data + r * matrix.RowBytes, columns / 256, destination);
+                    }
+                }
+                else
+                {
+                    matrix.GetRow(r, row);
+                }
+
                 for (var b = 0; b < Batch; b++)
                 {
                     Y[(long)b * matrix.Rows + r] = TensorPrimitives.Dot(row, new ReadOnlySpan<float>(X + (long)b * columns, columns));

@@ -47,16 +47,18 @@ internal sealed unsafe class DenseMatrix : WeightMatrix
 
     internal static delegate*<in DenseArgs, int, int, void> Select(GgmlType type, KernelIsa isa) => (type, isa) switch
     {
-        // No 512-bit VNNI API in .NET: the AVX-512 family uses the 256-bit vpdpbusd for Q8_0 where it exists.
-        (GgmlType.Q8_0, KernelIsa.Avx512) => System.Runtime.Intrinsics.X86.AvxVnni.IsSupported ? &DenseKernels.Q8Vnni : &DenseKernels.Q8Avx2,
+        (GgmlType.Q8_0, KernelIsa.Avx512) => &Q8Avx512.Multiply,
         (GgmlType.Q8_0, KernelIsa.AvxVnni) => &DenseKernels.Q8Vnni,
         (GgmlType.Q8_0, KernelIsa.Avx2) => &DenseKernels.Q8Avx2,
         (GgmlType.Q8_0, _) => &ScalarKernels.Q8_0,
         (GgmlType.F32, KernelIsa.Avx512) => &DenseKernels.F32Avx512,
+        (GgmlType.F32, KernelIsa.Avx2 or KernelIsa.AvxVnni) => &FloatAvx2.F32,
         (GgmlType.F32, _) => &ScalarKernels.F32,
         (GgmlType.F16, KernelIsa.Avx512) => &DenseKernels.F16Avx512,
+        (GgmlType.F16, KernelIsa.Avx2 or KernelIsa.AvxVnni) => &FloatAvx2.F16,
         (GgmlType.F16, _) => &ScalarKernels.F16,
         (GgmlType.BF16, KernelIsa.Avx512) => &DenseKernels.BF16Avx512,
+        (GgmlType.BF16, KernelIsa.Avx2 or KernelIsa.AvxVnni) => &FloatAvx2.BF16,
         _ => &ScalarKernels.BF16,
     };
 

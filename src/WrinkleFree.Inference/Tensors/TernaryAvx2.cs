@@ -32,13 +32,21 @@ internal static unsafe class TernaryAvx2
             for (var b = 0; b < a.Batch; b++)
             {
                 var q = a.Q + (long)b * a.Stride;
-                var acc = Vector256<int>.Zero;
-                for (var k = 0; k < blocks; k++)
+                // Two accumulator chains: vpdpbusd accumulates in place, so one chain would be bound by its latency.
+                Vector256<int> acc0 = default, acc1 = default;
+                var k = 0;
+                for (; k + 2 <= blocks; k += 2)
                 {
-                    acc = I2SBlock<TDot>(acc, row + k * 32, q + k * 128);
+                    acc0 = I2SBlock<TDot>(acc0, row + k * 32, q + k * 128);
+                    acc1 = I2SBlock<TDot>(acc1, row + (k + 1) * 32, q + (k + 1) * 128);
                 }
 
-                a.Y[(long)b * a.Rows + r] = ScalarKernels.I2SOutput(Vector256.Sum(acc), a.RowSum[b], a.ActScale[b], a.WeightScale);
+                if (k < blocks)
+                {
+                    acc0 = I2SBlock<TDot>(acc0, row + k * 32, q + k * 128);
+                }
+
+                a.Y[(long)b * a.Rows + r] = ScalarKernels.I2SOutput(Vector256.Sum(acc0 + acc1), a.RowSum[b], a.ActScale[b], a.WeightScale);
             }
         }
     }

@@ -21,6 +21,12 @@ public sealed unsafe class KernelPathTests
             data.Add(type, 3, 4352, 5);
         }
 
+        // Block counts that leave the paired/unrolled loops a remainder, and float rows that are not a multiple of 16.
+        data.Add(GgmlType.Q8_0, 5, 224, 5);
+        data.Add(GgmlType.Q8_0, 5, 96, 6);
+        data.Add(GgmlType.F32, 5, 200, 5);
+        data.Add(GgmlType.F16, 5, 200, 5);
+        data.Add(GgmlType.BF16, 5, 200, 5);
         return data;
     }
 
@@ -87,6 +93,75 @@ public sealed unsafe class KernelPathTests
         {
             // The batch's storage is pinned for its lifetime, so the address stays valid after the fixed block.
             return p;
+        }
+    }
+
+    [Fact]
+    public void F16Kernels_SubnormalsZerosAndExtremes_ConvertExactly()
+    {
+        const int columns = 32;
+        var values = new Half[columns];
+        var specials = new[] { Half.Epsilon, -Half.Epsilon, (Half)0f, Half.NegativeZero, Half.MaxValue, Half.MinValue, (Half)6.1035156e-05f, (Half)(-3.5f) };
+        for (var i = 0; i < columns; i++)
+        {
+            values[i] = i < specials.Length ? specials[i] : (Half)(i * 0.37f - 5f);
+        }
+
+        var bytes = GC.AllocateArray<byte>(columns * 2, pinned: true);
+        for (var i = 0; i < columns; i++)
+        {
+            BitConverter.TryWriteBytes(bytes.AsSpan(2 * i), BitConverter.HalfToUInt16Bits(values[i]));
+        }
+
+        // One-hot activation rows select one weight each, so y must equal the converted weight bit for bit.
+        var x = new ActivationBatch(columns, columns);
+        x.Data.Clear();
+        for (var b = 0; b < columns; b++)
+        {
+            x.Row(b)[b] = 1f;
+        }
+
+        x.MarkDirty();
+        fixed (byte* w = bytes)
+        {
+            foreach (var isa in KernelDispatch.Supported)
+            {
+                var y = new float[columns];
+                fixed (float* py = y)
+                {
+                    var args = new DenseArgs { Weights = w, Rows = 1, Columns = columns, Batch = columns, X = XPointer(x), Y = py };
+                    DenseMatrix.Select(GgmlType.F16, isa)(in args, 0, 1);
+                }
+
+                for (var i = 0; i < columns; i++)
+                {
+                    Assert.Equal(Math.Abs((float)values[i]), Math.Abs(y[i]));
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Q6KDecodeAvx512_RandomBlocks_MatchesScalarDecoder()
+    {
+        if (!KernelDispatch.IsSupported(KernelIsa.Avx512))
+        {
+            return;
+        }
+
+        var w = TestWeights.Random(GgmlType.Q6_K, 3, 768, seed: 9);
+        var expected = new float[768];
+        var actual = new float[768];
+        for (var r = 0; r < 3; r++)
+        {
+            var row = (byte*)w.Address + r * 3 * 210;
+            BlockDecoders.DecodeRow(GgmlType.Q6_K, row, 768, 1f, expected);
+            fixed (float* p = actual)
+            {
+                Q6KAvx512.DecodeRow(row, 3, p);
+            }
+
+            Assert.Equal(expected, actual);
         }
     }
 }
