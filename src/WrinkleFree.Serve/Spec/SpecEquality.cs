@@ -66,8 +66,21 @@ internal static class SpecEquality
                 return false;
             case (string, _) or (_, string):
                 return a.Equals(b);
-            case (IDictionary<string, object?> x, IDictionary<string, object?> y):
-                return x.Count == y.Count && x.All(kv => y.TryGetValue(kv.Key, out var v) && Deep(kv.Value, v));
+            case (IDictionary x, IDictionary y):
+                if (x.Count != y.Count)
+                {
+                    return false;
+                }
+
+                foreach (DictionaryEntry entry in x)
+                {
+                    if (!y.Contains(entry.Key) || !Deep(entry.Value, y[entry.Key]))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
             case (IList x, IList y):
                 if (x.Count != y.Count)
                 {

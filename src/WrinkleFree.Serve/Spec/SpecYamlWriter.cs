@@ -46,7 +46,10 @@ internal static class SpecYamlWriter
 
         var writer = new StringWriter(CultureInfo.InvariantCulture);
         new YamlStream(new YamlDocument(root)).Save(writer, assignAnchors: false);
-        return writer.ToString();
+
+        // YamlStream always closes the document with "..."; a single-document file reads better without it.
+        var text = writer.ToString();
+        return text.EndsWith("...\n", StringComparison.Ordinal) ? text[..^4] : text;
     }
 
     private static YamlMappingNode Service(ServiceSection service)

@@ -223,4 +223,13 @@ public sealed class ServiceSpecParserTests
 
         Assert.NotEqual(spec, other);
     }
+
+    [Fact]
+    public void Equals_SettingsBuiltInCode_ComparedByValue()
+    {
+        var a = new TierSpec { Name = "k", Provider = TierProvider.Kubernetes, Settings = new Dictionary<string, object?> { ["labels"] = new Dictionary<string, string> { ["x"] = "1" } } };
+        var b = a with { Settings = new Dictionary<string, object?> { ["labels"] = new Dictionary<string, string> { ["x"] = "1" } } };
+
+        Assert.Equal(a, b);
+    }
 }

@@ -86,8 +86,10 @@ public sealed class ShippedSpecTests
     {
         var spec = ServiceSpecParser.ParseFile(DeployFile(file));
 
-        var again = ServiceSpecParser.Parse(spec.ToYaml(), file);
+        var yaml = spec.ToYaml();
+        var again = ServiceSpecParser.Parse(yaml, file);
 
+        Assert.DoesNotContain("\n...", yaml, StringComparison.Ordinal);
         Assert.Equal(spec, again);
         Assert.Equal(spec.ToYaml(), again.ToYaml());
     }
