@@ -15,6 +15,7 @@ internal static class ChildProcessEntry
     private static readonly Dictionary<string, Func<string[], Task>> Modes = new(StringComparer.Ordinal)
     {
         ["store-writer"] = StoreCrashTests.RunWriterAsync,
+        ["local-controller"] = Providers.LocalProviderRestartTests.RunControllerAsync,
     };
 
     /// <summary>The dotnet host running the tests, which can also run this assembly.</summary>
@@ -52,15 +53,22 @@ internal static class ChildProcessEntry
 
         // Children launched by the helper must not recurse into it.
         Environment.SetEnvironmentVariable(ModeVariable, null);
-        try
+        var args = Environment.GetCommandLineArgs()[1..];
+
+        // Not here: while a module initializer runs, every other thread touching this assembly blocks on it, so async
+        // continuations would deadlock. A foreground thread keeps the process alive after the (empty) Main returns.
+        new Thread(() =>
         {
-            Modes[mode](Environment.GetCommandLineArgs()[1..]).GetAwaiter().GetResult();
-            Environment.Exit(0);
-        }
-        catch (Exception e)
-        {
-            Console.Error.WriteLine(e);
-            Environment.Exit(3);
-        }
+            try
+            {
+                Modes[mode](args).GetAwaiter().GetResult();
+                Environment.Exit(0);
+            }
+            catch (Exception e)
+            {
+                Console.Error.WriteLine(e);
+                Environment.Exit(3);
+            }
+        }) { IsBackground = false, Name = "test child: " + mode }.Start();
     }
 }
