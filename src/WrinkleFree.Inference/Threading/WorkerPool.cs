@@ -4,25 +4,32 @@ namespace WrinkleFree.Inference.Threading;
 
 /// <summary>
 /// A persistent pool of threads for the engine's hot loops: <see cref="Run"/> splits a range of items over the pool and the
-/// calling thread, allocates nothing, and costs a few microseconds because idle workers spin briefly before blocking.
+/// calling thread, allocates nothing, and costs well under a microsecond when workers are hot because idle workers spin
+/// briefly before blocking.
 /// </summary>
+/// <remarks>
+/// Chunks are claimed with a compare-and-swap on one word holding (generation, next item), and the caller waits only for
+/// claimed chunks to finish. A worker that is asleep or preempted when a run starts therefore never delays it: on a
+/// machine shared with other processes the caller simply does the work itself.
+/// </remarks>
 public sealed class WorkerPool : IDisposable
 {
-    // Spinning this many iterations (~tens of microseconds) keeps workers hot between the back-to-back matmuls of a token
+    // Spinning this many iterations (tens of microseconds) keeps workers hot between the back-to-back matmuls of a token
     // without burning a core for long when the engine is idle.
     private const int SpinIterations = 20_000;
 
-    // Several chunks per thread let a thread that was preempted (the machine is shared) hand its share to the others.
+    // Several chunks per thread let one thread pick up the share of another that was preempted.
     private const int ChunksPerThread = 4;
 
     private readonly Thread[] _workers;
     private readonly object _gate = new();
-    private IParallelWork? _work;
+    private IParallelWork _work = Idle.Instance;
     private int _items;
     private int _chunk;
-    private int _next;
-    private int _pending;
-    private long _generation;
+
+    // High 32 bits: run generation; low 32 bits: next unclaimed item.
+    private long _state;
+    private int _done;
     private int _sleepers;
     private volatile bool _disposed;
     private Exception? _failure;
@@ -63,12 +70,12 @@ public sealed class WorkerPool : IDisposable
         _work = work;
         _items = items;
         _chunk = Math.Max(1, (items + Threads * ChunksPerThread - 1) / (Threads * ChunksPerThread));
-        _next = 0;
+        _done = 0;
         _failure = null;
-        Volatile.Write(ref _pending, _workers.Length);
+        var generation = Generation(Volatile.Read(ref _state)) + 1;
 
-        // The increment is a full fence: a worker either sees the new generation or has registered as a sleeper first.
-        Interlocked.Increment(ref _generation);
+        // The exchange is a full fence: a worker either sees the new generation or has registered as a sleeper first.
+        Interlocked.Exchange(ref _state, (long)generation << 32);
         if (Volatile.Read(ref _sleepers) > 0)
         {
             lock (_gate)
@@ -77,27 +84,15 @@ public sealed class WorkerPool : IDisposable
             }
         }
 
-        Exception? mine = null;
-        try
-        {
-            Drain(work);
-        }
-        catch (Exception e)
-        {
-            mine = e;
-            Volatile.Write(ref _next, int.MaxValue / 2);
-        }
-
+        Drain(generation);
         var spin = new SpinWait();
-        while (Volatile.Read(ref _pending) != 0)
+        while (Volatile.Read(ref _done) != items)
         {
-            // No Sleep(1): a 1 ms nap would dwarf a matmul; yielding is enough when a worker was preempted.
+            // No Sleep(1): a 1 ms nap would dwarf a matmul; yielding is enough when a worker was preempted mid-chunk.
             spin.SpinOnce(sleep1Threshold: -1);
         }
 
-        _work = null;
-        var failure = mine ?? _failure;
-        if (failure != null)
+        if (_failure is { } failure)
         {
             ExceptionDispatchInfo.Capture(failure).Throw();
         }
@@ -112,7 +107,7 @@ public sealed class WorkerPool : IDisposable
         }
 
         _disposed = true;
-        Interlocked.Increment(ref _generation);
+        Interlocked.Add(ref _state, 1L << 32);
         lock (_gate)
         {
             Monitor.PulseAll(_gate);
@@ -124,25 +119,45 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
-    private void Drain(IParallelWork work)
+    private static uint Generation(long state) => (uint)(state >> 32);
+
+    /// <summary>Claims and runs chunks of run <paramref name="generation"/> until none is left.</summary>
+    private void Drain(uint generation)
     {
-        var items = _items;
-        var chunk = _chunk;
         while (true)
         {
-            var start = Interlocked.Add(ref _next, chunk) - chunk;
-            if (start >= items)
+            var state = Volatile.Read(ref _state);
+            var next = (int)(uint)state;
+            if (Generation(state) != generation || next >= _items)
             {
                 return;
             }
 
-            work.Execute(start, Math.Min(items, start + chunk));
+            // These fields belong to this generation if the claim below succeeds: a new run rewrites them only after
+            // every item of this one is claimed, which changes the state word.
+            var work = _work;
+            var end = Math.Min(_items, next + _chunk);
+            if (Interlocked.CompareExchange(ref _state, state + (end - next), state) != state)
+            {
+                continue;
+            }
+
+            try
+            {
+                work.Execute(next, end);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref _failure, e, null);
+            }
+
+            Interlocked.Add(ref _done, end - next);
         }
     }
 
     private void WorkerLoop()
     {
-        long seen = 0;
+        uint seen = 0;
         while (true)
         {
             seen = WaitForGeneration(seen);
@@ -151,27 +166,16 @@ public sealed class WorkerPool : IDisposable
                 return;
             }
 
-            try
-            {
-                Drain(_work!);
-            }
-            catch (Exception e)
-            {
-                Interlocked.CompareExchange(ref _failure, e, null);
-                // Stop the others from starting new chunks of failed work.
-                Volatile.Write(ref _next, int.MaxValue / 2);
-            }
-
-            Interlocked.Decrement(ref _pending);
+            Drain(seen);
         }
     }
 
-    private long WaitForGeneration(long seen)
+    private uint WaitForGeneration(uint seen)
     {
         for (var i = 0; i < SpinIterations; i++)
         {
-            var generation = Volatile.Read(ref _generation);
-            if (generation != seen)
+            var generation = Generation(Volatile.Read(ref _state));
+            if (generation != seen || _disposed)
             {
                 return generation;
             }
@@ -186,8 +190,8 @@ public sealed class WorkerPool : IDisposable
             {
                 while (true)
                 {
-                    var generation = Volatile.Read(ref _generation);
-                    if (generation != seen)
+                    var generation = Generation(Volatile.Read(ref _state));
+                    if (generation != seen || _disposed)
                     {
                         return generation;
                     }
@@ -199,6 +203,15 @@ public sealed class WorkerPool : IDisposable
             {
                 Interlocked.Decrement(ref _sleepers);
             }
+        }
+    }
+
+    private sealed class Idle : IParallelWork
+    {
+        public static readonly Idle Instance = new();
+
+        public void Execute(int start, int end)
+        {
         }
     }
 }
