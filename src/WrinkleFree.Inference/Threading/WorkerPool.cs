@@ -4,33 +4,32 @@ namespace WrinkleFree.Inference.Threading;
 
 /// <summary>
 /// A persistent pool of threads for the engine's hot loops: <see cref="Run"/> splits a range of items over the pool and the
-/// calling thread, allocates nothing, and costs a few microseconds because idle workers spin briefly before blocking.
+/// calling thread, allocates nothing, and costs well under a microsecond when workers are hot because idle workers spin
+/// briefly before blocking.
 /// </summary>
 /// <remarks>
-/// Work is claimed chunk by chunk from a cursor that carries the run's generation in its high 32 bits, and <see cref="Run"/>
-/// waits for the items to be done, not for every worker to show up. On a busy machine a worker that the OS has not scheduled
-/// yet therefore costs nothing: the caller takes its chunks, and the late worker's claim fails against the new generation.
+/// Chunks are claimed with a compare-and-swap on one word holding (generation, next item), and the caller waits only for
+/// claimed chunks to finish. A worker that is asleep or preempted when a run starts therefore never delays it: on a
+/// machine shared with other processes the caller simply does the work itself.
 /// </remarks>
 public sealed class WorkerPool : IDisposable
 {
-    // Spinning this many iterations (~tens of microseconds) keeps workers hot between the back-to-back matmuls of a token
+    // Spinning this many iterations (tens of microseconds) keeps workers hot between the back-to-back matmuls of a token
     // without burning a core for long when the engine is idle.
     private const int SpinIterations = 20_000;
 
-    // Several chunks per thread let a thread that was preempted (the machine is shared) hand its share to the others.
+    // Several chunks per thread let one thread pick up the share of another that was preempted.
     private const int ChunksPerThread = 4;
-
-    private const int Closed = int.MaxValue;
 
     private readonly Thread[] _workers;
     private readonly object _gate = new();
-    private IParallelWork? _work;
+    private IParallelWork _work = Idle.Instance;
     private int _items;
     private int _chunk;
-    private long _cursor = Closed;
+
+    // High 32 bits: run generation; low 32 bits: next unclaimed item.
+    private long _state;
     private int _done;
-    private int _runGeneration;
-    private long _wakeGeneration;
     private int _sleepers;
     private volatile bool _disposed;
     private Exception? _failure;
@@ -71,14 +70,12 @@ public sealed class WorkerPool : IDisposable
         _work = work;
         _items = items;
         _chunk = Math.Max(1, (items + Threads * ChunksPerThread - 1) / (Threads * ChunksPerThread));
+        _done = 0;
         _failure = null;
-        Volatile.Write(ref _done, 0);
-        var generation = ++_runGeneration;
-        // Publishing the cursor (release) makes the fields above visible to any worker that reads it (acquire).
-        Volatile.Write(ref _cursor, (long)generation << 32);
+        var generation = Generation(Volatile.Read(ref _state)) + 1;
 
-        // The increment is a full fence: a worker either sees the new generation or has registered as a sleeper first.
-        Interlocked.Increment(ref _wakeGeneration);
+        // The exchange is a full fence: a worker either sees the new generation or has registered as a sleeper first.
+        Interlocked.Exchange(ref _state, (long)generation << 32);
         if (Volatile.Read(ref _sleepers) > 0)
         {
             lock (_gate)
@@ -87,17 +84,14 @@ public sealed class WorkerPool : IDisposable
             }
         }
 
-        Drain();
+        Drain(generation);
         var spin = new SpinWait();
-        while (Volatile.Read(ref _done) < items)
+        while (Volatile.Read(ref _done) != items)
         {
             // No Sleep(1): a 1 ms nap would dwarf a matmul; yielding is enough when a worker was preempted mid-chunk.
             spin.SpinOnce(sleep1Threshold: -1);
         }
 
-        // Close the generation so that a worker still holding the old cursor value cannot claim anything.
-        Volatile.Write(ref _cursor, ((long)generation << 32) | Closed);
-        _work = null;
         if (_failure is { } failure)
         {
             ExceptionDispatchInfo.Capture(failure).Throw();
@@ -113,7 +107,7 @@ public sealed class WorkerPool : IDisposable
         }
 
         _disposed = true;
-        Interlocked.Increment(ref _wakeGeneration);
+        Interlocked.Add(ref _state, 1L << 32);
         lock (_gate)
         {
             Monitor.PulseAll(_gate);
@@ -125,46 +119,45 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
-    /// <summary>Claims and runs chunks of the current generation until none are left.</summary>
-    private void Drain()
+    private static uint Generation(long state) => (uint)(state >> 32);
+
+    /// <summary>Claims and runs chunks of run <paramref name="generation"/> until none is left.</summary>
+    private void Drain(uint generation)
     {
         while (true)
         {
-            var cursor = Volatile.Read(ref _cursor);
-            var start = (int)cursor;
-            var items = _items;
-            var work = _work;
-            if (start >= items || work is null)
+            var state = Volatile.Read(ref _state);
+            var next = (int)(uint)state;
+            if (Generation(state) != generation || next >= _items)
             {
                 return;
             }
 
-            var end = Math.Min(items, start + _chunk);
-            // The compare-exchange fails if the generation moved on after the fields above were read, so a late
-            // worker never runs one generation's work on another's range.
-            if (Interlocked.CompareExchange(ref _cursor, cursor + (end - start), cursor) != cursor)
+            // These fields belong to this generation if the claim below succeeds: a new run rewrites them only after
+            // every item of this one is claimed, which changes the state word.
+            var work = _work;
+            var end = Math.Min(_items, next + _chunk);
+            if (Interlocked.CompareExchange(ref _state, state + (end - next), state) != state)
             {
                 continue;
             }
 
             try
             {
-                work.Execute(start, end);
+                work.Execute(next, end);
             }
             catch (Exception e)
             {
                 Interlocked.CompareExchange(ref _failure, e, null);
             }
-            finally
-            {
-                Interlocked.Add(ref _done, end - start);
-            }
+
+            Interlocked.Add(ref _done, end - next);
         }
     }
 
     private void WorkerLoop()
     {
-        long seen = 0;
+        uint seen = 0;
         while (true)
         {
             seen = WaitForGeneration(seen);
@@ -173,16 +166,16 @@ public sealed class WorkerPool : IDisposable
                 return;
             }
 
-            Drain();
+            Drain(seen);
         }
     }
 
-    private long WaitForGeneration(long seen)
+    private uint WaitForGeneration(uint seen)
     {
         for (var i = 0; i < SpinIterations; i++)
         {
-            var generation = Volatile.Read(ref _wakeGeneration);
-            if (generation != seen)
+            var generation = Generation(Volatile.Read(ref _state));
+            if (generation != seen || _disposed)
             {
                 return generation;
             }
@@ -197,8 +190,8 @@ public sealed class WorkerPool : IDisposable
             {
                 while (true)
                 {
-                    var generation = Volatile.Read(ref _wakeGeneration);
-                    if (generation != seen)
+                    var generation = Generation(Volatile.Read(ref _state));
+                    if (generation != seen || _disposed)
                     {
                         return generation;
                     }
@@ -210,6 +203,15 @@ public sealed class WorkerPool : IDisposable
             {
                 Interlocked.Decrement(ref _sleepers);
             }
+        }
+    }
+
+    private sealed class Idle : IParallelWork
+    {
+        public static readonly Idle Instance = new();
+
+        public void Execute(int start, int end)
+        {
         }
     }
 }
