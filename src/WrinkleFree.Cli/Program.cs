@@ -4,5 +4,6 @@ using WrinkleFree.Cli;
 var root = new RootCommand("wf: serve and train 1.58-bit (ternary) language models on commodity CPUs.");
 ModelCommands.Register(root);
 GenerateCommand.Register(root);
+ReplicaCommand.Register(root);
 
 return await root.Parse(args).InvokeAsync();
