@@ -46,7 +46,11 @@ public sealed class ReplicaHost : IAsyncDisposable
     public IInferenceBackend Backend => _replica.Backend;
 
     /// <summary>Validates <paramref name="options"/>, binds Kestrel, starts loading the backend and returns once listening.</summary>
-    public static async Task<ReplicaHost> StartAsync(ReplicaOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? time = null, CancellationToken cancellationToken = default)
+    public static Task<ReplicaHost> StartAsync(ReplicaOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? time = null, CancellationToken cancellationToken = default) =>
+        StartAsync(options, logging, time, beforeBackendStart: null, cancellationToken);
+
+    /// <param name="beforeBackendStart">Awaited before the backend starts (tests hold the replica in "loading" with it).</param>
+    internal static async Task<ReplicaHost> StartAsync(ReplicaOptions options, Action<ILoggingBuilder>? logging, TimeProvider? time, Func<Task>? beforeBackendStart, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -75,7 +79,15 @@ public sealed class ReplicaHost : IAsyncDisposable
 
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
         Log.Listening(logger, address.ToString(), backend.Name, backend.ModelId);
-        var startup = Task.Run(() => StartBackendAsync(replica), CancellationToken.None);
+        var startup = Task.Run(async () =>
+        {
+            if (beforeBackendStart is not null)
+            {
+                await beforeBackendStart().ConfigureAwait(false);
+            }
+
+            await StartBackendAsync(replica).ConfigureAwait(false);
+        }, CancellationToken.None);
         return new ReplicaHost(app, replica, startup, address);
     }
 

@@ -5,13 +5,23 @@ namespace WrinkleFree.Server.Health;
 /// (bandwidth utilization against the calibrated peak) and the median time to first token. Time comes from a
 /// <see cref="TimeProvider"/> so tests can move the window with a fake clock.
 /// </summary>
-internal sealed class ReplicaStats(TimeProvider time, TimeSpan window)
+internal sealed class ReplicaStats
 {
     private const int MaxTtftSamples = 512;
 
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _window;
     private readonly Queue<Point> _samples = new();
     private readonly Queue<(long At, double Seconds)> _ttft = new();
     private long _generatedTokens;
+
+    public ReplicaStats(TimeProvider time, TimeSpan window)
+    {
+        _time = time;
+        _window = window;
+        // Counters start at zero now: the first rate covers everything since start-up.
+        _samples.Enqueue(new Point(time.GetTimestamp(), 0, 0));
+    }
 
     /// <summary>Peak read bandwidth in bytes per second; 0 until calibrated (utilization then reads 0).</summary>
     public double PeakBytesPerSecond { get; set; }
@@ -24,7 +34,7 @@ internal sealed class ReplicaStats(TimeProvider time, TimeSpan window)
     {
         lock (_ttft)
         {
-            _ttft.Enqueue((time.GetTimestamp(), seconds));
+            _ttft.Enqueue((_time.GetTimestamp(), seconds));
             if (_ttft.Count > MaxTtftSamples)
             {
                 _ttft.Dequeue();
@@ -38,8 +48,8 @@ internal sealed class ReplicaStats(TimeProvider time, TimeSpan window)
         double[] values;
         lock (_ttft)
         {
-            var now = time.GetTimestamp();
-            while (_ttft.Count > 0 && time.GetElapsedTime(_ttft.Peek().At, now) > window)
+            var now = _time.GetTimestamp();
+            while (_ttft.Count > 0 && _time.GetElapsedTime(_ttft.Peek().At, now) > _window)
             {
                 _ttft.Dequeue();
             }
@@ -63,10 +73,10 @@ internal sealed class ReplicaStats(TimeProvider time, TimeSpan window)
     {
         lock (_samples)
         {
-            var now = time.GetTimestamp();
+            var now = _time.GetTimestamp();
             var current = new Point(now, GeneratedTokens, weightBytesStreamed);
             // Keep the newest sample at or before the window start as the baseline, so the rate covers the whole window.
-            while (_samples.Count > 1 && time.GetElapsedTime(_samples.ElementAt(1).At, now) >= window)
+            while (_samples.Count > 1 && _time.GetElapsedTime(_samples.ElementAt(1).At, now) >= _window)
             {
                 _samples.Dequeue();
             }
@@ -75,7 +85,7 @@ internal sealed class ReplicaStats(TimeProvider time, TimeSpan window)
             if (_samples.Count > 0)
             {
                 var first = _samples.Peek();
-                var seconds = time.GetElapsedTime(first.At, now).TotalSeconds;
+                var seconds = _time.GetElapsedTime(first.At, now).TotalSeconds;
                 if (seconds > 0)
                 {
                     var tokensPerSecond = (current.Tokens - first.Tokens) / seconds;
@@ -85,7 +95,7 @@ internal sealed class ReplicaStats(TimeProvider time, TimeSpan window)
             }
 
             // Samples closer than a tenth of the window add nothing but memory.
-            if (_samples.Count == 0 || time.GetElapsedTime(LastAt(), now) >= window / 10)
+            if (_samples.Count == 0 || _time.GetElapsedTime(LastAt(), now) >= _window / 10)
             {
                 _samples.Enqueue(current);
             }
