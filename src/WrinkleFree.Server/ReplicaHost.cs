@@ -171,10 +171,12 @@ public sealed class ReplicaHost : IAsyncDisposable
         app.Use(async (http, next) =>
         {
             var label = ReplicaContext.EndpointLabel(http.Request.Path.Value ?? "");
+            var clientClosed = false;
             try
             {
                 await next(http).ConfigureAwait(false);
             }
+
             catch (BackendException e) when (!http.Response.HasStarted)
             {
                 await ApiErrors.WriteAsync(http, e).ConfigureAwait(false);
@@ -182,7 +184,12 @@ public sealed class ReplicaHost : IAsyncDisposable
             catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
             {
                 // The client went away; its generations were cancelled with the request. 499 as nginx counts it.
-                http.Response.StatusCode = 499;
+                clientClosed = true;
+            }
+            catch (BadHttpRequestException e) when (!http.Response.HasStarted)
+            {
+                // Kestrel's own verdicts on the request (bad framing, body too large, too slow).
+                await ApiErrors.WriteAsync(http, new BackendException(e.StatusCode, "invalid_request_error", e.Message)).ConfigureAwait(false);
             }
             catch (Exception e) when (!http.Response.HasStarted)
             {
@@ -191,7 +198,8 @@ public sealed class ReplicaHost : IAsyncDisposable
             }
             finally
             {
-                replica.Metrics.Requests.WithLabels(label, http.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+                var status = clientClosed ? 499 : http.Response.StatusCode;
+                replica.Metrics.Requests.WithLabels(label, status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
             }
         });
 

@@ -31,8 +31,9 @@ public sealed class StreamingTests
                 logprobs = true,
             });
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(TestReplica.Timeout);
+            Assert.True(response.IsSuccessStatusCode, $"stream {i}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
             var (events, done) = await TestReplica.ReadSseAsync(response);
-            Assert.True(done);
+            Assert.True(done, $"stream {i} ended after {events.Count} events without [DONE]; last: {(events.Count > 0 ? events[^1].ToString() : "none")}");
             var tokens = events.Where(e => e.GetProperty("choices").GetArrayLength() > 0)
                 .Sum(e => e.GetProperty("choices")[0].GetProperty("logprobs") is { ValueKind: JsonValueKind.Object } l ? l.GetProperty("content").GetArrayLength() : 0);
             var usage = events[^1].GetProperty("usage");
