@@ -5,5 +5,6 @@ var root = new RootCommand("wf: serve and train 1.58-bit (ternary) language mode
 ModelCommands.Register(root);
 GenerateCommand.Register(root);
 BenchCommand.Register(root);
+ReplicaCommand.Register(root);
 
 return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,130 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using WrinkleFree.Server;
+
+namespace WrinkleFree.Cli;
+
+/// <summary>
+/// <c>wf replica</c>: serve one model over the OpenAI API. Options come from the environment (BACKEND, MODEL_PATH,
+/// CONTEXT_SIZE, NUM_THREADS, MLOCK, HOST, PORT, WF_*) and the command line wins. SIGTERM or Ctrl-C drains and exits 0.
+/// </summary>
+internal static class ReplicaCommand
+{
+    public static void Register(RootCommand root)
+    {
+        var model = new Option<string?>("--model", "-m") { Description = "GGUF model file (bitnet) or upstream model id (vllm). Env: MODEL_PATH." };
+        var backend = new Option<string?>("--backend") { Description = "bitnet (in-process engine) or vllm (OpenAI-compatible upstream). Env: BACKEND." };
+        backend.AcceptOnlyFromAmong("bitnet", "vllm");
+        var host = new Option<string?>("--host") { Description = "Address to listen on (default 0.0.0.0). Env: HOST." };
+        var port = new Option<int?>("--port") { Description = "Port (default 8080; 0 = any free port). Env: PORT." };
+        var threads = new Option<int?>("--threads", "-t") { Description = "Engine threads (default: all cores). Env: NUM_THREADS." };
+        var context = new Option<int?>("--context-size", "-c") { Description = "Per-request context limit (default: the model's). Env: CONTEXT_SIZE." };
+        var mlock = new Option<bool?>("--mlock") { Description = "Lock the weights in RAM. Env: MLOCK." };
+        var modelId = new Option<string?>("--model-id") { Description = "Model id clients send (default: the file name). Env: WF_MODEL_ID." };
+        var maxSequences = new Option<int?>("--max-sequences") { Description = "Sequences decoded together (default 64). Env: WF_MAX_SEQUENCES." };
+        var maxQueue = new Option<int?>("--max-queue") { Description = "Waiting requests before 429 (default 256). Env: WF_MAX_QUEUE." };
+        var overloadQueue = new Option<int?>("--overload-queue") { Description = "/health is 503 overloaded at this queue depth (default 16). Env: WF_OVERLOAD_QUEUE_THRESHOLD." };
+        var overloadBandwidth = new Option<double?>("--overload-bandwidth") { Description = "/health is 503 overloaded at this bandwidth utilization (default 0.9). Env: WF_OVERLOAD_BANDWIDTH_THRESHOLD." };
+        var drain = new Option<double?>("--drain-timeout") { Description = "Seconds SIGTERM waits for in-flight requests (default 30). Env: WF_DRAIN_TIMEOUT_SECONDS." };
+        var peak = new Option<double?>("--peak-bandwidth") { Description = "Peak read bandwidth in GB/s instead of measuring it at start-up. Env: WF_PEAK_BANDWIDTH_GBPS." };
+        var upstream = new Option<string?>("--upstream") { Description = "vllm: URL of a running OpenAI-compatible server. Env: WF_UPSTREAM_URL." };
+        var upstreamCommand = new Option<string?>("--upstream-command") { Description = "vllm: command that starts the upstream (supervised). Env: WF_UPSTREAM_COMMAND." };
+        var cmd = new Command("replica", "Serve a model over the OpenAI API (completions, chat, /health, /metrics).")
+        {
+            model, backend, host, port, threads, context, mlock, modelId, maxSequences, maxQueue, overloadQueue, overloadBandwidth, drain, peak, upstream, upstreamCommand,
+        };
+
+        // A synchronous action on purpose: System.CommandLine force-exits async actions 2 s after SIGTERM (exit 143),
+        // which would cut the drain short. This command handles SIGTERM/SIGINT itself.
+        cmd.SetAction(parse =>
+        {
+            ReplicaOptions options;
+            try
+            {
+                var env = ReplicaOptions.FromEnvironment();
+                options = env with
+                {
+                    ModelPath = parse.GetValue(model) ?? env.ModelPath,
+                    Backend = parse.GetValue(backend) ?? env.Backend,
+                    Host = parse.GetValue(host) ?? env.Host,
+                    Port = parse.GetValue(port) ?? env.Port,
+                    Threads = parse.GetValue(threads) ?? env.Threads,
+                    ContextSize = parse.GetValue(context) ?? env.ContextSize,
+                    Mlock = parse.GetValue(mlock) ?? env.Mlock,
+                    ModelId = parse.GetValue(modelId) ?? env.ModelId,
+                    MaxSequences = parse.GetValue(maxSequences) ?? env.MaxSequences,
+                    MaxQueue = parse.GetValue(maxQueue) ?? env.MaxQueue,
+                    OverloadQueueThreshold = parse.GetValue(overloadQueue) ?? env.OverloadQueueThreshold,
+                    OverloadBandwidthThreshold = parse.GetValue(overloadBandwidth) ?? env.OverloadBandwidthThreshold,
+                    DrainTimeout = parse.GetValue(drain) is { } seconds ? TimeSpan.FromSeconds(seconds) : env.DrainTimeout,
+                    PeakBandwidthGBps = parse.GetValue(peak) ?? env.PeakBandwidthGBps,
+                    UpstreamUrl = parse.GetValue(upstream) ?? env.UpstreamUrl,
+                    UpstreamCommand = parse.GetValue(upstreamCommand) ?? env.UpstreamCommand,
+                };
+                options.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 2;
+            }
+
+            return RunAsync(options).GetAwaiter().GetResult();
+        });
+        root.Subcommands.Add(cmd);
+    }
+
+    private static async Task<int> RunAsync(ReplicaOptions options)
+    {
+        using var stop = new CancellationTokenSource();
+        void OnSignal(PosixSignalContext context)
+        {
+            // Keep the process alive: the drain below decides when it ends.
+            context.Cancel = true;
+            stop.Cancel();
+        }
+
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        ReplicaHost host;
+        try
+        {
+            host = await ReplicaHost.StartAsync(options, logging => logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+            }).SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft.AspNetCore", LogLevel.Warning), cancellationToken: stop.Token);
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or NotSupportedException or System.Net.Sockets.SocketException)
+        {
+            Console.Error.WriteLine($"error: cannot start the replica: {e.Message}");
+            return 2;
+        }
+
+        await using (host)
+        {
+            // One plain line that scripts and tests parse to learn the bound port.
+            Console.WriteLine($"listening on {host.Address.ToString().TrimEnd('/')}");
+            try
+            {
+                await host.WaitUntilReadyAsync(stop.Token);
+                Console.WriteLine("ready");
+                await Task.Delay(Timeout.Infinite, stop.Token);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                // SIGTERM or Ctrl-C: fall through to the drain.
+            }
+            catch (InvalidOperationException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
+
+            await host.StopAsync(CancellationToken.None);
+        }
+
+        return 0;
+    }
+}

@@ -1,0 +1,149 @@
+using System.Net;
+using System.Text.Json;
+
+namespace WrinkleFree.Server.Tests.Api;
+
+/// <summary>/v1/completions over raw HTTP (the OpenAI .NET client has no typed legacy-completions call), tokenize and models.</summary>
+public sealed class CompletionsTests : IAsyncLifetime
+{
+    private ReplicaHost _host = null!;
+    private HttpClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = await TestReplica.StartAsync(o => o with { ContextSize = 64 });
+        _client = TestReplica.Client(_host);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _host.DisposeAsync();
+    }
+
+    private async Task<int> CountTokensAsync(string text)
+    {
+        var (_, body, _) = await TestReplica.PostAsync(_client, "/tokenize", TestReplica.Json(new { content = text, add_special = true }));
+        return body.GetProperty("tokens").GetArrayLength();
+    }
+
+    [Fact]
+    public async Task Completions_StringPrompt_ReturnsExactUsage()
+    {
+        var (status, body, _) = await TestReplica.PostAsync(_client, "/v1/completions", TestReplica.Json(new { model = TestReplica.ModelId, prompt = "Once upon a time", max_tokens = 7, temperature = 0 }));
+
+        Assert.Equal(200, status);
+        Assert.Equal("text_completion", body.GetProperty("object").GetString());
+        var choice = Assert.Single(body.GetProperty("choices").EnumerateArray());
+        Assert.Equal("length", choice.GetProperty("finish_reason").GetString());
+        var usage = body.GetProperty("usage");
+        Assert.Equal(await CountTokensAsync("Once upon a time"), usage.GetProperty("prompt_tokens").GetInt32());
+        Assert.Equal(7, usage.GetProperty("completion_tokens").GetInt32());
+        Assert.Equal(usage.GetProperty("prompt_tokens").GetInt32() + 7, usage.GetProperty("total_tokens").GetInt32());
+    }
+
+    [Fact]
+    public async Task Completions_MultiplePromptsAndN_FanOutAsSeparateChoices()
+    {
+        var (status, body, _) = await TestReplica.PostAsync(_client, "/v1/completions", TestReplica.Json(new { prompt = new[] { "alpha", "beta gamma" }, n = 2, max_tokens = 3, temperature = 0 }));
+
+        Assert.Equal(200, status);
+        var choices = body.GetProperty("choices").EnumerateArray().ToList();
+        Assert.Equal([0, 1, 2, 3], choices.Select(c => c.GetProperty("index").GetInt32()));
+        // Greedy: both choices of one prompt say the same thing.
+        Assert.Equal(choices[0].GetProperty("text").GetString(), choices[1].GetProperty("text").GetString());
+        var usage = body.GetProperty("usage");
+        Assert.Equal(await CountTokensAsync("alpha") + await CountTokensAsync("beta gamma"), usage.GetProperty("prompt_tokens").GetInt32());
+        Assert.Equal(12, usage.GetProperty("completion_tokens").GetInt32());
+    }
+
+    [Fact]
+    public async Task Completions_TokenIdPromptAndEcho_EchoesTheDecodedPrompt()
+    {
+        var (_, tokenized, _) = await TestReplica.PostAsync(_client, "/tokenize", TestReplica.Json(new { content = "Hello world" }));
+        var ids = tokenized.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32()).ToArray();
+
+        var (status, body, _) = await TestReplica.PostAsync(_client, "/v1/completions", TestReplica.Json(new { prompt = ids, max_tokens = 2, echo = true, temperature = 0 }));
+
+        Assert.Equal(200, status);
+        Assert.StartsWith("Hello world", body.GetProperty("choices")[0].GetProperty("text").GetString());
+        Assert.Equal(ids.Length, body.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
+    }
+
+    [Fact]
+    public async Task Completions_Logprobs_ReturnsTokensOffsetsAndAlternatives()
+    {
+        var (status, body, _) = await TestReplica.PostAsync(_client, "/v1/completions", TestReplica.Json(new { prompt = "The", max_tokens = 3, logprobs = 2, temperature = 0 }));
+
+        Assert.Equal(200, status);
+        var logprobs = body.GetProperty("choices")[0].GetProperty("logprobs");
+        Assert.Equal(3, logprobs.GetProperty("tokens").GetArrayLength());
+        Assert.Equal(3, logprobs.GetProperty("token_logprobs").GetArrayLength());
+        Assert.Equal(0, logprobs.GetProperty("text_offset")[0].GetInt32());
+        Assert.All(logprobs.GetProperty("top_logprobs").EnumerateArray(), t => Assert.True(t.EnumerateObject().Count() is >= 1 and <= 2));
+    }
+
+    [Fact]
+    public async Task Completions_StreamWithUsage_EndsWithUsageChunkAndDone()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
+        {
+            Content = new StringContent(TestReplica.Json(new { prompt = "Hi", max_tokens = 5, stream = true, stream_options = new { include_usage = true } }), System.Text.Encoding.UTF8, "application/json"),
+        };
+        using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(TestReplica.Timeout);
+
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        var (events, done) = await TestReplica.ReadSseAsync(response);
+        Assert.True(done);
+        var usage = events[^1].GetProperty("usage");
+        Assert.Equal(0, events[^1].GetProperty("choices").GetArrayLength());
+        Assert.Equal(5, usage.GetProperty("completion_tokens").GetInt32());
+        Assert.Equal("length", events[^2].GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+    }
+
+    [Fact]
+    public async Task Completions_PromptOverTheContext_Returns400NamingTheLimit()
+    {
+        var (status, body, _) = await TestReplica.PostAsync(_client, "/v1/completions", TestReplica.Json(new { prompt = string.Join(' ', Enumerable.Repeat("word", 100)), max_tokens = 4 }));
+
+        Assert.Equal(400, status);
+        var error = body.GetProperty("error");
+        Assert.Equal("context_length_exceeded", error.GetProperty("code").GetString());
+        Assert.Equal("prompt", error.GetProperty("param").GetString());
+        Assert.Contains("64", error.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task ModelsTokenizeDetokenize_RoundTrip()
+    {
+        var (status, models) = await TestReplica.GetAsync(_client, "/v1/models");
+        Assert.Equal(200, status);
+        Assert.Equal(TestReplica.ModelId, models.GetProperty("data")[0].GetProperty("id").GetString());
+
+        var (_, tokens, _) = await TestReplica.PostAsync(_client, "/tokenize", TestReplica.Json(new { content = "ternary weights", with_pieces = true }));
+        var ids = tokens.GetProperty("tokens").EnumerateArray().Select(t => t.GetProperty("id").GetInt32()).ToArray();
+        Assert.Equal("ternary weights", string.Concat(tokens.GetProperty("tokens").EnumerateArray().Select(t => t.GetProperty("piece").GetString())));
+        var (_, text, _) = await TestReplica.PostAsync(_client, "/detokenize", TestReplica.Json(new { tokens = ids }));
+        Assert.Equal("ternary weights", text.GetProperty("content").GetString());
+    }
+
+    [Fact]
+    public async Task Completions_QueueFull_Returns429WithRetryAfter()
+    {
+        await using var host = await TestReplica.StartAsync(o => o with { MaxSequences = 1, MaxQueue = 0 });
+        using var client = TestReplica.Client(host);
+        using var first = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
+        {
+            Content = new StringContent(TestReplica.Json(new { prompt = "Hi", max_tokens = 500, stream = true }), System.Text.Encoding.UTF8, "application/json"),
+        };
+        // Headers arrive with the first token, so the first request holds the only slot from here on.
+        using var running = await client.SendAsync(first, HttpCompletionOption.ResponseHeadersRead).WaitAsync(TestReplica.Timeout);
+
+        var (status, body, response) = await TestReplica.PostAsync(client, "/v1/completions", TestReplica.Json(new { prompt = "Hi", max_tokens = 2 }));
+
+        Assert.Equal(429, status);
+        Assert.Equal("queue_full", body.GetProperty("error").GetProperty("code").GetString());
+        Assert.True(response.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+        Assert.Equal(HttpStatusCode.OK, running.StatusCode);
+    }
+}
