@@ -1,4 +1,5 @@
 using System.Buffers;
+using WrinkleFree.Serve.Placement;
 
 namespace WrinkleFree.Serve.Autoscaling;
 
@@ -177,10 +178,9 @@ public sealed class RequestRateAutoscaler
             }
             if (n == 0)
                 return (TimeSpan.Zero, overloaded);
-            var values = rented.AsSpan(0, n);
-            values.Sort();
             // Lower median for even counts: a single slow replica out of two should not trigger a scale-up.
-            return (TimeSpan.FromTicks(values[(n - 1) / 2]), overloaded);
+            var median = Selection.Nth(rented.AsSpan(0, n), (n - 1) / 2, static (a, b) => a.CompareTo(b));
+            return (TimeSpan.FromTicks(median), overloaded);
         }
         finally
         {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using WrinkleFree.Serve.Controller;
 
 namespace WrinkleFree.Serve.Placement;
@@ -49,9 +50,11 @@ public sealed class PlacementPlanner : IPlacementPlanner
         var occupied = new int[_tiers.Length];
         var launch = new List<string>();
         var terminate = new List<int>();
-        var current = new List<Candidate>();
+        var current = new List<Candidate>(replicas.Count);
         var old = new List<Candidate>();
         var live = 0;
+        string? lastName = null;
+        var lastTier = -1;
 
         for (var i = 0; i < replicas.Count; i++)
         {
@@ -62,7 +65,9 @@ public sealed class PlacementPlanner : IPlacementPlanner
                 terminate.Add(r.Id);
                 continue;
             }
-            var tier = _tierIndex.GetValueOrDefault(r.Tier, -1);
+            // Replicas of one tier usually share the name's string instance: skip the hash lookup for runs of them.
+            var tier = ReferenceEquals(r.Tier, lastName) ? lastTier : _tierIndex.GetValueOrDefault(r.Tier, -1);
+            (lastName, lastTier) = (r.Tier, tier);
             if (tier >= 0)
                 occupied[tier]++;
             if (!r.Status.CountsTowardMax())
@@ -172,7 +177,7 @@ public sealed class PlacementPlanner : IPlacementPlanner
     private static void ScaleDown(List<Candidate> current, int excess, int readySurplus, List<int> terminate)
     {
         var notReady = new List<Candidate>();
-        var ready = new List<Candidate>();
+        var ready = new List<Candidate>(current.Count);
         foreach (var c in current)
             (c.Ready ? ready : notReady).Add(c);
 
@@ -191,9 +196,13 @@ public sealed class PlacementPlanner : IPlacementPlanner
             excess--;
         }
 
-        ready.Sort(Candidate.ScaleDownOrder);
-        for (var i = 0; i < ready.Count && excess > 0 && readySurplus > 0; i++, excess--, readySurplus--)
-            terminate.Add(ready[i].Id);
+        var take = Math.Min(ready.Count, Math.Min(excess, readySurplus));
+        if (take <= 0)
+            return;
+        var span = CollectionsMarshal.AsSpan(ready);
+        Selection.SmallestFirst(span, take, Candidate.ScaleDownOrder);
+        for (var i = 0; i < take; i++)
+            terminate.Add(span[i].Id);
     }
 
     /// <summary>Pairs the cheapest not-ready replicas with the most expensive ready scale-to-zero ones they undercut.</summary>
@@ -201,10 +210,11 @@ public sealed class PlacementPlanner : IPlacementPlanner
     {
         if (notReady.Count == 0)
             return 0;
-        var expensive = ready.FindAll(c => c.ScaleToZero);
+        var expensive = ready.FindAll(static c => c.ScaleToZero);
         if (expensive.Count == 0)
             return 0;
-        expensive.Sort(Candidate.ScaleDownOrder);
+        // Only as many expensive ones as there are not-ready ones can pair: select those, do not sort them all.
+        Selection.SmallestFirst(CollectionsMarshal.AsSpan(expensive), notReady.Count, Candidate.ScaleDownOrder);
         notReady.Sort(Candidate.CheapestFirst);
         var pairs = 0;
         while (pairs < notReady.Count && pairs < expensive.Count && notReady[pairs].Cost < expensive[pairs].Cost)
@@ -218,9 +228,20 @@ public sealed class PlacementPlanner : IPlacementPlanner
     /// </summary>
     private void Consolidate(List<Candidate> current, int[] occupied, int room, List<string> launch)
     {
-        var movable = current.FindAll(c => c.ScaleToZero);
-        movable.Sort(Candidate.ScaleDownOrder);
-        foreach (var c in movable)
+        if (room <= 0)
+            return;
+        var cheapestFree = CheapestFree(occupied, double.PositiveInfinity);
+        if (cheapestFree < 0)
+            return;
+        var movable = current.FindAll(c => c.ScaleToZero && c.Cost > _tiers[cheapestFree].CostPerHour);
+        // Moving more than the free room allows is impossible; pick the most expensive few without sorting them all.
+        long freeSlots = 0;
+        for (var t = 0; t < _tiers.Length; t++)
+            freeSlots += _tiers[t].Capacity is { } cap ? Math.Max(0, cap - occupied[t]) : int.MaxValue;
+        var moves = (int)Math.Min(Math.Min(room, freeSlots), movable.Count);
+        var span = CollectionsMarshal.AsSpan(movable);
+        Selection.SmallestFirst(span, moves, Candidate.ScaleDownOrder);
+        foreach (var c in span[..moves])
         {
             if (room <= 0)
                 return;
