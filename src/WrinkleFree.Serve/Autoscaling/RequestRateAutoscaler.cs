@@ -16,7 +16,8 @@ namespace WrinkleFree.Serve.Autoscaling;
 public sealed class RequestRateAutoscaler
 {
     private readonly TimeProvider _time;
-    private RequestRateWindow _window;
+    // Swapped only when an update changes the window length; volatile so request threads see the new one promptly.
+    private volatile RequestRateWindow _window;
     private AutoscalerPolicy _policy;
     private int _upThreshold;
     private int _downThreshold;

@@ -35,4 +35,37 @@ public static class ReplicaStatusExtensions
         ReplicaStatus.Unknown => 4,
         _ => 5,
     };
+
+    /// <summary>The SkyServe spelling (READY, NOT_READY, FAILED_INITIAL_DELAY, ...) used in state files and `wf status`.</summary>
+    public static string ToSkyServeName(this ReplicaStatus status) => status switch
+    {
+        ReplicaStatus.Pending => "PENDING",
+        ReplicaStatus.Provisioning => "PROVISIONING",
+        ReplicaStatus.Starting => "STARTING",
+        ReplicaStatus.Ready => "READY",
+        ReplicaStatus.NotReady => "NOT_READY",
+        ReplicaStatus.ShuttingDown => "SHUTTING_DOWN",
+        ReplicaStatus.Failed => "FAILED",
+        ReplicaStatus.FailedInitialDelay => "FAILED_INITIAL_DELAY",
+        ReplicaStatus.FailedProbing => "FAILED_PROBING",
+        ReplicaStatus.FailedProvision => "FAILED_PROVISION",
+        ReplicaStatus.FailedCleanup => "FAILED_CLEANUP",
+        ReplicaStatus.Preempted => "PREEMPTED",
+        _ => "UNKNOWN",
+    };
+
+    /// <summary>Parses a SkyServe status name (case-insensitive); false for anything else.</summary>
+    public static bool TryParseSkyServeName(string? name, out ReplicaStatus status)
+    {
+        foreach (var candidate in Enum.GetValues<ReplicaStatus>())
+        {
+            if (string.Equals(candidate.ToSkyServeName(), name, StringComparison.OrdinalIgnoreCase))
+            {
+                status = candidate;
+                return true;
+            }
+        }
+        status = ReplicaStatus.Unknown;
+        return false;
+    }
 }

@@ -123,4 +123,16 @@ public sealed class ReplicaProbeTrackerTests
         Assert.Equal(countsTowardMax, status.CountsTowardMax());
         Assert.Equal(status == ReplicaStatus.Ready, status.IsReady());
     }
+
+    [Fact]
+    public void SkyServeName_EveryStatus_RoundTrips()
+    {
+        foreach (var status in Enum.GetValues<ReplicaStatus>())
+        {
+            Assert.True(ReplicaStatusExtensions.TryParseSkyServeName(status.ToSkyServeName(), out var parsed));
+            Assert.Equal(status, parsed);
+        }
+        Assert.Equal("FAILED_INITIAL_DELAY", ReplicaStatus.FailedInitialDelay.ToSkyServeName());
+        Assert.False(ReplicaStatusExtensions.TryParseSkyServeName("RUNNING", out _));
+    }
 }

@@ -207,6 +207,17 @@ public sealed class PlacementPlannerTests
     }
 
     [Fact]
+    public void Plan_ReplicaOnTierRemovedFromSpec_FirstToGoAndMovedOffWhenRoom()
+    {
+        var cluster = new TestCluster().Add("metal", 1).Add("spot", 1).Add("retired", 1).Add("kube", 1);
+        var retired = cluster.Replicas.Single(r => r.Tier == "retired").Id;
+
+        Assert.Equal([retired], Planner().Plan(cluster.Replicas, 3, 1).Terminate);
+        var move = Planner().Plan(cluster.Replicas, 4, 1);
+        Assert.Equal(["metal", "metal"], move.Launch);
+    }
+
+    [Fact]
     public void Constructor_DuplicateTier_Throws()
     {
         var ex = Assert.Throws<ArgumentException>(() => new PlacementPlanner([Metal, Metal], 3));
