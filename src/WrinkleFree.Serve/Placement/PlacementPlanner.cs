@@ -84,7 +84,8 @@ public sealed class PlacementPlanner : IPlacementPlanner
         if (need > 0)
         {
             var room = _maxReplicas - live;
-            room += FreeRoomForUpdate(old, need - room, readyCurrent, current.Count - readyCurrent, terminate);
+            if (room <= 0)
+                room += FreeRoomForUpdate(old, readyCurrent, current.Count - readyCurrent, terminate);
             if (room <= 0 && current.Count == 0 && CountReady(old) > 0)
             {
                 // max_replicas == 1 during an update: the only alternatives are exceeding max by one or a moment with no
@@ -122,25 +123,26 @@ public sealed class PlacementPlanner : IPlacementPlanner
     }
 
     /// <summary>
-    /// Stops old-version replicas that are no longer needed: all that are not ready, and ready ones beyond what the new
-    /// version's ready replicas do not yet cover, most expensive first. Returns how many live replicas were stopped.
+    /// Stops old-version replicas as new-version ones become ready: as many as the new ready replicas cover beyond the
+    /// target, not-ready ones first, then the most expensive ready ones, never taking the ready count below the target.
+    /// Old replicas still starting are kept until then: they are capacity on its way. Returns how many were stopped.
     /// </summary>
     private static int RetireOldVersions(List<Candidate> old, int target, int readyCurrent, List<int> terminate)
     {
         if (old.Count == 0)
             return 0;
         old.Sort(Candidate.ScaleDownOrder);
-        var keepReady = Math.Max(0, target - readyCurrent);
-        var readyOld = CountReady(old);
-        var retireReady = Math.Max(0, readyOld - keepReady);
+        var surplus = readyCurrent + old.Count - target;
+        var readySurplus = readyCurrent + CountReady(old) - target;
         var kept = new List<Candidate>(old.Count);
         var stopped = 0;
         foreach (var c in old)
         {
-            if (!c.Ready || retireReady > 0)
+            if (surplus > 0 && (!c.Ready || readySurplus > 0))
             {
                 if (c.Ready)
-                    retireReady--;
+                    readySurplus--;
+                surplus--;
                 terminate.Add(c.Id);
                 stopped++;
             }
@@ -155,13 +157,15 @@ public sealed class PlacementPlanner : IPlacementPlanner
     }
 
     /// <summary>
-    /// At max_replicas mid-update, stops one more old ready replica (the most expensive) to make room for a new one, as
-    /// long as another replica stays ready and no new replica is still starting: at most one replica's worth of capacity
-    /// is unavailable at a time.
+    /// At max_replicas mid-update with nothing left to launch into, stops one more old replica (not-ready first, else the
+    /// most expensive ready one) to make room for a new one, as long as another replica stays ready and no new replica
+    /// is still starting: at most one replica's worth of capacity is unavailable at a time.
     /// </summary>
-    private static int FreeRoomForUpdate(List<Candidate> old, int shortfall, int readyCurrent, int startingCurrent, List<int> terminate)
+    private static int FreeRoomForUpdate(List<Candidate> old, int readyCurrent, int startingCurrent, List<int> terminate)
     {
-        if (shortfall <= 0 || old.Count == 0 || startingCurrent > 0 || readyCurrent + old.Count - 1 < 1)
+        if (old.Count == 0 || startingCurrent > 0)
+            return 0;
+        if (old[0].Ready && readyCurrent + CountReady(old) - 1 < 1)
             return 0;
         terminate.Add(old[0].Id);
         old.RemoveAt(0);

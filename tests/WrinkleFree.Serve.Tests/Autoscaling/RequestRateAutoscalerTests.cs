@@ -58,6 +58,21 @@ public sealed class RequestRateAutoscalerTests
     }
 
     [Fact]
+    public void RecordRequest_FromManyThreads_NoRequestLost()
+    {
+        var time = new FakeTimeProvider();
+        var scaler = new RequestRateAutoscaler(Policy(), time);
+
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, _ =>
+        {
+            for (var i = 0; i < 75_000; i++)
+                scaler.RecordRequest();
+        });
+
+        Assert.Equal(600_000 / 60.0, scaler.CurrentQps(), 6);
+    }
+
+    [Fact]
     public void Evaluate_LoadAboveTarget_ScalesUpOnlyAfterUpscaleDelay()
     {
         var time = new FakeTimeProvider();

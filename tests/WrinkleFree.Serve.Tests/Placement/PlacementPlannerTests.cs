@@ -218,6 +218,24 @@ public sealed class PlacementPlannerTests
     }
 
     [Fact]
+    public void Plan_RollingUpdateWithOldReplicaStarting_KeepsItUntilNewOnesAreReady()
+    {
+        var cluster = new TestCluster().Add("metal", 2).Add("kube", 1, ReplicaStatus.Starting);
+        var oldStarting = cluster.Replicas.Single(r => r.Status == ReplicaStatus.Starting).Id;
+        var planner = Planner();
+
+        var first = planner.Plan(cluster.Replicas, 3, 2);
+        Assert.Empty(first.Terminate);
+        Assert.Equal(3, first.Launch.Count);
+        cluster.Apply(first);
+
+        cluster.PromoteStarting();
+        var retire = planner.Plan(cluster.Replicas, 3, 2);
+        Assert.Equal(3, retire.Terminate.Count);
+        Assert.Contains(oldStarting, retire.Terminate);
+    }
+
+    [Fact]
     public void Constructor_DuplicateTier_Throws()
     {
         var ex = Assert.Throws<ArgumentException>(() => new PlacementPlanner([Metal, Metal], 3));

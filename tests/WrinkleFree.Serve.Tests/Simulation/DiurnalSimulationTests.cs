@@ -46,11 +46,26 @@ public sealed class DiurnalSimulationTests(ITestOutputHelper output)
         Assert.True(ours.CostDollars < naive.CostDollars, $"cost ${ours.CostDollars:F2} not below naive ${naive.CostDollars:F2}");
     }
 
+    [Fact]
+    public void Run_RollingUpdateAtRisingLoad_AlwaysReadyWithinMaxAndConverges()
+    {
+        var trace = new DiurnalTrace(seed: 7, troughQps: 300, peakQps: 14_000);
+        var sim = new FleetSimulation(Tiers, Policy, trace, seed: 13);
+
+        var run = sim.Run(() => new PlacementPlanner(Tiers, Policy.MaxReplicas), TimeSpan.FromHours(14), checkInvariants: true,
+            rollOutAt: TimeSpan.FromHours(10));
+
+        Report("rolling update at 10:00", run);
+        Assert.Empty(run.Violations);
+        Assert.True(run.MinReadyAfterWarmup >= 1, "a moment without a ready replica");
+        Assert.Equal(0, run.OldVersionLiveAtEnd);
+    }
+
     private void Report(string name, SimulationResult r)
     {
         var hours = string.Join(", ", r.ReplicaHoursByTier.Select(kv => $"{kv.Key} {kv.Value:F0}"));
         output.WriteLine($"{name}: ${r.CostDollars:F2}, {r.Ticks} ticks, peak {r.PeakLive} live, {r.Launched} launched, " +
-            $"{r.Failures} failed/preempted, min ready {r.MinReadyAfterWarmup}, min spot live {r.MinScaleToZeroLive}; replica-hours: {hours}");
+            $"{r.Failures} failed/preempted, min ready {r.MinReadyAfterWarmup}, min spot live {r.MinScaleToZeroLive}, old version at end {r.OldVersionLiveAtEnd}; replica-hours: {hours}");
         foreach (var v in r.Violations)
             output.WriteLine("  " + v);
     }

@@ -15,8 +15,9 @@ internal sealed class FleetSimulation(IReadOnlyList<TierInfo> tiers, AutoscalerP
     private static readonly TimeSpan Drain = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan StartupTime = TimeSpan.FromSeconds(40);
 
-    public SimulationResult Run(Func<IPlacementPlanner> makePlanner, TimeSpan duration, bool checkInvariants)
+    public SimulationResult Run(Func<IPlacementPlanner> makePlanner, TimeSpan duration, bool checkInvariants, TimeSpan? rollOutAt = null)
     {
+        var version = 1;
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero));
         var start = time.GetUtcNow();
         var rng = new Random(seed);
@@ -56,8 +57,14 @@ internal sealed class FleetSimulation(IReadOnlyList<TierInfo> tiers, AutoscalerP
             failures += Progress(fleet, tierByName, now, next, rng);
 
             var qps = trace.QpsAt((now - start).TotalSeconds);
+            if (version == 1 && now - start >= rollOutAt)
+            {
+                // `wf update NAME SPEC`: a new version; the update also resets the autoscaler's counters.
+                version = 2;
+                core.Update(policy);
+            }
             Observe(fleet, snapshot, loads, qps, policy.TargetQpsPerReplica ?? 1);
-            var decision = core.Decide(snapshot, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(loads), 1);
+            var decision = core.Decide(snapshot, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(loads), version);
             ticks++;
 
             var liveBefore = fleet.Count(r => r.Status.CountsTowardMax());
@@ -77,8 +84,9 @@ internal sealed class FleetSimulation(IReadOnlyList<TierInfo> tiers, AutoscalerP
             next = decision.NextTickIn;
         }
 
+        var oldAtEnd = fleet.Count(r => r.Status.CountsTowardMax() && r.Version != version);
         return new SimulationResult(cost, ticks, peakLive, launched, failures, minReady == int.MaxValue ? 0 : minReady,
-            minScaleToZeroLive == int.MaxValue ? 0 : minScaleToZeroLive, violations, replicaHours);
+            minScaleToZeroLive == int.MaxValue ? 0 : minScaleToZeroLive, oldAtEnd, violations, replicaHours);
     }
 
     private void Check(ControllerDecision decision, List<ReplicaInfo> before, List<SimReplica> fleet,
@@ -94,7 +102,8 @@ internal sealed class FleetSimulation(IReadOnlyList<TierInfo> tiers, AutoscalerP
         var stopped = decision.Plan.Terminate.ToHashSet();
         var liveTerminated = before.Count(r => stopped.Contains(r.Id) && r.Status.CountsTowardMax());
         if (liveTerminated > 0 && liveBefore - liveTerminated < Math.Min(target, liveBefore))
-            violations.Add($"{at}: scaled {liveBefore} down by {liveTerminated} below target {target}");
+            violations.Add($"{at}: scaled {liveBefore} down by {liveTerminated} below target {target}: " +
+                string.Join(", ", before.Where(r => stopped.Contains(r.Id) && r.Status.CountsTowardMax()).Select(r => $"{r.Id} {r.Tier} {r.Status} v{r.Version}")));
         foreach (var tier in tiers)
         {
             if (tier.Capacity is { } cap && fleet.Count(r => r.Tier == tier.Name && !r.Status.IsTerminal()) > cap)
@@ -102,11 +111,12 @@ internal sealed class FleetSimulation(IReadOnlyList<TierInfo> tiers, AutoscalerP
         }
 
         // Cost order of scale-down: a ready replica is only stopped when no more expensive tier keeps a ready one.
-        var stoppedReady = before.Where(r => r.Status.IsReady() && stopped.Contains(r.Id)).ToList();
+        // Retiring an old version goes by version first; the cost order applies within the current one.
+        var stoppedReady = before.Where(r => r.Status.IsReady() && r.Version == decision.Plan.Version && stopped.Contains(r.Id)).ToList();
         if (stoppedReady.Count == 0)
             return;
         var cheapestStopped = stoppedReady.Min(r => tierByName[r.Tier].CostPerHour);
-        var keptExpensive = fleet.FirstOrDefault(r => r.Status.IsReady() && tierByName[r.Tier].CostPerHour > cheapestStopped);
+        var keptExpensive = fleet.FirstOrDefault(r => r.Status.IsReady() && r.Version == decision.Plan.Version && tierByName[r.Tier].CostPerHour > cheapestStopped);
         if (keptExpensive is not null)
             violations.Add($"{at}: stopped a ready replica at ${cheapestStopped}/h while {keptExpensive.Tier} keeps ready ones");
     }

@@ -9,5 +9,6 @@ internal sealed record SimulationResult(
     int Failures,
     int MinReadyAfterWarmup,
     int MinScaleToZeroLive,
+    int OldVersionLiveAtEnd,
     IReadOnlyList<string> Violations,
     IReadOnlyDictionary<string, double> ReplicaHoursByTier);
