@@ -255,8 +255,12 @@ internal sealed class ReplicaProxy(
             $"No replica could complete the request ({error}).", "server_error", "replica_unavailable", options.RetryAfter);
     }
 
-    private Task WriteTooLargeAsync(HttpContext context) =>
-        OpenAiError.WriteAsync(context, StatusCodes.Status413PayloadTooLarge,
+    private Task WriteTooLargeAsync(HttpContext context)
+    {
+        // The unread rest of the body makes the connection unusable; saying so keeps the client from reusing it.
+        context.Response.Headers.Connection = "close";
+        return OpenAiError.WriteAsync(context, StatusCodes.Status413PayloadTooLarge,
             $"The request body is larger than the load balancer's limit of {options.MaxRequestBodyBytes} bytes.",
             "invalid_request_error", "request_too_large");
+    }
 }

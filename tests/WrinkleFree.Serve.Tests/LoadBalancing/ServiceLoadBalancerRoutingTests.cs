@@ -142,9 +142,16 @@ public sealed class ServiceLoadBalancerRoutingTests
     public async Task Proxy_BodyOverTheLimit_Returns413WithoutForwarding()
     {
         await using var harness = await BalancerHarness.StartAsync(1, new ServiceLoadBalancerOptions { MaxRequestBodyBytes = 1024 });
-        var (status, text) = await harness.EchoAsync(new string('a', 4096));
-        Assert.Equal(413, status);
-        Assert.Contains("request_too_large", text, StringComparison.Ordinal);
+        // Expect: 100-continue lets the client hold the body back, so the early 413 cannot race the upload.
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/v1/echo") { Content = new StringContent(new string('a', 4096)) })
+        {
+            request.Headers.ExpectContinue = true;
+            using var response = await harness.Client.SendAsync(request).WaitAsync(TestWait.Timeout);
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+            Assert.Contains("close", response.Headers.Connection);
+            Assert.Contains("request_too_large", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
         Assert.Equal(0, harness.Upstreams[0].Served);
 
         var (okStatus, okText) = await harness.EchoAsync(new string('b', 1000));
