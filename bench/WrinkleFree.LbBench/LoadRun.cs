@@ -4,12 +4,18 @@ using System.Text;
 namespace WrinkleFree.LbBench;
 
 /// <summary>Latency and throughput of one phase: open loop at a fixed rate, or closed loop at a fixed concurrency.</summary>
-internal sealed record LoadRun(string Target, int Completed, int Errors, double Seconds, double[] LatenciesMs)
+internal sealed record LoadRun(string Target, int Completed, int Errors, double Seconds, double[] LatenciesMs, TimeSpan Cpu)
 {
     private static readonly byte[] RequestBody =
         """{"model":"echo","prompt":"hello","max_tokens":1}"""u8.ToArray();
 
     public double RequestsPerSecond => Completed / Seconds;
+
+    /// <summary>
+    /// Process CPU time (client, replica and balancer together) per request: unlike latency it hardly moves when other
+    /// processes compete for the cores, so the direct/balancer difference is the balancer's own cost per request.
+    /// </summary>
+    public double CpuMicrosecondsPerRequest => Cpu.TotalMicroseconds / Math.Max(1, Completed + Errors);
 
     public double Percentile(double p)
     {
@@ -32,6 +38,7 @@ internal sealed record LoadRun(string Target, int Completed, int Errors, double 
         var latencies = new double[total];
         var inflight = new Task[total];
         var errors = 0;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < total; i++)
         {
@@ -56,13 +63,15 @@ internal sealed record LoadRun(string Target, int Completed, int Errors, double 
 
         await Task.WhenAll(inflight);
         var seconds = clock.Elapsed.TotalSeconds;
+        cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         Array.Sort(latencies);
-        return new LoadRun(target, total - errors, errors, seconds, latencies);
+        return new LoadRun(target, total - errors, errors, seconds, latencies, cpu);
     }
 
     /// <summary>Keeps <paramref name="concurrency"/> requests outstanding for the duration: the most this setup sustains.</summary>
     public static async Task<LoadRun> ClosedLoopAsync(string target, HttpClient client, Uri url, int concurrency, TimeSpan duration)
     {
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var errors = 0;
         var perWorker = new List<double>[concurrency];
@@ -81,9 +90,10 @@ internal sealed record LoadRun(string Target, int Completed, int Errors, double 
         })).ToArray();
         await Task.WhenAll(workers);
         var seconds = clock.Elapsed.TotalSeconds;
+        cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         var latencies = perWorker.SelectMany(l => l).ToArray();
         Array.Sort(latencies);
-        return new LoadRun(target, latencies.Length - errors, errors, seconds, latencies);
+        return new LoadRun(target, latencies.Length - errors, errors, seconds, latencies, cpu);
     }
 
     private static async Task<(double Ms, bool Ok)> SendAsync(HttpClient client, Uri url)
@@ -104,6 +114,6 @@ internal sealed record LoadRun(string Target, int Completed, int Errors, double 
     }
 
     public string Row() => new StringBuilder()
-        .Append($"| {Target} | {RequestsPerSecond,8:F0} | {Percentile(50),6:F3} | {Percentile(90),6:F3} | {Percentile(99),6:F3} | {Percentile(99.9),6:F3} | {Errors} |")
+        .Append($"| {Target} | {RequestsPerSecond,8:F0} | {Percentile(50),6:F3} | {Percentile(90),6:F3} | {Percentile(99),6:F3} | {Percentile(99.9),6:F3} | {CpuMicrosecondsPerRequest,6:F0} | {Errors} |")
         .ToString();
 }
