@@ -144,6 +144,21 @@ public sealed class ServiceLoadBalancerFailureTests
         Assert.Equal(["r0", "r1", "r2"], harness.Balancer.GetInFlight().Keys.Order());
     }
 
+    [Fact]
+    public async Task Proxy_ReplicaSilentPastStreamTimeout_Returns504AndKeepsTheReplica()
+    {
+        await using var harness = await BalancerHarness.StartAsync(1, new ServiceLoadBalancerOptions { StreamTimeout = TimeSpan.FromMilliseconds(300) });
+
+        using var response = await harness.Client.PostAsync("/v1/hold", new StringContent("{}")).WaitAsync(TestWait.Timeout);
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Contains("replica_timeout", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // A slow replica is not a dead one: no retry elsewhere (it may still be working) and no suspension.
+        Assert.Equal(1, harness.Upstreams[0].Served);
+        Assert.False(harness.Balancer.IsSuspended("r0"));
+        await TestWait.UntilAsync(() => harness.Balancer.GetInFlight()["r0"] == 0, "the timed-out request to leave the count");
+    }
+
     private static async Task Swallow<T>(Task<T> task)
     {
         try
