@@ -34,17 +34,26 @@ internal sealed class ReplicaSet(ILoadBalancingPolicy policy, TimeProvider time,
     /// <summary>Replaces the replica list; returns the number of routable replicas.</summary>
     public int Update(IReadOnlyList<ReplicaEndpoint> replicas)
     {
+        // Check the whole list first: a bad entry must leave the previous snapshot untouched, not half-applied.
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var replica in replicas)
+        {
+            if (!listed.Add(replica.Id))
+            {
+                throw new ArgumentException($"replica id '{replica.Id}' is listed twice", nameof(replicas));
+            }
+
+            if (!replica.Url.IsAbsoluteUri || (replica.Url.Scheme != Uri.UriSchemeHttp && replica.Url.Scheme != Uri.UriSchemeHttps))
+            {
+                throw new ArgumentException($"replica '{replica.Id}' has URL '{replica.Url}', which is not an absolute http(s) URL", nameof(replicas));
+            }
+        }
+
         lock (_lock)
         {
             var routable = new List<Destination>(replicas.Count);
-            var listed = new HashSet<string>(StringComparer.Ordinal);
             foreach (var replica in replicas)
             {
-                if (!listed.Add(replica.Id))
-                {
-                    throw new ArgumentException($"replica id '{replica.Id}' is listed twice", nameof(replicas));
-                }
-
                 var prefix = replica.Url.GetLeftPart(UriPartial.Path).TrimEnd('/');
                 if (!_known.TryGetValue(replica.Id, out var destination))
                 {

@@ -107,10 +107,16 @@ public sealed class ServiceLoadBalancerRoutingTests
     }
 
     [Fact]
-    public async Task UpdateReplicas_DuplicateId_Throws()
+    public async Task UpdateReplicas_DuplicateIdOrRelativeUrl_ThrowsAndKeepsThePreviousList()
     {
-        await using var harness = await BalancerHarness.StartAsync(1, listReplicas: false);
-        Assert.Throws<ArgumentException>(() => harness.Balancer.UpdateReplicas([harness.Upstreams[0].Endpoint(), harness.Upstreams[0].Endpoint()]));
+        await using var harness = await BalancerHarness.StartAsync(1);
+        var ex = Assert.Throws<ArgumentException>(() => harness.Balancer.UpdateReplicas([new ReplicaEndpoint("other", harness.Upstreams[0].Url, true), harness.Upstreams[0].Endpoint(), harness.Upstreams[0].Endpoint()]));
+        Assert.Contains("'r0' is listed twice", ex.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => harness.Balancer.UpdateReplicas([new ReplicaEndpoint("rel", new Uri("/relative", UriKind.Relative), true)]));
+
+        // The rejected lists changed nothing.
+        Assert.Equal(["r0"], harness.Balancer.GetInFlight().Keys);
+        Assert.Equal("r0", await harness.EchoReplicaAsync());
     }
 
     [Fact]
