@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using WrinkleFree.Server.Backends.BitNet;
+using WrinkleFree.Server.Backends.Vllm;
 
 namespace WrinkleFree.Server.Backends;
 
@@ -9,8 +10,15 @@ internal static class BackendFactory
     public static IInferenceBackend Create(ReplicaOptions options, ILoggerFactory loggers, TimeProvider time) => options.Backend switch
     {
         "bitnet" => new BitNetBackend(options, loggers.CreateLogger("WrinkleFree.Server.Backends.BitNet"), time),
-        // The vllm backend (Backends/Vllm/) is built on its own branch; the lead adds its constructor here at merge.
-        "vllm" => throw new NotSupportedException("the vllm backend is not part of this build"),
+        "vllm" => new VllmBackend(
+            new VllmBackendOptions
+            {
+                UpstreamUrl = options.UpstreamUrl is null ? null : new Uri(options.UpstreamUrl),
+                UpstreamCommand = options.UpstreamCommand,
+                ModelId = options.ModelId,
+            },
+            loggers.CreateLogger<VllmBackend>(),
+            time),
         _ => throw new ArgumentException($"unknown backend '{options.Backend}' (expected bitnet or vllm)", nameof(options)),
     };
 }
