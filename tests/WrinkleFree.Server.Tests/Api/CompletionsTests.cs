@@ -165,6 +165,21 @@ public sealed class CompletionsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Tokenize_ManyConcurrentBodies_EachReadsItsOwnBody()
+    {
+        // Request bodies arrive in pooled pipe buffers that other connections reuse; each parsed body must stay its own.
+        async Task CheckAsync(int i)
+        {
+            var content = $"request {i}: " + new string((char)('a' + i % 26), 200 + i);
+            var (status, body, _) = await TestReplica.PostAsync(_client, "/tokenize", TestReplica.Json(new { content, with_pieces = true }));
+            Assert.Equal(200, status);
+            Assert.Equal(content, string.Concat(body.GetProperty("tokens").EnumerateArray().Select(t => t.GetProperty("piece").GetString())));
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(CheckAsync)).WaitAsync(TestReplica.Timeout);
+    }
+
+    [Fact]
     public async Task Completions_QueueFull_Returns429WithRetryAfter()
     {
         await using var host = await TestReplica.StartAsync(o => o with { MaxSequences = 1, MaxQueue = 0 });
