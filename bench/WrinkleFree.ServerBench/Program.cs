@@ -8,11 +8,12 @@ using WrinkleFree.ServerBench;
 // Replica server overhead: throughput and TTFT at several concurrency levels over HTTP (in-process replica on loopback)
 // against the same workload calling InferenceEngine directly, in the same run.
 // Usage: dotnet run -c Release --project bench/WrinkleFree.ServerBench -- [--shape tiny|700m] [--threads N]
-//        [--requests R] [--max-tokens M] [--concurrency 1,4,16,64]
+//        [--requests R] [--max-tokens M] [--concurrency 1,4,16,64] [--rounds N]
 var shape = Arg("--shape", "tiny");
 var threads = int.Parse(Arg("--threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 var requests = int.Parse(Arg("--requests", "4"), CultureInfo.InvariantCulture);
 var maxTokens = int.Parse(Arg("--max-tokens", "64"), CultureInfo.InvariantCulture);
+var rounds = int.Parse(Arg("--rounds", "3"), CultureInfo.InvariantCulture);
 var levels = Arg("--concurrency", "1,4,16,64").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 var maxSequences = levels.Max();
 
@@ -45,15 +46,15 @@ var workload = new Workload(requests, maxTokens);
 await workload.EngineAsync(engine, 4);
 await workload.HttpAsync(http, "bench", 4);
 
-Console.WriteLine($"model {shape} ({new FileInfo(path).Length / 1e6:F1} MB), threads {threads}, {requests} requests x {maxTokens} tokens per client, greedy");
+Console.WriteLine($"model {shape} ({new FileInfo(path).Length / 1e6:F1} MB), threads {threads}, {requests} requests x {maxTokens} tokens per client, greedy, best of {rounds} rounds, {Environment.ProcessorCount} cores");
 Console.WriteLine();
 Console.WriteLine("| clients | engine tok/s | engine TTFT p50 / p99 ms | HTTP tok/s | HTTP TTFT p50 / p99 ms | overhead (tok/s) |");
 Console.WriteLine("|--:|--:|--:|--:|--:|--:|");
 foreach (var clients in levels)
 {
-    // Both paths twice, alternating, keeping each one's best: the machine is shared, and a stall should not decide the ratio.
+    // Both paths several times, alternating, keeping each one's best: the machine is shared, and a stall should not decide the ratio.
     RunResult? direct = null, served = null;
-    for (var round = 0; round < 2; round++)
+    for (var round = 0; round < rounds; round++)
     {
         var d = await workload.EngineAsync(engine, clients);
         var s = await workload.HttpAsync(http, "bench", clients);

@@ -210,8 +210,9 @@ public sealed class ReplicaHost : IAsyncDisposable
         app.MapPost(Routes.Detokenize, (RequestDelegate)(http => UtilityEndpoints.DetokenizeAsync(http, replica)));
         app.MapGet(Routes.Health, (RequestDelegate)(http => HealthEndpoint.HandleAsync(http, replica)));
         app.MapGet(Routes.Metrics, (RequestDelegate)(http => MetricsEndpoint.HandleAsync(http, replica)));
-        app.MapFallback((RequestDelegate)(http =>
-            throw ApiErrors.NotFound($"there is no route {http.Request.Method} {http.Request.Path}; see GET {Routes.Models}, POST {Routes.Completions}, POST {Routes.ChatCompletions}")));
+        app.MapFallback((RequestDelegate)(http => throw (ReplicaContext.EndpointLabel(http.Request.Path.Value ?? "") == "other"
+            ? ApiErrors.NotFound($"there is no route {http.Request.Method} {http.Request.Path}; see GET {Routes.Models}, POST {Routes.Completions}, POST {Routes.ChatCompletions}")
+            : new BackendException(405, "invalid_request_error", $"{http.Request.Path} does not accept {http.Request.Method}", null, "method_not_allowed"))));
     }
 
     private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, string host, int port)

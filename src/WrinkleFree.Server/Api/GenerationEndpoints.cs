@@ -128,14 +128,24 @@ internal static class GenerationEndpoints
                 {
                     // The common case streams straight from the one enumeration, without a merge channel.
                     var c = choices[0];
-                    do
+                    var more = true;
+                    while (more)
                     {
                         if (c.ShouldSend(request.Logprobs))
                         {
-                            await SendAsync(body, writer, c, json, request.Logprobs, http.RequestAborted).ConfigureAwait(false);
+                            WriteChunk(body, writer, c, json, request.Logprobs);
                         }
+
+                        // Every token is its own event, but a flush (a socket write) is skipped while the next token is
+                        // already waiting: a client that fell behind catches up in one write instead of many.
+                        var next = c.MoveNextAsync();
+                        if (!next.IsCompleted)
+                        {
+                            await body.FlushAsync(http.RequestAborted).ConfigureAwait(false);
+                        }
+
+                        more = await next.ConfigureAwait(false);
                     }
-                    while (await c.MoveNextAsync().ConfigureAwait(false));
                 }
                 else
                 {
@@ -154,12 +164,20 @@ internal static class GenerationEndpoints
 
                 choices[0].Replica.Metrics.PromptTokens.Inc(Usage(request, choices.Select(c => (c.PromptTokens, c.CompletionTokens))).PromptTokens);
             }
-            catch (BackendException e)
+            catch (Exception e) when (!http.RequestAborted.IsCancellationRequested)
             {
-                // The status is already sent: report the error as a last event, as vLLM does.
+                // The status is already sent: report the error as a last event, as vLLM does, rather than ending the
+                // stream in a way a client cannot tell from a finished one.
+                var error = e as BackendException;
+                if (error is null)
+                {
+                    Log.StreamFailed(choices[0].Replica.Logger, http.Request.Path.Value ?? "", e);
+                    error = new BackendException(500, "server_error", "generation failed: " + e.Message);
+                }
+
                 writer.Reset(body);
                 body.Write(DataPrefix);
-                ApiErrors.WriteObject(writer, e);
+                ApiErrors.WriteObject(writer, error);
                 writer.Flush();
                 body.Write(EventEnd);
             }
@@ -172,7 +190,8 @@ internal static class GenerationEndpoints
     private static async Task StreamMergedAsync(HttpContext http, ParsedRequest request, ResponseJson json, ChoiceRun[] choices,
         PipeWriter body, Utf8JsonWriter writer, CancellationTokenSource cancel)
     {
-        var ready = Channel.CreateUnbounded<ChoiceRun>(new UnboundedChannelOptions { SingleReader = true });
+        // Not SingleReader: that variant cannot report Count, which decides when to flush.
+        var ready = Channel.CreateUnbounded<ChoiceRun>();
         var gates = new SemaphoreSlim[choices.Length];
         var pumps = new Task[choices.Length];
         for (var i = 0; i < choices.Length; i++)
@@ -201,10 +220,14 @@ internal static class GenerationEndpoints
             {
                 if (c.ShouldSend(request.Logprobs))
                 {
-                    await SendAsync(body, writer, c, json, request.Logprobs, http.RequestAborted).ConfigureAwait(false);
+                    WriteChunk(body, writer, c, json, request.Logprobs);
                 }
 
                 gates[c.Index].Release();
+                if (ready.Reader.Count == 0)
+                {
+                    await body.FlushAsync(http.RequestAborted).ConfigureAwait(false);
+                }
             }
         }
         catch
@@ -230,7 +253,7 @@ internal static class GenerationEndpoints
         }
     }
 
-    private static async ValueTask SendAsync(PipeWriter body, Utf8JsonWriter writer, ChoiceRun c, ResponseJson json, bool logprobs, CancellationToken ct)
+    private static void WriteChunk(PipeWriter body, Utf8JsonWriter writer, ChoiceRun c, ResponseJson json, bool logprobs)
     {
         writer.Reset(body);
         body.Write(DataPrefix);
@@ -238,7 +261,6 @@ internal static class GenerationEndpoints
         writer.Flush();
         body.Write(EventEnd);
         c.Sent();
-        await body.FlushAsync(ct).ConfigureAwait(false);
     }
 
     private static ResponseJson.Usage Usage(ParsedRequest request, IEnumerable<(int Prompt, int Completion)> choices)

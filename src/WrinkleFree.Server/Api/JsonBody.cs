@@ -43,19 +43,16 @@ internal static class JsonBody
             throw TooLarge(maxBytes);
         }
 
-        try
-        {
-            return Parse(result.Buffer);
-        }
-        finally
-        {
-            reader.AdvanceTo(result.Buffer.End);
-        }
+        // JsonDocument keeps reading the memory it was parsed from for its whole lifetime, and the pipe reuses its buffers
+        // once advanced past: the document must own a copy.
+        var body = result.Buffer.ToArray();
+        reader.AdvanceTo(result.Buffer.End);
+        return Parse(body);
     }
 
-    private static JsonDocument Parse(ReadOnlySequence<byte> body)
+    private static JsonDocument Parse(byte[] body)
     {
-        if (body.IsEmpty)
+        if (body.Length == 0)
         {
             throw ApiErrors.BadRequest("the request body is empty; send a JSON object", null, "invalid_json");
         }
@@ -63,7 +60,7 @@ internal static class JsonBody
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(body, Options);
+            document = JsonDocument.Parse(body.AsMemory(), Options);
         }
         catch (JsonException e)
         {

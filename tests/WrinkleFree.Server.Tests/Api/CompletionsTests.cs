@@ -102,6 +102,43 @@ public sealed class CompletionsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Completions_StopString_CutsTheTextBeforeItAndFinishesWithStop()
+    {
+        var (_, free, _) = await TestReplica.PostAsync(_client, "/v1/completions", TestReplica.Json(new { prompt = "Hello world", max_tokens = 8, temperature = 0 }));
+        var text = free.GetProperty("choices")[0].GetProperty("text").GetString()!;
+        Assert.True(text.Length >= 2, text);
+        var stop = text.Substring(1, 1);
+
+        var (status, body, _) = await TestReplica.PostAsync(_client, "/v1/completions", TestReplica.Json(new { prompt = "Hello world", max_tokens = 8, temperature = 0, stop = new[] { stop } }));
+
+        Assert.Equal(200, status);
+        var choice = body.GetProperty("choices")[0];
+        Assert.Equal(text[..text.IndexOf(stop, StringComparison.Ordinal)], choice.GetProperty("text").GetString());
+        Assert.Equal("stop", choice.GetProperty("finish_reason").GetString());
+    }
+
+    [Fact]
+    public async Task Chat_TextPartContent_EqualsTheSameStringContent()
+    {
+        var asString = new { messages = new object[] { new { role = "user", content = "Hello there" } }, max_tokens = 4, temperature = 0 };
+        var asParts = new
+        {
+            messages = new object[] { new { role = "user", content = new object[] { new { type = "text", text = "Hello " }, new { type = "text", text = "there" } } } },
+            max_tokens = 4,
+            temperature = 0,
+        };
+
+        var (status1, one, _) = await TestReplica.PostAsync(_client, "/v1/chat/completions", TestReplica.Json(asString));
+        var (status2, two, _) = await TestReplica.PostAsync(_client, "/v1/chat/completions", TestReplica.Json(asParts));
+
+        Assert.Equal(200, status1);
+        Assert.Equal(200, status2);
+        Assert.Equal("chat.completion", two.GetProperty("object").GetString());
+        Assert.Equal(one.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString(), two.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+        Assert.Equal(one.GetProperty("usage").GetProperty("prompt_tokens").GetInt32(), two.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
+    }
+
+    [Fact]
     public async Task Completions_PromptOverTheContext_Returns400NamingTheLimit()
     {
         var (status, body, _) = await TestReplica.PostAsync(_client, "/v1/completions", TestReplica.Json(new { prompt = string.Join(' ', Enumerable.Repeat("word", 100)), max_tokens = 4 }));
@@ -125,6 +162,21 @@ public sealed class CompletionsTests : IAsyncLifetime
         Assert.Equal("ternary weights", string.Concat(tokens.GetProperty("tokens").EnumerateArray().Select(t => t.GetProperty("piece").GetString())));
         var (_, text, _) = await TestReplica.PostAsync(_client, "/detokenize", TestReplica.Json(new { tokens = ids }));
         Assert.Equal("ternary weights", text.GetProperty("content").GetString());
+    }
+
+    [Fact]
+    public async Task Tokenize_ManyConcurrentBodies_EachReadsItsOwnBody()
+    {
+        // Request bodies arrive in pooled pipe buffers that other connections reuse; each parsed body must stay its own.
+        async Task CheckAsync(int i)
+        {
+            var content = $"request {i}: " + new string((char)('a' + i % 26), 200 + i);
+            var (status, body, _) = await TestReplica.PostAsync(_client, "/tokenize", TestReplica.Json(new { content, with_pieces = true }));
+            Assert.Equal(200, status);
+            Assert.Equal(content, string.Concat(body.GetProperty("tokens").EnumerateArray().Select(t => t.GetProperty("piece").GetString())));
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(CheckAsync)).WaitAsync(TestReplica.Timeout);
     }
 
     [Fact]

@@ -79,6 +79,16 @@ public sealed class MalformedRequestTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Get_OnAPostRoute_Returns405InOpenAiShape()
+    {
+        using var response = await _client.GetAsync("/v1/completions").WaitAsync(TestReplica.Timeout);
+        var text = await response.Content.ReadAsStringAsync().WaitAsync(TestReplica.Timeout);
+
+        Assert.Equal(405, (int)response.StatusCode);
+        Assert.Equal("method_not_allowed", System.Text.Json.JsonDocument.Parse(text).RootElement.GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
     public async Task Post_MalformedJson_NamesLineAndColumn()
     {
         using var content = new StringContent("{\n  \"prompt\": \"hi\",\n  \"max_tokens\": }", Encoding.UTF8, "application/json");
