@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace WrinkleFree.Serve.Daemon;
 
@@ -12,9 +13,11 @@ public sealed record DaemonInfo(int Pid, int Port, DateTimeOffset StartedAt)
     public const string FileName = "daemon.json";
 
     /// <summary>The admin API's base URL.</summary>
+    [JsonIgnore]
     public Uri AdminUrl => new($"http://127.0.0.1:{Port}/");
 
     /// <summary>True while a process with <see cref="Pid"/> exists (it may still be another program after a reboot; the caller pings).</summary>
+    [JsonIgnore]
     public bool ProcessExists => Directory.Exists($"/proc/{Pid}");
 
     /// <summary>Reads daemon.json from <paramref name="home"/>, or null when it is missing or unreadable.</summary>
