@@ -54,7 +54,7 @@ public sealed class ServiceController : IAsyncDisposable
         (_name, _store, _providers, _options, _time, _logger, _balancer) = (name, store, providers, options, time, logger, balancer);
         (_spec, _version, _rollout, _latestSpec, _latestRollout) = (spec, version, rollout, spec, rollout);
         _probePolicy = SpecMapping.ToProbePolicy(spec);
-        _core = new ControllerDecisionCore(new RequestRateAutoscaler(SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec)), time), SpecMapping.ToPlanner(spec));
+        _core = new ControllerDecisionCore(new RequestRateAutoscaler(SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec)), time), SpecMapping.ToPlanner(spec, HasProvider));
         _http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = Timeout.InfiniteTimeSpan };
         _prober = new ReplicaProber(_http, time);
         _snapshot = new ServiceSnapshot(name, version, _status, balancer.BaseUrl, _core.Autoscaler.TargetReplicas, 0, []);
@@ -117,7 +117,7 @@ public sealed class ServiceController : IAsyncDisposable
         spec.Validate();
         // Map before storing, so a spec the parts reject never becomes the current version.
         var policy = SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec));
-        var planner = SpecMapping.ToPlanner(spec);
+        var planner = SpecMapping.ToPlanner(spec, HasProvider);
         var probe = SpecMapping.ToProbePolicy(spec);
         await _updateLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -262,6 +262,8 @@ public sealed class ServiceController : IAsyncDisposable
             }
         }
     }
+
+    private bool HasProvider(TierSpec tier) => _providers.ContainsKey(SpecMapping.ProviderName(tier));
 
     private void Wake() => Volatile.Read(ref _wake).TrySetResult();
 

@@ -27,19 +27,21 @@ internal static class SpecMapping
         }.Validate();
     }
 
-    public static IReadOnlyList<TierInfo> ToTiers(ServiceSpec spec) =>
+    /// <param name="available">Whether a tier's provider exists here; a tier without one gets capacity 0, so the planner
+    /// spills past it instead of failing a launch on it every tick.</param>
+    public static IReadOnlyList<TierInfo> ToTiers(ServiceSpec spec, Func<TierSpec, bool>? available = null) =>
         [.. spec.Tiers.Select((t, i) => new TierInfo
         {
             Name = t.Name,
-            Capacity = t.IsUnlimited ? null : t.Capacity,
+            Capacity = available is not null && !available(t) ? 0 : t.IsUnlimited ? null : t.Capacity,
             CostPerHour = t.CostPerHour,
             Spot = t.Spot,
             ScaleToZero = t.ScaleToZero,
             Order = i,
         }.Validate())];
 
-    public static PlacementPlanner ToPlanner(ServiceSpec spec) =>
-        new(ToTiers(spec), Math.Max(1, spec.Service.ReplicaPolicy.EffectiveMaxReplicas));
+    public static PlacementPlanner ToPlanner(ServiceSpec spec, Func<TierSpec, bool>? available = null) =>
+        new(ToTiers(spec, available), Math.Max(1, spec.Service.ReplicaPolicy.EffectiveMaxReplicas));
 
     public static ProbePolicy ToProbePolicy(ServiceSpec spec)
     {
