@@ -60,6 +60,10 @@ public sealed class WfServiceCommandTests
             var one = await ServiceDaemonTests.WaitAsync(client2, v => v.Replicas.Count == 1 && v.ReadyReplicas == 1, pids);
             Assert.Equal("base", one.Replicas.Single().Tier);
 
+            var logs = await wf.RunAsync("logs", "svc", one.Replicas.Single().Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--tail", "20");
+            Assert.True(logs.ExitCode == 0, logs.Stderr);
+            Assert.Contains("fake upstream listening on", logs.Stdout, StringComparison.Ordinal);
+
             var down = await wf.RunAsync("down", "svc");
             Assert.True(down.ExitCode == 0, down.Stderr);
             Assert.All(pids, pid => Assert.False(ProviderTestSupport.IsAlive(pid), $"replica pid {pid} still runs"));
