@@ -6,5 +6,6 @@ ModelCommands.Register(root);
 GenerateCommand.Register(root);
 BenchCommand.Register(root);
 ReplicaCommand.Register(root);
+ServiceCommands.Register(root);
 
 return await root.Parse(args).InvokeAsync();
