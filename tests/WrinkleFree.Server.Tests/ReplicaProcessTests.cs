@@ -7,7 +7,8 @@ namespace WrinkleFree.Server.Tests;
 /// <summary>`wf replica` as a real child process: environment configuration, and SIGTERM draining in-flight streams.</summary>
 public sealed class ReplicaProcessTests
 {
-    private static string WfDll
+    /// <summary>The built `wf` next to this test build (same configuration).</summary>
+    internal static string WfDll
     {
         get
         {

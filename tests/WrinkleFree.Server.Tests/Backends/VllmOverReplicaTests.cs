@@ -16,7 +16,7 @@ public sealed class VllmOverReplicaTests
     public async Task VllmBackend_SupervisedBitnetReplica_ServesRestartsAfterKillAndServesAgain()
     {
         var marker = "upstream-" + Guid.NewGuid().ToString("N")[..8];
-        var command = $"WF_PEAK_BANDWIDTH_GBPS=10 exec dotnet '{WfDll}' replica --backend bitnet --model '{TestReplica.ModelPath}' "
+        var command = $"WF_PEAK_BANDWIDTH_GBPS=10 exec dotnet '{ReplicaProcessTests.WfDll}' replica --backend bitnet --model '{TestReplica.ModelPath}' "
             + $"--model-id {marker} --host 127.0.0.1 --port $UPSTREAM_PORT --threads 1";
         await using var front = await TestReplica.StartAsync(o => o with { Backend = "vllm", ModelPath = null, ModelId = null, UpstreamCommand = command });
         using var http = TestReplica.Client(front);
@@ -42,20 +42,5 @@ public sealed class VllmOverReplicaTests
         using var pkill = Process.Start("pkill", ["-KILL", "-f", marker])!;
         pkill.WaitForExit();
         Assert.Equal(0, pkill.ExitCode);
-    }
-
-    private static string WfDll
-    {
-        get
-        {
-            var config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir != null && !File.Exists(Path.Combine(dir.FullName, "WrinkleFree.slnx")))
-            {
-                dir = dir.Parent;
-            }
-
-            return Path.Combine(dir!.FullName, "src", "WrinkleFree.Cli", "bin", config, "net10.0", "wf.dll");
-        }
     }
 }
