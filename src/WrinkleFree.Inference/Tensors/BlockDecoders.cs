@@ -76,108 +76,22 @@ internal static unsafe class BlockDecoders
         return (shifted * 3) >> 8;
     }
 
+    /// <summary>
+    /// One dequantized row (embedding lookup, norm vectors, scalar references). The load-time codecs in
+    /// <see cref="Formats.TensorCodec"/> own the block layouts; this only turns the row pointer into a span.
+    /// </summary>
     public static void DecodeRow(GgmlType type, byte* row, int columns, float tensorScale, Span<float> destination)
     {
-        switch (type)
+        var info = GgmlTypeInfo.Of(type) ?? throw new NotSupportedException($"tensor type {type} has no decoder");
+        var bytes = new ReadOnlySpan<byte>(row, checked((int)info.RowBytes(columns)));
+        var values = destination[..columns];
+        if (type == GgmlType.I2_S)
         {
-            case GgmlType.F32:
-                new ReadOnlySpan<float>(row, columns).CopyTo(destination);
-                break;
-            case GgmlType.F16:
-                for (var i = 0; i < columns; i++)
-                {
-                    destination[i] = Half(row + 2 * i);
-                }
-
-                break;
-            case GgmlType.BF16:
-                for (var i = 0; i < columns; i++)
-                {
-                    destination[i] = BFloat16(Unsafe.ReadUnaligned<ushort>(row + 2 * i));
-                }
-
-                break;
-            case GgmlType.I2_S:
-                for (var i = 0; i < columns; i++)
-                {
-                    destination[i] = (I2SCode(row, i) - 1) * tensorScale;
-                }
-
-                break;
-            case GgmlType.TQ2_0:
-                for (var k = 0; k < columns / 256; k++)
-                {
-                    var block = row + k * TQ2BlockBytes;
-                    var d = Half(block + 64);
-                    for (var p = 0; p < 256; p++)
-                    {
-                        destination[k * 256 + p] = (TQ2Code(block, p) - 1) * d;
-                    }
-                }
-
-                break;
-            case GgmlType.TQ1_0:
-                for (var k = 0; k < columns / 256; k++)
-                {
-                    var block = row + k * TQ1BlockBytes;
-                    var d = Half(block + 52);
-                    for (var p = 0; p < 256; p++)
-                    {
-                        destination[k * 256 + p] = (TQ1Code(block, p) - 1) * d;
-                    }
-                }
-
-                break;
-            case GgmlType.Q8_0:
-                for (var k = 0; k < columns / 32; k++)
-                {
-                    var block = row + k * Q8BlockBytes;
-                    var d = Half(block);
-                    for (var j = 0; j < 32; j++)
-                    {
-                        destination[k * 32 + j] = ((sbyte)block[2 + j]) * d;
-                    }
-                }
-
-                break;
-            case GgmlType.Q6_K:
-                for (var k = 0; k < columns / 256; k++)
-                {
-                    DecodeQ6K(row + k * Q6KBlockBytes, destination.Slice(k * 256, 256));
-                }
-
-                break;
-            default:
-                throw new NotSupportedException($"tensor type {type} has no decoder");
+            Formats.TensorCodec.DequantizeI2S(bytes, tensorScale, values);
         }
-    }
-
-    /// <summary>Q6_K: ql[128] low nibbles, qh[64] high 2 bits, 16 int8 sub-block scales, fp16 d; values are 6-bit minus 32.</summary>
-    private static void DecodeQ6K(byte* block, Span<float> y)
-    {
-        var ql = block;
-        var qh = block + 128;
-        var sc = (sbyte*)(block + 192);
-        var d = Half(block + 208);
-        for (var half = 0; half < 2; half++)
+        else
         {
-            var o = half * 128;
-            for (var l = 0; l < 32; l++)
-            {
-                var s = l / 16;
-                var q1 = ((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
-                var q2 = ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
-                var q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-                var q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-                y[o + l] = d * sc[s] * q1;
-                y[o + l + 32] = d * sc[s + 2] * q2;
-                y[o + l + 64] = d * sc[s + 4] * q3;
-                y[o + l + 96] = d * sc[s + 6] * q4;
-            }
-
-            ql += 64;
-            qh += 32;
-            sc += 8;
+            Formats.TensorCodec.Dequantize(type, bytes, values);
         }
     }
 }
