@@ -13,6 +13,8 @@ internal sealed unsafe class DecodedMatrix : WeightMatrix
     [ThreadStatic]
     private static float[]? t_row;
 
+    private const int MaxStackColumns = 16384;
+
     private Job? _job;
 
     public DecodedMatrix(GgmlType type, nint data, int rows, int columns, string name)
@@ -52,8 +54,11 @@ internal sealed unsafe class DecodedMatrix : WeightMatrix
         public void Execute(int start, int end)
         {
             var columns = matrix.Columns;
-            var buffer = t_row is { } existing && existing.Length >= columns ? existing : t_row = new float[columns];
-            var row = buffer.AsSpan(0, columns);
+            // Rows of embedding width fit on the stack, so no thread ever allocates (the caller thread may run its first
+            // chunk long after warm-up); only very wide rows fall back to a per-thread buffer.
+            var row = columns <= MaxStackColumns
+                ? stackalloc float[columns]
+                : (t_row is { } existing && existing.Length >= columns ? existing : t_row = new float[columns]).AsSpan(0, columns);
             var fast = KernelDispatch.Current == KernelIsa.Avx512 && matrix.Type == GgmlType.Q6_K;
             for (var r = start; r < end; r++)
             {
