@@ -92,14 +92,14 @@ public sealed class CausalLanguageModel : nn.Module<Tensor, Tensor>
             throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "λ must be in [0, 1]");
         }
 
-        foreach (var m in modules())
+        foreach (var b in BitLinearLayers())
         {
-            if (m is BitLinear b)
-            {
-                b.Lambda = lambda;
-            }
+            b.Lambda = lambda;
         }
     }
+
+    /// <summary>Every ternary layer once (TorchSharp's modules() may list a nested module more than once).</summary>
+    public IReadOnlyList<BitLinear> BitLinearLayers() => modules().OfType<BitLinear>().Distinct().ToList();
 
     /// <summary>Parameters by Hugging Face name (the tied LM head is not listed: it is <c>model.embed_tokens.weight</c>).</summary>
     public IReadOnlyDictionary<string, TorchSharp.Modules.Parameter> NamedParameters() =>
