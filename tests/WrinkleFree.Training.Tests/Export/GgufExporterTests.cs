@@ -98,4 +98,38 @@ public sealed class GgufExporterTests(ITestOutputHelper output)
         Assert.Equal(data.TokenTypes, loaded.TokenTypes);
         Assert.Equal((data.Pre, data.BosId, data.EosId, data.EotId, data.ChatTemplate), (loaded.Pre, loaded.BosId, loaded.EosId, loaded.EotId, loaded.ChatTemplate));
     }
+
+    [Fact]
+    public void TokenizerData_HuggingFaceTokenizerJson_TakesIdsFromConfigAndPreFromModelType()
+    {
+        var small = TokenizerData.DefaultSmall(320);
+        var dir = TestTorch.TempDir();
+        // The Hugging Face layout: vocab object, merges as pairs (newer tokenizers), special tokens as added_tokens.
+        var vocab = new System.Text.Json.Nodes.JsonObject();
+        var added = new System.Text.Json.Nodes.JsonArray();
+        for (var i = 0; i < small.Tokens.Length; i++)
+        {
+            if (small.TokenTypes[i] == 3)
+            {
+                added.Add(new System.Text.Json.Nodes.JsonObject { ["id"] = i, ["content"] = small.Tokens[i], ["special"] = true });
+            }
+            else
+            {
+                vocab[small.Tokens[i]] = i;
+            }
+        }
+
+        var merges = new System.Text.Json.Nodes.JsonArray(small.Merges.Select(m => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonArray(m.Split(' ')[0], m.Split(' ')[1])).ToArray());
+        var json = new System.Text.Json.Nodes.JsonObject
+        {
+            ["added_tokens"] = added,
+            ["model"] = new System.Text.Json.Nodes.JsonObject { ["type"] = "BPE", ["vocab"] = vocab, ["merges"] = merges },
+        };
+        File.WriteAllText(Path.Combine(dir, "tokenizer.json"), json.ToJsonString());
+        var loaded = TokenizerData.Load(dir, TestTorch.Tiny() with { BosTokenId = small.BosId, EosTokenId = small.EosId });
+        Assert.Equal(small.Tokens, loaded.Tokens);
+        Assert.Equal(small.Merges, loaded.Merges);
+        Assert.Equal(small.TokenTypes, loaded.TokenTypes);
+        Assert.Equal(("qwen2", small.BosId, small.EosId), (loaded.Pre, loaded.BosId, loaded.EosId));
+    }
 }
