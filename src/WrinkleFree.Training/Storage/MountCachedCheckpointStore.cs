@@ -15,7 +15,6 @@ internal sealed class MountCachedCheckpointStore : ICheckpointStore
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _lock = new();
     private readonly Dictionary<long, int> _unuploaded = [];
-    private readonly CancellationTokenSource _shutdown = new();
     private readonly Task _uploader;
     private Pending? _last;
     private int _disposed;
@@ -116,22 +115,22 @@ internal sealed class MountCachedCheckpointStore : ICheckpointStore
         }
         finally
         {
-            _shutdown.Dispose();
             await _cache.DisposeAsync().ConfigureAwait(false);
             await _remote.DisposeAsync().ConfigureAwait(false);
         }
     }
 
+    // Uploads are not cancellable: dispose waits for them, as SkyPilot counts a job done only once its cache has flushed.
     private async Task UploadLoopAsync()
     {
         await foreach (var pending in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
         {
             try
             {
-                var manifest = await _cache.ReadManifestAsync(pending.Step, _shutdown.Token).ConfigureAwait(false)
+                var manifest = await _cache.ReadManifestAsync(pending.Step, CancellationToken.None).ConfigureAwait(false)
                     ?? throw new CheckpointStoreException($"checkpoint of step {pending.Step} vanished from the cache {_cache.Root} before it was uploaded");
-                await _remote.UploadAsync(manifest, _cache.DirectoryOf(pending.Step), _shutdown.Token).ConfigureAwait(false);
-                await _remote.PruneAsync(_shutdown.Token).ConfigureAwait(false);
+                await _remote.UploadAsync(manifest, _cache.DirectoryOf(pending.Step), CancellationToken.None).ConfigureAwait(false);
+                await _remote.PruneAsync(CancellationToken.None).ConfigureAwait(false);
                 pending.Done.TrySetResult();
             }
             catch (Exception e)
@@ -147,7 +146,7 @@ internal sealed class MountCachedCheckpointStore : ICheckpointStore
 
             try
             {
-                await _cache.PruneAsync(_shutdown.Token).ConfigureAwait(false);
+                await _cache.PruneAsync(CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

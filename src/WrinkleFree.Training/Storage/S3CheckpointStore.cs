@@ -170,7 +170,11 @@ internal sealed class S3CheckpointStore : ICheckpointStore
             (long, string)? result = null;
             await RetryAsync($"download {Describe(prefix + entry.Path)}", async inner =>
             {
-                File.Delete(target);
+                if (File.Exists(target))
+                {
+                    File.Delete(target);
+                }
+
                 result = await DownloadAsync(prefix + entry.Path, target, inner).ConfigureAwait(false);
             }, ct).ConfigureAwait(false);
             return result;
