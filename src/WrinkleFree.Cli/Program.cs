@@ -7,5 +7,6 @@ GenerateCommand.Register(root);
 BenchCommand.Register(root);
 ReplicaCommand.Register(root);
 ServiceCommands.Register(root);
+JobsCommands.Register(root);
 
 return await root.Parse(args).InvokeAsync();
