@@ -8,5 +8,6 @@ BenchCommand.Register(root);
 ReplicaCommand.Register(root);
 ServiceCommands.Register(root);
 TrainCommands.Register(root);
+JobsCommands.Register(root);
 
 return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,210 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Spectre.Console;
+using WrinkleFree.Training.Jobs;
+
+namespace WrinkleFree.Cli;
+
+/// <summary>
+/// <c>wf jobs launch|queue|logs|cancel</c>: SkyPilot-style managed jobs (training stages or shell tasks) that restart after a
+/// crash and resume from their checkpoints, each under a detached controller process (the hidden <c>wf jobs controller</c>).
+/// </summary>
+internal static class JobsCommands
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+    };
+
+    public static void Register(RootCommand root)
+    {
+        var jobs = new Command("jobs", "Managed jobs: run a training stage (or any task) that survives crashes and resumes from its checkpoints.");
+        jobs.Subcommands.Add(Launch());
+        jobs.Subcommands.Add(Queue());
+        jobs.Subcommands.Add(Logs());
+        jobs.Subcommands.Add(Cancel());
+        jobs.Subcommands.Add(Controller());
+        root.Subcommands.Add(jobs);
+    }
+
+    private static Command Launch()
+    {
+        var task = new Argument<FileInfo>("TASK") { Description = "Task YAML: name, resources, envs, workdir, setup, run or train:, checkpoint:, job_recovery:." };
+        var name = new Option<string?>("--name", "-n") { Description = "Job name (default: the task's name:, else the file name)." };
+        var detach = new Option<bool>("--detach", "-d") { Description = "Return once the job is submitted instead of following its log." };
+        var json = new Option<bool>("--json") { Description = "Print the submitted job as JSON and return (implies --detach)." };
+        var cmd = new Command("launch", "Submit a managed job; without -d, follow its log until it ends.") { task, name, detach, json };
+        cmd.SetAction((parse, ct) => Guard(async () =>
+        {
+            var file = parse.GetValue(task)!;
+            if (!file.Exists)
+                return Fail($"task file '{file.FullName}' does not exist");
+            var managed = await OpenAsync(ct);
+            var yaml = await File.ReadAllTextAsync(file.FullName, ct);
+            var job = await managed.LaunchAsync(yaml, file.FullName, parse.GetValue(name), Environment.CurrentDirectory, ct);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(View(job), Json));
+                return 0;
+            }
+            Console.WriteLine($"job {job.Id} ({job.Name}) submitted; `wf jobs logs {job.Id} -f` follows it, `wf jobs queue` lists jobs");
+            if (parse.GetValue(detach))
+                return 0;
+            await foreach (var line in managed.LogsAsync(job.Id, follow: true, ct))
+                Console.WriteLine(line);
+            var done = (await managed.GetAsync(job.Id, ct))!;
+            Console.WriteLine($"job {done.Id} ({done.Name}): {done.Status.ToName()}{(done.FailureReason is null ? "" : ": " + done.FailureReason)}");
+            return done.Status == JobStatus.Succeeded ? 0 : 1;
+        }));
+        return cmd;
+    }
+
+    private static Command Queue()
+    {
+        var json = new Option<bool>("--json") { Description = "Print JSON: a list of jobs (id, name, stage, status, submitted_at, duration_seconds, recoveries, checkpoint_step, ...)." };
+        var cmd = new Command("queue", "List managed jobs with their status, recoveries and newest checkpoint.") { json };
+        cmd.SetAction((parse, ct) => Guard(async () =>
+        {
+            var managed = await OpenAsync(ct);
+            var jobs = await managed.QueueAsync(ct);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(jobs.Select(View).ToList(), Json));
+                return 0;
+            }
+            if (jobs.Count == 0)
+            {
+                Console.WriteLine("No managed jobs. `wf jobs launch TASK.yaml` submits one.");
+                return 0;
+            }
+            var table = new Table().AddColumns("ID", "NAME", "STAGE", "STATUS", "SUBMITTED", "DURATION", "RECOVERIES", "CHECKPOINT");
+            var now = DateTimeOffset.UtcNow;
+            foreach (var j in jobs)
+            {
+                table.AddRow(j.Id.ToString(CultureInfo.InvariantCulture), Markup.Escape(j.Name), Markup.Escape(j.Stage ?? "-"), j.Status.ToName(),
+                    Span(now - j.SubmittedAt) + " ago", j.Duration(now) is { } d ? Span(d) : "-", j.Recoveries.ToString(CultureInfo.InvariantCulture),
+                    j.CheckpointStep?.ToString(CultureInfo.InvariantCulture) ?? "-");
+            }
+            AnsiConsole.Write(table);
+            foreach (var j in jobs.Where(j => j.FailureReason is not null && j.Status != JobStatus.Cancelled).TakeLast(5))
+                Console.WriteLine($"job {j.Id}: {j.Status.ToName()}: {j.FailureReason}");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command Logs()
+    {
+        var id = new Argument<long>("ID") { Description = "Job id." };
+        var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new lines until the job ends (or Ctrl-C)." };
+        var controller = new Option<bool>("--controller") { Description = "Show the controller's own log instead of the task's." };
+        var cmd = new Command("logs", "Print a job's output (setup and every attempt).") { id, follow, controller };
+        cmd.SetAction((parse, ct) => Guard(async () =>
+        {
+            var managed = await OpenAsync(ct);
+            var jobId = parse.GetValue(id);
+            if (parse.GetValue(controller))
+            {
+                var path = Path.Combine(managed.JobDirectory(jobId), "controller.log");
+                if (!File.Exists(path))
+                    return Fail($"job {jobId} has no controller log at {path}");
+                Console.Write(await File.ReadAllTextAsync(path, ct));
+                return 0;
+            }
+            try
+            {
+                await foreach (var line in managed.LogsAsync(jobId, parse.GetValue(follow), ct))
+                    Console.WriteLine(line);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // Ctrl-C ends a follow; the job keeps running.
+            }
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command Cancel()
+    {
+        var id = new Argument<long>("ID") { Description = "Job id." };
+        var cmd = new Command("cancel", "Stop a job: SIGTERM to its process group, SIGKILL after a grace period; it ends CANCELLED.") { id };
+        cmd.SetAction((parse, ct) => Guard(async () =>
+        {
+            var managed = await OpenAsync(ct);
+            var job = await managed.CancelAsync(parse.GetValue(id), ct);
+            Console.WriteLine(job.Status == JobStatus.Cancelled
+                ? $"job {job.Id} ({job.Name}) is CANCELLED"
+                : $"job {job.Id} ({job.Name}) had already ended: {job.Status.ToName()}");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command Controller()
+    {
+        var id = new Argument<long>("ID") { Description = "Job id." };
+        var cmd = new Command("controller", "Run one job's controller in the foreground (wf jobs launch starts it detached).") { id, };
+        cmd.Hidden = true;
+        // Synchronous on purpose: System.CommandLine force-exits an async action 2 s after SIGTERM, which would orphan the task.
+        cmd.SetAction(parse =>
+        {
+            var managed = OpenAsync(CancellationToken.None).GetAwaiter().GetResult();
+            var status = managed.RunControllerAsync(parse.GetValue(id), CancellationToken.None).GetAwaiter().GetResult();
+            Console.WriteLine($"wf jobs controller: job {parse.GetValue(id)} ended {status.ToName()}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Task<ManagedJobs> OpenAsync(CancellationToken cancellationToken) =>
+        ManagedJobs.OpenAsync(new ManagedJobsOptions { Home = WfHome.Path, WfCommand = SelfCommand() }, cancellationToken);
+
+    /// <summary>How to run this very `wf`: the apphost itself, or `dotnet wf.dll`.</summary>
+    private static string[] SelfCommand()
+    {
+        var process = Environment.ProcessPath ?? "dotnet";
+        return Path.GetFileNameWithoutExtension(process) == "dotnet" ? [process, typeof(JobsCommands).Assembly.Location] : [process];
+    }
+
+    private static object View(JobRecord j) => new JobView(
+        j.Id, j.Name, j.Stage, j.Status.ToName(), j.SubmittedAt, j.StartedAt, j.EndedAt, j.Duration(DateTimeOffset.UtcNow)?.TotalSeconds,
+        j.Recoveries, j.CheckpointStep, j.FailureReason, j.LogPath, j.ControllerPid, j.TaskPid);
+
+    private static string Span(TimeSpan t) => t.TotalDays >= 1 ? $"{(int)t.TotalDays}d {t.Hours}h"
+        : t.TotalHours >= 1 ? $"{(int)t.TotalHours}h {t.Minutes}m"
+        : t.TotalMinutes >= 1 ? $"{(int)t.TotalMinutes}m {t.Seconds}s"
+        : $"{Math.Max(0, (int)t.TotalSeconds)}s";
+
+    private static async Task<int> Guard(Func<Task<int>> body)
+    {
+        try
+        {
+            return await body();
+        }
+        catch (TaskSpecException e)
+        {
+            return Fail(e.Message);
+        }
+        catch (KeyNotFoundException e)
+        {
+            return Fail(e.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            return 130;
+        }
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        return 1;
+    }
+
+    private sealed record JobView(
+        long Id, string Name, string? Stage, string Status, DateTimeOffset SubmittedAt, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt,
+        double? DurationSeconds, int Recoveries, long? CheckpointStep, string? FailureReason, string LogPath, int? ControllerPid, int? TaskPid);
+}
