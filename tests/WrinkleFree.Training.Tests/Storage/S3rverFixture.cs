@@ -9,7 +9,7 @@ namespace WrinkleFree.Training.Tests.Storage;
 
 /// <summary>
 /// A real s3rver (npm) on a free loopback port with a temp data folder and one bucket, shared by the S3 tests. The path of
-/// its launcher comes from WF_S3RVER, which .ci/run sets after `npm install`; without it the tests fail and say so.
+/// its launcher comes from WF_S3RVER (.ci/run sets it), else it is npm-installed into the shared test cache on first use.
 /// </summary>
 public sealed partial class S3rverFixture : IAsyncLifetime
 {
@@ -25,10 +25,9 @@ public sealed partial class S3rverFixture : IAsyncLifetime
         var launcher = Environment.GetEnvironmentVariable("WF_S3RVER");
         if (string.IsNullOrEmpty(launcher) || !File.Exists(launcher))
         {
-            throw new InvalidOperationException(
-                "s3rver is needed for the S3 checkpoint tests and WF_S3RVER does not name it. Install it with "
-                + "`npm install --prefix ~/.cache/wf-s3rver s3rver` and export WF_S3RVER=~/.cache/wf-s3rver/node_modules/.bin/s3rver "
-                + "(.ci/run does both).");
+            // Not pre-installed (a plain `dotnet test` on a fresh machine): install it into the shared cache once.
+            var prefix = await NpmPackage.EnsureAsync("s3rver", "s3rver", "3.7.1", Path.Combine("node_modules", ".bin", "s3rver"));
+            launcher = Path.Combine(prefix, "node_modules", ".bin", "s3rver");
         }
 
         var info = new ProcessStartInfo(launcher) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
