@@ -7,5 +7,6 @@ GenerateCommand.Register(root);
 BenchCommand.Register(root);
 ReplicaCommand.Register(root);
 ServiceCommands.Register(root);
+TrainStageCommands.Register(root);
 
 return await root.Parse(args).InvokeAsync();

@@ -1,12 +1,13 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using WrinkleFree.Inference.Gguf;
 using WrinkleFree.Inference.Tokenization;
+using WrinkleFree.Training.Export;
+using WrinkleFree.Training.Model;
 
 namespace WrinkleFree.Training.Data;
 
 /// <summary>
-/// A byte-level BPE vocabulary that travels with every checkpoint (tokenizer.json in our own small format) and is embedded
+/// A byte-level BPE vocabulary that travels with every checkpoint (tokenizer.json, Export's <see cref="TokenizerData"/> format) and is embedded
 /// into exported GGUF files; encoding goes through Inference's <see cref="Tokenizer"/>, so training and serving split text
 /// into exactly the same ids.
 /// </summary>
@@ -14,8 +15,6 @@ public sealed class TrainingTokenizer
 {
     /// <summary>The file name inside a checkpoint directory.</summary>
     public const string FileName = "tokenizer.json";
-
-    private const string Format = "wrinklefree-bpe/1";
 
     private TrainingTokenizer(string[] tokens, string[] merges, int[] tokenTypes, string pre, int bosId, int eosId, int eotId, bool addBos)
     {
@@ -90,7 +89,10 @@ public sealed class TrainingTokenizer
     public static TrainingTokenizer FromVocabulary(string[] tokens, string[] merges, int[] tokenTypes, string pre, int bosId, int eosId, int eotId = -1, bool addBos = true) =>
         new(tokens, merges, tokenTypes, pre, bosId, eosId, eotId, addBos);
 
-    /// <summary>Reads <see cref="FileName"/> from a checkpoint directory.</summary>
+    /// <summary>
+    /// Reads tokenizer.json (Export's <see cref="TokenizerData"/> format, or a Hugging Face byte-level BPE one together with
+    /// the directory's config.json) from a checkpoint directory.
+    /// </summary>
     public static TrainingTokenizer Load(string directory)
     {
         var path = Path.Combine(directory, FileName);
@@ -101,47 +103,42 @@ public sealed class TrainingTokenizer
 
         try
         {
-            var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-            if ((string?)json["format"] != Format)
-            {
-                throw new DataSourceException($"{path}: format '{(string?)json["format"]}' is not '{Format}'");
-            }
-
-            return new TrainingTokenizer(
-                json["tokens"]!.AsArray().Select(n => (string)n!).ToArray(),
-                json["merges"]!.AsArray().Select(n => (string)n!).ToArray(),
-                json["token_types"]!.AsArray().Select(n => (int)n!).ToArray(),
-                (string)json["pre"]!,
-                (int)json["bos_token_id"]!,
-                (int)json["eos_token_id"]!,
-                (int?)json["eot_token_id"] ?? -1,
-                (bool?)json["add_bos_token"] ?? true);
+            var configPath = Path.Combine(directory, "config.json");
+            // The config only matters for Hugging Face files (special ids, pre-tokenizer); ours carry both themselves.
+            var config = File.Exists(configPath)
+                ? ModelConfig.Load(configPath)
+                : new ModelConfig { VocabSize = 1, HiddenSize = 1, IntermediateSize = 1, NumHiddenLayers = 1, NumAttentionHeads = 1 };
+            return FromData(TokenizerData.Load(directory, config));
         }
-        catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException or FormatException or GgufFormatException)
+        catch (Exception e) when (e is JsonException or InvalidDataException or InvalidOperationException or FormatException or GgufFormatException or ArgumentException)
         {
-            throw new DataSourceException($"{path} is not a valid tokenizer file: {e.Message}", e);
+            throw new DataSourceException($"{path} is not a usable tokenizer: {e.Message}", e);
         }
     }
 
-    /// <summary>Writes <see cref="FileName"/> into <paramref name="directory"/>.</summary>
-    public void Save(string directory)
+    /// <summary>Wraps Export's tokenizer data.</summary>
+    public static TrainingTokenizer FromData(TokenizerData data)
     {
-        Directory.CreateDirectory(directory);
-        var json = new JsonObject
-        {
-            ["format"] = Format,
-            ["model"] = "gpt2",
-            ["pre"] = Pre,
-            ["bos_token_id"] = BosId,
-            ["eos_token_id"] = EosId,
-            ["eot_token_id"] = EotId,
-            ["add_bos_token"] = AddBos,
-            ["tokens"] = new JsonArray(Tokens.Select(t => (JsonNode?)t).ToArray()),
-            ["token_types"] = new JsonArray(TokenTypes.Select(t => (JsonNode?)t).ToArray()),
-            ["merges"] = new JsonArray(Merges.Select(m => (JsonNode?)m).ToArray()),
-        };
-        File.WriteAllText(Path.Combine(directory, FileName), json.ToJsonString());
+        ArgumentNullException.ThrowIfNull(data);
+        return new TrainingTokenizer(data.Tokens, data.Merges, data.TokenTypes, data.Pre, data.BosId, data.EosId, data.EotId, data.AddBos);
     }
+
+    /// <summary>Export's form of this vocabulary (with Inference's default chat template).</summary>
+    public TokenizerData ToData() => new()
+    {
+        Tokens = [.. Tokens],
+        Merges = [.. Merges],
+        TokenTypes = [.. TokenTypes],
+        Pre = Pre,
+        BosId = BosId,
+        EosId = EosId,
+        EotId = EotId,
+        AddBos = AddBos,
+        ChatTemplate = TokenizerMetadata.DefaultChatTemplate,
+    };
+
+    /// <summary>Writes <see cref="FileName"/> into <paramref name="directory"/> (Export's Hugging Face style format).</summary>
+    public void Save(string directory) => ToData().Save(directory);
 
     /// <summary>Token ids of plain text (no bos/eos, special-token texts not parsed).</summary>
     public int[] Encode(string text) => Inner.Encode(text, addSpecial: false, parseSpecial: false);
@@ -150,11 +147,7 @@ public sealed class TrainingTokenizer
     public string Decode(ReadOnlySpan<int> ids) => Inner.Decode(ids);
 
     /// <summary>Writes the <c>tokenizer.*</c> GGUF keys, with Inference's default chat template.</summary>
-    public void WriteGguf(GgufWriter writer, string? chatTemplate = TokenizerMetadata.DefaultChatTemplate)
-    {
-        ArgumentNullException.ThrowIfNull(writer);
-        TokenizerMetadata.Write(writer, [.. Tokens], [.. Merges], [.. TokenTypes], Pre, BosId, EosId, EotId, AddBos, addEos: false, chatTemplate);
-    }
+    public void WriteGguf(GgufWriter writer) => ToData().WriteTo(writer);
 
     private IEnumerable<KeyValuePair<string, GgufValue>> Metadata()
     {
