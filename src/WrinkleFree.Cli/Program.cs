@@ -7,6 +7,7 @@ GenerateCommand.Register(root);
 BenchCommand.Register(root);
 ReplicaCommand.Register(root);
 ServiceCommands.Register(root);
+TrainCommands.Register(root);
 TrainStageCommands.Register(root);
 
 return await root.Parse(args).InvokeAsync();
