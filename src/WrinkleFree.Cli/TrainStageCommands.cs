@@ -140,7 +140,7 @@ internal static class TrainStageCommands
                     stage = StageTrainer.Name(stage),
                     steps = result.Steps,
                     resumed_from_step = result.ResumedFromStep,
-                    heldout_perplexity = result.HeldOutPerplexity,
+                    heldout_perplexity = double.IsFinite(result.HeldOutPerplexity) ? result.HeldOutPerplexity : (double?)null,
                     tokens_per_second = result.TokensPerSecond,
                     @out = result.OutputDirectory,
                 }));
@@ -221,6 +221,7 @@ internal static class TrainStageCommands
         private readonly Option<string> _evalEvery;
         private readonly Option<string> _evalBatches;
         private readonly Option<string> _threads;
+        private readonly Option<string> _heldOut;
         private readonly Option<bool> _deterministic = new("--deterministic") { Description = "Bitwise reproducible (torch on one thread)." };
         private readonly Option<bool> _json = new("--json") { Description = "JSON lines (metrics, then a summary) instead of the progress bar." };
 
@@ -252,6 +253,7 @@ internal static class TrainStageCommands
             _evalEvery = Add(cmd, "--eval-every", "Held-out perplexity every N steps (0: only at the end).", "0");
             _evalBatches = Add(cmd, "--eval-batches", "Held-out batches per evaluation (0: all).", "40");
             _threads = Add(cmd, "--threads", "Torch threads (0: torch's default).", "0");
+            _heldOut = Add(cmd, "--heldout-fraction", "Fraction of documents held out for perplexity (every k-th document).", "0.05");
             cmd.Options.Add(_deterministic);
             cmd.Options.Add(_json);
         }
@@ -298,6 +300,7 @@ internal static class TrainStageCommands
                 EvalEvery = Number<int>(parse, _evalEvery),
                 EvalBatches = Number<int>(parse, _evalBatches),
                 Threads = Number<int>(parse, _threads),
+                HeldOutFraction = Number<double>(parse, _heldOut),
                 Deterministic = parse.GetValue(_deterministic),
                 Json = parse.GetValue(_json),
             };

@@ -215,7 +215,7 @@ public static class StageTrainer
             stage = stageName,
             steps = result.Steps,
             resumed_from_step = result.ResumedFromStep,
-            heldout_perplexity = result.HeldOutPerplexity,
+            heldout_perplexity = double.IsFinite(result.HeldOutPerplexity) ? result.HeldOutPerplexity : (double?)null,
             tokens_per_second = result.TokensPerSecond,
             data = options.Data.ToString(),
             seq_len = options.SequenceLength,
@@ -299,6 +299,7 @@ public static class StageTrainer
         Check(o.KeepLastN >= 0, $"--keep-last-n must be 0 (keep all) or more, got {o.KeepLastN}");
         Check(o.Threads >= 0, $"--threads must be 0 (torch default) or more, got {o.Threads}");
         Check(o.MetricsPort is null or > 0 and < 65536, $"--metrics-port must be 1..65535, got {o.MetricsPort}");
+        Check(o.HeldOutFraction is >= 0 and < 0.5, $"--heldout-fraction must be in [0, 0.5), got {o.HeldOutFraction}");
         Check(o.Temperature > 0, $"--temperature must be positive, got {o.Temperature}");
     }
 
