@@ -9,5 +9,6 @@ ReplicaCommand.Register(root);
 ServiceCommands.Register(root);
 TrainCommands.Register(root);
 JobsCommands.Register(root);
+TrainStageCommands.Register(root);
 
 return await root.Parse(args).InvokeAsync();

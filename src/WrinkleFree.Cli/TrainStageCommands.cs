@@ -1,0 +1,309 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using WrinkleFree.Training.Data;
+using WrinkleFree.Training.Stages;
+using WrinkleFree.Training.Storage;
+
+namespace WrinkleFree.Cli;
+
+/// <summary>
+/// <c>wf train teacher|stage1.9|stage2|stage3</c>: the trainable stages, all on <see cref="StageTrainer"/>. Exit codes are
+/// what the job runner relies on: 0 done, 64 configuration error (do not retry), 65 out of memory (do not retry),
+/// anything else (crash, signal) is retried. Values are parsed here rather than by System.CommandLine so that a bad value
+/// also exits 64 instead of the parser's 1.
+/// </summary>
+internal static class TrainStageCommands
+{
+    public const int ConfigurationError = 64;
+    public const int OutOfMemory = 65;
+
+    /// <summary>Adds the stage subcommands to <c>wf train</c> (creating it when the stage1/export file has not).</summary>
+    public static void Register(RootCommand root)
+    {
+        var train = root.Subcommands.FirstOrDefault(c => c.Name == "train");
+        if (train is null)
+        {
+            train = new Command("train", "Train and convert 1.58-bit models.");
+            root.Subcommands.Add(train);
+        }
+
+        train.Subcommands.Add(Teacher());
+        train.Subcommands.Add(Stage19());
+        train.Subcommands.Add(Stage2());
+        train.Subcommands.Add(Stage3());
+    }
+
+    private static Command Teacher()
+    {
+        var cmd = new Command("teacher", "Train a small full-precision Qwen3/LLaMA-style teacher (and a byte-level BPE tokenizer) from scratch.");
+        var common = new CommonOptions(cmd);
+        var modelType = Add(cmd, "--model-type", "qwen3 or llama.", "qwen3");
+        var vocab = Add(cmd, "--vocab-size", "BPE vocabulary size trained on the data.", "4096");
+        var hidden = Add(cmd, "--hidden", "Hidden size.", "256");
+        var layers = Add(cmd, "--layers", "Decoder layers.", "4");
+        var heads = Add(cmd, "--heads", "Attention heads.", "4");
+        var kvHeads = Add(cmd, "--kv-heads", "Key/value heads (GQA).", "2");
+        var ffn = Add(cmd, "--ffn", "SwiGLU intermediate size.", "688");
+        cmd.SetAction((parse, ct) => RunAsync(TrainingStage.Teacher, parse, () => common.Read(parse) with
+        {
+            Teacher = new TeacherShape
+            {
+                ModelType = Value(parse, modelType) is "qwen3" or "llama" ? Value(parse, modelType) : throw new TrainingConfigurationException($"--model-type '{Value(parse, modelType)}': use qwen3 or llama"),
+                VocabSize = Number<int>(parse, vocab),
+                HiddenSize = Number<int>(parse, hidden),
+                Layers = Number<int>(parse, layers),
+                Heads = Number<int>(parse, heads),
+                KeyValueHeads = Number<int>(parse, kvHeads),
+                IntermediateSize = Number<int>(parse, ffn),
+            },
+        }, ct));
+        return cmd;
+    }
+
+    private static Command Stage19()
+    {
+        var cmd = new Command("stage1.9", "Layer-wise hidden-state distillation from the full-precision teacher plus the LM loss (on a stage-1 model).");
+        var common = new CommonOptions(cmd);
+        var teacher = Add(cmd, "--teacher", "Full-precision teacher checkpoint directory.", null);
+        var model = Add(cmd, "--model", "Student checkpoint directory (the output of wf train stage1).", null);
+        var weight = Add(cmd, "--hidden-weight", "Weight of the hidden-state distillation term.", "1");
+        cmd.SetAction((parse, ct) => RunAsync(TrainingStage.Stage19, parse, () => common.Read(parse) with
+        {
+            TeacherDirectory = Required(parse, teacher),
+            ModelDirectory = Required(parse, model),
+            HiddenStateWeight = Number<double>(parse, weight),
+        }, ct));
+        return cmd;
+    }
+
+    private static Command Stage2()
+    {
+        var cmd = new Command("stage2", "Continued pretraining with the LM loss (on a stage-1 or stage-1.9 model; on a stage-1 model it is the plain ternary fine-tune baseline).");
+        var common = new CommonOptions(cmd);
+        var model = Add(cmd, "--model", "Checkpoint directory to continue from.", null);
+        cmd.SetAction((parse, ct) => RunAsync(TrainingStage.Stage2, parse, () => common.Read(parse) with
+        {
+            ModelDirectory = Required(parse, model),
+        }, ct));
+        return cmd;
+    }
+
+    private static Command Stage3()
+    {
+        var cmd = new Command("stage3", "Distillation fine-tuning: CE + λ·KL(teacher ‖ student, T) + γ·MiniLM attention relation at one layer.");
+        var common = new CommonOptions(cmd);
+        var teacher = Add(cmd, "--teacher", "Full-precision teacher checkpoint directory.", null);
+        var model = Add(cmd, "--model", "Student checkpoint directory.", null);
+        var kl = Add(cmd, "--kl-weight", "λ, weight of the logit KL (paper: 10 classification, 1 summarization).", "10");
+        var ar = Add(cmd, "--ar-weight", "γ, weight of the attention-relation loss (paper: 1e5 classification, 1e3 summarization).", "1e5");
+        var temperature = Add(cmd, "--temperature", "KL temperature.", "5");
+        var layer = Add(cmd, "--ar-layer", "0-based layer of the attention-relation loss (default: the last).", null);
+        var relationHeads = Add(cmd, "--relation-heads", "Relation heads the Q/K/V dimension is split into.", "4");
+        cmd.SetAction((parse, ct) => RunAsync(TrainingStage.Stage3, parse, () => common.Read(parse) with
+        {
+            TeacherDirectory = Required(parse, teacher),
+            ModelDirectory = Required(parse, model),
+            KlWeight = Number<double>(parse, kl),
+            AttentionRelationWeight = Number<double>(parse, ar),
+            Temperature = Number<double>(parse, temperature),
+            AttentionRelationLayer = parse.GetValue(layer) is null ? null : Number<int>(parse, layer),
+            RelationHeads = Number<int>(parse, relationHeads),
+        }, ct));
+        return cmd;
+    }
+
+    private static async Task<int> RunAsync(TrainingStage stage, ParseResult parse, Func<StageOptions> read, CancellationToken cancellationToken)
+    {
+        StageOptions options;
+        try
+        {
+            if (parse.UnmatchedTokens.Count > 0)
+            {
+                throw new TrainingConfigurationException($"unknown argument(s): {string.Join(' ', parse.UnmatchedTokens)} (see wf train {StageTrainer.Name(stage)} --help)");
+            }
+
+            options = read();
+        }
+        catch (Exception e) when (e is TrainingConfigurationException or DataSourceException)
+        {
+            return Fail(ConfigurationError, e.Message);
+        }
+
+        try
+        {
+            var result = await StageTrainer.RunAsync(stage, options, cancellationToken).ConfigureAwait(false);
+            if (options.Json)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    stage = StageTrainer.Name(stage),
+                    steps = result.Steps,
+                    resumed_from_step = result.ResumedFromStep,
+                    heldout_perplexity = double.IsFinite(result.HeldOutPerplexity) ? result.HeldOutPerplexity : (double?)null,
+                    tokens_per_second = result.TokensPerSecond,
+                    @out = result.OutputDirectory,
+                }));
+            }
+
+            return 0;
+        }
+        catch (Exception e) when (e is TrainingConfigurationException or DataSourceException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Fail(ConfigurationError, e.Message);
+        }
+        catch (Exception e) when (IsOutOfMemory(e))
+        {
+            return Fail(OutOfMemory, $"out of memory: {e.Message} (use a smaller --batch-size or --seq-len, or a smaller model)");
+        }
+    }
+
+    private static bool IsOutOfMemory(Exception e) =>
+        e is OutOfMemoryException
+        || e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase)
+        || e.Message.Contains("can't allocate memory", StringComparison.OrdinalIgnoreCase)
+        || (e.InnerException is { } inner && IsOutOfMemory(inner));
+
+    private static int Fail(int code, string message)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        return code;
+    }
+
+    private static Option<string> Add(Command cmd, string name, string description, string? defaultValue)
+    {
+        var option = new Option<string>(name) { Description = defaultValue is null ? description : $"{description} [default: {defaultValue}]" };
+        if (defaultValue is not null)
+        {
+            option.DefaultValueFactory = _ => defaultValue;
+        }
+
+        cmd.Options.Add(option);
+        return option;
+    }
+
+    private static string Value(ParseResult parse, Option<string> option) => parse.GetValue(option) ?? "";
+
+    private static string Required(ParseResult parse, Option<string> option) =>
+        parse.GetValue(option) is { Length: > 0 } value ? value : throw new TrainingConfigurationException($"{option.Name} is required");
+
+    private static T Number<T>(ParseResult parse, Option<string> option)
+        where T : IParsable<T> =>
+        T.TryParse(parse.GetValue(option), CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new TrainingConfigurationException($"{option.Name} '{parse.GetValue(option)}' is not a valid {(typeof(T) == typeof(double) ? "number" : "integer")}");
+
+    /// <summary>The options every stage shares.</summary>
+    private sealed class CommonOptions
+    {
+        private readonly Option<string> _data;
+        private readonly Option<string> _textField;
+        private readonly Option<string> _seqLen;
+        private readonly Option<string> _batch;
+        private readonly Option<string> _accum;
+        private readonly Option<string> _steps;
+        private readonly Option<string> _lr;
+        private readonly Option<string> _schedule;
+        private readonly Option<string> _warmup;
+        private readonly Option<string> _minLr;
+        private readonly Option<string> _weightDecay;
+        private readonly Option<string> _clip;
+        private readonly Option<string> _lambdaWarmup;
+        private readonly Option<string> _seed;
+        private readonly Option<string> _out;
+        private readonly Option<string> _store;
+        private readonly Option<string> _mode;
+        private readonly Option<string> _every;
+        private readonly Option<string> _keep;
+        private readonly Option<string> _metrics;
+        private readonly Option<string> _port;
+        private readonly Option<string> _logEvery;
+        private readonly Option<string> _evalEvery;
+        private readonly Option<string> _evalBatches;
+        private readonly Option<string> _threads;
+        private readonly Option<string> _heldOut;
+        private readonly Option<bool> _deterministic = new("--deterministic") { Description = "Bitwise reproducible (torch on one thread)." };
+        private readonly Option<bool> _json = new("--json") { Description = "JSON lines (metrics, then a summary) instead of the progress bar." };
+
+        public CommonOptions(Command cmd)
+        {
+            cmd.TreatUnmatchedTokensAsErrors = false;
+            _data = Add(cmd, "--data", "brown, a .txt file (documents separated by two blank lines) or a .jsonl file.", "brown");
+            _textField = Add(cmd, "--text-field", "JSONL field holding the text.", "text");
+            _seqLen = Add(cmd, "--seq-len", "Tokens per packed sequence.", "128");
+            _batch = Add(cmd, "--batch-size", "Sequences per micro-batch.", "8");
+            _accum = Add(cmd, "--grad-accum", "Micro-batches per optimizer step.", "1");
+            _steps = Add(cmd, "--steps", "Optimizer steps.", "100");
+            _lr = Add(cmd, "--lr", "Peak learning rate.", "1e-3");
+            _schedule = Add(cmd, "--schedule", "cosine, wsd (warmup-stable-decay) or constant.", "cosine");
+            _warmup = Add(cmd, "--warmup", "Learning-rate warm-up steps.", "10");
+            _minLr = Add(cmd, "--min-lr-ratio", "Final learning rate as a fraction of the peak.", "0.1");
+            _weightDecay = Add(cmd, "--weight-decay", "AdamW weight decay.", "0.01");
+            _clip = Add(cmd, "--grad-clip", "Gradient-norm clip (0: none).", "1");
+            _lambdaWarmup = Add(cmd, "--lambda-warmup", "Steps over which BitLinear λ rises 0→1 (0: ternary from the start).", "0");
+            _seed = Add(cmd, "--seed", "Seed of the weights' initialisation and the data order.", "42");
+            _out = Add(cmd, "--out", "Output checkpoint directory.", null);
+            _store = Add(cmd, "--checkpoint-store", "Checkpoint folder or s3://bucket/prefix (default: OUT/checkpoints).", null);
+            _mode = Add(cmd, "--checkpoint-mode", "copy or mount_cached.", "copy");
+            _every = Add(cmd, "--checkpoint-every", "Checkpoint every N steps (0: never).", "100");
+            _keep = Add(cmd, "--keep-last-n", "Checkpoints kept (0: all).", "2");
+            _metrics = Add(cmd, "--metrics-jsonl", "Metrics JSONL file (a .prom file for node_exporter is written beside it).", null);
+            _port = Add(cmd, "--metrics-port", "Serve Prometheus /metrics on 127.0.0.1:PORT.", null);
+            _logEvery = Add(cmd, "--log-every", "Metrics every N steps.", "10");
+            _evalEvery = Add(cmd, "--eval-every", "Held-out perplexity every N steps (0: only at the end).", "0");
+            _evalBatches = Add(cmd, "--eval-batches", "Held-out batches per evaluation (0: all).", "40");
+            _threads = Add(cmd, "--threads", "Torch threads (0: torch's default).", "0");
+            _heldOut = Add(cmd, "--heldout-fraction", "Fraction of documents held out for perplexity (every k-th document).", "0.05");
+            cmd.Options.Add(_deterministic);
+            cmd.Options.Add(_json);
+        }
+
+        public StageOptions Read(ParseResult parse)
+        {
+            var data = DataSource.Parse(Value(parse, _data), Value(parse, _textField));
+            var schedule = Value(parse, _schedule) switch
+            {
+                "cosine" => LearningRateScheduleKind.Cosine,
+                "wsd" => LearningRateScheduleKind.Wsd,
+                "constant" => LearningRateScheduleKind.Constant,
+                var other => throw new TrainingConfigurationException($"--schedule '{other}': use cosine, wsd or constant"),
+            };
+            var mode = Value(parse, _mode) switch
+            {
+                "copy" => CheckpointMode.Copy,
+                "mount_cached" => CheckpointMode.MountCached,
+                var other => throw new TrainingConfigurationException($"--checkpoint-mode '{other}': use copy or mount_cached"),
+            };
+            return new StageOptions
+            {
+                Data = data,
+                OutputDirectory = Path.GetFullPath(Required(parse, _out)),
+                SequenceLength = Number<int>(parse, _seqLen),
+                BatchSize = Number<int>(parse, _batch),
+                GradientAccumulation = Number<int>(parse, _accum),
+                Steps = Number<long>(parse, _steps),
+                LearningRate = Number<double>(parse, _lr),
+                Schedule = schedule,
+                WarmupSteps = Number<long>(parse, _warmup),
+                MinLearningRateRatio = Number<double>(parse, _minLr),
+                WeightDecay = Number<double>(parse, _weightDecay),
+                GradientClip = Number<double>(parse, _clip),
+                LambdaWarmupSteps = Number<long>(parse, _lambdaWarmup),
+                Seed = Number<long>(parse, _seed),
+                CheckpointStore = parse.GetValue(_store),
+                CheckpointMode = mode,
+                CheckpointEvery = Number<int>(parse, _every),
+                KeepLastN = Number<int>(parse, _keep),
+                MetricsJsonl = parse.GetValue(_metrics),
+                MetricsPort = parse.GetValue(_port) is null ? null : Number<int>(parse, _port),
+                LogEvery = Number<int>(parse, _logEvery),
+                EvalEvery = Number<int>(parse, _evalEvery),
+                EvalBatches = Number<int>(parse, _evalBatches),
+                Threads = Number<int>(parse, _threads),
+                HeldOutFraction = Number<double>(parse, _heldOut),
+                Deterministic = parse.GetValue(_deterministic),
+                Json = parse.GetValue(_json),
+            };
+        }
+    }
+}

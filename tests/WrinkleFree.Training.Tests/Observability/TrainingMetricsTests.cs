@@ -1,0 +1,82 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using WrinkleFree.Training.Observability;
+
+namespace WrinkleFree.Training.Tests.Observability;
+
+public sealed class TrainingMetricsTests
+{
+    private static TrainingMetricsRecord Record(long step, long? checkpointBytes = null) => new()
+    {
+        Stage = "stage3",
+        Step = step,
+        TotalSteps = 100,
+        Losses = new Dictionary<string, double> { ["loss"] = 2.5, ["ce"] = 2.0, ["kl"] = 0.05 },
+        LearningRate = 1e-3,
+        Lambda = 0.5,
+        TokensPerSecond = 1234.5,
+        GradNorm = 0.75,
+        TokensSeen = step * 512,
+        EpochProgress = 0.25,
+        CheckpointBytes = checkpointBytes,
+        CheckpointSeconds = checkpointBytes is null ? null : 0.125,
+        System = new SystemStatsSampler(TimeProvider.System).Sample(),
+    };
+
+    [Fact]
+    public async Task RecordAsync_JsonlAndPromFile_HoldEveryField()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "wf-training-tests", Guid.NewGuid().ToString("N"));
+        var jsonl = Path.Combine(dir, "metrics.jsonl");
+        await using (var metrics = new TrainingMetrics(new TrainingMetricsOptions { JsonlPath = jsonl }))
+        {
+            await metrics.RecordAsync(Record(10), CancellationToken.None);
+            await metrics.RecordAsync(Record(20, checkpointBytes: 4096), CancellationToken.None);
+        }
+
+        var lines = File.ReadAllLines(jsonl);
+        Assert.Equal(2, lines.Length);
+        using var second = JsonDocument.Parse(lines[1]);
+        var root = second.RootElement;
+        Assert.Equal("stage3", root.GetProperty("stage").GetString());
+        Assert.Equal(20, root.GetProperty("step").GetInt64());
+        Assert.Equal(0.05, root.GetProperty("kl").GetDouble());
+        Assert.Equal(0.5, root.GetProperty("lambda").GetDouble());
+        Assert.Equal(4096, root.GetProperty("checkpoint_bytes").GetInt64());
+        Assert.True(root.GetProperty("rss_bytes").GetInt64() > 0);
+        Assert.False(JsonDocument.Parse(lines[0]).RootElement.TryGetProperty("checkpoint_bytes", out _));
+
+        var prom = File.ReadAllText(Path.Combine(dir, "metrics.prom"));
+        Assert.Contains("wf_train_step{stage=\"stage3\"} 20", prom, StringComparison.Ordinal);
+        Assert.Contains("wf_train_loss{stage=\"stage3\",term=\"kl\"} 0.05", prom, StringComparison.Ordinal);
+        Assert.Contains("wf_train_checkpoint_bytes{stage=\"stage3\"} 4096", prom, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PrometheusPort_ServesGaugesOnLoopback()
+    {
+        var port = FreePort();
+        await using var metrics = new TrainingMetrics(new TrainingMetricsOptions { PrometheusPort = port });
+        await metrics.RecordAsync(Record(7), CancellationToken.None);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var body = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
+        Assert.Contains("wf_train_tokens_per_second{stage=\"stage3\"} 1234.5", body, StringComparison.Ordinal);
+        Assert.Contains("wf_train_quantization_lambda{stage=\"stage3\"} 0.5", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Describe_PlainLine_NamesStepLossAndCheckpoint()
+    {
+        var line = TrainingConsole.Describe(Record(20, checkpointBytes: 2_000_000));
+        Assert.StartsWith("stage3 step 20/100 loss 2.5000 ce 2.0000 kl 0.0500 lr 0.001 lambda 0.5", line, StringComparison.Ordinal);
+        Assert.Contains("checkpoint 2.0 MB", line, StringComparison.Ordinal);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
