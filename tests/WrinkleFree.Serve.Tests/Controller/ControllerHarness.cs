@@ -67,9 +67,10 @@ internal sealed class ControllerHarness : IAsyncDisposable
     /// Waits until the controller's snapshot satisfies <paramref name="condition"/>; <paramref name="each"/> sees every
     /// snapshot polled on the way (to check an invariant throughout).
     /// </summary>
-    public async Task<ServiceSnapshot> WaitForAsync(ServiceController controller, Func<ServiceSnapshot, bool> condition, string what, Action<ServiceSnapshot>? each = null)
+    public async Task<ServiceSnapshot> WaitForAsync(
+        ServiceController controller, Func<ServiceSnapshot, bool> condition, string what, Action<ServiceSnapshot>? each = null, TimeSpan? within = null)
     {
-        var deadline = DateTime.UtcNow + Deadline;
+        var deadline = DateTime.UtcNow + (within ?? Deadline);
         while (true)
         {
             var snapshot = controller.Snapshot;

@@ -121,8 +121,9 @@ public sealed class ServiceEndToEndTests
     [Fact]
     public async Task ReplicaSigstopped_NotReadyWithinTwoProbeRoundsAndTrafficMovesOff()
     {
-        // Probes every second; a probe unanswered after 1 s takes the replica out; failing for 60 s would replace it.
-        var spec = Spec(policy: "    min_replicas: 2\n", probe: "    timeout_seconds: 3\n    consecutive_failure_threshold_timeout: 60\n", latencyMs: 1000);
+        // Probes every second; one unanswered after 1 s takes the replica out. The probe itself times out only after 30 s
+        // and failing for 60 s would replace the replica: neither may be what takes it out of traffic.
+        var spec = Spec(policy: "    min_replicas: 2\n", probe: "    timeout_seconds: 30\n    consecutive_failure_threshold_timeout: 60\n", latencyMs: 1000);
         await using var h = await ControllerHarness.CreateAsync("svc", spec);
         var controller = await h.StartControllerAsync("svc", SpecTicks);
         int? stopped = null;
@@ -134,7 +135,10 @@ public sealed class ServiceEndToEndTests
             stopped = victim.Pid;
             // Tick t + 1 may have probed before the signal; tick t + 2 starts after the snapshot of t + 1, so after it.
             var signalledAt = controller.Snapshot.Tick;
-            var notReady = await h.WaitForAsync(controller, s => s.Replicas.Single(r => r.Id == victim.Id).Status == ReplicaStatus.NotReady, "NOT_READY");
+            // Not a timing assertion but a bound that separates the designs: a loop that waited for the probe's 30 s timeout
+            // (as it once did, holding every other replica's reconcile too) could not see NOT_READY within 20 s.
+            var notReady = await h.WaitForAsync(controller, s => s.Replicas.Single(r => r.Id == victim.Id).Status == ReplicaStatus.NotReady,
+                "NOT_READY before the probe's own timeout", within: TimeSpan.FromSeconds(20));
             Assert.True(notReady.Tick <= signalledAt + 2, $"NOT_READY at tick {notReady.Tick}, signalled after tick {signalledAt}");
 
             // A request routed to the stopped replica would hang until SIGCONT; every one of these answers.
