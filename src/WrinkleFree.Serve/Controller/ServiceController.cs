@@ -126,6 +126,8 @@ public sealed class ServiceController : IAsyncDisposable
         var policy = SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec));
         var planner = SpecMapping.ToPlanner(spec, HasProvider);
         var probe = SpecMapping.ToProbePolicy(spec);
+        var balancer = SpecMapping.ToBalancerOptions(spec, _options.ListenAddress, 0);
+        balancer.Validate();
         await _updateLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -133,7 +135,7 @@ public sealed class ServiceController : IAsyncDisposable
             var rolling = SpecMapping.NeedsNewReplicas(_latestSpec, spec);
             _latestRollout = rolling ? version.Version : _latestRollout;
             _latestSpec = spec;
-            Volatile.Write(ref _pending, new Pending(spec, version.Version, _latestRollout, policy, planner, probe));
+            Volatile.Write(ref _pending, new Pending(spec, version.Version, _latestRollout, policy, planner, probe, balancer));
             Log.Updated(_logger, _name, version.Version, rolling);
             Wake();
             return version.Version;
@@ -303,8 +305,9 @@ public sealed class ServiceController : IAsyncDisposable
             return;
         (_spec, _version, _rollout, _probePolicy) = (p.Spec, p.Version, p.Rollout, p.Probe);
         _core.Update(p.Policy, p.Planner);
-        // The balancer keeps its policy object (and its state) unless the new spec names another policy.
-        _balancer.SetPolicy(SpecMapping.BalancingPolicyName(p.Spec));
+        // The balancer keeps its policy object (and its state) unless the new spec names another policy; timeouts and the
+        // scale-from-zero wait apply to requests arriving from now on.
+        _balancer.Reconfigure(p.Balancer);
     }
 
     private async Task<int> AdoptAllAsync(CancellationToken cancellationToken)
@@ -581,7 +584,8 @@ public sealed class ServiceController : IAsyncDisposable
         return rollout;
     }
 
-    private sealed record Pending(ServiceSpec Spec, int Version, int Rollout, AutoscalerPolicy Policy, IPlacementPlanner Planner, ProbePolicy Probe);
+    private sealed record Pending(
+        ServiceSpec Spec, int Version, int Rollout, AutoscalerPolicy Policy, IPlacementPlanner Planner, ProbePolicy Probe, ServiceLoadBalancerOptions Balancer);
 
     /// <summary>The loop's view of one replica; only the loop touches it.</summary>
     private sealed class Tracked(ReplicaRecord record)

@@ -162,6 +162,33 @@ public sealed class ServiceLoadBalancer : IAsyncDisposable
     }
 
     /// <summary>
+    /// Applies changed settings to the running balancer for requests arriving from now on: the policy (see
+    /// <see cref="SetPolicy"/>), stream timeout, scale-from-zero wait, attempts and Retry-After. The listen address and
+    /// port, body limit, connect timeout and failure cooldown are fixed when the balancer starts; changing them throws.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is invalid or is one that cannot change while running.</exception>
+    public void Reconfigure(ServiceLoadBalancerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var running = _proxy.Options;
+        var fixedChanged = options.ListenAddress != running.ListenAddress ? nameof(options.ListenAddress)
+            : options.Port != 0 && options.Port != BaseUrl.Port ? nameof(options.Port)
+            : options.MaxRequestBodyBytes != running.MaxRequestBodyBytes ? nameof(options.MaxRequestBodyBytes)
+            : options.ConnectTimeout != running.ConnectTimeout ? nameof(options.ConnectTimeout)
+            : options.FailureCooldown != running.FailureCooldown ? nameof(options.FailureCooldown)
+            : null;
+        if (fixedChanged is not null)
+        {
+            throw new ArgumentException($"{fixedChanged} is fixed while the balancer runs; restart the service to change it", nameof(options));
+        }
+
+        SetPolicy(options.Policy);
+        // The stored options keep the port actually bound, so a later comparison sees no change.
+        _proxy.Reconfigure(options with { Port = running.Port });
+    }
+
+    /// <summary>
     /// Replaces the replica list at once. Replicas that are gone or not ready get no new requests but keep their
     /// in-flight ones (and their counts) until those finish; a replica re-listed as ready is cleared of passive-health suspension.
     /// </summary>
