@@ -67,9 +67,11 @@ internal static class ServiceCommands
             Console.WriteLine($"service {view.Name}: {view.Endpoint}");
             if (parse.GetValue(detach))
                 return 0;
+            // A service with min_replicas 0 has no replica until its first request: waiting for one here would never end.
+            static bool Idle(ServiceView v) => v.ReadyReplicas == 0 && v.TargetReplicas == 0 && v.Status == "NO_REPLICA";
             await AnsiConsole.Status().StartAsync($"waiting for a ready replica of {view.Name}...", async context =>
             {
-                while (view.ReadyReplicas == 0)
+                while (view.ReadyReplicas == 0 && !Idle(view))
                 {
                     await Task.Delay(500, ct);
                     view = await client.GetAsync(serviceName, ct);
@@ -77,7 +79,9 @@ internal static class ServiceCommands
                     context.Status($"waiting for a ready replica of {view.Name} ({(states.Length > 0 ? states : view.Status)})...");
                 }
             });
-            Console.WriteLine($"service {view.Name} is READY at {view.Endpoint}");
+            Console.WriteLine(Idle(view)
+                ? $"service {view.Name} scales from zero: its first request at {view.Endpoint} starts a replica and waits for it"
+                : $"service {view.Name} is READY at {view.Endpoint}");
             return 0;
         }));
         return cmd;

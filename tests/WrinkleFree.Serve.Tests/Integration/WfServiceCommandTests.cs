@@ -79,6 +79,11 @@ public sealed class WfServiceCommandTests
         }
     }
 
+    /// <summary>
+    /// One daemon for four checks: `wf update NAME SPEC` rolls with a ready replica at every poll and no failed request;
+    /// the balancer's policy changes only when the spec's does (and then without a roll); piped `wf status` fits 80
+    /// columns while --json keeps its fields; `wf up` of a min-0 service returns and its first request wakes a replica.
+    /// </summary>
     [Fact]
     public async Task Update_Spec_PolicyChangesOnlyWhenTheSpecDoesRollingUpdateKeepsAReadyReplicaAndStatusFits80Columns()
     {
@@ -99,7 +104,7 @@ public sealed class WfServiceCommandTests
             using var client = (await DaemonClient.ConnectAsync(home.Path, CancellationToken.None).WaitAsync(Deadline))!;
             var v1 = await ServiceDaemonTests.WaitAsync(client, v => v.ReadyReplicas == 2, pids);
             var endpoint = new Uri(v1.Endpoint);
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            using var http = new HttpClient { Timeout = Deadline };
             Assert.Equal("round_robin", (await HealthAsync(http, endpoint)).Policy);
 
             // The run environment changes: a rolling update. A poller watches the endpoint all along.
@@ -159,12 +164,44 @@ public sealed class WfServiceCommandTests
 
             var down = await wf.RunAsync("down", "svc");
             Assert.True(down.ExitCode == 0, down.Stderr);
+
+            // Scale from zero through the daemon: `wf up` returns instead of waiting for a replica, the first request wakes one.
+            var coldSpec = Path.Combine(home.Path, "cold.yaml");
+            await File.WriteAllTextAsync(coldSpec, ServiceEndToEndTests.Spec(policy: "    min_replicas: 0\n    max_replicas: 1\n    target_qps_per_replica: 1\n    downscale_delay_seconds: 600\n"));
+            var cold = await wf.RunAsync("up", coldSpec, "--name", "cold");
+            Assert.True(cold.ExitCode == 0, cold.Stderr);
+            Assert.Contains("service cold scales from zero", cold.Stdout, StringComparison.Ordinal);
+            var coldView = await client.GetAsync("cold", CancellationToken.None).WaitAsync(Deadline);
+            Assert.Empty(coldView.Replicas);
+            using (var first = await http.GetAsync(new Uri(new Uri(coldView.Endpoint), "/v1/models")))
+                Assert.Equal(System.Net.HttpStatusCode.OK, first.StatusCode);
+            await WaitForAsync(client, "cold", v => v.ReadyReplicas == 1, pids);
+            down = await wf.RunAsync("down", "cold");
+            Assert.True(down.ExitCode == 0, down.Stderr);
         }
         finally
         {
             if (DaemonInfo.TryRead(home.Path) is { ProcessExists: true } daemon)
                 pids.Add(daemon.Pid);
             ServiceDaemonTests.KillAll(pids);
+        }
+    }
+
+    private static async Task WaitForAsync(DaemonClient client, string name, Func<ServiceView, bool> condition, HashSet<int> pids)
+    {
+        var deadline = DateTime.UtcNow + Deadline;
+        while (true)
+        {
+            var view = await client.GetAsync(name, CancellationToken.None).WaitAsync(Deadline);
+            foreach (var r in view.Replicas)
+            {
+                if (r.Pid is { } pid)
+                    pids.Add(pid);
+            }
+            if (condition(view))
+                return;
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting on {name}; last: " + string.Join(", ", view.Replicas.Select(r => $"{r.Id}:{r.Status}")));
+            await Task.Delay(100);
         }
     }
 
