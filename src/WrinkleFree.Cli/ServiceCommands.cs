@@ -67,9 +67,11 @@ internal static class ServiceCommands
             Console.WriteLine($"service {view.Name}: {view.Endpoint}");
             if (parse.GetValue(detach))
                 return 0;
+            // A service with min_replicas 0 has no replica until its first request: waiting for one here would never end.
+            static bool Idle(ServiceView v) => v.ReadyReplicas == 0 && v.TargetReplicas == 0 && v.Status == "NO_REPLICA";
             await AnsiConsole.Status().StartAsync($"waiting for a ready replica of {view.Name}...", async context =>
             {
-                while (view.ReadyReplicas == 0)
+                while (view.ReadyReplicas == 0 && !Idle(view))
                 {
                     await Task.Delay(500, ct);
                     view = await client.GetAsync(serviceName, ct);
@@ -77,7 +79,9 @@ internal static class ServiceCommands
                     context.Status($"waiting for a ready replica of {view.Name} ({(states.Length > 0 ? states : view.Status)})...");
                 }
             });
-            Console.WriteLine($"service {view.Name} is READY at {view.Endpoint}");
+            Console.WriteLine(Idle(view)
+                ? $"service {view.Name} scales from zero: its first request at {view.Endpoint} starts a replica and waits for it"
+                : $"service {view.Name} is READY at {view.Endpoint}");
             return 0;
         }));
         return cmd;
@@ -101,9 +105,7 @@ internal static class ServiceCommands
                 Console.WriteLine(JsonSerializer.Serialize(services, Json));
                 return 0;
             }
-            RenderServices(services);
-            if (one is not null || parse.GetValue(all))
-                RenderReplicas(services);
+            RenderStatus(services, one is not null || parse.GetValue(all));
             return 0;
         }));
         return cmd;
@@ -340,36 +342,122 @@ internal static class ServiceCommands
             """;
     }
 
-    private static void RenderServices(IReadOnlyList<ServiceView> services)
+    /// <summary>
+    /// A terminal gets Spectre's boxed tables at its own width. A pipe or file gets plain text no wider than 80 columns,
+    /// whatever terminal the pipe ends in, so `wf status | grep`, CI logs and mail stay readable (scripts use --json).
+    /// </summary>
+    private static void RenderStatus(IReadOnlyList<ServiceView> services, bool withReplicas)
     {
         if (services.Count == 0)
         {
             Console.WriteLine("No services. `wf up SPEC` starts one.");
             return;
         }
-        var table = new Table().AddColumns("NAME", "VERSION", "UPTIME", "STATUS", "REPLICAS", "ENDPOINT", "QPS", "COST/HR");
+        string[] serviceHeaders = ["NAME", "VERSION", "UPTIME", "STATUS", "REPLICAS", "ENDPOINT", "QPS", "COST/HR"];
+        var serviceRows = services.Select(s => new[]
+        {
+            s.Name, s.Version.ToString(CultureInfo.InvariantCulture), Uptime(DateTimeOffset.UtcNow - s.CreatedAt), s.Status,
+            $"{s.ReadyReplicas}/{s.Replicas.Count}", s.Endpoint, s.Qps.ToString("0.##", CultureInfo.InvariantCulture), Dollars(s.CostPerHour),
+        }).ToList();
+        string[] ReplicaRow(ReplicaView r) =>
+        [
+            r.Id.ToString(CultureInfo.InvariantCulture), r.Version.ToString(CultureInfo.InvariantCulture), r.Tier, Dollars(r.CostPerHour), r.Status,
+            r.Endpoint ?? "-", r.Pid?.ToString(CultureInfo.InvariantCulture) ?? "-", Uptime(DateTimeOffset.UtcNow - r.Launched) + " ago",
+        ];
+
+        if (!Console.IsOutputRedirected)
+        {
+            AnsiConsole.Write(SpectreTable(serviceHeaders, serviceRows));
+            if (withReplicas)
+            {
+                var rows = services.SelectMany(s => s.Replicas.Select(r => ReplicaRow(r).Prepend(s.Name).ToArray())).ToList();
+                AnsiConsole.Write(SpectreTable(["SERVICE", "ID", "VERSION", "TIER", "COST/HR", "STATUS", "ENDPOINT", "PID", "LAUNCHED"], rows));
+            }
+            return;
+        }
+
+        foreach (var line in PlainTable.Render(serviceHeaders, serviceRows, PlainTable.Width))
+            Console.WriteLine(line);
+        if (!withReplicas)
+            return;
+        // One table per service instead of a SERVICE column: the columns that matter then fit in 80.
         foreach (var s in services)
         {
-            table.AddRow(Markup.Escape(s.Name), s.Version.ToString(CultureInfo.InvariantCulture), Uptime(DateTimeOffset.UtcNow - s.CreatedAt), s.Status,
-                $"{s.ReadyReplicas}/{s.Replicas.Count}", Markup.Escape(s.Endpoint), s.Qps.ToString("0.##", CultureInfo.InvariantCulture),
-                "$" + s.CostPerHour.ToString("0.00", CultureInfo.InvariantCulture));
+            Console.WriteLine();
+            Console.WriteLine($"Replicas of {s.Name}:");
+            foreach (var line in PlainTable.Render(["ID", "VER", "TIER", "COST/HR", "STATUS", "ENDPOINT", "PID", "LAUNCHED"], [.. s.Replicas.Select(ReplicaRow)], PlainTable.Width))
+                Console.WriteLine(line);
         }
-        AnsiConsole.Write(table);
     }
 
-    private static void RenderReplicas(IReadOnlyList<ServiceView> services)
+    private static Table SpectreTable(string[] headers, IEnumerable<string[]> rows)
     {
-        var table = new Table().AddColumns("SERVICE", "ID", "VERSION", "TIER", "COST/HR", "STATUS", "ENDPOINT", "PID", "LAUNCHED");
-        foreach (var s in services)
+        var table = new Table().AddColumns(headers);
+        foreach (var row in rows)
+            table.AddRow([.. row.Select(Markup.Escape)]);
+        return table;
+    }
+
+    private static string Dollars(double perHour) => "$" + perHour.ToString("0.00", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Plain-text tables for pipes: columns aligned with two-space gaps when the whole row fits the width; otherwise one
+    /// block per row ("HEADER value" pairs packed into lines), so no cell is cut or truncated.
+    /// </summary>
+    private static class PlainTable
+    {
+        public const int Width = 80;
+        private const string Gap = "  ";
+
+        public static IEnumerable<string> Render(string[] headers, IReadOnlyList<string[]> rows, int width)
         {
-            foreach (var r in s.Replicas)
+            var widths = headers.Select((h, i) => rows.Select(r => r[i].Length).Append(h.Length).Max()).ToArray();
+            if (widths.Sum() + Gap.Length * (widths.Length - 1) <= width)
             {
-                table.AddRow(Markup.Escape(s.Name), r.Id.ToString(CultureInfo.InvariantCulture), r.Version.ToString(CultureInfo.InvariantCulture), Markup.Escape(r.Tier),
-                    "$" + r.CostPerHour.ToString("0.00", CultureInfo.InvariantCulture), r.Status, Markup.Escape(r.Endpoint ?? "-"),
-                    r.Pid?.ToString(CultureInfo.InvariantCulture) ?? "-", Uptime(DateTimeOffset.UtcNow - r.Launched) + " ago");
+                yield return Line(headers, widths);
+                foreach (var row in rows)
+                    yield return Line(row, widths);
+                yield break;
+            }
+            foreach (var row in rows)
+            {
+                var line = new System.Text.StringBuilder();
+                for (var i = 0; i < row.Length; i++)
+                {
+                    var pair = headers[i] + " " + row[i];
+                    if (i > 0)
+                    {
+                        if (line.Length + Gap.Length + pair.Length > width)
+                        {
+                            yield return line.ToString();
+                            line.Clear();
+                        }
+                        // Pairs on one line are separated by the gap; a continuation line starts with it as an indent.
+                        line.Append(Gap);
+                    }
+                    line.Append(pair);
+                    // A single value wider than the line (a very long endpoint) is split rather than let overflow.
+                    while (line.Length > width)
+                    {
+                        yield return line.ToString(0, width);
+                        line.Remove(0, width).Insert(0, Gap);
+                    }
+                }
+                yield return line.ToString();
             }
         }
-        AnsiConsole.Write(table);
+
+        private static string Line(string[] cells, int[] widths)
+        {
+            var line = new System.Text.StringBuilder();
+            for (var i = 0; i < cells.Length; i++)
+            {
+                if (i > 0)
+                    line.Append(Gap);
+                line.Append(cells[i].PadRight(widths[i]));
+            }
+            return line.ToString().TrimEnd();
+        }
     }
 
     private static string Uptime(TimeSpan t) => t.TotalDays >= 1 ? $"{(int)t.TotalDays}d {t.Hours}h"

@@ -68,6 +68,18 @@ public sealed class ReplicaProbeTracker
         return Status;
     }
 
+    /// <summary>
+    /// Applies a probe still unanswered past the latency threshold: a ready replica is taken out of traffic at once, but
+    /// nothing counts as a failure until the probe times out (its result then goes to <see cref="Observe"/>). A starting
+    /// replica stays starting.
+    /// </summary>
+    public ReplicaStatus ObserveOverdue()
+    {
+        if (Status is ReplicaStatus.Ready)
+            Status = ReplicaStatus.NotReady;
+        return Status;
+    }
+
     /// <summary>Records that the provider reported the machine gone (spot preemption).</summary>
     public void MarkPreempted() => Status = ReplicaStatus.Preempted;
 }

@@ -46,6 +46,8 @@ public sealed class ServiceController : IAsyncDisposable
     private ServiceSpec _latestSpec;
     private int _latestRollout;
     private int _disposed;
+    private int _coldRequests;
+    private long _ticks;
 
     private ServiceController(
         string name, ServiceStore store, IReadOnlyDictionary<string, IReplicaProvider> providers, ServiceControllerOptions options,
@@ -60,9 +62,14 @@ public sealed class ServiceController : IAsyncDisposable
         _snapshot = new ServiceSnapshot(name, version, _status, balancer.BaseUrl, _core.Autoscaler.TargetReplicas, 0, []);
         balancer.OnRequest = _ =>
         {
-            // At zero replicas the first request must not wait for the next tick (skypilot#3359).
+            // At zero replicas the first request must not wait for the next tick (skypilot#3359), nor be turned away
+            // before the controller has seen it: it holds the balancer in scaling-up mode until a tick has decided.
             if (_core.Autoscaler.RecordRequest())
+            {
+                Interlocked.Increment(ref _coldRequests);
+                _balancer.ScalingUp = true;
                 Wake();
+            }
         };
     }
 
@@ -119,6 +126,8 @@ public sealed class ServiceController : IAsyncDisposable
         var policy = SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec));
         var planner = SpecMapping.ToPlanner(spec, HasProvider);
         var probe = SpecMapping.ToProbePolicy(spec);
+        var balancer = SpecMapping.ToBalancerOptions(spec, _options.ListenAddress, 0);
+        balancer.Validate();
         await _updateLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -126,7 +135,7 @@ public sealed class ServiceController : IAsyncDisposable
             var rolling = SpecMapping.NeedsNewReplicas(_latestSpec, spec);
             _latestRollout = rolling ? version.Version : _latestRollout;
             _latestSpec = spec;
-            Volatile.Write(ref _pending, new Pending(spec, version.Version, _latestRollout, policy, planner, probe));
+            Volatile.Write(ref _pending, new Pending(spec, version.Version, _latestRollout, policy, planner, probe, balancer));
             Log.Updated(_logger, _name, version.Version, rolling);
             Wake();
             return version.Version;
@@ -209,6 +218,9 @@ public sealed class ServiceController : IAsyncDisposable
             if (r.Status.CountsTowardMax() && r.Status != ReplicaStatus.Pending)
                 loads.Add(r.Load with { IsReady = r.Status == ReplicaStatus.Ready });
         }
+        // Requests that found the target at zero before this decision are in the window it reads; later ones keep the
+        // count above zero, so the push below keeps them waiting for the next tick.
+        Interlocked.Exchange(ref _coldRequests, 0);
         var decision = _core.Decide(infos, loads.ToArray(), _version);
 
         foreach (var id in decision.Plan.Terminate)
@@ -231,6 +243,7 @@ public sealed class ServiceController : IAsyncDisposable
         var ready = _replicas.Values.Any(r => r.Status == ReplicaStatus.Ready);
         var status = ready ? "READY" : _core.Autoscaler.TargetReplicas == 0 ? "NO_REPLICA" : "REPLICA_INIT";
         await SetServiceStatusAsync(status, cancellationToken).ConfigureAwait(false);
+        _ticks++;
         PublishSnapshot();
     }
 
@@ -292,6 +305,9 @@ public sealed class ServiceController : IAsyncDisposable
             return;
         (_spec, _version, _rollout, _probePolicy) = (p.Spec, p.Version, p.Rollout, p.Probe);
         _core.Update(p.Policy, p.Planner);
+        // The balancer keeps its policy object (and its state) unless the new spec names another policy; timeouts and the
+        // scale-from-zero wait apply to requests arriving from now on.
+        _balancer.Reconfigure(p.Balancer);
     }
 
     private async Task<int> AdoptAllAsync(CancellationToken cancellationToken)
@@ -340,13 +356,41 @@ public sealed class ServiceController : IAsyncDisposable
         {
             case ProviderReplicaState.Exited:
                 r.Status = ReplicaStatus.Failed;
+                r.Probe = null;
                 return;
             case ProviderReplicaState.Preempted:
                 r.Tracker!.MarkPreempted();
                 r.Status = ReplicaStatus.Preempted;
+                r.Probe = null;
                 return;
         }
-        var (probe, load) = await _prober.ProbeAsync(r.Handle!.EndpointUrl, _spec.Service.ReadinessProbe, cancellationToken).ConfigureAwait(false);
+        // A probe outlives the tick that sent it: a replica that hangs (SIGSTOP, a stuck event loop) must not hold the
+        // whole loop for timeout_seconds, so the tick waits only as long as a passing probe may take.
+        if (r.Probe is null)
+        {
+            r.Probe = _prober.ProbeAsync(r.Handle!.EndpointUrl, _spec.Service.ReadinessProbe, _stopping.Token);
+            r.ProbeStarted = _time.GetTimestamp();
+        }
+        var left = _probePolicy.LatencyThreshold - _time.GetElapsedTime(r.ProbeStarted);
+        if (!r.Probe.IsCompleted && left > TimeSpan.Zero)
+        {
+            try
+            {
+                await r.Probe.WaitAsync(left, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Still unanswered: not ready this tick; the probe keeps running toward its own timeout.
+            }
+        }
+        if (!r.Probe.IsCompleted)
+        {
+            r.Status = r.Tracker!.ObserveOverdue();
+            return;
+        }
+        var finished = r.Probe;
+        r.Probe = null;
+        var (probe, load) = finished.IsCompletedSuccessfully ? finished.Result : (ProbeResult.NoResponse(_time.GetElapsedTime(r.ProbeStarted)), default);
         r.Status = r.Tracker!.Observe(probe);
         r.Load = load;
         if (r.Status == ReplicaStatus.Ready)
@@ -457,7 +501,7 @@ public sealed class ServiceController : IAsyncDisposable
             endpoints.Add(new ReplicaEndpoint(r.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), new Uri(r.Handle.EndpointUrl), ready));
         }
         _balancer.UpdateReplicas(endpoints);
-        _balancer.ScalingUp = !anyReady && _core.Autoscaler.TargetReplicas > 0;
+        _balancer.ScalingUp = !anyReady && (_core.Autoscaler.TargetReplicas > 0 || Volatile.Read(ref _coldRequests) > 0);
     }
 
     /// <summary>Writes every replica whose state moved since it was last stored, and forgets the terminated ones.</summary>
@@ -503,7 +547,7 @@ public sealed class ServiceController : IAsyncDisposable
     {
         var replicas = _replicas.Values.OrderBy(r => r.Id).Select(r => new ReplicaSnapshot(
             r.Id, r.Record.Tier, r.Status, r.Handle?.EndpointUrl, r.Record.CostPerHour, r.Handle?.Pid, r.Record.Version, r.Record.LaunchedAt)).ToList();
-        Volatile.Write(ref _snapshot, new ServiceSnapshot(_name, _version, _status, _balancer.BaseUrl, _core.Autoscaler.TargetReplicas, _core.Autoscaler.CurrentQps(), replicas));
+        Volatile.Write(ref _snapshot, new ServiceSnapshot(_name, _version, _status, _balancer.BaseUrl, _core.Autoscaler.TargetReplicas, _core.Autoscaler.CurrentQps(), replicas, _ticks));
     }
 
     private static async Task<ServiceLoadBalancer> StartBalancerAsync(
@@ -540,7 +584,8 @@ public sealed class ServiceController : IAsyncDisposable
         return rollout;
     }
 
-    private sealed record Pending(ServiceSpec Spec, int Version, int Rollout, AutoscalerPolicy Policy, IPlacementPlanner Planner, ProbePolicy Probe);
+    private sealed record Pending(
+        ServiceSpec Spec, int Version, int Rollout, AutoscalerPolicy Policy, IPlacementPlanner Planner, ProbePolicy Probe, ServiceLoadBalancerOptions Balancer);
 
     /// <summary>The loop's view of one replica; only the loop touches it.</summary>
     private sealed class Tracked(ReplicaRecord record)
@@ -562,5 +607,10 @@ public sealed class ServiceController : IAsyncDisposable
         public DateTimeOffset? TerminatedAt { get; set; }
 
         public Task? Draining { get; set; }
+
+        /// <summary>The readiness probe in flight, possibly sent by an earlier tick.</summary>
+        public Task<(ProbeResult Probe, ReplicaLoad Load)>? Probe { get; set; }
+
+        public long ProbeStarted { get; set; }
     }
 }

@@ -8,8 +8,10 @@ namespace WrinkleFree.Serve.Controller;
 /// <param name="TargetReplicas">The autoscaler's current target.</param>
 /// <param name="Qps">Requests per second over the autoscaler's window.</param>
 /// <param name="Replicas">The live and not yet cleaned-up replicas, by id.</param>
+/// <param name="Tick">How many reconcile ticks have completed (each probes every replica once): lets a caller count probe
+/// rounds instead of guessing at wall-clock time.</param>
 public sealed record ServiceSnapshot(
-    string Name, int Version, string Status, Uri Endpoint, int TargetReplicas, double Qps, IReadOnlyList<ReplicaSnapshot> Replicas)
+    string Name, int Version, string Status, Uri Endpoint, int TargetReplicas, double Qps, IReadOnlyList<ReplicaSnapshot> Replicas, long Tick = 0)
 {
     /// <summary>Replicas now READY.</summary>
     public int ReadyCount => Replicas.Count(r => r.Status == ReplicaStatus.Ready);

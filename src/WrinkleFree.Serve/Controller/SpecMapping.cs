@@ -21,6 +21,7 @@ internal static class SpecMapping
             NumOverprovision = p.NumOverprovision,
             TtftThreshold = TimeSpan.FromMilliseconds(p.TtftP50ThresholdMs),
             EmergencyQueueDepth = p.QueueDepthEmergency,
+            QpsWindow = TimeSpan.FromSeconds(p.QpsWindowSeconds),
             // The loop decides once per tick, so the hysteresis thresholds (delay / interval) count ticks.
             DecisionInterval = tick,
             ZeroReplicaDecisionInterval = tick,
@@ -58,14 +59,16 @@ internal static class SpecMapping
     {
         ListenAddress = address,
         Port = port,
-        Policy = spec.Service.LoadBalancingPolicy switch
-        {
-            LoadBalancingPolicy.RoundRobin => LoadBalancingPolicyNames.RoundRobin,
-            LoadBalancingPolicy.PowerOfTwo => LoadBalancingPolicyNames.PowerOfTwo,
-            _ => LoadBalancingPolicyNames.LeastRequests,
-        },
+        Policy = BalancingPolicyName(spec),
         StreamTimeout = TimeSpan.FromSeconds(spec.Service.LoadBalancer.StreamTimeoutSeconds),
         ScaleFromZeroWait = TimeSpan.FromSeconds(spec.Service.LoadBalancer.ScaleFromZeroWaitSeconds),
+    };
+
+    public static string BalancingPolicyName(ServiceSpec spec) => spec.Service.LoadBalancingPolicy switch
+    {
+        LoadBalancingPolicy.RoundRobin => LoadBalancingPolicyNames.RoundRobin,
+        LoadBalancingPolicy.PowerOfTwo => LoadBalancingPolicyNames.PowerOfTwo,
+        _ => LoadBalancingPolicyNames.LeastRequests,
     };
 
     public static string ProviderName(TierSpec tier) => tier.Provider.ToString().ToLowerInvariant();

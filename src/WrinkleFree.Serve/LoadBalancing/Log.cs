@@ -29,4 +29,7 @@ internal static partial class Log
 
     [LoggerMessage(4107, LogLevel.Debug, "Client went away during attempt {Attempt} on replica {Replica} ({Error})")]
     public static partial void ClientGone(ILogger logger, int attempt, string replica, ForwarderError error);
+
+    [LoggerMessage(4108, LogLevel.Information, "Load-balancing policy is now {Policy}")]
+    public static partial void PolicyChanged(ILogger logger, string policy);
 }

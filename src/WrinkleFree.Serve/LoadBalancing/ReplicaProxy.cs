@@ -12,7 +12,7 @@ namespace WrinkleFree.Serve.LoadBalancing;
 /// replica while the service scales up from zero.
 /// </summary>
 internal sealed class ReplicaProxy(
-    ServiceLoadBalancerOptions options,
+    ServiceLoadBalancerOptions initialOptions,
     ReplicaSet replicas,
     IHttpForwarder forwarder,
     HttpMessageInvoker client,
@@ -20,16 +20,15 @@ internal sealed class ReplicaProxy(
     ILogger logger,
     CancellationToken stopping)
 {
-    private readonly ForwarderRequestConfig _config = new()
-    {
-        ActivityTimeout = options.StreamTimeout,
-        // Replicas speak plain HTTP/1.1; asking for it avoids a failed h2c attempt per connection.
-        Version = HttpVersion.Version11,
-        VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
-        AllowResponseBuffering = false,
-    };
-
+    // Options and the forwarder config made from them are swapped together, so a request reads one consistent pair.
+    private volatile Settings _settings = new(initialOptions);
     private int _waiting;
+
+    /// <summary>The options in force for requests arriving now.</summary>
+    public ServiceLoadBalancerOptions Options => _settings.Options;
+
+    /// <summary>Applies new per-request options (timeouts, waits, attempts) to requests that arrive from now on.</summary>
+    public void Reconfigure(ServiceLoadBalancerOptions options) => _settings = new Settings(options);
 
     /// <summary>Called once per client request (never per retry) with its arrival time.</summary>
     public Action<DateTimeOffset>? OnRequest { get; set; }
@@ -39,8 +38,10 @@ internal sealed class ReplicaProxy(
 
     public async Task HandleAsync(HttpContext context)
     {
+        var settings = _settings;
+        var options = settings.Options;
         NotifyRequest();
-        if (!await BufferBodyAsync(context))
+        if (!await BufferBodyAsync(context, options))
         {
             return;
         }
@@ -87,7 +88,7 @@ internal sealed class ReplicaProxy(
                     replayable.Position = 0;
                 }
 
-                error = await forwarder.SendAsync(context, destination.Prefix, client, _config, HttpTransformer.Default);
+                error = await forwarder.SendAsync(context, destination.Prefix, client, settings.Config, HttpTransformer.Default);
             }
             finally
             {
@@ -164,7 +165,7 @@ internal sealed class ReplicaProxy(
     }
 
     /// <summary>Reads the body into memory (bounded) so a failed attempt can be replayed; false when answered already.</summary>
-    private async Task<bool> BufferBodyAsync(HttpContext context)
+    private async Task<bool> BufferBodyAsync(HttpContext context, ServiceLoadBalancerOptions options)
     {
         var request = context.Request;
         if (context.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
@@ -174,7 +175,7 @@ internal sealed class ReplicaProxy(
 
         if (request.ContentLength > options.MaxRequestBodyBytes)
         {
-            await WriteTooLargeAsync(context);
+            await WriteTooLargeAsync(context, options);
             return false;
         }
 
@@ -186,7 +187,7 @@ internal sealed class ReplicaProxy(
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            await WriteTooLargeAsync(context);
+            await WriteTooLargeAsync(context, options);
             return false;
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or BadHttpRequestException)
@@ -239,7 +240,7 @@ internal sealed class ReplicaProxy(
         Log.NoReadyReplica(logger, context.Request.Path);
         return OpenAiError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable,
             "No ready replicas. The service has no replica that can take this request; retry after the Retry-After interval.",
-            "server_error", "no_ready_replicas", options.RetryAfter);
+            "server_error", "no_ready_replicas", Options.RetryAfter);
     }
 
     private Task WriteFailureAsync(HttpContext context, ForwarderError error)
@@ -247,20 +248,34 @@ internal sealed class ReplicaProxy(
         if (error == ForwarderError.RequestTimedOut)
         {
             return OpenAiError.WriteAsync(context, StatusCodes.Status504GatewayTimeout,
-                $"The replica sent nothing for {options.StreamTimeout.TotalSeconds:0} s.", "server_error", "replica_timeout");
+                $"The replica sent nothing for {Options.StreamTimeout.TotalSeconds:0} s.", "server_error", "replica_timeout");
         }
 
         context.Response.Clear();
         return OpenAiError.WriteAsync(context, StatusCodes.Status502BadGateway,
-            $"No replica could complete the request ({error}).", "server_error", "replica_unavailable", options.RetryAfter);
+            $"No replica could complete the request ({error}).", "server_error", "replica_unavailable", Options.RetryAfter);
     }
 
-    private Task WriteTooLargeAsync(HttpContext context)
+    private static Task WriteTooLargeAsync(HttpContext context, ServiceLoadBalancerOptions options)
     {
         // The unread rest of the body makes the connection unusable; saying so keeps the client from reusing it.
         context.Response.Headers.Connection = "close";
         return OpenAiError.WriteAsync(context, StatusCodes.Status413PayloadTooLarge,
             $"The request body is larger than the load balancer's limit of {options.MaxRequestBodyBytes} bytes.",
             "invalid_request_error", "request_too_large");
+    }
+
+    private sealed class Settings(ServiceLoadBalancerOptions options)
+    {
+        public ServiceLoadBalancerOptions Options { get; } = options;
+
+        public ForwarderRequestConfig Config { get; } = new()
+        {
+            ActivityTimeout = options.StreamTimeout,
+            // Replicas speak plain HTTP/1.1; asking for it avoids a failed h2c attempt per connection.
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+            AllowResponseBuffering = false,
+        };
     }
 }

@@ -9,11 +9,19 @@ namespace WrinkleFree.Serve.LoadBalancing;
 internal sealed class ReplicaSet(ILoadBalancingPolicy policy, TimeProvider time, TimeSpan cooldown)
 {
     private readonly Lock _lock = new();
+    private ILoadBalancingPolicy _policy = policy;
     private readonly Dictionary<string, Destination> _known = new(StringComparer.Ordinal);
     private readonly long _cooldownTicks = (long)(cooldown.TotalSeconds * time.TimestampFrequency);
     private Destination[] _routable = [];
     private TaskCompletionSource _changed = NewSignal();
     private volatile bool _scalingUp;
+
+    /// <summary>The policy choosing among routable replicas; swapped whole, so a request sees the old or the new one.</summary>
+    public ILoadBalancingPolicy Policy
+    {
+        get => Volatile.Read(ref _policy);
+        set => Volatile.Write(ref _policy, value);
+    }
 
     /// <summary>The routable destinations, in the controller's order.</summary>
     public Destination[] Routable => Volatile.Read(ref _routable);
@@ -162,7 +170,7 @@ internal sealed class ReplicaSet(ILoadBalancingPolicy policy, TimeProvider time,
                 count = Collect(routable, exclude, now, skipSuspended: false, candidates, loads);
             }
 
-            return count == 0 ? null : candidates[policy.Pick(loads[..count])];
+            return count == 0 ? null : candidates[Policy.Pick(loads[..count])];
         }
         finally
         {

@@ -25,10 +25,12 @@ public sealed class ServiceLoadBalancer : IAsyncDisposable
     private readonly HttpMessageInvoker _client;
     private readonly CancellationTokenSource _stopping;
     private readonly ILogger _logger;
+    private readonly Random _random;
     private int _disposed;
 
-    private ServiceLoadBalancer(WebApplication app, ReplicaSet replicas, ReplicaProxy proxy, HttpMessageInvoker client, CancellationTokenSource stopping, ILogger logger)
+    private ServiceLoadBalancer(WebApplication app, ReplicaSet replicas, ReplicaProxy proxy, HttpMessageInvoker client, CancellationTokenSource stopping, ILogger logger, Random random)
     {
+        _random = random;
         _app = app;
         _replicas = replicas;
         _proxy = proxy;
@@ -93,7 +95,8 @@ public sealed class ServiceLoadBalancer : IAsyncDisposable
         });
         var app = builder.Build();
 
-        var policy = LoadBalancingPolicyFactory.Create(options.Policy, random ?? new Random());
+        random ??= new Random();
+        var policy = LoadBalancingPolicyFactory.Create(options.Policy, random);
         var replicas = new ReplicaSet(policy, time, options.FailureCooldown);
         var client = new HttpMessageInvoker(new SocketsHttpHandler
         {
@@ -133,9 +136,56 @@ public sealed class ServiceLoadBalancer : IAsyncDisposable
             throw;
         }
 
-        var balancer = new ServiceLoadBalancer(app, replicas, proxy, client, stopping, logger);
+        var balancer = new ServiceLoadBalancer(app, replicas, proxy, client, stopping, logger, random);
         Log.Started(logger, balancer.BaseUrl, policy.Name);
         return balancer;
+    }
+
+    /// <summary>The name of the load-balancing policy in force (<see cref="LoadBalancingPolicyNames"/>).</summary>
+    public string Policy => _replicas.Policy.Name;
+
+    /// <summary>
+    /// Switches the load-balancing policy for requests from now on; in-flight requests and their counts are untouched.
+    /// Setting the policy already in force keeps its state (a round-robin position, for one).
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is not one of <see cref="LoadBalancingPolicyNames"/>.</exception>
+    public void SetPolicy(string name)
+    {
+        var next = LoadBalancingPolicyFactory.Create(name, _random);
+        if (next.Name == _replicas.Policy.Name)
+        {
+            return;
+        }
+
+        _replicas.Policy = next;
+        Log.PolicyChanged(_logger, next.Name);
+    }
+
+    /// <summary>
+    /// Applies changed settings to the running balancer for requests arriving from now on: the policy (see
+    /// <see cref="SetPolicy"/>), stream timeout, scale-from-zero wait, attempts and Retry-After. The listen address and
+    /// port, body limit, connect timeout and failure cooldown are fixed when the balancer starts; changing them throws.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is invalid or is one that cannot change while running.</exception>
+    public void Reconfigure(ServiceLoadBalancerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var running = _proxy.Options;
+        var fixedChanged = options.ListenAddress != running.ListenAddress ? nameof(options.ListenAddress)
+            : options.Port != 0 && options.Port != BaseUrl.Port ? nameof(options.Port)
+            : options.MaxRequestBodyBytes != running.MaxRequestBodyBytes ? nameof(options.MaxRequestBodyBytes)
+            : options.ConnectTimeout != running.ConnectTimeout ? nameof(options.ConnectTimeout)
+            : options.FailureCooldown != running.FailureCooldown ? nameof(options.FailureCooldown)
+            : null;
+        if (fixedChanged is not null)
+        {
+            throw new ArgumentException($"{fixedChanged} is fixed while the balancer runs; restart the service to change it", nameof(options));
+        }
+
+        SetPolicy(options.Policy);
+        // The stored options keep the port actually bound, so a later comparison sees no change.
+        _proxy.Reconfigure(options with { Port = running.Port });
     }
 
     /// <summary>
@@ -185,6 +235,7 @@ public sealed class ServiceLoadBalancer : IAsyncDisposable
                 json.WriteString("status", ready > 0 ? "ready" : "no_ready_replicas");
                 json.WriteNumber("ready_replicas", ready);
                 json.WriteBoolean("scaling_up", replicas.ScalingUp);
+                json.WriteString("load_balancing_policy", replicas.Policy.Name);
                 json.WriteEndObject();
             }
 

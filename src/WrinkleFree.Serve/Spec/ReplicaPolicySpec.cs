@@ -36,6 +36,9 @@ public sealed record ReplicaPolicySpec
     /// <summary>Ours: scale up at once, ignoring the upscale delay, when a replica's queue is deeper than this.</summary>
     public int QueueDepthEmergency { get; init; } = 100;
 
+    /// <summary>Ours: the sliding window the request rate is measured over (SkyServe fixes it at 60 s).</summary>
+    public int QpsWindowSeconds { get; init; } = 60;
+
     /// <summary>The upper bound in force: <see cref="MaxReplicas"/>, or <see cref="MinReplicas"/> when it is not set.</summary>
     public int EffectiveMaxReplicas => MaxReplicas ?? MinReplicas;
 }

@@ -22,7 +22,7 @@ internal static class ServiceSectionReader
     [
         "min_replicas", "max_replicas", "target_qps_per_replica", "upscale_delay_seconds", "downscale_delay_seconds",
         "num_overprovision", "base_ondemand_fallback_replicas", "dynamic_ondemand_fallback", "ttft_p50_threshold_ms",
-        "queue_depth_emergency",
+        "queue_depth_emergency", "qps_window_seconds",
     ];
 
     private static readonly string[] LoadBalancerKeys = ["stream_timeout_seconds", "scale_from_zero_wait_seconds"];
@@ -156,6 +156,7 @@ internal static class ServiceSectionReader
             DynamicOndemandFallback = fields.Bool("dynamic_ondemand_fallback"),
             TtftP50ThresholdMs = fields.Int("ttft_p50_threshold_ms") ?? defaults.TtftP50ThresholdMs,
             QueueDepthEmergency = fields.Int("queue_depth_emergency") ?? defaults.QueueDepthEmergency,
+            QpsWindowSeconds = fields.Int("qps_window_seconds") ?? defaults.QpsWindowSeconds,
         };
     }
 }

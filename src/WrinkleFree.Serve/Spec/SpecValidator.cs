@@ -82,6 +82,7 @@ internal static partial class SpecValidator
 
         AtLeast(policy.TtftP50ThresholdMs, 1, $"{PolicyPath}.ttft_p50_threshold_ms");
         AtLeast(policy.QueueDepthEmergency, 1, $"{PolicyPath}.queue_depth_emergency");
+        AtLeast(policy.QpsWindowSeconds, 1, $"{PolicyPath}.qps_window_seconds");
 
         AtLeast(service.LoadBalancer.StreamTimeoutSeconds, 1, "service.load_balancer.stream_timeout_seconds");
         AtLeast(service.LoadBalancer.ScaleFromZeroWaitSeconds, 0, "service.load_balancer.scale_from_zero_wait_seconds");

@@ -101,6 +101,7 @@ internal static class SpecYamlWriter
 
         policyNode.Add("ttft_p50_threshold_ms", Int(policy.TtftP50ThresholdMs));
         policyNode.Add("queue_depth_emergency", Int(policy.QueueDepthEmergency));
+        policyNode.Add("qps_window_seconds", Int(policy.QpsWindowSeconds));
 
         var node = new YamlMappingNode
         {

@@ -58,14 +58,19 @@ internal sealed class ControllerHarness : IAsyncDisposable
         return new ControllerHarness(home, store);
     }
 
-    public Task<ServiceController> StartControllerAsync(string name) =>
-        ServiceController.StartAsync(name, Store, Providers, new ServiceControllerOptions { TickInterval = TimeSpan.FromMilliseconds(200), DrainTimeout = TimeSpan.FromSeconds(5) },
+    /// <summary>Starts the controller; without <paramref name="options"/> it ticks every 200 ms and drains for at most 5 s.</summary>
+    public Task<ServiceController> StartControllerAsync(string name, ServiceControllerOptions? options = null) =>
+        ServiceController.StartAsync(name, Store, Providers, options ?? new ServiceControllerOptions { TickInterval = TimeSpan.FromMilliseconds(200), DrainTimeout = TimeSpan.FromSeconds(5) },
             TimeProvider.System, null, CancellationToken.None).WaitAsync(Deadline);
 
-    /// <summary>Waits until the controller's snapshot satisfies <paramref name="condition"/>.</summary>
-    public async Task<ServiceSnapshot> WaitForAsync(ServiceController controller, Func<ServiceSnapshot, bool> condition, string what)
+    /// <summary>
+    /// Waits until the controller's snapshot satisfies <paramref name="condition"/>; <paramref name="each"/> sees every
+    /// snapshot polled on the way (to check an invariant throughout).
+    /// </summary>
+    public async Task<ServiceSnapshot> WaitForAsync(
+        ServiceController controller, Func<ServiceSnapshot, bool> condition, string what, Action<ServiceSnapshot>? each = null, TimeSpan? within = null)
     {
-        var deadline = DateTime.UtcNow + Deadline;
+        var deadline = DateTime.UtcNow + (within ?? Deadline);
         while (true)
         {
             var snapshot = controller.Snapshot;
@@ -74,6 +79,7 @@ internal sealed class ControllerHarness : IAsyncDisposable
                 if (r.Pid is { } pid)
                     _pids.Add(pid);
             }
+            each?.Invoke(snapshot);
             if (condition(snapshot))
                 return snapshot;
             Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}; last: {string.Join(", ", snapshot.Replicas)}");

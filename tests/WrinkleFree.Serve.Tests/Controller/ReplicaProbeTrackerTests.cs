@@ -108,6 +108,24 @@ public sealed class ReplicaProbeTrackerTests
         Assert.False(tracker.Status.CountsTowardMax());
     }
 
+    [Fact]
+    public void ObserveOverdue_ReadyReplica_NotReadyAtOnceWithoutCountingAFailure()
+    {
+        var time = new FakeTimeProvider();
+        var tracker = new ReplicaProbeTracker(Policy, time);
+        Assert.Equal(ReplicaStatus.Starting, tracker.ObserveOverdue());
+        Assert.Equal(ReplicaStatus.Ready, tracker.Observe(Ok));
+
+        Assert.Equal(ReplicaStatus.NotReady, tracker.ObserveOverdue());
+        // Overdue for longer than the failure timeout: still only not ready, since no probe has failed yet.
+        time.Advance(TimeSpan.FromSeconds(45));
+        Assert.Equal(ReplicaStatus.NotReady, tracker.ObserveOverdue());
+        // The probe then times out: the failure run starts now, not when the probe was sent.
+        Assert.Equal(ReplicaStatus.NotReady, tracker.Observe(Down));
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(ReplicaStatus.Ready, tracker.Observe(Ok));
+    }
+
     [Theory]
     [InlineData(ReplicaStatus.Provisioning, false, true)]
     [InlineData(ReplicaStatus.Starting, false, true)]

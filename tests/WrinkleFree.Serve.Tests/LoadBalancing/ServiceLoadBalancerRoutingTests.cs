@@ -166,6 +166,49 @@ public sealed class ServiceLoadBalancerRoutingTests
     }
 
     [Fact]
+    public async Task SetPolicy_SameName_KeepsThePolicyAndItsPosition()
+    {
+        await using var harness = await BalancerHarness.StartAsync(3, new ServiceLoadBalancerOptions { Policy = LoadBalancingPolicyNames.RoundRobin });
+        Assert.Equal("r0", await harness.EchoReplicaAsync());
+
+        harness.Balancer.SetPolicy(LoadBalancingPolicyNames.RoundRobin);
+
+        // A fresh round robin would start over at r0.
+        Assert.Equal("r1", await harness.EchoReplicaAsync());
+        Assert.Equal(LoadBalancingPolicyNames.RoundRobin, harness.Balancer.Policy);
+    }
+
+    [Fact]
+    public async Task SetPolicy_OtherName_NextRequestsUseItAndHealthSaysSo()
+    {
+        await using var harness = await BalancerHarness.StartAsync(2, new ServiceLoadBalancerOptions { Policy = LoadBalancingPolicyNames.RoundRobin });
+        var held = harness.Client.PostAsync("/v1/hold", new StringContent("{}"));
+        await TestWait.UntilAsync(() => harness.Upstreams.Sum(u => u.Held) == 1, "the held request to reach a replica");
+        var busy = harness.Upstreams.Single(u => u.Held == 1).Name;
+        // Round robin ignores load: the busy replica still gets its turn.
+        Assert.Contains(busy, new[] { await harness.EchoReplicaAsync(), await harness.EchoReplicaAsync() });
+
+        harness.Balancer.SetPolicy(LoadBalancingPolicyNames.LeastRequests);
+
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.NotEqual(busy, await harness.EchoReplicaAsync());
+        }
+
+        using (var health = await harness.Client.GetAsync("/health"))
+        {
+            using var json = JsonDocument.Parse(await health.Content.ReadAsStringAsync());
+            Assert.Equal(LoadBalancingPolicyNames.LeastRequests, json.RootElement.GetProperty("load_balancing_policy").GetString());
+        }
+
+        Assert.Throws<ArgumentException>(() => harness.Balancer.SetPolicy("fastest"));
+        Assert.Equal(LoadBalancingPolicyNames.LeastRequests, harness.Balancer.Policy);
+        harness.Upstreams.Single(u => u.Name == busy).Release();
+        using var response = await held.WaitAsync(TestWait.Timeout);
+        Assert.Equal(busy, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Health_ReadyReplicaOrNone_Answers200Or503()
     {
         await using var harness = await BalancerHarness.StartAsync(1, listReplicas: false);

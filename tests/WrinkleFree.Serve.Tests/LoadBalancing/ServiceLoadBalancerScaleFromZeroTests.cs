@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using WrinkleFree.Serve.LoadBalancing;
 
 namespace WrinkleFree.Serve.Tests.LoadBalancing;
 
@@ -42,6 +43,36 @@ public sealed class ServiceLoadBalancerScaleFromZeroTests
         using var json = JsonDocument.Parse(text);
         Assert.Equal("no_ready_replicas", json.RootElement.GetProperty("error").GetProperty("code").GetString());
         Assert.Equal(0, harness.Upstreams[0].Served);
+    }
+
+    [Fact]
+    public async Task Reconfigure_ShorterScaleFromZeroWait_NextRequestGives503AtTheNewBound()
+    {
+        await using var harness = await BalancerHarness.StartAsync(1, listReplicas: false);
+        harness.Balancer.Reconfigure(new ServiceLoadBalancerOptions { ScaleFromZeroWait = TimeSpan.FromSeconds(5), Policy = LoadBalancingPolicyNames.RoundRobin });
+        harness.Balancer.ScalingUp = true;
+
+        var pending = harness.EchoAsync("first");
+        await TestWait.UntilAsync(() => harness.Balancer.WaitingRequests == 1, "the request to wait for a replica");
+        harness.Time.Advance(TimeSpan.FromSeconds(6));
+        var (status, _) = await pending.WaitAsync(TestWait.Timeout);
+
+        Assert.Equal(503, status);
+        Assert.Equal(LoadBalancingPolicyNames.RoundRobin, harness.Balancer.Policy);
+    }
+
+    [Fact]
+    public async Task Reconfigure_SettingFixedAtStart_ThrowsAndChangesNothing()
+    {
+        await using var harness = await BalancerHarness.StartAsync(1);
+        var error = Assert.Throws<ArgumentException>(() => harness.Balancer.Reconfigure(new ServiceLoadBalancerOptions
+        {
+            Policy = LoadBalancingPolicyNames.RoundRobin,
+            MaxRequestBodyBytes = 1024,
+        }));
+
+        Assert.Contains("MaxRequestBodyBytes is fixed", error.Message, StringComparison.Ordinal);
+        Assert.Equal(LoadBalancingPolicyNames.LeastRequests, harness.Balancer.Policy);
     }
 
     [Fact]

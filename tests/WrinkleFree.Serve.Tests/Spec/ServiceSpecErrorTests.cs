@@ -55,6 +55,12 @@ public sealed class ServiceSpecErrorTests
             "must be >= 0, got -1"
         },
         {
+            "zero QPS window",
+            "service:\n  replica_policy:\n    min_replicas: 1\n    qps_window_seconds: 0\n",
+            "service.replica_policy.qps_window_seconds", 4, 25,
+            "must be >= 1, got 0"
+        },
+        {
             "max below min",
             "name: svc\nservice:\n  readiness_probe: /health\n  replica_policy:\n    min_replicas: 3\n    target_qps_per_replica: 2\n    max_replicas: 2\n",
             "service.replica_policy.max_replicas", 7, 19,

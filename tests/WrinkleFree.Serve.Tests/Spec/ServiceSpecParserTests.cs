@@ -21,8 +21,8 @@ public sealed class ServiceSpecParserTests
         Assert.Null(policy.MaxReplicas);
         Assert.Equal(2, policy.EffectiveMaxReplicas);
         Assert.Null(policy.TargetQpsPerReplica);
-        Assert.Equal((300, 1200, 0, 500, 100), (policy.UpscaleDelaySeconds, policy.DownscaleDelaySeconds,
-            policy.NumOverprovision, policy.TtftP50ThresholdMs, policy.QueueDepthEmergency));
+        Assert.Equal((300, 1200, 0, 500, 100, 60), (policy.UpscaleDelaySeconds, policy.DownscaleDelaySeconds,
+            policy.NumOverprovision, policy.TtftP50ThresholdMs, policy.QueueDepthEmergency, policy.QpsWindowSeconds));
 
         Assert.Equal(LoadBalancingPolicy.LeastLoad, spec.Service.LoadBalancingPolicy);
         Assert.Equal((120, 60), (spec.Service.LoadBalancer.StreamTimeoutSeconds, spec.Service.LoadBalancer.ScaleFromZeroWaitSeconds));
@@ -167,6 +167,7 @@ public sealed class ServiceSpecParserTests
                 dynamic_ondemand_fallback: true
                 ttft_p50_threshold_ms: 400
                 queue_depth_emergency: 50
+                qps_window_seconds: 5
               load_balancing_policy: power_of_two
               load_balancer: {stream_timeout_seconds: 30, scale_from_zero_wait_seconds: 5}
               ports: 8081
@@ -213,6 +214,7 @@ public sealed class ServiceSpecParserTests
         Assert.Equal(yaml, again.ToYaml());
         Assert.Equal("echo one\necho two\n", again.Setup);
         Assert.Equal(" padded ", again.Envs["B"]);
+        Assert.Equal(5, again.Service.ReplicaPolicy.QpsWindowSeconds);
     }
 
     [Fact]
