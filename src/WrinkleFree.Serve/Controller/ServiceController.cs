@@ -46,6 +46,7 @@ public sealed class ServiceController : IAsyncDisposable
     private ServiceSpec _latestSpec;
     private int _latestRollout;
     private int _disposed;
+    private readonly Lock _coldGate = new();
     private int _coldRequests;
     private long _ticks;
 
@@ -66,8 +67,12 @@ public sealed class ServiceController : IAsyncDisposable
             // before the controller has seen it: it holds the balancer in scaling-up mode until a tick has decided.
             if (_core.Autoscaler.RecordRequest())
             {
-                Interlocked.Increment(ref _coldRequests);
-                _balancer.ScalingUp = true;
+                // Under the gate shared with PushToBalancer: a push computed before this count cannot land after it.
+                lock (_coldGate)
+                {
+                    _coldRequests++;
+                    _balancer.ScalingUp = true;
+                }
                 Wake();
             }
         };
@@ -220,7 +225,8 @@ public sealed class ServiceController : IAsyncDisposable
         }
         // Requests that found the target at zero before this decision are in the window it reads; later ones keep the
         // count above zero, so the push below keeps them waiting for the next tick.
-        Interlocked.Exchange(ref _coldRequests, 0);
+        lock (_coldGate)
+            _coldRequests = 0;
         var decision = _core.Decide(infos, loads.ToArray(), _version);
 
         foreach (var id in decision.Plan.Terminate)
@@ -501,7 +507,8 @@ public sealed class ServiceController : IAsyncDisposable
             endpoints.Add(new ReplicaEndpoint(r.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), new Uri(r.Handle.EndpointUrl), ready));
         }
         _balancer.UpdateReplicas(endpoints);
-        _balancer.ScalingUp = !anyReady && (_core.Autoscaler.TargetReplicas > 0 || Volatile.Read(ref _coldRequests) > 0);
+        lock (_coldGate)
+            _balancer.ScalingUp = !anyReady && (_core.Autoscaler.TargetReplicas > 0 || _coldRequests > 0);
     }
 
     /// <summary>Writes every replica whose state moved since it was last stored, and forgets the terminated ones.</summary>
