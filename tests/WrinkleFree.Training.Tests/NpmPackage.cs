@@ -20,9 +20,12 @@ public static class NpmPackage
     /// Returns the install prefix of <paramref name="package"/>@<paramref name="version"/> under <paramref name="folder"/>,
     /// running `npm install` once when <paramref name="probe"/> (relative to the prefix) is not there yet.
     /// </summary>
-    public static async Task<string> EnsureAsync(string folder, string package, string version, string probe)
+    public static Task<string> EnsureAsync(string folder, string package, string version, string probe) =>
+        EnsureAtAsync(Path.Combine(CacheRoot, folder), package, version, probe);
+
+    /// <summary>As <see cref="EnsureAsync"/>, into an explicit install prefix.</summary>
+    public static async Task<string> EnsureAtAsync(string prefix, string package, string version, string probe)
     {
-        var prefix = Path.Combine(CacheRoot, folder);
         var target = Path.Combine(prefix, probe);
         if (File.Exists(target) || Directory.Exists(target))
         {

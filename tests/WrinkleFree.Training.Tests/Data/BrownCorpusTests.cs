@@ -21,8 +21,8 @@ public sealed class BrownCorpusTests
     [Fact]
     public void ReadDocuments_InstalledCorpus_Has500DocumentsWithoutTags()
     {
-        // .ci/run installs the corpus; a developer without it gets Locate's message with the npm command.
-        var documents = BrownCorpus.ReadDocuments(BrownCorpus.Locate());
+        // .ci/run installs the corpus; a plain dotnet test installs it on first use (TestCorpus).
+        var documents = BrownCorpus.ReadDocuments(TestCorpus.Brown);
         Assert.Equal(500, documents.Count);
         Assert.StartsWith("The Fulton County Grand Jury said Friday an investigation of Atlanta's recent primary election", documents[0], StringComparison.Ordinal);
         Assert.DoesNotContain("/nn", documents[0], StringComparison.Ordinal);

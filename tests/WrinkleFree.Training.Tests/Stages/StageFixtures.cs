@@ -9,7 +9,7 @@ internal static class StageFixtures
 {
     private static readonly Lazy<string> Corpus = new(() =>
     {
-        var documents = BrownCorpus.ReadDocuments(BrownCorpus.Locate()).Take(12);
+        var documents = BrownCorpus.ReadDocuments(TestCorpus.Brown).Take(12);
         var path = Path.Combine(Path.GetTempPath(), "wf-training-tests", $"brown12-{Environment.ProcessId}.txt");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, string.Join("\n\n\n", documents));
