@@ -130,20 +130,11 @@ public sealed class InferenceEngineTests(SyntheticModelFixture models)
         using var seq = cache.CreateSequence(512);
         var logits = new float[4 * model.Config.VocabSize];
         var step = new StepToken[1];
-        for (var i = 0; i < 8; i++)
+        SteadyState.AssertAllocatesNothing(i =>
         {
             step[0] = new StepToken(i + 1, i, seq, true);
             runner.Forward(step, logits);
-        }
-
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 8; i < 40; i++)
-        {
-            step[0] = new StepToken(i + 1, i, seq, true);
-            runner.Forward(step, logits);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }, iterations: 32, warmUp: 8);
     }
 
     private static async Task WaitUntil(Func<bool> condition)

@@ -309,20 +309,11 @@ public sealed class SamplerTests
         }
 
         var sampler = new Sampler(options, vocab);
-        for (var i = 0; i < 5; i++)
+        SteadyState.AssertAllocatesNothing(_ =>
         {
             logits.CopyTo(buffer, 0);
             sampler.Sample(buffer, history);
-        }
-
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 20; i++)
-        {
-            logits.CopyTo(buffer, 0);
-            sampler.Sample(buffer, history);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }, warmUp: 5);
     }
 
     private static int[] Generate(SamplingOptions options, int length)

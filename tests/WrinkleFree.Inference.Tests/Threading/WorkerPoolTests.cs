@@ -48,14 +48,7 @@ public sealed class WorkerPoolTests
     {
         using var pool = new WorkerPool(2);
         var work = new CountingWork(256);
-        pool.Run(work, 256);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 100; i++)
-        {
-            pool.Run(work, 256);
-        }
-
-        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        SteadyState.AssertAllocatesNothing(_ => pool.Run(work, 256), iterations: 100, warmUp: 1);
     }
 
     [Fact]
