@@ -28,12 +28,17 @@ internal static class TeacherJob
     /// <summary>The final model.safetensors of an uninterrupted run (computed once per test process).</summary>
     public static Task<byte[]> ReferenceWeightsAsync() => Reference.Value;
 
-    /// <summary>A task file: the teacher stage writing to <c>out/</c>, checkpoints in <paramref name="store"/>.</summary>
+    /// <summary>A task file: the teacher stage writing to <c>out/</c> (in the workdir), checkpoints in <paramref name="store"/>.</summary>
     public static string Task(string name, string store, string? mode = null, IReadOnlyDictionary<string, string>? envs = null,
-        IEnumerable<(string Key, string Value)>? settings = null, int maxRestarts = 2)
+        IEnumerable<(string Key, string Value)>? settings = null, int maxRestarts = 2, string? workdir = null)
     {
         var yaml = new StringBuilder();
         yaml.Append(CultureInfo.InvariantCulture, $"name: {name}\n");
+        if (workdir is not null)
+        {
+            yaml.Append(CultureInfo.InvariantCulture, $"workdir: {workdir}\n");
+        }
+
         if (envs is not null)
         {
             yaml.Append("envs:\n");

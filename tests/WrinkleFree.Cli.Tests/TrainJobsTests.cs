@@ -16,8 +16,10 @@ public sealed class TrainJobsTests
     {
         var reference = TeacherJob.ReferenceWeightsAsync();
         await using var jobs = new JobsHarness("wf-train-jobs");
-        var store = Path.Combine(jobs.Directory, "ckpt");
-        var id = await jobs.LaunchAsync(jobs.Write("teach.yaml", TeacherJob.Task("teach", "ckpt")));
+        // A relative store in a workdir: the trainer and the controller's checkpoint column must both find it there.
+        var workdir = Directory.CreateDirectory(Path.Combine(jobs.Directory, "work")).FullName;
+        var store = Path.Combine(workdir, "ckpt");
+        var id = await jobs.LaunchAsync(jobs.Write("teach.yaml", TeacherJob.Task("teach", "ckpt", workdir: "work")));
 
         var killed = await KillTrainerAfterFirstCheckpointAsync(jobs, id, () => Manifests(store).Any());
 
@@ -27,7 +29,7 @@ public sealed class TrainJobsTests
         Assert.Equal(TeacherJob.Steps - TeacherJob.CheckpointEvery, done.GetProperty("checkpoint_step").GetInt64());
         Assert.Equal(TeacherJob.KeepLastN, Manifests(store).Count());
         await AssertRecoveredAsync(jobs, id, killed);
-        Assert.Equal(await reference, await File.ReadAllBytesAsync(Path.Combine(jobs.Directory, "out", "model.safetensors")));
+        Assert.Equal(await reference, await File.ReadAllBytesAsync(Path.Combine(workdir, "out", "model.safetensors")));
     }
 
     [Fact]
