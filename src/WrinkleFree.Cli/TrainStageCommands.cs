@@ -244,7 +244,7 @@ internal static class TrainStageCommands
             _seed = Add(cmd, "--seed", "Seed of the weights' initialisation and the data order.", "42");
             _out = Add(cmd, "--out", "Output checkpoint directory.", null);
             _store = Add(cmd, "--checkpoint-store", "Checkpoint folder or s3://bucket/prefix (default: OUT/checkpoints).", null);
-            _mode = Add(cmd, "--checkpoint-mode", "copy or mount_cached.", "copy");
+            _mode = Add(cmd, "--checkpoint-mode", "copy or mount_cached (either case).", "copy");
             _every = Add(cmd, "--checkpoint-every", "Checkpoint every N steps (0: never).", "100");
             _keep = Add(cmd, "--keep-last-n", "Checkpoints kept (0: all).", "2");
             _metrics = Add(cmd, "--metrics-jsonl", "Metrics JSONL file (a .prom file for node_exporter is written beside it).", null);
@@ -268,11 +268,12 @@ internal static class TrainStageCommands
                 "constant" => LearningRateScheduleKind.Constant,
                 var other => throw new TrainingConfigurationException($"--schedule '{other}': use cosine, wsd or constant"),
             };
-            var mode = Value(parse, _mode) switch
+            // Either case: task files and `wf jobs` spell the modes as SkyPilot does (COPY, MOUNT_CACHED).
+            var mode = Value(parse, _mode).ToLowerInvariant() switch
             {
                 "copy" => CheckpointMode.Copy,
                 "mount_cached" => CheckpointMode.MountCached,
-                var other => throw new TrainingConfigurationException($"--checkpoint-mode '{other}': use copy or mount_cached"),
+                _ => throw new TrainingConfigurationException($"--checkpoint-mode '{Value(parse, _mode)}': use copy or mount_cached"),
             };
             return new StageOptions
             {

@@ -4,11 +4,9 @@ using System.Text.Json;
 namespace WrinkleFree.Cli.Tests;
 
 /// <summary>`wf jobs` end to end: the real wf, detached controllers in their own sessions, bash tasks, a private WF_HOME.</summary>
-public sealed class JobsCommandsTests : IDisposable
+public sealed class JobsCommandsTests : IAsyncLifetime
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "wf-jobs-cli-tests", Guid.NewGuid().ToString("N"));
-
-    public JobsCommandsTests() => Directory.CreateDirectory(_dir);
+    private readonly JobsHarness _jobs = new("wf-jobs-cli-tests");
 
     [Fact]
     public async Task Launch_TaskKillsItselfOnce_RecoversAndQueueJsonShowsIt()
@@ -98,83 +96,17 @@ public sealed class JobsCommandsTests : IDisposable
         Assert.Contains("No managed jobs", (await WfAsync("jobs", "queue")).Stdout, StringComparison.Ordinal);
     }
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public Task InitializeAsync() => Task.CompletedTask;
 
-    private string Write(string name, string yaml)
-    {
-        var path = Path.Combine(_dir, name);
-        File.WriteAllText(path, yaml);
-        return path;
-    }
+    public async Task DisposeAsync() => await _jobs.DisposeAsync();
 
-    private async Task<JsonElement> JobAsync(long id)
-    {
-        var (code, stdout, stderr) = await WfAsync("jobs", "queue", "--json");
-        Assert.True(code == 0, stderr);
-        return JsonDocument.Parse(stdout).RootElement.EnumerateArray().Single(j => j.GetProperty("id").GetInt64() == id).Clone();
-    }
+    private string Write(string name, string yaml) => _jobs.Write(name, yaml);
 
-    private async Task<JsonElement> WaitForStatusAsync(long id, string status)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (true)
-        {
-            var job = await JobAsync(id);
-            var now = job.GetProperty("status").GetString();
-            if (now == status)
-            {
-                return job;
-            }
+    private Task<JsonElement> JobAsync(long id) => _jobs.JobAsync(id);
 
-            Assert.True(DateTime.UtcNow < deadline, $"job {id} is {now}, not {status}, after 90 s");
-            await Task.Delay(200);
-        }
-    }
+    private Task<JsonElement> WaitForStatusAsync(long id, string status) => _jobs.WaitForStatusAsync(id, status);
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met within 30 s");
-            await Task.Delay(50);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition) => JobsHarness.WaitUntilAsync(condition, "condition", TimeSpan.FromSeconds(30));
 
-    /// <summary>Runs wf with this test's own WF_HOME and working folder (relative workdirs and counters land in it).</summary>
-    private async Task<(int ExitCode, string Stdout, string Stderr)> WfAsync(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir };
-        psi.ArgumentList.Add(WfProcess.WfDll);
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        psi.Environment["WF_HOME"] = Path.Combine(_dir, "home");
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        try
-        {
-            await p.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"wf {string.Join(' ', args)} did not finish within 120 s");
-        }
-
-        return (p.ExitCode, await stdout, await stderr);
-    }
+    private Task<(int ExitCode, string Stdout, string Stderr)> WfAsync(params string[] args) => _jobs.WfAsync(args);
 }

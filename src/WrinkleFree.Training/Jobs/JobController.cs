@@ -21,6 +21,8 @@ internal sealed partial class JobController(JobStore store, ManagedJobsOptions o
 
     private readonly TimeProvider _time = options.TimeProvider;
     private long _lastCheckpointPoll;
+    private string _workdir = ".";
+    private IReadOnlyDictionary<string, string> _taskEnvironment = new Dictionary<string, string>();
 
     public async Task<JobStatus> RunAsync(CancellationToken cancellationToken)
     {
@@ -56,6 +58,8 @@ internal sealed partial class JobController(JobStore store, ManagedJobsOptions o
         }
 
         var environment = TaskEnvironment(job, spec);
+        _workdir = workdir;
+        _taskEnvironment = environment;
         if (spec.Setup is { } setup)
         {
             await BannerAsync(job.LogPath, "setup", cancellationToken).ConfigureAwait(false);
@@ -185,8 +189,19 @@ internal sealed partial class JobController(JobStore store, ManagedJobsOptions o
         _lastCheckpointPoll = _time.GetTimestamp();
         try
         {
-            // Listed as COPY: the durable location is what counts (a MOUNT_CACHED cache is the trainer's private copy).
-            await using var checkpoints = CheckpointStores.Open(new CheckpointStoreOptions { Location = checkpoint.Store, MaxAttempts = 1, TimeProvider = _time });
+            // Listed as COPY: the durable location is what counts (a MOUNT_CACHED cache is the trainer's private copy). The
+            // store is seen as the trainer sees it: a relative folder from the task's workdir, S3 settings from its envs.
+            var location = checkpoint.Store.StartsWith("s3://", StringComparison.OrdinalIgnoreCase) ? checkpoint.Store : Path.GetFullPath(checkpoint.Store, _workdir);
+            await using var checkpoints = CheckpointStores.Open(new CheckpointStoreOptions
+            {
+                Location = location,
+                MaxAttempts = 1,
+                TimeProvider = _time,
+                S3Endpoint = TaskVariable("AWS_ENDPOINT_URL_S3") ?? TaskVariable("AWS_ENDPOINT_URL") ?? TaskVariable("WF_S3_ENDPOINT"),
+                S3AccessKeyId = TaskVariable("AWS_ACCESS_KEY_ID"),
+                S3SecretAccessKey = TaskVariable("AWS_SECRET_ACCESS_KEY"),
+                S3Region = TaskVariable("AWS_REGION") ?? TaskVariable("AWS_DEFAULT_REGION"),
+            });
             var steps = await checkpoints.ListAsync(cancellationToken).ConfigureAwait(false);
             if (steps.Count > 0)
             {
@@ -198,6 +213,11 @@ internal sealed partial class JobController(JobStore store, ManagedJobsOptions o
             Console.Error.WriteLine($"job {jobId}: cannot list checkpoints in {checkpoint.Store}: {e.Message}");
         }
     }
+
+    /// <summary>A variable as the task sees it: its envs: first, then what the controller inherited; null when unset or empty.</summary>
+    private string? TaskVariable(string name) =>
+        _taskEnvironment.TryGetValue(name, out var value) && value.Length > 0 ? value
+        : System.Environment.GetEnvironmentVariable(name) is { Length: > 0 } inherited ? inherited : null;
 
     private async Task<JobStatus> FinishAsync(JobStatus status, string? reason, CancellationToken cancellationToken, JobStatus[]? from = null)
     {
