@@ -15,6 +15,9 @@ public sealed record ArchitectureSpec
     /// <summary>Per-head RMSNorm on q and k before RoPE (Qwen3).</summary>
     public bool QkNorm { get; init; }
 
+    /// <summary>The q/k norms are used when the file has them and skipped when it has none (a model distilled from LLaMA).</summary>
+    public bool QkNormOptional { get; init; }
+
     public Activation DefaultActivation { get; init; } = Activation.Silu;
 
     public RopeStyle Rope { get; init; } = RopeStyle.Normal;
@@ -43,8 +46,10 @@ public sealed record ArchitectureSpec
 
     /// <summary>
     /// Our training export: Qwen3 (q/k norms, NeoX RoPE, SiLU) with SubLN before o_proj and down_proj and ternary linear layers.
+    /// A student distilled from LLaMA has no q/k norms; the file says which (the RoPE is NeoX for both: Hugging Face's
+    /// half-split layout, written without llama.cpp's q/k permutation).
     /// </summary>
-    public static readonly ArchitectureSpec WrinkleFree = Qwen3 with { Name = "wrinklefree", SubNorms = true };
+    public static readonly ArchitectureSpec WrinkleFree = Qwen3 with { Name = "wrinklefree", SubNorms = true, QkNormOptional = true };
 
     public static IReadOnlyList<ArchitectureSpec> All { get; } = [Llama, Qwen3, BitNet, BitNetB158, WrinkleFree];
 

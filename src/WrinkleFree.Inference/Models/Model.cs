@@ -90,6 +90,7 @@ public sealed class Model : IDisposable
         for (var i = 0; i < config.Layers; i++)
         {
             var b = $"blk.{i}.";
+            var qkNorm = arch.QkNorm && (!arch.QkNormOptional || file.TryGetTensor(b + "attn_q_norm.weight", out _));
             layers[i] = new LayerWeights
             {
                 AttnNorm = binder.Vector(b + "attn_norm.weight", config.Dim),
@@ -97,8 +98,8 @@ public sealed class Model : IDisposable
                 K = binder.Linear(b + "attn_k", config.Dim, config.KvDim),
                 V = binder.Linear(b + "attn_v", config.Dim, config.KvDim),
                 O = binder.Linear(b + "attn_output", config.QDim, config.Dim),
-                QNorm = arch.QkNorm ? binder.Vector(b + "attn_q_norm.weight", config.HeadDim) : null,
-                KNorm = arch.QkNorm ? binder.Vector(b + "attn_k_norm.weight", config.HeadDim) : null,
+                QNorm = qkNorm ? binder.Vector(b + "attn_q_norm.weight", config.HeadDim) : null,
+                KNorm = qkNorm ? binder.Vector(b + "attn_k_norm.weight", config.HeadDim) : null,
                 AttnSubNorm = arch.SubNorms ? binder.Vector(b + "attn_sub_norm.weight", config.QDim) : null,
                 FfnNorm = binder.Vector(b + "ffn_norm.weight", config.Dim),
                 Gate = binder.Linear(b + "ffn_gate", config.Dim, config.FfnDim),

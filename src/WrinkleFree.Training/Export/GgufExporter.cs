@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace WrinkleFree.Training.Export;
 
 /// <summary>
-/// Writes a <see cref="CausalLanguageModel"/> as GGUF for the engine. A ternary model with SubLN and q/k-norm becomes the
+/// Writes a <see cref="CausalLanguageModel"/> as GGUF for the engine. A ternary model with SubLN (q/k-norm when it has them) becomes the
 /// <c>wrinklefree</c> architecture: each BitLinear stored as its trits (I2_S or TQ2_0 with scale 1) plus an f32
 /// <c>.scale</c> tensor holding the absmean scale, so the engine computes exactly the values BitLinear uses. A
 /// full-precision model becomes <c>qwen3</c> or <c>llama</c> with F16/F32 linear layers.
@@ -115,10 +115,10 @@ public static class GgufExporter
             return c.ModelType;
         }
 
-        if (!c.SubLn || !c.QkNorm)
+        if (!c.SubLn)
         {
             throw new NotSupportedException(
-                $"the wrinklefree GGUF architecture needs SubLN and q/k-norm (a qwen3 model converted with `wf train stage1 --subln`); this model has model_type {c.ModelType}, subln={c.SubLn}");
+                $"the wrinklefree GGUF architecture needs SubLN (a model converted with `wf train stage1 --subln`); this model has model_type {c.ModelType}, subln={c.SubLn}");
         }
 
         return "wrinklefree";

@@ -30,21 +30,22 @@ internal static class EngineHarness
     /// <summary>Re-draws every weight at a realistic scale: linear rows ~ 1/√fan-in, embeddings ~ 1, norms near 1.</summary>
     public static void Randomize(CausalLanguageModel model, int seed)
     {
-        torch.random.manual_seed(seed);
+        // A private generator: tests in other classes run in parallel and draw from torch's global one.
+        using var generator = new torch.Generator((ulong)seed);
         using var _ = torch.no_grad();
         foreach (var (name, p) in model.NamedParameters())
         {
             if (name.EndsWith("norm.weight", StringComparison.Ordinal))
             {
-                p.copy_(1 + 0.1 * torch.randn_like(p));
+                p.copy_(1 + 0.1 * torch.randn(p.shape, generator: generator));
             }
             else if (name.Contains("embed_tokens", StringComparison.Ordinal) || name.StartsWith("lm_head", StringComparison.Ordinal))
             {
-                p.copy_(torch.randn_like(p));
+                p.copy_(torch.randn(p.shape, generator: generator));
             }
             else
             {
-                p.copy_(torch.randn_like(p) / Math.Sqrt(p.shape[1]));
+                p.copy_(torch.randn(p.shape, generator: generator) / Math.Sqrt(p.shape[1]));
             }
         }
     }

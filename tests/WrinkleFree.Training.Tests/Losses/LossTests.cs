@@ -4,6 +4,7 @@ using WrinkleFree.Training.Model;
 
 namespace WrinkleFree.Training.Tests.Losses;
 
+[Collection(TorchCollection.Name)]
 public sealed class LossTests
 {
     private static readonly double Ln2 = Math.Log(2);

@@ -3,6 +3,7 @@ using WrinkleFree.Training.Model;
 
 namespace WrinkleFree.Training.Tests.Model;
 
+[Collection(TorchCollection.Name)]
 public sealed class CausalLanguageModelTests
 {
     [Theory]

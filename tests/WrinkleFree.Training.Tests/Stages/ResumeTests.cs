@@ -5,6 +5,7 @@ namespace WrinkleFree.Training.Tests.Stages;
 /// the weights of an uninterrupted run. Needs torch on one thread (--deterministic): with several threads the reduction
 /// order of matmuls may differ between runs, and then no two runs, interrupted or not, agree bitwise.
 /// </summary>
+[Collection(TorchCollection.Name)]
 public sealed class ResumeTests
 {
     private const int Steps = 40;

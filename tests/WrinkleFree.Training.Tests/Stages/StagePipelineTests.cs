@@ -6,6 +6,7 @@ using WrinkleFree.Training.Stages;
 
 namespace WrinkleFree.Training.Tests.Stages;
 
+[Collection(TorchCollection.Name)]
 public sealed class StagePipelineTests
 {
     [Fact]
