@@ -11,4 +11,5 @@ TrainCommands.Register(root);
 JobsCommands.Register(root);
 TrainStageCommands.Register(root);
 
-return await root.Parse(args).InvokeAsync();
+var parse = root.Parse(args);
+return TrainStageCommands.ExitCode(parse, await parse.InvokeAsync());

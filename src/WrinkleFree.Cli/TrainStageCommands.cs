@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text.Json;
 using WrinkleFree.Training.Data;
@@ -32,6 +33,30 @@ internal static class TrainStageCommands
         train.Subcommands.Add(Stage19());
         train.Subcommands.Add(Stage2());
         train.Subcommands.Add(Stage3());
+    }
+
+    /// <summary>
+    /// The process exit code once <paramref name="parse"/> has been invoked: System.CommandLine reports its own parse errors
+    /// (unknown option, missing value, missing required option, value outside the allowed set) with exit 1, which the job
+    /// runner would retry; under <c>wf train</c> they are configuration errors and exit 64 so that a bad task fails at once.
+    /// </summary>
+    public static int ExitCode(ParseResult parse, int invoked)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        return parse.Errors.Count > 0 && IsUnderTrain(parse.CommandResult) ? ConfigurationError : invoked;
+    }
+
+    private static bool IsUnderTrain(SymbolResult? result)
+    {
+        for (var r = result; r is not null; r = r.Parent)
+        {
+            if (r is CommandResult { Command.Name: "train", Parent: CommandResult { Command: RootCommand } })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static Command Teacher()

@@ -1,0 +1,35 @@
+namespace WrinkleFree.Cli.Tests;
+
+/// <summary>
+/// System.CommandLine's own parse errors under <c>wf train</c> must exit 64 (configuration error, the job runner does not
+/// retry) rather than the parser's 1; elsewhere the parser's code stays.
+/// </summary>
+public sealed class TrainParseErrorTests
+{
+    [Fact]
+    public async Task TrainParseErrors_ExitConfigurationError64()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "wf-cli-tests", Guid.NewGuid().ToString("N"));
+
+        // A value missing at the end of the line: the parser's "Required argument missing".
+        var missingValue = await WfProcess.RunAsync("train", "stage2", "--model", dir, "--out", dir, "--steps");
+        Assert.True(missingValue.ExitCode == 64, $"exit {missingValue.ExitCode}: {missingValue.Stderr}");
+        Assert.Contains("--steps", missingValue.Stderr, StringComparison.Ordinal);
+
+        // An unknown option on a stage command.
+        var unknown = await WfProcess.RunAsync("train", "stage3", "--model", dir, "--teacher", dir, "--out", dir, "--no-such-option", "1");
+        Assert.True(unknown.ExitCode == 64, $"exit {unknown.ExitCode}: {unknown.Stderr}");
+        Assert.Contains("--no-such-option", unknown.Stderr, StringComparison.Ordinal);
+
+        // A required option missing, and a value outside the allowed set, on the parser-validated commands.
+        var required = await WfProcess.RunAsync("train", "stage1", "--teacher", dir);
+        Assert.True(required.ExitCode == 64, $"exit {required.ExitCode}: {required.Stderr}");
+        Assert.Contains("--out", required.Stderr, StringComparison.Ordinal);
+        var badType = await WfProcess.RunAsync("train", "export", "--checkpoint", dir, "--out", Path.Combine(dir, "x.gguf"), "--type", "q4_0");
+        Assert.True(badType.ExitCode == 64, $"exit {badType.ExitCode}: {badType.Stderr}");
+
+        // Outside wf train the parser's exit code is unchanged.
+        var other = await WfProcess.RunAsync("generate", "--no-such-option");
+        Assert.Equal(1, other.ExitCode);
+    }
+}
