@@ -50,7 +50,7 @@ internal static unsafe class KernelBench
             "best" => [KernelDispatch.Best],
             _ => [Enum.Parse<KernelIsa>(isaArg, ignoreCase: true)],
         };
-        var batches = quick ? new[] { 1, 16 } : [1, 4, 16];
+        var batches = quick ? new[] { 1, 16 } : [1, 4, 16, 64];
         foreach (var isa in isas)
         {
             KernelDispatch.Current = isa;

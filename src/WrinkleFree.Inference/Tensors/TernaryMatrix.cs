@@ -40,7 +40,7 @@ internal sealed unsafe class TernaryMatrix : WeightMatrix
 
     internal static delegate*<in TernaryArgs, int, int, void> Select(GgmlType type, KernelIsa isa) => (type, isa) switch
     {
-        (GgmlType.I2_S, KernelIsa.Avx512) => &TernaryAvx512.I2S,
+        (GgmlType.I2_S, KernelIsa.Avx512) => &TernaryGemmAvx512.I2S,
         (GgmlType.I2_S, KernelIsa.AvxVnni) => &TernaryAvx2.I2SVnni,
         (GgmlType.I2_S, KernelIsa.Avx2) => &TernaryAvx2.I2S,
         (GgmlType.I2_S, _) => &ScalarKernels.I2S,

@@ -1,0 +1,266 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace WrinkleFree.Inference.Tensors;
+
+/// <summary>
+/// Batched ternary GEMM on the I2_S row layout (batch ≥ 2: prefill chunks and multi-sequence decode). A micro-kernel
+/// decodes two weight rows once per 256-value chunk into eight code vectors held in registers and multiplies them against
+/// up to eight activation rows: each decode serves sixteen products and each activation load two, where the GEMV loop
+/// re-decoded the weights for every activation row. Sums stay in 16-bit lanes for up to 16 chunks (the same bound as the
+/// GEMV) and are widened once per run.
+/// </summary>
+internal static unsafe class TernaryGemmAvx512
+{
+    private const int ChunksPer16BitRun = 16;
+
+    // Activation rows per tile: 2 rows × 8 tokens = 16 accumulators + 8 code vectors fit the 32 zmm registers.
+    private const int Tile = 8;
+
+    public static void I2S(in TernaryArgs a, int start, int end)
+    {
+        if (a.Batch == 1)
+        {
+            TernaryAvx512.I2S(a, start, end);
+            return;
+        }
+
+        var rowBytes = a.Columns >> 2;
+        var chunks = a.Columns >> 8;
+        var hasTail = (a.Columns & 255) != 0;
+        var dots = stackalloc int[2 * Tile];
+        var wide = stackalloc Vector512<int>[2 * Tile];
+
+        // Token groups outermost: one group's activations (8 × Columns bytes) stay in L1/L2 while the rows of this range
+        // stream past; the range's weights are re-read from L2 for the next group.
+        for (var b = 0; b < a.Batch;)
+        {
+            var n = a.Batch - b >= Tile ? Tile : a.Batch - b >= 4 ? 4 : 1;
+            var qi = a.QInterleaved + (long)b * a.Stride;
+            for (var r = start; r < end; r += 2)
+            {
+                // An odd last row is paired with itself; the duplicate results are dropped.
+                var r1 = r + 1 < end ? r + 1 : r;
+                var w0 = a.Weights + (long)r * rowBytes;
+                var w1 = a.Weights + (long)r1 * rowBytes;
+                switch (n)
+                {
+                    case Tile: Tile2x8(w0, w1, chunks, qi, a.Stride, wide, dots); break;
+                    case 4: Tile2x4(w0, w1, chunks, qi, a.Stride, wide, dots); break;
+                    default: Tile2x1(w0, w1, chunks, qi, dots); break;
+                }
+
+                Store(a, r, w0, b, n, dots, hasTail, chunks);
+                if (r1 != r)
+                {
+                    Store(a, r1, w1, b, n, dots + Tile, hasTail, chunks);
+                }
+            }
+
+            b += n;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(in TernaryArgs a, int r, byte* row, int b0, int n, int* dots, bool hasTail, int chunks)
+    {
+        var scale = a.ScaleOf(r);
+        for (var j = 0; j < n; j++)
+        {
+            var b = b0 + j;
+            var dot = dots[j];
+            if (hasTail)
+            {
+                dot += TernaryAvx2.I2STail(row + chunks * 64, a.Q + (long)b * a.Stride + chunks * 256);
+            }
+
+            a.Y[(long)b * a.Rows + r] = ScalarKernels.I2SOutput(dot, a.RowSum[b], a.ActScale[b], scale);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> Mad(Vector512<byte> codes, Vector512<sbyte> q) => Avx512BW.MultiplyAddAdjacent(codes, q);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Widen(Vector512<short> s) => Avx512BW.MultiplyAddAdjacent(s, Vector512<short>.One);
+
+    private static void Tile2x8(byte* w0, byte* w1, int chunks, sbyte* q, int stride, Vector512<int>* wide, int* dots)
+    {
+        var mask = Vector512.Create((byte)3);
+        for (var i = 0; i < 2 * Tile; i++)
+        {
+            wide[i] = default;
+        }
+
+        var k = 0;
+        while (k < chunks)
+        {
+            var stop = Math.Min(chunks, k + ChunksPer16BitRun);
+            Vector512<short> s00 = default, s01 = default, s02 = default, s03 = default, s04 = default, s05 = default, s06 = default, s07 = default;
+            Vector512<short> s10 = default, s11 = default, s12 = default, s13 = default, s14 = default, s15 = default, s16 = default, s17 = default;
+            for (; k < stop; k++)
+            {
+                var u0 = Vector512.Load(w0 + k * 64).AsUInt16();
+                var u1 = Vector512.Load(w1 + k * 64).AsUInt16();
+                var c00 = Avx512BW.ShiftRightLogical(u0, 6).AsByte() & mask;
+                var c01 = Avx512BW.ShiftRightLogical(u0, 4).AsByte() & mask;
+                var c02 = Avx512BW.ShiftRightLogical(u0, 2).AsByte() & mask;
+                var c03 = u0.AsByte() & mask;
+                var c10 = Avx512BW.ShiftRightLogical(u1, 6).AsByte() & mask;
+                var c11 = Avx512BW.ShiftRightLogical(u1, 4).AsByte() & mask;
+                var c12 = Avx512BW.ShiftRightLogical(u1, 2).AsByte() & mask;
+                var c13 = u1.AsByte() & mask;
+                var p = q + k * 256;
+                Vector512<sbyte> x;
+
+                // One activation vector at a time feeds both rows: few registers besides the 8 codes and 16 sums.
+                x = Vector512.Load(p); s00 += Mad(c00, x); s10 += Mad(c10, x);
+                x = Vector512.Load(p + 64); s00 += Mad(c01, x); s10 += Mad(c11, x);
+                x = Vector512.Load(p + 128); s00 += Mad(c02, x); s10 += Mad(c12, x);
+                x = Vector512.Load(p + 192); s00 += Mad(c03, x); s10 += Mad(c13, x);
+                p += stride;
+                x = Vector512.Load(p); s01 += Mad(c00, x); s11 += Mad(c10, x);
+                x = Vector512.Load(p + 64); s01 += Mad(c01, x); s11 += Mad(c11, x);
+                x = Vector512.Load(p + 128); s01 += Mad(c02, x); s11 += Mad(c12, x);
+                x = Vector512.Load(p + 192); s01 += Mad(c03, x); s11 += Mad(c13, x);
+                p += stride;
+                x = Vector512.Load(p); s02 += Mad(c00, x); s12 += Mad(c10, x);
+                x = Vector512.Load(p + 64); s02 += Mad(c01, x); s12 += Mad(c11, x);
+                x = Vector512.Load(p + 128); s02 += Mad(c02, x); s12 += Mad(c12, x);
+                x = Vector512.Load(p + 192); s02 += Mad(c03, x); s12 += Mad(c13, x);
+                p += stride;
+                x = Vector512.Load(p); s03 += Mad(c00, x); s13 += Mad(c10, x);
+                x = Vector512.Load(p + 64); s03 += Mad(c01, x); s13 += Mad(c11, x);
+                x = Vector512.Load(p + 128); s03 += Mad(c02, x); s13 += Mad(c12, x);
+                x = Vector512.Load(p + 192); s03 += Mad(c03, x); s13 += Mad(c13, x);
+                p += stride;
+                x = Vector512.Load(p); s04 += Mad(c00, x); s14 += Mad(c10, x);
+                x = Vector512.Load(p + 64); s04 += Mad(c01, x); s14 += Mad(c11, x);
+                x = Vector512.Load(p + 128); s04 += Mad(c02, x); s14 += Mad(c12, x);
+                x = Vector512.Load(p + 192); s04 += Mad(c03, x); s14 += Mad(c13, x);
+                p += stride;
+                x = Vector512.Load(p); s05 += Mad(c00, x); s15 += Mad(c10, x);
+                x = Vector512.Load(p + 64); s05 += Mad(c01, x); s15 += Mad(c11, x);
+                x = Vector512.Load(p + 128); s05 += Mad(c02, x); s15 += Mad(c12, x);
+                x = Vector512.Load(p + 192); s05 += Mad(c03, x); s15 += Mad(c13, x);
+                p += stride;
+                x = Vector512.Load(p); s06 += Mad(c00, x); s16 += Mad(c10, x);
+                x = Vector512.Load(p + 64); s06 += Mad(c01, x); s16 += Mad(c11, x);
+                x = Vector512.Load(p + 128); s06 += Mad(c02, x); s16 += Mad(c12, x);
+                x = Vector512.Load(p + 192); s06 += Mad(c03, x); s16 += Mad(c13, x);
+                p += stride;
+                x = Vector512.Load(p); s07 += Mad(c00, x); s17 += Mad(c10, x);
+                x = Vector512.Load(p + 64); s07 += Mad(c01, x); s17 += Mad(c11, x);
+                x = Vector512.Load(p + 128); s07 += Mad(c02, x); s17 += Mad(c12, x);
+                x = Vector512.Load(p + 192); s07 += Mad(c03, x); s17 += Mad(c13, x);
+            }
+
+            wide[0] += Widen(s00); wide[1] += Widen(s01); wide[2] += Widen(s02); wide[3] += Widen(s03);
+            wide[4] += Widen(s04); wide[5] += Widen(s05); wide[6] += Widen(s06); wide[7] += Widen(s07);
+            wide[8] += Widen(s10); wide[9] += Widen(s11); wide[10] += Widen(s12); wide[11] += Widen(s13);
+            wide[12] += Widen(s14); wide[13] += Widen(s15); wide[14] += Widen(s16); wide[15] += Widen(s17);
+        }
+
+        Reduce16(wide, dots);
+    }
+
+    private static void Tile2x4(byte* w0, byte* w1, int chunks, sbyte* q, int stride, Vector512<int>* wide, int* dots)
+    {
+        var mask = Vector512.Create((byte)3);
+        Vector512<int> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
+        var k = 0;
+        while (k < chunks)
+        {
+            var stop = Math.Min(chunks, k + ChunksPer16BitRun);
+            Vector512<short> s00 = default, s01 = default, s02 = default, s03 = default;
+            Vector512<short> s10 = default, s11 = default, s12 = default, s13 = default;
+            for (; k < stop; k++)
+            {
+                var u0 = Vector512.Load(w0 + k * 64).AsUInt16();
+                var u1 = Vector512.Load(w1 + k * 64).AsUInt16();
+                var c00 = Avx512BW.ShiftRightLogical(u0, 6).AsByte() & mask;
+                var c01 = Avx512BW.ShiftRightLogical(u0, 4).AsByte() & mask;
+                var c02 = Avx512BW.ShiftRightLogical(u0, 2).AsByte() & mask;
+                var c03 = u0.AsByte() & mask;
+                var c10 = Avx512BW.ShiftRightLogical(u1, 6).AsByte() & mask;
+                var c11 = Avx512BW.ShiftRightLogical(u1, 4).AsByte() & mask;
+                var c12 = Avx512BW.ShiftRightLogical(u1, 2).AsByte() & mask;
+                var c13 = u1.AsByte() & mask;
+                var p = q + k * 256;
+                Vector512<sbyte> x;
+                x = Vector512.Load(p); s00 += Mad(c00, x); s10 += Mad(c10, x);
+                x = Vector512.Load(p + 64); s00 += Mad(c01, x); s10 += Mad(c11, x);
+                x = Vector512.Load(p + 128); s00 += Mad(c02, x); s10 += Mad(c12, x);
+                x = Vector512.Load(p + 192); s00 += Mad(c03, x); s10 += Mad(c13, x);
+                p += stride;
+                x = Vector512.Load(p); s01 += Mad(c00, x); s11 += Mad(c10, x);
+                x = Vector512.Load(p + 64); s01 += Mad(c01, x); s11 += Mad(c11, x);
+                x = Vector512.Load(p + 128); s01 += Mad(c02, x); s11 += Mad(c12, x);
+                x = Vector512.Load(p + 192); s01 += Mad(c03, x); s11 += Mad(c13, x);
+                p += stride;
+                x = Vector512.Load(p); s02 += Mad(c00, x); s12 += Mad(c10, x);
+                x = Vector512.Load(p + 64); s02 += Mad(c01, x); s12 += Mad(c11, x);
+                x = Vector512.Load(p + 128); s02 += Mad(c02, x); s12 += Mad(c12, x);
+                x = Vector512.Load(p + 192); s02 += Mad(c03, x); s12 += Mad(c13, x);
+                p += stride;
+                x = Vector512.Load(p); s03 += Mad(c00, x); s13 += Mad(c10, x);
+                x = Vector512.Load(p + 64); s03 += Mad(c01, x); s13 += Mad(c11, x);
+                x = Vector512.Load(p + 128); s03 += Mad(c02, x); s13 += Mad(c12, x);
+                x = Vector512.Load(p + 192); s03 += Mad(c03, x); s13 += Mad(c13, x);
+            }
+
+            a00 += Widen(s00); a01 += Widen(s01); a02 += Widen(s02); a03 += Widen(s03);
+            a10 += Widen(s10); a11 += Widen(s11); a12 += Widen(s12); a13 += Widen(s13);
+        }
+
+        wide[0] = a00; wide[1] = a01; wide[2] = a02; wide[3] = a03;
+        wide[Tile] = a10; wide[Tile + 1] = a11; wide[Tile + 2] = a12; wide[Tile + 3] = a13;
+        for (var i = 0; i < 4; i++)
+        {
+            dots[i] = Vector512.Sum(wide[i]);
+            dots[Tile + i] = Vector512.Sum(wide[Tile + i]);
+        }
+    }
+
+    private static void Tile2x1(byte* w0, byte* w1, int chunks, sbyte* q, int* dots)
+    {
+        var mask = Vector512.Create((byte)3);
+        Vector512<int> a0 = default, a1 = default;
+        var k = 0;
+        while (k < chunks)
+        {
+            var stop = Math.Min(chunks, k + ChunksPer16BitRun);
+            Vector512<short> s0 = default, s1 = default;
+            for (; k < stop; k++)
+            {
+                var u0 = Vector512.Load(w0 + k * 64).AsUInt16();
+                var u1 = Vector512.Load(w1 + k * 64).AsUInt16();
+                var p = q + k * 256;
+                var x0 = Vector512.Load(p);
+                var x1 = Vector512.Load(p + 64);
+                var x2 = Vector512.Load(p + 128);
+                var x3 = Vector512.Load(p + 192);
+                s0 += Mad(Avx512BW.ShiftRightLogical(u0, 6).AsByte() & mask, x0) + Mad(Avx512BW.ShiftRightLogical(u0, 4).AsByte() & mask, x1)
+                    + Mad(Avx512BW.ShiftRightLogical(u0, 2).AsByte() & mask, x2) + Mad(u0.AsByte() & mask, x3);
+                s1 += Mad(Avx512BW.ShiftRightLogical(u1, 6).AsByte() & mask, x0) + Mad(Avx512BW.ShiftRightLogical(u1, 4).AsByte() & mask, x1)
+                    + Mad(Avx512BW.ShiftRightLogical(u1, 2).AsByte() & mask, x2) + Mad(u1.AsByte() & mask, x3);
+            }
+
+            a0 += Widen(s0);
+            a1 += Widen(s1);
+        }
+
+        dots[0] = Vector512.Sum(a0);
+        dots[Tile] = Vector512.Sum(a1);
+    }
+
+    /// <summary>The sixteen horizontal sums of a 2×8 tile.</summary>
+    private static void Reduce16(Vector512<int>* v, int* dots)
+    {
+        for (var i = 0; i < 2 * Tile; i++)
+        {
+            dots[i] = Vector512.Sum(v[i]);
+        }
+    }
+}
