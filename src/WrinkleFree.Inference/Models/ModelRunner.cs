@@ -29,6 +29,10 @@ public sealed class ModelRunner
     private readonly float[] _cos;
     private readonly float[] _sin;
     private readonly AttentionWork _attention;
+
+    // Per layer: q/k/v and gate/up in one pool dispatch each when the weights are ternary (null: separate multiplies).
+    private readonly TernaryGroup?[] _qkv;
+    private readonly TernaryGroup?[] _gateUp;
     private StepToken[] _tokens = [];
 
     public ModelRunner(Model model, WorkerPool pool, int maxBatchTokens)
@@ -57,6 +61,14 @@ public sealed class ModelRunner
         _cos = new float[t * _invFreq.Length];
         _sin = new float[t * _invFreq.Length];
         _attention = new AttentionWork(this);
+        _qkv = new TernaryGroup?[_c.Layers];
+        _gateUp = new TernaryGroup?[_c.Layers];
+        for (var l = 0; l < _c.Layers; l++)
+        {
+            var w = model.Layers[l];
+            _qkv[l] = TernaryGroup.TryCreate(w.Q.Weight, w.K.Weight, w.V.Weight);
+            _gateUp[l] = TernaryGroup.TryCreate(w.Gate.Weight, w.Up.Weight);
+        }
     }
 
     public int MaxBatchTokens { get; }
@@ -142,9 +154,20 @@ public sealed class ModelRunner
         }
 
         _normed.MarkDirty();
-        w.Q.Forward(_normed, _q, _pool);
-        w.K.Forward(_normed, _k, _pool);
-        w.V.Forward(_normed, _v, _pool);
+        if (_qkv[l] is { } qkv)
+        {
+            qkv.Multiply(_normed, _q, _k, _v, _pool);
+            w.Q.Finish(n, _q);
+            w.K.Finish(n, _k);
+            w.V.Finish(n, _v);
+        }
+        else
+        {
+            w.Q.Forward(_normed, _q, _pool);
+            w.K.Forward(_normed, _k, _pool);
+            w.V.Forward(_normed, _v, _pool);
+        }
+
         for (var t = 0; t < n; t++)
         {
             var tok = _tokens[t];
@@ -183,8 +206,18 @@ public sealed class ModelRunner
 
         _normed.MarkDirty();
         var ff = _c.FfnDim;
-        w.Gate.Forward(_normed, _gate, _pool);
-        w.Up.Forward(_normed, _hidden.Data, _pool);
+        if (_gateUp[l] is { } gateUp)
+        {
+            gateUp.Multiply(_normed, _gate, _hidden.Data, default, _pool);
+            w.Gate.Finish(n, _gate);
+            w.Up.Finish(n, _hidden.Data);
+        }
+        else
+        {
+            w.Gate.Forward(_normed, _gate, _pool);
+            w.Up.Forward(_normed, _hidden.Data, _pool);
+        }
+
         var gate = _gate.AsSpan(0, n * ff);
         var hidden = _hidden.Data[..(n * ff)];
         if (_c.Activation == Activation.Silu)
