@@ -75,6 +75,12 @@ public sealed class ModelRunner
 
     public Model Model => _model;
 
+    /// <summary>When set, every step adds its wall time per phase to it (the bench's breakdown); null costs nothing.</summary>
+    public StepProfile? Profile { get; set; }
+
+    /// <summary>The time since <paramref name="since"/> goes to <paramref name="phase"/> when profiling.</summary>
+    private long Lap(StepPhase phase, long since) => Profile is { } p ? p.Lap(phase, since) : 0;
+
     /// <summary>
     /// Runs one step. Every token's K/V is written to its sequence at its position; logits rows are written to
     /// <paramref name="logits"/> (VocabSize floats each) in order for the tokens with <see cref="StepToken.NeedLogits"/>.
@@ -93,6 +99,7 @@ public sealed class ModelRunner
         }
 
         tokens.CopyTo(_tokens);
+        var clock = Profile != null ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         var dim = _c.Dim;
         for (var t = 0; t < n; t++)
         {
@@ -110,9 +117,15 @@ public sealed class ModelRunner
         _normed.Batch = n;
         _attn.Batch = n;
         _hidden.Batch = n;
+        clock = Lap(StepPhase.Embed, clock);
         for (var l = 0; l < _c.Layers; l++)
         {
-            Layer(l, n);
+            clock = Layer(l, n, clock);
+        }
+
+        if (Profile is { } profile)
+        {
+            profile.Steps++;
         }
 
         var outputs = 0;
@@ -141,10 +154,13 @@ public sealed class ModelRunner
         }
 
         _final.MarkDirty();
+        clock = Lap(StepPhase.NormsAndElementwise, clock);
         _model.Output.Forward(_final, logits[..(outputs * _c.VocabSize)], _pool);
+        Lap(StepPhase.Head, clock);
     }
 
-    private void Layer(int l, int n)
+    /// <summary>One transformer block over the step's tokens; returns the profile clock.</summary>
+    private long Layer(int l, int n, long clock)
     {
         var w = _model.Layers[l];
         var dim = _c.Dim;
@@ -154,6 +170,7 @@ public sealed class ModelRunner
         }
 
         _normed.MarkDirty();
+        clock = Lap(StepPhase.NormsAndElementwise, clock);
         if (_qkv[l] is { } qkv)
         {
             qkv.Multiply(_normed, _q, _k, _v, _pool);
@@ -168,6 +185,7 @@ public sealed class ModelRunner
             w.V.Forward(_normed, _v, _pool);
         }
 
+        clock = Lap(StepPhase.QkvMatmul, clock);
         for (var t = 0; t < n; t++)
         {
             var tok = _tokens[t];
@@ -185,8 +203,10 @@ public sealed class ModelRunner
             _v.AsSpan(t * _c.KvDim, _c.KvDim).CopyTo(tok.Sequence.Value(l, tok.Position));
         }
 
+        clock = Lap(StepPhase.RopeAndCache, clock);
         _attention.Layer = l;
         _pool.Run(_attention, n * _c.Heads);
+        clock = Lap(StepPhase.Attention, clock);
         if (w.AttnSubNorm is { } asn)
         {
             for (var t = 0; t < n; t++)
@@ -196,7 +216,9 @@ public sealed class ModelRunner
         }
 
         _attn.MarkDirty();
+        clock = Lap(StepPhase.NormsAndElementwise, clock);
         w.O.Forward(_attn, _proj, _pool);
+        clock = Lap(StepPhase.OutputMatmul, clock);
         TensorPrimitives.Add(_x.AsSpan(0, n * dim), _proj.AsSpan(0, n * dim), _x.AsSpan(0, n * dim));
 
         for (var t = 0; t < n; t++)
@@ -205,6 +227,7 @@ public sealed class ModelRunner
         }
 
         _normed.MarkDirty();
+        clock = Lap(StepPhase.NormsAndElementwise, clock);
         var ff = _c.FfnDim;
         if (_gateUp[l] is { } gateUp)
         {
@@ -217,6 +240,8 @@ public sealed class ModelRunner
             w.Gate.Forward(_normed, _gate, _pool);
             w.Up.Forward(_normed, _hidden.Data, _pool);
         }
+
+        clock = Lap(StepPhase.GateUpMatmul, clock);
 
         var gate = _gate.AsSpan(0, n * ff);
         var hidden = _hidden.Data[..(n * ff)];
@@ -244,8 +269,11 @@ public sealed class ModelRunner
         }
 
         _hidden.MarkDirty();
+        clock = Lap(StepPhase.NormsAndElementwise, clock);
         w.Down.Forward(_hidden, _proj, _pool);
+        clock = Lap(StepPhase.DownMatmul, clock);
         TensorPrimitives.Add(_x.AsSpan(0, n * dim), _proj.AsSpan(0, n * dim), _x.AsSpan(0, n * dim));
+        return clock;
     }
 
     private void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, Span<float> destination)

@@ -18,6 +18,8 @@ internal static unsafe class TernaryGemmAvx512
     // Activation rows per tile: 2 rows × 8 tokens = 16 accumulators + 8 code vectors fit the 32 zmm registers.
     private const int Tile = 8;
 
+    private const int RowBlock = 64;
+
     public static void I2S(in TernaryArgs a, int start, int end)
     {
         if (a.Batch == 1)
@@ -32,33 +34,38 @@ internal static unsafe class TernaryGemmAvx512
         var dots = stackalloc int[2 * Tile];
         var wide = stackalloc Vector512<int>[2 * Tile];
 
-        // Token groups outermost: one group's activations (8 × Columns bytes) stay in L1/L2 while the rows of this range
-        // stream past; the range's weights are re-read from L2 for the next group.
-        for (var b = 0; b < a.Batch;)
+        // Blocks of rows small enough to stay in L2 (64 rows ≤ 110 KB), and within a block the token groups outermost: one
+        // group's activations (8 × Columns bytes) stay in L1/L2 while the block's rows stream past, and the next group
+        // re-reads the block's weights from L2 rather than from memory.
+        for (var block = start; block < end; block += RowBlock)
         {
-            var n = a.Batch - b >= Tile ? Tile : a.Batch - b >= 4 ? 4 : 1;
-            var qi = a.QInterleaved + (long)b * a.Stride;
-            for (var r = start; r < end; r += 2)
+            var blockEnd = Math.Min(end, block + RowBlock);
+            for (var b = 0; b < a.Batch;)
             {
-                // An odd last row is paired with itself; the duplicate results are dropped.
-                var r1 = r + 1 < end ? r + 1 : r;
-                var w0 = a.Weights + (long)r * rowBytes;
-                var w1 = a.Weights + (long)r1 * rowBytes;
-                switch (n)
+                var n = a.Batch - b >= Tile ? Tile : a.Batch - b >= 4 ? 4 : 1;
+                var qi = a.QInterleaved + (long)b * a.Stride;
+                for (var r = block; r < blockEnd; r += 2)
                 {
-                    case Tile: Tile2x8(w0, w1, chunks, qi, a.Stride, wide, dots); break;
-                    case 4: Tile2x4(w0, w1, chunks, qi, a.Stride, wide, dots); break;
-                    default: Tile2x1(w0, w1, chunks, qi, dots); break;
+                    // An odd last row is paired with itself; the duplicate results are dropped.
+                    var r1 = r + 1 < blockEnd ? r + 1 : r;
+                    var w0 = a.Weights + (long)r * rowBytes;
+                    var w1 = a.Weights + (long)r1 * rowBytes;
+                    switch (n)
+                    {
+                        case Tile: Tile2x8(w0, w1, chunks, qi, a.Stride, wide, dots); break;
+                        case 4: Tile2x4(w0, w1, chunks, qi, a.Stride, wide, dots); break;
+                        default: Tile2x1(w0, w1, chunks, qi, dots); break;
+                    }
+
+                    Store(a, r, w0, b, n, dots, hasTail, chunks);
+                    if (r1 != r)
+                    {
+                        Store(a, r1, w1, b, n, dots + Tile, hasTail, chunks);
+                    }
                 }
 
-                Store(a, r, w0, b, n, dots, hasTail, chunks);
-                if (r1 != r)
-                {
-                    Store(a, r1, w1, b, n, dots + Tile, hasTail, chunks);
-                }
+                b += n;
             }
-
-            b += n;
         }
     }
 
