@@ -30,7 +30,8 @@ internal static class StepBreakdown
         var path = EngineBenchmark.EnsureSyntheticModel(dir, SyntheticShape.Find("2b4t"), type);
         using var model = Model.Load(path);
         using var pool = new WorkerPool(threads);
-        Console.WriteLine($"{Path.GetFileName(path)}, {threads} threads; milliseconds per step (best of 3 rounds)");
+        var repacked = model.Layers.Sum(l => (l.Q.Weight.Repacked ? 1 : 0) + (l.Down.Weight.Repacked ? 1 : 0));
+        Console.WriteLine($"{Path.GetFileName(path)}, {threads} threads, {repacked} of {2 * model.Layers.Count} q/down matrices repacked; ms per step (best of 3 rounds)");
         Console.WriteLine($"{"phase",-22} {"decode x1",10} {"decode x16",11} {"prefill 64",11}");
         var decode1 = Measure(model, pool, sequences: 1, promptTokens: 1, steps: 32);
         var decode16 = Measure(model, pool, sequences: 16, promptTokens: 1, steps: 8);
