@@ -52,7 +52,16 @@ internal static unsafe class TernaryGemmAvx512
                     var w1 = a.Weights + (long)r1 * rowBytes;
                     switch (n)
                     {
-                        case Tile: Tile2x8(w0, w1, chunks, qi, a.Stride, wide, dots); break;
+                        case Tile:
+                            var sums = Tile2x8(w0, w1, chunks, qi, a.Stride, wide);
+                            if (!hasTail)
+                            {
+                                StoreTile(a, r, r1, b, sums);
+                                continue;
+                            }
+
+                            sums.Store(dots);
+                            break;
                         case 4: Tile2x4(w0, w1, chunks, qi, a.Stride, wide, dots); break;
                         default: Tile2x1(w0, w1, chunks, qi, dots); break;
                     }
@@ -86,13 +95,41 @@ internal static unsafe class TernaryGemmAvx512
         }
     }
 
+    /// <summary>
+    /// The 2×8 outputs from one vector of dots (lanes 0–7: row r, tokens b..b+7; lanes 8–15: row r1), with the same float
+    /// expression as <see cref="ScalarKernels.I2SOutput"/>, evaluated lane-wise.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTile(in TernaryArgs a, int r, int r1, int b, Vector512<int> dots)
+    {
+        var rowSums = Vector256.Load(a.RowSum + b);
+        var actScales = Vector256.Load(a.ActScale + b);
+        var sums = Vector512.Create(rowSums, rowSums);
+        var scales = Vector512.Create(actScales * a.ScaleOf(r), actScales * a.ScaleOf(r1));
+        var y = Avx512F.ConvertToVector512Single(dots - sums) * scales;
+        var o = a.Y + (long)b * a.Rows;
+        for (var j = 0; j < Tile; j++)
+        {
+            o[(long)j * a.Rows + r] = y.GetElement(j);
+        }
+
+        if (r1 != r)
+        {
+            for (var j = 0; j < Tile; j++)
+            {
+                o[(long)j * a.Rows + r1] = y.GetElement(Tile + j);
+            }
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<short> Mad(Vector512<byte> codes, Vector512<sbyte> q) => Avx512BW.MultiplyAddAdjacent(codes, q);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> Widen(Vector512<short> s) => Avx512BW.MultiplyAddAdjacent(s, Vector512<short>.One);
 
-    private static void Tile2x8(byte* w0, byte* w1, int chunks, sbyte* q, int stride, Vector512<int>* wide, int* dots)
+    /// <summary>Σ code·q for rows w0 and w1 against eight tokens: lanes 0–7 row w0, lanes 8–15 row w1.</summary>
+    private static Vector512<int> Tile2x8(byte* w0, byte* w1, int chunks, sbyte* q, int stride, Vector512<int>* wide)
     {
         var mask = Vector512.Create((byte)3);
         for (var i = 0; i < 2 * Tile; i++)
@@ -101,7 +138,7 @@ internal static unsafe class TernaryGemmAvx512
         }
 
         var k = 0;
-        while (k < chunks)
+        while (true)
         {
             var stop = Math.Min(chunks, k + ChunksPer16BitRun);
             Vector512<short> s00 = default, s01 = default, s02 = default, s03 = default, s04 = default, s05 = default, s06 = default, s07 = default;
@@ -163,13 +200,21 @@ internal static unsafe class TernaryGemmAvx512
                 x = Vector512.Load(p + 192); s07 += Mad(c03, x); s17 += Mad(c13, x);
             }
 
+            if (k >= chunks)
+            {
+                // Rows of up to 16 chunks (every 2560-wide projection) never touch the spill area.
+                return Reduce16(
+                    wide[0] + Widen(s00), wide[1] + Widen(s01), wide[2] + Widen(s02), wide[3] + Widen(s03),
+                    wide[4] + Widen(s04), wide[5] + Widen(s05), wide[6] + Widen(s06), wide[7] + Widen(s07),
+                    wide[8] + Widen(s10), wide[9] + Widen(s11), wide[10] + Widen(s12), wide[11] + Widen(s13),
+                    wide[12] + Widen(s14), wide[13] + Widen(s15), wide[14] + Widen(s16), wide[15] + Widen(s17));
+            }
+
             wide[0] += Widen(s00); wide[1] += Widen(s01); wide[2] += Widen(s02); wide[3] += Widen(s03);
             wide[4] += Widen(s04); wide[5] += Widen(s05); wide[6] += Widen(s06); wide[7] += Widen(s07);
             wide[8] += Widen(s10); wide[9] += Widen(s11); wide[10] += Widen(s12); wide[11] += Widen(s13);
             wide[12] += Widen(s14); wide[13] += Widen(s15); wide[14] += Widen(s16); wide[15] += Widen(s17);
         }
-
-        Reduce16(wide, dots);
     }
 
     private static void Tile2x4(byte* w0, byte* w1, int chunks, sbyte* q, int stride, Vector512<int>* wide, int* dots)
@@ -262,12 +307,38 @@ internal static unsafe class TernaryGemmAvx512
         dots[Tile] = Vector512.Sum(a1);
     }
 
-    /// <summary>The sixteen horizontal sums of a 2×8 tile.</summary>
-    private static void Reduce16(Vector512<int>* v, int* dots)
+    /// <summary>
+    /// Sixteen horizontal sums as one vector (lane i = Σ v_i): each level adds pairs of vectors after interleaving them,
+    /// halving the vector count while every lane keeps a partial sum of one source (45 operations instead of 16 full
+    /// reductions and scalar stores).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<int> Reduce16(
+        Vector512<int> v0, Vector512<int> v1, Vector512<int> v2, Vector512<int> v3, Vector512<int> v4, Vector512<int> v5, Vector512<int> v6, Vector512<int> v7,
+        Vector512<int> v8, Vector512<int> v9, Vector512<int> v10, Vector512<int> v11, Vector512<int> v12, Vector512<int> v13, Vector512<int> v14, Vector512<int> v15)
     {
-        for (var i = 0; i < 2 * Tile; i++)
-        {
-            dots[i] = Vector512.Sum(v[i]);
-        }
+        // Per 128-bit lane after level 2: [Σ v_4g, Σ v_4g+1, Σ v_4g+2, Σ v_4g+3] over that lane's four elements.
+        var g0 = Level2(Level1(v0, v1), Level1(v2, v3));
+        var g1 = Level2(Level1(v4, v5), Level1(v6, v7));
+        var g2 = Level2(Level1(v8, v9), Level1(v10, v11));
+        var g3 = Level2(Level1(v12, v13), Level1(v14, v15));
+
+        // 128-bit lanes: [g0.L0+g0.L1, g0.L2+g0.L3, g1.L0+g1.L1, g1.L2+g1.L3], then once more across the halves.
+        var h0 = Level3(g0, g1);
+        var h1 = Level3(g2, g3);
+        return Level3(h0, h1);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Level1(Vector512<int> a, Vector512<int> b) =>
+        Avx512F.UnpackLow(a, b) + Avx512F.UnpackHigh(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Level2(Vector512<int> a, Vector512<int> b) =>
+        // The 64-bit unpacks only move pairs; the add must stay 32-bit so no carry crosses lanes.
+        Avx512F.UnpackLow(a.AsInt64(), b.AsInt64()).AsInt32() + Avx512F.UnpackHigh(a.AsInt64(), b.AsInt64()).AsInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Level3(Vector512<int> a, Vector512<int> b) =>
+        Avx512F.Shuffle4x128(a, b, 0b10_00_10_00) + Avx512F.Shuffle4x128(a, b, 0b11_01_11_01);
 }
