@@ -32,6 +32,13 @@ internal static class StepBreakdown
         using var pool = new WorkerPool(threads);
         var repacked = model.Layers.Sum(l => (l.Q.Weight.Repacked ? 1 : 0) + (l.Down.Weight.Repacked ? 1 : 0));
         Console.WriteLine($"{Path.GetFileName(path)}, {threads} threads, {repacked} of {2 * model.Layers.Count} q/down matrices repacked; ms per step (best of 3 rounds)");
+        if (File.Exists("/proc/self/status"))
+        {
+            // After load: a repacked tensor's file pages were dropped, so file-backed RSS excludes them.
+            var rss = File.ReadAllLines("/proc/self/status").Where(l => l.StartsWith("RssAnon") || l.StartsWith("RssFile"));
+            Console.WriteLine($"model file {new FileInfo(path).Length / 1048576} MiB; {string.Join("; ", rss.Select(l => string.Join(' ', l.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries))))}");
+        }
+
         Console.WriteLine($"{"phase",-22} {"decode x1",10} {"decode x16",11} {"prefill 64",11}");
         var decode1 = Measure(model, pool, sequences: 1, promptTokens: 1, steps: 32);
         var decode16 = Measure(model, pool, sequences: 16, promptTokens: 1, steps: 8);

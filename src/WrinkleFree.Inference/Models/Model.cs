@@ -6,7 +6,8 @@ namespace WrinkleFree.Inference.Models;
 
 /// <summary>
 /// A GGUF model ready to run: configuration, tokenizer and weights. Weight matrices point into the memory-mapped file
-/// (no copy), so resident memory is about the file size plus the KV cache; only small norm vectors are copied.
+/// (no copy), except TQ2_0 tensors repacked at load into the I2_S layout, whose file pages are then dropped; so resident
+/// memory is about the file size plus the KV cache.
 /// </summary>
 public sealed class Model : IDisposable
 {
