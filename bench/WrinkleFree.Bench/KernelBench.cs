@@ -42,7 +42,7 @@ internal static unsafe class KernelBench
         Console.WriteLine($"threads={threads} best-isa={KernelDispatch.Best} supported={string.Join(",", KernelDispatch.Supported)}");
         Console.WriteLine($"memory read bandwidth: {bandwidth:F1} GB/s (best of 5 passes over 256 MiB)");
         Console.WriteLine();
-        Console.WriteLine($"{"shape (cols x rows)",-26} {"type",-6} {"isa",-8} {"batch",5} {"us/call",10} {"GB/s",8} {"of bw",7}");
+        Console.WriteLine($"{"shape (cols x rows)",-26} {"type",-6} {"isa",-8} {"batch",5} {"us/call",10} {"GB/s",8} {"of bw",7} {"cpu us",10}");
 
         var isas = isaArg switch
         {
@@ -50,7 +50,7 @@ internal static unsafe class KernelBench
             "best" => [KernelDispatch.Best],
             _ => [Enum.Parse<KernelIsa>(isaArg, ignoreCase: true)],
         };
-        var batches = quick ? new[] { 1, 16 } : [1, 4, 16];
+        var batches = quick ? new[] { 1, 16 } : [1, 4, 16, 64];
         foreach (var isa in isas)
         {
             KernelDispatch.Current = isa;
@@ -113,6 +113,7 @@ internal static unsafe class KernelBench
 
                 x.MarkDirty();
                 var y = new float[batch * rows];
+                var cpuBefore = Environment.CpuUsage.TotalTime;
                 var seconds = Time(() =>
                 {
                     // Quantizing the activations is part of a real call; only the first matrix of a set pays it.
@@ -123,7 +124,10 @@ internal static unsafe class KernelBench
                     }
                 }, copies, isa == KernelIsa.Scalar);
                 var gbps = size / seconds / 1e9;
-                Console.WriteLine($"{columns + " x " + rows + " " + label,-26} {type,-6} {isa,-8} {batch,5} {seconds * 1e6,10:F1} {gbps,8:F1} {gbps / bandwidth,7:P0}");
+                // Process CPU time per call over every timed pass: with --threads 1 this is the kernel's cost even when
+                // other processes preempt it (wall-clock best-of cannot filter a machine that is busy all the time).
+                var cpuMicros = (Environment.CpuUsage.TotalTime - cpuBefore).TotalMicroseconds / (copies * (s_passes + 1));
+                Console.WriteLine($"{columns + " x " + rows + " " + label,-26} {type,-6} {isa,-8} {batch,5} {seconds * 1e6,10:F1} {gbps,8:F1} {gbps / bandwidth,7:P0} {cpuMicros,10:F1}");
             }
         }
         finally
@@ -133,6 +137,8 @@ internal static unsafe class KernelBench
     }
 
     /// <summary>Best per-call time over several repetitions of the whole set of copies.</summary>
+    private static int s_passes;
+
     private static double Time(Action pass, int callsPerPass, bool slow)
     {
         pass();
@@ -145,6 +151,7 @@ internal static unsafe class KernelBench
             pass();
             best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds / callsPerPass);
             repetitions++;
+            s_passes = repetitions;
             if (slow)
             {
                 break;

@@ -5,12 +5,14 @@ return args.Length == 0 ? Usage() : args[0] switch
     "kernels" => KernelBench.Run(args[1..]),
     "pool" => PoolBench.Run(args[1..]),
     "engine" => EngineVsLlamaCpp.Run(args[1..]),
+    "profile" => StepBreakdown.Run(args[1..]),
     _ => Usage(),
 };
 
 static int Usage()
 {
     Console.Error.WriteLine("usage: WrinkleFree.Bench engine [--shape tiny|700m|2b4t] [--json] [--cache DIR]");
+    Console.Error.WriteLine("       WrinkleFree.Bench profile [--threads N] [--type tq2_0|i2_s] [--cache DIR]");
     Console.Error.WriteLine("       WrinkleFree.Bench pool [--threads N]");
     Console.Error.WriteLine("       WrinkleFree.Bench kernels [--threads N] [--isa scalar|avx2|avxvnni|avx512|all] [--quick] [--types I2_S,TQ2_0,...]");
     return 2;

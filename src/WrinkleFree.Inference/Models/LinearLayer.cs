@@ -16,9 +16,15 @@ public sealed class LinearLayer(WeightMatrix weight, float scale = 1f, float[]? 
 
     public void Forward(ActivationBatch x, Span<float> y, WorkerPool pool)
     {
+        Weight.Multiply(x, y[..(x.Batch * Weight.Rows)], pool);
+        Finish(x.Batch, y);
+    }
+
+    /// <summary>Applies the scale and bias to <paramref name="batch"/> rows of raw matrix output (after a fused multiply).</summary>
+    internal void Finish(int batch, Span<float> y)
+    {
         var rows = Weight.Rows;
-        var output = y[..(x.Batch * rows)];
-        Weight.Multiply(x, output, pool);
+        var output = y[..(batch * rows)];
         if (Scale != 1f)
         {
             System.Numerics.Tensors.TensorPrimitives.Multiply(output, Scale, output);
@@ -26,7 +32,7 @@ public sealed class LinearLayer(WeightMatrix weight, float scale = 1f, float[]? 
 
         if (Bias is { } bias)
         {
-            for (var b = 0; b < x.Batch; b++)
+            for (var b = 0; b < batch; b++)
             {
                 var row = output.Slice(b * rows, rows);
                 System.Numerics.Tensors.TensorPrimitives.Add(row, bias, row);

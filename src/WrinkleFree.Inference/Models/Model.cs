@@ -6,7 +6,8 @@ namespace WrinkleFree.Inference.Models;
 
 /// <summary>
 /// A GGUF model ready to run: configuration, tokenizer and weights. Weight matrices point into the memory-mapped file
-/// (no copy), so resident memory is about the file size plus the KV cache; only small norm vectors are copied.
+/// (no copy), except TQ2_0 tensors repacked at load into the I2_S layout, whose file pages are then dropped; so resident
+/// memory is about the file size plus the KV cache.
 /// </summary>
 public sealed class Model : IDisposable
 {
@@ -115,10 +116,22 @@ public sealed class Model : IDisposable
     /// <summary>True after <see cref="LockInMemory"/> succeeded.</summary>
     public bool Locked { get; private set; }
 
-    /// <summary>mlock()s the whole mapping so the weights cannot be swapped out (the design's memory protection).</summary>
+    /// <summary>
+    /// mlock()s the whole mapping so the weights cannot be swapped out (the design's memory protection); tensors repacked at
+    /// load are locked as their copies and their file pages are unlocked and dropped again.
+    /// </summary>
     public unsafe void LockInMemory()
     {
         Native.MemoryLock.Lock((nint)File.BasePointer, File.Length);
+        foreach (var m in RepackedMatrices())
+        {
+            var codes = m.PackedCodes!;
+            Native.MemoryLock.Lock((nint)codes.Pointer, codes.Length);
+            var (start, length) = InnerPages(m.Data, m.ByteSize);
+            Native.MemoryLock.Unlock(start, length);
+            ReleasePages(m.Data, m.ByteSize);
+        }
+
         Locked = true;
     }
 
@@ -127,10 +140,41 @@ public sealed class Model : IDisposable
         if (Locked)
         {
             Native.MemoryLock.Unlock((nint)File.BasePointer, File.Length);
+            foreach (var m in RepackedMatrices())
+            {
+                Native.MemoryLock.Unlock((nint)m.PackedCodes!.Pointer, m.PackedCodes.Length);
+            }
+
             Locked = false;
         }
 
         File.Dispose();
+    }
+
+    private IEnumerable<TernaryMatrix> RepackedMatrices()
+    {
+        IEnumerable<LinearLayer> linears = [Output, .. Layers.SelectMany(l => (LinearLayer[])[l.Q, l.K, l.V, l.O, l.Gate, l.Up, l.Down])];
+        return linears.Select(l => l.Weight).Append(Embedding).OfType<TernaryMatrix>().Where(m => m.Repacked).Distinct();
+    }
+
+    /// <summary>The whole pages inside [address, address + length): the ones no other tensor shares.</summary>
+    private static unsafe (nint Start, long Length) InnerPages(byte* address, long length)
+    {
+        long page = Environment.SystemPageSize;
+        var start = ((long)address + page - 1) & ~(page - 1);
+        var end = ((long)address + length) & ~(page - 1);
+        return ((nint)start, Math.Max(0, end - start));
+    }
+
+    /// <summary>Drops the mapping's pages of a repacked tensor (they are re-read from the page cache if ever touched again).</summary>
+    private static unsafe void ReleasePages(byte* address, long length)
+    {
+        var (start, bytes) = InnerPages(address, length);
+        if (OperatingSystem.IsLinux() && bytes > 0)
+        {
+            // Best effort: a refusal leaves the pages resident, which costs memory but not correctness.
+            _ = Native.LibC.madvise(start, (nuint)bytes, Native.LibC.MadvDontNeed);
+        }
     }
 
     /// <summary>Binds tensors by name and checks their shapes against the configuration.</summary>
@@ -145,8 +189,17 @@ public sealed class Model : IDisposable
             }
         }
 
-        public WeightMatrix Matrix(GgufTensorInfo t) =>
-            WeightMatrix.Create(t.Type, (nint)file.GetPointer(t), (int)t.Rows, (int)t.Columns, t.Name);
+        public WeightMatrix Matrix(GgufTensorInfo t)
+        {
+            var matrix = WeightMatrix.Create(t.Type, (nint)file.GetPointer(t), (int)t.Rows, (int)t.Columns, t.Name);
+            if (matrix.Repacked)
+            {
+                // The copy serves every multiply: drop the mapping's pages so resident memory stays about the file size.
+                ReleasePages(file.GetPointer(t), matrix.ByteSize);
+            }
+
+            return matrix;
+        }
 
         public LinearLayer Linear(string name, int columns, int rows)
         {

@@ -29,6 +29,10 @@ public sealed class ModelRunner
     private readonly float[] _cos;
     private readonly float[] _sin;
     private readonly AttentionWork _attention;
+
+    // Per layer: q/k/v and gate/up in one pool dispatch each when the weights are ternary (null: separate multiplies).
+    private readonly TernaryGroup?[] _qkv;
+    private readonly TernaryGroup?[] _gateUp;
     private StepToken[] _tokens = [];
 
     public ModelRunner(Model model, WorkerPool pool, int maxBatchTokens)
@@ -57,11 +61,25 @@ public sealed class ModelRunner
         _cos = new float[t * _invFreq.Length];
         _sin = new float[t * _invFreq.Length];
         _attention = new AttentionWork(this);
+        _qkv = new TernaryGroup?[_c.Layers];
+        _gateUp = new TernaryGroup?[_c.Layers];
+        for (var l = 0; l < _c.Layers; l++)
+        {
+            var w = model.Layers[l];
+            _qkv[l] = TernaryGroup.TryCreate(w.Q.Weight, w.K.Weight, w.V.Weight);
+            _gateUp[l] = TernaryGroup.TryCreate(w.Gate.Weight, w.Up.Weight);
+        }
     }
 
     public int MaxBatchTokens { get; }
 
     public Model Model => _model;
+
+    /// <summary>When set, every step adds its wall time per phase to it (the bench's breakdown); null costs nothing.</summary>
+    public StepProfile? Profile { get; set; }
+
+    /// <summary>The time since <paramref name="since"/> goes to <paramref name="phase"/> when profiling.</summary>
+    private long Lap(StepPhase phase, long since) => Profile is { } p ? p.Lap(phase, since) : 0;
 
     /// <summary>
     /// Runs one step. Every token's K/V is written to its sequence at its position; logits rows are written to
@@ -81,6 +99,7 @@ public sealed class ModelRunner
         }
 
         tokens.CopyTo(_tokens);
+        var clock = Profile != null ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         var dim = _c.Dim;
         for (var t = 0; t < n; t++)
         {
@@ -98,9 +117,15 @@ public sealed class ModelRunner
         _normed.Batch = n;
         _attn.Batch = n;
         _hidden.Batch = n;
+        clock = Lap(StepPhase.Embed, clock);
         for (var l = 0; l < _c.Layers; l++)
         {
-            Layer(l, n);
+            clock = Layer(l, n, clock);
+        }
+
+        if (Profile is { } profile)
+        {
+            profile.Steps++;
         }
 
         var outputs = 0;
@@ -129,10 +154,13 @@ public sealed class ModelRunner
         }
 
         _final.MarkDirty();
+        clock = Lap(StepPhase.NormsAndElementwise, clock);
         _model.Output.Forward(_final, logits[..(outputs * _c.VocabSize)], _pool);
+        Lap(StepPhase.Head, clock);
     }
 
-    private void Layer(int l, int n)
+    /// <summary>One transformer block over the step's tokens; returns the profile clock.</summary>
+    private long Layer(int l, int n, long clock)
     {
         var w = _model.Layers[l];
         var dim = _c.Dim;
@@ -142,9 +170,22 @@ public sealed class ModelRunner
         }
 
         _normed.MarkDirty();
-        w.Q.Forward(_normed, _q, _pool);
-        w.K.Forward(_normed, _k, _pool);
-        w.V.Forward(_normed, _v, _pool);
+        clock = Lap(StepPhase.NormsAndElementwise, clock);
+        if (_qkv[l] is { } qkv)
+        {
+            qkv.Multiply(_normed, _q, _k, _v, _pool);
+            w.Q.Finish(n, _q);
+            w.K.Finish(n, _k);
+            w.V.Finish(n, _v);
+        }
+        else
+        {
+            w.Q.Forward(_normed, _q, _pool);
+            w.K.Forward(_normed, _k, _pool);
+            w.V.Forward(_normed, _v, _pool);
+        }
+
+        clock = Lap(StepPhase.QkvMatmul, clock);
         for (var t = 0; t < n; t++)
         {
             var tok = _tokens[t];
@@ -162,8 +203,10 @@ public sealed class ModelRunner
             _v.AsSpan(t * _c.KvDim, _c.KvDim).CopyTo(tok.Sequence.Value(l, tok.Position));
         }
 
+        clock = Lap(StepPhase.RopeAndCache, clock);
         _attention.Layer = l;
         _pool.Run(_attention, n * _c.Heads);
+        clock = Lap(StepPhase.Attention, clock);
         if (w.AttnSubNorm is { } asn)
         {
             for (var t = 0; t < n; t++)
@@ -173,7 +216,9 @@ public sealed class ModelRunner
         }
 
         _attn.MarkDirty();
+        clock = Lap(StepPhase.NormsAndElementwise, clock);
         w.O.Forward(_attn, _proj, _pool);
+        clock = Lap(StepPhase.OutputMatmul, clock);
         TensorPrimitives.Add(_x.AsSpan(0, n * dim), _proj.AsSpan(0, n * dim), _x.AsSpan(0, n * dim));
 
         for (var t = 0; t < n; t++)
@@ -182,9 +227,22 @@ public sealed class ModelRunner
         }
 
         _normed.MarkDirty();
+        clock = Lap(StepPhase.NormsAndElementwise, clock);
         var ff = _c.FfnDim;
-        w.Gate.Forward(_normed, _gate, _pool);
-        w.Up.Forward(_normed, _hidden.Data, _pool);
+        if (_gateUp[l] is { } gateUp)
+        {
+            gateUp.Multiply(_normed, _gate, _hidden.Data, default, _pool);
+            w.Gate.Finish(n, _gate);
+            w.Up.Finish(n, _hidden.Data);
+        }
+        else
+        {
+            w.Gate.Forward(_normed, _gate, _pool);
+            w.Up.Forward(_normed, _hidden.Data, _pool);
+        }
+
+        clock = Lap(StepPhase.GateUpMatmul, clock);
+
         var gate = _gate.AsSpan(0, n * ff);
         var hidden = _hidden.Data[..(n * ff)];
         if (_c.Activation == Activation.Silu)
@@ -211,8 +269,11 @@ public sealed class ModelRunner
         }
 
         _hidden.MarkDirty();
+        clock = Lap(StepPhase.NormsAndElementwise, clock);
         w.Down.Forward(_hidden, _proj, _pool);
+        clock = Lap(StepPhase.DownMatmul, clock);
         TensorPrimitives.Add(_x.AsSpan(0, n * dim), _proj.AsSpan(0, n * dim), _x.AsSpan(0, n * dim));
+        return clock;
     }
 
     private void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, Span<float> destination)

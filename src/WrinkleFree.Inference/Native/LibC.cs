@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace WrinkleFree.Inference.Native;
 
-/// <summary>The few libc calls the engine needs (mlock for weights, getrlimit to explain a failure).</summary>
+/// <summary>The few libc calls the engine needs (mlock for weights, getrlimit to explain a failure, madvise to drop repacked tensors' pages).</summary>
 internal static partial class LibC
 {
     public const int RlimitMemlock = 8;
@@ -14,6 +14,11 @@ internal static partial class LibC
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int munlock(nint address, nuint length);
+
+    public const int MadvDontNeed = 4;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int madvise(nint address, nuint length, int advice);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int getrlimit(int resource, out RLimit limit);

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -7,8 +6,9 @@ namespace WrinkleFree.Inference.Tensors;
 
 /// <summary>
 /// Q8_0 × Q8_0-activations with two 32-value blocks per 512-bit vector. AVX-512 has no vpsignb, so the weight signs move
-/// onto the activations with a masked negate; |w| × ±q then fits vpmaddubsw (127·127·2 &lt; 32767). The per-block scale
-/// products d_w·d_x are computed per row in one vectorized pass and expanded to 8 lanes each with one permute.
+/// onto the activations with a masked negate; |w| × ±q then fits vpmaddubsw (127·127·2 &lt; 32767). The per-block scales
+/// d_w (once per weight pair) and d_x (per activation row) are expanded to 8 lanes each with one permute and multiplied in
+/// registers, so no per-row pass over the scale products is needed.
 /// </summary>
 internal static unsafe class Q8Avx512
 {
@@ -17,23 +17,44 @@ internal static unsafe class Q8Avx512
         var blocks = a.Columns >> 5;
         var rowBytes = (long)blocks * BlockDecoders.Q8BlockBytes;
         var weightScales = blocks <= 1024 ? stackalloc float[blocks] : new float[blocks];
-        var products = blocks <= 1024 ? stackalloc float[4 * blocks] : new float[4 * blocks];
+        var pairScales = blocks <= 1024 ? stackalloc float[blocks] : new float[blocks];
         fixed (float* d = weightScales)
-        fixed (float* sp = products)
+        fixed (float* d1 = pairScales)
         {
-            for (var r = start; r < end; r++)
+            var r = start;
+            if (a.Batch >= 4)
+            {
+                // Pairs of rows: each activation load and scale expansion serves both rows.
+                for (; r + 2 <= end; r += 2)
+                {
+                    var row0 = a.Weights + r * rowBytes;
+                    var row1 = row0 + rowBytes;
+                    BlockDecoders.Halves(row0, BlockDecoders.Q8BlockBytes, blocks, d);
+                    BlockDecoders.Halves(row1, BlockDecoders.Q8BlockBytes, blocks, d1);
+                    var b = 0;
+                    for (; b + 4 <= a.Batch; b += 4)
+                    {
+                        Tile2x4(a, row0, row1, blocks, d, d1, r, b);
+                    }
+
+                    for (; b < a.Batch; b++)
+                    {
+                        var xs = a.Q8Scale + b * a.Q8Blocks;
+                        var q = a.Q8 + (long)b * a.Q8Stride;
+                        a.Y[(long)b * a.Rows + r] = Row1(row0, blocks, d, xs, q);
+                        a.Y[(long)b * a.Rows + r + 1] = Row1(row1, blocks, d1, xs, q);
+                    }
+                }
+            }
+
+            for (; r < end; r++)
             {
                 var row = a.Weights + r * rowBytes;
                 BlockDecoders.Halves(row, BlockDecoders.Q8BlockBytes, blocks, d);
                 var b = 0;
                 for (; b + 4 <= a.Batch; b += 4)
                 {
-                    for (var t = 0; t < 4; t++)
-                    {
-                        TensorPrimitives.Multiply(weightScales, new ReadOnlySpan<float>(a.Q8Scale + (b + t) * a.Q8Blocks, blocks), products.Slice(t * blocks, blocks));
-                    }
-
-                    Row4(row, blocks, sp, a.Q8 + (long)b * a.Q8Stride, a.Q8Stride, out var y0, out var y1, out var y2, out var y3);
+                    Row4(row, blocks, d, a.Q8Scale + b * a.Q8Blocks, a.Q8Blocks, a.Q8 + (long)b * a.Q8Stride, a.Q8Stride, out var y0, out var y1, out var y2, out var y3);
                     a.Y[(long)b * a.Rows + r] = y0;
                     a.Y[(long)(b + 1) * a.Rows + r] = y1;
                     a.Y[(long)(b + 2) * a.Rows + r] = y2;
@@ -42,11 +63,61 @@ internal static unsafe class Q8Avx512
 
                 for (; b < a.Batch; b++)
                 {
-                    TensorPrimitives.Multiply(weightScales, new ReadOnlySpan<float>(a.Q8Scale + b * a.Q8Blocks, blocks), products[..blocks]);
-                    a.Y[(long)b * a.Rows + r] = Row1(row, blocks, sp, a.Q8 + (long)b * a.Q8Stride);
+                    a.Y[(long)b * a.Rows + r] = Row1(row, blocks, d, a.Q8Scale + b * a.Q8Blocks, a.Q8 + (long)b * a.Q8Stride);
                 }
             }
         }
+    }
+
+    /// <summary>Two weight rows × four activation rows; the tail blocks (odd block count) go through <see cref="Tail"/>.</summary>
+    private static void Tile2x4(in DenseArgs a, byte* row0, byte* row1, int blocks, float* d0, float* d1, int r, int b)
+    {
+        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
+        var q = a.Q8 + (long)b * a.Q8Stride;
+        var xs = a.Q8Scale + b * a.Q8Blocks;
+        var stride = a.Q8Stride;
+        var xsStride = a.Q8Blocks;
+        var k = 0;
+        for (; k + 2 <= blocks; k += 2)
+        {
+            var (abs0, neg0) = Pair(row0, k);
+            var (abs1, neg1) = Pair(row1, k);
+            var ws0 = Expand(d0 + k);
+            var ws1 = Expand(d1 + k);
+            var p = q + k * 32;
+            Step2(abs0, neg0, abs1, neg1, p, ws0, ws1, xs + k, ref a00, ref a10);
+            Step2(abs0, neg0, abs1, neg1, p + stride, ws0, ws1, xs + xsStride + k, ref a01, ref a11);
+            Step2(abs0, neg0, abs1, neg1, p + 2 * stride, ws0, ws1, xs + 2 * xsStride + k, ref a02, ref a12);
+            Step2(abs0, neg0, abs1, neg1, p + 3 * stride, ws0, ws1, xs + 3 * xsStride + k, ref a03, ref a13);
+        }
+
+        var y = a.Y + (long)b * a.Rows + r;
+        y[0] = Vector512.Sum(a00) + Tail(row0, blocks, k, d0, xs, q);
+        y[1] = Vector512.Sum(a10) + Tail(row1, blocks, k, d1, xs, q);
+        y += a.Rows;
+        y[0] = Vector512.Sum(a01) + Tail(row0, blocks, k, d0, xs + xsStride, q + stride);
+        y[1] = Vector512.Sum(a11) + Tail(row1, blocks, k, d1, xs + xsStride, q + stride);
+        y += a.Rows;
+        y[0] = Vector512.Sum(a02) + Tail(row0, blocks, k, d0, xs + 2 * xsStride, q + 2 * stride);
+        y[1] = Vector512.Sum(a12) + Tail(row1, blocks, k, d1, xs + 2 * xsStride, q + 2 * stride);
+        y += a.Rows;
+        y[0] = Vector512.Sum(a03) + Tail(row0, blocks, k, d0, xs + 3 * xsStride, q + 3 * stride);
+        y[1] = Vector512.Sum(a13) + Tail(row1, blocks, k, d1, xs + 3 * xsStride, q + 3 * stride);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step2(
+        Vector512<byte> abs0, Vector512<sbyte> neg0, Vector512<byte> abs1, Vector512<sbyte> neg1, sbyte* q,
+        Vector512<float> ws0, Vector512<float> ws1, float* xScales, ref Vector512<float> acc0, ref Vector512<float> acc1)
+    {
+        var x = Vector512.Load(q);
+        var minus = -x;
+        var xs = Expand(xScales);
+        var ones = Vector512.Create((short)1);
+        var dot0 = Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(abs0, Vector512.ConditionalSelect(neg0, minus, x)), ones);
+        var dot1 = Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(abs1, Vector512.ConditionalSelect(neg1, minus, x)), ones);
+        acc0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(dot0), ws0 * xs, acc0);
+        acc1 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(dot1), ws1 * xs, acc1);
     }
 
     private static Vector512<int> Lanes => Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
@@ -61,16 +132,22 @@ internal static unsafe class Q8Avx512
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Step(Vector512<byte> abs, Vector512<sbyte> negative, sbyte* q, float* scales, Vector512<float> acc)
+    private static Vector512<float> Step(Vector512<byte> abs, Vector512<sbyte> negative, sbyte* q, Vector512<float> weightScale, float* xScales, Vector512<float> acc)
     {
         var x = Vector512.Load(q);
         var signed = Vector512.ConditionalSelect(negative, -x, x);
         var dot = Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(abs, signed), Vector512.Create((short)1));
-        var scale = Avx512F.PermuteVar16x32(Vector512.CreateScalarUnsafe(*(double*)scales).AsSingle(), Lanes);
+        // d_w·d_x per block, the same float product the scalar reference forms.
+        var scale = weightScale * Expand(xScales);
         return Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(dot), scale, acc);
     }
 
-    private static float Row1(byte* row, int blocks, float* sp, sbyte* q)
+    /// <summary>Two consecutive block scales spread over the 8 lanes of their block each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Expand(float* scales) =>
+        Avx512F.PermuteVar16x32(Vector512.CreateScalarUnsafe(*(double*)scales).AsSingle(), Lanes);
+
+    private static float Row1(byte* row, int blocks, float* d, float* xs, sbyte* q)
     {
         Vector512<float> acc0 = default, acc1 = default;
         var k = 0;
@@ -78,43 +155,45 @@ internal static unsafe class Q8Avx512
         {
             var (abs0, neg0) = Pair(row, k);
             var (abs1, neg1) = Pair(row, k + 2);
-            acc0 = Step(abs0, neg0, q + k * 32, sp + k, acc0);
-            acc1 = Step(abs1, neg1, q + (k + 2) * 32, sp + k + 2, acc1);
+            acc0 = Step(abs0, neg0, q + k * 32, Expand(d + k), xs + k, acc0);
+            acc1 = Step(abs1, neg1, q + (k + 2) * 32, Expand(d + k + 2), xs + k + 2, acc1);
         }
 
         var sum = Vector512.Sum(acc0 + acc1);
-        return sum + Tail(row, blocks, k, sp, q);
+        return sum + Tail(row, blocks, k, d, xs, q);
     }
 
-    private static void Row4(byte* row, int blocks, float* sp, sbyte* q, int stride, out float y0, out float y1, out float y2, out float y3)
+    private static void Row4(byte* row, int blocks, float* d, float* xs, int xsStride, sbyte* q, int stride, out float y0, out float y1, out float y2, out float y3)
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
         var k = 0;
         for (; k + 2 <= blocks; k += 2)
         {
+            // The weights' signs, magnitudes and scales are prepared once and used for four activation rows.
             var (abs, neg) = Pair(row, k);
+            var ws = Expand(d + k);
             var p = q + k * 32;
-            a0 = Step(abs, neg, p, sp + k, a0);
-            a1 = Step(abs, neg, p + stride, sp + blocks + k, a1);
-            a2 = Step(abs, neg, p + 2 * stride, sp + 2 * blocks + k, a2);
-            a3 = Step(abs, neg, p + 3 * stride, sp + 3 * blocks + k, a3);
+            a0 = Step(abs, neg, p, ws, xs + k, a0);
+            a1 = Step(abs, neg, p + stride, ws, xs + xsStride + k, a1);
+            a2 = Step(abs, neg, p + 2 * stride, ws, xs + 2 * xsStride + k, a2);
+            a3 = Step(abs, neg, p + 3 * stride, ws, xs + 3 * xsStride + k, a3);
         }
 
-        y0 = Vector512.Sum(a0) + Tail(row, blocks, k, sp, q);
-        y1 = Vector512.Sum(a1) + Tail(row, blocks, k, sp + blocks, q + stride);
-        y2 = Vector512.Sum(a2) + Tail(row, blocks, k, sp + 2 * blocks, q + 2 * stride);
-        y3 = Vector512.Sum(a3) + Tail(row, blocks, k, sp + 3 * blocks, q + 3 * stride);
+        y0 = Vector512.Sum(a0) + Tail(row, blocks, k, d, xs, q);
+        y1 = Vector512.Sum(a1) + Tail(row, blocks, k, d, xs + xsStride, q + stride);
+        y2 = Vector512.Sum(a2) + Tail(row, blocks, k, d, xs + 2 * xsStride, q + 2 * stride);
+        y3 = Vector512.Sum(a3) + Tail(row, blocks, k, d, xs + 3 * xsStride, q + 3 * stride);
     }
 
     /// <summary>The blocks left after the paired loop, one at a time.</summary>
-    private static float Tail(byte* row, int blocks, int k, float* sp, sbyte* q)
+    private static float Tail(byte* row, int blocks, int k, float* d, float* xs, sbyte* q)
     {
         var sum = 0f;
         for (; k < blocks; k++)
         {
             var w = Vector256.Load((sbyte*)row + k * BlockDecoders.Q8BlockBytes + 2);
             var dot = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Avx2.Abs(w), Avx2.Sign(Vector256.Load(q + k * 32), w)), Vector256.Create((short)1));
-            sum += Vector256.Sum(dot) * sp[k];
+            sum += Vector256.Sum(dot) * (d[k] * xs[k]);
         }
 
         return sum;

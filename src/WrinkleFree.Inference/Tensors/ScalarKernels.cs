@@ -23,7 +23,7 @@ internal static unsafe class ScalarKernels
                     dot += BlockDecoders.I2SCode(row, i) * q[i];
                 }
 
-                a.Y[(long)b * a.Rows + r] = I2SOutput(dot, a.RowSum[b], a.ActScale[b], a.WeightScale);
+                a.Y[(long)b * a.Rows + r] = I2SOutput(dot, a.RowSum[b], a.ActScale[b], a.ScaleOf(r));
             }
         }
     }

@@ -9,6 +9,9 @@ internal unsafe struct TernaryArgs
 
     /// <summary>The I2_S per-tensor scale (the block formats carry their own).</summary>
     public float WeightScale;
+
+    /// <summary>Per-row weight scales (a repacked TQ2_0 tensor), or null when <see cref="WeightScale"/> holds for every row.</summary>
+    public float* RowScale;
     public int Batch;
 
     /// <summary>Natural-order int8 activations, rows <see cref="Stride"/> apart.</summary>
@@ -24,6 +27,9 @@ internal unsafe struct TernaryArgs
 
     /// <summary>Output, y[b·Rows + r].</summary>
     public float* Y;
+
+    /// <summary>The weight scale of row <paramref name="r"/>.</summary>
+    public readonly float ScaleOf(int r) => RowScale != null ? RowScale[r] : WeightScale;
 
     public static TernaryArgs For(byte* weights, int rows, int columns, float weightScale, Int8Activations a, int batch, float* y) => new()
     {

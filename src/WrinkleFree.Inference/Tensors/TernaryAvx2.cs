@@ -46,7 +46,7 @@ internal static unsafe class TernaryAvx2
                     acc0 = I2SBlock<TDot>(acc0, row + k * 32, q + k * 128);
                 }
 
-                a.Y[(long)b * a.Rows + r] = ScalarKernels.I2SOutput(Vector256.Sum(acc0 + acc1), a.RowSum[b], a.ActScale[b], a.WeightScale);
+                a.Y[(long)b * a.Rows + r] = ScalarKernels.I2SOutput(Vector256.Sum(acc0 + acc1), a.RowSum[b], a.ActScale[b], a.ScaleOf(r));
             }
         }
     }

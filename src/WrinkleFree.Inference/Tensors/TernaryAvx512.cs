@@ -15,6 +15,7 @@ internal static unsafe class TernaryAvx512
     // 16 chunks × 4 products × 2 × 2 × 127 = 32512 < 32767.
     private const int ChunksPer16BitRun = 16;
 
+    /// <summary>The I2_S GEMV (decode); batches go through <see cref="TernaryGemmAvx512"/>, which calls this for batch 1.</summary>
     public static void I2S(in TernaryArgs a, int start, int end)
     {
         var rowBytes = a.Columns >> 2;
@@ -23,28 +24,7 @@ internal static unsafe class TernaryAvx512
         for (var r = start; r < end; r++)
         {
             var row = a.Weights + (long)r * rowBytes;
-            var b = 0;
-            for (; b + 4 <= a.Batch; b += 4)
-            {
-                var qi = a.QInterleaved + (long)b * a.Stride;
-                I2SDot4(row, chunks, qi, a.Stride, out var d0, out var d1, out var d2, out var d3);
-                if (hasTail)
-                {
-                    var q = a.Q + (long)b * a.Stride + chunks * 256;
-                    var tailRow = row + chunks * 64;
-                    d0 += TernaryAvx2.I2STail(tailRow, q);
-                    d1 += TernaryAvx2.I2STail(tailRow, q + a.Stride);
-                    d2 += TernaryAvx2.I2STail(tailRow, q + 2 * a.Stride);
-                    d3 += TernaryAvx2.I2STail(tailRow, q + 3 * a.Stride);
-                }
-
-                a.Y[(long)b * a.Rows + r] = ScalarKernels.I2SOutput(d0, a.RowSum[b], a.ActScale[b], a.WeightScale);
-                a.Y[(long)(b + 1) * a.Rows + r] = ScalarKernels.I2SOutput(d1, a.RowSum[b + 1], a.ActScale[b + 1], a.WeightScale);
-                a.Y[(long)(b + 2) * a.Rows + r] = ScalarKernels.I2SOutput(d2, a.RowSum[b + 2], a.ActScale[b + 2], a.WeightScale);
-                a.Y[(long)(b + 3) * a.Rows + r] = ScalarKernels.I2SOutput(d3, a.RowSum[b + 3], a.ActScale[b + 3], a.WeightScale);
-            }
-
-            for (; b < a.Batch; b++)
+            for (var b = 0; b < a.Batch; b++)
             {
                 var dot = I2SDot1(row, chunks, a.QInterleaved + (long)b * a.Stride);
                 if (hasTail)
@@ -52,7 +32,7 @@ internal static unsafe class TernaryAvx512
                     dot += TernaryAvx2.I2STail(row + chunks * 64, a.Q + (long)b * a.Stride + chunks * 256);
                 }
 
-                a.Y[(long)b * a.Rows + r] = ScalarKernels.I2SOutput(dot, a.RowSum[b], a.ActScale[b], a.WeightScale);
+                a.Y[(long)b * a.Rows + r] = ScalarKernels.I2SOutput(dot, a.RowSum[b], a.ActScale[b], a.ScaleOf(r));
             }
         }
     }
@@ -89,7 +69,7 @@ internal static unsafe class TernaryAvx512
     }
 
     /// <summary>Four activation rows against one weight row: the codes are unpacked once and used four times.</summary>
-    private static void I2SDot4(byte* row, int chunks, sbyte* qi, int stride, out int d0, out int d1, out int d2, out int d3)
+    internal static void I2SDot4(byte* row, int chunks, sbyte* qi, int stride, out int d0, out int d1, out int d2, out int d3)
     {
         var mask = Vector512.Create((byte)3);
         var ones = Vector512.Create((short)1);

@@ -7,24 +7,47 @@ namespace WrinkleFree.Inference.Tensors;
 internal sealed unsafe class TernaryMatrix : WeightMatrix
 {
     private readonly float _tensorScale;
+
+    // A TQ2_0 tensor with one scale per row is repacked once into the I2_S layout (see TernaryRepack); the copy replaces
+    // the mapping for every multiply, so the file's pages are not read again.
+    private readonly PinnedBuffer<byte>? _packed;
+    private readonly PinnedBuffer<float>? _rowScales;
     private Job? _job;
 
     public TernaryMatrix(GgmlType type, nint data, int rows, int columns, string name)
         : base(type, data, rows, columns, name)
     {
         _tensorScale = type == GgmlType.I2_S ? *(float*)(Data + (long)rows * columns / 4) : 1f;
+        if (TernaryRepack.Applies(type) && (long)rows * columns / 4 <= int.MaxValue)
+        {
+            var scales = new PinnedBuffer<float>(rows);
+            if (TernaryRepack.TryUniformRowScales(Data, rows, columns, scales.Pointer))
+            {
+                _packed = new PinnedBuffer<byte>(rows * (columns / 4));
+                TernaryRepack.ToI2S(Data, rows, columns, _packed.Pointer);
+                _rowScales = scales;
+            }
+        }
     }
+
+    /// <summary>True when the multiplies read a repacked copy instead of the tensor's bytes.</summary>
+    internal override bool Repacked => _packed != null;
+
+    /// <summary>The repacked codes (null when not repacked), for locking them in memory.</summary>
+    internal PinnedBuffer<byte>? PackedCodes => _packed;
+
+    /// <summary>The type whose kernels run: I2_S for a repacked TQ2_0 tensor.</summary>
+    internal GgmlType KernelType => _packed != null ? GgmlType.I2_S : Type;
 
     public override void Multiply(ActivationBatch x, Span<float> y, WorkerPool pool)
     {
         Validate(x, y, pool);
-        var activations = x.GetInt8();
         // A matrix may be shared by callers on several threads; each takes its own job, and steady state allocates none.
         var job = Interlocked.Exchange(ref _job, null) ?? new Job();
         fixed (float* py = y)
         {
-            job.Args = TernaryArgs.For(Data, Rows, Columns, _tensorScale, activations, x.Batch, py);
-            job.Kernel = Select(Type, KernelDispatch.Current);
+            job.Args = Arguments(x, py);
+            job.Kernel = Select(KernelType, KernelDispatch.Current);
             pool.Run(job, Rows);
         }
 
@@ -32,15 +55,29 @@ internal sealed unsafe class TernaryMatrix : WeightMatrix
         _job = job;
     }
 
+    /// <summary>The kernel arguments for one multiply of <paramref name="x"/> into <paramref name="y"/>.</summary>
+    internal TernaryArgs Arguments(ActivationBatch x, float* y)
+    {
+        var args = TernaryArgs.For(_packed != null ? _packed.Pointer : Data, Rows, Columns, _tensorScale, x.GetInt8(), x.Batch, y);
+        args.RowScale = _rowScales != null ? _rowScales.Pointer : null;
+        return args;
+    }
+
     public override void GetRow(int row, Span<float> destination)
     {
         ValidateRow(row, destination);
+        if (_packed != null)
+        {
+            BlockDecoders.DecodeRow(GgmlType.I2_S, _packed.Pointer + (long)row * (Columns / 4), Columns, _rowScales!.Pointer[row], destination);
+            return;
+        }
+
         BlockDecoders.DecodeRow(Type, Data + row * RowBytes, Columns, _tensorScale, destination);
     }
 
     internal static delegate*<in TernaryArgs, int, int, void> Select(GgmlType type, KernelIsa isa) => (type, isa) switch
     {
-        (GgmlType.I2_S, KernelIsa.Avx512) => &TernaryAvx512.I2S,
+        (GgmlType.I2_S, KernelIsa.Avx512) => &TernaryGemmAvx512.I2S,
         (GgmlType.I2_S, KernelIsa.AvxVnni) => &TernaryAvx2.I2SVnni,
         (GgmlType.I2_S, KernelIsa.Avx2) => &TernaryAvx2.I2S,
         (GgmlType.I2_S, _) => &ScalarKernels.I2S,

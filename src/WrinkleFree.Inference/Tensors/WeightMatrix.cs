@@ -32,6 +32,9 @@ public abstract unsafe class WeightMatrix
 
     internal byte* Data { get; }
 
+    /// <summary>True when the multiplies read a load-time copy, so the tensor's bytes in the file are not touched again.</summary>
+    internal virtual bool Repacked => false;
+
     /// <summary>
     /// Wraps the tensor bytes at <paramref name="data"/> (which must stay mapped while the matrix is used) as a matrix of
     /// <paramref name="rows"/> rows of <paramref name="columns"/> values.
@@ -71,6 +74,9 @@ public abstract unsafe class WeightMatrix
 
     /// <summary>Writes row <paramref name="row"/> dequantized to floats (an embedding lookup).</summary>
     public abstract void GetRow(int row, Span<float> destination);
+
+    /// <summary>Throws unless <paramref name="x"/> and <paramref name="y"/> fit this matrix (for callers that batch several multiplies).</summary>
+    internal void CheckShapes(ActivationBatch x, Span<float> y, WorkerPool pool) => Validate(x, y, pool);
 
     private protected void Validate(ActivationBatch x, Span<float> y, WorkerPool pool)
     {

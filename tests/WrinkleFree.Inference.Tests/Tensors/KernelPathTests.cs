@@ -11,7 +11,7 @@ public sealed unsafe class KernelPathTests
         var data = new TheoryData<GgmlType, int, int, int>();
         foreach (var type in new[] { GgmlType.I2_S, GgmlType.TQ2_0, GgmlType.TQ1_0, GgmlType.Q8_0, GgmlType.F32, GgmlType.F16, GgmlType.BF16 })
         {
-            foreach (var batch in new[] { 1, 2, 3, 5, 16, 17 })
+            foreach (var batch in new[] { 1, 2, 3, 5, 12, 16, 17 })
             {
                 data.Add(type, 13, 768, batch);
             }

@@ -1,0 +1,121 @@
+using WrinkleFree.Inference.Benchmarking;
+using WrinkleFree.Inference.Gguf;
+using WrinkleFree.Inference.Models;
+using WrinkleFree.Inference.Threading;
+
+namespace WrinkleFree.Bench;
+
+/// <summary>
+/// <c>profile</c>: where a step's time goes (Stopwatch laps per <see cref="StepPhase"/>) for decode with 1 and 16
+/// sequences and a 64-token prefill on the synthetic 2B4T model: the matmuls against everything else.
+/// </summary>
+internal static class StepBreakdown
+{
+    public static int Run(string[] args)
+    {
+        var threads = 2;
+        var type = GgmlType.TQ2_0;
+        var dir = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".wrinklefree", "bench");
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--threads": threads = int.Parse(args[++i]); break;
+                case "--type": type = Enum.Parse<GgmlType>(args[++i], ignoreCase: true); break;
+                case "--cache": dir = args[++i]; break;
+                default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
+            }
+        }
+
+        var path = EngineBenchmark.EnsureSyntheticModel(dir, SyntheticShape.Find("2b4t"), type);
+        using var model = Model.Load(path);
+        using var pool = new WorkerPool(threads);
+        var repacked = model.Layers.Sum(l => (l.Q.Weight.Repacked ? 1 : 0) + (l.Down.Weight.Repacked ? 1 : 0));
+        Console.WriteLine($"{Path.GetFileName(path)}, {threads} threads, {repacked} of {2 * model.Layers.Count} q/down matrices repacked; ms per step (best of 3 rounds)");
+        if (File.Exists("/proc/self/status"))
+        {
+            // After load: a repacked tensor's file pages were dropped, so file-backed RSS excludes them.
+            var rss = File.ReadAllLines("/proc/self/status").Where(l => l.StartsWith("RssAnon") || l.StartsWith("RssFile"));
+            Console.WriteLine($"model file {new FileInfo(path).Length / 1048576} MiB; {string.Join("; ", rss.Select(l => string.Join(' ', l.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries))))}");
+        }
+
+        Console.WriteLine($"{"phase",-22} {"decode x1",10} {"decode x16",11} {"prefill 64",11}");
+        var decode1 = Measure(model, pool, sequences: 1, promptTokens: 1, steps: 32);
+        var decode16 = Measure(model, pool, sequences: 16, promptTokens: 1, steps: 8);
+        var prefill = Measure(model, pool, sequences: 1, promptTokens: 64, steps: 0);
+        foreach (var phase in Enum.GetValues<StepPhase>())
+        {
+            Console.WriteLine($"{phase,-22} {decode1[(int)phase],10:F2} {decode16[(int)phase],11:F2} {prefill[(int)phase],11:F2}");
+        }
+
+        Console.WriteLine($"{"total",-22} {decode1.Sum(),10:F2} {decode16.Sum(),11:F2} {prefill.Sum(),11:F2}");
+        Console.WriteLine($"{"matmul share",-22} {Matmul(decode1),10:P0} {Matmul(decode16),11:P0} {Matmul(prefill),11:P0}");
+        return 0;
+    }
+
+    private static double Matmul(double[] ms) =>
+        (ms[(int)StepPhase.QkvMatmul] + ms[(int)StepPhase.OutputMatmul] + ms[(int)StepPhase.GateUpMatmul]
+            + ms[(int)StepPhase.DownMatmul] + ms[(int)StepPhase.Head]) / ms.Sum();
+
+    /// <summary>
+    /// Per-phase milliseconds of one step: a prefill of <paramref name="promptTokens"/> per sequence (when
+    /// <paramref name="steps"/> is 0) or one decode step of every sequence, from the round with the least total.
+    /// </summary>
+    private static double[] Measure(Model model, WorkerPool pool, int sequences, int promptTokens, int steps)
+    {
+        var phases = Enum.GetValues<StepPhase>().Length;
+        var runner = new ModelRunner(model, pool, Math.Max(sequences, promptTokens));
+        var cache = new KvCache(model.Config, (long)sequences * (promptTokens + steps + 2 * KvCache.PageTokens));
+        var logits = new float[sequences * model.Config.VocabSize];
+        var profile = new StepProfile();
+        double[]? best = null;
+        for (var round = 0; round < 4; round++)
+        {
+            var seqs = Enumerable.Range(0, sequences).Select(_ => cache.CreateSequence(promptTokens + steps + 1)).ToArray();
+            var batch = new List<StepToken>();
+            foreach (var seq in seqs)
+            {
+                for (var p = 0; p < promptTokens; p++)
+                {
+                    batch.Add(new StepToken(Token(model, p), p, seq, p == promptTokens - 1));
+                }
+            }
+
+            runner.Profile = steps == 0 ? profile : null;
+            profile.Reset();
+            runner.Forward(batch.ToArray(), logits);
+            runner.Profile = profile;
+            var step = new StepToken[sequences];
+            for (var i = 0; i < steps; i++)
+            {
+                if (i == 0)
+                {
+                    profile.Reset();
+                }
+
+                for (var s = 0; s < sequences; s++)
+                {
+                    step[s] = new StepToken(Token(model, promptTokens + i + s), promptTokens + i, seqs[s], true);
+                }
+
+                runner.Forward(step, logits);
+            }
+
+            var ms = Enumerable.Range(0, phases).Select(p => profile.Milliseconds((StepPhase)p) / profile.Steps).ToArray();
+            // Round 0 warms up (JIT, page faults).
+            if (round > 0 && (best == null || ms.Sum() < best.Sum()))
+            {
+                best = ms;
+            }
+
+            foreach (var s in seqs)
+            {
+                s.Dispose();
+            }
+        }
+
+        return best!;
+    }
+
+    private static int Token(Model model, int i) => (int)((i * 2654435761L) % model.Config.VocabSize);
+}

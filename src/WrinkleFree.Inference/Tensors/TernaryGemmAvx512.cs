@@ -1,0 +1,270 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace WrinkleFree.Inference.Tensors;
+
+/// <summary>
+/// Batched ternary GEMM on the I2_S row layout (batch ≥ 2: prefill chunks and multi-sequence decode). A micro-kernel
+/// decodes two weight rows once per 256-value chunk into eight code vectors held in registers and multiplies them against
+/// eight activation rows: each decode serves sixteen products and each activation load two, where the GEMV loop
+/// re-decoded the weights for every activation row. Sums stay in 16-bit lanes for up to 16 chunks (the same bound as the
+/// GEMV) and are widened once per run. Tokens left over after the groups of eight go through the one-row kernels
+/// (four tokens or one per pass).
+/// </summary>
+internal static unsafe class TernaryGemmAvx512
+{
+    private const int ChunksPer16BitRun = 16;
+
+    // Activation rows per tile: 2 rows × 8 tokens = 16 accumulators + 8 code vectors fit the 32 zmm registers.
+    private const int Tile = 8;
+
+    private const int RowBlock = 64;
+
+    public static void I2S(in TernaryArgs a, int start, int end)
+    {
+        if (a.Batch == 1)
+        {
+            TernaryAvx512.I2S(a, start, end);
+            return;
+        }
+
+        var rowBytes = a.Columns >> 2;
+        var chunks = a.Columns >> 8;
+        var hasTail = (a.Columns & 255) != 0;
+        var dots = stackalloc int[2 * Tile];
+        var wide = stackalloc Vector512<int>[2 * Tile];
+
+        // Blocks of rows small enough to stay in L2 (64 rows ≤ 110 KB), and within a block the token groups outermost: one
+        // group's activations (8 × Columns bytes) stay in L1/L2 while the block's rows stream past, and the next group
+        // re-reads the block's weights from L2 rather than from memory.
+        for (var block = start; block < end; block += RowBlock)
+        {
+            var blockEnd = Math.Min(end, block + RowBlock);
+            for (var b = 0; b < a.Batch;)
+            {
+                var n = a.Batch - b >= Tile ? Tile : a.Batch - b >= 4 ? 4 : 1;
+                var qi = a.QInterleaved + (long)b * a.Stride;
+                if (n < Tile)
+                {
+                    // Fewer than eight tokens left: one row at a time streams the weights better than row pairs (measured:
+                    // batch 4 took 1.6x the CPU time with a 2×4 tile), and the codes are still shared by the tokens.
+                    for (var r = block; r < blockEnd; r++)
+                    {
+                        var w = a.Weights + (long)r * rowBytes;
+                        if (n == 4)
+                        {
+                            TernaryAvx512.I2SDot4(w, chunks, qi, a.Stride, out dots[0], out dots[1], out dots[2], out dots[3]);
+                        }
+                        else
+                        {
+                            dots[0] = TernaryAvx512.I2SDot1(w, chunks, qi);
+                        }
+
+                        Store(a, r, w, b, n, dots, hasTail, chunks);
+                    }
+
+                    b += n;
+                    continue;
+                }
+
+                for (var r = block; r < blockEnd; r += 2)
+                {
+                    // An odd last row is paired with itself; the duplicate results are dropped.
+                    var r1 = r + 1 < blockEnd ? r + 1 : r;
+                    var w0 = a.Weights + (long)r * rowBytes;
+                    var w1 = a.Weights + (long)r1 * rowBytes;
+                    var sums = Tile2x8(w0, w1, chunks, qi, a.Stride, wide);
+                    if (!hasTail)
+                    {
+                        StoreTile(a, r, r1, b, sums);
+                        continue;
+                    }
+
+                    sums.Store(dots);
+                    Store(a, r, w0, b, n, dots, hasTail, chunks);
+                    if (r1 != r)
+                    {
+                        Store(a, r1, w1, b, n, dots + Tile, hasTail, chunks);
+                    }
+                }
+
+                b += n;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(in TernaryArgs a, int r, byte* row, int b0, int n, int* dots, bool hasTail, int chunks)
+    {
+        var scale = a.ScaleOf(r);
+        for (var j = 0; j < n; j++)
+        {
+            var b = b0 + j;
+            var dot = dots[j];
+            if (hasTail)
+            {
+                dot += TernaryAvx2.I2STail(row + chunks * 64, a.Q + (long)b * a.Stride + chunks * 256);
+            }
+
+            a.Y[(long)b * a.Rows + r] = ScalarKernels.I2SOutput(dot, a.RowSum[b], a.ActScale[b], scale);
+        }
+    }
+
+    /// <summary>
+    /// The 2×8 outputs from one vector of dots (lanes 0–7: row r, tokens b..b+7; lanes 8–15: row r1), with the same float
+    /// expression as <see cref="ScalarKernels.I2SOutput"/>, evaluated lane-wise.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTile(in TernaryArgs a, int r, int r1, int b, Vector512<int> dots)
+    {
+        var rowSums = Vector256.Load(a.RowSum + b);
+        var actScales = Vector256.Load(a.ActScale + b);
+        var sums = Vector512.Create(rowSums, rowSums);
+        var scales = Vector512.Create(actScales * a.ScaleOf(r), actScales * a.ScaleOf(r1));
+        var y = Avx512F.ConvertToVector512Single(dots - sums) * scales;
+        var o = a.Y + (long)b * a.Rows;
+        for (var j = 0; j < Tile; j++)
+        {
+            o[(long)j * a.Rows + r] = y.GetElement(j);
+        }
+
+        if (r1 != r)
+        {
+            for (var j = 0; j < Tile; j++)
+            {
+                o[(long)j * a.Rows + r1] = y.GetElement(Tile + j);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> Mad(Vector512<byte> codes, Vector512<sbyte> q) => Avx512BW.MultiplyAddAdjacent(codes, q);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Widen(Vector512<short> s) => Avx512BW.MultiplyAddAdjacent(s, Vector512<short>.One);
+
+    /// <summary>Σ code·q for rows w0 and w1 against eight tokens: lanes 0–7 row w0, lanes 8–15 row w1.</summary>
+    private static Vector512<int> Tile2x8(byte* w0, byte* w1, int chunks, sbyte* q, int stride, Vector512<int>* wide)
+    {
+        var mask = Vector512.Create((byte)3);
+        for (var i = 0; i < 2 * Tile; i++)
+        {
+            wide[i] = default;
+        }
+
+        var k = 0;
+        while (true)
+        {
+            var stop = Math.Min(chunks, k + ChunksPer16BitRun);
+            Vector512<short> s00 = default, s01 = default, s02 = default, s03 = default, s04 = default, s05 = default, s06 = default, s07 = default;
+            Vector512<short> s10 = default, s11 = default, s12 = default, s13 = default, s14 = default, s15 = default, s16 = default, s17 = default;
+            for (; k < stop; k++)
+            {
+                var u0 = Vector512.Load(w0 + k * 64).AsUInt16();
+                var u1 = Vector512.Load(w1 + k * 64).AsUInt16();
+                var c00 = Avx512BW.ShiftRightLogical(u0, 6).AsByte() & mask;
+                var c01 = Avx512BW.ShiftRightLogical(u0, 4).AsByte() & mask;
+                var c02 = Avx512BW.ShiftRightLogical(u0, 2).AsByte() & mask;
+                var c03 = u0.AsByte() & mask;
+                var c10 = Avx512BW.ShiftRightLogical(u1, 6).AsByte() & mask;
+                var c11 = Avx512BW.ShiftRightLogical(u1, 4).AsByte() & mask;
+                var c12 = Avx512BW.ShiftRightLogical(u1, 2).AsByte() & mask;
+                var c13 = u1.AsByte() & mask;
+                var p = q + k * 256;
+                Vector512<sbyte> x;
+
+                // One activation vector at a time feeds both rows: few registers besides the 8 codes and 16 sums.
+                x = Vector512.Load(p); s00 += Mad(c00, x); s10 += Mad(c10, x);
+                x = Vector512.Load(p + 64); s00 += Mad(c01, x); s10 += Mad(c11, x);
+                x = Vector512.Load(p + 128); s00 += Mad(c02, x); s10 += Mad(c12, x);
+                x = Vector512.Load(p + 192); s00 += Mad(c03, x); s10 += Mad(c13, x);
+                p += stride;
+                x = Vector512.Load(p); s01 += Mad(c00, x); s11 += Mad(c10, x);
+                x = Vector512.Load(p + 64); s01 += Mad(c01, x); s11 += Mad(c11, x);
+                x = Vector512.Load(p + 128); s01 += Mad(c02, x); s11 += Mad(c12, x);
+                x = Vector512.Load(p + 192); s01 += Mad(c03, x); s11 += Mad(c13, x);
+                p += stride;
+                x = Vector512.Load(p); s02 += Mad(c00, x); s12 += Mad(c10, x);
+                x = Vector512.Load(p + 64); s02 += Mad(c01, x); s12 += Mad(c11, x);
+                x = Vector512.Load(p + 128); s02 += Mad(c02, x); s12 += Mad(c12, x);
+                x = Vector512.Load(p + 192); s02 += Mad(c03, x); s12 += Mad(c13, x);
+                p += stride;
+                x = Vector512.Load(p); s03 += Mad(c00, x); s13 += Mad(c10, x);
+                x = Vector512.Load(p + 64); s03 += Mad(c01, x); s13 += Mad(c11, x);
+                x = Vector512.Load(p + 128); s03 += Mad(c02, x); s13 += Mad(c12, x);
+                x = Vector512.Load(p + 192); s03 += Mad(c03, x); s13 += Mad(c13, x);
+                p += stride;
+                x = Vector512.Load(p); s04 += Mad(c00, x); s14 += Mad(c10, x);
+                x = Vector512.Load(p + 64); s04 += Mad(c01, x); s14 += Mad(c11, x);
+                x = Vector512.Load(p + 128); s04 += Mad(c02, x); s14 += Mad(c12, x);
+                x = Vector512.Load(p + 192); s04 += Mad(c03, x); s14 += Mad(c13, x);
+                p += stride;
+                x = Vector512.Load(p); s05 += Mad(c00, x); s15 += Mad(c10, x);
+                x = Vector512.Load(p + 64); s05 += Mad(c01, x); s15 += Mad(c11, x);
+                x = Vector512.Load(p + 128); s05 += Mad(c02, x); s15 += Mad(c12, x);
+                x = Vector512.Load(p + 192); s05 += Mad(c03, x); s15 += Mad(c13, x);
+                p += stride;
+                x = Vector512.Load(p); s06 += Mad(c00, x); s16 += Mad(c10, x);
+                x = Vector512.Load(p + 64); s06 += Mad(c01, x); s16 += Mad(c11, x);
+                x = Vector512.Load(p + 128); s06 += Mad(c02, x); s16 += Mad(c12, x);
+                x = Vector512.Load(p + 192); s06 += Mad(c03, x); s16 += Mad(c13, x);
+                p += stride;
+                x = Vector512.Load(p); s07 += Mad(c00, x); s17 += Mad(c10, x);
+                x = Vector512.Load(p + 64); s07 += Mad(c01, x); s17 += Mad(c11, x);
+                x = Vector512.Load(p + 128); s07 += Mad(c02, x); s17 += Mad(c12, x);
+                x = Vector512.Load(p + 192); s07 += Mad(c03, x); s17 += Mad(c13, x);
+            }
+
+            if (k >= chunks)
+            {
+                // Rows of up to 16 chunks (every 2560-wide projection) never touch the spill area.
+                return Reduce16(
+                    wide[0] + Widen(s00), wide[1] + Widen(s01), wide[2] + Widen(s02), wide[3] + Widen(s03),
+                    wide[4] + Widen(s04), wide[5] + Widen(s05), wide[6] + Widen(s06), wide[7] + Widen(s07),
+                    wide[8] + Widen(s10), wide[9] + Widen(s11), wide[10] + Widen(s12), wide[11] + Widen(s13),
+                    wide[12] + Widen(s14), wide[13] + Widen(s15), wide[14] + Widen(s16), wide[15] + Widen(s17));
+            }
+
+            wide[0] += Widen(s00); wide[1] += Widen(s01); wide[2] += Widen(s02); wide[3] += Widen(s03);
+            wide[4] += Widen(s04); wide[5] += Widen(s05); wide[6] += Widen(s06); wide[7] += Widen(s07);
+            wide[8] += Widen(s10); wide[9] += Widen(s11); wide[10] += Widen(s12); wide[11] += Widen(s13);
+            wide[12] += Widen(s14); wide[13] += Widen(s15); wide[14] += Widen(s16); wide[15] += Widen(s17);
+        }
+    }
+
+    /// <summary>
+    /// Sixteen horizontal sums as one vector (lane i = Σ v_i): each level adds pairs of vectors after interleaving them,
+    /// halving the vector count while every lane keeps a partial sum of one source (45 operations instead of 16 full
+    /// reductions and scalar stores).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<int> Reduce16(
+        Vector512<int> v0, Vector512<int> v1, Vector512<int> v2, Vector512<int> v3, Vector512<int> v4, Vector512<int> v5, Vector512<int> v6, Vector512<int> v7,
+        Vector512<int> v8, Vector512<int> v9, Vector512<int> v10, Vector512<int> v11, Vector512<int> v12, Vector512<int> v13, Vector512<int> v14, Vector512<int> v15)
+    {
+        // Per 128-bit lane after level 2: [Σ v_4g, Σ v_4g+1, Σ v_4g+2, Σ v_4g+3] over that lane's four elements.
+        var g0 = Level2(Level1(v0, v1), Level1(v2, v3));
+        var g1 = Level2(Level1(v4, v5), Level1(v6, v7));
+        var g2 = Level2(Level1(v8, v9), Level1(v10, v11));
+        var g3 = Level2(Level1(v12, v13), Level1(v14, v15));
+
+        // 128-bit lanes: [g0.L0+g0.L1, g0.L2+g0.L3, g1.L0+g1.L1, g1.L2+g1.L3], then once more across the halves.
+        var h0 = Level3(g0, g1);
+        var h1 = Level3(g2, g3);
+        return Level3(h0, h1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Level1(Vector512<int> a, Vector512<int> b) =>
+        Avx512F.UnpackLow(a, b) + Avx512F.UnpackHigh(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Level2(Vector512<int> a, Vector512<int> b) =>
+        // The 64-bit unpacks only move pairs; the add must stay 32-bit so no carry crosses lanes.
+        Avx512F.UnpackLow(a.AsInt64(), b.AsInt64()).AsInt32() + Avx512F.UnpackHigh(a.AsInt64(), b.AsInt64()).AsInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Level3(Vector512<int> a, Vector512<int> b) =>
+        Avx512F.Shuffle4x128(a, b, 0b10_00_10_00) + Avx512F.Shuffle4x128(a, b, 0b11_01_11_01);
+}

@@ -1,0 +1,85 @@
+using System.Runtime.Intrinsics;
+using WrinkleFree.Inference.Gguf;
+
+namespace WrinkleFree.Inference.Tensors;
+
+/// <summary>
+/// Load-time repack of TQ2_0 into the I2_S row layout plus one scale per row, so TQ2_0 files use the aligned I2_S GEMV and
+/// GEMM kernels (66-byte blocks straddle cache lines and carry a scale per 256 values). It applies when every block of a
+/// row has the same scale, which is what quantizing a BitNet model (one scale per tensor) produces; blocks whose trits
+/// are all zero do not constrain the scale.
+/// </summary>
+internal static unsafe class TernaryRepack
+{
+    // A TQ2_0 qs byte with four zero trits (code 1 in each 2-bit field).
+    private const byte ZeroTrits = 0x55;
+
+    /// <summary>
+    /// Writes each row's common block scale to <paramref name="rowScales"/>; false (and nothing usable) when some row's
+    /// non-zero blocks disagree.
+    /// </summary>
+    public static bool TryUniformRowScales(byte* tq2, int rows, int columns, float* rowScales)
+    {
+        var blocks = columns / 256;
+        for (var r = 0; r < rows; r++)
+        {
+            var row = tq2 + (long)r * blocks * BlockDecoders.TQ2BlockBytes;
+            ushort? common = null;
+            for (var k = 0; k < blocks; k++)
+            {
+                var block = row + k * BlockDecoders.TQ2BlockBytes;
+                if (AllZero(block))
+                {
+                    continue;
+                }
+
+                var bits = (ushort)(block[64] | (block[65] << 8));
+                if (common is { } c && c != bits)
+                {
+                    return false;
+                }
+
+                common = bits;
+            }
+
+            rowScales[r] = common is { } h ? (float)BitConverter.UInt16BitsToHalf(h) : 0f;
+        }
+
+        return true;
+    }
+
+    /// <summary>Copies the codes of every TQ2_0 block into I2_S order (the four 2-bit fields of each byte reversed).</summary>
+    public static void ToI2S(byte* tq2, int rows, int columns, byte* i2s)
+    {
+        var blocks = (long)rows * (columns / 256);
+        for (long k = 0; k < blocks; k++)
+        {
+            var source = tq2 + k * BlockDecoders.TQ2BlockBytes;
+            var destination = i2s + k * 64;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Reverse(Vector512.Load(source)).Store(destination);
+            }
+            else
+            {
+                for (var j = 0; j < 64; j++)
+                {
+                    destination[j] = ReverseFields(source[j]);
+                }
+            }
+        }
+    }
+
+    /// <summary>The scalar reference: TQ2_0 keeps value m + 32n of a 128-chunk at bit 2n, I2_S at bit 6 − 2n.</summary>
+    public static byte ReverseFields(byte b) =>
+        (byte)(((b & 0x03) << 6) | ((b & 0x0c) << 2) | ((b & 0x30) >> 2) | ((b & 0xc0) >> 6));
+
+    private static Vector512<byte> Reverse(Vector512<byte> v) =>
+        ((v & Vector512.Create((byte)0x03)) << 6) | ((v & Vector512.Create((byte)0x0c)) << 2)
+        | ((v & Vector512.Create((byte)0x30)) >> 2) | ((v & Vector512.Create((byte)0xc0)) >> 6);
+
+    private static bool AllZero(byte* block) => Vector512.EqualsAll(Vector512.Load(block), Vector512.Create(ZeroTrits));
+
+    /// <summary>Whether <paramref name="type"/> is one this class repacks.</summary>
+    public static bool Applies(GgmlType type) => type == GgmlType.TQ2_0;
+}

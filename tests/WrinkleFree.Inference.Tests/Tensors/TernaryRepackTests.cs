@@ -1,0 +1,116 @@
+using WrinkleFree.Inference.Gguf;
+using WrinkleFree.Inference.Tensors;
+using WrinkleFree.Inference.Threading;
+
+namespace WrinkleFree.Inference.Tests.Tensors;
+
+/// <summary>TQ2_0 tensors with one scale per row run on the I2_S kernels after a load-time repack.</summary>
+public sealed unsafe class TernaryRepackTests
+{
+    [Fact]
+    public void ToI2S_RandomBytes_MatchesScalarFieldReversal()
+    {
+        const int rows = 3, columns = 512;
+        var w = TestWeights.Random(GgmlType.TQ2_0, rows, columns, seed: 9);
+        var packed = new byte[rows * columns / 4];
+        fixed (byte* p = packed)
+        {
+            TernaryRepack.ToI2S((byte*)w.Address, rows, columns, p);
+        }
+
+        var source = (byte*)w.Address;
+        for (var k = 0; k < rows * columns / 256; k++)
+        {
+            for (var j = 0; j < 64; j++)
+            {
+                Assert.Equal(TernaryRepack.ReverseFields(source[k * BlockDecoders.TQ2BlockBytes + j]), packed[k * 64 + j]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Create_TQ2WithMixedBlockScales_KeepsTheBlockLayout()
+    {
+        var w = TestWeights.Random(GgmlType.TQ2_0, 4, 512, seed: 2);
+        Assert.False(WeightMatrix.Create(GgmlType.TQ2_0, w.Address, 4, 512, "w").Repacked);
+    }
+
+    [Theory]
+    [InlineData(13, 768, 1)]
+    [InlineData(13, 768, 5)]
+    [InlineData(7, 4352, 17)]
+    [InlineData(33, 512, 16)]
+    public void Multiply_TQ2WithRowScales_RepacksAndMatchesBlockKernel(int rows, int columns, int batch)
+    {
+        var w = RowUniform(rows, columns, seed: rows + columns);
+        var m = WeightMatrix.Create(GgmlType.TQ2_0, w.Address, rows, columns, "w");
+        Assert.True(m.Repacked);
+
+        var x = WeightMatrixTests.RandomBatch(batch, columns, seed: batch);
+        var expected = new float[batch * rows];
+        fixed (float* py = expected)
+        {
+            var args = TernaryArgs.For((byte*)w.Address, rows, columns, 1f, x.GetInt8(), batch, py);
+            ScalarKernels.TQ2(in args, 0, rows);
+        }
+
+        using var pool = new WorkerPool(2);
+        foreach (var isa in KernelDispatch.Supported)
+        {
+            KernelDispatch.Current = isa;
+            try
+            {
+                var y = new float[batch * rows];
+                x.MarkDirty();
+                m.Multiply(x, y, pool);
+                for (var i = 0; i < y.Length; i++)
+                {
+                    // Same integer dot; only the order of the float scaling differs from the per-block reference.
+                    Assert.True(MathF.Abs(expected[i] - y[i]) <= 1e-5f * MathF.Max(1f, MathF.Abs(expected[i])), $"{isa} [{i}]: {y[i]} vs {expected[i]}");
+                }
+            }
+            finally
+            {
+                KernelDispatch.Current = KernelDispatch.Best;
+            }
+        }
+
+        var row = new float[columns];
+        var reference = new float[columns];
+        for (var r = 0; r < rows; r++)
+        {
+            m.GetRow(r, row);
+            BlockDecoders.DecodeRow(GgmlType.TQ2_0, (byte*)w.Address + (long)r * (columns / 256) * BlockDecoders.TQ2BlockBytes, columns, 1f, reference);
+            Assert.Equal(reference, row);
+        }
+    }
+
+    /// <summary>Random TQ2_0 codes with one scale per row; one block of row 0 is all-zero with a different scale.</summary>
+    private static TestWeights RowUniform(int rows, int columns, int seed)
+    {
+        var w = TestWeights.Random(GgmlType.TQ2_0, rows, columns, seed);
+        var random = new Random(seed);
+        var blocks = columns / 256;
+        var bytes = (byte*)w.Address;
+        for (var r = 0; r < rows; r++)
+        {
+            var d = BitConverter.HalfToUInt16Bits((Half)(0.25f + (float)random.NextDouble()));
+            for (var k = 0; k < blocks; k++)
+            {
+                var block = bytes + ((long)r * blocks + k) * BlockDecoders.TQ2BlockBytes;
+                block[64] = (byte)d;
+                block[65] = (byte)(d >> 8);
+            }
+        }
+
+        if (blocks > 1)
+        {
+            var zero = bytes + BlockDecoders.TQ2BlockBytes;
+            new Span<byte>(zero, 64).Fill(0x55);
+            zero[64] = 0x00;
+            zero[65] = 0x3c;
+        }
+
+        return w;
+    }
+}
