@@ -84,7 +84,7 @@ internal static class JobsCommands
             foreach (var j in jobs)
             {
                 table.AddRow(j.Id.ToString(CultureInfo.InvariantCulture), Markup.Escape(j.Name), Markup.Escape(j.Stage ?? "-"), j.Status.ToName(),
-                    Span(now - j.SubmittedAt) + " ago", j.Duration(now) is { } d ? Span(d) : "-", j.Recoveries.ToString(CultureInfo.InvariantCulture),
+                    CliFormat.Duration(now - j.SubmittedAt) + " ago", j.Duration(now) is { } d ? CliFormat.Duration(d) : "-", j.Recoveries.ToString(CultureInfo.InvariantCulture),
                     j.CheckpointStep?.ToString(CultureInfo.InvariantCulture) ?? "-");
             }
             AnsiConsole.Write(table);
@@ -172,11 +172,6 @@ internal static class JobsCommands
     private static object View(JobRecord j) => new JobView(
         j.Id, j.Name, j.Stage, j.Status.ToName(), j.SubmittedAt, j.StartedAt, j.EndedAt, j.Duration(DateTimeOffset.UtcNow)?.TotalSeconds,
         j.Recoveries, j.CheckpointStep, j.FailureReason, j.LogPath, j.ControllerPid, j.TaskPid);
-
-    private static string Span(TimeSpan t) => t.TotalDays >= 1 ? $"{(int)t.TotalDays}d {t.Hours}h"
-        : t.TotalHours >= 1 ? $"{(int)t.TotalHours}h {t.Minutes}m"
-        : t.TotalMinutes >= 1 ? $"{(int)t.TotalMinutes}m {t.Seconds}s"
-        : $"{Math.Max(0, (int)t.TotalSeconds)}s";
 
     private static async Task<int> Guard(Func<Task<int>> body)
     {

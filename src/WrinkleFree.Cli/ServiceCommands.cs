@@ -356,13 +356,13 @@ internal static class ServiceCommands
         string[] serviceHeaders = ["NAME", "VERSION", "UPTIME", "STATUS", "REPLICAS", "ENDPOINT", "QPS", "COST/HR"];
         var serviceRows = services.Select(s => new[]
         {
-            s.Name, s.Version.ToString(CultureInfo.InvariantCulture), Uptime(DateTimeOffset.UtcNow - s.CreatedAt), s.Status,
+            s.Name, s.Version.ToString(CultureInfo.InvariantCulture), CliFormat.Duration(DateTimeOffset.UtcNow - s.CreatedAt), s.Status,
             $"{s.ReadyReplicas}/{s.Replicas.Count}", s.Endpoint, s.Qps.ToString("0.##", CultureInfo.InvariantCulture), Dollars(s.CostPerHour),
         }).ToList();
         string[] ReplicaRow(ReplicaView r) =>
         [
             r.Id.ToString(CultureInfo.InvariantCulture), r.Version.ToString(CultureInfo.InvariantCulture), r.Tier, Dollars(r.CostPerHour), r.Status,
-            r.Endpoint ?? "-", r.Pid?.ToString(CultureInfo.InvariantCulture) ?? "-", Uptime(DateTimeOffset.UtcNow - r.Launched) + " ago",
+            r.Endpoint ?? "-", r.Pid?.ToString(CultureInfo.InvariantCulture) ?? "-", CliFormat.Duration(DateTimeOffset.UtcNow - r.Launched) + " ago",
         ];
 
         if (!Console.IsOutputRedirected)
@@ -459,11 +459,6 @@ internal static class ServiceCommands
             return line.ToString().TrimEnd();
         }
     }
-
-    private static string Uptime(TimeSpan t) => t.TotalDays >= 1 ? $"{(int)t.TotalDays}d {t.Hours}h"
-        : t.TotalHours >= 1 ? $"{(int)t.TotalHours}h {t.Minutes}m"
-        : t.TotalMinutes >= 1 ? $"{(int)t.TotalMinutes}m {t.Seconds}s"
-        : $"{Math.Max(0, (int)t.TotalSeconds)}s";
 
     /// <summary>Runs a command body, turning the errors a user can cause into one line that says what to do next.</summary>
     private static async Task<int> Guard(Func<Task<int>> body)
