@@ -197,7 +197,8 @@ internal static class TrainStageCommands
 
     private static Option<string> Add(Command cmd, string name, string description, string? defaultValue)
     {
-        var option = new Option<string>(name) { Description = defaultValue is null ? description : $"{description} [default: {defaultValue}]" };
+        // System.CommandLine prints "[default: ...]" itself from the factory.
+        var option = new Option<string>(name) { Description = description };
         if (defaultValue is not null)
         {
             option.DefaultValueFactory = _ => defaultValue;
