@@ -179,11 +179,7 @@ internal static class JobsCommands
         {
             return await body();
         }
-        catch (TaskSpecException e)
-        {
-            return Fail(e.Message);
-        }
-        catch (KeyNotFoundException e)
+        catch (Exception e) when (e is TaskSpecException or KeyNotFoundException)
         {
             return Fail(e.Message);
         }

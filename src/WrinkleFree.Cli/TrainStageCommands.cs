@@ -19,16 +19,10 @@ internal static class TrainStageCommands
     public const int ConfigurationError = 64;
     public const int OutOfMemory = 65;
 
-    /// <summary>Adds the stage subcommands to <c>wf train</c> (creating it when the stage1/export file has not).</summary>
+    /// <summary>Adds the stage subcommands to the <c>wf train</c> that <see cref="TrainCommands.Register"/> created.</summary>
     public static void Register(RootCommand root)
     {
-        var train = root.Subcommands.FirstOrDefault(c => c.Name == "train");
-        if (train is null)
-        {
-            train = new Command("train", "Train and convert 1.58-bit models.");
-            root.Subcommands.Add(train);
-        }
-
+        var train = root.Subcommands.Single(c => c.Name == "train");
         train.Subcommands.Add(Teacher());
         train.Subcommands.Add(Stage19());
         train.Subcommands.Add(Stage2());
@@ -74,7 +68,11 @@ internal static class TrainStageCommands
         {
             Teacher = new TeacherShape
             {
-                ModelType = Value(parse, modelType) is "qwen3" or "llama" ? Value(parse, modelType) : throw new TrainingConfigurationException($"--model-type '{Value(parse, modelType)}': use qwen3 or llama"),
+                ModelType = Value(parse, modelType) switch
+                {
+                    ("qwen3" or "llama") and var type => type,
+                    var other => throw new TrainingConfigurationException($"--model-type '{other}': use qwen3 or llama"),
+                },
                 VocabSize = Number<int>(parse, vocab),
                 HiddenSize = Number<int>(parse, hidden),
                 Layers = Number<int>(parse, layers),

@@ -12,24 +12,8 @@ internal static partial class JobProcesses
     /// <summary>Start time (clock ticks since boot) of a live, non-zombie process, or null when there is none.</summary>
     public static long? StartTime(int pid)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-
-        // The command name may hold spaces and parentheses; fields count from the last ')'. Field 3 (state) is index 0.
-        var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (fields.Length < 20 || fields[0] is "Z" or "X" or "x")
-        {
-            return null;
-        }
-
-        return long.Parse(fields[19], CultureInfo.InvariantCulture);
+        var fields = LiveStatFields($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}");
+        return fields is { Length: >= 20 } ? long.Parse(fields[19], CultureInfo.InvariantCulture) : null;
     }
 
     /// <summary>True when <paramref name="pid"/> is alive and is the process that started at <paramref name="startTime"/>.</summary>
@@ -45,22 +29,31 @@ internal static partial class JobProcesses
                 continue;
             }
 
-            try
+            if (LiveStatFields(dir) is { Length: > 2 } fields && fields[2] == pgid.ToString(CultureInfo.InvariantCulture))
             {
-                var text = File.ReadAllText(Path.Combine(dir, "stat"));
-                var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (fields.Length > 2 && fields[2] == pgid.ToString(CultureInfo.InvariantCulture) && fields[0] is not ("Z" or "X" or "x"))
-                {
-                    return true;
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // Exited while we looked.
+                return true;
             }
         }
 
         return false;
+    }
+
+    /// <summary>The fields of <c>{processDir}/stat</c> from field 3 (state) on, or null when the process is gone or a zombie.</summary>
+    private static string[]? LiveStatFields(string processDir)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(Path.Combine(processDir, "stat"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null; // Exited while we looked.
+        }
+
+        // The command name may hold spaces and parentheses; fields count from the last ')'. Field 3 (state) is index 0.
+        var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return fields.Length == 0 || fields[0] is "Z" or "X" or "x" ? null : fields;
     }
 
     /// <summary>Signals every process of group <paramref name="pgid"/>; a vanished group is fine.</summary>
