@@ -1,4 +1,5 @@
 using System.Globalization;
+using WrinkleFree.Serve.Spec;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -37,8 +38,7 @@ internal sealed class TaskYamlReader(string? sourceName)
 
             if (allowed is not null && !allowed.Contains(key))
             {
-                var suggestion = allowed.MinBy(a => Distance(a, key));
-                var hint = suggestion is not null && Distance(suggestion, key) <= 2
+                var hint = KeySuggestion.Closest(key, allowed) is { } suggestion
                     ? $"did you mean '{suggestion}'?"
                     : $"valid keys here: {string.Join(", ", allowed)}";
                 throw Error(Join(path, key), keyNode, $"unknown key '{key}'; {hint}");
@@ -91,23 +91,4 @@ internal sealed class TaskYamlReader(string? sourceName)
         YamlScalarNode scalar => $"the string '{scalar.Value}'",
         _ => node.NodeType.ToString(),
     };
-
-    private static int Distance(string a, string b)
-    {
-        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
-        var current = new int[b.Length + 1];
-        for (var i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = char.ToLowerInvariant(a[i - 1]) == char.ToLowerInvariant(b[j - 1]) ? 0 : 1;
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
-            }
-
-            (previous, current) = (current, previous);
-        }
-
-        return previous[b.Length];
-    }
 }
