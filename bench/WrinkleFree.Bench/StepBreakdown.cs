@@ -81,6 +81,7 @@ internal static class StepBreakdown
                 }
             }
 
+            // Only the phase being measured is timed: the prefill when there are no decode steps, else the decode steps.
             runner.Profile = steps == 0 ? profile : null;
             profile.Reset();
             runner.Forward(batch.ToArray(), logits);
@@ -88,11 +89,6 @@ internal static class StepBreakdown
             var step = new StepToken[sequences];
             for (var i = 0; i < steps; i++)
             {
-                if (i == 0)
-                {
-                    profile.Reset();
-                }
-
                 for (var s = 0; s < sequences; s++)
                 {
                     step[s] = new StepToken(Token(model, promptTokens + i + s), promptTokens + i, seqs[s], true);

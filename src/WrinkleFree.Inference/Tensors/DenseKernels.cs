@@ -105,10 +105,10 @@ internal static unsafe class DenseKernels
                     a3 = Avx512F.FusedMultiplyAdd(w, Vector512.Load(x + 3 * n + i), a3);
                 }
 
-                a.Y[(long)b * a.Rows + r] = Vector512.Sum(a0) + Tail<TLoad>(row, x, full, n);
-                a.Y[(long)(b + 1) * a.Rows + r] = Vector512.Sum(a1) + Tail<TLoad>(row, x + n, full, n);
-                a.Y[(long)(b + 2) * a.Rows + r] = Vector512.Sum(a2) + Tail<TLoad>(row, x + 2 * n, full, n);
-                a.Y[(long)(b + 3) * a.Rows + r] = Vector512.Sum(a3) + Tail<TLoad>(row, x + 3 * n, full, n);
+                a.Y[(long)b * a.Rows + r] = Vector512.Sum(a0) + IFloatElement.Tail<TLoad>(row, x, full, n);
+                a.Y[(long)(b + 1) * a.Rows + r] = Vector512.Sum(a1) + IFloatElement.Tail<TLoad>(row, x + n, full, n);
+                a.Y[(long)(b + 2) * a.Rows + r] = Vector512.Sum(a2) + IFloatElement.Tail<TLoad>(row, x + 2 * n, full, n);
+                a.Y[(long)(b + 3) * a.Rows + r] = Vector512.Sum(a3) + IFloatElement.Tail<TLoad>(row, x + 3 * n, full, n);
             }
 
             for (; b < a.Batch; b++)
@@ -128,28 +128,14 @@ internal static unsafe class DenseKernels
                     acc0 = Avx512F.FusedMultiplyAdd(TLoad.Load(row, i), Vector512.Load(x + i), acc0);
                 }
 
-                a.Y[(long)b * a.Rows + r] = Vector512.Sum(acc0 + acc1) + Tail<TLoad>(row, x, full, a.Columns);
+                a.Y[(long)b * a.Rows + r] = Vector512.Sum(acc0 + acc1) + IFloatElement.Tail<TLoad>(row, x, full, a.Columns);
             }
         }
     }
 
-    private static float Tail<TLoad>(byte* row, float* x, int from, int to)
-        where TLoad : struct, IFloatLoad
-    {
-        var sum = 0f;
-        for (var i = from; i < to; i++)
-        {
-            sum += TLoad.LoadOne(row, i) * x[i];
-        }
-
-        return sum;
-    }
-
-    private interface IFloatLoad
+    private interface IFloatLoad : IFloatElement
     {
         static abstract Vector512<float> Load(byte* row, int i);
-
-        static abstract float LoadOne(byte* row, int i);
     }
 
     private readonly struct F32Load : IFloatLoad

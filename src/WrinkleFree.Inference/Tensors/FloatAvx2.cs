@@ -38,10 +38,10 @@ internal static unsafe class FloatAvx2
                     a3 = Fma.MultiplyAdd(w, Vector256.Load(x + 3 * n + i), a3);
                 }
 
-                a.Y[(long)b * a.Rows + r] = Vector256.Sum(a0) + Tail<TLoad>(row, x, full, n);
-                a.Y[(long)(b + 1) * a.Rows + r] = Vector256.Sum(a1) + Tail<TLoad>(row, x + n, full, n);
-                a.Y[(long)(b + 2) * a.Rows + r] = Vector256.Sum(a2) + Tail<TLoad>(row, x + 2 * n, full, n);
-                a.Y[(long)(b + 3) * a.Rows + r] = Vector256.Sum(a3) + Tail<TLoad>(row, x + 3 * n, full, n);
+                a.Y[(long)b * a.Rows + r] = Vector256.Sum(a0) + IFloatElement.Tail<TLoad>(row, x, full, n);
+                a.Y[(long)(b + 1) * a.Rows + r] = Vector256.Sum(a1) + IFloatElement.Tail<TLoad>(row, x + n, full, n);
+                a.Y[(long)(b + 2) * a.Rows + r] = Vector256.Sum(a2) + IFloatElement.Tail<TLoad>(row, x + 2 * n, full, n);
+                a.Y[(long)(b + 3) * a.Rows + r] = Vector256.Sum(a3) + IFloatElement.Tail<TLoad>(row, x + 3 * n, full, n);
             }
 
             for (; b < a.Batch; b++)
@@ -60,28 +60,14 @@ internal static unsafe class FloatAvx2
                     acc0 = Fma.MultiplyAdd(TLoad.Load(row, i), Vector256.Load(x + i), acc0);
                 }
 
-                a.Y[(long)b * a.Rows + r] = Vector256.Sum(acc0 + acc1) + Tail<TLoad>(row, x, full, n);
+                a.Y[(long)b * a.Rows + r] = Vector256.Sum(acc0 + acc1) + IFloatElement.Tail<TLoad>(row, x, full, n);
             }
         }
     }
 
-    private static float Tail<TLoad>(byte* row, float* x, int from, int to)
-        where TLoad : struct, ILoad
-    {
-        var sum = 0f;
-        for (var i = from; i < to; i++)
-        {
-            sum += TLoad.LoadOne(row, i) * x[i];
-        }
-
-        return sum;
-    }
-
-    private interface ILoad
+    private interface ILoad : IFloatElement
     {
         static abstract Vector256<float> Load(byte* row, int i);
-
-        static abstract float LoadOne(byte* row, int i);
     }
 
     private readonly struct F32Load : ILoad

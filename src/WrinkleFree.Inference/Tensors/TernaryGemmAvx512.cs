@@ -144,6 +144,18 @@ internal static unsafe class TernaryGemmAvx512
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> Widen(Vector512<short> s) => Avx512BW.MultiplyAddAdjacent(s, Vector512<short>.One);
 
+    /// <summary>One token's 256 activations against the codes of both rows, one activation vector at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Token(
+        sbyte* p, Vector512<byte> c00, Vector512<byte> c01, Vector512<byte> c02, Vector512<byte> c03,
+        Vector512<byte> c10, Vector512<byte> c11, Vector512<byte> c12, Vector512<byte> c13, ref Vector512<short> s0, ref Vector512<short> s1)
+    {
+        var x = Vector512.Load(p); s0 += Mad(c00, x); s1 += Mad(c10, x);
+        x = Vector512.Load(p + 64); s0 += Mad(c01, x); s1 += Mad(c11, x);
+        x = Vector512.Load(p + 128); s0 += Mad(c02, x); s1 += Mad(c12, x);
+        x = Vector512.Load(p + 192); s0 += Mad(c03, x); s1 += Mad(c13, x);
+    }
+
     /// <summary>Σ code·q for rows w0 and w1 against eight tokens: lanes 0–7 row w0, lanes 8–15 row w1.</summary>
     private static Vector512<int> Tile2x8(byte* w0, byte* w1, int chunks, sbyte* q, int stride, Vector512<int>* wide)
     {
@@ -172,48 +184,22 @@ internal static unsafe class TernaryGemmAvx512
                 var c12 = Avx512BW.ShiftRightLogical(u1, 2).AsByte() & mask;
                 var c13 = u1.AsByte() & mask;
                 var p = q + k * 256;
-                Vector512<sbyte> x;
-
-                // One activation vector at a time feeds both rows: few registers besides the 8 codes and 16 sums.
-                x = Vector512.Load(p); s00 += Mad(c00, x); s10 += Mad(c10, x);
-                x = Vector512.Load(p + 64); s00 += Mad(c01, x); s10 += Mad(c11, x);
-                x = Vector512.Load(p + 128); s00 += Mad(c02, x); s10 += Mad(c12, x);
-                x = Vector512.Load(p + 192); s00 += Mad(c03, x); s10 += Mad(c13, x);
+                // One activation row at a time feeds both rows: few registers besides the 8 codes and 16 sums.
+                Token(p, c00, c01, c02, c03, c10, c11, c12, c13, ref s00, ref s10);
                 p += stride;
-                x = Vector512.Load(p); s01 += Mad(c00, x); s11 += Mad(c10, x);
-                x = Vector512.Load(p + 64); s01 += Mad(c01, x); s11 += Mad(c11, x);
-                x = Vector512.Load(p + 128); s01 += Mad(c02, x); s11 += Mad(c12, x);
-                x = Vector512.Load(p + 192); s01 += Mad(c03, x); s11 += Mad(c13, x);
+                Token(p, c00, c01, c02, c03, c10, c11, c12, c13, ref s01, ref s11);
                 p += stride;
-                x = Vector512.Load(p); s02 += Mad(c00, x); s12 += Mad(c10, x);
-                x = Vector512.Load(p + 64); s02 += Mad(c01, x); s12 += Mad(c11, x);
-                x = Vector512.Load(p + 128); s02 += Mad(c02, x); s12 += Mad(c12, x);
-                x = Vector512.Load(p + 192); s02 += Mad(c03, x); s12 += Mad(c13, x);
+                Token(p, c00, c01, c02, c03, c10, c11, c12, c13, ref s02, ref s12);
                 p += stride;
-                x = Vector512.Load(p); s03 += Mad(c00, x); s13 += Mad(c10, x);
-                x = Vector512.Load(p + 64); s03 += Mad(c01, x); s13 += Mad(c11, x);
-                x = Vector512.Load(p + 128); s03 += Mad(c02, x); s13 += Mad(c12, x);
-                x = Vector512.Load(p + 192); s03 += Mad(c03, x); s13 += Mad(c13, x);
+                Token(p, c00, c01, c02, c03, c10, c11, c12, c13, ref s03, ref s13);
                 p += stride;
-                x = Vector512.Load(p); s04 += Mad(c00, x); s14 += Mad(c10, x);
-                x = Vector512.Load(p + 64); s04 += Mad(c01, x); s14 += Mad(c11, x);
-                x = Vector512.Load(p + 128); s04 += Mad(c02, x); s14 += Mad(c12, x);
-                x = Vector512.Load(p + 192); s04 += Mad(c03, x); s14 += Mad(c13, x);
+                Token(p, c00, c01, c02, c03, c10, c11, c12, c13, ref s04, ref s14);
                 p += stride;
-                x = Vector512.Load(p); s05 += Mad(c00, x); s15 += Mad(c10, x);
-                x = Vector512.Load(p + 64); s05 += Mad(c01, x); s15 += Mad(c11, x);
-                x = Vector512.Load(p + 128); s05 += Mad(c02, x); s15 += Mad(c12, x);
-                x = Vector512.Load(p + 192); s05 += Mad(c03, x); s15 += Mad(c13, x);
+                Token(p, c00, c01, c02, c03, c10, c11, c12, c13, ref s05, ref s15);
                 p += stride;
-                x = Vector512.Load(p); s06 += Mad(c00, x); s16 += Mad(c10, x);
-                x = Vector512.Load(p + 64); s06 += Mad(c01, x); s16 += Mad(c11, x);
-                x = Vector512.Load(p + 128); s06 += Mad(c02, x); s16 += Mad(c12, x);
-                x = Vector512.Load(p + 192); s06 += Mad(c03, x); s16 += Mad(c13, x);
+                Token(p, c00, c01, c02, c03, c10, c11, c12, c13, ref s06, ref s16);
                 p += stride;
-                x = Vector512.Load(p); s07 += Mad(c00, x); s17 += Mad(c10, x);
-                x = Vector512.Load(p + 64); s07 += Mad(c01, x); s17 += Mad(c11, x);
-                x = Vector512.Load(p + 128); s07 += Mad(c02, x); s17 += Mad(c12, x);
-                x = Vector512.Load(p + 192); s07 += Mad(c03, x); s17 += Mad(c13, x);
+                Token(p, c00, c01, c02, c03, c10, c11, c12, c13, ref s07, ref s17);
             }
 
             if (k >= chunks)

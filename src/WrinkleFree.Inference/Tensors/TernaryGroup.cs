@@ -52,11 +52,11 @@ internal sealed unsafe class TernaryGroup : IParallelWork
     /// <summary>y_i = W_i·x for each part (outputs laid out as <see cref="WeightMatrix.Multiply"/> writes them); y2 is ignored for two parts.</summary>
     public void Multiply(ActivationBatch x, Span<float> y0, Span<float> y1, Span<float> y2, WorkerPool pool)
     {
-        _parts[0].CheckShapes(x, y0, pool);
-        _parts[1].CheckShapes(x, y1, pool);
+        _parts[0].Validate(x, y0, pool);
+        _parts[1].Validate(x, y1, pool);
         if (_parts.Length > 2)
         {
-            _parts[2].CheckShapes(x, y2, pool);
+            _parts[2].Validate(x, y2, pool);
         }
 
         fixed (float* p0 = y0)

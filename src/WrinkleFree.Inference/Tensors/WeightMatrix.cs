@@ -75,10 +75,8 @@ public abstract unsafe class WeightMatrix
     /// <summary>Writes row <paramref name="row"/> dequantized to floats (an embedding lookup).</summary>
     public abstract void GetRow(int row, Span<float> destination);
 
-    /// <summary>Throws unless <paramref name="x"/> and <paramref name="y"/> fit this matrix (for callers that batch several multiplies).</summary>
-    internal void CheckShapes(ActivationBatch x, Span<float> y, WorkerPool pool) => Validate(x, y, pool);
-
-    private protected void Validate(ActivationBatch x, Span<float> y, WorkerPool pool)
+    /// <summary>Throws unless <paramref name="x"/> and <paramref name="y"/> fit this matrix (also for callers that batch several multiplies).</summary>
+    internal void Validate(ActivationBatch x, Span<float> y, WorkerPool pool)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(pool);

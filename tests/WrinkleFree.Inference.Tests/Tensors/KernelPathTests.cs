@@ -113,7 +113,8 @@ public sealed unsafe class KernelPathTests
             BitConverter.TryWriteBytes(bytes.AsSpan(2 * i), BitConverter.HalfToUInt16Bits(values[i]));
         }
 
-        // One-hot activation rows select one weight each, so y must equal the converted weight bit for bit.
+        // One-hot activation rows select one weight each, so y must equal the converted weight exactly; magnitudes are
+        // compared because the zero products summed with it may turn -0 into +0.
         var x = new ActivationBatch(columns, columns);
         x.Data.Clear();
         for (var b = 0; b < columns; b++)
