@@ -21,6 +21,11 @@ internal sealed class ActiveSequence
         Stops = new StopMatcher(request.Stop);
         History = new List<int>(request.PromptTokens.Length + Math.Min(request.MaxTokens ?? 256, contextLimit));
         History.AddRange(request.PromptTokens);
+        if (request.PromptLogprobs)
+        {
+            PromptLogprobs = new PromptTokenLogprob[request.PromptTokens.Length];
+            PromptLogprobs[0] = new PromptTokenLogprob(request.PromptTokens[0], null, []);
+        }
     }
 
     public GenerationRequest Request { get; }
@@ -28,6 +33,9 @@ internal sealed class ActiveSequence
     public Channel<GenerationUpdate> Output { get; } = Channel.CreateUnbounded<GenerationUpdate>(new() { SingleReader = true, SingleWriter = true });
 
     public int ContextLimit { get; }
+
+    /// <summary>Prompt token scores being filled during prefill (requests with prompt logprobs), handed out with the first update.</summary>
+    public PromptTokenLogprob[]? PromptLogprobs { get; set; }
 
     public long SubmittedAt { get; }
 

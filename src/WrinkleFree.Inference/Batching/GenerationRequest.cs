@@ -9,7 +9,10 @@ public sealed record GenerationRequest
 
     public SamplingOptions Sampling { get; init; } = new();
 
-    /// <summary>Maximum tokens to generate; null = until the context limit.</summary>
+    /// <summary>
+    /// Maximum tokens to generate; null = until the context limit; 0 = none: the sequence ends with
+    /// <see cref="FinishReason.Length"/> right after its prompt is fed (prompt scoring with <see cref="PromptLogprobs"/>).
+    /// </summary>
     public int? MaxTokens { get; init; } = 256;
 
     public IReadOnlyList<string> Stop { get; init; } = [];
@@ -18,6 +21,13 @@ public sealed record GenerationRequest
 
     /// <summary>Keep generating past end-of-generation tokens (benchmarks).</summary>
     public bool IgnoreEos { get; init; }
+
+    /// <summary>
+    /// Also score the prompt: the first update carries, for every prompt token, its logprob given the tokens before it
+    /// (null for the first) and the most likely alternatives (echo + logprobs, as lm-evaluation-harness asks).
+    /// Needs <see cref="SamplingOptions.Logprobs"/>.
+    /// </summary>
+    public bool PromptLogprobs { get; init; }
 
     /// <summary>Per-sequence context limit; null = the engine's default.</summary>
     public int? ContextLimit { get; init; }

@@ -19,6 +19,12 @@ public sealed record GenerationUpdate
 
     public FinishReason? FinishReason { get; init; }
 
+    /// <summary>
+    /// On the first update of a sequence with <see cref="GenerationRequest.PromptLogprobs"/>: one entry per prompt token,
+    /// in order. Its logprob is under the raw model distribution (no penalties or temperature).
+    /// </summary>
+    public PromptTokenLogprob[]? PromptLogprobs { get; init; }
+
     public required int PromptTokens { get; init; }
 
     public required int CompletionTokens { get; init; }
@@ -26,3 +32,6 @@ public sealed record GenerationUpdate
     /// <summary>Seconds from submission to the first generated token (set on every update).</summary>
     public double TimeToFirstTokenSeconds { get; init; }
 }
+
+/// <summary>A prompt token, its logprob given the tokens before it (null for the first token) and the top alternatives.</summary>
+public readonly record struct PromptTokenLogprob(int TokenId, float? Logprob, TokenLogprob[] TopLogprobs);

@@ -21,8 +21,10 @@ public sealed class InferenceEngine : IDisposable
     private readonly List<ActiveSequence> _active = [];
     private readonly List<StepToken> _step = [];
     private readonly List<ActiveSequence> _stepSequences = [];
-    private readonly List<ActiveSequence> _logitOwners = [];
+    // One entry per logits row of a step: the sequence, and the prompt index whose token the row scores (-1: sample).
+    private readonly List<(ActiveSequence Sequence, int ScoreIndex)> _logitOwners = [];
     private readonly float[] _logits;
+    private readonly int _logitRows;
     private readonly SemaphoreSlim _signal = new(0);
     private readonly Thread _loop;
     private readonly int _contextLimit;
@@ -43,9 +45,12 @@ public sealed class InferenceEngine : IDisposable
         _kv = new KvCache(model.Config, Math.Max(kvTokens, _contextLimit));
         _pool = new WorkerPool(options.Threads);
         _runner = new ModelRunner(model, _pool, options.MaxBatchTokens);
-        _logits = new float[(long)options.MaxBatchTokens * model.Config.VocabSize <= int.MaxValue
-            ? Math.Min(options.MaxBatchTokens, options.MaxSequences) * model.Config.VocabSize
-            : throw new ArgumentException("MaxBatchTokens x vocabulary is too large")];
+        // A row per decoding sequence, and at least 32 so that prompt scoring (every prompt position needs logits) advances
+        // in useful chunks.
+        _logitRows = Math.Min(options.MaxBatchTokens, Math.Max(options.MaxSequences, 32));
+        _logits = new float[(long)_logitRows * model.Config.VocabSize <= int.MaxValue
+            ? _logitRows * model.Config.VocabSize
+            : throw new ArgumentException("logit rows x vocabulary is too large")];
         _loop = new Thread(Loop) { IsBackground = true, Name = "wf-engine" };
         _loop.Start();
     }
@@ -94,6 +99,11 @@ public sealed class InferenceEngine : IDisposable
         if (request.MaxTokens is < 0)
         {
             throw new ArgumentException($"max_tokens = {request.MaxTokens} must be >= 0", nameof(request));
+        }
+
+        if (request.PromptLogprobs && !request.Sampling.Logprobs)
+        {
+            throw new ArgumentException("prompt logprobs need logprobs to be on", nameof(request));
         }
 
         var limit = Math.Min(request.ContextLimit ?? _contextLimit, _contextLimit);
@@ -227,7 +237,7 @@ public sealed class InferenceEngine : IDisposable
             {
                 _step.Add(new StepToken(s.History[^1], s.Fed, s.Kv!, true));
                 _stepSequences.Add(s);
-                _logitOwners.Add(s);
+                _logitOwners.Add((s, -1));
                 budget--;
             }
         }
@@ -241,15 +251,26 @@ public sealed class InferenceEngine : IDisposable
 
             var prompt = s.Request.PromptTokens;
             var take = Math.Min(Math.Min(prompt.Length - s.Fed, _options.PrefillChunk), budget);
+            var scoring = s.PromptLogprobs != null;
+            if (scoring)
+            {
+                // Every position's logits score the next prompt token: take only as many as there are free rows.
+                take = Math.Min(take, _logitRows - _logitOwners.Count);
+                if (take == 0)
+                {
+                    continue;
+                }
+            }
+
             for (var i = 0; i < take; i++)
             {
                 var pos = s.Fed + i;
                 var last = pos == prompt.Length - 1;
-                _step.Add(new StepToken(prompt[pos], pos, s.Kv!, last));
+                _step.Add(new StepToken(prompt[pos], pos, s.Kv!, last || scoring));
                 _stepSequences.Add(s);
-                if (last)
+                if (last || scoring)
                 {
-                    _logitOwners.Add(s);
+                    _logitOwners.Add((s, last ? -1 : pos + 1));
                 }
             }
 
@@ -269,11 +290,26 @@ public sealed class InferenceEngine : IDisposable
 
         for (var row = 0; row < _logitOwners.Count; row++)
         {
-            var s = _logitOwners[row];
-            if (!s.IsCancelled)
+            var (s, scoreIndex) = _logitOwners[row];
+            if (s.IsCancelled)
             {
-                var id = s.Sampler.Sample(_logits.AsSpan(row * vocab, vocab), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(s.History));
-                Emit(s, id);
+                continue;
+            }
+
+            var logits = _logits.AsSpan(row * vocab, vocab);
+            if (scoreIndex >= 0)
+            {
+                var token = s.Request.PromptTokens[scoreIndex];
+                var logprob = s.Sampler.Score(logits, token);
+                s.PromptLogprobs![scoreIndex] = new PromptTokenLogprob(token, logprob, s.Sampler.LastTopLogprobs.ToArray());
+            }
+            else if (s.Request.MaxTokens == 0)
+            {
+                EmitPromptOnly(s);
+            }
+            else
+            {
+                Emit(s, s.Sampler.Sample(logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(s.History)));
             }
         }
 
@@ -320,7 +356,7 @@ public sealed class InferenceEngine : IDisposable
         }
 
         var sampling = s.Request.Sampling;
-        s.Output.Writer.TryWrite(new GenerationUpdate
+        Write(s, new GenerationUpdate
         {
             TokenId = id,
             Text = text,
@@ -330,8 +366,37 @@ public sealed class InferenceEngine : IDisposable
             PromptTokens = s.Request.PromptTokens.Length,
             CompletionTokens = s.Generated,
             TimeToFirstTokenSeconds = s.TimeToFirstToken ?? 0,
+            PromptLogprobs = TakePromptLogprobs(s),
         });
-        if (finish != null)
+    }
+
+    /// <summary>max_tokens = 0: the prompt is fed (and scored); the sequence ends without sampling.</summary>
+    private void EmitPromptOnly(ActiveSequence s)
+    {
+        s.TimeToFirstToken ??= _time.GetElapsedTime(s.SubmittedAt).TotalSeconds;
+        Write(s, new GenerationUpdate
+        {
+            TokenId = -1,
+            Text = "",
+            FinishReason = FinishReason.Length,
+            PromptTokens = s.Request.PromptTokens.Length,
+            CompletionTokens = 0,
+            TimeToFirstTokenSeconds = s.TimeToFirstToken.Value,
+            PromptLogprobs = TakePromptLogprobs(s),
+        });
+    }
+
+    private static PromptTokenLogprob[]? TakePromptLogprobs(ActiveSequence s)
+    {
+        var scores = s.PromptLogprobs;
+        s.PromptLogprobs = null;
+        return scores;
+    }
+
+    private static void Write(ActiveSequence s, GenerationUpdate update)
+    {
+        s.Output.Writer.TryWrite(update);
+        if (update.FinishReason != null)
         {
             s.Done = true;
             s.Output.Writer.TryComplete();

@@ -101,6 +101,34 @@ public sealed class Sampler
         return id;
     }
 
+    /// <summary>
+    /// Scores a given token instead of drawing one (prompt logprobs for echo): returns the log-softmax of
+    /// <paramref name="tokenId"/> under the raw logits (no penalties, no temperature) and fills
+    /// <see cref="LastTopLogprobs"/> with the most likely alternatives. Needs <see cref="SamplingOptions.Logprobs"/>.
+    /// </summary>
+    public float Score(ReadOnlySpan<float> logits, int tokenId)
+    {
+        if (logits.Length != _vocabSize)
+        {
+            throw new ArgumentException($"logits has {logits.Length} entries but the vocabulary has {_vocabSize}", nameof(logits));
+        }
+
+        if (!_options.Logprobs)
+        {
+            throw new InvalidOperationException("scoring a token needs SamplingOptions.Logprobs");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)tokenId, (uint)_vocabSize, nameof(tokenId));
+        var max = TensorPrimitives.Max(logits);
+        if (float.IsNaN(max) || float.IsNegativeInfinity(max))
+        {
+            throw new ArgumentException($"logits must contain a finite maximum but it is {max}", nameof(logits));
+        }
+
+        ComputeLogprobs(logits, max, tokenId);
+        return LastLogprob;
+    }
+
     private static ulong RandomSeed()
     {
         Span<byte> bytes = stackalloc byte[8];

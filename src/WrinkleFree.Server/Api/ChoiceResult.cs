@@ -19,7 +19,7 @@ internal sealed class ChoiceResult
 
     public void Add(GenerationEvent e, bool logprobs)
     {
-        if (logprobs && e.TokenId >= 0)
+        if (logprobs && e.HasLogprobEntry)
         {
             Tokens.Add((e, Text.Length));
         }

@@ -312,7 +312,8 @@ internal static class GenerationEndpoints
             var e = events.Current;
             PromptTokens = Math.Max(PromptTokens, e.PromptTokens);
             CompletionTokens = Math.Max(CompletionTokens, e.CompletionTokens);
-            if (e.TokenId >= 0)
+            // A generated piece (the vllm backend's pieces carry text but no token id); echoed prompt text is not one.
+            if (!e.IsEcho && (e.TokenId >= 0 || e.Text.Length > 0))
             {
                 var now = Replica.Time.GetTimestamp();
                 var metrics = Replica.Metrics;
@@ -340,7 +341,7 @@ internal static class GenerationEndpoints
         public bool ShouldSend(bool logprobs)
         {
             var e = events.Current;
-            return e.Text.Length > 0 || e.FinishReason is not null || SentCount == 0 || (logprobs && e.TokenId >= 0);
+            return e.Text.Length > 0 || e.FinishReason is not null || SentCount == 0 || (logprobs && e.HasLogprobEntry);
         }
 
         public void Sent()

@@ -93,7 +93,7 @@ internal sealed class ResponseJson(bool chat, string id, long created, string mo
         }
 
         w.WritePropertyName("logprobs");
-        if (logprobs && e.TokenId >= 0)
+        if (logprobs && e.HasLogprobEntry)
         {
             WriteLogprobs(w, [(e, textOffset)]);
         }
@@ -163,13 +163,27 @@ internal sealed class ResponseJson(bool chat, string id, long created, string mo
             w.WriteStartArray("token_logprobs");
             foreach (var (e, _) in tokens)
             {
-                w.WriteNumberValue(Finite(e.Logprob ?? 0));
+                // An echoed prompt's first token has no logprob (nothing precedes it): null, as OpenAI writes it.
+                if (e.Logprob is { } logprob)
+                {
+                    w.WriteNumberValue(Finite(logprob));
+                }
+                else
+                {
+                    w.WriteNullValue();
+                }
             }
 
             w.WriteEndArray();
             w.WriteStartArray("top_logprobs");
             foreach (var (e, _) in tokens)
             {
+                if (e.Logprob is null)
+                {
+                    w.WriteNullValue();
+                    continue;
+                }
+
                 w.WriteStartObject();
                 foreach (var t in e.TopLogprobs ?? [])
                 {

@@ -13,6 +13,12 @@ public sealed record GenerationEvent
     /// <summary>The token's text as the tokenizer spells it (for logprobs).</summary>
     public string? TokenText { get; init; }
 
+    /// <summary>Part of the echoed prompt (completions with echo), not generated: no latency metrics.</summary>
+    public bool IsEcho { get; init; }
+
+    /// <summary>Whether this event is a token entry of a logprobs answer (it has the token's spelling).</summary>
+    public bool HasLogprobEntry => TokenText is not null;
+
     public float? Logprob { get; init; }
 
     public IReadOnlyList<TopLogprob>? TopLogprobs { get; init; }

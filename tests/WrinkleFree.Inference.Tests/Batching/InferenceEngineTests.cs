@@ -137,6 +137,74 @@ public sealed class InferenceEngineTests(SyntheticModelFixture models)
         }, iterations: 32, warmUp: 8);
     }
 
+    [Fact]
+    public async Task PromptLogprobs_MatchLogSoftmaxOfEachPrefix_WhileOtherSequencesDecode()
+    {
+        using var model = Model.Load(models.Path(GgmlType.TQ2_0));
+        // 4 logit rows' worth of sequences and a 32-row floor: a 40-token prompt must be scored over several steps.
+        using var engine = new InferenceEngine(model, new EngineOptions { Threads = 2, MaxSequences = 4, MaxBatchTokens = 48, PrefillChunk = 48 });
+        var prompt = model.Tokenizer.Encode(string.Join(' ', Prompts));
+        Assert.True(prompt.Length > 32, $"the prompt has {prompt.Length} tokens; it should need more than one step of rows");
+        var background = Collect(engine, new GenerationRequest { PromptTokens = model.Tokenizer.Encode("It was"), MaxTokens = 30, IgnoreEos = true, Sampling = Greedy });
+        var scored = await Collect(engine, new GenerationRequest
+        {
+            PromptTokens = prompt, MaxTokens = 2, IgnoreEos = true, PromptLogprobs = true,
+            Sampling = new SamplingOptions { Temperature = 0, Logprobs = true, TopLogprobs = 3 },
+        }).WaitAsync(Deadline);
+        await background.WaitAsync(Deadline);
+
+        var scores = scored.First.PromptLogprobs!;
+        Assert.Equal(prompt.Length, scores.Length);
+        Assert.Equal(prompt, scores.Select(s => s.TokenId).ToArray());
+        Assert.Null(scores[0].Logprob);
+        var reference = ModelHarness.Logits(model, prompt);
+        for (var i = 1; i < prompt.Length; i++)
+        {
+            var row = reference[i - 1];
+            var max = row.Max();
+            var logSumExp = max + Math.Log(row.Sum(v => Math.Exp(v - max)));
+            Assert.Equal(row[prompt[i]] - logSumExp, scores[i].Logprob!.Value, 1e-4 * Math.Max(1, Math.Abs(logSumExp)));
+            Assert.Equal(3, scores[i].TopLogprobs.Length);
+            var best = Array.IndexOf(row, max);
+            Assert.Equal(best, scores[i].TopLogprobs[0].TokenId);
+            Assert.True(scores[i].TopLogprobs[0].Logprob >= scores[i].Logprob!.Value - 1e-4f);
+        }
+
+        // The continuation is what greedy decoding of the prompt gives; only the first update carries the scores.
+        Assert.Equal(ModelHarness.Greedy(model, prompt, 2), scored.Ids);
+        Assert.Null(scored.Last.PromptLogprobs);
+        Assert.Equal(0, engine.KvCache.PagesInUse);
+    }
+
+    [Fact]
+    public async Task MaxTokensZero_ScoresThePromptAndEndsWithLength_WithoutSampling()
+    {
+        using var model = Model.Load(models.Path(GgmlType.TQ2_0));
+        using var engine = new InferenceEngine(model, new EngineOptions { Threads = 2, MaxSequences = 2 });
+        var prompt = model.Tokenizer.Encode("Once upon a time");
+        var result = await Collect(engine, new GenerationRequest
+        {
+            PromptTokens = prompt, MaxTokens = 0, PromptLogprobs = true, Sampling = new SamplingOptions { Logprobs = true },
+        }).WaitAsync(Deadline);
+
+        Assert.Empty(result.Ids);
+        Assert.Equal(FinishReason.Length, result.Finish);
+        Assert.Equal(0, result.Last.CompletionTokens);
+        Assert.Equal(prompt.Length, result.Last.PromptLogprobs!.Length);
+        Assert.All(result.Last.PromptLogprobs[1..], s => Assert.True(s.Logprob < 0));
+        Assert.Equal(0, engine.GeneratedTokens);
+    }
+
+    [Fact]
+    public void PromptLogprobs_WithoutLogprobs_IsRejectedBeforeQueueing()
+    {
+        using var model = Model.Load(models.Path(GgmlType.TQ2_0));
+        using var engine = new InferenceEngine(model, new EngineOptions { Threads = 1, MaxSequences = 1 });
+        var e = Assert.Throws<ArgumentException>(() => engine.GenerateAsync(new GenerationRequest { PromptTokens = [1, 2], PromptLogprobs = true }));
+        Assert.Contains("logprobs", e.Message);
+        Assert.Equal(0, engine.QueuedSequences);
+    }
+
     private static async Task WaitUntil(Func<bool> condition)
     {
         using var timeout = new CancellationTokenSource(Deadline);
@@ -150,9 +218,11 @@ public sealed class InferenceEngineTests(SyntheticModelFixture models)
     {
         var ids = new List<int>();
         var text = new System.Text.StringBuilder();
+        GenerationUpdate? first = null;
         GenerationUpdate? last = null;
         await foreach (var u in engine.GenerateAsync(request))
         {
+            first ??= u;
             if (u.TokenId >= 0)
             {
                 ids.Add(u.TokenId);
@@ -162,8 +232,8 @@ public sealed class InferenceEngineTests(SyntheticModelFixture models)
             last = u;
         }
 
-        return new Result(ids, text.ToString(), last!.FinishReason, last);
+        return new Result(ids, text.ToString(), last!.FinishReason, first!, last);
     }
 
-    private sealed record Result(List<int> Ids, string Text, FinishReason? Finish, GenerationUpdate Last);
+    private sealed record Result(List<int> Ids, string Text, FinishReason? Finish, GenerationUpdate First, GenerationUpdate Last);
 }

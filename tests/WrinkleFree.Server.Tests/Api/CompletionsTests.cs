@@ -70,6 +70,91 @@ public sealed class CompletionsTests : IAsyncLifetime
         Assert.Equal(ids.Length, body.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
     }
 
+    private async Task<int[]> TokenizeAsync(string text)
+    {
+        var (_, body, _) = await TestReplica.PostAsync(_client, "/tokenize", TestReplica.Json(new { content = text }));
+        return body.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32()).ToArray();
+    }
+
+    [Fact]
+    public async Task Completions_EchoWithLogprobs_ScoresEveryPromptToken_AsLmEvalHarnessAsks()
+    {
+        // lm-evaluation-harness' loglikelihood request: the context plus continuation as the prompt, echo, logprobs, and
+        // max_tokens 0 (or 1). The first prompt token has no logprob; every later one is scored given the ones before it.
+        var ids = await TokenizeAsync("The quick brown fox jumps over the lazy dog");
+        var (status, body, _) = await TestReplica.PostAsync(_client, "/v1/completions",
+            TestReplica.Json(new { prompt = ids, max_tokens = 0, echo = true, logprobs = 1, temperature = 0 }));
+
+        Assert.Equal(200, status);
+        var choice = Assert.Single(body.GetProperty("choices").EnumerateArray());
+        Assert.Equal("length", choice.GetProperty("finish_reason").GetString());
+        var logprobs = choice.GetProperty("logprobs");
+        var tokens = logprobs.GetProperty("tokens").EnumerateArray().Select(t => t.GetString()!).ToArray();
+        var tokenLogprobs = logprobs.GetProperty("token_logprobs").EnumerateArray().ToArray();
+        var top = logprobs.GetProperty("top_logprobs").EnumerateArray().ToArray();
+        var offsets = logprobs.GetProperty("text_offset").EnumerateArray().Select(o => o.GetInt32()).ToArray();
+        Assert.Equal(ids.Length, tokens.Length);
+        Assert.Equal(JsonValueKind.Null, tokenLogprobs[0].ValueKind);
+        Assert.Equal(JsonValueKind.Null, top[0].ValueKind);
+        Assert.All(tokenLogprobs[1..], l => Assert.True(l.GetDouble() < 0));
+        Assert.All(top[1..], t => Assert.Single(t.EnumerateObject()));
+        // The echoed text is the prompt, and each offset is where its token's text starts.
+        var text = choice.GetProperty("text").GetString()!;
+        Assert.Equal("The quick brown fox jumps over the lazy dog", text);
+        Assert.Equal(0, offsets[0]);
+        for (var i = 0; i < ids.Length; i++)
+        {
+            Assert.Equal(tokens[i], text.Substring(offsets[i], (i + 1 < ids.Length ? offsets[i + 1] : text.Length) - offsets[i]));
+        }
+
+        var usage = body.GetProperty("usage");
+        Assert.Equal(ids.Length, usage.GetProperty("prompt_tokens").GetInt32());
+        Assert.Equal(0, usage.GetProperty("completion_tokens").GetInt32());
+    }
+
+    [Fact]
+    public async Task Completions_EchoLogprobOfAToken_EqualsItsLogprobWhenGenerated()
+    {
+        var ids = await TokenizeAsync("Once upon a time");
+        var (_, generated, _) = await TestReplica.PostAsync(_client, "/v1/completions",
+            TestReplica.Json(new { prompt = ids, max_tokens = 1, logprobs = 1, temperature = 0 }));
+        var g = generated.GetProperty("choices")[0].GetProperty("logprobs");
+        var next = g.GetProperty("top_logprobs")[0].EnumerateObject().Single();
+        var nextLogprob = g.GetProperty("token_logprobs")[0].GetDouble();
+        var nextId = (await TokenizeAsync(g.GetProperty("tokens")[0].GetString()!)).Single();
+
+        // The same token appended to the prompt and scored with echo (max_tokens 1: lm-eval's other form, one extra token).
+        var (status, body, _) = await TestReplica.PostAsync(_client, "/v1/completions",
+            TestReplica.Json(new { prompt = ids.Append(nextId).ToArray(), max_tokens = 1, echo = true, logprobs = 1, temperature = 0 }));
+
+        Assert.Equal(200, status);
+        var logprobs = body.GetProperty("choices")[0].GetProperty("logprobs");
+        Assert.Equal(ids.Length + 2, logprobs.GetProperty("tokens").GetArrayLength());
+        Assert.Equal(nextLogprob, logprobs.GetProperty("token_logprobs")[ids.Length].GetDouble(), 1e-3 * Math.Max(1, Math.Abs(nextLogprob)));
+        // Greedy: the scored token is the most likely one at its position.
+        Assert.Equal(next.Name, logprobs.GetProperty("top_logprobs")[ids.Length].EnumerateObject().Single().Name);
+        Assert.Equal(1, body.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+    }
+
+    [Fact]
+    public async Task Completions_EchoWithLogprobsStreamed_SendsEachPromptTokenWithItsLogprob()
+    {
+        var ids = await TokenizeAsync("Hello world again");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
+        {
+            Content = new StringContent(TestReplica.Json(new { prompt = ids, max_tokens = 2, echo = true, logprobs = 0, stream = true, temperature = 0 }), System.Text.Encoding.UTF8, "application/json"),
+        };
+        using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(TestReplica.Timeout);
+        var (events, done) = await TestReplica.ReadSseAsync(response);
+
+        Assert.True(done);
+        var scored = events.Select(e => e.GetProperty("choices")[0].GetProperty("logprobs")).Where(l => l.ValueKind == JsonValueKind.Object).ToList();
+        Assert.Equal(ids.Length + 2, scored.Count);
+        Assert.Equal(JsonValueKind.Null, scored[0].GetProperty("token_logprobs")[0].ValueKind);
+        Assert.All(scored.Skip(1), l => Assert.True(l.GetProperty("token_logprobs")[0].GetDouble() <= 0));
+        Assert.StartsWith("Hello world again", string.Concat(events.Select(e => e.GetProperty("choices")[0].GetProperty("text").GetString())));
+    }
+
     [Fact]
     public async Task Completions_Logprobs_ReturnsTokensOffsetsAndAlternatives()
     {

@@ -101,14 +101,17 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
                 promptParam, "context_length_exceeded");
         }
 
-        if (input.Echo)
+        // echo + logprobs scores the prompt (lm-evaluation-harness' loglikelihood requests): the engine feeds it with logits
+        // at every position, and the echoed text goes out token by token with each token's logprob (the first has none).
+        var scorePrompt = input.Echo && input.Sampling.Logprobs;
+        if (input.Echo && !scorePrompt)
         {
-            yield return new GenerationEvent { Text = input.PromptText ?? tokenizer.Decode(prompt), PromptTokens = prompt.Length };
+            yield return new GenerationEvent { Text = input.PromptText ?? tokenizer.Decode(prompt), PromptTokens = prompt.Length, IsEcho = true };
         }
 
-        if (input.MaxTokens == 0)
+        if (input.MaxTokens == 0 && !scorePrompt)
         {
-            // The engine always samples at least one token; max_tokens = 0 (echo-only scoring) ends here instead.
+            // Nothing to generate or score: end without running the model.
             yield return new GenerationEvent { Text = "", FinishReason = "length", PromptTokens = prompt.Length };
             yield break;
         }
@@ -122,6 +125,7 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
                 Sampling = input.Sampling,
                 MaxTokens = input.MaxTokens,
                 Stop = input.Stop,
+                PromptLogprobs = scorePrompt,
             }, cancellationToken);
         }
         catch (EngineOverloadedException e)
@@ -144,6 +148,14 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
         var logprobs = input.Sampling.Logprobs;
         await foreach (var u in updates.ConfigureAwait(false))
         {
+            if (u.PromptLogprobs is { } scores)
+            {
+                foreach (var e in EchoEvents(tokenizer, scores))
+                {
+                    yield return e;
+                }
+            }
+
             yield return new GenerationEvent
             {
                 Text = u.Text,
@@ -159,6 +171,32 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
                 },
                 PromptTokens = u.PromptTokens,
                 CompletionTokens = u.CompletionTokens,
+            };
+        }
+    }
+
+    /// <summary>The scored prompt as echo events: one per token, with the text the incremental decoder releases for it.</summary>
+    private static IEnumerable<GenerationEvent> EchoEvents(Inference.Tokenization.Tokenizer tokenizer, Inference.Batching.PromptTokenLogprob[] scores)
+    {
+        var decoder = tokenizer.CreateDecoder();
+        for (var i = 0; i < scores.Length; i++)
+        {
+            var p = scores[i];
+            var text = decoder.Push(p.TokenId);
+            if (i == scores.Length - 1)
+            {
+                text += decoder.Flush();
+            }
+
+            yield return new GenerationEvent
+            {
+                Text = text,
+                TokenId = p.TokenId,
+                TokenText = tokenizer.Decode([p.TokenId]),
+                Logprob = p.Logprob,
+                TopLogprobs = p.Logprob is null ? null : MapTop(tokenizer, p.TopLogprobs),
+                PromptTokens = scores.Length,
+                IsEcho = true,
             };
         }
     }

@@ -12,6 +12,12 @@ internal static class UpstreamRequest
     /// <summary>Chat when <see cref="GenerationInput.Messages"/> is set, else a completion of the text or token prompt.</summary>
     public static bool IsChat(GenerationInput input) => input.Messages is not null;
 
+    /// <summary>
+    /// echo + logprobs on a completion scores the prompt, which only the upstream can do: echo is forwarded then (vLLM
+    /// returns the prompt's tokens with their logprobs); a plain echo is done by the backend itself.
+    /// </summary>
+    public static bool ScoresPrompt(GenerationInput input) => input.Echo && input.Sampling.Logprobs && !IsChat(input);
+
     public static byte[] Build(GenerationInput input, string? model)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
@@ -55,6 +61,11 @@ internal static class UpstreamRequest
             }
 
             WriteSampling(json, input.Sampling, chat);
+            if (ScoresPrompt(input))
+            {
+                json.WriteBoolean("echo", true);
+            }
+
             if (input.Stop.Count > 0)
             {
                 json.WriteStartArray("stop");

@@ -148,8 +148,8 @@ public sealed class VllmBackend : IInferenceBackend
             var chat = UpstreamRequest.IsChat(input);
 
             // Echo is done here rather than forwarded: llama.cpp's server does not implement it, and this way every
-            // upstream echoes alike.
-            var echo = !input.Echo || chat ? null
+            // upstream echoes alike. Only prompt scoring (echo + logprobs) must be forwarded.
+            var echo = !input.Echo || chat || UpstreamRequest.ScoresPrompt(input) ? null
                 : input.PromptText ?? (input.PromptTokens is { } prompt ? await DetokenizeAsync(prompt, cancellationToken).ConfigureAwait(false) : null);
 
             // One idle timer for the whole call, re-armed before each wait on the upstream.
@@ -159,7 +159,7 @@ public sealed class VllmBackend : IInferenceBackend
             using var sse = new SseReader(await response.Content.ReadAsStreamAsync(linked.Token).ConfigureAwait(false));
             if (!string.IsNullOrEmpty(echo))
             {
-                yield return new GenerationEvent { Text = echo };
+                yield return new GenerationEvent { Text = echo, IsEcho = true };
             }
 
             var parser = new StreamChunkParser(chat);
