@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using WrinkleFree.Inference.Gguf;
+using WrinkleFree.Inference.Native;
 using WrinkleFree.Inference.Tensors;
 using WrinkleFree.Inference.Threading;
 
@@ -12,7 +13,15 @@ namespace WrinkleFree.Bench;
 /// </summary>
 internal static unsafe class KernelBench
 {
-    private const long WorkingSetBytes = 512L << 20;
+    // Each shape is replicated over this many bytes (--working-set-mb; 1 makes a single copy that may stay in cache, which
+    // separates a kernel's compute cost from its memory stalls).
+    private static long s_workingSetBytes = 512L << 20;
+
+    // --hugepages: the weight copies on transparent huge pages (as the engine's repacked tensors are) instead of 4 KiB pages.
+    private static bool s_hugePages;
+
+    // --head-rows: rows of the lm_head shape (default the 2B4T vocabulary); fewer rows fit in the caches.
+    private static int s_headRows = 128256;
 
     private static readonly (int Columns, int Rows, string Label)[] LayerShapes =
     [
@@ -33,6 +42,9 @@ internal static unsafe class KernelBench
                 case "--isa": isaArg = args[++i].ToLowerInvariant(); break;
                 case "--quick": quick = true; break;
                 case "--types": typeFilter = args[++i].Split(','); break;
+                case "--hugepages": s_hugePages = true; break;
+                case "--working-set-mb": s_workingSetBytes = long.Parse(args[++i]) << 20; break;
+                case "--head-rows": s_headRows = int.Parse(args[++i]); break;
                 default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
             }
         }
@@ -74,7 +86,7 @@ internal static unsafe class KernelBench
                     continue;
                 }
 
-                Measure(pool, bandwidth, type, 2560, 128256, "lm_head", quick ? [1] : [1, 4, 16], isa);
+                Measure(pool, bandwidth, type, 2560, s_headRows, "lm_head", quick ? [1] : [1, 4, 16], isa);
             }
         }
 
@@ -90,9 +102,9 @@ internal static unsafe class KernelBench
         var info = GgmlTypeInfo.Of(type)!.Value;
         var size = info.ByteSize((long)rows * columns);
         var stride = (size + 63) & ~63L;
-        var copies = (int)Math.Max(1, (WorkingSetBytes + stride - 1) / stride);
+        var copies = (int)Math.Max(1, (s_workingSetBytes + stride - 1) / stride);
         var total = (nuint)(stride * copies);
-        var data = (byte*)NativeMemory.AlignedAlloc(total, 64);
+        var data = s_hugePages ? HugePageMemory.Allocate((long)total) : (byte*)NativeMemory.AlignedAlloc(total, 64);
         try
         {
             Fill(type, data, stride, copies, size, columns);
@@ -132,7 +144,14 @@ internal static unsafe class KernelBench
         }
         finally
         {
-            NativeMemory.AlignedFree(data);
+            if (s_hugePages)
+            {
+                HugePageMemory.Free(data);
+            }
+            else
+            {
+                NativeMemory.AlignedFree(data);
+            }
         }
     }
 

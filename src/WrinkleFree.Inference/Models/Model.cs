@@ -148,6 +148,11 @@ public sealed class Model : IDisposable
             Locked = false;
         }
 
+        foreach (var m in RepackedMatrices())
+        {
+            m.PackedCodes!.Dispose();
+        }
+
         File.Dispose();
     }
 

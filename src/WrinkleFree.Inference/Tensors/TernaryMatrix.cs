@@ -10,7 +10,9 @@ internal sealed unsafe class TernaryMatrix : WeightMatrix
 
     // A TQ2_0 tensor with one scale per row is repacked once into the I2_S layout (see TernaryRepack); the copy replaces
     // the mapping for every multiply, so the file's pages are not read again.
-    private readonly PinnedBuffer<byte>? _packed;
+    // The copy is on transparent huge pages (Native.HugePageMemory): it is streamed every token, and 2 MiB pages spare the
+    // TLB a miss every 4 KiB.
+    private readonly Native.HugePageMemory? _packed;
     private readonly PinnedBuffer<float>? _rowScales;
     private Job? _job;
 
@@ -23,7 +25,7 @@ internal sealed unsafe class TernaryMatrix : WeightMatrix
             var scales = new PinnedBuffer<float>(rows);
             if (TernaryRepack.TryUniformRowScales(Data, rows, columns, scales.Pointer))
             {
-                _packed = new PinnedBuffer<byte>(rows * (columns / 4));
+                _packed = new Native.HugePageMemory((long)rows * (columns / 4));
                 TernaryRepack.ToI2S(Data, rows, columns, _packed.Pointer);
                 _rowScales = scales;
             }
@@ -34,7 +36,7 @@ internal sealed unsafe class TernaryMatrix : WeightMatrix
     internal override bool Repacked => _packed != null;
 
     /// <summary>The repacked codes (null when not repacked), for locking them in memory.</summary>
-    internal PinnedBuffer<byte>? PackedCodes => _packed;
+    internal Native.HugePageMemory? PackedCodes => _packed;
 
     /// <summary>The type whose kernels run: I2_S for a repacked TQ2_0 tensor.</summary>
     internal GgmlType KernelType => _packed != null ? GgmlType.I2_S : Type;
