@@ -125,8 +125,11 @@ public sealed class Model : IDisposable
         Native.MemoryLock.Lock((nint)File.BasePointer, File.Length);
         foreach (var m in RepackedMatrices())
         {
-            var codes = m.PackedCodes!;
-            Native.MemoryLock.Lock((nint)codes.Pointer, codes.Length);
+            foreach (var copy in m.Copies)
+            {
+                Native.MemoryLock.Lock((nint)copy.Pointer, copy.Length);
+            }
+
             var (start, length) = InnerPages(m.Data, m.ByteSize);
             Native.MemoryLock.Unlock(start, length);
             ReleasePages(m.Data, m.ByteSize);
@@ -140,26 +143,26 @@ public sealed class Model : IDisposable
         if (Locked)
         {
             Native.MemoryLock.Unlock((nint)File.BasePointer, File.Length);
-            foreach (var m in RepackedMatrices())
+            foreach (var copy in RepackedMatrices().SelectMany(m => m.Copies))
             {
-                Native.MemoryLock.Unlock((nint)m.PackedCodes!.Pointer, m.PackedCodes.Length);
+                Native.MemoryLock.Unlock((nint)copy.Pointer, copy.Length);
             }
 
             Locked = false;
         }
 
-        foreach (var m in RepackedMatrices())
+        foreach (var copy in RepackedMatrices().SelectMany(m => m.Copies))
         {
-            m.PackedCodes!.Dispose();
+            copy.Dispose();
         }
 
         File.Dispose();
     }
 
-    private IEnumerable<TernaryMatrix> RepackedMatrices()
+    private IEnumerable<WeightMatrix> RepackedMatrices()
     {
         IEnumerable<LinearLayer> linears = [Output, .. Layers.SelectMany(l => (LinearLayer[])[l.Q, l.K, l.V, l.O, l.Gate, l.Up, l.Down])];
-        return linears.Select(l => l.Weight).Append(Embedding).OfType<TernaryMatrix>().Where(m => m.Repacked).Distinct();
+        return linears.Select(l => l.Weight).Append(Embedding).Where(m => m.Repacked).Distinct();
     }
 
     /// <summary>The whole pages inside [address, address + length): the ones no other tensor shares.</summary>

@@ -28,9 +28,9 @@ internal sealed unsafe class HugePageMemory : IDisposable
     public long Length { get; }
 
     /// <summary>
-    /// Allocates <paramref name="bytes"/>, not yet touched; from one huge page up it is rounded up to whole huge pages and
-    /// advised (a smaller buffer would waste most of a 2 MiB page: it gets ordinary page-aligned memory). Free with
-    /// <see cref="Free"/>.
+    /// Allocates <paramref name="bytes"/>, not yet touched, 2 MiB-aligned once it spans a huge page; the whole huge pages
+    /// are advised and the rest (a buffer's tail, a buffer under 2 MiB) keeps 4 KiB pages, so no huge page is touched for a
+    /// few bytes of it (a 4.4 MB tensor rounded up to 6 MiB would hold 1.6 MB of nothing). Free with <see cref="Free"/>.
     /// </summary>
     public static byte* Allocate(long bytes)
     {
@@ -39,12 +39,11 @@ internal sealed unsafe class HugePageMemory : IDisposable
             return (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 4096);
         }
 
-        var size = (nuint)((bytes + HugePageBytes - 1) & ~(long)(HugePageBytes - 1));
-        var p = (byte*)NativeMemory.AlignedAlloc(size, HugePageBytes);
+        var p = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, HugePageBytes);
         if (OperatingSystem.IsLinux())
         {
             // Best effort: a kernel without THP refuses, and the memory works the same with small pages.
-            _ = LibC.madvise((nint)p, size, MadvHugePage);
+            _ = LibC.madvise((nint)p, (nuint)(bytes & ~(long)(HugePageBytes - 1)), MadvHugePage);
         }
 
         return p;

@@ -6,12 +6,23 @@ namespace WrinkleFree.Inference.Tensors;
 /// <summary>Q8_0 (int8 dot products against Q8_0-quantized activations) and F32/F16/BF16 (float FMA) weights.</summary>
 internal sealed unsafe class DenseMatrix : WeightMatrix
 {
+    // Q8_0 on an AVX-512 machine is copied once into the layout its AVX-512 kernels read (see Q8Repack); the other kernel
+    // families (tests and the bench may pin them) keep reading the tensor's own bytes.
+    private readonly Q8Repack? _repack;
     private Job? _job;
 
     public DenseMatrix(GgmlType type, nint data, int rows, int columns, string name)
         : base(type, data, rows, columns, name)
     {
+        if (type == GgmlType.Q8_0 && KernelDispatch.IsSupported(KernelIsa.Avx512))
+        {
+            _repack = new Q8Repack(Data, rows, columns);
+        }
     }
+
+    internal override bool Repacked => _repack != null;
+
+    internal override IEnumerable<Native.HugePageMemory> Copies => _repack is { } r ? [r.Quants, r.Scales] : [];
 
     public override void Multiply(ActivationBatch x, Span<float> y, WorkerPool pool)
     {
@@ -26,12 +37,18 @@ internal sealed unsafe class DenseMatrix : WeightMatrix
             args.Q8Blocks = q8.Blocks;
         }
 
+        var isa = KernelDispatch.Current;
+        if (Type == GgmlType.Q8_0 && isa == KernelIsa.Avx512)
+        {
+            _repack!.Apply(ref args);
+        }
+
         var job = Interlocked.Exchange(ref _job, null) ?? new Job();
         fixed (float* py = y)
         {
             args.Y = py;
             job.Args = args;
-            job.Kernel = Select(Type, KernelDispatch.Current);
+            job.Kernel = Select(Type, isa);
             pool.Run(job, Rows);
         }
 

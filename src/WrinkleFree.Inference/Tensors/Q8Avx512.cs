@@ -5,71 +5,64 @@ using System.Runtime.Intrinsics.X86;
 namespace WrinkleFree.Inference.Tensors;
 
 /// <summary>
-/// Q8_0 × Q8_0-activations with two 32-value blocks per 512-bit vector. AVX-512 has no vpsignb, so the weight signs move
-/// onto the activations with a masked negate; |w| × ±q then fits vpmaddubsw (127·127·2 &lt; 32767). The per-block scales
-/// d_w (once per weight pair) and d_x (per activation row) are expanded to 8 lanes each with one permute and multiplied in
-/// registers, so no per-row pass over the scale products is needed.
+/// Q8_0 × Q8_0-activations on a <see cref="Q8Repack"/> (aligned int8 rows, float block scales), two 32-value blocks per
+/// 512-bit vector. AVX-512 has no vpsignb, so the weight signs move onto the activations with a masked negate; |w| × ±q
+/// then fits vpmaddubsw (127·127·2 &lt; 32767). The per-block scales d_w and d_x are expanded to 8 lanes each with one
+/// permute and multiplied in registers.
 /// </summary>
 internal static unsafe class Q8Avx512
 {
     public static void Multiply(in DenseArgs a, int start, int end)
     {
         var blocks = a.Columns >> 5;
-        var rowBytes = (long)blocks * BlockDecoders.Q8BlockBytes;
-        var weightScales = blocks <= 1024 ? stackalloc float[blocks] : new float[blocks];
-        var pairScales = blocks <= 1024 ? stackalloc float[blocks] : new float[blocks];
-        fixed (float* d = weightScales)
-        fixed (float* d1 = pairScales)
+        var r = start;
+        if (a.Batch >= 4)
         {
-            var r = start;
-            if (a.Batch >= 4)
+            // Pairs of rows: each activation load and scale expansion serves both rows.
+            for (; r + 2 <= end; r += 2)
             {
-                // Pairs of rows: each activation load and scale expansion serves both rows.
-                for (; r + 2 <= end; r += 2)
-                {
-                    var row0 = a.Weights + r * rowBytes;
-                    var row1 = row0 + rowBytes;
-                    BlockDecoders.Halves(row0, BlockDecoders.Q8BlockBytes, blocks, d);
-                    BlockDecoders.Halves(row1, BlockDecoders.Q8BlockBytes, blocks, d1);
-                    var b = 0;
-                    for (; b + 4 <= a.Batch; b += 4)
-                    {
-                        Tile2x4(a, row0, row1, blocks, d, d1, r, b);
-                    }
-
-                    for (; b < a.Batch; b++)
-                    {
-                        var xs = a.Q8Scale + b * a.Q8Blocks;
-                        var q = a.Q8 + (long)b * a.Q8Stride;
-                        a.Y[(long)b * a.Rows + r] = Row1(row0, blocks, d, xs, q);
-                        a.Y[(long)b * a.Rows + r + 1] = Row1(row1, blocks, d1, xs, q);
-                    }
-                }
-            }
-
-            for (; r < end; r++)
-            {
-                var row = a.Weights + r * rowBytes;
-                BlockDecoders.Halves(row, BlockDecoders.Q8BlockBytes, blocks, d);
+                var row0 = a.Weights + (long)r * a.WeightStride;
+                var row1 = row0 + a.WeightStride;
+                var d0 = a.WeightScales + (long)r * blocks;
+                var d1 = d0 + blocks;
                 var b = 0;
                 for (; b + 4 <= a.Batch; b += 4)
                 {
-                    Row4(row, blocks, d, a.Q8Scale + b * a.Q8Blocks, a.Q8Blocks, a.Q8 + (long)b * a.Q8Stride, a.Q8Stride, out var y0, out var y1, out var y2, out var y3);
-                    a.Y[(long)b * a.Rows + r] = y0;
-                    a.Y[(long)(b + 1) * a.Rows + r] = y1;
-                    a.Y[(long)(b + 2) * a.Rows + r] = y2;
-                    a.Y[(long)(b + 3) * a.Rows + r] = y3;
+                    Tile2x4(a, row0, row1, blocks, d0, d1, r, b);
                 }
 
                 for (; b < a.Batch; b++)
                 {
-                    a.Y[(long)b * a.Rows + r] = Row1(row, blocks, d, a.Q8Scale + b * a.Q8Blocks, a.Q8 + (long)b * a.Q8Stride);
+                    var xs = a.Q8Scale + b * a.Q8Blocks;
+                    var q = a.Q8 + (long)b * a.Q8Stride;
+                    a.Y[(long)b * a.Rows + r] = Row1(row0, blocks, d0, xs, q);
+                    a.Y[(long)b * a.Rows + r + 1] = Row1(row1, blocks, d1, xs, q);
                 }
+            }
+        }
+
+        for (; r < end; r++)
+        {
+            var row = a.Weights + (long)r * a.WeightStride;
+            var d = a.WeightScales + (long)r * blocks;
+            var b = 0;
+            for (; b + 4 <= a.Batch; b += 4)
+            {
+                Row4(row, blocks, d, a.Q8Scale + b * a.Q8Blocks, a.Q8Blocks, a.Q8 + (long)b * a.Q8Stride, a.Q8Stride, out var y0, out var y1, out var y2, out var y3);
+                a.Y[(long)b * a.Rows + r] = y0;
+                a.Y[(long)(b + 1) * a.Rows + r] = y1;
+                a.Y[(long)(b + 2) * a.Rows + r] = y2;
+                a.Y[(long)(b + 3) * a.Rows + r] = y3;
+            }
+
+            for (; b < a.Batch; b++)
+            {
+                a.Y[(long)b * a.Rows + r] = Row1(row, blocks, d, a.Q8Scale + b * a.Q8Blocks, a.Q8 + (long)b * a.Q8Stride);
             }
         }
     }
 
-    /// <summary>Two weight rows × four activation rows; the tail blocks (odd block count) go through <see cref="Tail"/>.</summary>
+    /// <summary>Two weight rows × four activation rows; the tail block (odd block count) goes through <see cref="Tail"/>.</summary>
     private static void Tile2x4(in DenseArgs a, byte* row0, byte* row1, int blocks, float* d0, float* d1, int r, int b)
     {
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
@@ -122,12 +115,11 @@ internal static unsafe class Q8Avx512
 
     private static Vector512<int> Lanes => Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
 
-    /// <summary>Two blocks' weights in one vector: |w| and the lanes where w is negative.</summary>
+    /// <summary>Blocks k and k + 1 of a repacked row in one aligned load: |w| and the lanes where w is negative.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (Vector512<byte> Abs, Vector512<sbyte> Negative) Pair(byte* row, int k)
     {
-        var first = row + k * BlockDecoders.Q8BlockBytes + 2;
-        var w = Vector512.Create(Vector256.Load((sbyte*)first), Vector256.Load((sbyte*)first + BlockDecoders.Q8BlockBytes));
+        var w = Vector512.LoadAligned((sbyte*)row + k * 32);
         return (Avx512BW.Abs(w), Vector512.LessThan(w, Vector512<sbyte>.Zero));
     }
 
@@ -159,6 +151,13 @@ internal static unsafe class Q8Avx512
             acc1 = Step(abs1, neg1, q + (k + 2) * 32, Expand(d + k + 2), xs + k + 2, acc1);
         }
 
+        if (k + 2 <= blocks)
+        {
+            var (abs, neg) = Pair(row, k);
+            acc0 = Step(abs, neg, q + k * 32, Expand(d + k), xs + k, acc0);
+            k += 2;
+        }
+
         var sum = Vector512.Sum(acc0 + acc1);
         return sum + Tail(row, blocks, k, d, xs, q);
     }
@@ -185,13 +184,13 @@ internal static unsafe class Q8Avx512
         y3 = Vector512.Sum(a3) + Tail(row, blocks, k, d, xs + 3 * xsStride, q + 3 * stride);
     }
 
-    /// <summary>The blocks left after the paired loop, one at a time.</summary>
+    /// <summary>The block left after the paired loops (odd block count).</summary>
     private static float Tail(byte* row, int blocks, int k, float* d, float* xs, sbyte* q)
     {
         var sum = 0f;
         for (; k < blocks; k++)
         {
-            var w = Vector256.Load((sbyte*)row + k * BlockDecoders.Q8BlockBytes + 2);
+            var w = Vector256.Load((sbyte*)row + k * 32);
             var dot = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Avx2.Abs(w), Avx2.Sign(Vector256.Load(q + k * 32), w)), Vector256.Create((short)1));
             sum += Vector256.Sum(dot) * (d[k] * xs[k]);
         }

@@ -35,8 +35,7 @@ internal sealed unsafe class TernaryMatrix : WeightMatrix
     /// <summary>True when the multiplies read a repacked copy instead of the tensor's bytes.</summary>
     internal override bool Repacked => _packed != null;
 
-    /// <summary>The repacked codes (null when not repacked), for locking them in memory.</summary>
-    internal Native.HugePageMemory? PackedCodes => _packed;
+    internal override IEnumerable<Native.HugePageMemory> Copies => _packed is { } p ? [p] : [];
 
     /// <summary>The type whose kernels run: I2_S for a repacked TQ2_0 tensor.</summary>
     internal GgmlType KernelType => _packed != null ? GgmlType.I2_S : Type;

@@ -35,6 +35,9 @@ public abstract unsafe class WeightMatrix
     /// <summary>True when the multiplies read a load-time copy, so the tensor's bytes in the file are not touched again.</summary>
     internal virtual bool Repacked => false;
 
+    /// <summary>The load-time copies the multiplies read (to lock them in memory and free them with the model).</summary>
+    internal virtual IEnumerable<Native.HugePageMemory> Copies => [];
+
     /// <summary>
     /// Wraps the tensor bytes at <paramref name="data"/> (which must stay mapped while the matrix is used) as a matrix of
     /// <paramref name="rows"/> rows of <paramref name="columns"/> values.

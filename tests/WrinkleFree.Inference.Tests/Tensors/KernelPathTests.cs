@@ -78,6 +78,9 @@ public sealed unsafe class KernelPathTests
                     Weights = (byte*)w.Address, Rows = w.Rows, Columns = w.Columns, Batch = x.Batch, X = XPointer(x),
                     Q8 = q8.Q.Pointer, Q8Scale = q8.Scale.Pointer, Q8Stride = q8.Stride, Q8Blocks = q8.Blocks, Y = py,
                 };
+                // The AVX-512 Q8_0 kernels read the load-time repack, as DenseMatrix hands it to them.
+                using var repack = type == GgmlType.Q8_0 && isa == KernelIsa.Avx512 ? new Q8Repack((byte*)w.Address, w.Rows, w.Columns) : null;
+                repack?.Apply(ref args);
                 var kernel = DenseMatrix.Select(type, isa);
                 kernel(in args, 0, w.Rows / 2);
                 kernel(in args, w.Rows / 2, w.Rows);

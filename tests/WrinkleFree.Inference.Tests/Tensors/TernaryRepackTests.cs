@@ -5,6 +5,7 @@ using WrinkleFree.Inference.Threading;
 namespace WrinkleFree.Inference.Tests.Tensors;
 
 /// <summary>TQ2_0 tensors with one scale per row run on the I2_S kernels after a load-time repack.</summary>
+[Collection(WrinkleFree.Inference.Tests.Tensors.KernelDispatchCollection.Name)]
 public sealed unsafe class TernaryRepackTests
 {
     [Fact]
