@@ -113,6 +113,23 @@ public sealed class CompletionsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Completions_TextPromptEchoWithLogprobs_SpellsThePromptAsSent_WithTheBosAsAnEntryWithoutText()
+    {
+        const string prompt = "Once upon a time";
+        var request = new { prompt, max_tokens = 0, echo = true, logprobs = 0 };
+        var (status, body, _) = await TestReplica.PostAsync(_client, "/v1/completions", TestReplica.Json(request));
+        var (_, plain, _) = await TestReplica.PostAsync(_client, "/v1/completions", TestReplica.Json(new { prompt, max_tokens = 0, echo = true }));
+
+        Assert.Equal(200, status);
+        var choice = body.GetProperty("choices")[0];
+        Assert.Equal(plain.GetProperty("choices")[0].GetProperty("text").GetString(), choice.GetProperty("text").GetString());
+        Assert.Equal(prompt, choice.GetProperty("text").GetString());
+        var logprobs = choice.GetProperty("logprobs");
+        Assert.Equal(await CountTokensAsync(prompt), logprobs.GetProperty("tokens").GetArrayLength());
+        Assert.Equal(body.GetProperty("usage").GetProperty("prompt_tokens").GetInt32(), logprobs.GetProperty("tokens").GetArrayLength());
+    }
+
+    [Fact]
     public async Task Completions_EchoLogprobOfAToken_EqualsItsLogprobWhenGenerated()
     {
         var ids = await TokenizeAsync("Once upon a time");

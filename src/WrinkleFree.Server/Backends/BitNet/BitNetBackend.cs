@@ -150,7 +150,7 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
         {
             if (u.PromptLogprobs is { } scores)
             {
-                foreach (var e in EchoEvents(tokenizer, scores))
+                foreach (var e in EchoEvents(tokenizer, scores, skipSpecial: input.PromptText is not null))
                 {
                     yield return e;
                 }
@@ -175,10 +175,14 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
         }
     }
 
-    /// <summary>The scored prompt as echo events: one per token, with the text the incremental decoder releases for it.</summary>
-    private static IEnumerable<GenerationEvent> EchoEvents(Inference.Tokenization.Tokenizer tokenizer, Inference.Batching.PromptTokenLogprob[] scores)
+    /// <summary>
+    /// The scored prompt as echo events: one per token, with the text the incremental decoder releases for it. For a text
+    /// prompt the special tokens the tokenizer added (BOS) are entries without text, so the echo spells the prompt as sent,
+    /// as a plain echo does; a token-id prompt echoes what its ids decode to.
+    /// </summary>
+    private static IEnumerable<GenerationEvent> EchoEvents(Inference.Tokenization.Tokenizer tokenizer, Inference.Batching.PromptTokenLogprob[] scores, bool skipSpecial)
     {
-        var decoder = tokenizer.CreateDecoder();
+        var decoder = tokenizer.CreateDecoder(skipSpecial);
         for (var i = 0; i < scores.Length; i++)
         {
             var p = scores[i];
