@@ -252,7 +252,7 @@ internal static class TrainStageCommands
         public CommonOptions(Command cmd)
         {
             cmd.TreatUnmatchedTokensAsErrors = false;
-            _data = Add(cmd, "--data", "brown, a .txt file (documents separated by two blank lines) or a .jsonl file.", "brown");
+            _data = Add(cmd, "--data", "brown (brown:LETTERS for some genres, e.g. brown:klmnpr = the fiction; brown:-LETTERS for all but those), a .txt file (documents separated by two blank lines) or a .jsonl file.", "brown");
             _textField = Add(cmd, "--text-field", "JSONL field holding the text.", "text");
             _seqLen = Add(cmd, "--seq-len", "Tokens per packed sequence.", "128");
             _batch = Add(cmd, "--batch-size", "Sequences per micro-batch.", "8");

@@ -36,11 +36,24 @@ public static partial class BrownCorpus
         return dir;
     }
 
-    /// <summary>The 500 documents in file-name order (genre a..r), tags stripped.</summary>
-    public static IReadOnlyList<string> ReadDocuments(string directory)
+    /// <summary>The genre letters (a file's second character) and their names, in corpus order.</summary>
+    public static IReadOnlyDictionary<char, string> Genres { get; } = new SortedDictionary<char, string>
+    {
+        ['a'] = "press: reportage", ['b'] = "press: editorial", ['c'] = "press: reviews", ['d'] = "religion",
+        ['e'] = "skill and hobbies", ['f'] = "popular lore", ['g'] = "belles-lettres", ['h'] = "miscellaneous: government",
+        ['j'] = "learned", ['k'] = "fiction: general", ['l'] = "fiction: mystery", ['m'] = "fiction: science",
+        ['n'] = "fiction: adventure", ['p'] = "fiction: romance", ['r'] = "humor",
+    };
+
+    /// <summary>
+    /// The documents in file-name order (genre a..r), tags stripped: all 500, or those of the genres in
+    /// <paramref name="genres"/> (letters of <see cref="Genres"/>).
+    /// </summary>
+    public static IReadOnlyList<string> ReadDocuments(string directory, IReadOnlySet<char>? genres = null)
     {
         var files = Directory.GetFiles(directory)
             .Where(f => FileNamePattern().IsMatch(Path.GetFileName(f)))
+            .Where(f => genres is null || genres.Contains(Path.GetFileName(f)[1]))
             .Order(StringComparer.Ordinal)
             .ToList();
         if (files.Count == 0)

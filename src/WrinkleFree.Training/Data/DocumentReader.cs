@@ -12,7 +12,7 @@ public static class DocumentReader
         ArgumentNullException.ThrowIfNull(source);
         return source.Kind switch
         {
-            DataSourceKind.Brown => BrownCorpus.ReadDocuments(BrownCorpus.Locate()),
+            DataSourceKind.Brown => BrownCorpus.ReadDocuments(BrownCorpus.Locate(), source.BrownGenres),
             DataSourceKind.Jsonl => ReadJsonLines(RequirePath(source), source.TextField),
             _ => ReadPlainText(RequirePath(source)),
         };

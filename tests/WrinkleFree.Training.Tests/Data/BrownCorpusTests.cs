@@ -31,6 +31,45 @@ public sealed class BrownCorpusTests
     }
 
     [Fact]
+    public void ReadDocuments_Genres_SelectsTheirFilesInCorpusOrder()
+    {
+        var fiction = BrownCorpus.ReadDocuments(TestCorpus.Brown, new HashSet<char>("klmnpr"));
+        var rest = BrownCorpus.ReadDocuments(TestCorpus.Brown, new HashSet<char>("abcdefghj"));
+
+        // k 29, l 24, m 6, n 29, p 29, r 9 files; the other nine genres hold the remaining 374.
+        Assert.Equal(126, fiction.Count);
+        Assert.Equal(374, rest.Count);
+        Assert.Equal(BrownCorpus.ReadDocuments(TestCorpus.Brown)[0], rest[0]);
+        Assert.Empty(fiction.Intersect(rest));
+    }
+
+    [Theory]
+    [InlineData("brown:klmnpr", "brown:klmnpr")]
+    [InlineData("brown:PK", "brown:kp")]
+    [InlineData("Brown:-klmnpr", "brown:abcdefghj")]
+    public void Parse_BrownGenres_NormalisesTheSelection(string spec, string description)
+    {
+        var source = DataSource.Parse(spec);
+        Assert.Equal(DataSourceKind.Brown, source.Kind);
+        Assert.Equal(description, source.ToString());
+    }
+
+    [Theory]
+    [InlineData("brown:kiz", "'iz' is not a Brown genre")]
+    [InlineData("brown:", "no genre letters")]
+    [InlineData("brown:-abcdefghjklmnpr", "leaves out every genre")]
+    public void Parse_BadBrownGenres_SaysWhatIsWrongAndListsTheGenres(string spec, string problem)
+    {
+        var e = Assert.Throws<DataSourceException>(() => DataSource.Parse(spec));
+        Assert.Contains(problem, e.Message, StringComparison.Ordinal);
+        Assert.Contains(spec, e.Message, StringComparison.Ordinal);
+        if (!problem.StartsWith("leaves", StringComparison.Ordinal))
+        {
+            Assert.Contains("k fiction: general", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Locate_MissingCorpus_NamesInstallCommand()
     {
         var previous = Environment.GetEnvironmentVariable("WF_CORPORA");
