@@ -252,14 +252,21 @@ public sealed class InferenceEngine : IDisposable
             var prompt = s.Request.PromptTokens;
             var take = Math.Min(Math.Min(prompt.Length - s.Fed, _options.PrefillChunk), budget);
             var scoring = s.PromptLogprobs != null;
+            var freeRows = _logitRows - _logitOwners.Count;
             if (scoring)
             {
                 // Every position's logits score the next prompt token: take only as many as there are free rows.
-                take = Math.Min(take, _logitRows - _logitOwners.Count);
-                if (take == 0)
-                {
-                    continue;
-                }
+                take = Math.Min(take, freeRows);
+            }
+            else if (s.Fed + take == prompt.Length && freeRows == 0)
+            {
+                // The last prompt position needs a logits row; a scored prompt took them all: feed it next step.
+                take--;
+            }
+
+            if (take == 0)
+            {
+                continue;
             }
 
             for (var i = 0; i < take; i++)

@@ -177,6 +177,33 @@ public sealed class InferenceEngineTests(SyntheticModelFixture models)
     }
 
     [Fact]
+    public async Task PromptScoring_UsingEveryLogitRow_DoesNotCrowdOutOtherPromptsLastPositions()
+    {
+        using var model = Model.Load(models.Path(GgmlType.TQ2_0));
+        // 32 logit rows; a scored prompt takes all of them in a step, while short prompts behind it also reach their last
+        // position (which needs a row) in the same steps.
+        using var engine = new InferenceEngine(model, new EngineOptions { Threads = 2, MaxSequences = 4, MaxBatchTokens = 96, PrefillChunk = 96 });
+        var longPrompt = model.Tokenizer.Encode(string.Join(' ', Prompts.Concat(Prompts)));
+        Assert.True(longPrompt.Length > 64, $"{longPrompt.Length} prompt tokens");
+        var scored = Collect(engine, new GenerationRequest
+        {
+            PromptTokens = longPrompt, MaxTokens = 1, PromptLogprobs = true, Sampling = new SamplingOptions { Temperature = 0, Logprobs = true },
+        });
+        var shortOnes = Enumerable.Range(0, 3).Select(i => Collect(engine, new GenerationRequest
+        {
+            PromptTokens = model.Tokenizer.Encode(Prompts[i]), MaxTokens = 3, IgnoreEos = true, Sampling = Greedy,
+        })).ToArray();
+
+        var results = await Task.WhenAll(shortOnes.Append(scored)).WaitAsync(Deadline);
+        Assert.All(results, r => Assert.NotNull(r.Finish));
+        Assert.Equal(longPrompt.Length, results[^1].First.PromptLogprobs!.Length);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(ModelHarness.Greedy(model, model.Tokenizer.Encode(Prompts[i]), 3), results[i].Ids);
+        }
+    }
+
+    [Fact]
     public async Task MaxTokensZero_ScoresThePromptAndEndsWithLength_WithoutSampling()
     {
         using var model = Model.Load(models.Path(GgmlType.TQ2_0));
