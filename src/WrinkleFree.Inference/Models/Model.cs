@@ -83,10 +83,10 @@ public sealed class Model : IDisposable
             throw new GgufFormatException($"tokenizer has {tokenizer.VocabSize} tokens but token_embd.weight has only {config.VocabSize} rows");
         }
 
-        var embedding = binder.Matrix(embd);
-        var output = !arch.AlwaysTied && file.TryGetTensor("output.weight", out _)
-            ? binder.Linear("output", config.Dim, config.VocabSize)
-            : new LinearLayer(embedding);
+        var untied = !arch.AlwaysTied && file.TryGetTensor("output.weight", out _);
+        // An untied embedding is only looked up: no load-time copy for the multiply kernels.
+        var embedding = binder.Matrix(embd, multiplied: !untied);
+        var output = untied ? binder.Linear("output", config.Dim, config.VocabSize) : new LinearLayer(embedding);
         var layers = new LayerWeights[config.Layers];
         for (var i = 0; i < config.Layers; i++)
         {
@@ -197,9 +197,9 @@ public sealed class Model : IDisposable
             }
         }
 
-        public WeightMatrix Matrix(GgufTensorInfo t)
+        public WeightMatrix Matrix(GgufTensorInfo t, bool multiplied = true)
         {
-            var matrix = WeightMatrix.Create(t.Type, (nint)file.GetPointer(t), (int)t.Rows, (int)t.Columns, t.Name);
+            var matrix = WeightMatrix.Create(t.Type, (nint)file.GetPointer(t), (int)t.Rows, (int)t.Columns, t.Name, multiplied);
             if (matrix.Repacked)
             {
                 // The copy serves every multiply: drop the mapping's pages so resident memory stays about the file size.

@@ -11,10 +11,10 @@ internal sealed unsafe class DenseMatrix : WeightMatrix
     private readonly Q8Repack? _repack;
     private Job? _job;
 
-    public DenseMatrix(GgmlType type, nint data, int rows, int columns, string name)
+    public DenseMatrix(GgmlType type, nint data, int rows, int columns, string name, bool multiplied = true)
         : base(type, data, rows, columns, name)
     {
-        if (type == GgmlType.Q8_0 && KernelDispatch.IsSupported(KernelIsa.Avx512))
+        if (multiplied && type == GgmlType.Q8_0 && KernelDispatch.IsSupported(KernelIsa.Avx512))
         {
             _repack = new Q8Repack(Data, rows, columns);
         }
@@ -40,7 +40,15 @@ internal sealed unsafe class DenseMatrix : WeightMatrix
         var isa = KernelDispatch.Current;
         if (Type == GgmlType.Q8_0 && isa == KernelIsa.Avx512)
         {
-            _repack!.Apply(ref args);
+            if (_repack is { } repack)
+            {
+                repack.Apply(ref args);
+            }
+            else
+            {
+                // Created as lookup-only but multiplied after all: the 256-bit kernels read the block layout.
+                isa = KernelDispatch.IsSupported(KernelIsa.AvxVnni) ? KernelIsa.AvxVnni : KernelIsa.Avx2;
+            }
         }
 
         var job = Interlocked.Exchange(ref _job, null) ?? new Job();

@@ -16,11 +16,11 @@ internal sealed unsafe class TernaryMatrix : WeightMatrix
     private readonly PinnedBuffer<float>? _rowScales;
     private Job? _job;
 
-    public TernaryMatrix(GgmlType type, nint data, int rows, int columns, string name)
+    public TernaryMatrix(GgmlType type, nint data, int rows, int columns, string name, bool multiplied = true)
         : base(type, data, rows, columns, name)
     {
         _tensorScale = type == GgmlType.I2_S ? *(float*)(Data + (long)rows * columns / 4) : 1f;
-        if (TernaryRepack.Applies(type) && (long)rows * columns / 4 <= int.MaxValue)
+        if (multiplied && TernaryRepack.Applies(type) && (long)rows * columns / 4 <= int.MaxValue)
         {
             var scales = new PinnedBuffer<float>(rows);
             if (TernaryRepack.TryUniformRowScales(Data, rows, columns, scales.Pointer))

@@ -40,9 +40,10 @@ public abstract unsafe class WeightMatrix
 
     /// <summary>
     /// Wraps the tensor bytes at <paramref name="data"/> (which must stay mapped while the matrix is used) as a matrix of
-    /// <paramref name="rows"/> rows of <paramref name="columns"/> values.
+    /// <paramref name="rows"/> rows of <paramref name="columns"/> values. <paramref name="multiplied"/> false (a matrix
+    /// that is only looked up, such as an untied embedding) skips the load-time copies the multiply kernels would read.
     /// </summary>
-    public static WeightMatrix Create(GgmlType type, nint data, int rows, int columns, string name)
+    public static WeightMatrix Create(GgmlType type, nint data, int rows, int columns, string name, bool multiplied = true)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
@@ -66,9 +67,9 @@ public abstract unsafe class WeightMatrix
 
         return type switch
         {
-            GgmlType.I2_S or GgmlType.TQ2_0 or GgmlType.TQ1_0 => new TernaryMatrix(type, data, rows, columns, name),
+            GgmlType.I2_S or GgmlType.TQ2_0 or GgmlType.TQ1_0 => new TernaryMatrix(type, data, rows, columns, name, multiplied),
             GgmlType.Q6_K => new DecodedMatrix(type, data, rows, columns, name),
-            _ => new DenseMatrix(type, data, rows, columns, name),
+            _ => new DenseMatrix(type, data, rows, columns, name, multiplied),
         };
     }
 

@@ -2,6 +2,8 @@ using WrinkleFree.Inference.Gguf;
 using WrinkleFree.Inference.Models;
 using WrinkleFree.Inference.Tensors;
 using WrinkleFree.Inference.Tests.Reference;
+using WrinkleFree.Inference.Tests.Tensors;
+using WrinkleFree.Inference.Threading;
 
 namespace WrinkleFree.Inference.Tests.Models;
 
@@ -58,5 +60,34 @@ public sealed class RepackedWeightsTests
         {
             File.Delete(path);
         }
+    }
+
+    [Theory]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.TQ2_0)]
+    public void LookupOnlyMatrix_HasNoCopy_ButStillMultipliesLikeTheCopy(GgmlType type)
+    {
+        var w = TestWeights.Random(type, 9, 512, seed: 3);
+        var lookup = WeightMatrix.Create(type, w.Address, 9, 512, "embd", multiplied: false);
+        var multiplied = WeightMatrix.Create(type, w.Address, 9, 512, "out");
+        Assert.False(lookup.Repacked);
+        Assert.Empty(lookup.Copies);
+
+        var x = WeightMatrixTests.RandomBatch(3, 512, seed: 1);
+        var expected = new float[3 * 9];
+        var actual = new float[3 * 9];
+        using var pool = new WorkerPool(2);
+        multiplied.Multiply(x, expected, pool);
+        lookup.Multiply(x, actual, pool);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.True(MathF.Abs(expected[i] - actual[i]) <= 1e-4f * MathF.Max(1, MathF.Abs(expected[i])), $"[{i}] {actual[i]} vs {expected[i]}");
+        }
+
+        var row = new float[512];
+        var copyRow = new float[512];
+        lookup.GetRow(4, row);
+        multiplied.GetRow(4, copyRow);
+        Assert.Equal(copyRow, row);
     }
 }
