@@ -4,7 +4,8 @@
 # fiction document). A full-precision teacher is pretrained on the general corpus and fine-tuned on the task; the student
 # is the pretrained model converted to ternary (SubLN), distilled and continued-pretrained on the general corpus, then
 # distilled on the task from the task teacher. Baselines (the paper's BitNet-SFT): the ternary model (no SubLN)
-# fine-tuned on the task only, with stage 3's task budget and with the whole budget.
+# fine-tuned on the task only, with stage 3's task budget and with the whole budget. Then the same on a smaller task
+# (the romance genre alone).
 # Usage: models/downstream.sh [WORK_DIR]   (WF_DLL=path/to/a/copy/of/wf.dll as in reproduce.sh; about 45 min on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +40,18 @@ for steps in 200 550; do
     --steps "$steps" --lr 1e-3 --warmup 20 --kl-weight 10 --ar-weight 10
 done
 wait "$b1"; wait "$b2"
-for s in teacher-general eval-teacher-general teacher-task stage1.9 stage2 stage3-200 stage3-550 sft-200 sft-550; do
+
+# A smaller task: romance only (brown:p, 29 documents, 106 k training tokens), 100 task steps; and SFT for 300 steps.
+wf train stage2 "${common[@]}" --data brown:p --model "$work/teacher-general" --out "$work/p-eval-teacher-general" --steps 1 --lr 1e-12 --warmup 0
+wf train stage2 "${common[@]}" --data brown:p --model "$work/teacher-general" --out "$work/p-teacher-task" --steps 100 --lr 1e-3 --warmup 20
+wf train stage3 "${common[@]}" --data brown:p --teacher "$work/p-teacher-task" --model "$work/stage2" --out "$work/p-stage3-100" \
+  --steps 100 --lr 1e-3 --warmup 20 --kl-weight 10 --ar-weight 10
+for steps in 100 300; do
+  wf train stage2 "${common[@]}" --data brown:p --model "$work/stage1-nosubln" --out "$work/p-sft-$steps" --steps "$steps" --lr 2e-3 \
+    --warmup 20 --lambda-warmup 50 --schedule wsd
+done
+
+for s in teacher-general eval-teacher-general teacher-task stage1.9 stage2 stage3-200 stage3-550 sft-200 sft-550 \
+  p-eval-teacher-general p-teacher-task p-stage3-100 p-sft-100 p-sft-300; do
   echo "$s $(cat "$work/$s/training_summary.json")"
 done
