@@ -16,9 +16,7 @@ public sealed class VllmOverReplicaTests
     public async Task VllmBackend_SupervisedBitnetReplica_ServesRestartsAfterKillAndServesAgain()
     {
         var marker = "upstream-" + Guid.NewGuid().ToString("N")[..8];
-        var command = $"WF_PEAK_BANDWIDTH_GBPS=10 exec dotnet '{ReplicaProcessTests.WfDll}' replica --backend bitnet --model '{TestReplica.ModelPath}' "
-            + $"--model-id {marker} --host 127.0.0.1 --port $UPSTREAM_PORT --threads 1";
-        await using var front = await TestReplica.StartAsync(o => o with { Backend = "vllm", ModelPath = null, ModelId = null, UpstreamCommand = command });
+        await using var front = await StartFrontAsync(marker);
         using var http = TestReplica.Client(front);
 
         var chat = new ChatClient(marker, new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = new Uri(front.Address, "/v1") });
@@ -41,9 +39,7 @@ public sealed class VllmOverReplicaTests
     public async Task VllmBackend_EchoWithLogprobs_ForwardsPromptScoringAndMatchesTheBitnetBackend()
     {
         var marker = "upstream-" + Guid.NewGuid().ToString("N")[..8];
-        var command = $"WF_PEAK_BANDWIDTH_GBPS=10 exec dotnet '{ReplicaProcessTests.WfDll}' replica --backend bitnet --model '{TestReplica.ModelPath}' "
-            + $"--model-id {marker} --host 127.0.0.1 --port $UPSTREAM_PORT --threads 1";
-        await using var front = await TestReplica.StartAsync(o => o with { Backend = "vllm", ModelPath = null, ModelId = null, UpstreamCommand = command });
+        await using var front = await StartFrontAsync(marker);
         await using var direct = await TestReplica.StartAsync();
         using var viaVllm = TestReplica.Client(front);
         using var viaBitnet = TestReplica.Client(direct);
@@ -71,6 +67,14 @@ public sealed class VllmOverReplicaTests
 
         Assert.Equal(local.GetProperty("usage").GetProperty("prompt_tokens").GetInt32(), proxied.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
         Assert.Equal(1, proxied.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+    }
+
+    /// <summary>A vllm-backend replica supervising a bitnet replica process whose command line carries <paramref name="marker"/>.</summary>
+    private static Task<ReplicaHost> StartFrontAsync(string marker)
+    {
+        var command = $"WF_PEAK_BANDWIDTH_GBPS=10 exec dotnet '{ReplicaProcessTests.WfDll}' replica --backend bitnet --model '{TestReplica.ModelPath}' "
+            + $"--model-id {marker} --host 127.0.0.1 --port $UPSTREAM_PORT --threads 1";
+        return TestReplica.StartAsync(o => o with { Backend = "vllm", ModelPath = null, ModelId = null, UpstreamCommand = command });
     }
 
     private static void KillUpstream(string marker)
