@@ -8,7 +8,7 @@ public sealed class ServiceSpecException : Exception
 {
     /// <summary>Creates an error for <paramref name="keyPath"/>; line and column are 1-based, 0 when unknown.</summary>
     public ServiceSpecException(string keyPath, int line, int column, string detail, string? sourceName = null, Exception? inner = null)
-        : base(Format(keyPath, line, column, detail, sourceName), inner)
+        : base(SpecErrorText.Format(keyPath, line, column, detail, sourceName, "spec"), inner)
     {
         KeyPath = keyPath;
         Line = line;
@@ -37,17 +37,4 @@ public sealed class ServiceSpecException : Exception
 
     /// <summary>The file or source the spec came from, when given.</summary>
     public string? SourceName { get; }
-
-    private static string Format(string keyPath, int line, int column, string detail, string? sourceName)
-    {
-        var position = line > 0 ? $"line {line}, column {column}" : null;
-        var location = (keyPath.Length > 0, position is not null) switch
-        {
-            (true, true) => $"{keyPath} ({position})",
-            (true, false) => keyPath,
-            (false, true) => position!,
-            _ => "spec",
-        };
-        return sourceName is null ? $"{location}: {detail}" : $"{sourceName}: {location}: {detail}";
-    }
 }

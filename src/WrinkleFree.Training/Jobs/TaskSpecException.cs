@@ -1,3 +1,5 @@
+using WrinkleFree.Serve.Spec;
+
 namespace WrinkleFree.Training.Jobs;
 
 /// <summary>A task YAML that cannot be used: names the key path and, when known, the line and column of the offending node.</summary>
@@ -5,7 +7,7 @@ public sealed class TaskSpecException : Exception
 {
     /// <summary>Creates the error; <paramref name="line"/> and <paramref name="column"/> are 1-based, 0 when unknown.</summary>
     public TaskSpecException(string keyPath, int line, int column, string detail, string? sourceName = null)
-        : base(Format(keyPath, line, column, detail, sourceName))
+        : base(SpecErrorText.Format(keyPath, line, column, detail, sourceName, "task"))
     {
         KeyPath = keyPath;
         Line = line;
@@ -24,17 +26,4 @@ public sealed class TaskSpecException : Exception
 
     /// <summary>What is wrong, without the location.</summary>
     public string Detail { get; }
-
-    private static string Format(string keyPath, int line, int column, string detail, string? sourceName)
-    {
-        var position = line > 0 ? $"line {line}, column {column}" : null;
-        var location = (keyPath.Length > 0, position is not null) switch
-        {
-            (true, true) => $"{keyPath} ({position})",
-            (true, false) => keyPath,
-            (false, true) => position!,
-            _ => "task",
-        };
-        return sourceName is null ? $"{location}: {detail}" : $"{sourceName}: {location}: {detail}";
-    }
 }

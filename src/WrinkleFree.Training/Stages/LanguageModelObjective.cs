@@ -12,7 +12,7 @@ internal sealed class LanguageModelObjective(CausalLanguageModel student) : ISta
     public Tensor Compute(Tensor ids, Dictionary<string, double> terms)
     {
         var ce = LanguageModelLoss.Compute(Student.forward(ids), ids);
-        terms["ce"] = terms.GetValueOrDefault("ce") + ce.item<float>();
+        terms.Accumulate("ce", ce);
         return ce;
     }
 

@@ -5,23 +5,15 @@ using static TorchSharp.torch;
 namespace WrinkleFree.Training.Stages;
 
 /// <summary>Stage 3: CE + λ·KL(teacher ‖ student, T) + γ·MiniLM attention relation at one layer (Losses/DistillationObjective).</summary>
-internal sealed class LogitDistillationObjective : IStageObjective
+internal sealed class LogitDistillationObjective : TeacherStudentObjective
 {
-    private readonly CausalLanguageModel _teacher;
     private readonly DistillationObjective _objective;
     private readonly ForwardOptions _studentOptions;
     private readonly ForwardOptions _teacherOptions;
 
     public LogitDistillationObjective(CausalLanguageModel student, CausalLanguageModel teacher, DistillationObjective objective)
+        : base(student, RequireSameVocabulary(student, teacher))
     {
-        if (student.Config.VocabSize != teacher.Config.VocabSize)
-        {
-            throw new TrainingConfigurationException(
-                $"stage3 compares logits: the student has {student.Config.VocabSize} tokens and the teacher {teacher.Config.VocabSize}; use the teacher the student came from");
-        }
-
-        Student = student;
-        _teacher = StageModels.Freeze(teacher);
         _objective = objective;
         int? studentLayer = null;
         int? teacherLayer = null;
@@ -40,27 +32,25 @@ internal sealed class LogitDistillationObjective : IStageObjective
         _teacherOptions = new ForwardOptions { CaptureAttentionLayer = teacherLayer };
     }
 
-    public CausalLanguageModel Student { get; }
-
-    public Tensor Compute(Tensor ids, Dictionary<string, double> terms)
+    public override Tensor Compute(Tensor ids, Dictionary<string, double> terms)
     {
-        ModelOutput teacher;
-        using (no_grad())
-        {
-            teacher = _teacher.Forward(ids, _teacherOptions);
-        }
-
+        var teacher = TeacherForward(ids, _teacherOptions);
         var student = Student.Forward(ids, _studentOptions);
         var loss = _objective.Compute(student, teacher, ids);
-        terms["ce"] = terms.GetValueOrDefault("ce") + loss.CrossEntropy.item<float>();
-        terms["kl"] = terms.GetValueOrDefault("kl") + loss.LogitKl.item<float>();
-        terms["ar"] = terms.GetValueOrDefault("ar") + loss.AttentionRelation.item<float>();
+        terms.Accumulate("ce", loss.CrossEntropy);
+        terms.Accumulate("kl", loss.LogitKl);
+        terms.Accumulate("ar", loss.AttentionRelation);
         return loss.Total;
     }
 
-    public void Dispose()
+    private static CausalLanguageModel RequireSameVocabulary(CausalLanguageModel student, CausalLanguageModel teacher)
     {
-        Student.Dispose();
-        _teacher.Dispose();
+        if (student.Config.VocabSize != teacher.Config.VocabSize)
+        {
+            throw new TrainingConfigurationException(
+                $"stage3 compares logits: the student has {student.Config.VocabSize} tokens and the teacher {teacher.Config.VocabSize}; use the teacher the student came from");
+        }
+
+        return teacher;
     }
 }
