@@ -251,7 +251,7 @@ public sealed class InferenceEngine : IDisposable
 
             var prompt = s.Request.PromptTokens;
             var take = Math.Min(Math.Min(prompt.Length - s.Fed, _options.PrefillChunk), budget);
-            var scoring = s.PromptLogprobs != null;
+            var scoring = s.Request.PromptLogprobs;
             var freeRows = _logitRows - _logitOwners.Count;
             if (scoring)
             {

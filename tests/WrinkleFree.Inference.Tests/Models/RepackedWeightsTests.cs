@@ -67,9 +67,11 @@ public sealed class RepackedWeightsTests
     [InlineData(GgmlType.TQ2_0)]
     public void LookupOnlyMatrix_HasNoCopy_ButStillMultipliesLikeTheCopy(GgmlType type)
     {
-        var w = TestWeights.Random(type, 9, 512, seed: 3);
+        // TQ2_0 with one scale per row, so that the multiplied matrix is repacked (random block scales would not be).
+        var w = type == GgmlType.TQ2_0 ? TernaryRepackTests.RowUniform(9, 512, seed: 3) : TestWeights.Random(type, 9, 512, seed: 3);
         var lookup = WeightMatrix.Create(type, w.Address, 9, 512, "embd", multiplied: false);
         var multiplied = WeightMatrix.Create(type, w.Address, 9, 512, "out");
+        Assert.Equal(KernelDispatch.IsSupported(KernelIsa.Avx512) || type == GgmlType.TQ2_0, multiplied.Repacked);
         Assert.False(lookup.Repacked);
         Assert.Empty(lookup.Copies);
 

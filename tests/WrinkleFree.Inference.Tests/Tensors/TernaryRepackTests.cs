@@ -87,7 +87,8 @@ public sealed unsafe class TernaryRepackTests
     }
 
     /// <summary>Random TQ2_0 codes with one scale per row; one block of row 0 is all-zero with a different scale.</summary>
-    private static TestWeights RowUniform(int rows, int columns, int seed)
+    /// <summary>Random TQ2_0 weights whose blocks share one scale per row (what the repack needs).</summary>
+    internal static TestWeights RowUniform(int rows, int columns, int seed)
     {
         var w = TestWeights.Random(GgmlType.TQ2_0, rows, columns, seed);
         var random = new Random(seed);
