@@ -69,18 +69,10 @@ internal sealed class LocalCheckpointStore : ICheckpointStore
         }
     }
 
-    public async Task<long?> RestoreLatestAsync(string destinationDirectory, CancellationToken cancellationToken)
-    {
-        foreach (var step in (await ListAsync(cancellationToken).ConfigureAwait(false)).Reverse())
-        {
-            if (await TryRestoreAsync(step, destinationDirectory, cancellationToken).ConfigureAwait(false))
-            {
-                return step;
-            }
-        }
-
-        return null;
-    }
+    public async Task<long?> RestoreLatestAsync(string destinationDirectory, CancellationToken cancellationToken) =>
+        await RestoredFiles.NewestAsync(
+            await ListAsync(cancellationToken).ConfigureAwait(false),
+            step => TryRestoreAsync(step, destinationDirectory, cancellationToken)).ConfigureAwait(false);
 
     public Task<IReadOnlyList<long>> ListAsync(CancellationToken cancellationToken)
     {

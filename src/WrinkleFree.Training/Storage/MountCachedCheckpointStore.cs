@@ -61,21 +61,12 @@ internal sealed class MountCachedCheckpointStore : ICheckpointStore
     {
         var local = await _cache.ListAsync(cancellationToken).ConfigureAwait(false);
         var remote = await _remote.ListAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var step in local.Union(remote).Order().Reverse())
-        {
-            // The cache wins when it holds the step (no download); S3 covers a fresh machine or a damaged cache.
-            if (local.Contains(step) && await _cache.TryRestoreAsync(step, destinationDirectory, cancellationToken).ConfigureAwait(false))
-            {
-                return step;
-            }
 
-            if (remote.Contains(step) && await _remote.TryRestoreAsync(step, destinationDirectory, cancellationToken).ConfigureAwait(false))
-            {
-                return step;
-            }
-        }
-
-        return null;
+        // The cache wins when it holds the step (no download); S3 covers a fresh machine or a damaged cache.
+        return await RestoredFiles.NewestAsync(local.Union(remote).Order().ToList(), async step =>
+            (local.Contains(step) && await _cache.TryRestoreAsync(step, destinationDirectory, cancellationToken).ConfigureAwait(false))
+            || (remote.Contains(step) && await _remote.TryRestoreAsync(step, destinationDirectory, cancellationToken).ConfigureAwait(false)))
+            .ConfigureAwait(false);
     }
 
     /// <summary>Steps committed in S3 or in the cache, oldest first.</summary>

@@ -9,6 +9,23 @@ internal static class RestoredFiles
     /// <summary>Fetches one file to the given path and returns its size and hash, or null when the source has no such file.</summary>
     public delegate Task<(long Size, string Sha256)?> Fetch(CheckpointFileEntry entry, string target, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The newest of <paramref name="committed"/> (ascending steps) that <paramref name="tryRestore"/> restores, trying older
+    /// ones when a newer one does not verify; null when none does.
+    /// </summary>
+    public static async Task<long?> NewestAsync(IReadOnlyList<long> committed, Func<long, Task<bool>> tryRestore)
+    {
+        for (var i = committed.Count - 1; i >= 0; i--)
+        {
+            if (await tryRestore(committed[i]).ConfigureAwait(false))
+            {
+                return committed[i];
+            }
+        }
+
+        return null;
+    }
+
     public static async Task<bool> RestoreAsync(
         CheckpointManifest manifest, string destinationDirectory, Fetch fetch, string what, Action<string>? log, CancellationToken cancellationToken)
     {

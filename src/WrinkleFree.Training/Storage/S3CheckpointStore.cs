@@ -75,18 +75,10 @@ internal sealed class S3CheckpointStore : ICheckpointStore
         await PruneAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<long?> RestoreLatestAsync(string destinationDirectory, CancellationToken cancellationToken)
-    {
-        foreach (var step in (await ListAsync(cancellationToken).ConfigureAwait(false)).Reverse())
-        {
-            if (await TryRestoreAsync(step, destinationDirectory, cancellationToken).ConfigureAwait(false))
-            {
-                return step;
-            }
-        }
-
-        return null;
-    }
+    public async Task<long?> RestoreLatestAsync(string destinationDirectory, CancellationToken cancellationToken) =>
+        await RestoredFiles.NewestAsync(
+            await ListAsync(cancellationToken).ConfigureAwait(false),
+            step => TryRestoreAsync(step, destinationDirectory, cancellationToken)).ConfigureAwait(false);
 
     public async Task<IReadOnlyList<long>> ListAsync(CancellationToken cancellationToken) =>
         (await ListFoldersAsync(cancellationToken).ConfigureAwait(false)).Where(f => f.Value.Committed).Select(f => f.Key).Order().ToList();
