@@ -57,13 +57,13 @@ internal static class TrainStageCommands
     {
         var cmd = new Command("teacher", "Train a small full-precision Qwen3/LLaMA-style teacher (and a byte-level BPE tokenizer) from scratch.");
         var common = new CommonOptions(cmd);
-        var modelType = Add(cmd, "--model-type", "qwen3 or llama.", "qwen3");
-        var vocab = Add(cmd, "--vocab-size", "BPE vocabulary size trained on the data.", "4096");
-        var hidden = Add(cmd, "--hidden", "Hidden size.", "256");
-        var layers = Add(cmd, "--layers", "Decoder layers.", "4");
-        var heads = Add(cmd, "--heads", "Attention heads.", "4");
-        var kvHeads = Add(cmd, "--kv-heads", "Key/value heads (GQA).", "2");
-        var ffn = Add(cmd, "--ffn", "SwiGLU intermediate size.", "688");
+        var modelType = Add(cmd, "--model-type", "qwen3 or llama.", Defaults.Teacher.ModelType);
+        var vocab = Add(cmd, "--vocab-size", "BPE vocabulary size trained on the data.", Text(Defaults.Teacher.VocabSize));
+        var hidden = Add(cmd, "--hidden", "Hidden size.", Text(Defaults.Teacher.HiddenSize));
+        var layers = Add(cmd, "--layers", "Decoder layers.", Text(Defaults.Teacher.Layers));
+        var heads = Add(cmd, "--heads", "Attention heads.", Text(Defaults.Teacher.Heads));
+        var kvHeads = Add(cmd, "--kv-heads", "Key/value heads (GQA).", Text(Defaults.Teacher.KeyValueHeads));
+        var ffn = Add(cmd, "--ffn", "SwiGLU intermediate size.", Text(Defaults.Teacher.IntermediateSize));
         cmd.SetAction((parse, ct) => RunAsync(TrainingStage.Teacher, parse, () => common.Read(parse) with
         {
             Teacher = new TeacherShape
@@ -90,7 +90,7 @@ internal static class TrainStageCommands
         var common = new CommonOptions(cmd);
         var teacher = Add(cmd, "--teacher", "Full-precision teacher checkpoint directory.", null);
         var model = Add(cmd, "--model", "Student checkpoint directory (the output of wf train stage1).", null);
-        var weight = Add(cmd, "--hidden-weight", "Weight of the hidden-state distillation term.", "1");
+        var weight = Add(cmd, "--hidden-weight", "Weight of the hidden-state distillation term.", Text(Defaults.HiddenStateWeight));
         cmd.SetAction((parse, ct) => RunAsync(TrainingStage.Stage19, parse, () => common.Read(parse) with
         {
             TeacherDirectory = Required(parse, teacher),
@@ -118,11 +118,11 @@ internal static class TrainStageCommands
         var common = new CommonOptions(cmd);
         var teacher = Add(cmd, "--teacher", "Full-precision teacher checkpoint directory.", null);
         var model = Add(cmd, "--model", "Student checkpoint directory.", null);
-        var kl = Add(cmd, "--kl-weight", "λ, weight of the logit KL (paper: 10 classification, 1 summarization).", "10");
-        var ar = Add(cmd, "--ar-weight", "γ, weight of the attention-relation loss (paper: 1e5 classification, 1e3 summarization).", "1e5");
-        var temperature = Add(cmd, "--temperature", "KL temperature.", "5");
+        var kl = Add(cmd, "--kl-weight", "λ, weight of the logit KL (paper: 10 classification, 1 summarization).", Text(Defaults.KlWeight));
+        var ar = Add(cmd, "--ar-weight", "γ, weight of the attention-relation loss (paper: 1e5 classification, 1e3 summarization).", Text(Defaults.AttentionRelationWeight));
+        var temperature = Add(cmd, "--temperature", "KL temperature.", Text(Defaults.Temperature));
         var layer = Add(cmd, "--ar-layer", "0-based layer of the attention-relation loss (default: the last).", null);
-        var relationHeads = Add(cmd, "--relation-heads", "Relation heads the Q/K/V dimension is split into.", "4");
+        var relationHeads = Add(cmd, "--relation-heads", "Relation heads the Q/K/V dimension is split into.", Text(Defaults.RelationHeads));
         cmd.SetAction((parse, ct) => RunAsync(TrainingStage.Stage3, parse, () => common.Read(parse) with
         {
             TeacherDirectory = Required(parse, teacher),
@@ -193,6 +193,12 @@ internal static class TrainStageCommands
         return code;
     }
 
+    // The defaults --help shows and the parser falls back to are StageOptions' own, written once there.
+    private static readonly StageOptions Defaults = new() { OutputDirectory = "" };
+
+    private static string Text<T>(T value)
+        where T : IFormattable => value.ToString(null, System.Globalization.CultureInfo.InvariantCulture);
+
     private static Option<string> Add(Command cmd, string name, string description, string? defaultValue)
     {
         // System.CommandLine prints "[default: ...]" itself from the factory.
@@ -252,32 +258,32 @@ internal static class TrainStageCommands
         public CommonOptions(Command cmd)
         {
             cmd.TreatUnmatchedTokensAsErrors = false;
-            _data = Add(cmd, "--data", "brown (brown:LETTERS for some genres, e.g. brown:klmnpr = the fiction; brown:-LETTERS for all but those), a .txt file (documents separated by two blank lines) or a .jsonl file.", "brown");
-            _textField = Add(cmd, "--text-field", "JSONL field holding the text.", "text");
-            _seqLen = Add(cmd, "--seq-len", "Tokens per packed sequence.", "128");
-            _batch = Add(cmd, "--batch-size", "Sequences per micro-batch.", "8");
-            _accum = Add(cmd, "--grad-accum", "Micro-batches per optimizer step.", "1");
-            _steps = Add(cmd, "--steps", "Optimizer steps.", "100");
-            _lr = Add(cmd, "--lr", "Peak learning rate.", "1e-3");
-            _schedule = Add(cmd, "--schedule", "cosine, wsd (warmup-stable-decay) or constant.", "cosine");
-            _warmup = Add(cmd, "--warmup", "Learning-rate warm-up steps.", "10");
-            _minLr = Add(cmd, "--min-lr-ratio", "Final learning rate as a fraction of the peak.", "0.1");
-            _weightDecay = Add(cmd, "--weight-decay", "AdamW weight decay.", "0.01");
-            _clip = Add(cmd, "--grad-clip", "Gradient-norm clip (0: none).", "1");
-            _lambdaWarmup = Add(cmd, "--lambda-warmup", "Steps over which BitLinear λ rises 0→1 (0: ternary from the start).", "0");
-            _seed = Add(cmd, "--seed", "Seed of the weights' initialisation and the data order.", "42");
+            _data = Add(cmd, "--data", "brown (brown:LETTERS for some genres, e.g. brown:klmnpr = the fiction; brown:-LETTERS for all but those), a .txt file (documents separated by two blank lines) or a .jsonl file.", Defaults.Data.ToString());
+            _textField = Add(cmd, "--text-field", "JSONL field holding the text.", Defaults.Data.TextField);
+            _seqLen = Add(cmd, "--seq-len", "Tokens per packed sequence.", Text(Defaults.SequenceLength));
+            _batch = Add(cmd, "--batch-size", "Sequences per micro-batch.", Text(Defaults.BatchSize));
+            _accum = Add(cmd, "--grad-accum", "Micro-batches per optimizer step.", Text(Defaults.GradientAccumulation));
+            _steps = Add(cmd, "--steps", "Optimizer steps.", Text(Defaults.Steps));
+            _lr = Add(cmd, "--lr", "Peak learning rate.", Text(Defaults.LearningRate));
+            _schedule = Add(cmd, "--schedule", "cosine, wsd (warmup-stable-decay) or constant.", Defaults.Schedule.ToString().ToLowerInvariant());
+            _warmup = Add(cmd, "--warmup", "Learning-rate warm-up steps.", Text(Defaults.WarmupSteps));
+            _minLr = Add(cmd, "--min-lr-ratio", "Final learning rate as a fraction of the peak.", Text(Defaults.MinLearningRateRatio));
+            _weightDecay = Add(cmd, "--weight-decay", "AdamW weight decay.", Text(Defaults.WeightDecay));
+            _clip = Add(cmd, "--grad-clip", "Gradient-norm clip (0: none).", Text(Defaults.GradientClip));
+            _lambdaWarmup = Add(cmd, "--lambda-warmup", "Steps over which BitLinear λ rises 0→1 (0: ternary from the start).", Text(Defaults.LambdaWarmupSteps));
+            _seed = Add(cmd, "--seed", "Seed of the weights' initialisation and the data order.", Text(Defaults.Seed));
             _out = Add(cmd, "--out", "Output checkpoint directory.", null);
             _store = Add(cmd, "--checkpoint-store", "Checkpoint folder or s3://bucket/prefix (default: OUT/checkpoints).", null);
-            _mode = Add(cmd, "--checkpoint-mode", "copy or mount_cached (either case).", "copy");
-            _every = Add(cmd, "--checkpoint-every", "Checkpoint every N steps (0: never).", "100");
-            _keep = Add(cmd, "--keep-last-n", "Checkpoints kept (0: all).", "2");
+            _mode = Add(cmd, "--checkpoint-mode", "copy or mount_cached (either case).", Defaults.CheckpointMode == CheckpointMode.Copy ? "copy" : "mount_cached");
+            _every = Add(cmd, "--checkpoint-every", "Checkpoint every N steps (0: never).", Text(Defaults.CheckpointEvery));
+            _keep = Add(cmd, "--keep-last-n", "Checkpoints kept (0: all).", Text(Defaults.KeepLastN));
             _metrics = Add(cmd, "--metrics-jsonl", "Metrics JSONL file (a .prom file for node_exporter is written beside it).", null);
             _port = Add(cmd, "--metrics-port", "Serve Prometheus /metrics on 127.0.0.1:PORT.", null);
-            _logEvery = Add(cmd, "--log-every", "Metrics every N steps.", "10");
-            _evalEvery = Add(cmd, "--eval-every", "Held-out perplexity every N steps (0: only at the end).", "0");
-            _evalBatches = Add(cmd, "--eval-batches", "Held-out batches per evaluation (0: all).", "40");
-            _threads = Add(cmd, "--threads", "Torch threads (0: torch's default).", "0");
-            _heldOut = Add(cmd, "--heldout-fraction", "Fraction of documents held out for perplexity (every k-th document).", "0.05");
+            _logEvery = Add(cmd, "--log-every", "Metrics every N steps.", Text(Defaults.LogEvery));
+            _evalEvery = Add(cmd, "--eval-every", "Held-out perplexity every N steps (0: only at the end).", Text(Defaults.EvalEvery));
+            _evalBatches = Add(cmd, "--eval-batches", "Held-out batches per evaluation (0: all).", Text(Defaults.EvalBatches));
+            _threads = Add(cmd, "--threads", "Torch threads (0: torch's default).", Text(Defaults.Threads));
+            _heldOut = Add(cmd, "--heldout-fraction", "Fraction of documents held out for perplexity (every k-th document).", Text(Defaults.HeldOutFraction));
             cmd.Options.Add(_deterministic);
             cmd.Options.Add(_json);
         }
