@@ -125,7 +125,10 @@ public sealed class CompletionsTests : IAsyncLifetime
         Assert.Equal(plain.GetProperty("choices")[0].GetProperty("text").GetString(), choice.GetProperty("text").GetString());
         Assert.Equal(prompt, choice.GetProperty("text").GetString());
         var logprobs = choice.GetProperty("logprobs");
+        // The model adds a BOS to text prompts: one entry more than the text's own tokens, and no text for it.
+        Assert.Equal((await TokenizeAsync(prompt)).Length + 1, await CountTokensAsync(prompt));
         Assert.Equal(await CountTokensAsync(prompt), logprobs.GetProperty("tokens").GetArrayLength());
+        Assert.Equal(0, logprobs.GetProperty("text_offset")[1].GetInt32());
         Assert.Equal(body.GetProperty("usage").GetProperty("prompt_tokens").GetInt32(), logprobs.GetProperty("tokens").GetArrayLength());
     }
 
