@@ -243,15 +243,8 @@ internal static class ServiceCommands
     /// <summary>Puts a `wf` shim first on the replicas' PATH, so specs can run `wf replica` wherever wf is installed.</summary>
     private static Dictionary<string, string> ReplicaEnvironment(string home)
     {
-        var bin = Path.Combine(home, "bin");
-        Directory.CreateDirectory(bin);
         var (exe, prefix) = SelfCommand();
-        var shim = Path.Combine(bin, "wf");
-        var words = prefix.Prepend(exe).Select(w => "'" + w.Replace("'", "'\\''", StringComparison.Ordinal) + "'");
-        File.WriteAllText(shim + ".tmp", $"#!/bin/sh\nexec {string.Join(' ', words)} \"$@\"\n");
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(shim + ".tmp", UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-        File.Move(shim + ".tmp", shim, overwrite: true);
+        var bin = WrinkleFree.Inference.CommandShim.Write(Path.Combine(home, "bin"), "wf", prefix.Prepend(exe));
         return new Dictionary<string, string>
         {
             ["PATH"] = bin + ":" + (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin"),
@@ -309,10 +302,8 @@ internal static class ServiceCommands
         var synthetic = Path.Combine(WfHome.Path, "models", "synthetic-tiny-tq2_0.gguf");
         if (!File.Exists(synthetic))
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(synthetic)!);
-            var temp = synthetic + ".tmp";
-            SyntheticModel.Write(temp, SyntheticShape.Tiny, GgmlType.TQ2_0, seed: 1);
-            File.Move(temp, synthetic, overwrite: true);
+            // GgufWriter writes atomically: a second `wf up` never sees half a model.
+            SyntheticModel.Write(synthetic, SyntheticShape.Tiny, GgmlType.TQ2_0, seed: 1);
             Console.WriteLine($"no models/wrinklefree-tiny.gguf here: serving a synthetic tiny model ({synthetic})");
         }
         return synthetic;

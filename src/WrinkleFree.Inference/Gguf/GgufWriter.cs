@@ -113,26 +113,7 @@ public sealed class GgufWriter
     }
 
     /// <summary>Writes atomically: temp file in the same folder, fsync, rename over <paramref name="path"/>.</summary>
-    public void WriteTo(string path)
-    {
-        var full = System.IO.Path.GetFullPath(path);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        var temp = full + $".tmp-{Environment.ProcessId}";
-        try
-        {
-            using (var fs = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                WriteTo(fs);
-                fs.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
-    }
+    public void WriteTo(string path) => AtomicFile.Write(path, WriteTo);
 
     private static void PadTo(Stream stream, int alignment) =>
         WriteZeros(stream, (alignment - stream.Position % alignment) % alignment);

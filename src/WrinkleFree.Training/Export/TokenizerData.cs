@@ -86,10 +86,7 @@ public sealed record TokenizerData
                 ["token_types"] = new JsonArray(TokenTypes.Select(t => (JsonNode)t).ToArray()),
             },
         };
-        Directory.CreateDirectory(directory);
-        var path = Path.Combine(directory, FileName);
-        File.WriteAllText(path + ".tmp", root.ToJsonString());
-        File.Move(path + ".tmp", path, overwrite: true);
+        WrinkleFree.Inference.AtomicFile.WriteAllText(Path.Combine(directory, FileName), root.ToJsonString());
     }
 
     /// <summary>

@@ -263,21 +263,8 @@ internal sealed partial class JobController(JobStore store, ManagedJobsOptions o
     }
 
     /// <summary>A folder with a `wf` script that runs this wf, first on the task's PATH, so run: tasks can call `wf train`.</summary>
-    private string WfShim(JobRecord job)
-    {
-        var bin = Path.Combine(Path.GetDirectoryName(job.LogPath)!, "bin");
-        Directory.CreateDirectory(bin);
-        var shim = Path.Combine(bin, "wf");
-        var words = options.WfCommand.Select(w => "'" + w.Replace("'", "'\\''", StringComparison.Ordinal) + "'");
-        File.WriteAllText(shim + ".tmp", $"#!/bin/sh\nexec {string.Join(' ', words)} \"$@\"\n");
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(shim + ".tmp", UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-        }
-
-        File.Move(shim + ".tmp", shim, overwrite: true);
-        return bin;
-    }
+    private string WfShim(JobRecord job) =>
+        WrinkleFree.Inference.CommandShim.Write(Path.Combine(Path.GetDirectoryName(job.LogPath)!, "bin"), "wf", options.WfCommand);
 
     private async Task BannerAsync(string logPath, string what, CancellationToken cancellationToken)
     {

@@ -132,14 +132,7 @@ public sealed record ModelConfig
     }
 
     /// <summary>Writes config.json (Hugging Face keys plus ours), atomically.</summary>
-    public void Save(string path)
-    {
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = full + $".tmp-{Environment.ProcessId}";
-        File.WriteAllText(temp, ToJson());
-        File.Move(temp, full, overwrite: true);
-    }
+    public void Save(string path) => WrinkleFree.Inference.AtomicFile.WriteAllText(path, ToJson());
 
     /// <summary>The config.json text.</summary>
     public string ToJson()

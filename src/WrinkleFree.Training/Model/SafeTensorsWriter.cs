@@ -91,35 +91,21 @@ public sealed class SafeTensorsWriter
         var json = Encoding.UTF8.GetBytes(header.ToJsonString());
         // The format asks for the data to start 8-byte aligned; pad the header with spaces.
         var padded = (json.Length + 7) & ~7;
-        var full = System.IO.Path.GetFullPath(path);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        var temp = full + $".tmp-{Environment.ProcessId}";
-        try
+        WrinkleFree.Inference.AtomicFile.Write(path, fs =>
         {
-            using (var fs = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
+            fs.Write(length);
+            fs.Write(json);
+            for (var i = json.Length; i < padded; i++)
             {
-                Span<byte> length = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
-                fs.Write(length);
-                fs.Write(json);
-                for (var i = json.Length; i < padded; i++)
-                {
-                    fs.WriteByte((byte)' ');
-                }
-
-                foreach (var t in _tensors)
-                {
-                    fs.Write(t.Data);
-                }
-
-                fs.Flush(flushToDisk: true);
+                fs.WriteByte((byte)' ');
             }
 
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+            foreach (var t in _tensors)
+            {
+                fs.Write(t.Data);
+            }
+        });
     }
 }

@@ -200,15 +200,7 @@ public sealed class TrainingMetrics : IAsyncDisposable
     // JSON has no NaN or infinity; a diverged loss is written as a huge number rather than breaking the line.
     private static double Finite(double value) => double.IsFinite(value) ? value : double.MaxValue;
 
-    private async Task WritePromFileAsync(string path, CancellationToken cancellationToken)
-    {
-        // Temp file + rename so the textfile collector never reads a half-written file.
-        var temp = path + ".tmp";
-        await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
-        {
-            await _registry.CollectAndExportAsTextAsync(stream, cancellationToken).ConfigureAwait(false);
-        }
-
-        File.Move(temp, path, overwrite: true);
-    }
+    // Temp file + rename so the textfile collector never reads a half-written file.
+    private Task WritePromFileAsync(string path, CancellationToken cancellationToken) =>
+        WrinkleFree.Inference.AtomicFile.WriteAsync(path, (stream, ct) => _registry.CollectAndExportAsTextAsync(stream, ct), cancellationToken);
 }
