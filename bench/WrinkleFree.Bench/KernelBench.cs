@@ -144,14 +144,7 @@ internal static unsafe class KernelBench
         }
         finally
         {
-            if (s_hugePages)
-            {
-                HugePageMemory.Free(data);
-            }
-            else
-            {
-                NativeMemory.AlignedFree(data);
-            }
+            HugePageMemory.Free(data); // both allocations are NativeMemory.AlignedAlloc's
         }
     }
 
