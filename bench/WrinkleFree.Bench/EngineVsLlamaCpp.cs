@@ -72,6 +72,9 @@ internal static class EngineVsLlamaCpp
             Console.Error.WriteLine($"  round {round + 1}/{rounds} done");
         }
 
+        // The same roofline question asked step by step: each decode step against the probe passes right around it.
+        var interleaved = threads.Select(t => EngineBenchmark.Interleaved(tq2Model, t, steps: 64)).ToList();
+
         // Fractions against the best bandwidth seen in any round: the conservative reading.
         var rows = best.Values.Select(r => r.EffectiveGBps is { } g ? r with { RooflineFraction = g / roof[r.Threads] } : r).ToList();
         foreach (var r in rows)
@@ -81,7 +84,7 @@ internal static class EngineVsLlamaCpp
 
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(new { shape = shape.Name, llamacpp = LlamaCppReference.BuildInfo, roofline_gbps = roof, rows }, new JsonSerializerOptions { WriteIndented = true }));
+            Console.WriteLine(JsonSerializer.Serialize(new { shape = shape.Name, llamacpp = LlamaCppReference.BuildInfo, roofline_gbps = roof, rows, interleaved }, new JsonSerializerOptions { WriteIndented = true }));
             return 0;
         }
 
@@ -96,6 +99,13 @@ internal static class EngineVsLlamaCpp
         foreach (var (t, gb) in roof)
         {
             Console.WriteLine($"read bandwidth, {t} thread(s): {gb:F1} GB/s");
+        }
+
+        foreach (var i in interleaved)
+        {
+            Console.WriteLine(
+                $"roofline interleaved, TQ2_0, {i.Threads} thread(s), {i.Steps} steps: median {i.Fraction:P0} " +
+                $"(step {i.DecodeGBps:F1} GB/s, probe {i.ProbeGBps:F1} GB/s)");
         }
 
         Ratio("decode, 2 threads, ours TQ2_0 / llama.cpp", rows, r => r.DecodeTokensPerSecond, 2);

@@ -50,7 +50,32 @@ internal static class StepBreakdown
 
         Console.WriteLine($"{"total",-22} {decode1.Sum(),10:F2} {decode16.Sum(),11:F2} {prefill.Sum(),11:F2}");
         Console.WriteLine($"{"matmul share",-22} {Matmul(decode1),10:P0} {Matmul(decode16),11:P0} {Matmul(prefill),11:P0}");
+        // The compute side: a 16-sequence step's multiply-accumulates against the int8 MAC rate of these threads.
+        var ceiling = MacCeiling.MeasureGMacs(pool);
+        var macs = 16.0 * MacsPerToken(model);
+        Console.WriteLine(
+            $"int8 MAC ceiling (vpmaddubsw+vpaddw only, {threads} threads): {ceiling:F0} GMAC/s; a 16-sequence step is {macs / 1e9:F1} GMAC: " +
+            $">= {macs / ceiling / 1e6:F1} ms at that rate, measured {decode16.Sum():F1} ms ({macs / ceiling / 1e6 / decode16.Sum():P0} of the ceiling)");
+        var roofline = EngineBenchmark.Interleaved(model, threads, steps: 32);
+        Console.WriteLine(
+            $"decode steps interleaved with probe passes of the same bytes: median {roofline.Fraction:P0} of the probe " +
+            $"(step {roofline.DecodeGBps:F1} GB/s, probe {roofline.ProbeGBps:F1} GB/s, {roofline.Steps} steps)");
         return 0;
+    }
+
+    /// <summary>Multiply-accumulates of one decoded token: every projection and the LM head.</summary>
+    private static double MacsPerToken(Model model)
+    {
+        double total = (double)model.Output.Weight.Rows * model.Output.Weight.Columns;
+        foreach (var l in model.Layers)
+        {
+            foreach (var m in (LinearLayer[])[l.Q, l.K, l.V, l.O, l.Gate, l.Up, l.Down])
+            {
+                total += (double)m.Weight.Rows * m.Weight.Columns;
+            }
+        }
+
+        return total;
     }
 
     private static double Matmul(double[] ms) =>

@@ -70,6 +70,57 @@ public static class EngineBenchmark
         };
     }
 
+    /// <summary>
+    /// Decode steps interleaved with bandwidth-probe passes of the same size (the weight bytes of one step): each step's
+    /// GB/s is divided by the mean of the probe passes just before and after it, and the median over the steps is
+    /// returned. On a host whose bandwidth drifts within seconds (other tenants), this compares the engine with what the
+    /// memory system gave at the same moment; the best probe burst of a run against an average decode does not.
+    /// </summary>
+    public static InterleavedRoofline Interleaved(Model model, int threads, int steps, int warmup = 4)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        using var pool = new WorkerPool(threads);
+        using var probe = new MemoryBandwidth.ReadProbe(pool);
+        var runner = new ModelRunner(model, pool, 1);
+        var cache = new KvCache(model.Config, warmup + steps + KvCache.PageTokens);
+        using var seq = cache.CreateSequence(warmup + steps);
+        var logits = new float[model.Config.VocabSize];
+        var one = new StepToken[1];
+        var bytes = model.WeightBytesPerStep;
+        var decode = new double[steps];
+        var fractions = new double[steps];
+        var probes = new double[steps + 1];
+        for (var i = 0; i < warmup + steps; i++)
+        {
+            var j = i - warmup;
+            if (j == 0)
+            {
+                probes[0] = probe.Measure(bytes);
+            }
+
+            one[0] = new StepToken(TokenAt(model, i), i, seq, true);
+            var start = Stopwatch.GetTimestamp();
+            runner.Forward(one, logits);
+            var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            if (j >= 0)
+            {
+                decode[j] = bytes / seconds / 1e9;
+                probes[j + 1] = probe.Measure(bytes);
+                fractions[j] = decode[j] / ((probes[j] + probes[j + 1]) / 2);
+            }
+        }
+
+        return new InterleavedRoofline(threads, steps, Median(decode), Median(probes), Median(fractions));
+    }
+
+    private static double Median(double[] values)
+    {
+        var sorted = values.Order().ToArray();
+        var mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
     /// <summary>Aggregate decode tokens/s with <paramref name="sequences"/> sequences advanced together in every step.</summary>
     public static EngineBenchmarkResult Concurrent(Model model, int threads, int sequences, int contextTokens, int decodeSteps, int repetitions = 2)
     {

@@ -20,3 +20,9 @@ public sealed record EngineBenchmarkResult
     /// <summary>EffectiveGBps over the read bandwidth measured in the same run.</summary>
     public double? RooflineFraction { get; init; }
 }
+
+/// <summary>
+/// <see cref="EngineBenchmark.Interleaved"/>: medians over decode steps of the step's weight GB/s, of the probe passes
+/// around the steps, and of each step's GB/s over its neighbouring probes.
+/// </summary>
+public sealed record InterleavedRoofline(int Threads, int Steps, double DecodeGBps, double ProbeGBps, double Fraction);
