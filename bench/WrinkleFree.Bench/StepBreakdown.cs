@@ -15,6 +15,7 @@ internal static class StepBreakdown
     {
         var threads = 2;
         var type = GgmlType.TQ2_0;
+        int[]? chunkings = null;
         var dir = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".wrinklefree", "bench");
         for (var i = 0; i < args.Length; i++)
         {
@@ -23,12 +24,27 @@ internal static class StepBreakdown
                 case "--threads": threads = int.Parse(args[++i]); break;
                 case "--type": type = Enum.Parse<GgmlType>(args[++i], ignoreCase: true); break;
                 case "--cache": dir = args[++i]; break;
+                case "--chunks": chunkings = [.. args[++i].Split(',').Select(int.Parse)]; break;
                 default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
             }
         }
 
         var path = EngineBenchmark.EnsureSyntheticModel(dir, SyntheticShape.Find("2b4t"), type);
         using var model = Model.Load(path);
+        if (chunkings != null)
+        {
+            // Only the interleaved roofline, one decode step per chunking in turn, so they meet the same machine.
+            var results = EngineBenchmark.Interleaved(model, threads, steps: 32, warmup: 4, chunkings);
+            for (var c = 0; c < chunkings.Length; c++)
+            {
+                Console.WriteLine(
+                    $"{chunkings[c]} chunks per thread: median {results[c].Fraction:P0} of the probe " +
+                    $"(step {results[c].DecodeGBps:F1} GB/s, probe {results[c].ProbeGBps:F1} GB/s)");
+            }
+
+            return 0;
+        }
+
         using var pool = new WorkerPool(threads);
         var repacked = model.Layers.Sum(l => (l.Q.Weight.Repacked ? 1 : 0) + (l.Down.Weight.Repacked ? 1 : 0));
         Console.WriteLine($"{Path.GetFileName(path)}, {threads} threads, {repacked} of {2 * model.Layers.Count} q/down matrices repacked; ms per step (best of 3 rounds)");

@@ -76,42 +76,69 @@ public static class EngineBenchmark
     /// returned. On a host whose bandwidth drifts within seconds (other tenants), this compares the engine with what the
     /// memory system gave at the same moment; the best probe burst of a run against an average decode does not.
     /// </summary>
-    public static InterleavedRoofline Interleaved(Model model, int threads, int steps, int warmup = 4)
+    public static InterleavedRoofline Interleaved(Model model, int threads, int steps, int warmup = 4) =>
+        Interleaved(model, threads, steps, warmup, [0])[0];
+
+    /// <summary>
+    /// <see cref="Interleaved(Model, int, int, int)"/> for several pool chunkings at once: step i runs with
+    /// <paramref name="chunksPerThread"/>[i mod n] (0: the pool's default), so every setting meets the same drifting
+    /// machine, and one result per setting comes back.
+    /// </summary>
+    public static InterleavedRoofline[] Interleaved(Model model, int threads, int steps, int warmup, int[] chunksPerThread)
     {
+        ArgumentNullException.ThrowIfNull(chunksPerThread);
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunksPerThread.Length, 1);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
         using var pool = new WorkerPool(threads);
         using var probe = new MemoryBandwidth.ReadProbe(pool);
         var runner = new ModelRunner(model, pool, 1);
-        var cache = new KvCache(model.Config, warmup + steps + KvCache.PageTokens);
-        using var seq = cache.CreateSequence(warmup + steps);
+        var settings = chunksPerThread.Length;
+        var total = warmup + steps * settings;
+        var cache = new KvCache(model.Config, total + KvCache.PageTokens);
+        using var seq = cache.CreateSequence(total);
         var logits = new float[model.Config.VocabSize];
         var one = new StepToken[1];
         var bytes = model.WeightBytesPerStep;
-        var decode = new double[steps];
-        var fractions = new double[steps];
-        var probes = new double[steps + 1];
-        for (var i = 0; i < warmup + steps; i++)
+        var defaultChunks = pool.ChunksPerThread;
+        var decode = new double[settings][];
+        var fractions = new double[settings][];
+        var probes = new List<double>[settings];
+        for (var s = 0; s < settings; s++)
+        {
+            decode[s] = new double[steps];
+            fractions[s] = new double[steps];
+            probes[s] = [];
+        }
+
+        var before = 0.0;
+        for (var i = 0; i < total; i++)
         {
             var j = i - warmup;
+            var s = j >= 0 ? j % settings : 0;
             if (j == 0)
             {
-                probes[0] = probe.Measure(bytes);
+                before = probe.Measure(bytes);
             }
 
+            pool.ChunksPerThread = chunksPerThread[s] > 0 ? chunksPerThread[s] : defaultChunks;
             one[0] = new StepToken(TokenAt(model, i), i, seq, true);
             var start = Stopwatch.GetTimestamp();
             runner.Forward(one, logits);
             var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            pool.ChunksPerThread = defaultChunks;
             if (j >= 0)
             {
-                decode[j] = bytes / seconds / 1e9;
-                probes[j + 1] = probe.Measure(bytes);
-                fractions[j] = decode[j] / ((probes[j] + probes[j + 1]) / 2);
+                var after = probe.Measure(bytes);
+                decode[s][j / settings] = bytes / seconds / 1e9;
+                fractions[s][j / settings] = decode[s][j / settings] / ((before + after) / 2);
+                probes[s].Add(before);
+                probes[s].Add(after);
+                before = after;
             }
         }
 
-        return new InterleavedRoofline(threads, steps, Median(decode), Median(probes), Median(fractions));
+        return [.. Enumerable.Range(0, settings).Select(s => new InterleavedRoofline(threads, steps, Median(decode[s]), Median([.. probes[s]]), Median(fractions[s])))];
     }
 
     private static double Median(double[] values)

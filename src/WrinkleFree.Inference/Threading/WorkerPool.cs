@@ -19,13 +19,14 @@ public sealed class WorkerPool : IDisposable
     private const int SpinIterations = 20_000;
 
     // Several chunks per thread let one thread pick up the share of another that was preempted.
-    private const int ChunksPerThread = 4;
+    private const int DefaultChunksPerThread = 4;
 
     private readonly Thread[] _workers;
     private readonly object _gate = new();
     private IParallelWork _work = Idle.Instance;
     private int _items;
     private int _chunk;
+    private int _chunksPerThread = DefaultChunksPerThread;
 
     // High 32 bits: run generation; low 32 bits: next unclaimed item.
     private long _state;
@@ -50,6 +51,20 @@ public sealed class WorkerPool : IDisposable
     /// <summary>Total threads that execute work, the caller included.</summary>
     public int Threads { get; }
 
+    /// <summary>
+    /// How many chunks each thread's share of a run is cut into (claimed dynamically). More chunks rebalance a preempted
+    /// thread's share; fewer restart fewer memory streams.
+    /// </summary>
+    public int ChunksPerThread
+    {
+        get => _chunksPerThread;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            _chunksPerThread = value;
+        }
+    }
+
     /// <summary>Runs <paramref name="work"/> over [0, <paramref name="items"/>) on all threads and returns when every item is done.</summary>
     /// <remarks>Not reentrant: one <see cref="Run"/> at a time per pool. An exception thrown by the work is rethrown here.</remarks>
     public void Run(IParallelWork work, int items)
@@ -69,7 +84,7 @@ public sealed class WorkerPool : IDisposable
 
         _work = work;
         _items = items;
-        _chunk = Math.Max(1, (items + Threads * ChunksPerThread - 1) / (Threads * ChunksPerThread));
+        _chunk = Math.Max(1, (items + Threads * _chunksPerThread - 1) / (Threads * _chunksPerThread));
         _done = 0;
         _failure = null;
         var generation = Generation(Volatile.Read(ref _state)) + 1;

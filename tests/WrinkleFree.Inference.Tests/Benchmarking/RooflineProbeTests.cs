@@ -55,4 +55,18 @@ public sealed class RooflineProbeTests(SyntheticModelFixture models)
         Assert.True(result.Fraction > 0 && double.IsFinite(result.Fraction), $"fraction {result.Fraction}");
         Assert.Throws<ArgumentOutOfRangeException>(() => EngineBenchmark.Interleaved(model, threads: 1, steps: 0));
     }
+
+    [Fact]
+    public void Interleaved_SeveralChunkings_OneResultEach_OverTheirOwnSteps()
+    {
+        using var model = Model.Load(models.Path(GgmlType.TQ2_0));
+        var results = EngineBenchmark.Interleaved(model, threads: 2, steps: 3, warmup: 1, [1, 4, 0]);
+        Assert.Equal(3, results.Length);
+        Assert.All(results, r =>
+        {
+            Assert.Equal(3, r.Steps);
+            Assert.True(r.Fraction > 0 && double.IsFinite(r.Fraction), $"fraction {r.Fraction}");
+        });
+        Assert.Throws<ArgumentOutOfRangeException>(() => EngineBenchmark.Interleaved(model, 1, 3, 1, []));
+    }
 }

@@ -20,6 +20,21 @@ public sealed class WorkerPoolTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 2)]
+    [InlineData(2, 4)]
+    [InlineData(16, 32)]
+    public void ChunksPerThread_CutsEachRunIntoThatManyClaims(int chunksPerThread, int expectedCalls)
+    {
+        using var pool = new WorkerPool(2) { ChunksPerThread = chunksPerThread };
+        var work = new CountingWork(6912);
+        pool.Run(work, 6912);
+        Assert.All(work.Hits, h => Assert.Equal(1, h));
+        Assert.Equal(expectedCalls, work.Calls);
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.ChunksPerThread = 0);
+        Assert.Equal(chunksPerThread, pool.ChunksPerThread);
+    }
+
     [Fact]
     public void Run_ThousandsOfTimes_NeverLosesOrRepeatsItems()
     {
@@ -67,10 +82,15 @@ public sealed class WorkerPoolTests
 
     private sealed class CountingWork(int items) : IParallelWork
     {
+        private int _calls;
+
         public int[] Hits { get; } = new int[items];
+
+        public int Calls => Volatile.Read(ref _calls);
 
         public void Execute(int start, int end)
         {
+            Interlocked.Increment(ref _calls);
             for (var i = start; i < end; i++)
             {
                 Interlocked.Increment(ref Hits[i]);
