@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace WrinkleFree.Inference.Tensors;
 
 /// <summary>
@@ -73,7 +75,7 @@ internal sealed unsafe class Int8Activations
             {
                 for (var t = 0; t < 256; t += 32)
                 {
-                    new ReadOnlySpan<sbyte>(q + k + InterleavedSource(t), 32).CopyTo(new Span<sbyte>(qi + k + t, 32));
+                    Vector256.Load(q + k + InterleavedSource(t)).Store(qi + k + t);
                 }
             }
         }

@@ -48,6 +48,30 @@ public sealed unsafe class ActivationBatchTests
     }
 
     [Fact]
+    public void Sum_AnyLength_EqualsTheScalarSum()
+    {
+        var random = new Random(5);
+        foreach (var n in new[] { 0, 1, 63, 64, 65, 256, 1000 })
+        {
+            var values = new sbyte[n];
+            for (var i = 0; i < n; i++)
+            {
+                values[i] = (sbyte)random.Next(-128, 128);
+            }
+
+            if (n > 0)
+            {
+                values[0] = sbyte.MinValue;
+            }
+
+            fixed (sbyte* p = values)
+            {
+                Assert.Equal(values.Sum(v => v), ActivationQuantizer.Sum(p, n));
+            }
+        }
+    }
+
+    [Fact]
     public void GetInt8_UnchangedVersion_ReusesCacheUntilMarkedDirty()
     {
         var x = new ActivationBatch(1, 32);
