@@ -144,7 +144,14 @@ internal static unsafe class KernelBench
         }
         finally
         {
-            HugePageMemory.Free(data); // both allocations are NativeMemory.AlignedAlloc's
+            if (s_hugePages)
+            {
+                HugePageMemory.Free(data);
+            }
+            else
+            {
+                NativeMemory.AlignedFree(data);
+            }
         }
     }
 

@@ -9,7 +9,8 @@ namespace WrinkleFree.Cli;
 
 /// <summary>
 /// <c>wf bench engine</c>: this engine on a synthetic model in TQ2_0 and I2_S, prefill/decode at several thread counts,
-/// aggregate decode with concurrent sequences, and the memory roofline measured in the same run. The llama.cpp columns
+/// aggregate decode with concurrent sequences, and the memory roofline measured in the same run (also step by step:
+/// decode steps interleaved with probe passes, see EngineBenchmark.Interleaved). The llama.cpp columns
 /// come from bench/WrinkleFree.Bench, which runs the same measurements next to LLamaSharp.
 /// </summary>
 internal static class BenchCommand
@@ -35,6 +36,7 @@ internal static class BenchCommand
             var dir = parse.GetValue(cache)!.FullName;
             var rows = new List<EngineBenchmarkResult>();
             var rooflines = new Dictionary<int, double>();
+            var interleaved = new List<InterleavedRoofline>();
             foreach (var type in (GgmlType[])[GgmlType.TQ2_0, GgmlType.I2_S])
             {
                 var path = EnsureModel(dir, s, type);
@@ -43,6 +45,15 @@ internal static class BenchCommand
                 {
                     var roof = rooflines.TryGetValue(t, out var r) ? r : rooflines[t] = EngineBenchmark.MeasureRoofline(t);
                     rows.Add(EngineBenchmark.Single(model, t, parse.GetValue(prompt), parse.GetValue(decode), roof));
+                }
+
+                if (type == GgmlType.TQ2_0)
+                {
+                    // The roofline asked step by step: each decode step against probe passes of its bytes right around it.
+                    foreach (var t in parse.GetValue(threads)!)
+                    {
+                        interleaved.Add(EngineBenchmark.Interleaved(model, t, steps: Math.Max(8, parse.GetValue(decode))));
+                    }
                 }
 
                 if (type == GgmlType.TQ2_0)
@@ -57,7 +68,7 @@ internal static class BenchCommand
 
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new { shape = s.Name, roofline_gbps = rooflines, rows }, CliJson.Options));
+                Console.WriteLine(JsonSerializer.Serialize(new { shape = s.Name, roofline_gbps = rooflines, rows, interleaved }, CliJson.Options));
                 return 0;
             }
 
@@ -75,6 +86,13 @@ internal static class BenchCommand
             foreach (var (t, gb) in rooflines)
             {
                 Console.WriteLine($"memory read bandwidth, {t} thread(s): {gb:F1} GB/s");
+            }
+
+            foreach (var i in interleaved)
+            {
+                Console.WriteLine(
+                    $"roofline interleaved, TQ2_0, {i.Threads} thread(s), {i.Steps} steps: median {i.Fraction:P0} " +
+                    $"(step {i.DecodeGBps:F1} GB/s, probe {i.ProbeGBps:F1} GB/s)");
             }
 
             return 0;

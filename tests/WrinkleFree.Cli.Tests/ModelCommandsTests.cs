@@ -59,6 +59,36 @@ public sealed class ModelCommandsTests
     }
 
     [Fact]
+    public async Task BenchEngine_TinyJson_RowsAndTheInterleavedRoofline()
+    {
+        var cache = Path.Combine(Path.GetTempPath(), "wf-bench-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var run = await WfProcess.RunAsync(
+                "bench", "engine", "--shape", "tiny", "--threads", "1", "--prompt", "4", "--decode", "8", "--concurrency", "1", "2",
+                "--cache", cache, "--json");
+            Assert.True(run.ExitCode == 0, run.Stderr);
+            using var json = JsonDocument.Parse(run.Stdout[run.Stdout.IndexOf('{')..]);
+            var rows = json.RootElement.GetProperty("rows").EnumerateArray().ToList();
+            // TQ2_0 and I2_S at one thread count, then the aggregate rows for 1 and 2 sequences.
+            Assert.Equal(4, rows.Count);
+            Assert.All(rows, r => Assert.True(r.GetProperty("DecodeTokensPerSecond").GetDouble() > 0));
+            Assert.True(rows[0].GetProperty("RooflineFraction").GetDouble() > 0);
+            var interleaved = Assert.Single(json.RootElement.GetProperty("interleaved").EnumerateArray());
+            Assert.Equal(1, interleaved.GetProperty("Threads").GetInt32());
+            Assert.Equal(8, interleaved.GetProperty("Steps").GetInt32());
+            Assert.True(interleaved.GetProperty("Fraction").GetDouble() > 0);
+        }
+        finally
+        {
+            if (Directory.Exists(cache))
+            {
+                Directory.Delete(cache, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
     public async Task Help_ListsCommands()
     {
         var help = await WfProcess.RunAsync("--help");

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using WrinkleFree.Inference.Native;
 
 namespace WrinkleFree.Inference.Tests.Native;
@@ -35,6 +36,29 @@ public sealed unsafe class HugePageMemoryTests
         {
             // Not advised, so not huge (with THP "always" the heap it comes from may be huge anyway).
             Assert.Equal(0, AnonHugePagesKb((nint)memory.Pointer));
+        }
+    }
+
+    [Fact]
+    public void Allocate_AfterTheProcessFreedLargeBuffers_StillGetsHugePages()
+    {
+        // A 24 MiB free raises glibc's mmap threshold, so the next 8 MiB malloc comes from the heap; touching and freeing it
+        // leaves populated small pages there, which an allocator-backed buffer would be handed again (the flake this fixes).
+        var big = (byte*)NativeMemory.Alloc(24 << 20);
+        new Span<byte>(big, 24 << 20).Fill(1);
+        NativeMemory.Free(big);
+        var heap = (byte*)NativeMemory.Alloc(10 << 20);
+        new Span<byte>(heap, 10 << 20).Fill(2);
+        NativeMemory.Free(heap);
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var memory = new HugePageMemory(8L << 20);
+            new Span<byte>(memory.Pointer, 8 << 20).Fill(3);
+            if (ThpMode() is "always" or "madvise")
+            {
+                Assert.True(AnonHugePagesKb((nint)memory.Pointer) >= 2048, $"allocation {i}: no huge pages back the advised range");
+            }
         }
     }
 
