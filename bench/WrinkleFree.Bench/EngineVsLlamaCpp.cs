@@ -103,9 +103,7 @@ internal static class EngineVsLlamaCpp
 
         foreach (var i in interleaved)
         {
-            Console.WriteLine(
-                $"roofline interleaved, TQ2_0, {i.Threads} thread(s), {i.Steps} steps: median {i.Fraction:P0} " +
-                $"(step {i.DecodeGBps:F1} GB/s, probe {i.ProbeGBps:F1} GB/s)");
+            Console.WriteLine($"roofline interleaved, TQ2_0, {i.Threads} thread(s): {i.Describe()}");
         }
 
         Ratio("decode, 2 threads, ours TQ2_0 / llama.cpp", rows, r => r.DecodeTokensPerSecond, 2);

@@ -37,9 +37,7 @@ internal static class StepBreakdown
             var results = EngineBenchmark.Interleaved(model, threads, steps: 32, warmup: 4, chunkings);
             for (var c = 0; c < chunkings.Length; c++)
             {
-                Console.WriteLine(
-                    $"{chunkings[c]} chunks per thread: median {results[c].Fraction:P0} of the probe " +
-                    $"(step {results[c].DecodeGBps:F1} GB/s, probe {results[c].ProbeGBps:F1} GB/s)");
+                Console.WriteLine($"{chunkings[c]} chunks per thread: {results[c].Describe()}");
             }
 
             return 0;
@@ -73,9 +71,7 @@ internal static class StepBreakdown
             $"int8 MAC ceiling (vpmaddubsw+vpaddw only, {threads} threads): {ceiling:F0} GMAC/s; a 16-sequence step is {macs / 1e9:F1} GMAC: " +
             $">= {macs / ceiling / 1e6:F1} ms at that rate, measured {decode16.Sum():F1} ms ({macs / ceiling / 1e6 / decode16.Sum():P0} of the ceiling)");
         var roofline = EngineBenchmark.Interleaved(model, threads, steps: 32);
-        Console.WriteLine(
-            $"decode steps interleaved with probe passes of the same bytes: median {roofline.Fraction:P0} of the probe " +
-            $"(step {roofline.DecodeGBps:F1} GB/s, probe {roofline.ProbeGBps:F1} GB/s, {roofline.Steps} steps)");
+        Console.WriteLine($"decode steps interleaved with probe passes of the same bytes: {roofline.Describe()}");
         return 0;
     }
 

@@ -25,4 +25,8 @@ public sealed record EngineBenchmarkResult
 /// <see cref="EngineBenchmark.Interleaved"/>: medians over decode steps of the step's weight GB/s, of the probe passes
 /// around the steps, and of each step's GB/s over its neighbouring probes.
 /// </summary>
-public sealed record InterleavedRoofline(int Threads, int Steps, double DecodeGBps, double ProbeGBps, double Fraction);
+public sealed record InterleavedRoofline(int Threads, int Steps, double DecodeGBps, double ProbeGBps, double Fraction)
+{
+    /// <summary>The one-line reading every report prints: "median 62 % of the probe (step …, probe …, N steps)".</summary>
+    public string Describe() => $"median {Fraction:P0} of the probe (step {DecodeGBps:F1} GB/s, probe {ProbeGBps:F1} GB/s, {Steps} steps)";
+}
