@@ -1,12 +1,12 @@
 namespace WrinkleFree.Inference.Tests;
 
-/// <summary>Locates the repository and the shared test data from the test binary's folder.</summary>
+/// <summary>Locates the repository and its test data from the test binary's folder.</summary>
 internal static class TestPaths
 {
     public static string RepoRoot { get; } = FindRepoRoot();
 
-    /// <summary>../shared/testdata next to the checkout (CI and sessions both have it).</summary>
-    public static string TestData => Path.Combine(RepoRoot, "..", "shared", "testdata");
+    /// <summary>tests/data in the repository (vocabularies and expected ids; provenance in tests/data/tokenizers/README.md).</summary>
+    public static string TestData => Path.Combine(RepoRoot, "tests", "data");
 
     public static string Tokenizers => Path.Combine(TestData, "tokenizers");
 

@@ -4,7 +4,7 @@ using WrinkleFree.Inference.Tokenization;
 
 namespace WrinkleFree.Inference.Tests.Tokenization;
 
-/// <summary>Loads the llama.cpp vocabulary files and their .inp/.out test cases from ../shared/testdata/tokenizers.</summary>
+/// <summary>Loads the llama.cpp vocabulary files and their .inp/.out test cases from tests/data/tokenizers.</summary>
 internal static class VocabTestCases
 {
     private static readonly Dictionary<string, Tokenizer> Loaded = [];
