@@ -1,6 +1,6 @@
 using System.Globalization;
 using WrinkleFree.LbBench;
-using WrinkleFree.Serve.LoadBalancing;
+using WrinkleFree.Service.LoadBalancing;
 
 // Measures what the service's load balancer adds: the same echo replica is hit directly and through
 // ServiceLoadBalancer, in alternating rounds of the same run, at a fixed offered rate and then closed-loop.

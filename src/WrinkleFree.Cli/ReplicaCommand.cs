@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
-using WrinkleFree.Server;
+using WrinkleFree.Replica;
 
 namespace WrinkleFree.Cli;
 

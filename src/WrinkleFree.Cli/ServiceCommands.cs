@@ -7,8 +7,8 @@ using Microsoft.Extensions.Logging;
 using Spectre.Console;
 using WrinkleFree.Inference.Gguf;
 using WrinkleFree.Inference.Models;
-using WrinkleFree.Serve.Daemon;
-using WrinkleFree.Serve.Spec;
+using WrinkleFree.Service.Daemon;
+using WrinkleFree.Service.Spec;
 
 namespace WrinkleFree.Cli;
 

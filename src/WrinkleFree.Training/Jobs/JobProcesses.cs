@@ -1,4 +1,4 @@
-using WrinkleFree.Serve.Providers;
+using WrinkleFree.Service.Providers;
 
 namespace WrinkleFree.Training.Jobs;
 

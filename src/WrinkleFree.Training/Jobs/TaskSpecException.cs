@@ -1,4 +1,4 @@
-using WrinkleFree.Serve.Spec;
+using WrinkleFree.Service.Spec;
 
 namespace WrinkleFree.Training.Jobs;
 

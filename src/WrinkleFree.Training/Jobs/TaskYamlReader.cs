@@ -1,5 +1,5 @@
 using System.Globalization;
-using WrinkleFree.Serve.Spec;
+using WrinkleFree.Service.Spec;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 

@@ -1,0 +1,283 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using WrinkleFree.Inference.Batching;
+using WrinkleFree.Inference.Models;
+using WrinkleFree.Replica.Api;
+
+namespace WrinkleFree.Replica.Backends.BitNet;
+
+/// <summary>
+/// The in-process backend: a GGUF model behind the continuous-batching <see cref="InferenceEngine"/>. Loading runs in the
+/// background so /health can answer "loading" meanwhile; engine errors become <see cref="BackendException"/>s.
+/// </summary>
+internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, TimeProvider time) : IInferenceBackend
+{
+    private static readonly TimeSpan QueueFullRetryAfter = TimeSpan.FromSeconds(1);
+
+    private volatile Loaded? _loaded;
+    private volatile string? _loadError;
+    private Task? _loading;
+
+    public string Name => "bitnet";
+
+    public string ModelId { get; } = options.EffectiveModelId;
+
+    public BackendState State => _loaded is not null ? BackendState.Ready : _loadError is not null ? BackendState.Unavailable : BackendState.Loading;
+
+    /// <summary>The engine once loaded (benchmarks call it directly for the server-overhead comparison).</summary>
+    public InferenceEngine? Engine => _loaded?.Engine;
+
+    /// <summary>Why loading failed, or null.</summary>
+    public string? LoadError => _loadError;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _loading = Task.Run(Load, cancellationToken);
+        return Task.CompletedTask;
+    }
+
+    private void Load()
+    {
+        var path = options.ModelPath!;
+        try
+        {
+            Log.Loading(logger, path);
+            var model = Model.Load(path);
+            if (options.Mlock)
+            {
+                model.LockInMemory();
+            }
+
+            var tokenizer = model.Tokenizer;
+            var chat = ChatPromptBuilder.ForModel(
+                tokenizer.ChatTemplate,
+                tokenizer.BosId >= 0 ? tokenizer.TokenText(tokenizer.BosId) : "",
+                tokenizer.EosId >= 0 ? tokenizer.TokenText(tokenizer.EosId) : "");
+            var engine = new InferenceEngine(model, new EngineOptions
+            {
+                Threads = options.Threads,
+                MaxSequences = options.MaxSequences,
+                MaxBatchTokens = Math.Max(256, options.MaxSequences),
+                ContextSize = options.ContextSize,
+                MaxQueue = options.MaxQueue,
+            }, time);
+            _loaded = new Loaded(model, engine, chat);
+            Log.Loaded(logger, model.Name, engine.ContextLimit, chat.UsesModelTemplate ? "model" : "chatml");
+        }
+        catch (Exception e)
+        {
+            _loadError = e.Message;
+            Log.LoadFailed(logger, path, e);
+        }
+    }
+
+    public BackendLoad GetLoad()
+    {
+        var engine = _loaded?.Engine;
+        return engine is null ? default : new BackendLoad(engine.ActiveSequences, engine.QueuedSequences, engine.WeightBytesStreamed);
+    }
+
+    public Task<int[]> TokenizeAsync(string text, bool addSpecial, CancellationToken cancellationToken) =>
+        Task.FromResult(Ready().Model.Tokenizer.Encode(text, addSpecial, parseSpecial: true));
+
+    public Task<string> DetokenizeAsync(int[] tokens, CancellationToken cancellationToken)
+    {
+        var model = Ready().Model;
+        CheckIds(tokens, model.Config.VocabSize, "tokens");
+        return Task.FromResult(model.Tokenizer.Decode(tokens));
+    }
+
+    public async IAsyncEnumerable<GenerationEvent> GenerateAsync(GenerationInput input, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var loaded = Ready();
+        var tokenizer = loaded.Model.Tokenizer;
+        var (prompt, promptParam) = Prompt(loaded, input);
+        var limit = loaded.Engine.ContextLimit;
+        if (prompt.Length >= limit || prompt.Length + (input.MaxTokens ?? 0) > limit)
+        {
+            throw new BackendException(400, "invalid_request_error",
+                $"This model's maximum context length is {limit} tokens. However, you requested {prompt.Length + (input.MaxTokens ?? 1)} tokens " +
+                $"({prompt.Length} in the {promptParam}, {input.MaxTokens ?? 1} in the completion). Please reduce the length of the {promptParam} or max_tokens.",
+                promptParam, "context_length_exceeded");
+        }
+
+        // echo + logprobs scores the prompt (lm-evaluation-harness' loglikelihood requests): the engine feeds it with logits
+        // at every position, and the echoed text goes out token by token with each token's logprob (the first has none).
+        var scorePrompt = input.Echo && input.Sampling.Logprobs;
+        if (input.Echo && !scorePrompt)
+        {
+            yield return new GenerationEvent { Text = input.PromptText ?? tokenizer.Decode(prompt), PromptTokens = prompt.Length, IsEcho = true };
+        }
+
+        if (input.MaxTokens == 0 && !scorePrompt)
+        {
+            // Nothing to generate or score: end without running the model.
+            yield return new GenerationEvent { Text = "", FinishReason = "length", PromptTokens = prompt.Length };
+            yield break;
+        }
+
+        IAsyncEnumerable<GenerationUpdate> updates;
+        try
+        {
+            updates = loaded.Engine.GenerateAsync(new GenerationRequest
+            {
+                PromptTokens = prompt,
+                Sampling = input.Sampling,
+                MaxTokens = input.MaxTokens,
+                Stop = input.Stop,
+                PromptLogprobs = scorePrompt,
+            }, cancellationToken);
+        }
+        catch (EngineOverloadedException e)
+        {
+            throw new BackendException(429, "rate_limit_error", $"the replica's queue is full ({e.Queued} requests waiting); retry later", null, "queue_full", QueueFullRetryAfter);
+        }
+        catch (ContextLengthExceededException e)
+        {
+            throw new BackendException(400, "invalid_request_error", $"This model's maximum context length is {e.Limit} tokens: {e.Message}", promptParam, "context_length_exceeded");
+        }
+        catch (ArgumentException e)
+        {
+            throw new BackendException(400, "invalid_request_error", e.Message, e.ParamName is { } p ? ParamNames.FromEngine(p) : null);
+        }
+        catch (ObjectDisposedException)
+        {
+            throw Unavailable("the replica is shutting down");
+        }
+
+        var logprobs = input.Sampling.Logprobs;
+        await foreach (var u in updates.ConfigureAwait(false))
+        {
+            if (u.PromptLogprobs is { } scores)
+            {
+                foreach (var e in EchoEvents(tokenizer, scores, skipSpecial: input.PromptText is not null))
+                {
+                    yield return e;
+                }
+            }
+
+            yield return new GenerationEvent
+            {
+                Text = u.Text,
+                TokenId = u.TokenId,
+                TokenText = logprobs && u.TokenId >= 0 ? tokenizer.Decode([u.TokenId]) : null,
+                Logprob = u.Logprob,
+                TopLogprobs = logprobs && u.TopLogprobs is { } top ? MapTop(tokenizer, top) : null,
+                FinishReason = u.FinishReason switch
+                {
+                    FinishReason.Stop => "stop",
+                    FinishReason.Length => "length",
+                    _ => null,
+                },
+                PromptTokens = u.PromptTokens,
+                CompletionTokens = u.CompletionTokens,
+            };
+        }
+    }
+
+    /// <summary>
+    /// The scored prompt as echo events: one per token, with the text the incremental decoder releases for it. For a text
+    /// prompt the special tokens the tokenizer added (BOS) are entries without text, so the echo spells the prompt as sent,
+    /// as a plain echo does; a token-id prompt echoes what its ids decode to.
+    /// </summary>
+    private static IEnumerable<GenerationEvent> EchoEvents(Inference.Tokenization.Tokenizer tokenizer, Inference.Batching.PromptTokenLogprob[] scores, bool skipSpecial)
+    {
+        var decoder = tokenizer.CreateDecoder(skipSpecial);
+        for (var i = 0; i < scores.Length; i++)
+        {
+            var p = scores[i];
+            var text = decoder.Push(p.TokenId);
+            if (i == scores.Length - 1)
+            {
+                text += decoder.Flush();
+            }
+
+            yield return new GenerationEvent
+            {
+                Text = text,
+                TokenId = p.TokenId,
+                TokenText = tokenizer.Decode([p.TokenId]),
+                Logprob = p.Logprob,
+                TopLogprobs = p.Logprob is null ? null : MapTop(tokenizer, p.TopLogprobs),
+                PromptTokens = scores.Length,
+                IsEcho = true,
+            };
+        }
+    }
+
+    private static TopLogprob[] MapTop(Inference.Tokenization.Tokenizer tokenizer, Inference.Sampling.TokenLogprob[] top)
+    {
+        var result = new TopLogprob[top.Length];
+        for (var i = 0; i < top.Length; i++)
+        {
+            result[i] = new TopLogprob(tokenizer.Decode([top[i].TokenId]), top[i].Logprob, top[i].TokenId);
+        }
+
+        return result;
+    }
+
+    private static (int[] Tokens, string Param) Prompt(Loaded loaded, GenerationInput input)
+    {
+        var tokenizer = loaded.Model.Tokenizer;
+        if (input.PromptTokens is { } ids)
+        {
+            CheckIds(ids, loaded.Model.Config.VocabSize, "prompt");
+            return (ids, "prompt");
+        }
+
+        if (input.Messages is { } messages)
+        {
+            var text = loaded.Chat.Render(messages);
+            // Templates usually spell out BOS themselves; add it only when the model wants one and the template did not.
+            var tokens = tokenizer.Encode(text, addSpecial: false, parseSpecial: true);
+            if (tokenizer.AddBos && tokenizer.BosId >= 0 && (tokens.Length == 0 || tokens[0] != tokenizer.BosId))
+            {
+                tokens = [tokenizer.BosId, .. tokens];
+            }
+
+            return (tokens, "messages");
+        }
+
+        var prompt = tokenizer.Encode(input.PromptText ?? "", addSpecial: true, parseSpecial: true);
+        if (prompt.Length == 0)
+        {
+            throw new BackendException(400, "invalid_request_error", "the prompt is empty: give at least one token", "prompt");
+        }
+
+        return (prompt, "prompt");
+    }
+
+    private static void CheckIds(int[] ids, int vocab, string param)
+    {
+        foreach (var id in ids)
+        {
+            if ((uint)id >= (uint)vocab)
+            {
+                throw new BackendException(400, "invalid_request_error", $"token id {id} is outside the vocabulary (0..{vocab - 1})", param);
+            }
+        }
+    }
+
+    private Loaded Ready() => _loaded ?? throw (_loadError is { } error
+        ? Unavailable($"the model failed to load: {error}")
+        : new BackendException(503, "service_unavailable", "the model is still loading; retry shortly", null, "model_loading", TimeSpan.FromSeconds(1)));
+
+    private static BackendException Unavailable(string message) =>
+        new(503, "service_unavailable", message, null, "backend_unavailable", TimeSpan.FromSeconds(5));
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_loading is not null)
+        {
+            await _loading.ConfigureAwait(false);
+        }
+
+        if (_loaded is { } loaded)
+        {
+            loaded.Engine.Dispose();
+            loaded.Model.Dispose();
+        }
+    }
+
+    private sealed record Loaded(Model Model, InferenceEngine Engine, ChatPromptBuilder Chat);
+}

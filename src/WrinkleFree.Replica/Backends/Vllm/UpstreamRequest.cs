@@ -1,0 +1,151 @@
+using System.Text.Json;
+using WrinkleFree.Replica.Chat;
+
+namespace WrinkleFree.Replica.Backends.Vllm;
+
+/// <summary>Writes the streaming OpenAI request body the upstream gets for one <see cref="GenerationInput"/>.</summary>
+internal static class UpstreamRequest
+{
+    public const string CompletionsPath = "/v1/completions";
+    public const string ChatPath = "/v1/chat/completions";
+
+    /// <summary>Chat when <see cref="GenerationInput.Messages"/> is set, else a completion of the text or token prompt.</summary>
+    public static bool IsChat(GenerationInput input) => input.Messages is not null;
+
+    /// <summary>
+    /// echo + logprobs on a completion scores the prompt, which only the upstream can do: echo is forwarded then (vLLM
+    /// returns the prompt's tokens with their logprobs); a plain echo is done by the backend itself.
+    /// </summary>
+    public static bool ScoresPrompt(GenerationInput input) => input.Echo && input.Sampling.Logprobs && !IsChat(input);
+
+    public static byte[] Build(GenerationInput input, string? model)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            if (model is not null)
+            {
+                json.WriteString("model", model);
+            }
+
+            var chat = IsChat(input);
+            if (chat)
+            {
+                WriteMessages(json, input.Messages!);
+            }
+            else if (input.PromptTokens is { } tokens)
+            {
+                json.WriteStartArray("prompt");
+                foreach (var token in tokens)
+                {
+                    json.WriteNumberValue(token);
+                }
+
+                json.WriteEndArray();
+            }
+            else
+            {
+                json.WriteString("prompt", input.PromptText ?? "");
+            }
+
+            json.WriteBoolean("stream", true);
+            json.WriteStartObject("stream_options");
+            json.WriteBoolean("include_usage", true);
+            json.WriteEndObject();
+
+            // Omitted max_tokens leaves the length to the upstream's default (vLLM: the rest of the context for chat).
+            if (input.MaxTokens is { } maxTokens)
+            {
+                json.WriteNumber("max_tokens", maxTokens);
+            }
+
+            WriteSampling(json, input.Sampling, chat);
+            if (ScoresPrompt(input))
+            {
+                json.WriteBoolean("echo", true);
+            }
+
+            if (input.Stop.Count > 0)
+            {
+                json.WriteStartArray("stop");
+                foreach (var stop in input.Stop)
+                {
+                    json.WriteStringValue(stop);
+                }
+
+                json.WriteEndArray();
+            }
+
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteMessages(Utf8JsonWriter json, IReadOnlyList<ChatMessage> messages)
+    {
+        json.WriteStartArray("messages");
+        foreach (var message in messages)
+        {
+            json.WriteStartObject();
+            json.WriteString("role", message.Role);
+            json.WriteString("content", message.Content);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+    }
+
+    private static void WriteSampling(Utf8JsonWriter json, Inference.Sampling.SamplingOptions sampling, bool chat)
+    {
+        json.WriteNumber("temperature", sampling.Temperature);
+        json.WriteNumber("top_p", sampling.TopP);
+
+        // Extensions (vLLM and llama.cpp accept them) are sent only when set, so a strict OpenAI upstream still works.
+        if (sampling.TopK > 0)
+        {
+            json.WriteNumber("top_k", sampling.TopK);
+        }
+
+        if (sampling.MinP > 0)
+        {
+            json.WriteNumber("min_p", sampling.MinP);
+        }
+
+        if (sampling.RepetitionPenalty != 1)
+        {
+            json.WriteNumber("repetition_penalty", sampling.RepetitionPenalty);
+        }
+
+        if (sampling.PresencePenalty != 0)
+        {
+            json.WriteNumber("presence_penalty", sampling.PresencePenalty);
+        }
+
+        if (sampling.FrequencyPenalty != 0)
+        {
+            json.WriteNumber("frequency_penalty", sampling.FrequencyPenalty);
+        }
+
+        if (sampling.Seed is { } seed)
+        {
+            // Upstreams take a signed 64-bit seed; the top bit is dropped rather than overflowing their parser.
+            json.WriteNumber("seed", (long)(seed & long.MaxValue));
+        }
+
+        if (sampling.Logprobs)
+        {
+            if (chat)
+            {
+                json.WriteBoolean("logprobs", true);
+                json.WriteNumber("top_logprobs", sampling.TopLogprobs);
+            }
+            else
+            {
+                // Legacy completions: an integer, the number of alternatives (0 still returns the chosen token's logprob).
+                json.WriteNumber("logprobs", sampling.TopLogprobs);
+            }
+        }
+    }
+}

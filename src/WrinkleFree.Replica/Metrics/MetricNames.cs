@@ -1,0 +1,19 @@
+namespace WrinkleFree.Replica.Metrics;
+
+/// <summary>Every metric a replica exports, for dashboards, alert rules and tests.</summary>
+public static class MetricNames
+{
+    public static readonly IReadOnlyList<string> All =
+    [
+        "wf_tokens_per_second",
+        "wf_time_to_first_token_seconds",
+        "wf_memory_bandwidth_utilization",
+        "wf_active_requests",
+        "wf_queue_depth",
+        "wf_requests_total",
+        "wf_prompt_tokens_total",
+        "wf_generated_tokens_total",
+        "wf_inter_token_latency_seconds",
+        "wf_request_duration_seconds",
+    ];
+}

@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Logging;
+using WrinkleFree.Replica.Api;
+using WrinkleFree.Replica.Backends;
+using WrinkleFree.Replica.Health;
+using WrinkleFree.Replica.Metrics;
+
+namespace WrinkleFree.Replica;
+
+/// <summary>What every endpoint of one replica shares: its options, backend, statistics, metrics and clock.</summary>
+internal sealed class ReplicaContext(ReplicaOptions options, IInferenceBackend backend, TimeProvider time, ILogger logger)
+{
+    private volatile bool _draining;
+
+    public ReplicaOptions Options { get; } = options;
+
+    public IInferenceBackend Backend { get; } = backend;
+
+    public TimeProvider Time { get; } = time;
+
+    public ILogger Logger { get; } = logger;
+
+    public DateTimeOffset StartedAt { get; } = time.GetUtcNow();
+
+    public ReplicaStats Stats { get; } = new(time, TimeSpan.FromSeconds(10));
+
+    public ReplicaMetrics Metrics { get; } = new();
+
+    /// <summary>Set when shutdown starts: /health answers 503 "draining" and new generations are refused.</summary>
+    public bool Draining
+    {
+        get => _draining;
+        set => _draining = value;
+    }
+
+    /// <summary>Throws 404 model_not_found unless <paramref name="model"/> is absent or names the served model.</summary>
+    public void CheckModel(string? model)
+    {
+        if (model is not null && !string.Equals(model, Backend.ModelId, StringComparison.Ordinal))
+        {
+            throw new BackendException(404, "invalid_request_error", $"The model '{model}' does not exist; this replica serves '{Backend.ModelId}'", "model", "model_not_found");
+        }
+    }
+
+    /// <summary>Throws 503 while the replica drains or the backend is not ready.</summary>
+    public void CheckAccepting()
+    {
+        if (Draining)
+        {
+            throw new BackendException(503, "service_unavailable", "the replica is shutting down; send the request to another replica", null, "draining", TimeSpan.FromSeconds(1));
+        }
+
+        if (Backend.State == BackendState.Loading)
+        {
+            throw new BackendException(503, "service_unavailable", "the model is still loading; retry shortly", null, "model_loading", TimeSpan.FromSeconds(1));
+        }
+    }
+
+    /// <summary>Samples the rates and refreshes the load gauges (before each scrape, each /health and once a second).</summary>
+    public (BackendLoad Load, ReplicaStats.Rates Rates) Refresh()
+    {
+        var load = Backend.GetLoad();
+        var rates = Stats.Sample(load.WeightBytesStreamed);
+        Metrics.ActiveRequests.Set(load.ActiveRequests);
+        Metrics.QueueDepth.Set(load.QueueDepth);
+        Metrics.TokensPerSecond.Set(rates.TokensPerSecond);
+        Metrics.BandwidthUtilization.Set(rates.BandwidthUtilization);
+        return (load, rates);
+    }
+
+    /// <summary>Endpoint label for wf_requests_total: the known routes, else "other" (bounded label cardinality).</summary>
+    public static string EndpointLabel(string path) => path switch
+    {
+        Routes.Completions or Routes.ChatCompletions or Routes.Models or Routes.Tokenize or Routes.Detokenize or Routes.Health or Routes.Metrics => path,
+        _ => "other",
+    };
+}

@@ -1,0 +1,144 @@
+using System.Globalization;
+
+namespace WrinkleFree.Replica;
+
+/// <summary>
+/// Everything a replica is started with. Built from the environment (<see cref="FromEnvironment"/>, the names the service
+/// YAML sets), overridden by command-line options, then checked once by <see cref="Validate"/>.
+/// </summary>
+public sealed record ReplicaOptions
+{
+    /// <summary>Backend names accepted by <see cref="Backend"/>.</summary>
+    public static readonly IReadOnlyList<string> Backends = ["bitnet", "vllm"];
+
+    /// <summary>GGUF file (bitnet) or the model id to forward (vllm). Env: MODEL_PATH.</summary>
+    public string? ModelPath { get; init; }
+
+    /// <summary><c>bitnet</c> (in-process engine) or <c>vllm</c> (OpenAI-compatible upstream). Env: BACKEND.</summary>
+    public string Backend { get; init; } = "bitnet";
+
+    /// <summary>The id clients send as "model"; null = the model file name without extension. Env: WF_MODEL_ID.</summary>
+    public string? ModelId { get; init; }
+
+    /// <summary>Address to listen on. Env: HOST.</summary>
+    public string Host { get; init; } = "0.0.0.0";
+
+    /// <summary>Port to listen on; 0 picks a free one (see <see cref="ReplicaHost.Address"/>). Env: PORT.</summary>
+    public int Port { get; init; } = 8080;
+
+    /// <summary>Engine threads. Env: NUM_THREADS.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Per-sequence context limit; 0 = the model's. Env: CONTEXT_SIZE.</summary>
+    public int ContextSize { get; init; }
+
+    /// <summary>Lock the weights in RAM. Env: MLOCK.</summary>
+    public bool Mlock { get; init; }
+
+    /// <summary>Sequences decoded together. Env: WF_MAX_SEQUENCES.</summary>
+    public int MaxSequences { get; init; } = 64;
+
+    /// <summary>Requests waiting for a slot before new ones get 429. Env: WF_MAX_QUEUE.</summary>
+    public int MaxQueue { get; init; } = 256;
+
+    /// <summary>/health reports "overloaded" while the queue depth is at least this. Env: WF_OVERLOAD_QUEUE_THRESHOLD.</summary>
+    public int OverloadQueueThreshold { get; init; } = 16;
+
+    /// <summary>/health reports "overloaded" while bandwidth utilization is at least this. Env: WF_OVERLOAD_BANDWIDTH_THRESHOLD.</summary>
+    public double OverloadBandwidthThreshold { get; init; } = 0.9;
+
+    /// <summary>How long SIGTERM waits for in-flight requests. Env: WF_DRAIN_TIMEOUT_SECONDS.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Largest accepted request body. Env: WF_MAX_BODY_BYTES.</summary>
+    public long MaxRequestBodyBytes { get; init; } = 8 << 20;
+
+    /// <summary>Peak memory read bandwidth in GB/s; null = measure at start-up. Env: WF_PEAK_BANDWIDTH_GBPS.</summary>
+    public double? PeakBandwidthGBps { get; init; }
+
+    /// <summary>vllm: base URL of a running OpenAI-compatible upstream. Env: WF_UPSTREAM_URL.</summary>
+    public string? UpstreamUrl { get; init; }
+
+    /// <summary>vllm: command line that starts the upstream, supervised by the replica. Env: WF_UPSTREAM_COMMAND.</summary>
+    public string? UpstreamCommand { get; init; }
+
+    /// <summary>Reads every option that the environment sets; a value that does not parse throws naming the variable.</summary>
+    public static ReplicaOptions FromEnvironment(Func<string, string?>? getVariable = null)
+    {
+        getVariable ??= Environment.GetEnvironmentVariable;
+        var o = new ReplicaOptions();
+        string? Get(string name) => getVariable(name) is { Length: > 0 } v ? v.Trim() : null;
+        T Parse<T>(string name, T fallback, Func<string, T?> parse) where T : struct =>
+            Get(name) is not { } raw ? fallback
+            : parse(raw) ?? throw new ArgumentException($"environment variable {name}='{raw}' is not a valid {typeof(T).Name.ToLowerInvariant()}", name);
+        static int? Int(string s) => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null;
+        static long? Long(string s) => long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null;
+        static double? Double(string s) => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : null;
+        static bool? Bool(string s) => s.ToLowerInvariant() switch
+        {
+            "1" or "true" or "yes" or "on" => true,
+            "0" or "false" or "no" or "off" => false,
+            _ => null,
+        };
+
+        return o with
+        {
+            ModelPath = Get("MODEL_PATH") ?? o.ModelPath,
+            Backend = Get("BACKEND") ?? o.Backend,
+            ModelId = Get("WF_MODEL_ID") ?? o.ModelId,
+            Host = Get("HOST") ?? o.Host,
+            Port = Parse("PORT", o.Port, Int),
+            Threads = Parse("NUM_THREADS", o.Threads, Int),
+            ContextSize = Parse("CONTEXT_SIZE", o.ContextSize, Int),
+            Mlock = Parse("MLOCK", o.Mlock, Bool),
+            MaxSequences = Parse("WF_MAX_SEQUENCES", o.MaxSequences, Int),
+            MaxQueue = Parse("WF_MAX_QUEUE", o.MaxQueue, Int),
+            OverloadQueueThreshold = Parse("WF_OVERLOAD_QUEUE_THRESHOLD", o.OverloadQueueThreshold, Int),
+            OverloadBandwidthThreshold = Parse("WF_OVERLOAD_BANDWIDTH_THRESHOLD", o.OverloadBandwidthThreshold, Double),
+            DrainTimeout = TimeSpan.FromSeconds(Parse("WF_DRAIN_TIMEOUT_SECONDS", o.DrainTimeout.TotalSeconds, Double)),
+            MaxRequestBodyBytes = Parse("WF_MAX_BODY_BYTES", o.MaxRequestBodyBytes, Long),
+            PeakBandwidthGBps = Get("WF_PEAK_BANDWIDTH_GBPS") is null ? o.PeakBandwidthGBps : Parse("WF_PEAK_BANDWIDTH_GBPS", 0.0, Double),
+            UpstreamUrl = Get("WF_UPSTREAM_URL") ?? o.UpstreamUrl,
+            UpstreamCommand = Get("WF_UPSTREAM_COMMAND") ?? o.UpstreamCommand,
+        };
+    }
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first option that is missing or out of range.</summary>
+    public void Validate()
+    {
+        Check(Backends.Contains(Backend), nameof(Backend), Backend, "bitnet or vllm");
+        if (Backend == "bitnet")
+        {
+            Check(!string.IsNullOrWhiteSpace(ModelPath), nameof(ModelPath), ModelPath, "a GGUF file (--model or MODEL_PATH)");
+        }
+        else
+        {
+            Check(UpstreamUrl is not null || UpstreamCommand is not null, nameof(UpstreamUrl), UpstreamUrl, "set (--upstream URL or --upstream-command) for the vllm backend");
+            Check(UpstreamUrl is null || Uri.TryCreate(UpstreamUrl, UriKind.Absolute, out _), nameof(UpstreamUrl), UpstreamUrl, "an absolute http(s) URL");
+        }
+
+        Check(!string.IsNullOrWhiteSpace(Host), nameof(Host), Host, "a host name or IP address");
+        Check(Port is >= 0 and <= 65535, nameof(Port), Port, "in [0, 65535] (0 = any free port)");
+        Check(Threads >= 1, nameof(Threads), Threads, ">= 1");
+        Check(ContextSize >= 0, nameof(ContextSize), ContextSize, ">= 0 (0 = the model's context length)");
+        Check(MaxSequences >= 1, nameof(MaxSequences), MaxSequences, ">= 1");
+        Check(MaxQueue >= 0, nameof(MaxQueue), MaxQueue, ">= 0");
+        Check(OverloadQueueThreshold >= 0, nameof(OverloadQueueThreshold), OverloadQueueThreshold, ">= 0");
+        Check(OverloadBandwidthThreshold >= 0, nameof(OverloadBandwidthThreshold), OverloadBandwidthThreshold, ">= 0 (a fraction of peak bandwidth)");
+        Check(DrainTimeout >= TimeSpan.Zero, nameof(DrainTimeout), DrainTimeout, ">= 0");
+        Check(MaxRequestBodyBytes >= 1024, nameof(MaxRequestBodyBytes), MaxRequestBodyBytes, ">= 1024");
+        Check(PeakBandwidthGBps is null or > 0, nameof(PeakBandwidthGBps), PeakBandwidthGBps, "> 0 GB/s (or unset to measure)");
+
+        static void Check(bool ok, string name, object? value, string rule)
+        {
+            if (!ok)
+            {
+                throw new ArgumentException($"replica option {name} = '{value}' is invalid: must be {rule}", name);
+            }
+        }
+    }
+
+    /// <summary>The id clients send as "model": <see cref="ModelId"/> or the model file's name without its extension.</summary>
+    public string EffectiveModelId =>
+        ModelId ?? (ModelPath is null ? "model" : Backend == "bitnet" ? Path.GetFileNameWithoutExtension(ModelPath) : ModelPath);
+}

@@ -1,8 +1,0 @@
-using System.Text.Json.Serialization;
-
-namespace WrinkleFree.Serve.LoadBalancing;
-
-/// <summary>Source-generated serialization of the error body (no reflection on the request path).</summary>
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
-[JsonSerializable(typeof(OpenAiError.ErrorBody))]
-internal sealed partial class ErrorJsonContext : JsonSerializerContext;

@@ -1,9 +1,0 @@
-namespace WrinkleFree.Serve.Placement;
-
-/// <summary>Turns the current replicas and a target count into launches and terminations. Pure: no I/O, no clock.</summary>
-public interface IPlacementPlanner
-{
-    /// <summary>Plans the step from <paramref name="replicas"/> toward <paramref name="targetReplicas"/> live replicas
-    /// of <paramref name="targetVersion"/>.</summary>
-    PlacementPlan Plan(IReadOnlyList<ReplicaInfo> replicas, int targetReplicas, int targetVersion);
-}

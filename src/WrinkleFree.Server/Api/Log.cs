@@ -1,9 +1,0 @@
-using Microsoft.Extensions.Logging;
-
-namespace WrinkleFree.Server.Api;
-
-internal static partial class Log
-{
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Error, Message = "Stream on {Path} failed after the response started")]
-    public static partial void StreamFailed(ILogger logger, string path, Exception exception);
-}

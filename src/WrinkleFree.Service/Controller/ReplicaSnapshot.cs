@@ -1,0 +1,13 @@
+namespace WrinkleFree.Service.Controller;
+
+/// <summary>One replica as `wf status` shows it.</summary>
+/// <param name="Id">The service-unique replica id.</param>
+/// <param name="Tier">The tier it runs on.</param>
+/// <param name="Status">Its lifecycle state.</param>
+/// <param name="Endpoint">Its base URL, null before launch.</param>
+/// <param name="CostPerHour">Its tier's price per replica-hour.</param>
+/// <param name="Pid">The process id for local replicas.</param>
+/// <param name="Version">The service version it runs.</param>
+/// <param name="LaunchedAt">When it was recorded for launch.</param>
+public sealed record ReplicaSnapshot(
+    int Id, string Tier, ReplicaStatus Status, string? Endpoint, double CostPerHour, int? Pid, int Version, DateTimeOffset LaunchedAt);

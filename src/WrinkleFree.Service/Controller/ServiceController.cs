@@ -1,0 +1,623 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using WrinkleFree.Service.Autoscaling;
+using WrinkleFree.Service.LoadBalancing;
+using WrinkleFree.Service.Placement;
+using WrinkleFree.Service.Providers;
+using WrinkleFree.Service.Spec;
+using WrinkleFree.Service.State;
+
+namespace WrinkleFree.Service.Controller;
+
+/// <summary>
+/// The reconcile loop of one service: each tick probes every replica, asks <see cref="ControllerDecisionCore"/> for a
+/// target and a placement plan, launches and drains replicas through the tier's provider, and pushes the ready ones to
+/// the service's <see cref="ServiceLoadBalancer"/>. Every replica is recorded in the <see cref="ServiceStore"/> before it
+/// is launched, so a controller restarted after any crash adopts what runs and launches nothing twice.
+/// </summary>
+/// <remarks>
+/// The loop owns all replica state; other threads see only the immutable <see cref="Snapshot"/> and hand updates over
+/// through an atomically swapped slot, so no lock is held across I/O.
+/// </remarks>
+public sealed class ServiceController : IAsyncDisposable
+{
+    private readonly string _name;
+    private readonly ServiceStore _store;
+    private readonly IReadOnlyDictionary<string, IReplicaProvider> _providers;
+    private readonly ServiceControllerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ServiceLoadBalancer _balancer;
+    private readonly HttpClient _http;
+    private readonly ReplicaProber _prober;
+    private readonly ControllerDecisionCore _core;
+    private readonly Dictionary<int, Tracked> _replicas = [];
+    private readonly SemaphoreSlim _updateLock = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private TaskCompletionSource _wake = NewSignal();
+    private Task _loop = Task.CompletedTask;
+    private ServiceSpec _spec;
+    private int _version;
+    private int _rollout;
+    private ProbePolicy _probePolicy;
+    private string _status = "CONTROLLER_INIT";
+    private ServiceSnapshot _snapshot;
+    private Pending? _pending;
+    private ServiceSpec _latestSpec;
+    private int _latestRollout;
+    private int _disposed;
+    private readonly Lock _coldGate = new();
+    private int _coldRequests;
+    private long _ticks;
+
+    private ServiceController(
+        string name, ServiceStore store, IReadOnlyDictionary<string, IReplicaProvider> providers, ServiceControllerOptions options,
+        TimeProvider time, ILogger logger, ServiceLoadBalancer balancer, ServiceSpec spec, int version, int rollout)
+    {
+        (_name, _store, _providers, _options, _time, _logger, _balancer) = (name, store, providers, options, time, logger, balancer);
+        (_spec, _version, _rollout, _latestSpec, _latestRollout) = (spec, version, rollout, spec, rollout);
+        _probePolicy = SpecMapping.ToProbePolicy(spec);
+        _core = new ControllerDecisionCore(new RequestRateAutoscaler(SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec)), time), SpecMapping.ToPlanner(spec, HasProvider));
+        _http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = Timeout.InfiniteTimeSpan };
+        _prober = new ReplicaProber(_http, time);
+        _snapshot = new ServiceSnapshot(name, version, _status, balancer.BaseUrl, _core.Autoscaler.TargetReplicas, 0, []);
+        balancer.OnRequest = _ =>
+        {
+            // At zero replicas the first request must not wait for the next tick (skypilot#3359), nor be turned away
+            // before the controller has seen it: it holds the balancer in scaling-up mode until a tick has decided.
+            if (_core.Autoscaler.RecordRequest())
+            {
+                // Under the gate shared with PushToBalancer: a push computed before this count cannot land after it.
+                lock (_coldGate)
+                {
+                    _coldRequests++;
+                    _balancer.ScalingUp = true;
+                }
+                Wake();
+            }
+        };
+    }
+
+    /// <summary>The service name.</summary>
+    public string Name => _name;
+
+    /// <summary>The service endpoint clients call.</summary>
+    public Uri Endpoint => _balancer.BaseUrl;
+
+    /// <summary>The state after the latest tick.</summary>
+    public ServiceSnapshot Snapshot => Volatile.Read(ref _snapshot);
+
+    /// <summary>
+    /// Starts the controller of a service already created in <paramref name="store"/>: opens its endpoint, adopts every
+    /// replica recorded as not terminated, and starts the loop.
+    /// </summary>
+    /// <param name="providers">Providers by name (<see cref="ProviderNames"/>); a tier whose provider is missing fails to provision.</param>
+    public static async Task<ServiceController> StartAsync(
+        string name, ServiceStore store, IReadOnlyDictionary<string, IReplicaProvider> providers, ServiceControllerOptions options,
+        TimeProvider time, ILoggerFactory? loggers, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(providers);
+        options.Validate();
+        var record = await store.GetServiceAsync(name, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"service '{name}' is not in the state database");
+        var spec = ServiceSpecParser.Parse(record.SpecYaml, $"{name} v{record.CurrentVersion}");
+        var rollout = await FindRolloutVersionAsync(store, name, cancellationToken).ConfigureAwait(false);
+        var logger = (loggers ?? NullLoggerFactory.Instance).CreateLogger<ServiceController>();
+        var balancer = await StartBalancerAsync(spec, options, record.Port, time, loggers, cancellationToken).ConfigureAwait(false);
+        var controller = new ServiceController(name, store, providers, options, time, logger, balancer, spec, record.CurrentVersion, rollout);
+        try
+        {
+            var adopted = await controller.AdoptAllAsync(cancellationToken).ConfigureAwait(false);
+            await controller.SetServiceStatusAsync(controller._status, cancellationToken).ConfigureAwait(false);
+            Log.Started(logger, name, balancer.BaseUrl, record.CurrentVersion, adopted);
+        }
+        catch
+        {
+            await controller.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        controller._loop = Task.Run(() => controller.RunAsync(controller._stopping.Token), CancellationToken.None);
+        return controller;
+    }
+
+    /// <summary>Stores <paramref name="spec"/> as the next version and applies it; replicas roll only when what they run changed.</summary>
+    /// <returns>The new version.</returns>
+    public async Task<int> UpdateAsync(ServiceSpec spec, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        spec.Validate();
+        // Map before storing, so a spec the parts reject never becomes the current version.
+        var policy = SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec));
+        var planner = SpecMapping.ToPlanner(spec, HasProvider);
+        var probe = SpecMapping.ToProbePolicy(spec);
+        var balancer = SpecMapping.ToBalancerOptions(spec, _options.ListenAddress, 0);
+        balancer.Validate();
+        await _updateLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var version = await _store.AddVersionAsync(_name, spec.ToYaml(), cancellationToken).ConfigureAwait(false);
+            var rolling = SpecMapping.NeedsNewReplicas(_latestSpec, spec);
+            _latestRollout = rolling ? version.Version : _latestRollout;
+            _latestSpec = spec;
+            Volatile.Write(ref _pending, new Pending(spec, version.Version, _latestRollout, policy, planner, probe, balancer));
+            Log.Updated(_logger, _name, version.Version, rolling);
+            Wake();
+            return version.Version;
+        }
+        finally
+        {
+            _updateLock.Release();
+        }
+    }
+
+    /// <summary>The spec most recently applied or queued by <see cref="UpdateAsync"/>.</summary>
+    public ServiceSpec CurrentSpec => _latestSpec;
+
+    /// <summary>
+    /// A replica's output (terminated ones included while their log exists), or null when the service has no such replica.
+    /// </summary>
+    public async Task<IAsyncEnumerable<string>?> OpenLogsAsync(int replicaId, int? tail, bool follow, CancellationToken cancellationToken)
+    {
+        var record = await _store.GetReplicaAsync(_name, replicaId, cancellationToken).ConfigureAwait(false);
+        if (record?.Handle is null || !_providers.TryGetValue(record.Provider, out var provider))
+            return null;
+        return provider.GetLogsAsync(ReplicaHandle.FromJson(record.Handle), tail, follow && !record.IsTerminated, cancellationToken);
+    }
+
+    /// <summary>Stops the loop, drains and stops every replica, and closes the endpoint (the service's records stay).</summary>
+    public async Task ShutdownAsync(CancellationToken cancellationToken)
+    {
+        await StopLoopAsync().ConfigureAwait(false);
+        await SetServiceStatusAsync("SHUTTING_DOWN", cancellationToken).ConfigureAwait(false);
+        foreach (var r in _replicas.Values)
+        {
+            if (r.Draining is null && !r.Status.IsTerminal() && r.Handle is not null)
+                BeginDrain(r, cancellationToken);
+        }
+        PushToBalancer();
+        foreach (var r in _replicas.Values.ToList())
+        {
+            if (r.Draining is { } drain)
+                await AwaitDrainAsync(r, drain).ConfigureAwait(false);
+            else
+                await CleanUpAsync(r, cancellationToken).ConfigureAwait(false);
+        }
+        await PersistAsync(cancellationToken).ConfigureAwait(false);
+        PublishSnapshot();
+        await _balancer.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Stops the loop and closes the endpoint, leaving the replicas running for the next controller to adopt.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            return;
+        await StopLoopAsync().ConfigureAwait(false);
+        await _balancer.DisposeAsync().ConfigureAwait(false);
+        _http.Dispose();
+        _stopping.Dispose();
+    }
+
+    /// <summary>Runs one reconcile tick now (the loop calls it on its interval; tests may call it between ticks).</summary>
+    internal async Task TickAsync(CancellationToken cancellationToken)
+    {
+        ApplyPendingUpdate();
+
+        foreach (var r in _replicas.Values.ToList())
+        {
+            if (r.Draining is { IsCompleted: true } drain)
+                await AwaitDrainAsync(r, drain).ConfigureAwait(false);
+        }
+
+        var probing = _replicas.Values.Where(r => r.Handle is not null && r.Draining is null && !r.Status.IsTerminal()).ToList();
+        await Task.WhenAll(probing.Select(r => ObserveAsync(r, cancellationToken))).ConfigureAwait(false);
+
+        var infos = new List<ReplicaInfo>(_replicas.Count);
+        var loads = new List<ReplicaLoad>(_replicas.Count);
+        foreach (var r in _replicas.Values)
+        {
+            // Replicas launched before the latest rolling version run an older program; later ones serve this version as is.
+            var version = r.Record.Version >= _rollout ? _version : r.Record.Version;
+            infos.Add(new ReplicaInfo(r.Id, r.Record.Tier, r.Status, version, r.Record.LaunchedAt));
+            if (r.Status.CountsTowardMax() && r.Status != ReplicaStatus.Pending)
+                loads.Add(r.Load with { IsReady = r.Status == ReplicaStatus.Ready });
+        }
+        // Requests that found the target at zero before this decision are in the window it reads; later ones keep the
+        // count above zero, so the push below keeps them waiting for the next tick.
+        lock (_coldGate)
+            _coldRequests = 0;
+        var decision = _core.Decide(infos, loads.ToArray(), _version);
+
+        foreach (var id in decision.Plan.Terminate)
+        {
+            if (!_replicas.TryGetValue(id, out var r) || r.Draining is not null)
+                continue;
+            if (r.Status.IsTerminal() || r.Handle is null)
+                await CleanUpAsync(r, cancellationToken).ConfigureAwait(false);
+            else
+                BeginDrain(r, _stopping.Token);
+        }
+        PushToBalancer();
+        await PersistAsync(cancellationToken).ConfigureAwait(false);
+
+        foreach (var tier in decision.Plan.Launch)
+            await LaunchAsync(tier, cancellationToken).ConfigureAwait(false);
+
+        PushToBalancer();
+        await PersistAsync(cancellationToken).ConfigureAwait(false);
+        var ready = _replicas.Values.Any(r => r.Status == ReplicaStatus.Ready);
+        var status = ready ? "READY" : _core.Autoscaler.TargetReplicas == 0 ? "NO_REPLICA" : "REPLICA_INIT";
+        await SetServiceStatusAsync(status, cancellationToken).ConfigureAwait(false);
+        _ticks++;
+        PublishSnapshot();
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Interlocked.Exchange(ref _wake, NewSignal());
+            try
+            {
+                await TickAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                Log.TickFailed(_logger, _name, e);
+            }
+            try
+            {
+                // A wake that came during the tick completed the swapped-in signal: the next tick runs at once.
+                await Task.WhenAny(_wake.Task, Task.Delay(TickOf(_spec), _time, cancellationToken)).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private bool HasProvider(TierSpec tier) => _providers.ContainsKey(SpecMapping.ProviderName(tier));
+
+    private void Wake() => Volatile.Read(ref _wake).TrySetResult();
+
+    private TimeSpan TickOf(ServiceSpec spec) =>
+        _options.TickInterval ?? TimeSpan.FromSeconds(Math.Max(1, spec.Service.ReadinessProbe.EndpointProbeIntervalSeconds));
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private async Task StopLoopAsync()
+    {
+        if (!_stopping.IsCancellationRequested)
+            await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The loop ends by cancellation.
+        }
+    }
+
+    private void ApplyPendingUpdate()
+    {
+        if (Interlocked.Exchange(ref _pending, null) is not { } p)
+            return;
+        (_spec, _version, _rollout, _probePolicy) = (p.Spec, p.Version, p.Rollout, p.Probe);
+        _core.Update(p.Policy, p.Planner);
+        // The balancer keeps its policy object (and its state) unless the new spec names another policy; timeouts and the
+        // scale-from-zero wait apply to requests arriving from now on.
+        _balancer.Reconfigure(p.Balancer);
+    }
+
+    private async Task<int> AdoptAllAsync(CancellationToken cancellationToken)
+    {
+        var adopted = 0;
+        foreach (var record in await _store.ListReplicasAsync(_name, includeTerminated: false, cancellationToken).ConfigureAwait(false))
+        {
+            var r = new Tracked(record);
+            _replicas[r.Id] = r;
+            ReplicaStatusExtensions.TryParseSkyServeName(record.Status, out var stored);
+            if (stored.IsTerminal())
+            {
+                r.Status = stored;
+                continue;
+            }
+            if (record.Handle is null || !_providers.TryGetValue(record.Provider, out var provider))
+            {
+                // Recorded but never handed over (the controller died mid-launch) or a provider this daemon lacks.
+                r.Status = ReplicaStatus.Failed;
+                Log.NotAdopted(_logger, _name, r.Id, record.Handle is null ? "no handle was recorded" : $"no provider '{record.Provider}'");
+                continue;
+            }
+            var handle = ReplicaHandle.FromJson(record.Handle);
+            if (!await provider.AdoptAsync(handle, cancellationToken).ConfigureAwait(false))
+            {
+                r.Status = ReplicaStatus.Failed;
+                Log.NotAdopted(_logger, _name, r.Id, "the process is gone");
+                continue;
+            }
+            adopted++;
+            r.Handle = handle;
+            r.Tracker = new ReplicaProbeTracker(_probePolicy, _time);
+            r.Status = ReplicaStatus.Starting;
+            if (stored == ReplicaStatus.ShuttingDown)
+                BeginDrain(r, _stopping.Token);
+        }
+        await PersistAsync(cancellationToken).ConfigureAwait(false);
+        return adopted;
+    }
+
+    private async Task ObserveAsync(Tracked r, CancellationToken cancellationToken)
+    {
+        var provider = _providers[r.Record.Provider];
+        var state = await provider.GetStatusAsync(r.Handle!, cancellationToken).ConfigureAwait(false);
+        switch (state.State)
+        {
+            case ProviderReplicaState.Exited:
+                r.Status = ReplicaStatus.Failed;
+                r.Probe = null;
+                return;
+            case ProviderReplicaState.Preempted:
+                r.Tracker!.MarkPreempted();
+                r.Status = ReplicaStatus.Preempted;
+                r.Probe = null;
+                return;
+        }
+        // A probe outlives the tick that sent it: a replica that hangs (SIGSTOP, a stuck event loop) must not hold the
+        // whole loop for timeout_seconds, so the tick waits only as long as a passing probe may take.
+        if (r.Probe is null)
+        {
+            r.Probe = _prober.ProbeAsync(r.Handle!.EndpointUrl, _spec.Service.ReadinessProbe, _stopping.Token);
+            r.ProbeStarted = _time.GetTimestamp();
+        }
+        var left = _probePolicy.LatencyThreshold - _time.GetElapsedTime(r.ProbeStarted);
+        if (!r.Probe.IsCompleted && left > TimeSpan.Zero)
+        {
+            try
+            {
+                await r.Probe.WaitAsync(left, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Still unanswered: not ready this tick; the probe keeps running toward its own timeout.
+            }
+        }
+        if (!r.Probe.IsCompleted)
+        {
+            r.Status = r.Tracker!.ObserveOverdue();
+            return;
+        }
+        var finished = r.Probe;
+        r.Probe = null;
+        var (probe, load) = finished.IsCompletedSuccessfully ? finished.Result : (ProbeResult.NoResponse(_time.GetElapsedTime(r.ProbeStarted)), default);
+        r.Status = r.Tracker!.Observe(probe);
+        r.Load = load;
+        if (r.Status == ReplicaStatus.Ready)
+            r.ReadyAt ??= _time.GetUtcNow();
+    }
+
+    private async Task LaunchAsync(string tierName, CancellationToken cancellationToken)
+    {
+        var tier = _spec.Tiers.First(t => t.Name == tierName);
+        var providerName = SpecMapping.ProviderName(tier);
+        var record = await _store.AddReplicaAsync(new NewReplica
+        {
+            Service = _name,
+            Version = _version,
+            Tier = tier.Name,
+            Provider = providerName,
+            Status = ReplicaStatus.Pending.ToSkyServeName(),
+            CostPerHour = tier.CostPerHour,
+        }, cancellationToken).ConfigureAwait(false);
+        var r = new Tracked(record) { Status = ReplicaStatus.Provisioning };
+        _replicas[r.Id] = r;
+        Log.Launching(_logger, _name, r.Id, tier.Name);
+        try
+        {
+            if (!_providers.TryGetValue(providerName, out var provider))
+                throw new NotSupportedException($"no '{providerName}' provider is configured in this daemon");
+            var envs = new Dictionary<string, string>(_options.ExtraEnvironment);
+            foreach (var (key, value) in _spec.Envs)
+                envs[key] = value;
+            r.Handle = await provider.LaunchAsync(new ReplicaLaunchRequest
+            {
+                Service = _name,
+                ReplicaId = r.Id,
+                Version = _version,
+                Tier = tier.Name,
+                Run = _spec.Run,
+                Envs = envs,
+                WorkingDirectory = _options.WorkingDirectory,
+            }, cancellationToken).ConfigureAwait(false);
+            r.Tracker = new ReplicaProbeTracker(_probePolicy, _time);
+            r.Status = ReplicaStatus.Starting;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            r.Status = ReplicaStatus.FailedProvision;
+            Log.LaunchFailed(_logger, _name, r.Id, tier.Name, e.Message);
+        }
+        // The handle is written at once: a crash from here on leaves a record the next controller can adopt.
+        await PersistAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private void BeginDrain(Tracked r, CancellationToken cancellationToken)
+    {
+        Log.Draining(_logger, _name, r.Id);
+        r.Status = ReplicaStatus.ShuttingDown;
+        r.Draining = DrainAsync(r.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), _providers[r.Record.Provider], r.Handle!, cancellationToken);
+    }
+
+    private async Task DrainAsync(string id, IReplicaProvider provider, ReplicaHandle handle, CancellationToken cancellationToken)
+    {
+        // Not ready in the balancer already (pushed with the tick); wait for what it still carries, within the bound.
+        var deadline = _time.GetUtcNow() + _options.DrainTimeout;
+        while (_balancer.GetInFlight().GetValueOrDefault(id) > 0 && _time.GetUtcNow() < deadline)
+            await Task.Delay(TimeSpan.FromMilliseconds(50), _time, cancellationToken).ConfigureAwait(false);
+        await provider.StopAsync(handle, TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private async Task AwaitDrainAsync(Tracked r, Task drain)
+    {
+        try
+        {
+            await drain.ConfigureAwait(false);
+            r.TerminatedAt = _time.GetUtcNow();
+        }
+        catch (Exception e)
+        {
+            Log.StopFailed(_logger, _name, r.Id, e);
+            r.Status = ReplicaStatus.FailedCleanup;
+        }
+        r.Draining = null;
+    }
+
+    private async Task CleanUpAsync(Tracked r, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (r.Handle is not null && _providers.TryGetValue(r.Record.Provider, out var provider))
+                await provider.StopAsync(r.Handle, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+            r.TerminatedAt = _time.GetUtcNow();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.StopFailed(_logger, _name, r.Id, e);
+            r.Status = ReplicaStatus.FailedCleanup;
+        }
+    }
+
+    private void PushToBalancer()
+    {
+        var endpoints = new List<ReplicaEndpoint>(_replicas.Count);
+        var anyReady = false;
+        foreach (var r in _replicas.Values)
+        {
+            if (r.Handle is null || r.TerminatedAt is not null)
+                continue;
+            var ready = r.Status == ReplicaStatus.Ready;
+            anyReady |= ready;
+            endpoints.Add(new ReplicaEndpoint(r.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), new Uri(r.Handle.EndpointUrl), ready));
+        }
+        _balancer.UpdateReplicas(endpoints);
+        lock (_coldGate)
+            _balancer.ScalingUp = !anyReady && (_core.Autoscaler.TargetReplicas > 0 || _coldRequests > 0);
+    }
+
+    /// <summary>Writes every replica whose state moved since it was last stored, and forgets the terminated ones.</summary>
+    private async Task PersistAsync(CancellationToken cancellationToken)
+    {
+        var changed = new List<ReplicaRecord>();
+        foreach (var r in _replicas.Values)
+        {
+            var next = r.Record with
+            {
+                Status = r.Status.ToSkyServeName(),
+                Handle = r.Handle?.ToJson() ?? r.Record.Handle,
+                EndpointUrl = r.Handle?.EndpointUrl ?? r.Record.EndpointUrl,
+                ReadyAt = r.ReadyAt ?? r.Record.ReadyAt,
+                TerminatedAt = r.TerminatedAt,
+            };
+            if (next != r.Record)
+            {
+                if (next.Status != r.Record.Status)
+                    Log.StatusChanged(_logger, _name, r.Id, r.Record.Status, next.Status);
+                changed.Add(next);
+            }
+        }
+        if (changed.Count > 0)
+        {
+            var stored = await _store.UpdateReplicasAsync(changed, null, cancellationToken).ConfigureAwait(false);
+            foreach (var record in stored)
+                _replicas[record.ReplicaId].Record = record;
+        }
+        foreach (var r in _replicas.Values.Where(r => r.TerminatedAt is not null).ToList())
+            _replicas.Remove(r.Id);
+    }
+
+    private async Task SetServiceStatusAsync(string status, CancellationToken cancellationToken)
+    {
+        var record = await _store.GetServiceAsync(_name, cancellationToken).ConfigureAwait(false);
+        if (record is not null && (record.Status != status || record.Port != _balancer.BaseUrl.Port))
+            await _store.UpdateServiceAsync(_name, status, _balancer.BaseUrl.ToString(), _balancer.BaseUrl.Port, cancellationToken).ConfigureAwait(false);
+        _status = status;
+    }
+
+    private void PublishSnapshot()
+    {
+        var replicas = _replicas.Values.OrderBy(r => r.Id).Select(r => new ReplicaSnapshot(
+            r.Id, r.Record.Tier, r.Status, r.Handle?.EndpointUrl, r.Record.CostPerHour, r.Handle?.Pid, r.Record.Version, r.Record.LaunchedAt)).ToList();
+        Volatile.Write(ref _snapshot, new ServiceSnapshot(_name, _version, _status, _balancer.BaseUrl, _core.Autoscaler.TargetReplicas, _core.Autoscaler.CurrentQps(), replicas, _ticks));
+    }
+
+    private static async Task<ServiceLoadBalancer> StartBalancerAsync(
+        ServiceSpec spec, ServiceControllerOptions options, int? storedPort, TimeProvider time, ILoggerFactory? loggers, CancellationToken cancellationToken)
+    {
+        var port = options.Port != 0 ? options.Port : storedPort ?? 0;
+        try
+        {
+            return await ServiceLoadBalancer.StartAsync(SpecMapping.ToBalancerOptions(spec, options.ListenAddress, port), time, loggers, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException) when (port != 0 && options.Port == 0)
+        {
+            // The endpoint's previous port was taken while the daemon was down: a new one beats no service.
+            return await ServiceLoadBalancer.StartAsync(SpecMapping.ToBalancerOptions(spec, options.ListenAddress, 0), time, loggers, null, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<int> FindRolloutVersionAsync(ServiceStore store, string name, CancellationToken cancellationToken)
+    {
+        var versions = await store.ListVersionsAsync(name, cancellationToken).ConfigureAwait(false);
+        var rollout = versions.Count > 0 ? versions[0].Version : 1;
+        for (var i = 1; i < versions.Count; i++)
+        {
+            try
+            {
+                if (SpecMapping.NeedsNewReplicas(ServiceSpecParser.Parse(versions[i - 1].SpecYaml), ServiceSpecParser.Parse(versions[i].SpecYaml)))
+                    rollout = versions[i].Version;
+            }
+            catch (ServiceSpecException)
+            {
+                rollout = versions[i].Version;
+            }
+        }
+        return rollout;
+    }
+
+    private sealed record Pending(
+        ServiceSpec Spec, int Version, int Rollout, AutoscalerPolicy Policy, IPlacementPlanner Planner, ProbePolicy Probe, ServiceLoadBalancerOptions Balancer);
+
+    /// <summary>The loop's view of one replica; only the loop touches it.</summary>
+    private sealed class Tracked(ReplicaRecord record)
+    {
+        public int Id { get; } = record.ReplicaId;
+
+        public ReplicaRecord Record { get; set; } = record;
+
+        public ReplicaHandle? Handle { get; set; } = record.Handle is null ? null : ReplicaHandle.FromJson(record.Handle);
+
+        public ReplicaProbeTracker? Tracker { get; set; }
+
+        public ReplicaStatus Status { get; set; } = ReplicaStatus.Pending;
+
+        public ReplicaLoad Load { get; set; }
+
+        public DateTimeOffset? ReadyAt { get; set; } = record.ReadyAt;
+
+        public DateTimeOffset? TerminatedAt { get; set; }
+
+        public Task? Draining { get; set; }
+
+        /// <summary>The readiness probe in flight, possibly sent by an earlier tick.</summary>
+        public Task<(ProbeResult Probe, ReplicaLoad Load)>? Probe { get; set; }
+
+        public long ProbeStarted { get; set; }
+    }
+}

@@ -1,0 +1,35 @@
+namespace WrinkleFree.Service.Controller;
+
+/// <summary>Settings of one <see cref="ServiceController"/> that do not come from the service spec.</summary>
+public sealed record ServiceControllerOptions
+{
+    /// <summary>Address the service endpoint listens on.</summary>
+    public string ListenAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>Port of the service endpoint; 0 picks a free one (the port stored for the service is tried first).</summary>
+    public int Port { get; init; }
+
+    /// <summary>Time between reconcile ticks; null uses the spec's endpoint_probe_interval_seconds.</summary>
+    public TimeSpan? TickInterval { get; init; }
+
+    /// <summary>Longest a replica being scaled down may keep serving its in-flight requests (SkyServe drains 120 s).</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Variables added to every replica's environment under the spec's envs (the daemon puts `wf` on PATH).</summary>
+    public IReadOnlyDictionary<string, string> ExtraEnvironment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Working directory of replica commands; null inherits the controller's.</summary>
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting; returns this for chaining.</summary>
+    public ServiceControllerOptions Validate()
+    {
+        if (Port is < 0 or > 65535)
+            throw new ArgumentException($"port must be 0..65535, got {Port}", nameof(Port));
+        if (TickInterval is { } tick && tick <= TimeSpan.Zero)
+            throw new ArgumentException($"tick interval must be > 0, got {tick}", nameof(TickInterval));
+        if (DrainTimeout < TimeSpan.Zero)
+            throw new ArgumentException($"drain timeout must be >= 0, got {DrainTimeout}", nameof(DrainTimeout));
+        return this;
+    }
+}

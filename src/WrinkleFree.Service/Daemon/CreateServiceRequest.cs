@@ -1,0 +1,12 @@
+namespace WrinkleFree.Service.Daemon;
+
+/// <summary>The body of POST /services: the spec's YAML and an optional name (else the spec's <c>name:</c>).</summary>
+public sealed record CreateServiceRequest
+{
+    public string? Name { get; init; }
+
+    public required string SpecYaml { get; init; }
+
+    /// <summary>Where the YAML came from, for error messages.</summary>
+    public string? SourceName { get; init; }
+}

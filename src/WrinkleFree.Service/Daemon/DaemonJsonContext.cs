@@ -1,0 +1,13 @@
+using System.Text.Json.Serialization;
+
+namespace WrinkleFree.Service.Daemon;
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = true)]
+[JsonSerializable(typeof(DaemonInfo))]
+[JsonSerializable(typeof(ServiceView))]
+[JsonSerializable(typeof(List<ServiceView>))]
+[JsonSerializable(typeof(CreateServiceRequest))]
+[JsonSerializable(typeof(UpdateServiceRequest))]
+internal sealed partial class DaemonJsonContext : JsonSerializerContext
+{
+}

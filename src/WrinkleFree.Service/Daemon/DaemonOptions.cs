@@ -1,0 +1,33 @@
+namespace WrinkleFree.Service.Daemon;
+
+/// <summary>Settings of the <see cref="ServiceDaemon"/>: where its state lives and what every replica gets.</summary>
+public sealed record DaemonOptions
+{
+    /// <summary>The WrinkleFree home: state.db, daemon.json and logs/ live here.</summary>
+    public required string Home { get; init; }
+
+    /// <summary>Port of the admin API on 127.0.0.1; 0 picks a free one (written to daemon.json).</summary>
+    public int AdminPort { get; init; }
+
+    /// <summary>Variables added to every replica's environment (the spec's envs win).</summary>
+    public IReadOnlyDictionary<string, string> ReplicaEnvironment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Time between reconcile ticks; null uses each spec's probe interval.</summary>
+    public TimeSpan? TickInterval { get; init; }
+
+    /// <summary>Longest a replica leaving the service may finish its in-flight requests.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>The daemon's state database.</summary>
+    public string StatePath => Path.Combine(Home, "state.db");
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting; returns this for chaining.</summary>
+    public DaemonOptions Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Home))
+            throw new ArgumentException("home must be a folder", nameof(Home));
+        if (AdminPort is < 0 or > 65535)
+            throw new ArgumentException($"admin port must be 0..65535, got {AdminPort}", nameof(AdminPort));
+        return this;
+    }
+}

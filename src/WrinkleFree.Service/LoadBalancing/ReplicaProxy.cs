@@ -1,0 +1,281 @@
+using System.Net;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace WrinkleFree.Service.LoadBalancing;
+
+/// <summary>
+/// Forwards one client request to a replica with YARP's forwarder: buffers the body so it can be replayed, retries on
+/// another replica while nothing has reached the client, counts in-flight requests per attempt, and waits for a first
+/// replica while the service scales up from zero.
+/// </summary>
+internal sealed class ReplicaProxy(
+    ServiceLoadBalancerOptions initialOptions,
+    ReplicaSet replicas,
+    IHttpForwarder forwarder,
+    HttpMessageInvoker client,
+    TimeProvider time,
+    ILogger logger,
+    CancellationToken stopping)
+{
+    // Options and the forwarder config made from them are swapped together, so a request reads one consistent pair.
+    private volatile Settings _settings = new(initialOptions);
+    private int _waiting;
+
+    /// <summary>The options in force for requests arriving now.</summary>
+    public ServiceLoadBalancerOptions Options => _settings.Options;
+
+    /// <summary>Applies new per-request options (timeouts, waits, attempts) to requests that arrive from now on.</summary>
+    public void Reconfigure(ServiceLoadBalancerOptions options) => _settings = new Settings(options);
+
+    /// <summary>Called once per client request (never per retry) with its arrival time.</summary>
+    public Action<DateTimeOffset>? OnRequest { get; set; }
+
+    /// <summary>Requests now waiting for a first ready replica.</summary>
+    public int WaitingRequests => Volatile.Read(ref _waiting);
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var settings = _settings;
+        var options = settings.Options;
+        NotifyRequest();
+        if (!await BufferBodyAsync(context, options))
+        {
+            return;
+        }
+
+        var replayable = context.Request.Body as MemoryStream;
+        var tried = new Destination?[options.MaxAttempts];
+        var attempts = 0;
+        long? waitStart = null;
+        var lastError = ForwarderError.None;
+        while (true)
+        {
+            // Read the signal before looking, so a replica added between the look and the wait still wakes us.
+            var changed = replicas.Changed;
+            var destination = replicas.Acquire(tried.AsSpan(0, attempts));
+            if (destination is null)
+            {
+                if (replicas.ScalingUp && !stopping.IsCancellationRequested)
+                {
+                    waitStart ??= time.GetTimestamp();
+                    var remaining = options.ScaleFromZeroWait - time.GetElapsedTime(waitStart.Value);
+                    if (remaining > TimeSpan.Zero)
+                    {
+                        if (!await WaitForChangeAsync(changed, remaining, context.RequestAborted))
+                        {
+                            return;
+                        }
+
+                        continue;
+                    }
+
+                    Log.ScaleFromZeroTimedOut(logger, options.ScaleFromZeroWait);
+                }
+
+                await WriteNoReplicaAsync(context, attempts, lastError);
+                return;
+            }
+
+            tried[attempts++] = destination;
+            ForwarderError error;
+            try
+            {
+                if (replayable is not null)
+                {
+                    replayable.Position = 0;
+                }
+
+                error = await forwarder.SendAsync(context, destination.Prefix, client, settings.Config, HttpTransformer.Default);
+            }
+            finally
+            {
+                destination.Release();
+            }
+
+            if (error == ForwarderError.None)
+            {
+                return;
+            }
+
+            lastError = error;
+            var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+            if (context.RequestAborted.IsCancellationRequested)
+            {
+                Log.ClientGone(logger, attempts, destination.Id, error);
+                return;
+            }
+
+            var transport = IsTransportFailure(error, exception);
+            if (transport)
+            {
+                replicas.Suspend(destination);
+                Log.ReplicaSuspended(logger, attempts, destination.Id, error, options.FailureCooldown, exception);
+            }
+            else
+            {
+                Log.AttemptFailed(logger, attempts, destination.Id, error, exception);
+            }
+
+            if (context.Response.HasStarted)
+            {
+                // The forwarder already reset the client's connection: a truncated response must not look complete.
+                return;
+            }
+
+            if (!transport || attempts >= options.MaxAttempts)
+            {
+                await WriteFailureAsync(context, error);
+                return;
+            }
+
+            // Nothing reached the client: undo what the failed attempt set so the next one starts clean.
+            context.Response.Clear();
+            context.Features.Set<IForwarderErrorFeature>(null);
+        }
+    }
+
+    // Failures of the replica's connection, where another replica can take the request: refused, reset, closed
+    // mid-body, or a connect that timed out (SocketsHttpHandler reports that as a cancellation wrapping a TimeoutException).
+    private static bool IsTransportFailure(ForwarderError error, Exception? exception) => error switch
+    {
+        ForwarderError.Request or ForwarderError.RequestBodyDestination or ForwarderError.ResponseBodyDestination => true,
+        ForwarderError.RequestTimedOut => exception?.InnerException is TimeoutException,
+        _ => false,
+    };
+
+    private void NotifyRequest()
+    {
+        var callback = OnRequest;
+        if (callback is null)
+        {
+            return;
+        }
+
+        try
+        {
+            callback(time.GetUtcNow());
+        }
+        catch (Exception ex)
+        {
+            Log.RequestCallbackFailed(logger, ex);
+        }
+    }
+
+    /// <summary>Reads the body into memory (bounded) so a failed attempt can be replayed; false when answered already.</summary>
+    private async Task<bool> BufferBodyAsync(HttpContext context, ServiceLoadBalancerOptions options)
+    {
+        var request = context.Request;
+        if (context.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
+        {
+            return true;
+        }
+
+        if (request.ContentLength > options.MaxRequestBodyBytes)
+        {
+            await WriteTooLargeAsync(context, options);
+            return false;
+        }
+
+        var buffer = new MemoryStream(request.ContentLength is { } length ? (int)length : 4096);
+        try
+        {
+            // Kestrel enforces MaxRequestBodySize (set to the same bound) on bodies without a Content-Length.
+            await request.Body.CopyToAsync(buffer, context.RequestAborted);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await WriteTooLargeAsync(context, options);
+            return false;
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or BadHttpRequestException)
+        {
+            // The client went away or sent a malformed body; there is no one to answer.
+            context.Abort();
+            return false;
+        }
+
+        buffer.Position = 0;
+        request.Body = buffer;
+        return true;
+    }
+
+    private async Task<bool> WaitForChangeAsync(Task changed, TimeSpan remaining, CancellationToken aborted)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping);
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            await changed.WaitAsync(remaining, time, linked.Token);
+        }
+        catch (TimeoutException)
+        {
+            // The bound passed; the caller looks once more and answers 503.
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested && !aborted.IsCancellationRequested)
+        {
+            // Shutting down: the caller answers 503 rather than holding the host's shutdown.
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+
+        return true;
+    }
+
+    private Task WriteNoReplicaAsync(HttpContext context, int attempts, ForwarderError lastError)
+    {
+        if (attempts > 0)
+        {
+            return WriteFailureAsync(context, lastError);
+        }
+
+        Log.NoReadyReplica(logger, context.Request.Path);
+        return OpenAiError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable,
+            "No ready replicas. The service has no replica that can take this request; retry after the Retry-After interval.",
+            "server_error", "no_ready_replicas", Options.RetryAfter);
+    }
+
+    private Task WriteFailureAsync(HttpContext context, ForwarderError error)
+    {
+        if (error == ForwarderError.RequestTimedOut)
+        {
+            return OpenAiError.WriteAsync(context, StatusCodes.Status504GatewayTimeout,
+                $"The replica sent nothing for {Options.StreamTimeout.TotalSeconds:0} s.", "server_error", "replica_timeout");
+        }
+
+        context.Response.Clear();
+        return OpenAiError.WriteAsync(context, StatusCodes.Status502BadGateway,
+            $"No replica could complete the request ({error}).", "server_error", "replica_unavailable", Options.RetryAfter);
+    }
+
+    private static Task WriteTooLargeAsync(HttpContext context, ServiceLoadBalancerOptions options)
+    {
+        // The unread rest of the body makes the connection unusable; saying so keeps the client from reusing it.
+        context.Response.Headers.Connection = "close";
+        return OpenAiError.WriteAsync(context, StatusCodes.Status413PayloadTooLarge,
+            $"The request body is larger than the load balancer's limit of {options.MaxRequestBodyBytes} bytes.",
+            "invalid_request_error", "request_too_large");
+    }
+
+    private sealed class Settings(ServiceLoadBalancerOptions options)
+    {
+        public ServiceLoadBalancerOptions Options { get; } = options;
+
+        public ForwarderRequestConfig Config { get; } = new()
+        {
+            ActivityTimeout = options.StreamTimeout,
+            // Replicas speak plain HTTP/1.1; asking for it avoids a failed h2c attempt per connection.
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+            AllowResponseBuffering = false,
+        };
+    }
+}

@@ -1,0 +1,245 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace WrinkleFree.Service.LoadBalancing;
+
+/// <summary>
+/// The service's single endpoint: a Kestrel server that forwards <c>/v1/*</c> to the replicas the controller pushes
+/// with <see cref="UpdateReplicas"/>, and answers <c>/health</c> for the service itself.
+/// </summary>
+public sealed class ServiceLoadBalancer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ReplicaSet _replicas;
+    private readonly ReplicaProxy _proxy;
+    private readonly HttpMessageInvoker _client;
+    private readonly CancellationTokenSource _stopping;
+    private readonly ILogger _logger;
+    private readonly Random _random;
+    private int _disposed;
+
+    private ServiceLoadBalancer(WebApplication app, ReplicaSet replicas, ReplicaProxy proxy, HttpMessageInvoker client, CancellationTokenSource stopping, ILogger logger, Random random)
+    {
+        _random = random;
+        _app = app;
+        _replicas = replicas;
+        _proxy = proxy;
+        _client = client;
+        _stopping = stopping;
+        _logger = logger;
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseUrl = new Uri(address);
+    }
+
+    /// <summary>The service endpoint clients call (the actual port when the options asked for port 0).</summary>
+    public Uri BaseUrl { get; }
+
+    /// <summary>Called once per client request to /v1/* (retries not counted) with its arrival time, for the autoscaler's QPS.</summary>
+    public Action<DateTimeOffset>? OnRequest
+    {
+        get => _proxy.OnRequest;
+        set => _proxy.OnRequest = value;
+    }
+
+    /// <summary>
+    /// Set by the controller while it brings up replicas: requests that find no ready replica then wait (up to
+    /// <see cref="ServiceLoadBalancerOptions.ScaleFromZeroWait"/>) for one instead of getting 503 at once.
+    /// </summary>
+    public bool ScalingUp
+    {
+        get => _replicas.ScalingUp;
+        set => _replicas.ScalingUp = value;
+    }
+
+    /// <summary>Requests now waiting for a first ready replica.</summary>
+    internal int WaitingRequests => _proxy.WaitingRequests;
+
+    /// <summary>Starts listening; the balancer has no replicas until the first <see cref="UpdateReplicas"/>.</summary>
+    public static async Task<ServiceLoadBalancer> StartAsync(
+        ServiceLoadBalancerOptions options,
+        TimeProvider? timeProvider = null,
+        ILoggerFactory? loggerFactory = null,
+        Random? random = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var time = timeProvider ?? TimeProvider.System;
+        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<ServiceLoadBalancer>();
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        if (loggerFactory is not null)
+        {
+            builder.Services.AddSingleton(loggerFactory);
+        }
+
+        builder.Services.AddHttpForwarder();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        builder.WebHost.UseKestrel(kestrel =>
+        {
+            var address = options.ListenAddress == "localhost" ? IPAddress.Loopback : IPAddress.Parse(options.ListenAddress);
+            kestrel.Listen(address, options.Port);
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+        });
+        var app = builder.Build();
+
+        random ??= new Random();
+        var policy = LoadBalancingPolicyFactory.Create(options.Policy, random);
+        var replicas = new ReplicaSet(policy, time, options.FailureCooldown);
+        var client = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            ConnectTimeout = options.ConnectTimeout,
+            // The forwarder copies the client's trace headers itself; a propagator would add a second set.
+            ActivityHeadersPropagator = null,
+        });
+        var stopping = new CancellationTokenSource();
+        var proxy = new ReplicaProxy(options, replicas, app.Services.GetRequiredService<IHttpForwarder>(), client, time, logger, stopping.Token);
+        var health = new HealthEndpoint(replicas);
+        app.Run(context =>
+        {
+            var path = context.Request.Path;
+            if (path.StartsWithSegments("/v1"))
+            {
+                return proxy.HandleAsync(context);
+            }
+
+            return path == "/health"
+                ? health.WriteAsync(context)
+                : OpenAiError.WriteAsync(context, StatusCodes.Status404NotFound, $"No route for {path}; the service serves /v1/* and /health.", "invalid_request_error", "not_found");
+        });
+
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            client.Dispose();
+            stopping.Dispose();
+            await app.DisposeAsync();
+            throw;
+        }
+
+        var balancer = new ServiceLoadBalancer(app, replicas, proxy, client, stopping, logger, random);
+        Log.Started(logger, balancer.BaseUrl, policy.Name);
+        return balancer;
+    }
+
+    /// <summary>The name of the load-balancing policy in force (<see cref="LoadBalancingPolicyNames"/>).</summary>
+    public string Policy => _replicas.Policy.Name;
+
+    /// <summary>
+    /// Switches the load-balancing policy for requests from now on; in-flight requests and their counts are untouched.
+    /// Setting the policy already in force keeps its state (a round-robin position, for one).
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is not one of <see cref="LoadBalancingPolicyNames"/>.</exception>
+    public void SetPolicy(string name)
+    {
+        var next = LoadBalancingPolicyFactory.Create(name, _random);
+        if (next.Name == _replicas.Policy.Name)
+        {
+            return;
+        }
+
+        _replicas.Policy = next;
+        Log.PolicyChanged(_logger, next.Name);
+    }
+
+    /// <summary>
+    /// Applies changed settings to the running balancer for requests arriving from now on: the policy (see
+    /// <see cref="SetPolicy"/>), stream timeout, scale-from-zero wait, attempts and Retry-After. The listen address and
+    /// port, body limit, connect timeout and failure cooldown are fixed when the balancer starts; changing them throws.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is invalid or is one that cannot change while running.</exception>
+    public void Reconfigure(ServiceLoadBalancerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var running = _proxy.Options;
+        var fixedChanged = options.ListenAddress != running.ListenAddress ? nameof(options.ListenAddress)
+            : options.Port != 0 && options.Port != BaseUrl.Port ? nameof(options.Port)
+            : options.MaxRequestBodyBytes != running.MaxRequestBodyBytes ? nameof(options.MaxRequestBodyBytes)
+            : options.ConnectTimeout != running.ConnectTimeout ? nameof(options.ConnectTimeout)
+            : options.FailureCooldown != running.FailureCooldown ? nameof(options.FailureCooldown)
+            : null;
+        if (fixedChanged is not null)
+        {
+            throw new ArgumentException($"{fixedChanged} is fixed while the balancer runs; restart the service to change it", nameof(options));
+        }
+
+        SetPolicy(options.Policy);
+        // The stored options keep the port actually bound, so a later comparison sees no change.
+        _proxy.Reconfigure(options with { Port = running.Port });
+    }
+
+    /// <summary>
+    /// Replaces the replica list at once. Replicas that are gone or not ready get no new requests but keep their
+    /// in-flight ones (and their counts) until those finish; a replica re-listed as ready is cleared of passive-health suspension.
+    /// </summary>
+    public void UpdateReplicas(IReadOnlyList<ReplicaEndpoint> replicas)
+    {
+        ArgumentNullException.ThrowIfNull(replicas);
+        var routable = _replicas.Update(replicas);
+        Log.ReplicasUpdated(_logger, replicas.Count, routable);
+    }
+
+    /// <summary>Requests in flight per replica id: listed replicas, and unlisted ones until their last request ends.</summary>
+    public IReadOnlyDictionary<string, int> GetInFlight() => _replicas.GetInFlight();
+
+    /// <summary>Whether passive health has taken the replica out after a transport failure (for tests and status).</summary>
+    internal bool IsSuspended(string replicaId) => _replicas.IsSuspended(replicaId);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        // Waiting requests answer 503 instead of holding the shutdown for their whole wait bound.
+        await _stopping.CancelAsync();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _client.Dispose();
+        _stopping.Dispose();
+    }
+
+    /// <summary>The service's own /health: 200 while a replica is ready, else 503; the body says how many and whether it is scaling up.</summary>
+    private sealed class HealthEndpoint(ReplicaSet replicas)
+    {
+        public Task WriteAsync(HttpContext context)
+        {
+            var ready = replicas.Routable.Length;
+            context.Response.StatusCode = ready > 0 ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+            context.Response.ContentType = "application/json";
+            using var stream = new MemoryStream();
+            using (var json = new Utf8JsonWriter(stream))
+            {
+                json.WriteStartObject();
+                json.WriteString("status", ready > 0 ? "ready" : "no_ready_replicas");
+                json.WriteNumber("ready_replicas", ready);
+                json.WriteBoolean("scaling_up", replicas.ScalingUp);
+                json.WriteString("load_balancing_policy", replicas.Policy.Name);
+                json.WriteEndObject();
+            }
+
+            return context.Response.Body.WriteAsync(stream.ToArray(), context.RequestAborted).AsTask();
+        }
+    }
+}

@@ -1,0 +1,9 @@
+namespace WrinkleFree.Service.Placement;
+
+/// <summary>Turns the current replicas and a target count into launches and terminations. Pure: no I/O, no clock.</summary>
+public interface IPlacementPlanner
+{
+    /// <summary>Plans the step from <paramref name="replicas"/> toward <paramref name="targetReplicas"/> live replicas
+    /// of <paramref name="targetVersion"/>.</summary>
+    PlacementPlan Plan(IReadOnlyList<ReplicaInfo> replicas, int targetReplicas, int targetVersion);
+}

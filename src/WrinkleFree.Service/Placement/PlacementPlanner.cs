@@ -1,0 +1,308 @@
+using System.Runtime.InteropServices;
+using WrinkleFree.Service.Controller;
+
+namespace WrinkleFree.Service.Placement;
+
+/// <summary>
+/// Cost-ordered placement: launches go to the cheapest tier with free capacity (ties: declared order), scale-down removes
+/// replicas that serve nothing first and then the most expensive tier's newest, failed and preempted replicas are
+/// cleaned up and replaced, scale-to-zero tiers drain into cheaper tiers when those have room, and a new version rolls
+/// out without a moment with no ready replica. max_replicas counts every live replica.
+/// </summary>
+public sealed class PlacementPlanner : IPlacementPlanner
+{
+    private readonly TierInfo[] _tiers;
+    private readonly Dictionary<string, int> _tierIndex;
+    private readonly int[] _byCost;
+    private readonly int _maxReplicas;
+
+    /// <summary>Creates a planner over <paramref name="tiers"/> that never plans more than <paramref name="maxReplicas"/> live replicas.</summary>
+    public PlacementPlanner(IReadOnlyList<TierInfo> tiers, int maxReplicas)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxReplicas, 1);
+        if (tiers.Count == 0)
+            throw new ArgumentException("at least one tier is required", nameof(tiers));
+        _tiers = [.. tiers];
+        _tierIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < _tiers.Length; i++)
+        {
+            _tiers[i].Validate();
+            if (!_tierIndex.TryAdd(_tiers[i].Name, i))
+                throw new ArgumentException($"tier '{_tiers[i].Name}' is declared twice", nameof(tiers));
+        }
+        // Cheapest first; a $0 tier therefore always precedes a paid one (skypilot#6762), declared order breaks ties.
+        _byCost = [.. Enumerable.Range(0, _tiers.Length)
+            .OrderBy(i => _tiers[i].CostPerHour).ThenBy(i => _tiers[i].Order).ThenBy(i => i)];
+        _maxReplicas = maxReplicas;
+    }
+
+    /// <summary>The tiers, as declared.</summary>
+    public IReadOnlyList<TierInfo> Tiers => _tiers;
+
+    /// <summary>The ceiling on live replicas.</summary>
+    public int MaxReplicas => _maxReplicas;
+
+    /// <inheritdoc />
+    public PlacementPlan Plan(IReadOnlyList<ReplicaInfo> replicas, int targetReplicas, int targetVersion)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(targetReplicas);
+        targetReplicas = Math.Min(targetReplicas, _maxReplicas);
+        var occupied = new int[_tiers.Length];
+        var launch = new List<string>();
+        var terminate = new List<int>();
+        var current = new List<Candidate>(replicas.Count);
+        var old = new List<Candidate>();
+        var live = 0;
+        string? lastName = null;
+        var lastTier = -1;
+
+        for (var i = 0; i < replicas.Count; i++)
+        {
+            var r = replicas[i];
+            if (r.Status.IsTerminal())
+            {
+                // Clean up what failed; its replacement follows from the live count falling short of the target.
+                terminate.Add(r.Id);
+                continue;
+            }
+            // Replicas of one tier usually share the name's string instance: skip the hash lookup for runs of them.
+            var tier = ReferenceEquals(r.Tier, lastName) ? lastTier : _tierIndex.GetValueOrDefault(r.Tier, -1);
+            (lastName, lastTier) = (r.Tier, tier);
+            if (tier >= 0)
+                occupied[tier]++;
+            if (!r.Status.CountsTowardMax())
+                continue;
+            live++;
+            (r.Version == targetVersion ? current : old).Add(Describe(r, tier));
+        }
+
+        var readyCurrent = CountReady(current);
+        var freed = RetireOldVersions(old, targetReplicas, readyCurrent, terminate);
+        live -= freed;
+
+        var need = targetReplicas - current.Count;
+        if (need > 0)
+        {
+            var room = _maxReplicas - live;
+            if (room <= 0)
+                room += FreeRoomForUpdate(old, readyCurrent, current.Count - readyCurrent, terminate);
+            if (room <= 0 && current.Count == 0 && CountReady(old) > 0)
+            {
+                // max_replicas == 1 during an update: the only alternatives are exceeding max by one or a moment with no
+                // ready replica (skypilot#4907). Availability wins; the old replica goes once the new one is ready.
+                room = 1;
+            }
+            for (var n = Math.Min(need, room); n > 0; n--)
+            {
+                var tier = CheapestFree(occupied, double.PositiveInfinity);
+                if (tier < 0)
+                    break;
+                occupied[tier]++;
+                launch.Add(_tiers[tier].Name);
+            }
+        }
+        else if (need < 0)
+        {
+            ScaleDown(current, -need, readyCurrent - targetReplicas, terminate);
+        }
+        else if (old.Count == 0 && terminate.Count == 0 && readyCurrent == current.Count)
+        {
+            Consolidate(current, occupied, _maxReplicas - live, launch);
+        }
+
+        return new PlacementPlan(launch, terminate, targetVersion);
+    }
+
+    private Candidate Describe(in ReplicaInfo r, int tier)
+    {
+        // A replica on a tier no longer in the spec sorts as the most expensive, so it is the first to go.
+        var cost = tier >= 0 ? _tiers[tier].CostPerHour : double.PositiveInfinity;
+        var order = tier >= 0 ? _tiers[tier].Order : int.MaxValue;
+        var scaleToZero = tier < 0 || _tiers[tier].ScaleToZero;
+        return new Candidate(r.Id, r.Status.ScaleDownRank(), r.Status.IsReady(), cost, order, scaleToZero, r.LaunchedAt.UtcTicks);
+    }
+
+    /// <summary>
+    /// Stops old-version replicas as new-version ones become ready: as many as the new ready replicas cover beyond the
+    /// target, not-ready ones first, then the most expensive ready ones, never taking the ready count below the target.
+    /// Old replicas still starting are kept until then: they are capacity on its way. Returns how many were stopped.
+    /// </summary>
+    private static int RetireOldVersions(List<Candidate> old, int target, int readyCurrent, List<int> terminate)
+    {
+        if (old.Count == 0)
+            return 0;
+        old.Sort(Candidate.ScaleDownOrder);
+        var surplus = readyCurrent + old.Count - target;
+        var readySurplus = readyCurrent + CountReady(old) - target;
+        var kept = new List<Candidate>(old.Count);
+        var stopped = 0;
+        foreach (var c in old)
+        {
+            if (surplus > 0 && (!c.Ready || readySurplus > 0))
+            {
+                if (c.Ready)
+                    readySurplus--;
+                surplus--;
+                terminate.Add(c.Id);
+                stopped++;
+            }
+            else
+            {
+                kept.Add(c);
+            }
+        }
+        old.Clear();
+        old.AddRange(kept);
+        return stopped;
+    }
+
+    /// <summary>
+    /// At max_replicas mid-update with nothing left to launch into, stops one more old replica (not-ready first, else the
+    /// most expensive ready one) to make room for a new one, as long as another replica stays ready and no new replica
+    /// is still starting: at most one replica's worth of capacity is unavailable at a time.
+    /// </summary>
+    private static int FreeRoomForUpdate(List<Candidate> old, int readyCurrent, int startingCurrent, List<int> terminate)
+    {
+        if (old.Count == 0 || startingCurrent > 0)
+            return 0;
+        if (old[0].Ready && readyCurrent + CountReady(old) - 1 < 1)
+            return 0;
+        terminate.Add(old[0].Id);
+        old.RemoveAt(0);
+        return 1;
+    }
+
+    /// <summary>
+    /// Removes <paramref name="excess"/> current-version replicas: not-ready first, then ready ones from the most
+    /// expensive tier, newest first, but never more ready ones than <paramref name="readySurplus"/>. When the whole excess
+    /// is not-ready replicas on cheaper tiers standing in for ready ones on scale-to-zero tiers, it is a migration in
+    /// progress (see <see cref="Consolidate"/>) and is kept.
+    /// </summary>
+    private static void ScaleDown(List<Candidate> current, int excess, int readySurplus, List<int> terminate)
+    {
+        var notReady = new List<Candidate>();
+        var ready = new List<Candidate>(current.Count);
+        foreach (var c in current)
+            (c.Ready ? ready : notReady).Add(c);
+
+        // Migrations in flight are kept only when they are the whole excess; any real scale-down removes not-ready
+        // replicas first, migrants included, and consolidation starts over once the service is stable again.
+        var pairs = CountMigrants(notReady, ready);
+        var protectedCount = readySurplus <= 0 && excess <= pairs ? excess : 0;
+        notReady.Sort(Candidate.CheapestFirst);
+        var unprotected = notReady.GetRange(protectedCount, notReady.Count - protectedCount);
+        unprotected.Sort(Candidate.ScaleDownOrder);
+        foreach (var c in unprotected)
+        {
+            if (excess == 0)
+                return;
+            terminate.Add(c.Id);
+            excess--;
+        }
+
+        var take = Math.Min(ready.Count, Math.Min(excess, readySurplus));
+        if (take <= 0)
+            return;
+        var span = CollectionsMarshal.AsSpan(ready);
+        Selection.SmallestFirst(span, take, Candidate.ScaleDownOrder);
+        for (var i = 0; i < take; i++)
+            terminate.Add(span[i].Id);
+    }
+
+    /// <summary>Pairs the cheapest not-ready replicas with the most expensive ready scale-to-zero ones they undercut.</summary>
+    private static int CountMigrants(List<Candidate> notReady, List<Candidate> ready)
+    {
+        if (notReady.Count == 0)
+            return 0;
+        var expensive = ready.FindAll(static c => c.ScaleToZero);
+        if (expensive.Count == 0)
+            return 0;
+        // Only as many expensive ones as there are not-ready ones can pair: select those, do not sort them all.
+        Selection.SmallestFirst(CollectionsMarshal.AsSpan(expensive), notReady.Count, Candidate.ScaleDownOrder);
+        notReady.Sort(Candidate.CheapestFirst);
+        var pairs = 0;
+        while (pairs < notReady.Count && pairs < expensive.Count && notReady[pairs].Cost < expensive[pairs].Cost)
+            pairs++;
+        return pairs;
+    }
+
+    /// <summary>
+    /// When every replica is ready and nothing else is planned, launches replacements on cheaper tiers with room for
+    /// replicas on scale-to-zero tiers; the expensive ones go once the replacements are ready (as ready surplus).
+    /// </summary>
+    private void Consolidate(List<Candidate> current, int[] occupied, int room, List<string> launch)
+    {
+        if (room <= 0)
+            return;
+        var cheapestFree = CheapestFree(occupied, double.PositiveInfinity);
+        if (cheapestFree < 0)
+            return;
+        var movable = current.FindAll(c => c.ScaleToZero && c.Cost > _tiers[cheapestFree].CostPerHour);
+        // Moving more than the free room allows is impossible; pick the most expensive few without sorting them all.
+        long freeSlots = 0;
+        for (var t = 0; t < _tiers.Length; t++)
+            freeSlots += _tiers[t].Capacity is { } cap ? Math.Max(0, cap - occupied[t]) : int.MaxValue;
+        var moves = (int)Math.Min(Math.Min(room, freeSlots), movable.Count);
+        var span = CollectionsMarshal.AsSpan(movable);
+        Selection.SmallestFirst(span, moves, Candidate.ScaleDownOrder);
+        foreach (var c in span[..moves])
+        {
+            if (room <= 0)
+                return;
+            var tier = CheapestFree(occupied, c.Cost);
+            if (tier < 0)
+                return;
+            occupied[tier]++;
+            launch.Add(_tiers[tier].Name);
+            room--;
+        }
+    }
+
+    /// <summary>The cheapest tier with free capacity costing less than <paramref name="below"/>, or -1.</summary>
+    private int CheapestFree(int[] occupied, double below)
+    {
+        foreach (var t in _byCost)
+        {
+            var tier = _tiers[t];
+            if (tier.CostPerHour >= below)
+                return -1;
+            if (tier.Capacity is not { } cap || occupied[t] < cap)
+                return t;
+        }
+        return -1;
+    }
+
+    private static int CountReady(List<Candidate> list)
+    {
+        var n = 0;
+        foreach (var c in list)
+        {
+            if (c.Ready)
+                n++;
+        }
+        return n;
+    }
+
+    private readonly record struct Candidate(int Id, int Rank, bool Ready, double Cost, int Order, bool ScaleToZero, long Launched)
+    {
+        /// <summary>Least useful first: least advanced state, then most expensive tier, later-declared, newest, highest id.</summary>
+        public static readonly Comparison<Candidate> ScaleDownOrder = static (a, b) =>
+        {
+            var c = a.Rank.CompareTo(b.Rank);
+            if (c == 0) c = b.Cost.CompareTo(a.Cost);
+            if (c == 0) c = b.Order.CompareTo(a.Order);
+            if (c == 0) c = b.Launched.CompareTo(a.Launched);
+            if (c == 0) c = b.Id.CompareTo(a.Id);
+            return c;
+        };
+
+        /// <summary>Cheapest tier first, then the most advanced state (the likeliest to become ready soon).</summary>
+        public static readonly Comparison<Candidate> CheapestFirst = static (a, b) =>
+        {
+            var c = a.Cost.CompareTo(b.Cost);
+            if (c == 0) c = b.Rank.CompareTo(a.Rank);
+            if (c == 0) c = a.Id.CompareTo(b.Id);
+            return c;
+        };
+    }
+}

@@ -1,0 +1,346 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+
+namespace WrinkleFree.Service.Providers;
+
+/// <summary>
+/// Replicas as processes on this machine. Each runs through <c>setsid</c> so it leads its own session and process group:
+/// a stop reaches everything the run script spawned, and the controller's death (even SIGKILL) does not take the replica
+/// with it, so a restarted controller can adopt it. Output goes to a log file under the home, never to a pipe the
+/// controller holds, so a replica never blocks or dies on a closed pipe when the controller goes away.
+/// </summary>
+internal sealed class LocalProvider : IReplicaProvider
+{
+    private const string Host = "127.0.0.1";
+
+    // Redirects the replica's stdio into its log (append, so restarts of the same id keep history) and then becomes the
+    // replica: exec keeps the pid, so pid = process group id = session id.
+    private const string Wrapper = "exec 0</dev/null 1>>\"$1\" 2>&1; shift; exec \"$@\"";
+
+    private static readonly string? SetsidPath = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
+
+    private readonly LocalProviderOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<(string Service, int ReplicaId), Tracked> _replicas = new();
+    private readonly SemaphoreSlim _launchLock = new(1, 1);
+
+    // Ports handed out recently: a replica binds its port only some time after launch, and two launches in that window
+    // must not both be told the same "free" port.
+    private readonly ConcurrentDictionary<int, long> _recentPorts = new();
+
+    public LocalProvider(LocalProviderOptions options, TimeProvider time, ILogger<LocalProvider> logger)
+    {
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    public string Name => ProviderNames.Local;
+
+    public async Task<ReplicaHandle> LaunchAsync(ReplicaLaunchRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Validate();
+        if (SetsidPath is null)
+        {
+            throw new PlatformNotSupportedException("the local provider needs setsid (util-linux) to detach replica processes");
+        }
+
+        await _launchLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_replicas.TryGetValue((request.Service, request.ReplicaId), out var existing) && IsRunning(existing))
+            {
+                return existing.Handle;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            var port = PickPort(request.PortHint);
+            var logPath = LogPathOf(request.Service, request.ReplicaId);
+            Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
+            await File.AppendAllTextAsync(
+                logPath,
+                $"--- wf: replica {request.ReplicaId} of {request.Service} (version {request.Version}, tier {request.Tier}) starting at {_time.GetUtcNow():O} on port {port} ---\n",
+                cancellationToken).ConfigureAwait(false);
+
+            // No cancellation past this point: once the process exists, the caller must get its handle to record it.
+            var process = Process.Start(StartInfo(request, port, logPath))
+                ?? throw new InvalidOperationException("setsid did not start");
+            var stat = LinuxProcess.ReadStat(process.Id);
+            var handle = new ReplicaHandle
+            {
+                Provider = Name,
+                Service = request.Service,
+                ReplicaId = request.ReplicaId,
+                EndpointUrl = $"http://{Host}:{port.ToString(CultureInfo.InvariantCulture)}",
+                Pid = process.Id,
+                ProcessStartTime = stat?.StartTime,
+                BootId = LinuxProcess.BootId,
+                LogPath = logPath,
+            };
+            _replicas[(request.Service, request.ReplicaId)] = new Tracked(handle, process);
+            Log.Launched(_logger, request.Service, request.ReplicaId, process.Id, handle.EndpointUrl, logPath);
+            return handle;
+        }
+        finally
+        {
+            _launchLock.Release();
+        }
+    }
+
+    public async Task<ProviderReplicaStatus> GetStatusAsync(ReplicaHandle handle, CancellationToken cancellationToken)
+    {
+        CheckHandle(handle);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (handle.Pid is not { } pid)
+        {
+            return ProviderReplicaStatus.Unknown("the handle has no pid");
+        }
+
+        var identity = Identify(handle);
+        if (identity == Identity.Same)
+        {
+            return ProviderReplicaStatus.Running;
+        }
+
+        if (Own(handle) is { } process && identity != Identity.Reused)
+        {
+            // Our child: the runtime reaps it on SIGCHLD a moment after /proc shows it dead; wait for that to read the code.
+            using var reaped = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            reaped.CancelAfter(_options.KillWait);
+            try
+            {
+                await process.WaitForExitAsync(reaped.Token).ConfigureAwait(false);
+                return ProviderReplicaStatus.Exited(process.ExitCode);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Not reaped in time: report what /proc says.
+            }
+        }
+
+        return identity switch
+        {
+            Identity.Gone => ProviderReplicaStatus.Exited(null, $"process {pid} is gone"),
+            Identity.Zombie => ProviderReplicaStatus.Exited(null, $"process {pid} has exited"),
+            _ => ProviderReplicaStatus.Exited(null, $"pid {pid} now belongs to another process"),
+        };
+    }
+
+    public async Task StopAsync(ReplicaHandle handle, TimeSpan drainTimeout, CancellationToken cancellationToken)
+    {
+        CheckHandle(handle);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (handle.Pid is not { } pid)
+        {
+            return;
+        }
+
+        // A pid that now names another process means our group is long gone (Linux does not hand out a pid while a group
+        // of that number still has members), so there is nothing of ours to signal.
+        if (Identify(handle) != Identity.Reused && LinuxProcess.GroupAlive(pid))
+        {
+            Log.Stopping(_logger, handle.Service, handle.ReplicaId, pid, drainTimeout);
+            LinuxProcess.SignalGroup(pid, LinuxProcess.Sigterm);
+            if (!await WaitGroupGoneAsync(pid, drainTimeout, cancellationToken).ConfigureAwait(false))
+            {
+                Log.Killing(_logger, handle.Service, handle.ReplicaId, pid, drainTimeout);
+                LinuxProcess.SignalGroup(pid, LinuxProcess.Sigkill);
+                await WaitGroupGoneAsync(pid, _options.KillWait, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (Own(handle) is { } process)
+        {
+            // Our own child: wait for the runtime to reap it so its exit code is there for GetStatusAsync.
+            using var reaped = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            reaped.CancelAfter(_options.KillWait);
+            try
+            {
+                await process.WaitForExitAsync(reaped.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // A leader stuck unkillable (D state) is reported as running; the caller may stop again.
+            }
+        }
+    }
+
+    public IAsyncEnumerable<string> GetLogsAsync(ReplicaHandle handle, int? tail, bool follow, CancellationToken cancellationToken)
+    {
+        CheckHandle(handle);
+        return ReplicaLogReader.ReadAsync(
+            handle.LogPath ?? LogPathOf(handle.Service, handle.ReplicaId),
+            tail,
+            follow,
+            async ct => (await GetStatusAsync(handle, ct).ConfigureAwait(false)).State == ProviderReplicaState.Running,
+            _options.PollInterval,
+            _time,
+            cancellationToken);
+    }
+
+    public Task<bool> AdoptAsync(ReplicaHandle handle, CancellationToken cancellationToken)
+    {
+        CheckHandle(handle);
+        cancellationToken.ThrowIfCancellationRequested();
+        var identity = Identify(handle);
+        if (identity != Identity.Same)
+        {
+            Log.AdoptRejected(_logger, handle.Service, handle.ReplicaId, handle.Pid, identity.ToString());
+            return Task.FromResult(false);
+        }
+
+        // Keep our own Process object when the replica is already ours (adopting twice, or adopting what we launched).
+        _replicas.AddOrUpdate((handle.Service, handle.ReplicaId), new Tracked(handle, null), (_, old) => old.Handle == handle ? old : new Tracked(handle, null));
+        Log.Adopted(_logger, handle.Service, handle.ReplicaId, handle.Pid!.Value);
+        return Task.FromResult(true);
+    }
+
+    private string LogPathOf(string service, int replicaId) =>
+        Path.Combine(_options.Home, "logs", service, replicaId.ToString(CultureInfo.InvariantCulture) + ".log");
+
+    private ProcessStartInfo StartInfo(ReplicaLaunchRequest request, int port, string logPath)
+    {
+        var info = new ProcessStartInfo(SetsidPath!) { UseShellExecute = false };
+        foreach (var arg in new[] { "/bin/sh", "-c", Wrapper, "wf-replica", logPath })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        if (request.Run is { } run)
+        {
+            info.ArgumentList.Add(_options.Shell);
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add(run);
+        }
+        else
+        {
+            info.ArgumentList.Add(request.Command!);
+            foreach (var arg in request.Arguments)
+            {
+                info.ArgumentList.Add(arg);
+            }
+        }
+
+        if (request.WorkingDirectory is { } workingDirectory)
+        {
+            info.WorkingDirectory = workingDirectory;
+        }
+
+        foreach (var (key, value) in request.Envs)
+        {
+            info.Environment[key] = value;
+        }
+
+        // Ours win: the endpoint recorded in the handle must be where the replica listens.
+        info.Environment["PORT"] = port.ToString(CultureInfo.InvariantCulture);
+        info.Environment["HOST"] = Host;
+        info.Environment["WF_SERVICE"] = request.Service;
+        info.Environment["WF_REPLICA_ID"] = request.ReplicaId.ToString(CultureInfo.InvariantCulture);
+        return info;
+    }
+
+    private int PickPort(int? hint)
+    {
+        var now = _time.GetTimestamp();
+        foreach (var (port, at) in _recentPorts)
+        {
+            if (_time.GetElapsedTime(at, now) > TimeSpan.FromMinutes(1))
+            {
+                _recentPorts.TryRemove(port, out _);
+            }
+        }
+
+        if (hint is { } wanted && !_recentPorts.ContainsKey(wanted) && TryBind(wanted) is not null)
+        {
+            _recentPorts[wanted] = now;
+            return wanted;
+        }
+
+        for (var attempt = 0; attempt < 64; attempt++)
+        {
+            var port = TryBind(0)!.Value;
+            if (_recentPorts.TryAdd(port, now))
+            {
+                return port;
+            }
+        }
+
+        throw new InvalidOperationException("no free loopback port found");
+    }
+
+    private static int? TryBind(int port)
+    {
+        try
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
+            return ((IPEndPoint)socket.LocalEndPoint!).Port;
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<bool> WaitGroupGoneAsync(int pgid, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        while (LinuxProcess.GroupAlive(pgid))
+        {
+            if (_time.GetElapsedTime(started) >= timeout)
+            {
+                return false;
+            }
+
+            await Task.Delay(_options.PollInterval, _time, cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    private bool IsRunning(Tracked tracked) =>
+        tracked.Process is { HasExited: true } ? false : Identify(tracked.Handle) == Identity.Same;
+
+    private Process? Own(ReplicaHandle handle) =>
+        _replicas.TryGetValue((handle.Service, handle.ReplicaId), out var tracked) && tracked.Handle.Pid == handle.Pid ? tracked.Process : null;
+
+    private static Identity Identify(ReplicaHandle handle)
+    {
+        if (handle.Pid is not { } pid || LinuxProcess.ReadStat(pid) is not { } stat)
+        {
+            return Identity.Gone;
+        }
+
+        if (stat.StartTime != handle.ProcessStartTime || (handle.BootId is not null && handle.BootId != LinuxProcess.BootId))
+        {
+            return Identity.Reused;
+        }
+
+        return stat.IsDead ? Identity.Zombie : Identity.Same;
+    }
+
+    private void CheckHandle(ReplicaHandle handle)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        if (handle.Provider != Name)
+        {
+            throw new ArgumentException($"handle belongs to provider '{handle.Provider}', not '{Name}'", nameof(handle));
+        }
+    }
+
+    private enum Identity
+    {
+        Same,
+        Gone,
+        Zombie,
+        Reused,
+    }
+
+    private sealed record Tracked(ReplicaHandle Handle, Process? Process);
+}

@@ -1,0 +1,48 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace WrinkleFree.Service.Providers;
+
+/// <summary>
+/// How a provider finds a replica again, stored as JSON in the state database: the provider's name, the endpoint, and the
+/// provider's own identifiers (pid and process start time locally; pod name or instance id elsewhere).
+/// </summary>
+public sealed record ReplicaHandle
+{
+    public required string Provider { get; init; }
+
+    public required string Service { get; init; }
+
+    public required int ReplicaId { get; init; }
+
+    public required string EndpointUrl { get; init; }
+
+    /// <summary>Local and SSH replicas: the process id (also its process group id).</summary>
+    public int? Pid { get; init; }
+
+    /// <summary>The process's start time in clock ticks since boot (/proc/PID/stat field 22): with the pid, its identity.</summary>
+    public long? ProcessStartTime { get; init; }
+
+    /// <summary>The kernel's boot id when the process started, so a pid from before a reboot is never mistaken.</summary>
+    public string? BootId { get; init; }
+
+    /// <summary>Where the replica's stdout and stderr go.</summary>
+    public string? LogPath { get; init; }
+
+    /// <summary>SSH replicas: the host they run on.</summary>
+    public string? Host { get; init; }
+
+    /// <summary>Kubernetes replicas: the pod's name.</summary>
+    public string? PodName { get; init; }
+
+    /// <summary>Cloud replicas: the instance id.</summary>
+    public string? InstanceId { get; init; }
+
+    /// <summary>The handle as compact JSON with snake_case names.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, ProviderJsonContext.Default.ReplicaHandle);
+
+    /// <summary>Reads a handle written by <see cref="ToJson"/>; throws <see cref="JsonException"/> when it is not one.</summary>
+    public static ReplicaHandle FromJson(string json) =>
+        JsonSerializer.Deserialize(json, ProviderJsonContext.Default.ReplicaHandle)
+        ?? throw new JsonException("a replica handle cannot be null");
+}

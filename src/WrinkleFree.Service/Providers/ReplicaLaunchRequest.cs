@@ -1,0 +1,60 @@
+namespace WrinkleFree.Service.Providers;
+
+/// <summary>
+/// Everything a provider needs to start one replica: who it is, and either a <c>run</c> script (run by <c>/bin/sh -c</c>)
+/// or a direct command. The provider adds PORT and HOST to <see cref="Envs"/> (its values win) and tells the replica
+/// where to listen.
+/// </summary>
+public sealed record ReplicaLaunchRequest
+{
+    public required string Service { get; init; }
+
+    public required int ReplicaId { get; init; }
+
+    public int Version { get; init; } = 1;
+
+    public required string Tier { get; init; }
+
+    /// <summary>A shell script, as a spec's <c>run:</c> holds it.</summary>
+    public string? Run { get; init; }
+
+    /// <summary>An executable to run directly (instead of <see cref="Run"/>), with <see cref="Arguments"/>.</summary>
+    public string? Command { get; init; }
+
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    public IReadOnlyDictionary<string, string> Envs { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>A port to use if it is free; otherwise the provider picks one.</summary>
+    public int? PortHint { get; init; }
+
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>Checks the request once, at the provider's edge; throws <see cref="ArgumentException"/> naming the field.</summary>
+    public void Validate()
+    {
+        if (!IsSafeName(Service))
+        {
+            throw new ArgumentException($"service name '{Service}' must be 1-63 letters, digits, '-', '_' or '.', not starting with '.'", nameof(Service));
+        }
+
+        if (ReplicaId < 1)
+        {
+            throw new ArgumentException($"replica id must be >= 1, got {ReplicaId}", nameof(ReplicaId));
+        }
+
+        if (string.IsNullOrWhiteSpace(Run) == string.IsNullOrWhiteSpace(Command))
+        {
+            throw new ArgumentException("exactly one of run (a script) and command must be given", nameof(Run));
+        }
+
+        if (PortHint is < 1 or > 65535)
+        {
+            throw new ArgumentException($"port hint must be 1..65535, got {PortHint}", nameof(PortHint));
+        }
+    }
+
+    // The name becomes a folder under the WF home, so nothing that could climb out of it.
+    private static bool IsSafeName(string name) =>
+        name is { Length: > 0 and <= 63 } && name[0] != '.' && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+}

@@ -1,0 +1,135 @@
+using System.Text.RegularExpressions;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace WrinkleFree.Service.Spec;
+
+/// <summary>
+/// Reads a SkyPilot-style service YAML (plus our <c>tiers:</c>) into a validated <see cref="ServiceSpec"/>. Every error is a
+/// <see cref="ServiceSpecException"/> naming the key path, line and column.
+/// </summary>
+public static partial class ServiceSpecParser
+{
+    private static readonly string[] RootKeys = ["name", "service", "resources", "envs", "setup", "run", "file_mounts", "workdir", "num_nodes", "tiers"];
+
+    /// <summary>Parses and validates <paramref name="yaml"/>; <paramref name="sourceName"/> (a file name) prefixes error messages.</summary>
+    public static ServiceSpec Parse(string yaml, string? sourceName = null)
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        var reader = new YamlNodeReader(sourceName);
+        var root = Load(yaml, reader);
+        var spec = ReadSpec(root, reader);
+        try
+        {
+            spec.Validate();
+        }
+        catch (ServiceSpecException error) when (error.Line == 0)
+        {
+            var mark = FindPosition(reader, error.KeyPath) ?? root.Start;
+            throw reader.Error(error.KeyPath, mark, error.Detail);
+        }
+
+        return spec;
+    }
+
+    /// <summary>Reads and parses the file at <paramref name="path"/>; errors name the file.</summary>
+    public static ServiceSpec ParseFile(string path) => Parse(File.ReadAllText(path), path);
+
+    private static YamlNode Load(string yaml, YamlNodeReader reader)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException error)
+        {
+            throw reader.Error("", error.Start, $"YAML syntax error: {StripPosition(error.Message)}");
+        }
+
+        if (stream.Documents.Count == 0 || YamlNodeReader.IsNull(stream.Documents[0].RootNode))
+        {
+            throw reader.Error("", Mark.Empty, "the spec is empty");
+        }
+
+        if (stream.Documents.Count > 1)
+        {
+            throw reader.Error("", stream.Documents[1].RootNode.Start, "a service spec is one YAML document; found a second one");
+        }
+
+        return stream.Documents[0].RootNode;
+    }
+
+    private static ServiceSpec ReadSpec(YamlNode root, YamlNodeReader reader)
+    {
+        var fields = reader.Map(root, "", RootKeys);
+        if (fields.Int("num_nodes") is { } nodes && nodes != 1)
+        {
+            throw reader.Error("num_nodes", fields.Node("num_nodes")!, $"a service replica runs on one node; num_nodes must be 1, got {nodes}");
+        }
+
+        var spec = new ServiceSpec
+        {
+            Name = fields.String("name"),
+            Setup = fields.String("setup"),
+            Run = fields.String("run"),
+            Workdir = fields.String("workdir"),
+        };
+
+        if (fields.Node("service") is { } service)
+        {
+            spec = spec with { Service = ServiceSectionReader.Read(service, "service", reader) };
+        }
+
+        if (fields.Node("resources") is { } resources)
+        {
+            spec = spec with { Resources = ResourcesReader.Read(resources, "resources", reader) };
+        }
+
+        if (fields.Node("envs") is { } envs)
+        {
+            spec = spec with { Envs = reader.StringMap(envs, "envs") };
+        }
+
+        if (fields.Node("file_mounts") is { } mounts)
+        {
+            if (mounts is not YamlMappingNode)
+            {
+                throw reader.Error("file_mounts", mounts, $"must be a mapping of destination to source, got {YamlNodeReader.Describe(mounts)}");
+            }
+
+            spec = spec with { FileMounts = (Dictionary<string, object?>)reader.Value(mounts, "file_mounts")! };
+        }
+
+        if (fields.Node("tiers") is { } tiers)
+        {
+            spec = spec with { Tiers = TierReader.ReadAll(tiers, "tiers", reader) };
+        }
+
+        return spec;
+    }
+
+    /// <summary>The recorded position of the key path, or of its nearest ancestor that was written in the YAML.</summary>
+    private static Mark? FindPosition(YamlNodeReader reader, string keyPath)
+    {
+        var path = keyPath;
+        while (path.Length > 0)
+        {
+            if (reader.Positions.TryGetValue(path, out var mark))
+            {
+                return mark;
+            }
+
+            var cut = Math.Max(path.LastIndexOf('.'), path.LastIndexOf('['));
+            path = cut > 0 ? path[..cut] : "";
+        }
+
+        return null;
+    }
+
+    private static string StripPosition(string message) => YamlPositionPrefix().Replace(message, "");
+
+    // YamlDotNet prefixes its messages with "(Line: 3, Col: 5, Idx: 20) - (Line: 3, Col: 6, Idx: 21): "; we report our own.
+    [GeneratedRegex(@"^\(Line: \d+, Col: \d+, Idx: \d+\) - \(Line: \d+, Col: \d+, Idx: \d+\): ")]
+    private static partial Regex YamlPositionPrefix();
+}

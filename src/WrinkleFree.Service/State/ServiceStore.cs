@@ -1,0 +1,455 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace WrinkleFree.Service.State;
+
+/// <summary>
+/// The service's durable state (services, spec versions, replicas, event log) in one SQLite file. Every method is one
+/// transaction, so a crash at any instant leaves the state as of the last completed call.
+/// </summary>
+public sealed class ServiceStore : IDisposable
+{
+    /// <summary>The file name the daemon uses under the WrinkleFree home folder.</summary>
+    public const string DefaultFileName = "state.db";
+
+    private const int BusyTimeoutMs = 5000;
+
+    private readonly string _connectionString;
+    private readonly TimeProvider _time;
+
+    private ServiceStore(string path, string connectionString, int schemaVersion, TimeProvider time)
+    {
+        Path = path;
+        _connectionString = connectionString;
+        SchemaVersion = schemaVersion;
+        _time = time;
+    }
+
+    /// <summary>The database file.</summary>
+    public string Path { get; }
+
+    /// <summary>The schema version after the migrations applied at open.</summary>
+    public int SchemaVersion { get; }
+
+    /// <summary>Opens (creating it and its folder if needed) the database at <paramref name="path"/> and migrates it.</summary>
+    public static Task<ServiceStore> OpenAsync(string path, TimeProvider time, ILogger? logger, CancellationToken cancellationToken) =>
+        OpenAsync(path, time, logger, StoreSchema.Migrations, cancellationToken);
+
+    internal static async Task<ServiceStore> OpenAsync(
+        string path, TimeProvider time, ILogger? logger, IReadOnlyList<StoreMigration> migrations, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(time);
+        var full = System.IO.Path.GetFullPath(path);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        var connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = full,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            ForeignKeys = true,
+            Pooling = true,
+            DefaultTimeout = BusyTimeoutMs / 1000,
+        }.ToString();
+
+        var store = new ServiceStore(full, connectionString, 0, time);
+        var version = await store.MigrateAsync(migrations, logger ?? NullLogger.Instance, cancellationToken).ConfigureAwait(false);
+        return new ServiceStore(full, connectionString, version, time);
+    }
+
+    /// <summary>Creates a service with its first version; fails if the name is taken.</summary>
+    public Task<ServiceRecord> CreateServiceAsync(string name, string specYaml, string status, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(specYaml);
+        ArgumentException.ThrowIfNullOrEmpty(status);
+        return InTransactionAsync(async (tx, now) =>
+        {
+            if (await ReadServiceAsync(tx, name, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                throw new ServiceStoreException($"service '{name}' already exists");
+            }
+
+            await ExecuteAsync(tx, """
+                INSERT INTO services (name, spec_yaml, current_version, status, endpoint, port, created_at, updated_at)
+                VALUES ($name, $spec, 1, $status, NULL, NULL, $now, $now);
+                INSERT INTO versions (service, version, spec_yaml, created_at) VALUES ($name, 1, $spec, $now);
+                """, cancellationToken, ("$name", name), ("$spec", specYaml), ("$status", status), ("$now", now)).ConfigureAwait(false);
+            await InsertEventAsync(tx, name, null, now, ServiceEventKinds.ServiceCreated, $"created with status {status}", cancellationToken).ConfigureAwait(false);
+            return (await ReadServiceAsync(tx, name, cancellationToken).ConfigureAwait(false))!;
+        }, cancellationToken);
+    }
+
+    /// <summary>The service named <paramref name="name"/>, or null.</summary>
+    public Task<ServiceRecord?> GetServiceAsync(string name, CancellationToken cancellationToken) =>
+        ReadAsync(tx => ReadServiceAsync(tx, name, cancellationToken), cancellationToken);
+
+    /// <summary>All services, by name.</summary>
+    public Task<IReadOnlyList<ServiceRecord>> ListServicesAsync(CancellationToken cancellationToken) =>
+        ReadAsync(tx => QueryAsync(tx, "SELECT * FROM services ORDER BY name", ReadService, cancellationToken), cancellationToken);
+
+    /// <summary>Stores a new spec as the next version and makes it the service's current version.</summary>
+    public Task<ServiceVersionRecord> AddVersionAsync(string name, string specYaml, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(specYaml);
+        return InTransactionAsync(async (tx, now) =>
+        {
+            var service = await RequireServiceAsync(tx, name, cancellationToken).ConfigureAwait(false);
+            var version = service.CurrentVersion + 1;
+            await ExecuteAsync(tx, """
+                INSERT INTO versions (service, version, spec_yaml, created_at) VALUES ($name, $version, $spec, $now);
+                UPDATE services SET spec_yaml = $spec, current_version = $version, updated_at = $now WHERE name = $name;
+                """, cancellationToken, ("$name", name), ("$version", version), ("$spec", specYaml), ("$now", now)).ConfigureAwait(false);
+            await InsertEventAsync(tx, name, null, now, ServiceEventKinds.VersionAdded, $"version {version}", cancellationToken).ConfigureAwait(false);
+            return new ServiceVersionRecord(name, version, specYaml, FromUnixMs(now));
+        }, cancellationToken);
+    }
+
+    /// <summary>Every stored version of a service, oldest first.</summary>
+    public Task<IReadOnlyList<ServiceVersionRecord>> ListVersionsAsync(string name, CancellationToken cancellationToken) =>
+        ReadAsync(tx => QueryAsync(
+            tx,
+            "SELECT service, version, spec_yaml, created_at FROM versions WHERE service = $name ORDER BY version",
+            r => new ServiceVersionRecord(r.GetString(0), r.GetInt32(1), r.GetString(2), FromUnixMs(r.GetInt64(3))),
+            cancellationToken,
+            ("$name", name)), cancellationToken);
+
+    /// <summary>Writes a service's status, endpoint and port (logging a status change as an event).</summary>
+    public Task<ServiceRecord> UpdateServiceAsync(string name, string status, string? endpoint, int? port, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(status);
+        return InTransactionAsync(async (tx, now) =>
+        {
+            var before = await RequireServiceAsync(tx, name, cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(tx, """
+                UPDATE services SET status = $status, endpoint = $endpoint, port = $port, updated_at = $now WHERE name = $name
+                """, cancellationToken, ("$name", name), ("$status", status), ("$endpoint", endpoint), ("$port", port), ("$now", now)).ConfigureAwait(false);
+            if (before.Status != status)
+            {
+                await InsertEventAsync(tx, name, null, now, ServiceEventKinds.ServiceStatus, $"{before.Status} -> {status}", cancellationToken).ConfigureAwait(false);
+            }
+
+            return (await ReadServiceAsync(tx, name, cancellationToken).ConfigureAwait(false))!;
+        }, cancellationToken);
+    }
+
+    /// <summary>Deletes a service with its versions and replicas; its event log and replica id counter stay.</summary>
+    public Task<bool> DeleteServiceAsync(string name, CancellationToken cancellationToken) =>
+        InTransactionAsync(async (tx, now) =>
+        {
+            var deleted = await ExecuteAsync(tx, "DELETE FROM services WHERE name = $name", cancellationToken, ("$name", name)).ConfigureAwait(false);
+            if (deleted > 0)
+            {
+                await InsertEventAsync(tx, name, null, now, ServiceEventKinds.ServiceDeleted, "deleted", cancellationToken).ConfigureAwait(false);
+            }
+
+            return deleted > 0;
+        }, cancellationToken);
+
+    /// <summary>Records a replica about to be launched, assigning the service's next replica id.</summary>
+    public Task<ReplicaRecord> AddReplicaAsync(NewReplica replica, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(replica);
+        return InTransactionAsync(async (tx, now) =>
+        {
+            await RequireServiceAsync(tx, replica.Service, cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(tx, """
+                INSERT INTO replica_ids (service, last_id) VALUES ($service, 1)
+                ON CONFLICT (service) DO UPDATE SET last_id = last_id + 1
+                """, cancellationToken, ("$service", replica.Service)).ConfigureAwait(false);
+            var id = (await QueryAsync(tx, "SELECT last_id FROM replica_ids WHERE service = $service", r => r.GetInt32(0), cancellationToken, ("$service", replica.Service)).ConfigureAwait(false))[0];
+            var record = new ReplicaRecord
+            {
+                Service = replica.Service,
+                ReplicaId = id,
+                Version = replica.Version,
+                Tier = replica.Tier,
+                Provider = replica.Provider,
+                Status = replica.Status,
+                CostPerHour = replica.CostPerHour,
+                LaunchedAt = FromUnixMs(now),
+            };
+            await ExecuteAsync(tx, """
+                INSERT INTO replicas (service, replica_id, version, tier, provider, status, endpoint_url, handle, cost_per_hour,
+                                      launched_at, ready_at, terminated_at)
+                VALUES ($service, $id, $version, $tier, $provider, $status, NULL, NULL, $cost, $now, NULL, NULL)
+                """, cancellationToken, ("$service", record.Service), ("$id", id), ("$version", record.Version), ("$tier", record.Tier),
+                ("$provider", record.Provider), ("$status", record.Status), ("$cost", record.CostPerHour), ("$now", now)).ConfigureAwait(false);
+            await InsertEventAsync(tx, record.Service, id, now, ServiceEventKinds.ReplicaAdded,
+                $"tier {record.Tier} ({record.Provider}), version {record.Version}, {record.Status}", cancellationToken).ConfigureAwait(false);
+            return record;
+        }, cancellationToken);
+    }
+
+    /// <summary>Writes one replica's mutable fields; see <see cref="UpdateReplicasAsync"/>.</summary>
+    public async Task<ReplicaRecord> UpdateReplicaAsync(ReplicaRecord replica, string? message, CancellationToken cancellationToken) =>
+        (await UpdateReplicasAsync([replica], message, cancellationToken).ConfigureAwait(false))[0];
+
+    /// <summary>
+    /// Writes the replicas' status, endpoint, handle, ready and terminated times in one transaction, logging each status
+    /// change (with <paramref name="message"/>) as an event. Identity fields (tier, provider, version, cost) are fixed at add.
+    /// </summary>
+    public Task<IReadOnlyList<ReplicaRecord>> UpdateReplicasAsync(IReadOnlyList<ReplicaRecord> replicas, string? message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(replicas);
+        return InTransactionAsync<IReadOnlyList<ReplicaRecord>>(async (tx, now) =>
+        {
+            var written = new List<ReplicaRecord>(replicas.Count);
+            foreach (var replica in replicas)
+            {
+                var before = await ReadReplicaAsync(tx, replica.Service, replica.ReplicaId, cancellationToken).ConfigureAwait(false)
+                    ?? throw new ServiceStoreException($"service '{replica.Service}' has no replica {replica.ReplicaId}");
+                await ExecuteAsync(tx, """
+                    UPDATE replicas SET status = $status, endpoint_url = $endpoint, handle = $handle, ready_at = $ready,
+                                        terminated_at = $terminated
+                    WHERE service = $service AND replica_id = $id
+                    """, cancellationToken, ("$service", replica.Service), ("$id", replica.ReplicaId), ("$status", replica.Status),
+                    ("$endpoint", replica.EndpointUrl), ("$handle", replica.Handle), ("$ready", ToUnixMs(replica.ReadyAt)),
+                    ("$terminated", ToUnixMs(replica.TerminatedAt))).ConfigureAwait(false);
+                if (before.Status != replica.Status)
+                {
+                    var text = $"{before.Status} -> {replica.Status}" + (message is null ? "" : ": " + message);
+                    await InsertEventAsync(tx, replica.Service, replica.ReplicaId, now, ServiceEventKinds.ReplicaStatus, text, cancellationToken).ConfigureAwait(false);
+                }
+
+                written.Add((await ReadReplicaAsync(tx, replica.Service, replica.ReplicaId, cancellationToken).ConfigureAwait(false))!);
+            }
+
+            return written;
+        }, cancellationToken);
+    }
+
+    /// <summary>One replica, or null.</summary>
+    public Task<ReplicaRecord?> GetReplicaAsync(string service, int replicaId, CancellationToken cancellationToken) =>
+        ReadAsync(tx => ReadReplicaAsync(tx, service, replicaId, cancellationToken), cancellationToken);
+
+    /// <summary>Replicas of one service (or of all when <paramref name="service"/> is null), by service and id.</summary>
+    public Task<IReadOnlyList<ReplicaRecord>> ListReplicasAsync(string? service, bool includeTerminated, CancellationToken cancellationToken) =>
+        ReadAsync(tx => QueryAsync(
+            tx,
+            "SELECT * FROM replicas WHERE ($service IS NULL OR service = $service) AND ($all OR terminated_at IS NULL) ORDER BY service, replica_id",
+            ReadReplica,
+            cancellationToken,
+            ("$service", service),
+            ("$all", includeTerminated)), cancellationToken);
+
+    /// <summary>Appends an event of the caller's own kind.</summary>
+    public Task<ServiceEvent> AppendEventAsync(string service, int? replicaId, string kind, string message, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(service);
+        ArgumentException.ThrowIfNullOrEmpty(kind);
+        ArgumentNullException.ThrowIfNull(message);
+        return InTransactionAsync(async (tx, now) =>
+        {
+            var id = await InsertEventAsync(tx, service, replicaId, now, kind, message, cancellationToken).ConfigureAwait(false);
+            return new ServiceEvent(id, service, replicaId, FromUnixMs(now), kind, message);
+        }, cancellationToken);
+    }
+
+    /// <summary>A service's events with ids above <paramref name="afterId"/>, oldest first, at most <paramref name="limit"/>.</summary>
+    public Task<IReadOnlyList<ServiceEvent>> ListEventsAsync(string service, long afterId, int limit, CancellationToken cancellationToken) =>
+        ReadAsync(tx => QueryAsync(
+            tx,
+            "SELECT id, service, replica_id, time, kind, message FROM events WHERE service = $service AND id > $after ORDER BY id LIMIT $limit",
+            r => new ServiceEvent(r.GetInt64(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetInt32(2), FromUnixMs(r.GetInt64(3)), r.GetString(4), r.GetString(5)),
+            cancellationToken,
+            ("$service", service),
+            ("$after", afterId),
+            ("$limit", limit)), cancellationToken);
+
+    /// <summary>Runs SQLite's integrity check; "ok" when the file is sound.</summary>
+    public Task<string> CheckIntegrityAsync(CancellationToken cancellationToken) =>
+        ReadAsync(async tx => string.Join("; ", await QueryAsync(tx, "PRAGMA integrity_check", r => r.GetString(0), cancellationToken).ConfigureAwait(false)), cancellationToken);
+
+    /// <summary>Closes the pooled connections so the file is released.</summary>
+    public void Dispose()
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
+    }
+
+    private async Task<int> MigrateAsync(IReadOnlyList<StoreMigration> migrations, ILogger logger, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+
+        // WAL lets readers (wf status) run beside the controller's writes; it is a property of the file, set outside a transaction.
+        using (var wal = connection.CreateCommand())
+        {
+            wal.CommandText = "PRAGMA journal_mode = WAL";
+            await wal.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        // Immediate: two processes opening a fresh file at once serialize here instead of both migrating.
+        await using var tx = connection.BeginTransaction(deferred: false);
+        await ExecuteAsync(tx, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", cancellationToken).ConfigureAwait(false);
+        var rows = await QueryAsync(tx, "SELECT version FROM schema_version", r => r.GetInt32(0), cancellationToken).ConfigureAwait(false);
+        var current = rows.Count == 0 ? 0 : rows[0];
+        var latest = migrations.Count == 0 ? 0 : migrations[^1].Version;
+        if (current > latest)
+        {
+            throw new ServiceStoreException(
+                $"state database {Path} has schema version {current}, newer than this wf understands ({latest}); upgrade wf or use another WF_HOME");
+        }
+
+        foreach (var migration in migrations)
+        {
+            if (migration.Version > current)
+            {
+                await ExecuteAsync(tx, migration.Sql, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (latest != current)
+        {
+            await ExecuteAsync(tx, "DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES ($v)", cancellationToken, ("$v", latest)).ConfigureAwait(false);
+            Log.Migrated(logger, Path, current, latest);
+        }
+
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return latest;
+    }
+
+    private async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            using var pragmas = connection.CreateCommand();
+
+            // FULL: a commit survives power loss too, not only a process crash; the controller writes rarely enough.
+            pragmas.CommandText = $"PRAGMA busy_timeout = {BusyTimeoutMs}; PRAGMA synchronous = FULL;";
+            await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private Task<T> ReadAsync<T>(Func<SqliteTransaction, Task<T>> body, CancellationToken cancellationToken) =>
+        InTransactionAsync((tx, _) => body(tx), cancellationToken, write: false);
+
+    private async Task<T> InTransactionAsync<T>(Func<SqliteTransaction, long, Task<T>> body, CancellationToken cancellationToken, bool write = true)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+
+        // Writers take the lock up front (BEGIN IMMEDIATE) so two writers never deadlock upgrading a read lock; readers
+        // stay deferred and, under WAL, never block the controller.
+        await using var tx = connection.BeginTransaction(deferred: !write);
+        var result = await body(tx, _time.GetUtcNow().ToUnixTimeMilliseconds()).ConfigureAwait(false);
+
+        // Past this point the change is either whole on disk or absent: no token is honoured during the commit itself.
+        await tx.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        return result;
+    }
+
+    private static async Task<ServiceRecord> RequireServiceAsync(SqliteTransaction tx, string name, CancellationToken cancellationToken) =>
+        await ReadServiceAsync(tx, name, cancellationToken).ConfigureAwait(false)
+        ?? throw new ServiceStoreException($"no service named '{name}'");
+
+    private static async Task<ServiceRecord?> ReadServiceAsync(SqliteTransaction tx, string name, CancellationToken cancellationToken) =>
+        (await QueryAsync(tx, "SELECT * FROM services WHERE name = $name", ReadService, cancellationToken, ("$name", name)).ConfigureAwait(false))
+        .FirstOrDefault();
+
+    private static async Task<ReplicaRecord?> ReadReplicaAsync(SqliteTransaction tx, string service, int replicaId, CancellationToken cancellationToken) =>
+        (await QueryAsync(tx, "SELECT * FROM replicas WHERE service = $service AND replica_id = $id", ReadReplica, cancellationToken,
+            ("$service", service), ("$id", replicaId)).ConfigureAwait(false))
+        .FirstOrDefault();
+
+    private static async Task<long> InsertEventAsync(
+        SqliteTransaction tx, string service, int? replicaId, long now, string kind, string message, CancellationToken cancellationToken)
+    {
+        var ids = await QueryAsync(tx, """
+            INSERT INTO events (service, replica_id, time, kind, message) VALUES ($service, $replica, $now, $kind, $message)
+            RETURNING id
+            """, r => r.GetInt64(0), cancellationToken, ("$service", service), ("$replica", replicaId), ("$now", now), ("$kind", kind), ("$message", message)).ConfigureAwait(false);
+        return ids[0];
+    }
+
+    private static ServiceRecord ReadService(SqliteDataReader r) => new()
+    {
+        Name = r.GetString(r.GetOrdinal("name")),
+        SpecYaml = r.GetString(r.GetOrdinal("spec_yaml")),
+        CurrentVersion = r.GetInt32(r.GetOrdinal("current_version")),
+        Status = r.GetString(r.GetOrdinal("status")),
+        Endpoint = NullableString(r, "endpoint"),
+        Port = r.IsDBNull(r.GetOrdinal("port")) ? null : r.GetInt32(r.GetOrdinal("port")),
+        CreatedAt = FromUnixMs(r.GetInt64(r.GetOrdinal("created_at"))),
+        UpdatedAt = FromUnixMs(r.GetInt64(r.GetOrdinal("updated_at"))),
+    };
+
+    private static ReplicaRecord ReadReplica(SqliteDataReader r) => new()
+    {
+        Service = r.GetString(r.GetOrdinal("service")),
+        ReplicaId = r.GetInt32(r.GetOrdinal("replica_id")),
+        Version = r.GetInt32(r.GetOrdinal("version")),
+        Tier = r.GetString(r.GetOrdinal("tier")),
+        Provider = r.GetString(r.GetOrdinal("provider")),
+        Status = r.GetString(r.GetOrdinal("status")),
+        EndpointUrl = NullableString(r, "endpoint_url"),
+        Handle = NullableString(r, "handle"),
+        CostPerHour = r.GetDouble(r.GetOrdinal("cost_per_hour")),
+        LaunchedAt = FromUnixMs(r.GetInt64(r.GetOrdinal("launched_at"))),
+        ReadyAt = NullableTime(r, "ready_at"),
+        TerminatedAt = NullableTime(r, "terminated_at"),
+    };
+
+    private static string? NullableString(SqliteDataReader r, string column)
+    {
+        var i = r.GetOrdinal(column);
+        return r.IsDBNull(i) ? null : r.GetString(i);
+    }
+
+    private static DateTimeOffset? NullableTime(SqliteDataReader r, string column)
+    {
+        var i = r.GetOrdinal(column);
+        return r.IsDBNull(i) ? null : FromUnixMs(r.GetInt64(i));
+    }
+
+    // Milliseconds since the epoch: sortable, exact, and what a record read back compares equal to.
+    private static DateTimeOffset FromUnixMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    private static long? ToUnixMs(DateTimeOffset? time) => time?.ToUnixTimeMilliseconds();
+
+    private static async Task<int> ExecuteAsync(SqliteTransaction tx, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = CreateCommand(tx, sql, parameters);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<IReadOnlyList<T>> QueryAsync<T>(
+        SqliteTransaction tx, string sql, Func<SqliteDataReader, T> read, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = CreateCommand(tx, sql, parameters);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var rows = new List<T>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    }
+
+    private static SqliteCommand CreateCommand(SqliteTransaction tx, string sql, (string Name, object? Value)[] parameters)
+    {
+        var command = tx.Connection!.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value switch
+            {
+                null => DBNull.Value,
+                bool b => b ? 1 : 0,
+                _ => value,
+            });
+        }
+
+        return command;
+    }
+}

@@ -1,0 +1,58 @@
+namespace WrinkleFree.Service.State;
+
+/// <summary>The state database's migrations. Append new steps; never edit a step that has shipped.</summary>
+internal static class StoreSchema
+{
+    public static IReadOnlyList<StoreMigration> Migrations { get; } =
+    [
+        new(1, "services, versions, replicas, replica id counters, events", """
+            CREATE TABLE services (
+                name TEXT PRIMARY KEY NOT NULL,
+                spec_yaml TEXT NOT NULL,
+                current_version INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                endpoint TEXT,
+                port INTEGER,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
+            ) STRICT;
+            CREATE TABLE versions (
+                service TEXT NOT NULL REFERENCES services(name) ON DELETE CASCADE,
+                version INTEGER NOT NULL,
+                spec_yaml TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                PRIMARY KEY (service, version)
+            ) STRICT;
+            CREATE TABLE replicas (
+                service TEXT NOT NULL REFERENCES services(name) ON DELETE CASCADE,
+                replica_id INTEGER NOT NULL,
+                version INTEGER NOT NULL,
+                tier TEXT NOT NULL,
+                provider TEXT NOT NULL,
+                status TEXT NOT NULL,
+                endpoint_url TEXT,
+                handle TEXT,
+                cost_per_hour REAL NOT NULL,
+                launched_at INTEGER NOT NULL,
+                ready_at INTEGER,
+                terminated_at INTEGER,
+                PRIMARY KEY (service, replica_id)
+            ) STRICT;
+            -- Outlives its service so that a re-created service never reuses an id the event log still mentions.
+            CREATE TABLE replica_ids (
+                service TEXT PRIMARY KEY NOT NULL,
+                last_id INTEGER NOT NULL
+            ) STRICT;
+            -- No foreign key: the log of a deleted service stays readable.
+            CREATE TABLE events (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                service TEXT NOT NULL,
+                replica_id INTEGER,
+                time INTEGER NOT NULL,
+                kind TEXT NOT NULL,
+                message TEXT NOT NULL
+            ) STRICT;
+            CREATE INDEX events_by_service ON events (service, id);
+            """),
+    ];
+}

@@ -1,0 +1,258 @@
+using Microsoft.Extensions.Time.Testing;
+using WrinkleFree.Service.Autoscaling;
+using WrinkleFree.Service.Controller;
+using WrinkleFree.Service.Placement;
+
+namespace WrinkleFree.Service.Tests.Simulation;
+
+/// <summary>
+/// Runs the controller's decision core over a simulated fleet on a virtual clock: requests from a trace reach the
+/// autoscaler, plans launch and stop replicas, replicas take tier-dependent time to provision and start, some fail,
+/// are preempted or go briefly not-ready. Every tick the invariants are checked and the cost integral accumulated.
+/// </summary>
+internal sealed class FleetSimulation(IReadOnlyList<TierInfo> tiers, AutoscalerPolicy policy, DiurnalTrace trace, int seed)
+{
+    private static readonly TimeSpan Drain = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan StartupTime = TimeSpan.FromSeconds(40);
+
+    public SimulationResult Run(Func<IPlacementPlanner> makePlanner, TimeSpan duration, bool checkInvariants, TimeSpan? rollOutAt = null)
+    {
+        var version = 1;
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero));
+        var start = time.GetUtcNow();
+        var rng = new Random(seed);
+        var core = new ControllerDecisionCore(new RequestRateAutoscaler(policy, time), makePlanner());
+        var tierByName = tiers.ToDictionary(t => t.Name);
+        var fleet = new List<SimReplica>();
+        var replicaHours = tiers.ToDictionary(t => t.Name, _ => 0.0);
+        var violations = new List<string>();
+        var snapshot = new List<ReplicaInfo>();
+        var loads = new List<ReplicaLoad>();
+        var nextId = 1;
+        var cost = 0.0;
+        var ticks = 0;
+        var peakLive = 0;
+        var launched = 0;
+        var failures = 0;
+        var minReady = int.MaxValue;
+        var minScaleToZeroLive = int.MaxValue;
+        var next = TimeSpan.Zero;
+
+        while (time.GetUtcNow() - start < duration)
+        {
+            // Requests arrive second by second until the next decision.
+            for (var s = 0; s < next.TotalSeconds; s++)
+            {
+                var t = (time.GetUtcNow() - start).TotalSeconds;
+                var qpsNow = trace.QpsAt(t);
+                // Poisson-ish jitter without per-request work: round the expected count stochastically.
+                var expected = qpsNow;
+                var count = (long)expected + (rng.NextDouble() < expected - Math.Floor(expected) ? 1 : 0);
+                core.Autoscaler.RecordRequests(count);
+                time.Advance(TimeSpan.FromSeconds(1));
+            }
+            // The fleet only changes at decisions, so the cost of the interval is its state times its length.
+            Accrue(fleet, tierByName, replicaHours, ref cost, next);
+            var now = time.GetUtcNow();
+            failures += Progress(fleet, tierByName, now, next, rng);
+
+            var qps = trace.QpsAt((now - start).TotalSeconds);
+            if (version == 1 && now - start >= rollOutAt)
+            {
+                // `wf update NAME SPEC`: a new version; the update also resets the autoscaler's counters.
+                version = 2;
+                core.Update(policy);
+            }
+            Observe(fleet, snapshot, loads, qps, policy.TargetQpsPerReplica ?? 1);
+            var decision = core.Decide(snapshot, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(loads), version);
+            ticks++;
+
+            var liveBefore = fleet.Count(r => r.Status.CountsTowardMax());
+            Apply(fleet, decision.Plan, now, tierByName, rng, ref nextId);
+            launched += decision.Plan.Launch.Count;
+
+            var live = fleet.Count(r => r.Status.CountsTowardMax());
+            var ready = fleet.Count(r => r.Status.IsReady());
+            peakLive = Math.Max(peakLive, live);
+            if (now - start > TimeSpan.FromHours(1))
+            {
+                minReady = Math.Min(minReady, ready);
+                minScaleToZeroLive = Math.Min(minScaleToZeroLive, fleet.Count(r => r.Status.CountsTowardMax() && tierByName[r.Tier].ScaleToZero));
+            }
+            if (checkInvariants)
+                Check(decision, snapshot, fleet, tierByName, liveBefore, live, now - start, violations);
+            next = decision.NextTickIn;
+        }
+
+        var oldAtEnd = fleet.Count(r => r.Status.CountsTowardMax() && r.Version != version);
+        return new SimulationResult(cost, ticks, peakLive, launched, failures, minReady == int.MaxValue ? 0 : minReady,
+            minScaleToZeroLive == int.MaxValue ? 0 : minScaleToZeroLive, oldAtEnd, violations, replicaHours);
+    }
+
+    private void Check(ControllerDecision decision, List<ReplicaInfo> before, List<SimReplica> fleet,
+        Dictionary<string, TierInfo> tierByName, int liveBefore, int live, TimeSpan at, List<string> violations)
+    {
+        var target = decision.Scaling.TargetReplicas;
+        if (violations.Count > 20)
+            return;
+        if (live > policy.MaxReplicas)
+            violations.Add($"{at}: {live} live replicas > max {policy.MaxReplicas}");
+        if (target < policy.MinReplicas || target > policy.MaxReplicas)
+            violations.Add($"{at}: target {target} outside [{policy.MinReplicas}, {policy.MaxReplicas}]");
+        var stopped = decision.Plan.Terminate.ToHashSet();
+        var liveTerminated = before.Count(r => stopped.Contains(r.Id) && r.Status.CountsTowardMax());
+        if (liveTerminated > 0 && liveBefore - liveTerminated < Math.Min(target, liveBefore))
+            violations.Add($"{at}: scaled {liveBefore} down by {liveTerminated} below target {target}: " +
+                string.Join(", ", before.Where(r => stopped.Contains(r.Id) && r.Status.CountsTowardMax()).Select(r => $"{r.Id} {r.Tier} {r.Status} v{r.Version}")));
+        foreach (var tier in tiers)
+        {
+            if (tier.Capacity is { } cap && fleet.Count(r => r.Tier == tier.Name && !r.Status.IsTerminal()) > cap)
+                violations.Add($"{at}: tier {tier.Name} over its capacity {cap}");
+        }
+
+        // Cost order of scale-down: a ready replica is only stopped when no more expensive tier keeps a ready one.
+        // Retiring an old version goes by version first; the cost order applies within the current one.
+        var stoppedReady = before.Where(r => r.Status.IsReady() && r.Version == decision.Plan.Version && stopped.Contains(r.Id)).ToList();
+        if (stoppedReady.Count == 0)
+            return;
+        var cheapestStopped = stoppedReady.Min(r => tierByName[r.Tier].CostPerHour);
+        var keptExpensive = fleet.FirstOrDefault(r => r.Status.IsReady() && r.Version == decision.Plan.Version && tierByName[r.Tier].CostPerHour > cheapestStopped);
+        if (keptExpensive is not null)
+            violations.Add($"{at}: stopped a ready replica at ${cheapestStopped}/h while {keptExpensive.Tier} keeps ready ones");
+    }
+
+    private static void Accrue(List<SimReplica> fleet, Dictionary<string, TierInfo> tiers, Dictionary<string, double> hours, ref double cost, TimeSpan dt)
+    {
+        var h = dt.TotalHours;
+        var perTier = new Dictionary<string, int>();
+        foreach (var r in fleet)
+        {
+            // A replica costs from launch until it is stopped (draining included); a failed one's machine is gone.
+            if (!r.Status.IsTerminal())
+                perTier[r.Tier] = perTier.GetValueOrDefault(r.Tier) + 1;
+        }
+        foreach (var (tier, n) in perTier)
+        {
+            cost += tiers[tier].CostPerHour * h * n;
+            hours[tier] += h * n;
+        }
+    }
+
+    /// <summary>Advances every replica's lifecycle to <paramref name="now"/>; returns how many failed or were preempted.</summary>
+    private static int Progress(List<SimReplica> fleet, Dictionary<string, TierInfo> tiers, DateTimeOffset now, TimeSpan step, Random rng)
+    {
+        var failed = 0;
+        var hoursStep = step.TotalHours;
+        fleet.RemoveAll(r => r.Status == ReplicaStatus.ShuttingDown && r.GoneAt <= now);
+        foreach (var r in fleet)
+        {
+            switch (r.Status)
+            {
+                case ReplicaStatus.Provisioning when r.ReadyAt - StartupTime <= now:
+                    r.Status = r.DoomedProvision ? ReplicaStatus.FailedProvision : ReplicaStatus.Starting;
+                    failed += r.DoomedProvision ? 1 : 0;
+                    break;
+                case ReplicaStatus.Starting when r.DoomedStart && r.ReadyAt + TimeSpan.FromMinutes(10) <= now:
+                    r.Status = ReplicaStatus.FailedInitialDelay;
+                    failed++;
+                    break;
+                case ReplicaStatus.Starting when !r.DoomedStart && r.ReadyAt <= now:
+                    r.Status = ReplicaStatus.Ready;
+                    break;
+                case ReplicaStatus.Ready:
+                    var tier = tiers[r.Tier];
+                    var roll = rng.NextDouble();
+                    if (tier.Spot && roll < 0.03 * hoursStep)
+                    {
+                        r.Status = ReplicaStatus.Preempted;
+                        failed++;
+                    }
+                    else if (roll < 0.04 * hoursStep)
+                    {
+                        r.Status = ReplicaStatus.Failed;
+                        failed++;
+                    }
+                    else if (roll < 0.06 * hoursStep)
+                    {
+                        r.Status = ReplicaStatus.NotReady;
+                        r.RecoverAt = now + TimeSpan.FromSeconds(60 + rng.Next(120));
+                    }
+                    break;
+                case ReplicaStatus.NotReady when r.RecoverAt <= now:
+                    r.Status = ReplicaStatus.Ready;
+                    break;
+            }
+        }
+        return failed;
+    }
+
+    private static void Observe(List<SimReplica> fleet, List<ReplicaInfo> snapshot, List<ReplicaLoad> loads, double qps, double perReplica)
+    {
+        snapshot.Clear();
+        loads.Clear();
+        var ready = 0;
+        foreach (var r in fleet)
+        {
+            snapshot.Add(new ReplicaInfo(r.Id, r.Tier, r.Status, r.Version, r.LaunchedAt));
+            if (r.Status.IsReady())
+                ready++;
+        }
+        // Utilization of the ready replicas drives the health signals: TTFT grows with load, queues build past 1.0.
+        var utilization = qps / Math.Max(1, ready * perReplica);
+        var ttft = TimeSpan.FromMilliseconds(120 + 300 * utilization * utilization);
+        var queue = (int)Math.Max(0, (utilization - 1) * 120);
+        foreach (var r in fleet)
+        {
+            if (r.Status.CountsTowardMax())
+                loads.Add(new ReplicaLoad(r.Status.IsReady(), r.Status.IsReady() ? ttft : null, r.Status.IsReady() ? queue : 0));
+        }
+    }
+
+    private static void Apply(List<SimReplica> fleet, PlacementPlan plan, DateTimeOffset now, Dictionary<string, TierInfo> tiers, Random rng, ref int nextId)
+    {
+        if (plan.Terminate.Count > 0)
+        {
+            var stop = plan.Terminate.ToHashSet();
+            fleet.RemoveAll(r => stop.Contains(r.Id) && r.Status.IsTerminal());
+            foreach (var r in fleet)
+            {
+                if (stop.Contains(r.Id))
+                {
+                    r.Status = ReplicaStatus.ShuttingDown;
+                    r.GoneAt = now + Drain;
+                }
+            }
+        }
+        foreach (var tierName in plan.Launch)
+        {
+            var tier = tiers[tierName];
+            // Bare metal starts a process; Kubernetes schedules a pod; cloud spot boots a VM.
+            var provision = TimeSpan.FromSeconds(tier.CostPerHour == 0 ? 10 : tier.Spot ? 90 + rng.Next(90) : 30 + rng.Next(30));
+            fleet.Add(new SimReplica
+            {
+                Id = nextId++,
+                Tier = tierName,
+                Version = plan.Version,
+                Status = ReplicaStatus.Provisioning,
+                LaunchedAt = now,
+                ReadyAt = now + provision + StartupTime,
+                DoomedProvision = tier.Spot && rng.NextDouble() < 0.02,
+                DoomedStart = rng.NextDouble() < 0.005,
+            });
+        }
+    }
+
+    private sealed class SimReplica
+    {
+        public int Id { get; init; }
+        public required string Tier { get; init; }
+        public int Version { get; init; }
+        public ReplicaStatus Status { get; set; }
+        public DateTimeOffset LaunchedAt { get; init; }
+        public DateTimeOffset ReadyAt { get; init; }
+        public DateTimeOffset RecoverAt { get; set; }
+        public DateTimeOffset GoneAt { get; set; }
+        public bool DoomedProvision { get; init; }
+        public bool DoomedStart { get; init; }
+    }
+}
