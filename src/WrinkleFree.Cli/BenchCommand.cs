@@ -4,6 +4,7 @@ using Spectre.Console;
 using WrinkleFree.Inference.Benchmarking;
 using WrinkleFree.Inference.Gguf;
 using WrinkleFree.Inference.Models;
+using WrinkleFree.Platform.Home;
 
 namespace WrinkleFree.Cli;
 

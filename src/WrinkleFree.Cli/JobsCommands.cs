@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
+using WrinkleFree.Platform.Home;
 using WrinkleFree.Training.Jobs;
 
 namespace WrinkleFree.Cli;

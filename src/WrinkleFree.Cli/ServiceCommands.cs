@@ -7,6 +7,8 @@ using Microsoft.Extensions.Logging;
 using Spectre.Console;
 using WrinkleFree.Inference.Gguf;
 using WrinkleFree.Inference.Models;
+using WrinkleFree.Platform.Home;
+using WrinkleFree.Platform.Processes;
 using WrinkleFree.Service.Daemon;
 using WrinkleFree.Service.Spec;
 
@@ -264,15 +266,8 @@ internal static class ServiceCommands
         var log = Path.Combine(home, "logs", "daemon.log");
         Directory.CreateDirectory(Path.GetDirectoryName(log)!);
         var (exe, prefix) = SelfCommand();
-        var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         // The daemon must not hold our stdout (a caller reading it to the end would wait for the daemon) or our session.
-        foreach (var arg in new[] { "-c", "exec 0</dev/null 1>>\"$1\" 2>&1; shift; if command -v setsid >/dev/null; then exec setsid \"$@\"; else exec \"$@\"; fi", "sh", log, exe })
-            info.ArgumentList.Add(arg);
-        foreach (var arg in prefix)
-            info.ArgumentList.Add(arg);
-        info.ArgumentList.Add("daemon");
-        info.Environment["WF_HOME"] = home;
-        using (Process.Start(info))
+        using (SessionProcess.Start([exe, .. prefix, "daemon"], log, environment: [new(WfHome.Variable, home)], name: "wf-daemon"))
         {
         }
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);

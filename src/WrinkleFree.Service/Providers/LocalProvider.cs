@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using WrinkleFree.Platform.Processes;
 
 namespace WrinkleFree.Service.Providers;
 
@@ -16,12 +17,6 @@ namespace WrinkleFree.Service.Providers;
 internal sealed class LocalProvider : IReplicaProvider
 {
     private const string Host = "127.0.0.1";
-
-    // Redirects the replica's stdio into its log (append, so restarts of the same id keep history) and then becomes the
-    // replica: exec keeps the pid, so pid = process group id = session id.
-    private const string Wrapper = "exec 0</dev/null 1>>\"$1\" 2>&1; shift; exec \"$@\"";
-
-    private static readonly string? SetsidPath = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
 
     private readonly LocalProviderOptions _options;
     private readonly TimeProvider _time;
@@ -46,11 +41,6 @@ internal sealed class LocalProvider : IReplicaProvider
     {
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
-        if (SetsidPath is null)
-        {
-            throw new PlatformNotSupportedException("the local provider needs setsid (util-linux) to detach replica processes");
-        }
-
         await _launchLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -69,8 +59,7 @@ internal sealed class LocalProvider : IReplicaProvider
                 cancellationToken).ConfigureAwait(false);
 
             // No cancellation past this point: once the process exists, the caller must get its handle to record it.
-            var process = Process.Start(StartInfo(request, port, logPath))
-                ?? throw new InvalidOperationException("setsid did not start");
+            var process = SessionProcess.Start(Command(request), logPath, request.WorkingDirectory, ReplicaEnvironment(request, port), "wf-replica");
             var stat = LinuxProcess.ReadStat(process.Id);
             var handle = new ReplicaHandle
             {
@@ -103,12 +92,12 @@ internal sealed class LocalProvider : IReplicaProvider
         }
 
         var identity = Identify(handle);
-        if (identity == Identity.Same)
+        if (identity == ProcessIdentity.Same)
         {
             return ProviderReplicaStatus.Running;
         }
 
-        if (Own(handle) is { } process && identity != Identity.Reused)
+        if (Own(handle) is { } process && identity != ProcessIdentity.Reused)
         {
             // Our child: the runtime reaps it on SIGCHLD a moment after /proc shows it dead; wait for that to read the code.
             using var reaped = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -126,8 +115,8 @@ internal sealed class LocalProvider : IReplicaProvider
 
         return identity switch
         {
-            Identity.Gone => ProviderReplicaStatus.Exited(null, $"process {pid} is gone"),
-            Identity.Zombie => ProviderReplicaStatus.Exited(null, $"process {pid} has exited"),
+            ProcessIdentity.Gone => ProviderReplicaStatus.Exited(null, $"process {pid} is gone"),
+            ProcessIdentity.Zombie => ProviderReplicaStatus.Exited(null, $"process {pid} has exited"),
             _ => ProviderReplicaStatus.Exited(null, $"pid {pid} now belongs to another process"),
         };
     }
@@ -143,16 +132,12 @@ internal sealed class LocalProvider : IReplicaProvider
 
         // A pid that now names another process means our group is long gone (Linux does not hand out a pid while a group
         // of that number still has members), so there is nothing of ours to signal.
-        if (Identify(handle) != Identity.Reused && LinuxProcess.GroupAlive(pid))
+        if (Identify(handle) != ProcessIdentity.Reused && LinuxProcess.GroupAlive(pid))
         {
             Log.Stopping(_logger, handle.Service, handle.ReplicaId, pid, drainTimeout);
-            LinuxProcess.SignalGroup(pid, LinuxProcess.Sigterm);
-            if (!await WaitGroupGoneAsync(pid, drainTimeout, cancellationToken).ConfigureAwait(false))
-            {
-                Log.Killing(_logger, handle.Service, handle.ReplicaId, pid, drainTimeout);
-                LinuxProcess.SignalGroup(pid, LinuxProcess.Sigkill);
-                await WaitGroupGoneAsync(pid, _options.KillWait, cancellationToken).ConfigureAwait(false);
-            }
+            await ProcessGroup.TerminateAsync(
+                pid, drainTimeout, _options.KillWait, _options.PollInterval, _time,
+                () => Log.Killing(_logger, handle.Service, handle.ReplicaId, pid, drainTimeout), cancellationToken).ConfigureAwait(false);
         }
 
         if (Own(handle) is { } process)
@@ -189,7 +174,7 @@ internal sealed class LocalProvider : IReplicaProvider
         CheckHandle(handle);
         cancellationToken.ThrowIfCancellationRequested();
         var identity = Identify(handle);
-        if (identity != Identity.Same)
+        if (identity != ProcessIdentity.Same)
         {
             Log.AdoptRejected(_logger, handle.Service, handle.ReplicaId, handle.Pid, identity.ToString());
             return Task.FromResult(false);
@@ -204,45 +189,20 @@ internal sealed class LocalProvider : IReplicaProvider
     private string LogPathOf(string service, int replicaId) =>
         Path.Combine(_options.Home, "logs", service, replicaId.ToString(CultureInfo.InvariantCulture) + ".log");
 
-    private ProcessStartInfo StartInfo(ReplicaLaunchRequest request, int port, string logPath)
+    private List<string> Command(ReplicaLaunchRequest request) =>
+        request.Run is { } run ? [_options.Shell, "-c", run] : [request.Command!, .. request.Arguments];
+
+    private static Dictionary<string, string> ReplicaEnvironment(ReplicaLaunchRequest request, int port)
     {
-        var info = new ProcessStartInfo(SetsidPath!) { UseShellExecute = false };
-        foreach (var arg in new[] { "/bin/sh", "-c", Wrapper, "wf-replica", logPath })
+        var environment = new Dictionary<string, string>(request.Envs)
         {
-            info.ArgumentList.Add(arg);
-        }
-
-        if (request.Run is { } run)
-        {
-            info.ArgumentList.Add(_options.Shell);
-            info.ArgumentList.Add("-c");
-            info.ArgumentList.Add(run);
-        }
-        else
-        {
-            info.ArgumentList.Add(request.Command!);
-            foreach (var arg in request.Arguments)
-            {
-                info.ArgumentList.Add(arg);
-            }
-        }
-
-        if (request.WorkingDirectory is { } workingDirectory)
-        {
-            info.WorkingDirectory = workingDirectory;
-        }
-
-        foreach (var (key, value) in request.Envs)
-        {
-            info.Environment[key] = value;
-        }
-
-        // Ours win: the endpoint recorded in the handle must be where the replica listens.
-        info.Environment["PORT"] = port.ToString(CultureInfo.InvariantCulture);
-        info.Environment["HOST"] = Host;
-        info.Environment["WF_SERVICE"] = request.Service;
-        info.Environment["WF_REPLICA_ID"] = request.ReplicaId.ToString(CultureInfo.InvariantCulture);
-        return info;
+            // Ours win: the endpoint recorded in the handle must be where the replica listens.
+            ["PORT"] = port.ToString(CultureInfo.InvariantCulture),
+            ["HOST"] = Host,
+            ["WF_SERVICE"] = request.Service,
+            ["WF_REPLICA_ID"] = request.ReplicaId.ToString(CultureInfo.InvariantCulture),
+        };
+        return environment;
     }
 
     private int PickPort(int? hint)
@@ -288,42 +248,13 @@ internal sealed class LocalProvider : IReplicaProvider
         }
     }
 
-    private async Task<bool> WaitGroupGoneAsync(int pgid, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var started = _time.GetTimestamp();
-        while (LinuxProcess.GroupAlive(pgid))
-        {
-            if (_time.GetElapsedTime(started) >= timeout)
-            {
-                return false;
-            }
-
-            await Task.Delay(_options.PollInterval, _time, cancellationToken).ConfigureAwait(false);
-        }
-
-        return true;
-    }
-
     private bool IsRunning(Tracked tracked) =>
-        tracked.Process is { HasExited: true } ? false : Identify(tracked.Handle) == Identity.Same;
+        tracked.Process is { HasExited: true } ? false : Identify(tracked.Handle) == ProcessIdentity.Same;
 
     private Process? Own(ReplicaHandle handle) =>
         _replicas.TryGetValue((handle.Service, handle.ReplicaId), out var tracked) && tracked.Handle.Pid == handle.Pid ? tracked.Process : null;
 
-    private static Identity Identify(ReplicaHandle handle)
-    {
-        if (handle.Pid is not { } pid || LinuxProcess.ReadStat(pid) is not { } stat)
-        {
-            return Identity.Gone;
-        }
-
-        if (stat.StartTime != handle.ProcessStartTime || (handle.BootId is not null && handle.BootId != LinuxProcess.BootId))
-        {
-            return Identity.Reused;
-        }
-
-        return stat.IsDead ? Identity.Zombie : Identity.Same;
-    }
+    private static ProcessIdentity Identify(ReplicaHandle handle) => LinuxProcess.Identify(handle.Pid, handle.ProcessStartTime, handle.BootId);
 
     private void CheckHandle(ReplicaHandle handle)
     {
@@ -332,14 +263,6 @@ internal sealed class LocalProvider : IReplicaProvider
         {
             throw new ArgumentException($"handle belongs to provider '{handle.Provider}', not '{Name}'", nameof(handle));
         }
-    }
-
-    private enum Identity
-    {
-        Same,
-        Gone,
-        Zombie,
-        Reused,
     }
 
     private sealed record Tracked(ReplicaHandle Handle, Process? Process);

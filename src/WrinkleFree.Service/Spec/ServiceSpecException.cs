@@ -1,3 +1,5 @@
+using WrinkleFree.Platform.Specs;
+
 namespace WrinkleFree.Service.Spec;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using WrinkleFree.Platform.Specs;
 using YamlDotNet.RepresentationModel;
 
 namespace WrinkleFree.Service.Spec;

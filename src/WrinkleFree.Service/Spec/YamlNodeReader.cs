@@ -1,4 +1,5 @@
 using System.Globalization;
+using WrinkleFree.Platform.Specs;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 

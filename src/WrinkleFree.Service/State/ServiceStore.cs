@@ -1,6 +1,8 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using WrinkleFree.Platform.Storage;
+using static WrinkleFree.Platform.Storage.SqliteStore;
 
 namespace WrinkleFree.Service.State;
 
@@ -13,24 +15,15 @@ public sealed class ServiceStore : IDisposable
     /// <summary>The file name the daemon uses under the WrinkleFree home folder.</summary>
     public const string DefaultFileName = "state.db";
 
-    private const int BusyTimeoutMs = 5000;
+    private readonly SqliteStore _db;
 
-    private readonly string _connectionString;
-    private readonly TimeProvider _time;
-
-    private ServiceStore(string path, string connectionString, int schemaVersion, TimeProvider time)
-    {
-        Path = path;
-        _connectionString = connectionString;
-        SchemaVersion = schemaVersion;
-        _time = time;
-    }
+    private ServiceStore(SqliteStore db) => _db = db;
 
     /// <summary>The database file.</summary>
-    public string Path { get; }
+    public string Path => _db.Path;
 
     /// <summary>The schema version after the migrations applied at open.</summary>
-    public int SchemaVersion { get; }
+    public int SchemaVersion => _db.SchemaVersion;
 
     /// <summary>Opens (creating it and its folder if needed) the database at <paramref name="path"/> and migrates it.</summary>
     public static Task<ServiceStore> OpenAsync(string path, TimeProvider time, ILogger? logger, CancellationToken cancellationToken) =>
@@ -39,22 +32,22 @@ public sealed class ServiceStore : IDisposable
     internal static async Task<ServiceStore> OpenAsync(
         string path, TimeProvider time, ILogger? logger, IReadOnlyList<StoreMigration> migrations, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        ArgumentNullException.ThrowIfNull(time);
-        var full = System.IO.Path.GetFullPath(path);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        var connectionString = new SqliteConnectionStringBuilder
+        SqliteStore db;
+        try
         {
-            DataSource = full,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            ForeignKeys = true,
-            Pooling = true,
-            DefaultTimeout = BusyTimeoutMs / 1000,
-        }.ToString();
+            db = await SqliteStore.OpenAsync(path, migrations, time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreSchemaException e)
+        {
+            throw new ServiceStoreException("state " + e.Message, e);
+        }
 
-        var store = new ServiceStore(full, connectionString, 0, time);
-        var version = await store.MigrateAsync(migrations, logger ?? NullLogger.Instance, cancellationToken).ConfigureAwait(false);
-        return new ServiceStore(full, connectionString, version, time);
+        if (db.MigratedFrom != db.SchemaVersion)
+        {
+            Log.Migrated(logger ?? NullLogger.Instance, db.Path, db.MigratedFrom, db.SchemaVersion);
+        }
+
+        return new ServiceStore(db);
     }
 
     /// <summary>Creates a service with its first version; fails if the name is taken.</summary>
@@ -258,94 +251,14 @@ public sealed class ServiceStore : IDisposable
             ("$limit", limit)), cancellationToken);
 
     /// <summary>Runs SQLite's integrity check; "ok" when the file is sound.</summary>
-    public Task<string> CheckIntegrityAsync(CancellationToken cancellationToken) =>
-        ReadAsync(async tx => string.Join("; ", await QueryAsync(tx, "PRAGMA integrity_check", r => r.GetString(0), cancellationToken).ConfigureAwait(false)), cancellationToken);
+    public Task<string> CheckIntegrityAsync(CancellationToken cancellationToken) => _db.CheckIntegrityAsync(cancellationToken);
 
     /// <summary>Closes the pooled connections so the file is released.</summary>
-    public void Dispose()
-    {
-        using var connection = new SqliteConnection(_connectionString);
-        SqliteConnection.ClearPool(connection);
-    }
+    public void Dispose() => _db.Dispose();
 
-    private async Task<int> MigrateAsync(IReadOnlyList<StoreMigration> migrations, ILogger logger, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+    private Task<T> ReadAsync<T>(Func<SqliteTransaction, Task<T>> body, CancellationToken cancellationToken) => _db.ReadAsync(body, cancellationToken);
 
-        // WAL lets readers (wf status) run beside the controller's writes; it is a property of the file, set outside a transaction.
-        using (var wal = connection.CreateCommand())
-        {
-            wal.CommandText = "PRAGMA journal_mode = WAL";
-            await wal.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        // Immediate: two processes opening a fresh file at once serialize here instead of both migrating.
-        await using var tx = connection.BeginTransaction(deferred: false);
-        await ExecuteAsync(tx, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", cancellationToken).ConfigureAwait(false);
-        var rows = await QueryAsync(tx, "SELECT version FROM schema_version", r => r.GetInt32(0), cancellationToken).ConfigureAwait(false);
-        var current = rows.Count == 0 ? 0 : rows[0];
-        var latest = migrations.Count == 0 ? 0 : migrations[^1].Version;
-        if (current > latest)
-        {
-            throw new ServiceStoreException(
-                $"state database {Path} has schema version {current}, newer than this wf understands ({latest}); upgrade wf or use another WF_HOME");
-        }
-
-        foreach (var migration in migrations)
-        {
-            if (migration.Version > current)
-            {
-                await ExecuteAsync(tx, migration.Sql, cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        if (latest != current)
-        {
-            await ExecuteAsync(tx, "DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES ($v)", cancellationToken, ("$v", latest)).ConfigureAwait(false);
-            Log.Migrated(logger, Path, current, latest);
-        }
-
-        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return latest;
-    }
-
-    private async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(_connectionString);
-        try
-        {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            using var pragmas = connection.CreateCommand();
-
-            // FULL: a commit survives power loss too, not only a process crash; the controller writes rarely enough.
-            pragmas.CommandText = $"PRAGMA busy_timeout = {BusyTimeoutMs}; PRAGMA synchronous = FULL;";
-            await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
-
-    private Task<T> ReadAsync<T>(Func<SqliteTransaction, Task<T>> body, CancellationToken cancellationToken) =>
-        InTransactionAsync((tx, _) => body(tx), cancellationToken, write: false);
-
-    private async Task<T> InTransactionAsync<T>(Func<SqliteTransaction, long, Task<T>> body, CancellationToken cancellationToken, bool write = true)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-
-        // Writers take the lock up front (BEGIN IMMEDIATE) so two writers never deadlock upgrading a read lock; readers
-        // stay deferred and, under WAL, never block the controller.
-        await using var tx = connection.BeginTransaction(deferred: !write);
-        var result = await body(tx, _time.GetUtcNow().ToUnixTimeMilliseconds()).ConfigureAwait(false);
-
-        // Past this point the change is either whole on disk or absent: no token is honoured during the commit itself.
-        await tx.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-        return result;
-    }
+    private Task<T> InTransactionAsync<T>(Func<SqliteTransaction, long, Task<T>> body, CancellationToken cancellationToken) => _db.WriteAsync(body, cancellationToken);
 
     private static async Task<ServiceRecord> RequireServiceAsync(SqliteTransaction tx, string name, CancellationToken cancellationToken) =>
         await ReadServiceAsync(tx, name, cancellationToken).ConfigureAwait(false)
@@ -398,58 +311,8 @@ public sealed class ServiceStore : IDisposable
         TerminatedAt = NullableTime(r, "terminated_at"),
     };
 
-    private static string? NullableString(SqliteDataReader r, string column)
-    {
-        var i = r.GetOrdinal(column);
-        return r.IsDBNull(i) ? null : r.GetString(i);
-    }
-
-    private static DateTimeOffset? NullableTime(SqliteDataReader r, string column)
-    {
-        var i = r.GetOrdinal(column);
-        return r.IsDBNull(i) ? null : FromUnixMs(r.GetInt64(i));
-    }
-
     // Milliseconds since the epoch: sortable, exact, and what a record read back compares equal to.
     private static DateTimeOffset FromUnixMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
 
     private static long? ToUnixMs(DateTimeOffset? time) => time?.ToUnixTimeMilliseconds();
-
-    private static async Task<int> ExecuteAsync(SqliteTransaction tx, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
-    {
-        await using var command = CreateCommand(tx, sql, parameters);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async Task<IReadOnlyList<T>> QueryAsync<T>(
-        SqliteTransaction tx, string sql, Func<SqliteDataReader, T> read, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
-    {
-        await using var command = CreateCommand(tx, sql, parameters);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var rows = new List<T>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            rows.Add(read(reader));
-        }
-
-        return rows;
-    }
-
-    private static SqliteCommand CreateCommand(SqliteTransaction tx, string sql, (string Name, object? Value)[] parameters)
-    {
-        var command = tx.Connection!.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value switch
-            {
-                null => DBNull.Value,
-                bool b => b ? 1 : 0,
-                _ => value,
-            });
-        }
-
-        return command;
-    }
 }

@@ -1,3 +1,5 @@
+using WrinkleFree.Platform.Storage;
+
 namespace WrinkleFree.Service.State;
 
 /// <summary>The state database's migrations. Append new steps; never edit a step that has shipped.</summary>

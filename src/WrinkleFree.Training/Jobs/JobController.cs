@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using WrinkleFree.Platform.Processes;
 using WrinkleFree.Training.Storage;
 
 namespace WrinkleFree.Training.Jobs;
@@ -29,7 +30,7 @@ internal sealed partial class JobController(JobStore store, ManagedJobsOptions o
         var job = await store.GetAsync(jobId, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"job {jobId} does not exist in {Path.Combine(options.Home, JobStore.FileName)}");
         var me = System.Environment.ProcessId;
-        var started = await store.TransitionAsync(jobId, j => j with { Status = JobStatus.Starting, ControllerPid = me, ControllerStartTime = JobProcesses.StartTime(me) },
+        var started = await store.TransitionAsync(jobId, j => j with { Status = JobStatus.Starting, ControllerPid = me, ControllerStartTime = LinuxProcess.StartTime(me) },
             "controller started", [JobStatus.Pending], cancellationToken).ConfigureAwait(false);
         if (started is null)
         {
@@ -129,7 +130,7 @@ internal sealed partial class JobController(JobStore store, ManagedJobsOptions o
             Status = JobStatus.Running,
             StartedAt = j.StartedAt ?? _time.GetUtcNow(),
             TaskPid = pid,
-            TaskStartTime = JobProcesses.StartTime(pid),
+            TaskStartTime = LinuxProcess.StartTime(pid),
         }, $"process group {pid}", [JobStatus.Starting, JobStatus.Recovering, JobStatus.Running], cancellationToken).ConfigureAwait(false);
         if (running is null)
         {
@@ -163,21 +164,12 @@ internal sealed partial class JobController(JobStore store, ManagedJobsOptions o
         }
 
         // Whatever the task left running in its group (a trainer's worker, a background upload) goes with it.
-        JobProcesses.SignalGroup(pid, JobProcesses.Sigkill);
+        LinuxProcess.SignalGroup(pid, LinuxProcess.Sigkill);
         return new Outcome(process.ExitCode, false, ReadTail(logPath, offset));
     }
 
-    private async Task StopGroupAsync(int pgid, CancellationToken cancellationToken)
-    {
-        JobProcesses.SignalGroup(pgid, JobProcesses.Sigterm);
-        var start = _time.GetTimestamp();
-        while (JobProcesses.GroupAlive(pgid) && _time.GetElapsedTime(start) < options.CancelGracePeriod)
-        {
-            await Task.Delay(options.PollInterval, _time, cancellationToken).ConfigureAwait(false);
-        }
-
-        JobProcesses.SignalGroup(pgid, JobProcesses.Sigkill);
-    }
+    private Task StopGroupAsync(int pgid, CancellationToken cancellationToken) =>
+        ProcessGroup.TerminateAsync(pgid, options.CancelGracePeriod, TimeSpan.Zero, options.PollInterval, _time, null, cancellationToken);
 
     private async Task RefreshCheckpointAsync(CheckpointSpec? checkpoint, bool force, CancellationToken cancellationToken)
     {

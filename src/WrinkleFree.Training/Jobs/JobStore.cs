@@ -1,4 +1,6 @@
 using Microsoft.Data.Sqlite;
+using WrinkleFree.Platform.Storage;
+using static WrinkleFree.Platform.Storage.SqliteStore;
 
 namespace WrinkleFree.Training.Jobs;
 
@@ -11,9 +13,11 @@ internal sealed class JobStore
 {
     public const string FileName = "jobs.db";
 
-    private const int SchemaVersion = 1;
-
-    private const string Schema = """
+    // Version 1 is written IF NOT EXISTS: files from before the shared store base (which recorded the version in
+    // PRAGMA user_version, not in schema_version) already hold these tables and take the step as a no-op.
+    private static readonly IReadOnlyList<StoreMigration> Migrations =
+    [
+        new(1, "jobs and their state transitions", """
         CREATE TABLE IF NOT EXISTS jobs (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             name TEXT NOT NULL,
@@ -43,55 +47,20 @@ internal sealed class JobStore
             message TEXT
         ) STRICT;
         CREATE INDEX IF NOT EXISTS job_events_by_job ON job_events (job_id, id);
-        """;
+        """),
+    ];
 
-    private readonly string _connectionString;
+    private readonly SqliteStore _db;
     private readonly TimeProvider _time;
 
-    private JobStore(string connectionString, TimeProvider time)
+    private JobStore(SqliteStore db, TimeProvider time)
     {
-        _connectionString = connectionString;
+        _db = db;
         _time = time;
     }
 
-    public static async Task<JobStore> OpenAsync(string path, TimeProvider time, CancellationToken cancellationToken)
-    {
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = full,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-            DefaultTimeout = 10,
-        }.ToString();
-        var store = new JobStore(connectionString, time);
-        await using var connection = await store.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        await using (var wal = connection.CreateCommand())
-        {
-            // WAL lets `wf jobs queue` read while a controller writes; it is a property of the file, set outside a transaction.
-            wal.CommandText = "PRAGMA journal_mode = WAL";
-            await wal.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        await using var tx = connection.BeginTransaction(deferred: false);
-        await using (var version = connection.CreateCommand())
-        {
-            version.Transaction = tx;
-            version.CommandText = "PRAGMA user_version";
-            var current = Convert.ToInt32(await version.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
-            if (current > SchemaVersion)
-            {
-                throw new InvalidOperationException($"{full} was written by a newer wf (schema {current}, this wf knows {SchemaVersion}); upgrade wf");
-            }
-
-            version.CommandText = Schema + $"PRAGMA user_version = {SchemaVersion};";
-            await version.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return store;
-    }
+    public static async Task<JobStore> OpenAsync(string path, TimeProvider time, CancellationToken cancellationToken) =>
+        new(await SqliteStore.OpenAsync(path, Migrations, time, cancellationToken).ConfigureAwait(false), time);
 
     /// <summary>Inserts a PENDING job; its log path is computed from the new id.</summary>
     public Task<JobRecord> CreateAsync(JobRecord job, Func<long, string> logPathOf, CancellationToken cancellationToken) =>
@@ -112,35 +81,18 @@ internal sealed class JobStore
         InTransactionAsync((tx, _) => ReadAsync(tx, id, cancellationToken), cancellationToken);
 
     public Task<IReadOnlyList<JobRecord>> ListAsync(CancellationToken cancellationToken) =>
-        InTransactionAsync<IReadOnlyList<JobRecord>>(async (tx, _) =>
-        {
-            await using var command = Command(tx, "SELECT * FROM jobs ORDER BY id");
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var jobs = new List<JobRecord>();
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                jobs.Add(Map(reader));
-            }
-
-            return jobs;
-        }, cancellationToken);
+        _db.ReadAsync(tx => QueryAsync(tx, "SELECT * FROM jobs ORDER BY id", Map, cancellationToken), cancellationToken);
 
     public Task<IReadOnlyList<JobEvent>> EventsAsync(long id, CancellationToken cancellationToken) =>
-        InTransactionAsync<IReadOnlyList<JobEvent>>(async (tx, _) =>
-        {
-            await using var command = Command(tx, "SELECT id, job_id, time, from_status, to_status, message FROM job_events WHERE job_id = $id ORDER BY id", ("$id", id));
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var events = new List<JobEvent>();
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                events.Add(new JobEvent(
-                    reader.GetInt64(0), reader.GetInt64(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)),
-                    reader.IsDBNull(3) ? null : JobStatusNames.Parse(reader.GetString(3)), JobStatusNames.Parse(reader.GetString(4)),
-                    reader.IsDBNull(5) ? null : reader.GetString(5)));
-            }
-
-            return events;
-        }, cancellationToken);
+        _db.ReadAsync(tx => QueryAsync(
+            tx,
+            "SELECT id, job_id, time, from_status, to_status, message FROM job_events WHERE job_id = $id ORDER BY id",
+            reader => new JobEvent(
+                reader.GetInt64(0), reader.GetInt64(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)),
+                reader.IsDBNull(3) ? null : JobStatusNames.Parse(reader.GetString(3)), JobStatusNames.Parse(reader.GetString(4)),
+                reader.IsDBNull(5) ? null : reader.GetString(5)),
+            cancellationToken,
+            ("$id", id)), cancellationToken);
 
     /// <summary>
     /// Applies <paramref name="change"/> (status and any other fields) if the job's status is one of <paramref name="from"/>
@@ -181,55 +133,15 @@ internal sealed class JobStore
 
     public DateTimeOffset Now => _time.GetUtcNow();
 
-    private async Task<SqliteConnection> ConnectAsync(CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var pragmas = connection.CreateCommand();
-        pragmas.CommandText = "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;";
-        await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        return connection;
-    }
+    private Task<T> InTransactionAsync<T>(Func<SqliteTransaction, long, Task<T>> body, CancellationToken cancellationToken) =>
+        _db.WriteAsync(body, cancellationToken);
 
-    private async Task<T> InTransactionAsync<T>(Func<SqliteTransaction, long, Task<T>> body, CancellationToken cancellationToken)
-    {
-        await using var connection = await ConnectAsync(cancellationToken).ConfigureAwait(false);
-        // BEGIN IMMEDIATE: writers take the lock up front, so two writers never deadlock upgrading a read lock.
-        await using var tx = connection.BeginTransaction(deferred: false);
-        var result = await body(tx, _time.GetUtcNow().ToUnixTimeMilliseconds()).ConfigureAwait(false);
-        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return result;
-    }
-
-    private static async Task<JobRecord?> ReadAsync(SqliteTransaction tx, long id, CancellationToken cancellationToken)
-    {
-        await using var command = Command(tx, "SELECT * FROM jobs WHERE id = $id", ("$id", id));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Map(reader) : null;
-    }
+    private static async Task<JobRecord?> ReadAsync(SqliteTransaction tx, long id, CancellationToken cancellationToken) =>
+        (await QueryAsync(tx, "SELECT * FROM jobs WHERE id = $id", Map, cancellationToken, ("$id", id)).ConfigureAwait(false)).FirstOrDefault();
 
     private static Task InsertEventAsync(SqliteTransaction tx, long id, long now, JobStatus? from, JobStatus to, string? message, CancellationToken cancellationToken) =>
         ScalarAsync(tx, "INSERT INTO job_events (job_id, time, from_status, to_status, message) VALUES ($id, $now, $from, $to, $message)",
             cancellationToken, ("$id", id), ("$now", now), ("$from", from?.ToName()), ("$to", to.ToName()), ("$message", message));
-
-    private static async Task<object?> ScalarAsync(SqliteTransaction tx, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
-    {
-        await using var command = Command(tx, sql, parameters);
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private static SqliteCommand Command(SqliteTransaction tx, string sql, params (string Name, object? Value)[] parameters)
-    {
-        var command = tx.Connection!.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
-
-        return command;
-    }
 
     private static JobRecord Map(SqliteDataReader r)
     {

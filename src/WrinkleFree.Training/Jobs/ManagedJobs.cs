@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
+using WrinkleFree.Platform.Home;
+using WrinkleFree.Platform.Processes;
 
 namespace WrinkleFree.Training.Jobs;
 
@@ -44,23 +46,15 @@ public sealed class ManagedJobs
     {
         var job = await SubmitAsync(yaml, sourcePath, name, launchDirectory, cancellationToken).ConfigureAwait(false);
         var controllerLog = Path.Combine(JobDirectory(job.Id), "controller.log");
-        var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         // The controller must hold neither our stdio (a caller reading it to the end would wait for the job) nor our session.
-        foreach (var arg in new[] { "-c", "exec 0</dev/null 1>>\"$1\" 2>&1; shift; exec setsid \"$@\"", "wf-jobs", controllerLog })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        foreach (var arg in _options.WfCommand.Concat(["jobs", "controller", job.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment["WF_HOME"] = _options.Home;
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start the job controller");
+        using var process = SessionProcess.Start(
+            [.. _options.WfCommand, "jobs", "controller", job.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            controllerLog,
+            environment: [new(WfHome.Variable, _options.Home)],
+            name: "wf-jobs");
         var pid = process.Id;
         // The controller records itself too; whichever write lands last carries the same pid.
-        return await _store.TransitionAsync(job.Id, j => j with { ControllerPid = j.ControllerPid ?? pid, ControllerStartTime = j.ControllerStartTime ?? JobProcesses.StartTime(pid) },
+        return await _store.TransitionAsync(job.Id, j => j with { ControllerPid = j.ControllerPid ?? pid, ControllerStartTime = j.ControllerStartTime ?? LinuxProcess.StartTime(pid) },
             null, null, cancellationToken).ConfigureAwait(false) ?? (await _store.GetAsync(job.Id, cancellationToken).ConfigureAwait(false))!;
     }
 
@@ -131,12 +125,12 @@ public sealed class ManagedJobs
                 return job;
             }
 
-            if (!JobProcesses.IsSame(job.ControllerPid, job.ControllerStartTime) || _options.TimeProvider.GetElapsedTime(deadline) > wait)
+            if (!LinuxProcess.IsSame(job.ControllerPid, job.ControllerStartTime) || _options.TimeProvider.GetElapsedTime(deadline) > wait)
             {
                 // Nobody is left to do it (or it is stuck): stop the task here.
                 if (job.TaskPid is { } pgid)
                 {
-                    JobProcesses.SignalGroup(pgid, JobProcesses.Sigkill);
+                    LinuxProcess.SignalGroup(pgid, LinuxProcess.Sigkill);
                 }
 
                 return await _store.TransitionAsync(id, j => j with { Status = JobStatus.Cancelled, FailureReason = "cancelled by the user", TaskPid = null, TaskStartTime = null },
@@ -215,7 +209,7 @@ public sealed class ManagedJobs
 
     private async Task<JobRecord> CheckControllerAsync(JobRecord job, CancellationToken cancellationToken)
     {
-        var alive = JobProcesses.IsSame(job.ControllerPid, job.ControllerStartTime);
+        var alive = LinuxProcess.IsSame(job.ControllerPid, job.ControllerStartTime);
         var unstarted = job.ControllerPid is null && _options.TimeProvider.GetUtcNow() - job.SubmittedAt < ControllerStartGrace;
         if (alive || unstarted)
         {
@@ -233,10 +227,10 @@ public sealed class ManagedJobs
             return (await _store.GetAsync(job.Id, cancellationToken).ConfigureAwait(false))!;
         }
 
-        if (JobProcesses.IsSame(job.TaskPid, job.TaskStartTime) || (job.TaskPid is { } pgid && JobProcesses.GroupAlive(pgid)))
+        if (LinuxProcess.IsSame(job.TaskPid, job.TaskStartTime) || (job.TaskPid is { } pgid && LinuxProcess.GroupAlive(pgid)))
         {
             // An orphaned trainer would keep writing checkpoints with nobody to supervise or cancel it.
-            JobProcesses.SignalGroup(job.TaskPid!.Value, JobProcesses.Sigkill);
+            LinuxProcess.SignalGroup(job.TaskPid!.Value, LinuxProcess.Sigkill);
         }
 
         return failed;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using WrinkleFree.Platform.Processes;
 using System.Globalization;
 using WrinkleFree.Training.Storage;
 
@@ -10,11 +11,6 @@ namespace WrinkleFree.Training.Jobs;
 /// </summary>
 internal static class TaskCommand
 {
-    // Redirects stdio into the log (append: attempts share one log) and becomes the command: exec keeps the pid, so
-    // pid = process group id, and a signal that kills the command is what the controller sees as its exit status.
-    private const string Wrapper = "exec 0</dev/null 1>>\"$1\" 2>&1; shift; exec \"$@\"";
-
-    private static readonly string? SetsidPath = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
     private static readonly string Shell = File.Exists("/bin/bash") ? "/bin/bash" : "/bin/sh";
 
     /// <summary><c>wf train STAGE --key value ...</c> plus the checkpoint options, as arguments after the wf command.</summary>
@@ -46,27 +42,12 @@ internal static class TaskCommand
 
     public static string ModeName(CheckpointMode mode) => mode == CheckpointMode.Copy ? "COPY" : "MOUNT_CACHED";
 
-    /// <summary>Starts <paramref name="command"/> detached into its own session with output appended to <paramref name="logPath"/>.</summary>
-    public static Process Start(IReadOnlyList<string> command, string logPath, string workingDirectory, IReadOnlyDictionary<string, string> environment)
-    {
-        if (SetsidPath is null)
-        {
-            throw new PlatformNotSupportedException("managed jobs need setsid (util-linux) to run tasks in their own process group");
-        }
-
-        var info = new ProcessStartInfo(SetsidPath) { UseShellExecute = false, WorkingDirectory = workingDirectory };
-        foreach (var arg in new[] { "/bin/sh", "-c", Wrapper, "wf-job", logPath }.Concat(command))
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        foreach (var (key, value) in environment)
-        {
-            info.Environment[key] = value;
-        }
-
-        return Process.Start(info) ?? throw new InvalidOperationException("setsid did not start");
-    }
+    /// <summary>
+    /// Starts <paramref name="command"/> detached into its own session with output appended to <paramref name="logPath"/>
+    /// (attempts share one log); pid = process group id, and a signal that kills the command is its exit status.
+    /// </summary>
+    public static Process Start(IReadOnlyList<string> command, string logPath, string workingDirectory, IReadOnlyDictionary<string, string> environment) =>
+        SessionProcess.Start(command, logPath, workingDirectory, environment, "wf-job");
 
     /// <summary>A shell command line as a command: bash (or sh) -c.</summary>
     public static List<string> ShellCommand(string script) => [Shell, "-c", script];

@@ -1,4 +1,4 @@
-using WrinkleFree.Service.Spec;
+using WrinkleFree.Platform.Specs;
 
 namespace WrinkleFree.Training.Jobs;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using WrinkleFree.Service.Spec;
+using WrinkleFree.Platform.Specs;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 

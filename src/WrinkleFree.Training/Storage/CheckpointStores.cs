@@ -1,3 +1,5 @@
+using WrinkleFree.Platform.Home;
+
 namespace WrinkleFree.Training.Storage;
 
 /// <summary>Opens the checkpoint store an options record describes.</summary>
@@ -42,11 +44,7 @@ public static class CheckpointStores
             return remote;
         }
 
-        var cache = options.CacheDirectory ?? Path.Combine(DefaultHome(), "cache", "checkpoints", location.Bucket, location.Prefix.Replace('/', Path.DirectorySeparatorChar));
+        var cache = options.CacheDirectory ?? Path.Combine(WfHome.Path, "cache", "checkpoints", location.Bucket, location.Prefix.Replace('/', Path.DirectorySeparatorChar));
         return new MountCachedCheckpointStore(cache, remote, options);
     }
-
-    private static string DefaultHome() => Environment.GetEnvironmentVariable("WF_HOME") is { Length: > 0 } home
-        ? home
-        : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".wrinklefree");
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using WrinkleFree.Platform.Processes;
 using WrinkleFree.Service.Providers;
 
 namespace WrinkleFree.Service.Tests.Providers;

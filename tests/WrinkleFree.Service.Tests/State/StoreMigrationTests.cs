@@ -1,3 +1,4 @@
+using WrinkleFree.Platform.Storage;
 using WrinkleFree.Service.State;
 
 namespace WrinkleFree.Service.Tests.State;

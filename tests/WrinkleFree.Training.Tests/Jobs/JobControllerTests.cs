@@ -1,3 +1,4 @@
+using WrinkleFree.Platform.Processes;
 using WrinkleFree.Training.Jobs;
 using WrinkleFree.Training.Storage;
 
@@ -94,7 +95,7 @@ public sealed class JobControllerTests : IDisposable
 
         Assert.Equal(JobStatus.Cancelled, cancelled.Status);
         Assert.Equal(JobStatus.Cancelled, await controller.WaitAsync(Timeout()));
-        Assert.False(JobProcesses.GroupAlive(pgid), $"process group {pgid} still has live members");
+        Assert.False(LinuxProcess.GroupAlive(pgid), $"process group {pgid} still has live members");
         Assert.Equal([JobStatus.Cancelling, JobStatus.Cancelled], (await jobs.EventsAsync(job.Id, Timeout())).Select(e => e.To).TakeLast(2).ToArray());
     }
 

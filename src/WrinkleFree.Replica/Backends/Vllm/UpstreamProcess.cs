@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using WrinkleFree.Platform.Processes;
 
 namespace WrinkleFree.Replica.Backends.Vllm;
 
@@ -8,18 +8,17 @@ namespace WrinkleFree.Replica.Backends.Vllm;
 /// One run of the upstream command: <c>/bin/sh -c</c> started through <c>setsid</c> so that it leads a new process group,
 /// which lets a stop reach everything the shell spawned (vLLM forks workers) instead of only the shell.
 /// </summary>
-internal sealed partial class UpstreamProcess : IDisposable
+internal sealed class UpstreamProcess : IDisposable
 {
-    private const int Sigkill = 9;
-    private const int Sigterm = 15;
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
 
     /// <summary>How long to let SIGKILLed processes take to disappear (a big process needs a moment to unmap).</summary>
     private static readonly TimeSpan KillWait = TimeSpan.FromSeconds(5);
 
     // setsid only execs (keeping the pid) because the forked child is never a group leader; without it we fall back to
-    // killing the process tree that .NET can see.
-    private static readonly string? SetsidPath = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
+    // killing the process tree that .NET can see. (Output is piped to our log here, so the session starter that detaches
+    // into a log file, SessionProcess, does not fit.)
+    private static readonly string? SetsidPath = LinuxProcess.SetsidPath;
 
     private readonly Process _process;
     private readonly ILogger _logger;
@@ -83,7 +82,7 @@ internal sealed partial class UpstreamProcess : IDisposable
         if (GroupAlive())
         {
             Log.ProcessStopping(_logger, Id, gracePeriod);
-            Signal(Sigterm);
+            Signal(LinuxProcess.Sigterm);
             if (!await WaitGoneAsync(gracePeriod, time).ConfigureAwait(false))
             {
                 Log.ProcessKilled(_logger, Id, gracePeriod);
@@ -91,40 +90,41 @@ internal sealed partial class UpstreamProcess : IDisposable
         }
 
         // Also after a clean exit of the leader: shell children left in the group must not outlive it.
-        Signal(Sigkill);
+        Signal(LinuxProcess.Sigkill);
         await WaitGoneAsync(KillWait, time).ConfigureAwait(false);
         await _exited.Task.ConfigureAwait(false);
     }
 
     public void Dispose() => _process.Dispose();
 
-    /// <summary>Polls until the leader and (with a group) every member have exited; false at the timeout.</summary>
+    /// <summary>Waits until the leader and (with a group) every member have exited; false at the timeout.</summary>
     private async Task<bool> WaitGoneAsync(TimeSpan timeout, TimeProvider time)
     {
-        // Members of a group cannot be awaited (they are not our children), so the group is probed with signal 0.
         var started = time.GetTimestamp();
-        while (GroupAlive())
+        using (var leader = new CancellationTokenSource(timeout, time))
         {
-            if (time.GetElapsedTime(started) >= timeout)
+            try
+            {
+                await _exited.Task.WaitAsync(leader.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
             {
                 return false;
             }
-
-            await Task.Delay(PollInterval, time).ConfigureAwait(false);
         }
 
-        return true;
+        var left = timeout - time.GetElapsedTime(started);
+        return SetsidPath is null || await ProcessGroup.WaitGoneAsync(Id, left < TimeSpan.Zero ? TimeSpan.Zero : left, PollInterval, time, CancellationToken.None).ConfigureAwait(false);
     }
 
-    private bool GroupAlive() =>
-        !_exited.Task.IsCompleted || (SetsidPath is not null && Native.kill(-Id, 0) == 0);
+    private bool GroupAlive() => !_exited.Task.IsCompleted || (SetsidPath is not null && LinuxProcess.GroupAlive(Id));
 
     private void Signal(int signal)
     {
         if (SetsidPath is not null)
         {
             // The pid stays reserved as a group id while any member lives, so this cannot hit an unrelated group.
-            _ = Native.kill(-Id, signal);
+            LinuxProcess.SignalGroup(Id, signal);
             return;
         }
 
@@ -165,11 +165,5 @@ internal sealed partial class UpstreamProcess : IDisposable
         }
 
         Log.ProcessExited(_logger, Id, code);
-    }
-
-    private static partial class Native
-    {
-        [LibraryImport("libc", SetLastError = true)]
-        public static partial int kill(int pid, int signal);
     }
 }

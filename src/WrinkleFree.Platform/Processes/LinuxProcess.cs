@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 
-namespace WrinkleFree.Service.Providers;
+namespace WrinkleFree.Platform.Processes;
 
 /// <summary>What Linux's /proc says about a process, and signals to process groups.</summary>
-internal static partial class LinuxProcess
+public static partial class LinuxProcess
 {
     public const int Sigkill = 9;
     public const int Sigterm = 15;
@@ -27,6 +27,34 @@ internal static partial class LinuxProcess
 
     /// <summary>This boot's id, or null where the kernel does not expose it.</summary>
     public static string? BootId => CurrentBootId.Value;
+
+    /// <summary>util-linux's setsid, which starts a command as the leader of a new session and process group; null if absent.</summary>
+    public static string? SetsidPath { get; } = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
+
+    /// <summary>Start time (clock ticks since boot) of a live, non-zombie process, or null when there is none.</summary>
+    public static long? StartTime(int pid) => ReadStat(pid) is { IsDead: false } stat ? stat.StartTime : null;
+
+    /// <summary>True when <paramref name="pid"/> is alive and is the process that started at <paramref name="startTime"/>.</summary>
+    public static bool IsSame(int? pid, long? startTime) => pid is { } p && startTime is { } s && StartTime(p) == s;
+
+    /// <summary>
+    /// What <paramref name="pid"/> names now, compared with what was recorded when it was started (its start time and the
+    /// boot): the same process, a zombie of it, nothing, or another process that was handed the reused pid.
+    /// </summary>
+    public static ProcessIdentity Identify(int? pid, long? startTime, string? bootId)
+    {
+        if (pid is not { } p || ReadStat(p) is not { } stat)
+        {
+            return ProcessIdentity.Gone;
+        }
+
+        if (stat.StartTime != startTime || (bootId is not null && bootId != BootId))
+        {
+            return ProcessIdentity.Reused;
+        }
+
+        return stat.IsDead ? ProcessIdentity.Zombie : ProcessIdentity.Same;
+    }
 
     /// <summary>The fields of /proc/PID/stat we use, or null when the process does not exist (any more).</summary>
     public static ProcStat? ReadStat(int pid)

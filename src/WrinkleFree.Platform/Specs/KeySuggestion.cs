@@ -1,7 +1,7 @@
-namespace WrinkleFree.Service.Spec;
+namespace WrinkleFree.Platform.Specs;
 
 /// <summary>"Did you mean" for misspelled keys and names: the closest candidate within edit distance 2.</summary>
-internal static class KeySuggestion
+public static class KeySuggestion
 {
     public const int MaxDistance = 2;
 

@@ -1,10 +1,10 @@
-namespace WrinkleFree.Service.Spec;
+namespace WrinkleFree.Platform.Specs;
 
 /// <summary>
-/// The message of a YAML spec error (service specs here; task YAML in the training jobs, which compile this file as a
-/// linked source): "source: key.path (line L, column C): detail", leaving out what is unknown.
+/// The message of a YAML spec error (service specs and job task YAML both use it):
+/// "source: key.path (line L, column C): detail", leaving out what is unknown.
 /// </summary>
-internal static class SpecErrorText
+public static class SpecErrorText
 {
     /// <summary><paramref name="document"/> names the whole document when neither key nor position is known.</summary>
     public static string Format(string keyPath, int line, int column, string detail, string? sourceName, string document)
