@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
 using WrinkleFree.Platform.Home;
-using WrinkleFree.Training.Jobs;
+using WrinkleFree.Jobs;
 
 namespace WrinkleFree.Cli;
 
@@ -167,7 +167,7 @@ internal static class JobsCommands
     private static string[] SelfCommand()
     {
         var process = Environment.ProcessPath ?? "dotnet";
-        return Path.GetFileNameWithoutExtension(process) == "dotnet" ? [process, typeof(JobsCommands).Assembly.Location] : [process];
+        return Path.GetFileNameWithoutExtension(process) == "dotnet" ? [process, WfSelf.EntryDll] : [process];
     }
 
     private static object View(JobRecord j) => new JobView(

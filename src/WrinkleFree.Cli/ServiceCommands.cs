@@ -246,7 +246,7 @@ internal static class ServiceCommands
     private static Dictionary<string, string> ReplicaEnvironment(string home)
     {
         var (exe, prefix) = SelfCommand();
-        var bin = WrinkleFree.Inference.CommandShim.Write(Path.Combine(home, "bin"), "wf", prefix.Prepend(exe));
+        var bin = CommandShim.Write(Path.Combine(home, "bin"), "wf", prefix.Prepend(exe));
         return new Dictionary<string, string>
         {
             ["PATH"] = bin + ":" + (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin"),
@@ -285,7 +285,7 @@ internal static class ServiceCommands
     {
         var process = Environment.ProcessPath ?? "dotnet";
         return Path.GetFileNameWithoutExtension(process) == "dotnet"
-            ? (process, [typeof(ServiceCommands).Assembly.Location])
+            ? (process, [WfSelf.EntryDll])
             : (process, []);
     }
 

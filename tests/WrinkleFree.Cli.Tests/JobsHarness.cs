@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using WrinkleFree.Training.Jobs;
+using WrinkleFree.Jobs;
 
 namespace WrinkleFree.Cli.Tests;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
-using WrinkleFree.Training.Tests.Stages;
+using WrinkleFree.Testing;
+using WrinkleFree.Testing.Training;
 
 namespace WrinkleFree.Cli.Tests;
 
@@ -20,7 +21,7 @@ internal static class TeacherJob
     /// <summary>The trainer settings, as (task-file key, value) pairs; keys become `--key-with-dashes value`.</summary>
     public static IReadOnlyList<(string Key, string Value)> Settings(long steps = Steps) =>
     [
-        ("data", StageFixtures.CorpusPath), ("steps", steps.ToString(CultureInfo.InvariantCulture)), ("seq_len", "32"), ("batch_size", "4"),
+        ("data", TestCorpus.TwelveDocuments), ("steps", steps.ToString(CultureInfo.InvariantCulture)), ("seq_len", "32"), ("batch_size", "4"),
         ("vocab_size", "320"), ("hidden", "32"), ("layers", "2"), ("heads", "4"), ("kv_heads", "2"), ("ffn", "64"), ("log_every", "1"),
         ("eval_batches", "2"), ("heldout_fraction", "0.1"), ("deterministic", "true"),
     ];
@@ -76,7 +77,7 @@ internal static class TeacherJob
 
         try
         {
-            var (code, stderr) = await StageFixtures.RunWfAsync(args, TimeSpan.FromMinutes(3));
+            var (code, _, stderr) = await WfBuild.Full.RunAsync(args, TimeSpan.FromMinutes(3));
             Assert.True(code == 0, $"the uninterrupted reference run failed ({code}): {stderr}");
             return await File.ReadAllBytesAsync(Path.Combine(output, "model.safetensors"));
         }

@@ -1,4 +1,4 @@
-using WrinkleFree.Training.Tests.Storage;
+using WrinkleFree.Testing;
 
 namespace WrinkleFree.Cli.Tests;
 

@@ -1,20 +1,14 @@
 using System.Diagnostics;
+using WrinkleFree.Testing;
 
 namespace WrinkleFree.Cli.Tests;
 
 /// <summary>Runs the built <c>wf</c> as a real child process with a deadline and captures its output.</summary>
 internal static class WfProcess
 {
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot => RepositoryPaths.Root;
 
-    public static string WfDll
-    {
-        get
-        {
-            var config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-            return Path.Combine(RepoRoot, "src", "WrinkleFree.Cli", "bin", config, "net10.0", "wf.dll");
-        }
-    }
+    public static string WfDll => WfBuild.Full.Dll;
 
     public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args) =>
         RunCommandAsync("dotnet", [WfDll, .. args]);
@@ -48,15 +42,4 @@ internal static class WfProcess
 
     public static string TempFile(string extension = ".gguf") =>
         Path.Combine(Path.GetTempPath(), "wf-cli-tests", Guid.NewGuid().ToString("N") + extension);
-
-    private static string FindRepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir != null && !File.Exists(Path.Combine(dir.FullName, "WrinkleFree.slnx")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("cannot find WrinkleFree.slnx");
-    }
 }

@@ -1,27 +1,15 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using WrinkleFree.Testing;
 
 namespace WrinkleFree.Replica.Tests;
 
 /// <summary>`wf replica` as a real child process: environment configuration, and SIGTERM draining in-flight streams.</summary>
 public sealed class ReplicaProcessTests
 {
-    /// <summary>The built `wf` next to this test build (same configuration).</summary>
-    internal static string WfDll
-    {
-        get
-        {
-            var config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir != null && !File.Exists(Path.Combine(dir.FullName, "WrinkleFree.slnx")))
-            {
-                dir = dir.Parent;
-            }
-
-            return Path.Combine(dir!.FullName, "src", "WrinkleFree.Cli", "bin", config, "net10.0", "wf.dll");
-        }
-    }
+    /// <summary>The serving `wf` (no TorchSharp): what a replica node runs.</summary>
+    internal static string WfDll => WfBuild.Serving.Dll;
 
     [Fact]
     public async Task Replica_Sigterm_DrainsTheInFlightStreamAndExitsZero()

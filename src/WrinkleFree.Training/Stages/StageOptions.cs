@@ -1,5 +1,5 @@
 using WrinkleFree.Training.Data;
-using WrinkleFree.Training.Storage;
+using WrinkleFree.Jobs.Checkpoints;
 
 namespace WrinkleFree.Training.Stages;
 

@@ -5,7 +5,7 @@ using WrinkleFree.Training.Data;
 using WrinkleFree.Training.Losses;
 using WrinkleFree.Training.Model;
 using WrinkleFree.Training.Observability;
-using WrinkleFree.Training.Storage;
+using WrinkleFree.Jobs.Checkpoints;
 using static TorchSharp.torch;
 
 namespace WrinkleFree.Training.Stages;

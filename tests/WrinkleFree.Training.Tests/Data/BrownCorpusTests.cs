@@ -1,3 +1,4 @@
+using WrinkleFree.Testing.Training;
 using WrinkleFree.Training.Data;
 
 namespace WrinkleFree.Training.Tests.Data;

@@ -1,3 +1,5 @@
+using WrinkleFree.Testing;
+
 namespace WrinkleFree.Training.Tests.Stages;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using WrinkleFree.Inference.Gguf;
+using WrinkleFree.Testing;
 using WrinkleFree.Training.Data;
 using WrinkleFree.Training.Export;
 using WrinkleFree.Training.Model;

@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using WrinkleFree.Platform.Processes;
+using System.Globalization;
+using WrinkleFree.Jobs.Checkpoints;
+
+namespace WrinkleFree.Jobs;
+
+/// <summary>
+/// Builds the processes a job runs: setup and the task, each through <c>setsid</c> so it leads its own process group (a cancel
+/// or cleanup reaches everything it spawned) with stdio appended to the job's log, never to a pipe the controller holds.
+/// </summary>
+internal static class TaskCommand
+{
+    private static readonly string Shell = File.Exists("/bin/bash") ? "/bin/bash" : "/bin/sh";
+
+    /// <summary><c>wf train STAGE --key value ...</c> plus the checkpoint options, as arguments after the wf command.</summary>
+    public static List<string> TrainArguments(TrainSpec train, CheckpointSpec? checkpoint)
+    {
+        var args = new List<string> { "train", train.Stage };
+        foreach (var (key, value) in train.Settings)
+        {
+            args.Add("--" + key);
+            args.Add(value);
+        }
+
+        if (checkpoint is not null)
+        {
+            args.AddRange(["--checkpoint-store", checkpoint.Store, "--checkpoint-mode", ModeName(checkpoint.Mode)]);
+            if (checkpoint.EverySteps is { } every)
+            {
+                args.AddRange(["--checkpoint-every", every.ToString(CultureInfo.InvariantCulture)]);
+            }
+
+            if (checkpoint.KeepLastN is { } keep)
+            {
+                args.AddRange(["--keep-last-n", keep.ToString(CultureInfo.InvariantCulture)]);
+            }
+        }
+
+        return args;
+    }
+
+    public static string ModeName(CheckpointMode mode) => mode == CheckpointMode.Copy ? "COPY" : "MOUNT_CACHED";
+
+    /// <summary>
+    /// Starts <paramref name="command"/> detached into its own session with output appended to <paramref name="logPath"/>
+    /// (attempts share one log); pid = process group id, and a signal that kills the command is its exit status.
+    /// </summary>
+    public static Process Start(IReadOnlyList<string> command, string logPath, string workingDirectory, IReadOnlyDictionary<string, string> environment) =>
+        SessionProcess.Start(command, logPath, workingDirectory, environment, "wf-job");
+
+    /// <summary>A shell command line as a command: bash (or sh) -c.</summary>
+    public static List<string> ShellCommand(string script) => [Shell, "-c", script];
+}
