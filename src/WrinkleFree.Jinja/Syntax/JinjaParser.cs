@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using WrinkleFree.Jinja.Runtime;
 
-namespace WrinkleFree.Replica.Chat;
+namespace WrinkleFree.Jinja.Syntax;
 
 /// <summary>Recursive-descent parser from tokens to the AST, with Jinja's operator precedence.</summary>
 internal sealed class JinjaParser
@@ -937,5 +938,5 @@ internal sealed class JinjaParser
         _ => $"'{token.Value}'",
     };
 
-    private ChatTemplateException Error(string message, JinjaToken at) => new(message, at.Line, at.Column);
+    private JinjaException Error(string message, JinjaToken at) => new(message, at.Line, at.Column);
 }
