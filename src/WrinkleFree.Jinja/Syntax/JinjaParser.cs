@@ -160,6 +160,7 @@ internal sealed class JinjaParser
                 }
 
             case "include" or "import" or "from" or "extends" or "block" or "call":
+                // The wording predates this project's split from the chat-template layer; kept so errors read as before.
                 throw Error($"the '{tag.Value}' tag is not supported in chat templates", tag);
             case "elif" or "else" or "endif" or "endfor" or "endset" or "endmacro" or "endwith" or "endfilter" or "endgeneration" or "endraw":
                 throw Error($"unexpected '{tag.Value}'", tag);
