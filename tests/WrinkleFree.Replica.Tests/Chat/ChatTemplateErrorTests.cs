@@ -7,35 +7,20 @@ public sealed class ChatTemplateErrorTests
 {
     private static readonly ChatMessage[] OneUser = [new("user", "Hi")];
 
-    [Theory]
-    [InlineData("{{ 1 + }}", 1, 8)]
-    [InlineData("line one\n{% if x %}\nno end", 3, 7)]
-    [InlineData("ok\n  {% for x in %}{% endfor %}", 2, 15)]
-    [InlineData("{{ 'unterminated }}", 1, 4)]
-    [InlineData("{# never closed", 1, 1)]
-    [InlineData("a\nb {{ x | nosuchfilter }}", 2, 10)]
-    [InlineData("{% endif %}", 1, 4)]
-    [InlineData("{% frobnicate %}", 1, 4)]
-    [InlineData("{{ x is nosuchtest }}", 1, 9)]
-    [InlineData("{% break %}", 1, 4)]
-    [InlineData("{{ (1 }}", 1, 7)]
-    [InlineData("{% set %}", 1, 8)]
-    public void Parse_SyntaxError_NamesLineAndColumn(string template, int line, int column)
+    // The language's own error positions are tested in WrinkleFree.Jinja.Tests; here, that they reach the chat layer intact.
+    [Fact]
+    public void Parse_SyntaxError_IsChatTemplateExceptionNamingLineAndColumn()
     {
-        var e = Assert.Throws<ChatTemplateException>(() => ChatTemplate.Parse(template));
-        Assert.Equal((line, column), (e.Line, e.Column));
-        Assert.Contains($"line {line}, column {column}", e.Message, StringComparison.Ordinal);
+        var e = Assert.Throws<ChatTemplateException>(() => ChatTemplate.Parse("ok\n  {% for x in %}{% endfor %}"));
+        Assert.Equal((2, 15), (e.Line, e.Column));
+        Assert.StartsWith("unexpected '%}'", e.Detail, StringComparison.Ordinal);
+        Assert.Equal($"{e.Detail} (chat template line 2, column 15)", e.Message);
     }
 
     [Theory]
     [InlineData("ab\n  {{ raise_exception('bad ' ~ 'things') }}", "bad things", 2, 6)]
-    [InlineData("{{ nosuchfunction() }}", "'nosuchfunction' is undefined", 1, 4)]
+    [InlineData("{% if true %}{{ raise_exception() }}{% endif %}", "raise_exception called", 1, 17)]
     [InlineData("{{ x + 1 }}", "'x' is undefined", 1, 6)]
-    [InlineData("{{ 1 / 0 }}", "division by zero", 1, 6)]
-    [InlineData("{{ 'a' + 1 }}", "unsupported operand type(s) for +: 'str' and 'int'", 1, 8)]
-    [InlineData("{% set x = 1 %}{% set x.y = 2 %}", "cannot assign attribute 'y' on 'x': only namespace() objects allow it", 1, 16)]
-    [InlineData("{% for a, b in [1] %}{% endfor %}", "'int' object is not iterable", 1, 1)]
-    [InlineData("{{ none.foo() }}", "'foo' is undefined", 1, 9)]
     public void Render_RuntimeError_SurfacesMessageAndPosition(string template, string detail, int line, int column)
     {
         var parsed = ChatTemplate.Parse(template);
@@ -44,24 +29,11 @@ public sealed class ChatTemplateErrorTests
         Assert.Equal((line, column), (e.Line, e.Column));
     }
 
-    [Theory]
-    [InlineData("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}")]
-    [InlineData("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}")]
-    [InlineData("{{ 'x' * 100000000 }}")]
-    [InlineData("{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}")]
-    [InlineData("{{ range(10000000) }}")]
-    public void Render_RunawayTemplate_StopsWithTemplateError(string template)
-    {
-        var parsed = ChatTemplate.Parse(template);
-        Assert.Throws<ChatTemplateException>(() => parsed.Render(OneUser, true, "", ""));
-    }
-
     [Fact]
-    public void Parse_DeeplyNestedExpression_FailsCleanly()
+    public void Render_RunawayTemplate_StopsWithChatTemplateException()
     {
-        var template = "{{ " + new string('(', 5000) + "1" + new string(')', 5000) + " }}";
-        var e = Assert.Throws<ChatTemplateException>(() => ChatTemplate.Parse(template));
-        Assert.Contains("too deep", e.Detail, StringComparison.Ordinal);
+        var parsed = ChatTemplate.Parse("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}");
+        Assert.Throws<ChatTemplateException>(() => parsed.Render(OneUser, true, "", ""));
     }
 
     [Fact]

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 
-namespace WrinkleFree.Replica.Chat;
+namespace WrinkleFree.Jinja.Runtime;
 
 /// <summary>The built-in filters chat templates use, with Jinja's argument names and defaults.</summary>
 internal static class JinjaFilters

@@ -1,4 +1,4 @@
-namespace WrinkleFree.Replica.Chat;
+namespace WrinkleFree.Jinja.Runtime;
 
 /// <summary>The tests usable after <c>is</c> and by select/reject/selectattr/rejectattr.</summary>
 internal static class JinjaTests

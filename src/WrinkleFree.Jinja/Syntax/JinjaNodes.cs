@@ -1,4 +1,4 @@
-namespace WrinkleFree.Replica.Chat;
+namespace WrinkleFree.Jinja.Syntax;
 
 // The template AST: a closed hierarchy of small records, kept together in one file because each is a line long.
 

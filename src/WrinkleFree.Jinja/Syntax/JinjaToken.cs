@@ -1,4 +1,4 @@
-namespace WrinkleFree.Replica.Chat;
+namespace WrinkleFree.Jinja.Syntax;
 
 internal enum JinjaTokenKind
 {
@@ -25,6 +25,3 @@ internal readonly record struct JinjaToken(JinjaTokenKind Kind, string Value, in
 
 /// <summary>A 1-based position in the template source, carried by every AST node for error messages.</summary>
 internal readonly record struct JinjaPos(int Line, int Column);
-
-/// <summary>An error raised while evaluating; the renderer adds the position of the node being evaluated.</summary>
-internal sealed class JinjaError(string message) : Exception(message);

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace WrinkleFree.Replica.Chat;
+namespace WrinkleFree.Jinja.Runtime;
 
 /// <summary>
 /// The <c>tojson</c> filter as transformers defines it: Python's json.dumps with ensure_ascii=False, so separators are

@@ -1,11 +1,12 @@
 using System.Runtime.CompilerServices;
 using System.Text;
+using WrinkleFree.Jinja.Syntax;
 
-namespace WrinkleFree.Replica.Chat;
+namespace WrinkleFree.Jinja.Runtime;
 
 /// <summary>
 /// Walks the AST and writes the output. Budgets on steps, output size and call depth turn runaway templates
-/// (infinite macro recursion, huge repeats) into <see cref="ChatTemplateException"/> instead of hangs.
+/// (infinite macro recursion, huge repeats) into <see cref="JinjaException"/> instead of hangs.
 /// </summary>
 internal sealed class JinjaRenderer
 {
@@ -52,7 +53,7 @@ internal sealed class JinjaRenderer
     {
         if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
         {
-            throw new ChatTemplateException("template evaluation is nested too deeply", statement.Pos.Line, statement.Pos.Column);
+            throw new JinjaException("template evaluation is nested too deeply", statement.Pos.Line, statement.Pos.Column);
         }
 
         try
@@ -105,7 +106,7 @@ internal sealed class JinjaRenderer
         }
         catch (JinjaError e)
         {
-            throw new ChatTemplateException(e.Message, statement.Pos.Line, statement.Pos.Column);
+            throw new JinjaException(e.Message, statement.Pos.Line, statement.Pos.Column);
         }
     }
 
@@ -299,7 +300,7 @@ internal sealed class JinjaRenderer
     {
         if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
         {
-            throw new ChatTemplateException("template evaluation is nested too deeply", expr.Pos.Line, expr.Pos.Column);
+            throw new JinjaException("template evaluation is nested too deeply", expr.Pos.Line, expr.Pos.Column);
         }
 
         try
@@ -308,7 +309,7 @@ internal sealed class JinjaRenderer
         }
         catch (JinjaError e)
         {
-            throw new ChatTemplateException(e.Message, expr.Pos.Line, expr.Pos.Column);
+            throw new JinjaException(e.Message, expr.Pos.Line, expr.Pos.Column);
         }
     }
 

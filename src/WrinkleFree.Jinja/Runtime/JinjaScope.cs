@@ -1,4 +1,4 @@
-namespace WrinkleFree.Replica.Chat;
+namespace WrinkleFree.Jinja.Runtime;
 
 /// <summary>A variable scope; for loops, macros and with blocks push one so their assignments do not leak out.</summary>
 internal sealed class JinjaScope(JinjaScope? parent)

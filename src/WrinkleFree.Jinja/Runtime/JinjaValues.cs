@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace WrinkleFree.Replica.Chat;
+namespace WrinkleFree.Jinja.Runtime;
 
 /// <summary>Jinja's default Undefined: falsy, prints as nothing, iterates as empty; attribute access stays undefined.</summary>
 internal sealed class JinjaUndefined(string name)
@@ -18,12 +18,31 @@ internal sealed class JinjaNamespace
     public Dictionary<string, object?> Attributes { get; } = new(StringComparer.Ordinal);
 }
 
-/// <summary>A built-in function or a macro.</summary>
+/// <summary>A built-in function, a macro or a caller-supplied <see cref="JinjaFunction"/>.</summary>
 internal sealed class JinjaCallable(string name, Func<List<object?>, Dictionary<string, object?>, object?> invoke)
 {
     public string Name { get; } = name;
 
     public object? Invoke(List<object?> args, Dictionary<string, object?> kwargs) => invoke(args, kwargs);
+
+    /// <summary>
+    /// Wraps a caller's function: its result is converted like a variable, and a <see cref="JinjaException"/> it throws
+    /// without a position becomes an evaluation error, so the renderer reports it at the call.
+    /// </summary>
+    public static JinjaCallable FromFunction(string name, JinjaFunction function) => new(name, (args, kwargs) =>
+    {
+        object? result;
+        try
+        {
+            result = function(new JinjaArguments(args, kwargs));
+        }
+        catch (JinjaException e) when (!e.HasPosition)
+        {
+            throw new JinjaError(e.Detail);
+        }
+
+        return JinjaValues.FromClr(result);
+    });
 }
 
 /// <summary>A method looked up on a value (<c>s.strip</c>, <c>d.items</c>), called later.</summary>
@@ -353,8 +372,11 @@ internal static class JinjaValues
         _ => throw new JinjaError($"object of type '{TypeName(value)}' has no len()"),
     };
 
-    /// <summary>Converts caller-supplied .NET values (JSON elements, dictionaries, enumerables) into template values.</summary>
-    public static object? FromClr(object? value, int depth = 0)
+    /// <summary>
+    /// Converts caller-supplied .NET values (JSON elements, dictionaries, enumerables, functions) into template values;
+    /// <paramref name="name"/> (the variable or dictionary key) names a <see cref="JinjaFunction"/> found there.
+    /// </summary>
+    public static object? FromClr(object? value, int depth = 0, string? name = null)
     {
         if (depth > 64)
         {
@@ -377,6 +399,8 @@ internal static class JinjaValues
                 return e.ToString();
             case DateTimeOffset or DateTime:
                 return Convert.ToString(value, CultureInfo.InvariantCulture);
+            case JinjaFunction function:
+                return JinjaCallable.FromFunction(name ?? "function", function);
             case JsonElement element:
                 return FromJson(element, depth);
             case JsonNode node:
@@ -386,7 +410,7 @@ internal static class JinjaValues
                     var dict = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
                     foreach (var (k, v) in map)
                     {
-                        dict[k] = FromClr(v, depth + 1);
+                        dict[k] = FromClr(v, depth + 1, k);
                     }
 
                     return dict;

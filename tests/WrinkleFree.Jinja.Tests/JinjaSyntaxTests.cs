@@ -1,13 +1,10 @@
-using WrinkleFree.Replica.Chat;
+namespace WrinkleFree.Jinja.Tests;
 
-namespace WrinkleFree.Replica.Tests.Chat;
-
-public sealed class ChatTemplateSyntaxTests
+/// <summary>The language: expressions, filters, statements and whitespace control render as Jinja (in transformers' environment) does.</summary>
+public sealed class JinjaSyntaxTests
 {
-    private static readonly ChatMessage[] OneUser = [new("user", "Hi")];
-
-    private static string Render(string template, IReadOnlyDictionary<string, object?>? extra = null) =>
-        ChatTemplate.Parse(template).Render(OneUser, addGenerationPrompt: true, "<s>", "</s>", extra);
+    private static string Render(string template, IReadOnlyDictionary<string, object?>? variables = null) =>
+        JinjaTemplate.Parse(template).Render(variables);
 
     [Theory]
     [InlineData("{{ 1 + 2 * 3 }}", "7")]
@@ -53,8 +50,18 @@ public sealed class ChatTemplateSyntaxTests
     [InlineData("{% set block %}inner{% endset %}{{ block | upper }}", "INNER")]
     [InlineData("{% for a, b in [[1, 2], [3, 4]] %}{{ a + b }}{% endfor %}", "37")]
     [InlineData("{% raw %}{{ not evaluated }}{% endraw %}", "{{ not evaluated }}")]
-    [InlineData("{# comment #}x{{ messages[0].content }}{{ messages[0]['role'] }}{{ bos_token }}{{ add_generation_prompt }}{{ tools }}", "xHiuser<s>TrueNone")]
-    public void Render_Statements_MatchJinja(string template, string expected) => Assert.Equal(expected, Render(template));
+    [InlineData("{# comment #}x{{ items[0].content }}{{ items[0]['role'] }}{{ text }}{{ flag }}{{ nothing }}", "xHiuser<s>TrueNone")]
+    public void Render_Statements_MatchJinja(string template, string expected)
+    {
+        var variables = new Dictionary<string, object?>
+        {
+            ["items"] = new[] { new Dictionary<string, object?> { ["role"] = "user", ["content"] = "Hi" } },
+            ["text"] = "<s>",
+            ["flag"] = true,
+            ["nothing"] = null,
+        };
+        Assert.Equal(expected, Render(template, variables));
+    }
 
     [Theory]
     [InlineData("a\n{% if true %}\nb\n{% endif %}\nc", "a\nb\nc")]
@@ -65,19 +72,4 @@ public sealed class ChatTemplateSyntaxTests
     [InlineData("{# c #}\nx", "x")]
     [InlineData("a {%+ if true %}b{% endif +%}\nc", "a b\nc")]
     public void Render_WhitespaceControl_MatchesTransformersDefaults(string template, string expected) => Assert.Equal(expected, Render(template));
-
-    [Fact]
-    public void Render_StrftimeNow_UsesClockFromExtra()
-    {
-        var extra = new Dictionary<string, object?> { ["now"] = new DateTimeOffset(2024, 7, 5, 13, 4, 0, TimeSpan.Zero) };
-        Assert.Equal("05 Jul 2024 | July 5, 2024 | 13:04", Render("{{ strftime_now('%d %b %Y') }} | {{ strftime_now('%B %-d, %Y') }} | {{ strftime_now('%H:%M') }}", extra));
-    }
-
-    [Fact]
-    public void Render_ExtraValues_AreConvertedFromClrAndJson()
-    {
-        var tools = System.Text.Json.JsonDocument.Parse("""[{"name": "f", "n": 2, "ok": true}]""").RootElement;
-        var extra = new Dictionary<string, object?> { ["tools"] = tools, ["flag"] = false, ["list"] = new[] { 1, 2 } };
-        Assert.Equal("f 2 True False [1, 2]", Render("{{ tools[0].name }} {{ tools[0].n }} {{ tools[0].ok }} {{ flag }} {{ list }}", extra));
-    }
 }

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using WrinkleFree.Jinja.Runtime;
 
-namespace WrinkleFree.Replica.Chat;
+namespace WrinkleFree.Jinja.Syntax;
 
 /// <summary>Recursive-descent parser from tokens to the AST, with Jinja's operator precedence.</summary>
 internal sealed class JinjaParser
@@ -159,6 +160,7 @@ internal sealed class JinjaParser
                 }
 
             case "include" or "import" or "from" or "extends" or "block" or "call":
+                // The wording predates this project's split from the chat-template layer; kept so errors read as before.
                 throw Error($"the '{tag.Value}' tag is not supported in chat templates", tag);
             case "elif" or "else" or "endif" or "endfor" or "endset" or "endmacro" or "endwith" or "endfilter" or "endgeneration" or "endraw":
                 throw Error($"unexpected '{tag.Value}'", tag);
@@ -937,5 +939,5 @@ internal sealed class JinjaParser
         _ => $"'{token.Value}'",
     };
 
-    private ChatTemplateException Error(string message, JinjaToken at) => new(message, at.Line, at.Column);
+    private JinjaException Error(string message, JinjaToken at) => new(message, at.Line, at.Column);
 }

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace WrinkleFree.Replica.Chat;
+namespace WrinkleFree.Jinja.Runtime;
 
 /// <summary>Arithmetic and comparison with Python's rules (int/float promotion, floor division, sign of modulo).</summary>
 internal static class JinjaOperators

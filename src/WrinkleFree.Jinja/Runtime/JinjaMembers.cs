@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace WrinkleFree.Replica.Chat;
+namespace WrinkleFree.Jinja.Runtime;
 
 /// <summary>Attribute and item access, slicing, and the Python methods templates call on strings, dicts and lists.</summary>
 internal static class JinjaMembers

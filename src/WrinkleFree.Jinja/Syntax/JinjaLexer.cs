@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace WrinkleFree.Replica.Chat;
+namespace WrinkleFree.Jinja.Syntax;
 
 /// <summary>
 /// Splits a template into text and tag tokens, applying whitespace control the way transformers' environment does:
@@ -418,9 +418,9 @@ internal sealed partial class JinjaLexer
         return (index + 1, offset - _lineStarts[index] + 1);
     }
 
-    private ChatTemplateException Error(string message, int offset)
+    private JinjaException Error(string message, int offset)
     {
         var (line, col) = Position(offset);
-        return new ChatTemplateException(message, line, col);
+        return new JinjaException(message, line, col);
     }
 }

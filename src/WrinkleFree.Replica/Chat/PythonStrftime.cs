@@ -4,7 +4,7 @@ using System.Text;
 namespace WrinkleFree.Replica.Chat;
 
 /// <summary>Python's strftime for the <c>strftime_now</c> global (C locale names, glibc's %-d no-padding form).</summary>
-internal static class JinjaStrftime
+internal static class PythonStrftime
 {
     public static string Format(DateTimeOffset time, string format)
     {
