@@ -1,3 +1,5 @@
+using WrinkleFree.Service.Providers;
+
 namespace WrinkleFree.Service.Daemon;
 
 /// <summary>Settings of the <see cref="ServiceDaemon"/>: where its state lives and what every replica gets.</summary>
@@ -17,6 +19,9 @@ public sealed record DaemonOptions
 
     /// <summary>Longest a replica leaving the service may finish its in-flight requests.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>The replica providers this daemon runs (the host fills it from the provider projects its build carries).</summary>
+    public IReadOnlyList<IReplicaProviderFactory> Providers { get; init; } = ReplicaProviderRegistry.Defaults;
 
     /// <summary>The daemon's state database.</summary>
     public string StatePath => Path.Combine(Home, "state.db");

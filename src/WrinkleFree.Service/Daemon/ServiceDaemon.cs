@@ -39,10 +39,7 @@ public sealed class ServiceDaemon : IAsyncDisposable
     {
         (_options, _store, _lock, _time, _loggers) = (options, store, lockFile, time, loggers);
         _logger = (loggers ?? NullLoggerFactory.Instance).CreateLogger<ServiceDaemon>();
-        _providers = new Dictionary<string, IReplicaProvider>
-        {
-            [ProviderNames.Local] = ReplicaProviders.CreateLocal(new LocalProviderOptions { Home = options.Home }, time, loggers),
-        };
+        _providers = ReplicaProviderRegistry.Create(options.Providers, new ReplicaProviderContext(options.Home, time, loggers ?? NullLoggerFactory.Instance));
     }
 
     /// <summary>Where daemon.json says the admin API is.</summary>
