@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using WrinkleFree.Inference.Gguf;
 using WrinkleFree.Inference.Native;
 using WrinkleFree.Inference.Tensors;
+using WrinkleFree.Inference.Tensors.Kernels;
 using WrinkleFree.Inference.Threading;
 
 namespace WrinkleFree.Bench;

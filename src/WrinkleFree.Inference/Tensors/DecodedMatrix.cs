@@ -1,5 +1,7 @@
 using System.Numerics.Tensors;
 using WrinkleFree.Inference.Gguf;
+using WrinkleFree.Inference.Tensors.Kernels;
+using WrinkleFree.Inference.Tensors.Kernels.Avx512;
 using WrinkleFree.Inference.Threading;
 
 namespace WrinkleFree.Inference.Tensors;

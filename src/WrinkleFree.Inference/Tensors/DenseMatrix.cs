@@ -1,4 +1,8 @@
 using WrinkleFree.Inference.Gguf;
+using WrinkleFree.Inference.Tensors.Kernels;
+using WrinkleFree.Inference.Tensors.Kernels.Avx2;
+using WrinkleFree.Inference.Tensors.Kernels.Avx512;
+using WrinkleFree.Inference.Tensors.Kernels.Scalar;
 using WrinkleFree.Inference.Threading;
 
 namespace WrinkleFree.Inference.Tensors;
@@ -73,16 +77,16 @@ internal sealed unsafe class DenseMatrix : WeightMatrix
     internal static delegate*<in DenseArgs, int, int, void> Select(GgmlType type, KernelIsa isa) => (type, isa) switch
     {
         (GgmlType.Q8_0, KernelIsa.Avx512) => &Q8Avx512.Multiply,
-        (GgmlType.Q8_0, KernelIsa.AvxVnni) => &DenseKernels.Q8Vnni,
-        (GgmlType.Q8_0, KernelIsa.Avx2) => &DenseKernels.Q8Avx2,
+        (GgmlType.Q8_0, KernelIsa.AvxVnni) => &Q8Avx2.MultiplyVnni,
+        (GgmlType.Q8_0, KernelIsa.Avx2) => &Q8Avx2.Multiply,
         (GgmlType.Q8_0, _) => &ScalarKernels.Q8_0,
-        (GgmlType.F32, KernelIsa.Avx512) => &DenseKernels.F32Avx512,
+        (GgmlType.F32, KernelIsa.Avx512) => &FloatAvx512.F32,
         (GgmlType.F32, KernelIsa.Avx2 or KernelIsa.AvxVnni) => &FloatAvx2.F32,
         (GgmlType.F32, _) => &ScalarKernels.F32,
-        (GgmlType.F16, KernelIsa.Avx512) => &DenseKernels.F16Avx512,
+        (GgmlType.F16, KernelIsa.Avx512) => &FloatAvx512.F16,
         (GgmlType.F16, KernelIsa.Avx2 or KernelIsa.AvxVnni) => &FloatAvx2.F16,
         (GgmlType.F16, _) => &ScalarKernels.F16,
-        (GgmlType.BF16, KernelIsa.Avx512) => &DenseKernels.BF16Avx512,
+        (GgmlType.BF16, KernelIsa.Avx512) => &FloatAvx512.BF16,
         (GgmlType.BF16, KernelIsa.Avx2 or KernelIsa.AvxVnni) => &FloatAvx2.BF16,
         _ => &ScalarKernels.BF16,
     };

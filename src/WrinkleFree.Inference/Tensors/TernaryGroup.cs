@@ -1,3 +1,4 @@
+using WrinkleFree.Inference.Tensors.Kernels;
 using WrinkleFree.Inference.Threading;
 
 namespace WrinkleFree.Inference.Tensors;

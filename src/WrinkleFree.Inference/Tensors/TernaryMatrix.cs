@@ -1,4 +1,8 @@
 using WrinkleFree.Inference.Gguf;
+using WrinkleFree.Inference.Tensors.Kernels;
+using WrinkleFree.Inference.Tensors.Kernels.Avx2;
+using WrinkleFree.Inference.Tensors.Kernels.Avx512;
+using WrinkleFree.Inference.Tensors.Kernels.Scalar;
 using WrinkleFree.Inference.Threading;
 
 namespace WrinkleFree.Inference.Tensors;

@@ -1,6 +1,7 @@
 using WrinkleFree.Inference.Gguf;
 using WrinkleFree.Inference.Models;
 using WrinkleFree.Inference.Tensors;
+using WrinkleFree.Inference.Tensors.Kernels;
 using WrinkleFree.Inference.Tests.Reference;
 using WrinkleFree.Inference.Tests.Tensors;
 using WrinkleFree.Inference.Threading;

@@ -1,5 +1,7 @@
 using WrinkleFree.Inference.Gguf;
 using WrinkleFree.Inference.Tensors;
+using WrinkleFree.Inference.Tensors.Kernels;
+using WrinkleFree.Inference.Tensors.Kernels.Avx512;
 
 namespace WrinkleFree.Inference.Tests.Tensors;
 

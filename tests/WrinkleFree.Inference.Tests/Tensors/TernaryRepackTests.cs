@@ -1,5 +1,7 @@
 using WrinkleFree.Inference.Gguf;
 using WrinkleFree.Inference.Tensors;
+using WrinkleFree.Inference.Tensors.Kernels;
+using WrinkleFree.Inference.Tensors.Kernels.Scalar;
 using WrinkleFree.Inference.Threading;
 
 namespace WrinkleFree.Inference.Tests.Tensors;

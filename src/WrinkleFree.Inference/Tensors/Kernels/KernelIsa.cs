@@ -1,4 +1,4 @@
-namespace WrinkleFree.Inference.Tensors;
+namespace WrinkleFree.Inference.Tensors.Kernels;
 
 /// <summary>The instruction-set family a kernel is written for.</summary>
 internal enum KernelIsa

@@ -1,6 +1,7 @@
-using System.Runtime.Intrinsics.X86;
+// Qualified as X86.Avx2: inside this namespace the bare name Avx2 is the kernels' Avx2 folder.
+using X86 = System.Runtime.Intrinsics.X86;
 
-namespace WrinkleFree.Inference.Tensors;
+namespace WrinkleFree.Inference.Tensors.Kernels;
 
 /// <summary>Chooses the kernel family once at start-up; tests and the bench may pin another supported one.</summary>
 internal static class KernelDispatch
@@ -13,9 +14,9 @@ internal static class KernelDispatch
     public static bool IsSupported(KernelIsa isa) => isa switch
     {
         KernelIsa.Scalar => true,
-        KernelIsa.Avx2 => Avx2.IsSupported && Fma.IsSupported,
-        KernelIsa.AvxVnni => Avx2.IsSupported && Fma.IsSupported && AvxVnni.IsSupported,
-        KernelIsa.Avx512 => Avx512BW.IsSupported && Avx512F.VL.IsSupported,
+        KernelIsa.Avx2 => X86.Avx2.IsSupported && X86.Fma.IsSupported,
+        KernelIsa.AvxVnni => X86.Avx2.IsSupported && X86.Fma.IsSupported && X86.AvxVnni.IsSupported,
+        KernelIsa.Avx512 => X86.Avx512BW.IsSupported && X86.Avx512F.VL.IsSupported,
         _ => false,
     };
 
