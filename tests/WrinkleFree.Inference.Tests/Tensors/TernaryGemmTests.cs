@@ -10,7 +10,7 @@ public sealed class TernaryGemmTests
     [Fact]
     public void Reduce16_RandomVectors_LaneIHoldsTheSumOfVectorI()
     {
-        if (!KernelDispatch.IsSupported(KernelIsa.Avx512))
+        if (!KernelFamily.IsSupported(KernelIsa.Avx512))
         {
             return;
         }
