@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using WrinkleFree.Inference.Gguf;
 using WrinkleFree.Inference.Native;
 using WrinkleFree.Inference.Tensors;
+using WrinkleFree.Inference.Tensors.Kernels;
 using WrinkleFree.Inference.Threading;
 
 namespace WrinkleFree.Bench;
@@ -49,23 +50,33 @@ internal static unsafe class KernelBench
             }
         }
 
+        // Each family gets its own matrices (WeightMatrix.Create with the family), so they are compared side by side.
+        KernelFamily[] families;
+        try
+        {
+            families = isaArg switch
+            {
+                "all" => KernelFamily.Supported.Where(f => f != KernelFamily.Scalar).ToArray(),
+                "best" => [KernelFamily.Default],
+                _ => [KernelFamily.Parse(isaArg)],
+            };
+        }
+        catch (NotSupportedException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+
         using var pool = new WorkerPool(threads);
         var bandwidth = MemoryBandwidth.MeasureReadGBps(pool);
-        Console.WriteLine($"threads={threads} best-isa={KernelDispatch.Best} supported={string.Join(",", KernelDispatch.Supported)}");
+        Console.WriteLine($"threads={threads} best-isa={KernelFamily.Best} supported={string.Join(",", KernelFamily.Supported)}");
         Console.WriteLine($"memory read bandwidth: {bandwidth:F1} GB/s (best of 5 passes over 256 MiB)");
         Console.WriteLine();
         Console.WriteLine($"{"shape (cols x rows)",-26} {"type",-6} {"isa",-8} {"batch",5} {"us/call",10} {"GB/s",8} {"of bw",7} {"cpu us",10}");
 
-        var isas = isaArg switch
-        {
-            "all" => KernelDispatch.Supported.Where(i => i != KernelIsa.Scalar).ToArray(),
-            "best" => [KernelDispatch.Best],
-            _ => [Enum.Parse<KernelIsa>(isaArg, ignoreCase: true)],
-        };
         var batches = quick ? new[] { 1, 16 } : [1, 4, 16, 64];
-        foreach (var isa in isas)
+        foreach (var family in families)
         {
-            KernelDispatch.Current = isa;
             foreach (var type in new[] { GgmlType.I2_S, GgmlType.TQ2_0, GgmlType.TQ1_0 })
             {
                 if (typeFilter != null && !typeFilter.Contains(type.ToString(), StringComparer.OrdinalIgnoreCase))
@@ -75,7 +86,7 @@ internal static unsafe class KernelBench
 
                 foreach (var (columns, rows, label) in LayerShapes)
                 {
-                    Measure(pool, bandwidth, type, columns, rows, label, batches, isa);
+                    Measure(pool, bandwidth, type, columns, rows, label, batches, family);
                 }
             }
 
@@ -86,18 +97,16 @@ internal static unsafe class KernelBench
                     continue;
                 }
 
-                Measure(pool, bandwidth, type, 2560, s_headRows, "lm_head", quick ? [1] : [1, 4, 16], isa);
+                Measure(pool, bandwidth, type, 2560, s_headRows, "lm_head", quick ? [1] : [1, 4, 16], family);
             }
         }
 
         // The in-run reference: the plain scalar kernel on one shape.
-        KernelDispatch.Current = KernelIsa.Scalar;
-        Measure(pool, bandwidth, GgmlType.I2_S, 2560, 2560, "attn_q/o (scalar ref)", [1], KernelIsa.Scalar);
-        KernelDispatch.Current = KernelDispatch.Best;
+        Measure(pool, bandwidth, GgmlType.I2_S, 2560, 2560, "attn_q/o (scalar ref)", [1], KernelFamily.Scalar);
         return 0;
     }
 
-    private static void Measure(WorkerPool pool, double bandwidth, GgmlType type, int columns, int rows, string label, int[] batches, KernelIsa isa)
+    private static void Measure(WorkerPool pool, double bandwidth, GgmlType type, int columns, int rows, string label, int[] batches, KernelFamily family)
     {
         var info = GgmlTypeInfo.Of(type)!.Value;
         var size = info.ByteSize((long)rows * columns);
@@ -111,7 +120,7 @@ internal static unsafe class KernelBench
             var matrices = new WeightMatrix[copies];
             for (var c = 0; c < copies; c++)
             {
-                matrices[c] = WeightMatrix.Create(type, (nint)(data + c * stride), rows, columns, label);
+                matrices[c] = WeightMatrix.Create(type, (nint)(data + c * stride), rows, columns, label, family);
             }
 
             foreach (var batch in batches)
@@ -134,12 +143,12 @@ internal static unsafe class KernelBench
                     {
                         matrices[c].Multiply(x, y, pool);
                     }
-                }, copies, isa == KernelIsa.Scalar);
+                }, copies, family == KernelFamily.Scalar);
                 var gbps = size / seconds / 1e9;
                 // Process CPU time per call over every timed pass: with --threads 1 this is the kernel's cost even when
                 // other processes preempt it (wall-clock best-of cannot filter a machine that is busy all the time).
                 var cpuMicros = (Environment.CpuUsage.TotalTime - cpuBefore).TotalMicroseconds / (copies * (s_passes + 1));
-                Console.WriteLine($"{columns + " x " + rows + " " + label,-26} {type,-6} {isa,-8} {batch,5} {seconds * 1e6,10:F1} {gbps,8:F1} {gbps / bandwidth,7:P0} {cpuMicros,10:F1}");
+                Console.WriteLine($"{columns + " x " + rows + " " + label,-26} {type,-6} {family,-8} {batch,5} {seconds * 1e6,10:F1} {gbps,8:F1} {gbps / bandwidth,7:P0} {cpuMicros,10:F1}");
             }
         }
         finally

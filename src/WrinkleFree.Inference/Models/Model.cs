@@ -1,5 +1,6 @@
 using WrinkleFree.Inference.Gguf;
 using WrinkleFree.Inference.Tensors;
+using WrinkleFree.Inference.Tensors.Kernels;
 using WrinkleFree.Inference.Tokenization;
 
 namespace WrinkleFree.Inference.Models;
@@ -11,9 +12,10 @@ namespace WrinkleFree.Inference.Models;
 /// </summary>
 public sealed class Model : IDisposable
 {
-    private Model(GgufFile file, ModelConfig config, Tokenizer tokenizer, WeightMatrix embedding, LinearLayer output, float[] outputNorm, LayerWeights[] layers)
+    private Model(GgufFile file, KernelFamily kernels, ModelConfig config, Tokenizer tokenizer, WeightMatrix embedding, LinearLayer output, float[] outputNorm, LayerWeights[] layers)
     {
         File = file;
+        Kernels = kernels;
         Config = config;
         Tokenizer = tokenizer;
         Embedding = embedding;
@@ -23,6 +25,9 @@ public sealed class Model : IDisposable
     }
 
     public GgufFile File { get; }
+
+    /// <summary>The kernel family every weight matrix of this model multiplies with, chosen when it was loaded.</summary>
+    public KernelFamily Kernels { get; }
 
     public ModelConfig Config { get; }
 
@@ -55,13 +60,20 @@ public sealed class Model : IDisposable
         }
     }
 
-    /// <summary>Maps <paramref name="path"/> and binds every tensor; errors name the missing or mis-shaped tensor.</summary>
-    public static Model Load(string path)
+    /// <summary><see cref="Load(string, KernelFamily)"/> with <see cref="KernelFamily.Default"/>.</summary>
+    public static Model Load(string path) => Load(path, KernelFamily.Default);
+
+    /// <summary>
+    /// Maps <paramref name="path"/> and binds every tensor, its matrices multiplied with the <paramref name="kernels"/>
+    /// family; errors name the missing or mis-shaped tensor.
+    /// </summary>
+    public static Model Load(string path, KernelFamily kernels)
     {
+        ArgumentNullException.ThrowIfNull(kernels);
         var file = GgufFile.Open(path);
         try
         {
-            return Bind(file);
+            return Bind(file, kernels);
         }
         catch
         {
@@ -70,13 +82,13 @@ public sealed class Model : IDisposable
         }
     }
 
-    private static Model Bind(GgufFile file)
+    private static Model Bind(GgufFile file, KernelFamily kernels)
     {
         var arch = ArchitectureSpec.Find(file.Architecture);
         var tokenizer = Tokenizer.FromGguf(file.Metadata);
         var embd = file.GetTensor("token_embd.weight");
         var config = ModelConfig.FromGguf(file.Metadata, arch, (int)embd.Rows);
-        var binder = new TensorBinder(file);
+        var binder = new TensorBinder(file, kernels);
         binder.Expect(embd, config.Dim, config.VocabSize);
         if (tokenizer.VocabSize > config.VocabSize)
         {
@@ -110,7 +122,7 @@ public sealed class Model : IDisposable
             };
         }
 
-        return new Model(file, config, tokenizer, embedding, output, binder.Vector("output_norm.weight", config.Dim), layers);
+        return new Model(file, kernels, config, tokenizer, embedding, output, binder.Vector("output_norm.weight", config.Dim), layers);
     }
 
     /// <summary>True after <see cref="LockInMemory"/> succeeded.</summary>
@@ -186,7 +198,7 @@ public sealed class Model : IDisposable
     }
 
     /// <summary>Binds tensors by name and checks their shapes against the configuration.</summary>
-    private sealed unsafe class TensorBinder(GgufFile file)
+    private sealed unsafe class TensorBinder(GgufFile file, KernelFamily kernels)
     {
         public void Expect(GgufTensorInfo t, long columns, long rows)
         {
@@ -199,7 +211,7 @@ public sealed class Model : IDisposable
 
         public WeightMatrix Matrix(GgufTensorInfo t, bool multiplied = true)
         {
-            var matrix = WeightMatrix.Create(t.Type, (nint)file.GetPointer(t), (int)t.Rows, (int)t.Columns, t.Name, multiplied);
+            var matrix = WeightMatrix.Create(t.Type, (nint)file.GetPointer(t), (int)t.Rows, (int)t.Columns, t.Name, kernels, multiplied);
             if (matrix.Repacked)
             {
                 // The copy serves every multiply: drop the mapping's pages so resident memory stays about the file size.
@@ -232,7 +244,7 @@ public sealed class Model : IDisposable
             }
 
             var result = new float[length];
-            WeightMatrix.Create(t.Type, (nint)file.GetPointer(t), 1, length, name).GetRow(0, result);
+            WeightMatrix.Create(t.Type, (nint)file.GetPointer(t), 1, length, name, kernels).GetRow(0, result);
             return result;
         }
     }

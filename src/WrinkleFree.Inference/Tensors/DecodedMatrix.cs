@@ -1,5 +1,7 @@
 using System.Numerics.Tensors;
 using WrinkleFree.Inference.Gguf;
+using WrinkleFree.Inference.Tensors.Kernels;
+using WrinkleFree.Inference.Tensors.Kernels.Avx512;
 using WrinkleFree.Inference.Threading;
 
 namespace WrinkleFree.Inference.Tensors;
@@ -17,8 +19,8 @@ internal sealed unsafe class DecodedMatrix : WeightMatrix
 
     private Job? _job;
 
-    public DecodedMatrix(GgmlType type, nint data, int rows, int columns, string name)
-        : base(type, data, rows, columns, name)
+    public DecodedMatrix(GgmlType type, nint data, int rows, int columns, string name, KernelFamily kernels)
+        : base(type, data, rows, columns, name, kernels)
     {
     }
 
@@ -59,7 +61,7 @@ internal sealed unsafe class DecodedMatrix : WeightMatrix
             var row = columns <= MaxStackColumns
                 ? stackalloc float[columns]
                 : (t_row is { } existing && existing.Length >= columns ? existing : t_row = new float[columns]).AsSpan(0, columns);
-            var fast = KernelDispatch.Current == KernelIsa.Avx512 && matrix.Type == GgmlType.Q6_K;
+            var fast = matrix.Kernels.Isa == KernelIsa.Avx512 && matrix.Type == GgmlType.Q6_K;
             for (var r = start; r < end; r++)
             {
                 if (fast)

@@ -1,4 +1,5 @@
 using WrinkleFree.Inference.Gguf;
+using WrinkleFree.Inference.Tensors.Kernels;
 using WrinkleFree.Inference.Threading;
 
 namespace WrinkleFree.Inference.Tensors;
@@ -6,18 +7,30 @@ namespace WrinkleFree.Inference.Tensors;
 /// <summary>Q8_0 (int8 dot products against Q8_0-quantized activations) and F32/F16/BF16 (float FMA) weights.</summary>
 internal sealed unsafe class DenseMatrix : WeightMatrix
 {
-    // Q8_0 on an AVX-512 machine is copied once into the layout its AVX-512 kernels read (see Q8Repack); the other kernel
-    // families (tests and the bench may pin them) keep reading the tensor's own bytes.
+    // Q8_0 for the AVX-512 family is copied once into the layout its AVX-512 kernels read (see Q8Repack); the other kernel
+    // families read the tensor's own bytes.
     private readonly Q8Repack? _repack;
+    private readonly delegate*<in DenseArgs, int, int, void> _kernel;
     private Job? _job;
 
-    public DenseMatrix(GgmlType type, nint data, int rows, int columns, string name, bool multiplied = true)
-        : base(type, data, rows, columns, name)
+    public DenseMatrix(GgmlType type, nint data, int rows, int columns, string name, KernelFamily kernels, bool multiplied = true)
+        : base(type, data, rows, columns, name, kernels)
     {
-        if (multiplied && type == GgmlType.Q8_0 && KernelDispatch.IsSupported(KernelIsa.Avx512))
+        var family = kernels;
+        if (type == GgmlType.Q8_0 && kernels.Isa == KernelIsa.Avx512)
         {
-            _repack = new Q8Repack(Data, rows, columns);
+            if (multiplied)
+            {
+                _repack = new Q8Repack(Data, rows, columns);
+            }
+            else
+            {
+                // Created as lookup-only, so no copy; if it is multiplied after all, the 256-bit kernels read the block layout.
+                family = KernelFamily.Get(KernelFamily.IsSupported(KernelIsa.AvxVnni) ? KernelIsa.AvxVnni : KernelIsa.Avx2);
+            }
         }
+
+        _kernel = family.Dense(type);
     }
 
     internal override bool Repacked => _repack != null;
@@ -37,26 +50,13 @@ internal sealed unsafe class DenseMatrix : WeightMatrix
             args.Q8Blocks = q8.Blocks;
         }
 
-        var isa = KernelDispatch.Current;
-        if (Type == GgmlType.Q8_0 && isa == KernelIsa.Avx512)
-        {
-            if (_repack is { } repack)
-            {
-                repack.Apply(ref args);
-            }
-            else
-            {
-                // Created as lookup-only but multiplied after all: the 256-bit kernels read the block layout.
-                isa = KernelDispatch.IsSupported(KernelIsa.AvxVnni) ? KernelIsa.AvxVnni : KernelIsa.Avx2;
-            }
-        }
-
+        _repack?.Apply(ref args);
         var job = Interlocked.Exchange(ref _job, null) ?? new Job();
         fixed (float* py = y)
         {
             args.Y = py;
             job.Args = args;
-            job.Kernel = Select(Type, isa);
+            job.Kernel = _kernel;
             pool.Run(job, Rows);
         }
 
@@ -69,23 +69,6 @@ internal sealed unsafe class DenseMatrix : WeightMatrix
         ValidateRow(row, destination);
         BlockDecoders.DecodeRow(Type, Data + row * RowBytes, Columns, 1f, destination);
     }
-
-    internal static delegate*<in DenseArgs, int, int, void> Select(GgmlType type, KernelIsa isa) => (type, isa) switch
-    {
-        (GgmlType.Q8_0, KernelIsa.Avx512) => &Q8Avx512.Multiply,
-        (GgmlType.Q8_0, KernelIsa.AvxVnni) => &DenseKernels.Q8Vnni,
-        (GgmlType.Q8_0, KernelIsa.Avx2) => &DenseKernels.Q8Avx2,
-        (GgmlType.Q8_0, _) => &ScalarKernels.Q8_0,
-        (GgmlType.F32, KernelIsa.Avx512) => &DenseKernels.F32Avx512,
-        (GgmlType.F32, KernelIsa.Avx2 or KernelIsa.AvxVnni) => &FloatAvx2.F32,
-        (GgmlType.F32, _) => &ScalarKernels.F32,
-        (GgmlType.F16, KernelIsa.Avx512) => &DenseKernels.F16Avx512,
-        (GgmlType.F16, KernelIsa.Avx2 or KernelIsa.AvxVnni) => &FloatAvx2.F16,
-        (GgmlType.F16, _) => &ScalarKernels.F16,
-        (GgmlType.BF16, KernelIsa.Avx512) => &DenseKernels.BF16Avx512,
-        (GgmlType.BF16, KernelIsa.Avx2 or KernelIsa.AvxVnni) => &FloatAvx2.BF16,
-        _ => &ScalarKernels.BF16,
-    };
 
     private sealed class Job : IParallelWork
     {

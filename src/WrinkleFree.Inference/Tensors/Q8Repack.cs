@@ -1,4 +1,5 @@
 using WrinkleFree.Inference.Native;
+using WrinkleFree.Inference.Tensors.Kernels;
 
 namespace WrinkleFree.Inference.Tensors;
 

@@ -1,3 +1,4 @@
+using WrinkleFree.Inference.Tensors.Kernels;
 using WrinkleFree.Inference.Threading;
 
 namespace WrinkleFree.Inference.Tensors;
@@ -24,7 +25,12 @@ internal sealed unsafe class TernaryGroup : IParallelWork
         }
 
         _args = new TernaryArgs[parts.Length];
+        // Each part keeps the kernel of the family it was created with.
         _kernels = new nint[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            _kernels[i] = (nint)parts[i].Kernel;
+        }
     }
 
     /// <summary>A group of <paramref name="matrices"/>, or null when they are not all ternary with the same row length.</summary>
@@ -63,17 +69,11 @@ internal sealed unsafe class TernaryGroup : IParallelWork
         fixed (float* p1 = y1)
         fixed (float* p2 = y2)
         {
-            var isa = KernelDispatch.Current;
             _args[0] = _parts[0].Arguments(x, p0);
             _args[1] = _parts[1].Arguments(x, p1);
             if (_parts.Length > 2)
             {
                 _args[2] = _parts[2].Arguments(x, p2);
-            }
-
-            for (var i = 0; i < _parts.Length; i++)
-            {
-                _kernels[i] = (nint)TernaryMatrix.Select(_parts[i].KernelType, isa);
             }
 
             pool.Run(this, _firstRow[^1]);

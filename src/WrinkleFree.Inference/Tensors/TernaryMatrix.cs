@@ -1,4 +1,5 @@
 using WrinkleFree.Inference.Gguf;
+using WrinkleFree.Inference.Tensors.Kernels;
 using WrinkleFree.Inference.Threading;
 
 namespace WrinkleFree.Inference.Tensors;
@@ -14,10 +15,11 @@ internal sealed unsafe class TernaryMatrix : WeightMatrix
     // TLB a miss every 4 KiB.
     private readonly Native.HugePageMemory? _packed;
     private readonly PinnedBuffer<float>? _rowScales;
+    private readonly delegate*<in TernaryArgs, int, int, void> _kernel;
     private Job? _job;
 
-    public TernaryMatrix(GgmlType type, nint data, int rows, int columns, string name, bool multiplied = true)
-        : base(type, data, rows, columns, name)
+    public TernaryMatrix(GgmlType type, nint data, int rows, int columns, string name, KernelFamily kernels, bool multiplied = true)
+        : base(type, data, rows, columns, name, kernels)
     {
         _tensorScale = type == GgmlType.I2_S ? *(float*)(Data + (long)rows * columns / 4) : 1f;
         if (multiplied && TernaryRepack.Applies(type) && (long)rows * columns / 4 <= int.MaxValue)
@@ -30,6 +32,8 @@ internal sealed unsafe class TernaryMatrix : WeightMatrix
                 _rowScales = scales;
             }
         }
+
+        _kernel = kernels.Ternary(KernelType);
     }
 
     /// <summary>True when the multiplies read a repacked copy instead of the tensor's bytes.</summary>
@@ -40,6 +44,9 @@ internal sealed unsafe class TernaryMatrix : WeightMatrix
     /// <summary>The type whose kernels run: I2_S for a repacked TQ2_0 tensor.</summary>
     internal GgmlType KernelType => _packed != null ? GgmlType.I2_S : Type;
 
+    /// <summary>The kernel every multiply runs: the family's kernel for <see cref="KernelType"/>.</summary>
+    internal delegate*<in TernaryArgs, int, int, void> Kernel => _kernel;
+
     public override void Multiply(ActivationBatch x, Span<float> y, WorkerPool pool)
     {
         Validate(x, y, pool);
@@ -48,7 +55,7 @@ internal sealed unsafe class TernaryMatrix : WeightMatrix
         fixed (float* py = y)
         {
             job.Args = Arguments(x, py);
-            job.Kernel = Select(KernelType, KernelDispatch.Current);
+            job.Kernel = _kernel;
             pool.Run(job, Rows);
         }
 
@@ -75,20 +82,6 @@ internal sealed unsafe class TernaryMatrix : WeightMatrix
 
         BlockDecoders.DecodeRow(Type, Data + row * RowBytes, Columns, _tensorScale, destination);
     }
-
-    internal static delegate*<in TernaryArgs, int, int, void> Select(GgmlType type, KernelIsa isa) => (type, isa) switch
-    {
-        (GgmlType.I2_S, KernelIsa.Avx512) => &TernaryGemmAvx512.I2S,
-        (GgmlType.I2_S, KernelIsa.AvxVnni) => &TernaryAvx2.I2SVnni,
-        (GgmlType.I2_S, KernelIsa.Avx2) => &TernaryAvx2.I2S,
-        (GgmlType.I2_S, _) => &ScalarKernels.I2S,
-        (GgmlType.TQ2_0, KernelIsa.Avx512) => &TernaryAvx512.TQ2,
-        (GgmlType.TQ2_0, KernelIsa.AvxVnni) => &TernaryAvx2.TQ2Vnni,
-        (GgmlType.TQ2_0, KernelIsa.Avx2) => &TernaryAvx2.TQ2,
-        (GgmlType.TQ2_0, _) => &ScalarKernels.TQ2,
-        (GgmlType.TQ1_0, KernelIsa.Avx512) => &TernaryAvx512.TQ1,
-        _ => &ScalarKernels.TQ1,
-    };
 
     private sealed class Job : IParallelWork
     {

@@ -1,4 +1,5 @@
 using WrinkleFree.Inference.Gguf;
+using WrinkleFree.Inference.Tensors.Kernels;
 using WrinkleFree.Inference.Threading;
 
 namespace WrinkleFree.Inference.Tensors;
@@ -9,9 +10,10 @@ namespace WrinkleFree.Inference.Tensors;
 /// </summary>
 public abstract unsafe class WeightMatrix
 {
-    private protected WeightMatrix(GgmlType type, nint data, int rows, int columns, string name)
+    private protected WeightMatrix(GgmlType type, nint data, int rows, int columns, string name, KernelFamily kernels)
     {
         Type = type;
+        Kernels = kernels;
         Data = (byte*)data;
         Rows = rows;
         Columns = columns;
@@ -27,6 +29,9 @@ public abstract unsafe class WeightMatrix
 
     public int Columns { get; }
 
+    /// <summary>The kernel family every multiply of this matrix runs, fixed when it was created.</summary>
+    public KernelFamily Kernels { get; }
+
     /// <summary>Bytes of the tensor data, the I2_S scale trailer included: what one multiply streams from memory.</summary>
     public long ByteSize { get; }
 
@@ -39,13 +44,21 @@ public abstract unsafe class WeightMatrix
     internal virtual IEnumerable<Native.HugePageMemory> Copies => [];
 
     /// <summary>
-    /// Wraps the tensor bytes at <paramref name="data"/> (which must stay mapped while the matrix is used) as a matrix of
-    /// <paramref name="rows"/> rows of <paramref name="columns"/> values. <paramref name="multiplied"/> false (a matrix
-    /// that is only looked up, such as an untied embedding) skips the load-time copies the multiply kernels would read.
+    /// <see cref="Create(GgmlType, nint, int, int, string, KernelFamily, bool)"/> with <see cref="KernelFamily.Default"/>.
     /// </summary>
-    public static WeightMatrix Create(GgmlType type, nint data, int rows, int columns, string name, bool multiplied = true)
+    public static WeightMatrix Create(GgmlType type, nint data, int rows, int columns, string name, bool multiplied = true) =>
+        Create(type, data, rows, columns, name, KernelFamily.Default, multiplied);
+
+    /// <summary>
+    /// Wraps the tensor bytes at <paramref name="data"/> (which must stay mapped while the matrix is used) as a matrix of
+    /// <paramref name="rows"/> rows of <paramref name="columns"/> values, multiplied with the <paramref name="kernels"/>
+    /// family. <paramref name="multiplied"/> false (a matrix that is only looked up, such as an untied embedding) skips the
+    /// load-time copies the multiply kernels would read.
+    /// </summary>
+    public static WeightMatrix Create(GgmlType type, nint data, int rows, int columns, string name, KernelFamily kernels, bool multiplied = true)
     {
         ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(kernels);
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(columns, 1);
         if (data == 0)
@@ -67,9 +80,9 @@ public abstract unsafe class WeightMatrix
 
         return type switch
         {
-            GgmlType.I2_S or GgmlType.TQ2_0 or GgmlType.TQ1_0 => new TernaryMatrix(type, data, rows, columns, name, multiplied),
-            GgmlType.Q6_K => new DecodedMatrix(type, data, rows, columns, name),
-            _ => new DenseMatrix(type, data, rows, columns, name, multiplied),
+            GgmlType.I2_S or GgmlType.TQ2_0 or GgmlType.TQ1_0 => new TernaryMatrix(type, data, rows, columns, name, kernels, multiplied),
+            GgmlType.Q6_K => new DecodedMatrix(type, data, rows, columns, name, kernels),
+            _ => new DenseMatrix(type, data, rows, columns, name, kernels, multiplied),
         };
     }
 

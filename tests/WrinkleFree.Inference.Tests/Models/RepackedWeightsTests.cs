@@ -1,6 +1,7 @@
 using WrinkleFree.Inference.Gguf;
 using WrinkleFree.Inference.Models;
 using WrinkleFree.Inference.Tensors;
+using WrinkleFree.Inference.Tensors.Kernels;
 using WrinkleFree.Inference.Tests.Reference;
 using WrinkleFree.Inference.Tests.Tensors;
 using WrinkleFree.Inference.Threading;
@@ -8,7 +9,6 @@ using WrinkleFree.Inference.Threading;
 namespace WrinkleFree.Inference.Tests.Models;
 
 /// <summary>Load-time copies (Q8_0 for the AVX-512 kernels): every family computes the same logits, and locking works.</summary>
-[Collection(WrinkleFree.Inference.Tests.Tensors.KernelDispatchCollection.Name)]
 public sealed class RepackedWeightsTests
 {
     [Fact]
@@ -17,25 +17,22 @@ public sealed class RepackedWeightsTests
         var path = TinyLlamaGguf.Write(seed: 5, "qwen3", GgmlType.Q8_0);
         try
         {
-            using var model = Model.Load(path);
-            var tokens = model.Tokenizer.Encode("Copies must compute what the file says.");
-            if (!KernelDispatch.IsSupported(KernelIsa.Avx512))
+            if (!KernelFamily.IsSupported(KernelIsa.Avx512))
             {
-                Assert.False(model.Layers[0].Q.Weight.Repacked);
+                using var plain = Model.Load(path);
+                Assert.False(plain.Layers[0].Q.Weight.Repacked);
                 return;
             }
 
+            using var model = Model.Load(path, KernelFamily.Get(KernelIsa.Avx512));
+            var tokens = model.Tokenizer.Encode("Copies must compute what the file says.");
             Assert.All(model.Layers.SelectMany(l => new[] { l.Q, l.K, l.V, l.O, l.Gate, l.Up, l.Down }), l => Assert.True(l.Weight.Repacked));
             var repacked = ModelHarness.Logits(model, tokens);
             float[][] direct;
-            KernelDispatch.Current = KernelIsa.Avx2;
-            try
+            using (var fileBytes = Model.Load(path, KernelFamily.Get(KernelIsa.Avx2)))
             {
-                direct = ModelHarness.Logits(model, tokens);
-            }
-            finally
-            {
-                KernelDispatch.Current = KernelDispatch.Best;
+                Assert.False(fileBytes.Layers[0].Q.Weight.Repacked);
+                direct = ModelHarness.Logits(fileBytes, tokens);
             }
 
             for (var t = 0; t < tokens.Length; t++)
@@ -69,9 +66,10 @@ public sealed class RepackedWeightsTests
     {
         // TQ2_0 with one scale per row, so that the multiplied matrix is repacked (random block scales would not be).
         var w = type == GgmlType.TQ2_0 ? TernaryRepackTests.RowUniform(9, 512, seed: 3) : TestWeights.Random(type, 9, 512, seed: 3);
-        var lookup = WeightMatrix.Create(type, w.Address, 9, 512, "embd", multiplied: false);
-        var multiplied = WeightMatrix.Create(type, w.Address, 9, 512, "out");
-        Assert.Equal(KernelDispatch.IsSupported(KernelIsa.Avx512) || type == GgmlType.TQ2_0, multiplied.Repacked);
+        // The widest family, whatever WF_KERNEL_ISA says: on an AVX-512 machine the Q8_0 lookup-only matrix must fall back.
+        var lookup = WeightMatrix.Create(type, w.Address, 9, 512, "embd", KernelFamily.Best, multiplied: false);
+        var multiplied = WeightMatrix.Create(type, w.Address, 9, 512, "out", KernelFamily.Best);
+        Assert.Equal(KernelFamily.Best.Isa == KernelIsa.Avx512 || type == GgmlType.TQ2_0, multiplied.Repacked);
         Assert.False(lookup.Repacked);
         Assert.Empty(lookup.Copies);
 

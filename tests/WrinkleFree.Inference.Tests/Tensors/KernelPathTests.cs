@@ -1,5 +1,7 @@
 using WrinkleFree.Inference.Gguf;
 using WrinkleFree.Inference.Tensors;
+using WrinkleFree.Inference.Tensors.Kernels;
+using WrinkleFree.Inference.Tensors.Kernels.Avx512;
 
 namespace WrinkleFree.Inference.Tests.Tensors;
 
@@ -36,27 +38,27 @@ public sealed unsafe class KernelPathTests
     {
         var w = TestWeights.Random(type, rows, columns, seed: rows * 31 + columns + batch);
         var x = WeightMatrixTests.RandomBatch(batch, columns, seed: batch);
-        var expected = Run(type, w, x, KernelIsa.Scalar);
+        var expected = Run(type, w, x, KernelFamily.Scalar);
         var integer = type == GgmlType.I2_S;
-        foreach (var isa in KernelDispatch.Supported)
+        foreach (var family in KernelFamily.Supported)
         {
-            var actual = Run(type, w, x, isa);
+            var actual = Run(type, w, x, family);
             for (var i = 0; i < expected.Length; i++)
             {
                 if (integer)
                 {
-                    Assert.True(expected[i] == actual[i], $"{isa} [{i}]: {actual[i]} != {expected[i]}");
+                    Assert.True(expected[i] == actual[i], $"{family} [{i}]: {actual[i]} != {expected[i]}");
                 }
                 else
                 {
                     var tolerance = 2e-5f * MathF.Max(1f, MathF.Abs(expected[i])) * MathF.Sqrt(columns);
-                    Assert.True(MathF.Abs(expected[i] - actual[i]) <= tolerance, $"{isa} [{i}]: {actual[i]} vs {expected[i]}");
+                    Assert.True(MathF.Abs(expected[i] - actual[i]) <= tolerance, $"{family} [{i}]: {actual[i]} vs {expected[i]}");
                 }
             }
         }
     }
 
-    private static float[] Run(GgmlType type, TestWeights w, ActivationBatch x, KernelIsa isa)
+    private static float[] Run(GgmlType type, TestWeights w, ActivationBatch x, KernelFamily family)
     {
         var y = new float[x.Batch * w.Rows];
         fixed (float* py = y)
@@ -65,7 +67,7 @@ public sealed unsafe class KernelPathTests
             {
                 var scale = type == GgmlType.I2_S ? *(float*)(w.Address + (long)w.Rows * w.Columns / 4) : 1f;
                 var args = TernaryArgs.For((byte*)w.Address, w.Rows, w.Columns, scale, x.GetInt8(), x.Batch, py);
-                var kernel = TernaryMatrix.Select(type, isa);
+                var kernel = family.Ternary(type);
                 // Two ranges, as the pool would split them.
                 kernel(in args, 0, w.Rows / 2);
                 kernel(in args, w.Rows / 2, w.Rows);
@@ -79,9 +81,9 @@ public sealed unsafe class KernelPathTests
                     Q8 = q8.Q.Pointer, Q8Scale = q8.Scale.Pointer, Q8Stride = q8.Stride, Q8Blocks = q8.Blocks, Y = py,
                 };
                 // The AVX-512 Q8_0 kernels read the load-time repack, as DenseMatrix hands it to them.
-                using var repack = type == GgmlType.Q8_0 && isa == KernelIsa.Avx512 ? new Q8Repack((byte*)w.Address, w.Rows, w.Columns) : null;
+                using var repack = type == GgmlType.Q8_0 && family.Isa == KernelIsa.Avx512 ? new Q8Repack((byte*)w.Address, w.Rows, w.Columns) : null;
                 repack?.Apply(ref args);
-                var kernel = DenseMatrix.Select(type, isa);
+                var kernel = family.Dense(type);
                 kernel(in args, 0, w.Rows / 2);
                 kernel(in args, w.Rows / 2, w.Rows);
             }
@@ -128,13 +130,13 @@ public sealed unsafe class KernelPathTests
         x.MarkDirty();
         fixed (byte* w = bytes)
         {
-            foreach (var isa in KernelDispatch.Supported)
+            foreach (var family in KernelFamily.Supported)
             {
                 var y = new float[columns];
                 fixed (float* py = y)
                 {
                     var args = new DenseArgs { Weights = w, Rows = 1, Columns = columns, Batch = columns, X = XPointer(x), Y = py };
-                    DenseMatrix.Select(GgmlType.F16, isa)(in args, 0, 1);
+                    family.Dense(GgmlType.F16)(in args, 0, 1);
                 }
 
                 for (var i = 0; i < columns; i++)
@@ -148,7 +150,7 @@ public sealed unsafe class KernelPathTests
     [Fact]
     public void Q6KDecodeAvx512_RandomBlocks_MatchesScalarDecoder()
     {
-        if (!KernelDispatch.IsSupported(KernelIsa.Avx512))
+        if (!KernelFamily.IsSupported(KernelIsa.Avx512))
         {
             return;
         }

@@ -1,5 +1,7 @@
 using System.Runtime.Intrinsics;
 using WrinkleFree.Inference.Tensors;
+using WrinkleFree.Inference.Tensors.Kernels;
+using WrinkleFree.Inference.Tensors.Kernels.Avx512;
 
 namespace WrinkleFree.Inference.Tests.Tensors;
 
@@ -8,7 +10,7 @@ public sealed class TernaryGemmTests
     [Fact]
     public void Reduce16_RandomVectors_LaneIHoldsTheSumOfVectorI()
     {
-        if (!KernelDispatch.IsSupported(KernelIsa.Avx512))
+        if (!KernelFamily.IsSupported(KernelIsa.Avx512))
         {
             return;
         }

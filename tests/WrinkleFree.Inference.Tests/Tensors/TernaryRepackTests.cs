@@ -1,11 +1,12 @@
 using WrinkleFree.Inference.Gguf;
 using WrinkleFree.Inference.Tensors;
+using WrinkleFree.Inference.Tensors.Kernels;
+using WrinkleFree.Inference.Tensors.Kernels.Scalar;
 using WrinkleFree.Inference.Threading;
 
 namespace WrinkleFree.Inference.Tests.Tensors;
 
 /// <summary>TQ2_0 tensors with one scale per row run on the I2_S kernels after a load-time repack.</summary>
-[Collection(WrinkleFree.Inference.Tests.Tensors.KernelDispatchCollection.Name)]
 public sealed unsafe class TernaryRepackTests
 {
     [Fact]
@@ -44,9 +45,6 @@ public sealed unsafe class TernaryRepackTests
     public void Multiply_TQ2WithRowScales_RepacksAndMatchesBlockKernel(int rows, int columns, int batch)
     {
         var w = RowUniform(rows, columns, seed: rows + columns);
-        var m = WeightMatrix.Create(GgmlType.TQ2_0, w.Address, rows, columns, "w");
-        Assert.True(m.Repacked);
-
         var x = WeightMatrixTests.RandomBatch(batch, columns, seed: batch);
         var expected = new float[batch * rows];
         fixed (float* py = expected)
@@ -56,26 +54,22 @@ public sealed unsafe class TernaryRepackTests
         }
 
         using var pool = new WorkerPool(2);
-        foreach (var isa in KernelDispatch.Supported)
+        foreach (var family in KernelFamily.Supported)
         {
-            KernelDispatch.Current = isa;
-            try
+            var repacked = WeightMatrix.Create(GgmlType.TQ2_0, w.Address, rows, columns, "w", family);
+            Assert.True(repacked.Repacked);
+            var y = new float[batch * rows];
+            x.MarkDirty();
+            repacked.Multiply(x, y, pool);
+            for (var i = 0; i < y.Length; i++)
             {
-                var y = new float[batch * rows];
-                x.MarkDirty();
-                m.Multiply(x, y, pool);
-                for (var i = 0; i < y.Length; i++)
-                {
-                    // Same integer dot; only the order of the float scaling differs from the per-block reference.
-                    Assert.True(MathF.Abs(expected[i] - y[i]) <= 1e-5f * MathF.Max(1f, MathF.Abs(expected[i])), $"{isa} [{i}]: {y[i]} vs {expected[i]}");
-                }
-            }
-            finally
-            {
-                KernelDispatch.Current = KernelDispatch.Best;
+                // Same integer dot; only the order of the float scaling differs from the per-block reference.
+                Assert.True(MathF.Abs(expected[i] - y[i]) <= 1e-5f * MathF.Max(1f, MathF.Abs(expected[i])), $"{family} [{i}]: {y[i]} vs {expected[i]}");
             }
         }
 
+        var m = WeightMatrix.Create(GgmlType.TQ2_0, w.Address, rows, columns, "w");
+        Assert.True(m.Repacked);
         var row = new float[columns];
         var reference = new float[columns];
         for (var r = 0; r < rows; r++)

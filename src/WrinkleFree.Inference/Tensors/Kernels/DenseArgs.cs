@@ -1,4 +1,4 @@
-namespace WrinkleFree.Inference.Tensors;
+namespace WrinkleFree.Inference.Tensors.Kernels;
 
 /// <summary>What a Q8_0 or float kernel reads and writes for one multiply.</summary>
 internal unsafe struct DenseArgs

@@ -1,7 +1,7 @@
-namespace WrinkleFree.Inference.Tensors;
+namespace WrinkleFree.Inference.Tensors.Kernels;
 
-/// <summary>The instruction-set family a kernel is written for.</summary>
-internal enum KernelIsa
+/// <summary>The instruction-set family a kernel is written for (<see cref="KernelFamily.Get"/> gives its kernels).</summary>
+public enum KernelIsa
 {
     Scalar,
 

@@ -2,7 +2,10 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace WrinkleFree.Inference.Tensors;
+namespace WrinkleFree.Inference.Tensors.Kernels.Avx2;
+
+// This namespace's name hides the X86 Avx2 class from code inside it; the alias brings the class back.
+using Avx2 = System.Runtime.Intrinsics.X86.Avx2;
 
 /// <summary>
 /// 256-bit F32/F16/BF16 kernels for machines without AVX-512 (most cloud x86 still lacks it): without them an F16 LM head

@@ -1,8 +1,12 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using WrinkleFree.Inference.Tensors.Kernels.Scalar;
 
-namespace WrinkleFree.Inference.Tensors;
+namespace WrinkleFree.Inference.Tensors.Kernels.Avx2;
+
+// This namespace's name hides the X86 Avx2 class from code inside it; the alias brings the class back.
+using Avx2 = System.Runtime.Intrinsics.X86.Avx2;
 
 /// <summary>
 /// 256-bit ternary kernels on natural-order activations: one 32-byte load is one I2_S block (or half a TQ2_0 block), and
@@ -20,6 +24,23 @@ internal static unsafe class TernaryAvx2
 
     /// <summary>Σ code·q over one 128-value I2_S block (the odd block after the 256-value chunks of the AVX-512 path).</summary>
     internal static int I2STail(byte* block, sbyte* q) => Vector256.Sum(I2SBlock<MaddUbs>(Vector256<int>.Zero, block, q));
+
+    /// <summary>
+    /// (Σ_k d_k·Σ code·q − Σ_k d_k·Σ q) · act_scale, the output of the TQ2_0/TQ1_0 kernels (AVX2 and AVX-512): the q sums
+    /// are precomputed per block, so codes need no −1.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float BlockedOutput(float codeDot, float* d, in TernaryArgs a, int b)
+    {
+        var sums = a.BlockSum + b * a.Blocks;
+        var correction = 0f;
+        for (var k = 0; k < a.Columns >> 8; k++)
+        {
+            correction += d[k] * sums[k];
+        }
+
+        return (codeDot - correction) * a.ActScale[b];
+    }
 
     private static void I2SCore<TDot>(in TernaryArgs a, int start, int end)
         where TDot : struct, IByteDot
@@ -99,29 +120,9 @@ internal static unsafe class TernaryAvx2
                         acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot), Vector256.Create(d[k]), acc);
                     }
 
-                    a.Y[(long)b * a.Rows + r] = TernaryAvx512.BlockedOutput(Vector256.Sum(acc), d, a, b);
+                    a.Y[(long)b * a.Rows + r] = BlockedOutput(Vector256.Sum(acc), d, a, b);
                 }
             }
         }
-    }
-
-    /// <summary>One u8×s8 multiply-accumulate step into int32 lanes; a struct type argument so the JIT specializes each.</summary>
-    internal interface IByteDot
-    {
-        static abstract Vector256<int> Add(Vector256<int> acc, Vector256<byte> codes, Vector256<sbyte> q);
-    }
-
-    internal readonly struct MaddUbs : IByteDot
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<int> Add(Vector256<int> acc, Vector256<byte> codes, Vector256<sbyte> q) =>
-            acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(codes, q), Vector256.Create((short)1));
-    }
-
-    internal readonly struct Vnni : IByteDot
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<int> Add(Vector256<int> acc, Vector256<byte> codes, Vector256<sbyte> q) =>
-            AvxVnni.MultiplyWideningAndAdd(acc, codes, q);
     }
 }

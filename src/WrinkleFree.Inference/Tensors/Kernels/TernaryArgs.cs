@@ -1,4 +1,4 @@
-namespace WrinkleFree.Inference.Tensors;
+namespace WrinkleFree.Inference.Tensors.Kernels;
 
 /// <summary>Everything a ternary kernel reads and writes for one multiply, as raw pointers into pinned or mapped memory.</summary>
 internal unsafe struct TernaryArgs

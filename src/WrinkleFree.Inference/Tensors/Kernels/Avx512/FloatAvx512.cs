@@ -2,86 +2,18 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace WrinkleFree.Inference.Tensors;
+namespace WrinkleFree.Inference.Tensors.Kernels.Avx512;
 
 /// <summary>
-/// SIMD kernels for Q8_0 weights (int8 products per 32-value block against Q8_0 activations; |w|·sign(q, w) turns the
-/// signed×signed product into the unsigned×signed form vpmaddubsw/vpdpbusd take) and for F32/F16/BF16 weights (float FMA).
-/// Both stream a weight row once for up to four activation rows.
+/// AVX-512 kernels for F32/F16/BF16 weights (float FMA); a weight row is streamed once for up to four activation rows.
 /// </summary>
-internal static unsafe class DenseKernels
+internal static unsafe class FloatAvx512
 {
-    public static void Q8Avx2(in DenseArgs a, int start, int end) => Q8Core<TernaryAvx2.MaddUbs>(a, start, end);
+    public static void F32(in DenseArgs a, int start, int end) => FloatCore<F32Load>(a, start, end, 4);
 
-    public static void Q8Vnni(in DenseArgs a, int start, int end) => Q8Core<TernaryAvx2.Vnni>(a, start, end);
+    public static void F16(in DenseArgs a, int start, int end) => FloatCore<F16Load>(a, start, end, 2);
 
-    private static void Q8Core<TDot>(in DenseArgs a, int start, int end)
-        where TDot : struct, TernaryAvx2.IByteDot
-    {
-        var blocks = a.Columns >> 5;
-        var rowBytes = (long)blocks * BlockDecoders.Q8BlockBytes;
-        var scales = blocks <= 1024 ? stackalloc float[blocks] : new float[blocks];
-        fixed (float* d = scales)
-        {
-            for (var r = start; r < end; r++)
-            {
-                var row = a.Weights + r * rowBytes;
-                BlockDecoders.Halves(row, BlockDecoders.Q8BlockBytes, blocks, d);
-                var b = 0;
-                for (; b + 4 <= a.Batch; b += 4)
-                {
-                    Q8Row4<TDot>(row, blocks, d, a, b, r);
-                }
-
-                for (; b < a.Batch; b++)
-                {
-                    var q = a.Q8 + (long)b * a.Q8Stride;
-                    var s = a.Q8Scale + b * a.Q8Blocks;
-                    var acc = Vector256<float>.Zero;
-                    for (var k = 0; k < blocks; k++)
-                    {
-                        var w = Vector256.Load((sbyte*)row + k * BlockDecoders.Q8BlockBytes + 2);
-                        var dot = TDot.Add(Vector256<int>.Zero, Avx2.Abs(w), Avx2.Sign(Vector256.Load(q + k * 32), w));
-                        acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot), Vector256.Create(d[k] * s[k]), acc);
-                    }
-
-                    a.Y[(long)b * a.Rows + r] = Vector256.Sum(acc);
-                }
-            }
-        }
-    }
-
-    private static void Q8Row4<TDot>(byte* row, int blocks, float* d, in DenseArgs a, int b, int r)
-        where TDot : struct, TernaryAvx2.IByteDot
-    {
-        var q = a.Q8 + (long)b * a.Q8Stride;
-        var s = a.Q8Scale + b * a.Q8Blocks;
-        var qs = a.Q8Stride;
-        var ss = a.Q8Blocks;
-        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        for (var k = 0; k < blocks; k++)
-        {
-            var w = Vector256.Load((sbyte*)row + k * BlockDecoders.Q8BlockBytes + 2);
-            var abs = Avx2.Abs(w);
-            var dk = d[k];
-            var p = q + k * 32;
-            a0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(TDot.Add(default, abs, Avx2.Sign(Vector256.Load(p), w))), Vector256.Create(dk * s[k]), a0);
-            a1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(TDot.Add(default, abs, Avx2.Sign(Vector256.Load(p + qs), w))), Vector256.Create(dk * s[ss + k]), a1);
-            a2 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(TDot.Add(default, abs, Avx2.Sign(Vector256.Load(p + 2 * qs), w))), Vector256.Create(dk * s[2 * ss + k]), a2);
-            a3 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(TDot.Add(default, abs, Avx2.Sign(Vector256.Load(p + 3 * qs), w))), Vector256.Create(dk * s[3 * ss + k]), a3);
-        }
-
-        a.Y[(long)b * a.Rows + r] = Vector256.Sum(a0);
-        a.Y[(long)(b + 1) * a.Rows + r] = Vector256.Sum(a1);
-        a.Y[(long)(b + 2) * a.Rows + r] = Vector256.Sum(a2);
-        a.Y[(long)(b + 3) * a.Rows + r] = Vector256.Sum(a3);
-    }
-
-    public static void F32Avx512(in DenseArgs a, int start, int end) => FloatCore<F32Load>(a, start, end, 4);
-
-    public static void F16Avx512(in DenseArgs a, int start, int end) => FloatCore<F16Load>(a, start, end, 2);
-
-    public static void BF16Avx512(in DenseArgs a, int start, int end) => FloatCore<BF16Load>(a, start, end, 2);
+    public static void BF16(in DenseArgs a, int start, int end) => FloatCore<BF16Load>(a, start, end, 2);
 
     private static void FloatCore<TLoad>(in DenseArgs a, int start, int end, int elementBytes)
         where TLoad : struct, IFloatLoad

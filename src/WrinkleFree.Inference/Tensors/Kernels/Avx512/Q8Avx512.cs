@@ -2,7 +2,10 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace WrinkleFree.Inference.Tensors;
+namespace WrinkleFree.Inference.Tensors.Kernels.Avx512;
+
+// The sibling namespace Kernels.Avx2 hides the X86 Avx2 class from code here; the alias brings the class back.
+using Avx2 = System.Runtime.Intrinsics.X86.Avx2;
 
 /// <summary>
 /// Q8_0 × Q8_0-activations on a <see cref="Q8Repack"/> (aligned int8 rows, float block scales), two 32-value blocks per

@@ -1,4 +1,4 @@
-namespace WrinkleFree.Inference.Tensors;
+namespace WrinkleFree.Inference.Tensors.Kernels;
 
 /// <summary>
 /// One F32/F16/BF16 weight read as a float, shared by the AVX2 and AVX-512 float kernels for the columns after the last

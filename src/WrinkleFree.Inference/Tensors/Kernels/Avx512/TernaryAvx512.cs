@@ -1,8 +1,13 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using WrinkleFree.Inference.Tensors.Kernels.Avx2;
+using WrinkleFree.Inference.Tensors.Kernels.Scalar;
 
-namespace WrinkleFree.Inference.Tensors;
+namespace WrinkleFree.Inference.Tensors.Kernels.Avx512;
+
+// The sibling namespace Kernels.Avx2 hides the X86 Avx2 class from code here; the alias brings the class back.
+using Avx2 = System.Runtime.Intrinsics.X86.Avx2;
 
 /// <summary>
 /// AVX-512BW ternary kernels. One 64-byte load holds 256 codes (two I2_S blocks or one TQ2_0 block's qs); shifting by
@@ -133,33 +138,19 @@ internal static unsafe class TernaryAvx512
                 for (; b + 4 <= a.Batch; b += 4)
                 {
                     TQ2Dot4(row, blocks, d, a.QInterleaved + (long)b * a.Stride, a.Stride, out var f0, out var f1, out var f2, out var f3);
-                    a.Y[(long)b * a.Rows + r] = BlockedOutput(f0, d, a, b);
-                    a.Y[(long)(b + 1) * a.Rows + r] = BlockedOutput(f1, d, a, b + 1);
-                    a.Y[(long)(b + 2) * a.Rows + r] = BlockedOutput(f2, d, a, b + 2);
-                    a.Y[(long)(b + 3) * a.Rows + r] = BlockedOutput(f3, d, a, b + 3);
+                    a.Y[(long)b * a.Rows + r] = TernaryAvx2.BlockedOutput(f0, d, a, b);
+                    a.Y[(long)(b + 1) * a.Rows + r] = TernaryAvx2.BlockedOutput(f1, d, a, b + 1);
+                    a.Y[(long)(b + 2) * a.Rows + r] = TernaryAvx2.BlockedOutput(f2, d, a, b + 2);
+                    a.Y[(long)(b + 3) * a.Rows + r] = TernaryAvx2.BlockedOutput(f3, d, a, b + 3);
                 }
 
                 for (; b < a.Batch; b++)
                 {
                     var f = TQ2Dot1(row, blocks, d, a.QInterleaved + (long)b * a.Stride);
-                    a.Y[(long)b * a.Rows + r] = BlockedOutput(f, d, a, b);
+                    a.Y[(long)b * a.Rows + r] = TernaryAvx2.BlockedOutput(f, d, a, b);
                 }
             }
         }
-    }
-
-    /// <summary>(Σ_k d_k·Σ code·q − Σ_k d_k·Σ q) · act_scale: the q sums are precomputed per block, so codes need no −1.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static float BlockedOutput(float codeDot, float* d, in TernaryArgs a, int b)
-    {
-        var sums = a.BlockSum + b * a.Blocks;
-        var correction = 0f;
-        for (var k = 0; k < a.Columns >> 8; k++)
-        {
-            correction += d[k] * sums[k];
-        }
-
-        return (codeDot - correction) * a.ActScale[b];
     }
 
     private static float TQ2Dot1(byte* row, int blocks, float* d, sbyte* qi)
@@ -361,7 +352,7 @@ internal static unsafe class TernaryAvx512
                 for (var b = 0; b < a.Batch; b++)
                 {
                     var f = CodesDot(codes, blocks, d, a.Q + (long)b * a.Stride);
-                    a.Y[(long)b * a.Rows + r] = BlockedOutput(f, d, a, b);
+                    a.Y[(long)b * a.Rows + r] = TernaryAvx2.BlockedOutput(f, d, a, b);
                 }
             }
         }

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace WrinkleFree.Inference.Tensors;
+namespace WrinkleFree.Inference.Tensors.Kernels.Scalar;
 
 /// <summary>
 /// The plain reference for every kernel: one value at a time, straight from the layout decoders. Slow on purpose; the SIMD

@@ -1,8 +1,13 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using WrinkleFree.Inference.Tensors.Kernels.Avx2;
+using WrinkleFree.Inference.Tensors.Kernels.Scalar;
 
-namespace WrinkleFree.Inference.Tensors;
+namespace WrinkleFree.Inference.Tensors.Kernels.Avx512;
+
+// The sibling namespace Kernels.Avx2 hides the X86 Avx2 class from code here; the alias brings the class back.
+using Avx2 = System.Runtime.Intrinsics.X86.Avx2;
 
 /// <summary>
 /// Batched ternary GEMM on the I2_S row layout (batch ≥ 2: prefill chunks and multi-sequence decode). A micro-kernel

@@ -3,7 +3,10 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace WrinkleFree.Inference.Tensors;
+namespace WrinkleFree.Inference.Tensors.Kernels.Avx512;
+
+// The sibling namespace Kernels.Avx2 hides the X86 Avx2 class from code here; the alias brings the class back.
+using Avx2 = System.Runtime.Intrinsics.X86.Avx2;
 
 /// <summary>
 /// Vectorized Q6_K row decode. Each 16-value sub-block has one scale, so it becomes exactly one 512-bit float vector:
