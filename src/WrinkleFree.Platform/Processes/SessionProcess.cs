@@ -13,6 +13,8 @@ public static class SessionProcess
     // Redirects stdio into the log (append: restarts keep history) and then becomes the command: exec keeps the pid.
     private const string Wrapper = "exec 0</dev/null 1>>\"$1\" 2>&1; shift; exec \"$@\"";
 
+    private static readonly TimeSpan LeaderTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// Starts <paramref name="command"/> (program and arguments) as described above. The returned process is our child, so
     /// its exit code can be awaited; disposing it leaves the process running. <paramref name="name"/> labels the wrapper
@@ -51,6 +53,29 @@ public static class SessionProcess
             info.Environment[key] = value;
         }
 
-        return Process.Start(info) ?? throw new InvalidOperationException($"setsid did not start {command[0]}");
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"setsid did not start {command[0]}");
+        WaitUntilLeader(process);
+        return process;
+    }
+
+    /// <summary>
+    /// Returns once the child has made itself a session leader (its process group is its pid) or has exited. The fork
+    /// returns before the child runs setsid; a stop sent to the group in that window (a replica stopped right after its
+    /// launch, on a loaded machine) would reach nobody and leave the process running.
+    /// </summary>
+    private static void WaitUntilLeader(Process process)
+    {
+        var deadline = Environment.TickCount64 + (long)LeaderTimeout.TotalMilliseconds;
+        while (LinuxProcess.ReadStat(process.Id) is { IsDead: false } stat && stat.Pgrp != process.Id)
+        {
+            if (Environment.TickCount64 > deadline)
+            {
+                process.Kill();
+                throw new InvalidOperationException(
+                    $"process {process.Id} ({process.StartInfo.FileName}) did not become a session leader within {LeaderTimeout.TotalSeconds} s");
+            }
+
+            Thread.Sleep(1);
+        }
     }
 }

@@ -23,25 +23,19 @@ public sealed class SessionProcessTests : IDisposable
     }
 
     [Fact]
-    public async Task Start_LongRunningCommand_PidIsTheGroupAndTheSession()
+    public async Task Start_ReturnsOnceTheCommandLeadsItsGroup_SoAnImmediateGroupSignalReachesIt()
     {
         using var process = SessionProcess.Start(["sleep", "30"], Path.Combine(_dir, "sleep.log"));
         try
         {
-            // The child runs setsid a moment after the fork; until then it is still in our group.
-            var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(20);
-            while (LinuxProcess.ReadStat(process.Id)?.Pgrp != process.Id && DateTimeOffset.UtcNow < deadline)
-            {
-                await Task.Delay(10);
-            }
-
+            // Start returns only once the child has run setsid, so a group signal sent right away reaches it.
             Assert.Equal(process.Id, LinuxProcess.ReadStat(process.Id)!.Value.Pgrp);
             Assert.Equal(ProcessIdentity.Same, LinuxProcess.Identify(process.Id, LinuxProcess.StartTime(process.Id), LinuxProcess.BootId));
             Assert.Equal(ProcessIdentity.Reused, LinuxProcess.Identify(process.Id, LinuxProcess.StartTime(process.Id) + 1, LinuxProcess.BootId));
         }
         finally
         {
-            process.Kill(entireProcessTree: true);
+            LinuxProcess.SignalGroup(process.Id, LinuxProcess.Sigkill);
             await process.WaitForExitAsync(Timeout());
         }
 
