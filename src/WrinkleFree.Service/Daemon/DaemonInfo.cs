@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using WrinkleFree.Platform.Home;
 
 namespace WrinkleFree.Service.Daemon;
 
@@ -37,7 +38,7 @@ public sealed record DaemonInfo(int Pid, int Port, DateTimeOffset StartedAt)
     /// <summary>Writes daemon.json atomically (temp file, flush, rename), so a reader never sees half of it.</summary>
     public void Write(string home)
     {
-        Directory.CreateDirectory(home);
+        WfHome.CreatePrivateDirectory(home);
         var path = Path.Combine(home, FileName);
         var temp = path + ".tmp";
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))

@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using WrinkleFree.Platform.Home;
 using WrinkleFree.Service.Controller;
 using WrinkleFree.Service.LoadBalancing;
 using WrinkleFree.Service.Providers;
@@ -53,7 +54,7 @@ public sealed class ServiceDaemon : IAsyncDisposable
     public static async Task<ServiceDaemon> StartAsync(DaemonOptions options, TimeProvider time, ILoggerFactory? loggers, CancellationToken cancellationToken)
     {
         options.Validate();
-        Directory.CreateDirectory(options.Home);
+        WfHome.CreatePrivateDirectory(options.Home);
         // FileShare.None is an exclusive flock on Linux, released by the kernel however the daemon dies.
         var lockFile = new FileStream(Path.Combine(options.Home, "daemon.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         ServiceStore? store = null;
