@@ -10,8 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${1:-/tmp/wf-downstream}"
-if [ -z "${WF_SKIP_BUILD:-}" ]; then dotnet build src/WrinkleFree.Cli -c Release; fi
-wf() { dotnet "${WF_DLL:-src/WrinkleFree.Cli/bin/Release/net10.0/wf.dll}" "$@"; }
+if [ -z "${WF_SKIP_BUILD:-}" ]; then dotnet build src/wf -c Release; fi
+wf() { dotnet "${WF_DLL:-src/wf/bin/Release/net10.0/wf.dll}" "$@"; }
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 common=(--seq-len 64 --batch-size 32 --seed 42 --threads 2 --log-every 50 --eval-batches 0)
 general=(--data brown:-klmnpr); task=(--data brown:klmnpr)

@@ -14,8 +14,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${1:-/tmp/wf-tiny}"
-if [ -z "${WF_SKIP_BUILD:-}" ]; then dotnet build src/WrinkleFree.Cli -c Release; fi
-wf() { dotnet "${WF_DLL:-src/WrinkleFree.Cli/bin/Release/net10.0/wf.dll}" "$@"; }
+if [ -z "${WF_SKIP_BUILD:-}" ]; then dotnet build src/wf -c Release; fi
+wf() { dotnet "${WF_DLL:-src/wf/bin/Release/net10.0/wf.dll}" "$@"; }
 # --eval-batches 0: perplexity over the whole held-out split (the same 1 520 sequences of 64 tokens for every row).
 common=(--data brown --seq-len 64 --batch-size 32 --seed 42 --threads 2 --log-every 25 --eval-batches 0 --checkpoint-every 200)
 mkdir -p "$work"
