@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using WrinkleFree.Jobs.Checkpoints;
+using WrinkleFree.Platform.Home;
 using WrinkleFree.Platform.Processes;
 
 namespace WrinkleFree.Jobs;
@@ -230,7 +231,7 @@ internal sealed partial class JobController(JobStore store, ManagedJobsOptions o
     {
         var env = new Dictionary<string, string>(spec.Envs, StringComparer.Ordinal)
         {
-            ["WF_HOME"] = options.Home,
+            [WfHome.Variable] = options.Home,
             ["WF_JOB_ID"] = jobId.ToString(CultureInfo.InvariantCulture),
             ["WF_JOB_NAME"] = job.Name,
             ["PATH"] = WfShim(job) + ":" + (System.Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin"),
