@@ -11,17 +11,14 @@ namespace Wf.Training;
 
 /// <summary>
 /// <c>wf train teacher|stage1.9|stage2|stage3</c>: the trainable stages, all on <see cref="StageTrainer"/>. Exit codes are
-/// what the job runner relies on: 0 done, 64 configuration error (do not retry), 65 out of memory (do not retry),
-/// anything else (crash, signal) is retried. Values are parsed here rather than by System.CommandLine so that a bad value
-/// also exits 64 instead of the parser's 1.
+/// what the job runner relies on: 0 done, <see cref="ExitCodes.ConfigurationError"/> (do not retry),
+/// <see cref="ExitCodes.OutOfMemory"/> (do not retry), anything else (crash, signal) is retried. Values are parsed here
+/// rather than by System.CommandLine so that a bad value also exits 64 instead of the parser's 1.
 /// </summary>
-internal static class TrainStageCommands
+internal sealed class TrainStageCommands(CliContext context)
 {
-    public const int ConfigurationError = 64;
-    public const int OutOfMemory = 65;
-
     /// <summary>Adds the stage subcommands to the <c>wf train</c> that <see cref="TrainCommands.Register"/> created.</summary>
-    public static void Register(RootCommand root)
+    public void Register(RootCommand root)
     {
         var train = root.Subcommands.Single(c => c.Name == "train");
         train.Subcommands.Add(Teacher());
@@ -31,14 +28,34 @@ internal static class TrainStageCommands
     }
 
     /// <summary>
-    /// The process exit code once <paramref name="parse"/> has been invoked: System.CommandLine reports its own parse errors
-    /// (unknown option, missing value, missing required option, value outside the allowed set) with exit 1, which the job
-    /// runner would retry; under <c>wf train</c> they are configuration errors and exit 64 so that a bad task fails at once.
+    /// System.CommandLine reports its own parse errors (unknown option, missing or bad value, missing required option,
+    /// value outside the allowed set) with help and exit 1, which the job runner would retry. Under <c>wf train</c> they
+    /// are configuration errors: one "error: ..." line each (the job runner quotes the last line) and exit 64, so a bad
+    /// task fails at once. Null for a parse outside <c>wf train</c>.
     /// </summary>
-    public static int ExitCode(ParseResult parse, int invoked)
+    public static int? ReportParseErrors(ParseResult parse, CliContext context)
     {
         ArgumentNullException.ThrowIfNull(parse);
-        return parse.Errors.Count > 0 && IsUnderTrain(parse.CommandResult) ? ConfigurationError : invoked;
+        ArgumentNullException.ThrowIfNull(context);
+        if (parse.Errors.Count == 0 || !IsUnderTrain(parse.CommandResult))
+        {
+            return null;
+        }
+
+        if (parse.CommandResult.Command.Action is null)
+        {
+            // `wf train` alone: say where the list of stages is before the error.
+            context.Error.WriteLine($"`wf {string.Join(' ', CommandPath(parse.CommandResult))} --help` lists its commands");
+        }
+
+        foreach (var error in parse.Errors)
+        {
+            // One line each, even for the parser's multi-line messages ("Must be one of:" and a line per value).
+            var message = string.Join(' ', error.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            context.Error.WriteLine($"error: {message}");
+        }
+
+        return ExitCodes.ConfigurationError;
     }
 
     private static bool IsUnderTrain(SymbolResult? result)
@@ -54,7 +71,10 @@ internal static class TrainStageCommands
         return false;
     }
 
-    private static Command Teacher()
+    private static IEnumerable<string> CommandPath(CommandResult result) =>
+        result.Parent is CommandResult parent and not { Command: RootCommand } ? CommandPath(parent).Append(result.Command.Name) : [result.Command.Name];
+
+    private Command Teacher()
     {
         var cmd = new Command("teacher", "Train a small full-precision Qwen3/LLaMA-style teacher (and a byte-level BPE tokenizer) from scratch.");
         var common = new CommonOptions(cmd);
@@ -85,7 +105,7 @@ internal static class TrainStageCommands
         return cmd;
     }
 
-    private static Command Stage19()
+    private Command Stage19()
     {
         var cmd = new Command("stage1.9", "Layer-wise hidden-state distillation from the full-precision teacher plus the LM loss (on a stage-1 model).");
         var common = new CommonOptions(cmd);
@@ -101,7 +121,7 @@ internal static class TrainStageCommands
         return cmd;
     }
 
-    private static Command Stage2()
+    private Command Stage2()
     {
         var cmd = new Command("stage2", "Continued pretraining with the LM loss (on a stage-1 or stage-1.9 model; on a stage-1 model it is the plain ternary fine-tune baseline).");
         var common = new CommonOptions(cmd);
@@ -113,7 +133,7 @@ internal static class TrainStageCommands
         return cmd;
     }
 
-    private static Command Stage3()
+    private Command Stage3()
     {
         var cmd = new Command("stage3", "Distillation fine-tuning: CE + λ·KL(teacher ‖ student, T) + γ·MiniLM attention relation at one layer.");
         var common = new CommonOptions(cmd);
@@ -137,7 +157,7 @@ internal static class TrainStageCommands
         return cmd;
     }
 
-    private static async Task<int> RunAsync(TrainingStage stage, ParseResult parse, Func<StageOptions> read, CancellationToken cancellationToken)
+    private async Task<int> RunAsync(TrainingStage stage, ParseResult parse, Func<StageOptions> read, CancellationToken cancellationToken)
     {
         StageOptions options;
         try
@@ -147,11 +167,11 @@ internal static class TrainStageCommands
                 throw new TrainingConfigurationException($"unknown argument(s): {string.Join(' ', parse.UnmatchedTokens)} (see wf train {StageTrainer.Name(stage)} --help)");
             }
 
-            options = read();
+            options = read() with { TimeProvider = context.Time };
         }
         catch (Exception e) when (e is TrainingConfigurationException or DataSourceException)
         {
-            return Fail(ConfigurationError, e.Message);
+            return Fail(ExitCodes.ConfigurationError, e.Message);
         }
 
         try
@@ -159,7 +179,7 @@ internal static class TrainStageCommands
             var result = await StageTrainer.RunAsync(stage, options, cancellationToken).ConfigureAwait(false);
             if (options.Json)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
+                context.Out.WriteLine(JsonSerializer.Serialize(new
                 {
                     stage = StageTrainer.Name(stage),
                     steps = result.Steps,
@@ -170,15 +190,20 @@ internal static class TrainStageCommands
                 }));
             }
 
-            return 0;
+            return ExitCodes.Success;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl-C or SIGTERM: the newest checkpoint is where a rerun (or the job runner's retry) resumes.
+            return Fail(ExitCodes.Cancelled, $"{StageTrainer.Name(stage)} stopped before its last step; run it again to resume from the newest checkpoint");
         }
         catch (Exception e) when (e is TrainingConfigurationException or DataSourceException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
         {
-            return Fail(ConfigurationError, e.Message);
+            return Fail(ExitCodes.ConfigurationError, e.Message);
         }
         catch (Exception e) when (IsOutOfMemory(e))
         {
-            return Fail(OutOfMemory, $"out of memory: {e.Message} (use a smaller --batch-size or --seq-len, or a smaller model)");
+            return Fail(ExitCodes.OutOfMemory, $"out of memory: {e.Message} (use a smaller --batch-size or --seq-len, or a smaller model)");
         }
     }
 
@@ -188,9 +213,9 @@ internal static class TrainStageCommands
         || e.Message.Contains("can't allocate memory", StringComparison.OrdinalIgnoreCase)
         || (e.InnerException is { } inner && IsOutOfMemory(inner));
 
-    private static int Fail(int code, string message)
+    private int Fail(int code, string message)
     {
-        Console.Error.WriteLine($"error: {message}");
+        context.Error.WriteLine($"error: {message}");
         return code;
     }
 
