@@ -1,10 +1,10 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
 using WrinkleFree.Inference.Benchmarking;
 using WrinkleFree.Inference.Gguf;
 using WrinkleFree.Inference.Models;
-using WrinkleFree.Platform.Home;
 
 namespace WrinkleFree.Cli;
 
@@ -14,9 +14,9 @@ namespace WrinkleFree.Cli;
 /// decode steps interleaved with probe passes, see EngineBenchmark.Interleaved). The llama.cpp columns
 /// come from bench/WrinkleFree.Bench, which runs the same measurements next to LLamaSharp.
 /// </summary>
-internal static class BenchCommand
+internal sealed class BenchCommand(CliContext context)
 {
-    public static void Register(RootCommand root)
+    public void Register(RootCommand root)
     {
         var bench = new Command("bench", "Measure performance (ratios against a reference measured in the same run).");
         var shape = new Option<string>("--shape") { Description = "Synthetic model shape.", DefaultValueFactory = _ => "2b4t" };
@@ -25,7 +25,7 @@ internal static class BenchCommand
         var prompt = new Option<int>("--prompt") { Description = "Prompt tokens (prefill).", DefaultValueFactory = _ => 64 };
         var decode = new Option<int>("--decode") { Description = "Decoded tokens.", DefaultValueFactory = _ => 64 };
         var concurrency = new Option<int[]>("--concurrency") { Description = "Concurrent sequences for the aggregate decode rows.", DefaultValueFactory = _ => [1, 4, 16], AllowMultipleArgumentsPerToken = true };
-        var cache = new Option<DirectoryInfo>("--cache") { Description = "Where the synthetic models are kept between runs.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(WfHome.Path, "bench")) };
+        var cache = new Option<DirectoryInfo>("--cache") { Description = "Where the synthetic models are kept between runs.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(context.Home, "bench")) };
         var json = new Option<bool>("--json") { Description = "Print the rows as JSON." };
         var engine = new Command("engine", "Prefill/decode tokens/s of this engine on a synthetic ternary model, and GB/s against the measured memory roofline.")
         {
@@ -69,41 +69,41 @@ internal static class BenchCommand
 
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new { shape = s.Name, roofline_gbps = rooflines, rows, interleaved }, CliJson.Options));
-                return 0;
+                context.Out.WriteLine(JsonSerializer.Serialize(new { shape = s.Name, roofline_gbps = rooflines, rows, interleaved }, CliJson.Options));
+                return ExitCodes.Success;
             }
 
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("engine", "type", "threads", "seqs", "prefill tok/s", "decode tok/s", "GB/s", "roofline");
+            var table = new CliTable("engine", "type", "threads", "seqs", "prefill tok/s", "decode tok/s", "GB/s", "roofline") { Border = TableBorder.Rounded };
             foreach (var row in rows)
             {
-                table.AddRow(row.Engine, row.Type, row.Threads.ToString(), row.Sequences.ToString(),
+                table.AddRow(row.Engine, row.Type, row.Threads.ToString(CultureInfo.InvariantCulture), row.Sequences.ToString(CultureInfo.InvariantCulture),
                     row.PrefillTokensPerSecond is { } p ? $"{p:F1}" : "",
                     $"{row.DecodeTokensPerSecond:F1}",
                     row.EffectiveGBps is { } g ? $"{g:F1}" : "",
                     row.RooflineFraction is { } f ? $"{f:P0}" : "");
             }
 
-            AnsiConsole.Write(table);
+            table.Write(context);
             foreach (var (t, gb) in rooflines)
             {
-                Console.WriteLine($"memory read bandwidth, {t} thread(s): {gb:F1} GB/s");
+                context.Out.WriteLine($"memory read bandwidth, {t} thread(s): {gb:F1} GB/s");
             }
 
             foreach (var i in interleaved)
             {
-                Console.WriteLine($"roofline interleaved, TQ2_0, {i.Threads} thread(s): {i.Describe()}");
+                context.Out.WriteLine($"roofline interleaved, TQ2_0, {i.Threads} thread(s): {i.Describe()}");
             }
 
-            return 0;
+            return ExitCodes.Success;
         });
         bench.Subcommands.Add(engine);
         root.Subcommands.Add(bench);
     }
 
-    private static string EnsureModel(string dir, SyntheticShape shape, GgmlType type)
+    private string EnsureModel(string dir, SyntheticShape shape, GgmlType type)
     {
         var path = "";
-        AnsiConsole.Progress().Start(ctx =>
+        context.Console.Progress().Start(ctx =>
         {
             var task = ctx.AddTask($"model {shape.Name} {type}", maxValue: 1);
             path = EngineBenchmark.EnsureSyntheticModel(dir, shape, type, new Progress<double>(v => task.Value = v));

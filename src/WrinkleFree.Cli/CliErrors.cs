@@ -6,7 +6,7 @@ namespace WrinkleFree.Cli;
 /// <summary>Turns the errors a user can cause (bad file, unsupported model, mlock refused) into one clear line on stderr.</summary>
 internal static class CliErrors
 {
-    public static Model? LoadModel(string path)
+    public static Model? LoadModel(string path, TextWriter error)
     {
         try
         {
@@ -14,12 +14,12 @@ internal static class CliErrors
         }
         catch (Exception e) when (e is GgufFormatException or IOException or NotSupportedException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"error: cannot load model '{path}': {e.Message}");
+            error.WriteLine($"error: cannot load model '{path}': {e.Message}");
             return null;
         }
     }
 
-    public static bool TryLock(Model model)
+    public static bool TryLock(Model model, TextWriter error)
     {
         try
         {
@@ -28,7 +28,7 @@ internal static class CliErrors
         }
         catch (Exception e) when (e is InvalidOperationException or PlatformNotSupportedException)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            error.WriteLine($"error: {e.Message}");
             return false;
         }
     }

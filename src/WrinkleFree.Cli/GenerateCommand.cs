@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Text.Json;
 using WrinkleFree.Inference.Batching;
 using WrinkleFree.Inference.Models;
@@ -8,9 +7,9 @@ using WrinkleFree.Inference.Sampling;
 namespace WrinkleFree.Cli;
 
 /// <summary><c>wf generate</c>: run one prompt through the engine and print the completion (or JSON with ids and speed).</summary>
-internal static class GenerateCommand
+internal sealed class GenerateCommand(CliContext context)
 {
-    public static void Register(RootCommand root)
+    public void Register(RootCommand root)
     {
         var model = new Option<FileInfo>("--model", "-m") { Description = "GGUF model file.", Required = true };
         var prompt = new Option<string>("--prompt", "-p") { Description = "Prompt text.", Required = true };
@@ -34,15 +33,15 @@ internal static class GenerateCommand
         };
         cmd.SetAction(async (parse, ct) =>
         {
-            using var m = CliErrors.LoadModel(parse.GetValue(model)!.FullName);
+            using var m = CliErrors.LoadModel(parse.GetValue(model)!.FullName, context.Error);
             if (m is null)
             {
-                return 2;
+                return ExitCodes.InvalidInput;
             }
 
-            if (parse.GetValue(mlock) && !CliErrors.TryLock(m))
+            if (parse.GetValue(mlock) && !CliErrors.TryLock(m, context.Error))
             {
-                return 2;
+                return ExitCodes.InvalidInput;
             }
 
             using var engine = new InferenceEngine(m, new EngineOptions { Threads = parse.GetValue(threads), MaxSequences = 1, MaxBatchTokens = 128, PrefillChunk = 128 });
@@ -63,7 +62,7 @@ internal static class GenerateCommand
             var asJson = parse.GetValue(json);
             var ids = new List<int>();
             var text = new System.Text.StringBuilder();
-            var clock = Stopwatch.StartNew();
+            var started = context.Time.GetTimestamp();
             double firstTokenAt = 0;
             try
             {
@@ -71,7 +70,7 @@ internal static class GenerateCommand
                 {
                     if (ids.Count == 0)
                     {
-                        firstTokenAt = clock.Elapsed.TotalSeconds;
+                        firstTokenAt = context.Time.GetElapsedTime(started).TotalSeconds;
                     }
 
                     if (u.TokenId >= 0)
@@ -82,22 +81,32 @@ internal static class GenerateCommand
                     text.Append(u.Text);
                     if (!asJson)
                     {
-                        Console.Write(u.Text);
+                        context.Out.Write(u.Text);
                     }
                 }
             }
             catch (Exception e) when (e is ArgumentException or ContextLengthExceededException)
             {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 2;
+                context.Error.WriteLine($"error: {e.Message}");
+                return ExitCodes.InvalidInput;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // Ctrl-C: what was generated so far is on the screen; end its line.
+                if (!asJson)
+                {
+                    context.Out.WriteLine();
+                }
+
+                return ExitCodes.Cancelled;
             }
 
-            var total = clock.Elapsed.TotalSeconds;
+            var total = context.Time.GetElapsedTime(started).TotalSeconds;
             // Decode speed excludes the prompt: tokens after the first over the time after the first.
             var decodeTps = ids.Count > 1 ? (ids.Count - 1) / (total - firstTokenAt) : 0;
             if (asJson)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
+                context.Out.WriteLine(JsonSerializer.Serialize(new
                 {
                     text = text.ToString(),
                     token_ids = ids,
@@ -108,11 +117,11 @@ internal static class GenerateCommand
             }
             else
             {
-                Console.WriteLine();
-                Console.Error.WriteLine($"[{promptIds.Length} prompt tokens in {firstTokenAt * 1000:F0} ms, {ids.Count} tokens at {decodeTps:F1} tokens/s]");
+                context.Out.WriteLine();
+                context.Error.WriteLine($"[{promptIds.Length} prompt tokens in {firstTokenAt * 1000:F0} ms, {ids.Count} tokens at {decodeTps:F1} tokens/s]");
             }
 
-            return 0;
+            return ExitCodes.Success;
         });
         root.Subcommands.Add(cmd);
     }

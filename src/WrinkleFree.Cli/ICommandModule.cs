@@ -8,9 +8,12 @@ namespace WrinkleFree.Cli;
 /// </summary>
 public interface ICommandModule
 {
-    /// <summary>Adds the group's commands to <paramref name="root"/>.</summary>
-    void Register(RootCommand root);
+    /// <summary>Adds the group's commands to <paramref name="root"/>; they write to and read the time from <paramref name="context"/>.</summary>
+    void Register(RootCommand root, CliContext context);
 
-    /// <summary>The exit code for a finished parse; lets a group map its parse errors to its own code.</summary>
-    int ExitCode(ParseResult parse, int invoked) => invoked;
+    /// <summary>
+    /// Called when <paramref name="parse"/> has errors: a module that owns the command reports them itself and returns the
+    /// exit code; null leaves them to System.CommandLine (the errors, then help, exit <see cref="ExitCodes.Failure"/>).
+    /// </summary>
+    int? ReportParseErrors(ParseResult parse, CliContext context) => null;
 }

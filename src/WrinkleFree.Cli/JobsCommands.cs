@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using Spectre.Console;
-using WrinkleFree.Platform.Home;
 using WrinkleFree.Jobs;
 
 namespace WrinkleFree.Cli;
@@ -11,7 +9,7 @@ namespace WrinkleFree.Cli;
 /// <c>wf jobs launch|queue|logs|cancel</c>: SkyPilot-style managed jobs (training stages or shell tasks) that restart after a
 /// crash and resume from their checkpoints, each under a detached controller process (the hidden <c>wf jobs controller</c>).
 /// </summary>
-internal static class JobsCommands
+internal sealed class JobsCommands(CliContext context)
 {
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -19,7 +17,7 @@ internal static class JobsCommands
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
     };
 
-    public static void Register(RootCommand root)
+    public void Register(RootCommand root)
     {
         var jobs = new Command("jobs", "Managed jobs: run a training stage (or any task) that survives crashes and resumes from its checkpoints.");
         jobs.Subcommands.Add(Launch());
@@ -30,7 +28,7 @@ internal static class JobsCommands
         root.Subcommands.Add(jobs);
     }
 
-    private static Command Launch()
+    private Command Launch()
     {
         var task = new Argument<FileInfo>("TASK") { Description = "Task YAML: name, resources, envs, workdir, setup, run or train:, checkpoint:, job_recovery:." };
         var name = new Option<string?>("--name", "-n") { Description = "Job name (default: the task's name:, else the file name)." };
@@ -47,22 +45,22 @@ internal static class JobsCommands
             var job = await managed.LaunchAsync(yaml, file.FullName, parse.GetValue(name), Environment.CurrentDirectory, ct);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(View(job), Json));
-                return 0;
+                context.Out.WriteLine(JsonSerializer.Serialize(View(job), Json));
+                return ExitCodes.Success;
             }
-            Console.WriteLine($"job {job.Id} ({job.Name}) submitted; `wf jobs logs {job.Id} -f` follows it, `wf jobs queue` lists jobs");
+            context.Out.WriteLine($"job {job.Id} ({job.Name}) submitted; `wf jobs logs {job.Id} -f` follows it, `wf jobs queue` lists jobs");
             if (parse.GetValue(detach))
-                return 0;
+                return ExitCodes.Success;
             await foreach (var line in managed.LogsAsync(job.Id, follow: true, ct))
-                Console.WriteLine(line);
+                context.Out.WriteLine(line);
             var done = (await managed.GetAsync(job.Id, ct))!;
-            Console.WriteLine($"job {done.Id} ({done.Name}): {done.Status.ToName()}{(done.FailureReason is null ? "" : ": " + done.FailureReason)}");
-            return done.Status == JobStatus.Succeeded ? 0 : 1;
+            context.Out.WriteLine($"job {done.Id} ({done.Name}): {done.Status.ToName()}{(done.FailureReason is null ? "" : ": " + done.FailureReason)}");
+            return done.Status == JobStatus.Succeeded ? ExitCodes.Success : ExitCodes.Failure;
         }));
         return cmd;
     }
 
-    private static Command Queue()
+    private Command Queue()
     {
         var json = new Option<bool>("--json") { Description = "Print JSON: a list of jobs (id, name, stage, status, submitted_at, duration_seconds, recoveries, checkpoint_step, ...)." };
         var cmd = new Command("queue", "List managed jobs with their status, recoveries and newest checkpoint.") { json };
@@ -72,31 +70,31 @@ internal static class JobsCommands
             var jobs = await managed.QueueAsync(ct);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(jobs.Select(View).ToList(), Json));
-                return 0;
+                context.Out.WriteLine(JsonSerializer.Serialize(jobs.Select(View).ToList(), Json));
+                return ExitCodes.Success;
             }
             if (jobs.Count == 0)
             {
-                Console.WriteLine("No managed jobs. `wf jobs launch TASK.yaml` submits one.");
-                return 0;
+                context.Out.WriteLine("No managed jobs. `wf jobs launch TASK.yaml` submits one.");
+                return ExitCodes.Success;
             }
-            var table = new Table().AddColumns("ID", "NAME", "STAGE", "STATUS", "SUBMITTED", "DURATION", "RECOVERIES", "CHECKPOINT");
-            var now = DateTimeOffset.UtcNow;
+            var table = new CliTable("ID", "NAME", "STAGE", "STATUS", "SUBMITTED", "DURATION", "RECOVERIES", "CHECKPOINT");
+            var now = context.Time.GetUtcNow();
             foreach (var j in jobs)
             {
-                table.AddRow(j.Id.ToString(CultureInfo.InvariantCulture), Markup.Escape(j.Name), Markup.Escape(j.Stage ?? "-"), j.Status.ToName(),
+                table.AddRow(j.Id.ToString(CultureInfo.InvariantCulture), j.Name, j.Stage ?? "-", j.Status.ToName(),
                     CliFormat.Duration(now - j.SubmittedAt) + " ago", j.Duration(now) is { } d ? CliFormat.Duration(d) : "-", j.Recoveries.ToString(CultureInfo.InvariantCulture),
                     j.CheckpointStep?.ToString(CultureInfo.InvariantCulture) ?? "-");
             }
-            AnsiConsole.Write(table);
+            table.Write(context);
             foreach (var j in jobs.Where(j => j.FailureReason is not null && j.Status != JobStatus.Cancelled).TakeLast(5))
-                Console.WriteLine($"job {j.Id}: {j.Status.ToName()}: {j.FailureReason}");
-            return 0;
+                context.Out.WriteLine($"job {j.Id}: {j.Status.ToName()}: {j.FailureReason}");
+            return ExitCodes.Success;
         }));
         return cmd;
     }
 
-    private static Command Logs()
+    private Command Logs()
     {
         var id = new Argument<long>("ID") { Description = "Job id." };
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new lines until the job ends (or Ctrl-C)." };
@@ -111,24 +109,24 @@ internal static class JobsCommands
                 var path = Path.Combine(managed.JobDirectory(jobId), "controller.log");
                 if (!File.Exists(path))
                     return Fail($"job {jobId} has no controller log at {path}");
-                Console.Write(await File.ReadAllTextAsync(path, ct));
-                return 0;
+                context.Out.Write(await File.ReadAllTextAsync(path, ct));
+                return ExitCodes.Success;
             }
             try
             {
                 await foreach (var line in managed.LogsAsync(jobId, parse.GetValue(follow), ct))
-                    Console.WriteLine(line);
+                    context.Out.WriteLine(line);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 // Ctrl-C ends a follow; the job keeps running.
             }
-            return 0;
+            return ExitCodes.Success;
         }));
         return cmd;
     }
 
-    private static Command Cancel()
+    private Command Cancel()
     {
         var id = new Argument<long>("ID") { Description = "Job id." };
         var cmd = new Command("cancel", "Stop a job: SIGTERM to its process group, SIGKILL after a grace period; it ends CANCELLED.") { id };
@@ -136,32 +134,34 @@ internal static class JobsCommands
         {
             var managed = await OpenAsync(ct);
             var job = await managed.CancelAsync(parse.GetValue(id), ct);
-            Console.WriteLine(job.Status == JobStatus.Cancelled
+            context.Out.WriteLine(job.Status == JobStatus.Cancelled
                 ? $"job {job.Id} ({job.Name}) is CANCELLED"
                 : $"job {job.Id} ({job.Name}) had already ended: {job.Status.ToName()}");
-            return 0;
+            return ExitCodes.Success;
         }));
         return cmd;
     }
 
-    private static Command Controller()
+    private Command Controller()
     {
         var id = new Argument<long>("ID") { Description = "Job id." };
         var cmd = new Command("controller", "Run one job's controller in the foreground (wf jobs launch starts it detached).") { id, };
         cmd.Hidden = true;
-        // Synchronous on purpose: System.CommandLine force-exits an async action 2 s after SIGTERM, which would orphan the task.
-        cmd.SetAction(parse =>
+        // The controller ignores the token on purpose: a signal must not stop it between two of a job's state transitions.
+        // A job is stopped by `wf jobs cancel`; a controller killed anyway (SIGTERM after the grace, SIGKILL) is found by
+        // the next `wf jobs queue`, which marks the job FAILED_CONTROLLER and stops its task.
+        cmd.SetAction(async (parse, _) =>
         {
-            var managed = OpenAsync(CancellationToken.None).GetAwaiter().GetResult();
-            var status = managed.RunControllerAsync(parse.GetValue(id), CancellationToken.None).GetAwaiter().GetResult();
-            Console.WriteLine($"wf jobs controller: job {parse.GetValue(id)} ended {status.ToName()}");
-            return 0;
+            var managed = await OpenAsync(CancellationToken.None);
+            var status = await managed.RunControllerAsync(parse.GetValue(id), CancellationToken.None);
+            context.Out.WriteLine($"wf jobs controller: job {parse.GetValue(id)} ended {status.ToName()}");
+            return ExitCodes.Success;
         });
         return cmd;
     }
 
-    private static Task<ManagedJobs> OpenAsync(CancellationToken cancellationToken) =>
-        ManagedJobs.OpenAsync(new ManagedJobsOptions { Home = WfHome.Path, WfCommand = SelfCommand() }, cancellationToken);
+    private Task<ManagedJobs> OpenAsync(CancellationToken cancellationToken) =>
+        ManagedJobs.OpenAsync(new ManagedJobsOptions { Home = context.Home, WfCommand = SelfCommand(), TimeProvider = context.Time }, cancellationToken);
 
     /// <summary>How to run this very `wf`: the apphost itself, or `dotnet wf.dll`.</summary>
     private static string[] SelfCommand()
@@ -170,11 +170,11 @@ internal static class JobsCommands
         return Path.GetFileNameWithoutExtension(process) == "dotnet" ? [process, WfSelf.EntryDll] : [process];
     }
 
-    private static object View(JobRecord j) => new JobView(
-        j.Id, j.Name, j.Stage, j.Status.ToName(), j.SubmittedAt, j.StartedAt, j.EndedAt, j.Duration(DateTimeOffset.UtcNow)?.TotalSeconds,
+    private object View(JobRecord j) => new JobView(
+        j.Id, j.Name, j.Stage, j.Status.ToName(), j.SubmittedAt, j.StartedAt, j.EndedAt, j.Duration(context.Time.GetUtcNow())?.TotalSeconds,
         j.Recoveries, j.CheckpointStep, j.FailureReason, j.LogPath, j.ControllerPid, j.TaskPid);
 
-    private static async Task<int> Guard(Func<Task<int>> body)
+    private async Task<int> Guard(Func<Task<int>> body)
     {
         try
         {
@@ -186,14 +186,14 @@ internal static class JobsCommands
         }
         catch (OperationCanceledException)
         {
-            return 130;
+            return ExitCodes.Cancelled;
         }
     }
 
-    private static int Fail(string message)
+    private int Fail(string message)
     {
-        Console.Error.WriteLine($"error: {message}");
-        return 1;
+        context.Error.WriteLine($"error: {message}");
+        return ExitCodes.Failure;
     }
 
     private sealed record JobView(

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
 using WrinkleFree.Inference.Gguf;
@@ -7,9 +8,9 @@ using WrinkleFree.Inference.Models;
 namespace WrinkleFree.Cli;
 
 /// <summary><c>wf model inspect|synth</c>: look inside GGUF files and make synthetic ternary models.</summary>
-internal static class ModelCommands
+internal sealed class ModelCommands(CliContext context)
 {
-    public static void Register(RootCommand root)
+    public void Register(RootCommand root)
     {
         var model = new Command("model", "Inspect GGUF model files and create synthetic ternary models.");
         model.Subcommands.Add(Inspect());
@@ -17,7 +18,7 @@ internal static class ModelCommands
         root.Subcommands.Add(model);
     }
 
-    private static Command Inspect()
+    private Command Inspect()
     {
         var file = new Argument<FileInfo>("FILE") { Description = "GGUF model file to inspect." };
         var json = new Option<bool>("--json") { Description = "Print machine-readable JSON instead of tables." };
@@ -30,25 +31,25 @@ internal static class ModelCommands
                 using var gguf = GgufFile.Open(path);
                 if (parse.GetValue(json))
                 {
-                    Console.WriteLine(JsonSerializer.Serialize(Describe(gguf), CliJson.Options));
+                    context.Out.WriteLine(JsonSerializer.Serialize(Describe(gguf), CliJson.Options));
                 }
                 else
                 {
                     Render(gguf);
                 }
 
-                return 0;
+                return ExitCodes.Success;
             }
             catch (Exception e) when (e is GgufFormatException or IOException)
             {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 2;
+                context.Error.WriteLine($"error: {e.Message}");
+                return ExitCodes.InvalidInput;
             }
         });
         return cmd;
     }
 
-    private static Command Synth()
+    private Command Synth()
     {
         var shape = new Option<string>("--shape") { Description = "Model shape: tiny, 700m or 2b4t.", DefaultValueFactory = _ => "tiny" };
         shape.AcceptOnlyFromAmong("tiny", "700m", "2b4t");
@@ -68,14 +69,14 @@ internal static class ModelCommands
             var t = ParseType(parse.GetValue(type)!);
             var e = parse.GetValue(embedding) is { } name ? ParseType(name) : (GgmlType?)null;
             var path = parse.GetValue(output)!.FullName;
-            AnsiConsole.Progress().Start(ctx =>
+            context.Console.Progress().Start(ctx =>
             {
                 var task = ctx.AddTask($"synth {s.Name} {t}", maxValue: 1);
                 SyntheticModel.Write(path, s, t, parse.GetValue(seed), e, new Progress<double>(v => task.Value = v));
                 task.Value = 1;
             });
-            Console.WriteLine($"wrote {path} ({new FileInfo(path).Length:N0} bytes)");
-            return 0;
+            context.Out.WriteLine($"wrote {path} ({new FileInfo(path).Length:N0} bytes)");
+            return ExitCodes.Success;
         });
         return cmd;
     }
@@ -106,12 +107,12 @@ internal static class ModelCommands
         ? new { type = $"array<{v.ElementType}>", length = a.Length }
         : v.Value;
 
-    private static void Render(GgufFile gguf)
+    private void Render(GgufFile gguf)
     {
-        var summary = new Table().AddColumns("property", "value").Border(TableBorder.Rounded);
-        summary.AddRow("file", Markup.Escape(gguf.Path));
-        summary.AddRow("GGUF version", gguf.Version.ToString());
-        summary.AddRow("architecture", Markup.Escape(gguf.Architecture));
+        var summary = new CliTable("property", "value") { Border = TableBorder.Rounded };
+        summary.AddRow("file", gguf.Path);
+        summary.AddRow("GGUF version", gguf.Version.ToString(CultureInfo.InvariantCulture));
+        summary.AddRow("architecture", gguf.Architecture);
         summary.AddRow("parameters", $"{gguf.Tensors.Sum(t => t.ElementCount):N0}");
         summary.AddRow("bytes", $"{gguf.Length:N0}");
         foreach (var group in gguf.Tensors.GroupBy(t => t.Type).OrderByDescending(g => g.Sum(t => t.ByteSize)))
@@ -119,21 +120,20 @@ internal static class ModelCommands
             summary.AddRow($"  {group.Key}", $"{group.Count()} tensors, {group.Sum(t => t.ElementCount):N0} params, {group.Sum(t => t.ByteSize):N0} bytes");
         }
 
-        AnsiConsole.Write(summary);
-        var meta = new Table().AddColumns("key", "value").Border(TableBorder.Simple);
+        var meta = new CliTable("key", "value") { Border = TableBorder.Simple };
         foreach (var key in gguf.Metadata.Keys)
         {
+            // A summary of each value, not the value: chat templates and merges run to kilobytes. --json has them whole.
             var text = gguf.Metadata[key].ToString();
-            meta.AddRow(Markup.Escape(key), Markup.Escape(text.Length > 80 ? text[..77] + "..." : text));
+            meta.AddRow(key, text.Length > 80 ? text[..77] + "..." : text);
         }
 
-        AnsiConsole.Write(meta);
-        var tensors = new Table().AddColumns("tensor", "type", "shape", "bytes").Border(TableBorder.Simple);
+        var tensors = new CliTable("tensor", "type", "shape", "bytes") { Border = TableBorder.Simple };
         foreach (var t in gguf.Tensors)
         {
-            tensors.AddRow(Markup.Escape(t.Name), t.Type.ToString(), string.Join(" x ", t.Shape), $"{t.ByteSize:N0}");
+            tensors.AddRow(t.Name, t.Type.ToString(), string.Join(" x ", t.Shape), $"{t.ByteSize:N0}");
         }
 
-        AnsiConsole.Write(tensors);
+        CliTable.WriteAll(context, summary, meta, tensors);
     }
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using WrinkleFree.Replica;
 
@@ -9,9 +8,9 @@ namespace WrinkleFree.Cli;
 /// <c>wf replica</c>: serve one model over the OpenAI API. Options come from the environment (BACKEND, MODEL_PATH,
 /// CONTEXT_SIZE, NUM_THREADS, MLOCK, HOST, PORT, WF_*) and the command line wins. SIGTERM or Ctrl-C drains and exits 0.
 /// </summary>
-internal static class ReplicaCommand
+internal sealed class ReplicaCommand(CliContext context)
 {
-    public static void Register(RootCommand root)
+    public void Register(RootCommand root)
     {
         var model = new Option<string?>("--model", "-m") { Description = "GGUF model file (bitnet) or upstream model id (vllm). Env: MODEL_PATH." };
         var backend = new Option<string?>("--backend") { Description = "bitnet (in-process engine) or vllm (OpenAI-compatible upstream). Env: BACKEND." };
@@ -19,7 +18,7 @@ internal static class ReplicaCommand
         var host = new Option<string?>("--host") { Description = "Address to listen on (default 0.0.0.0). Env: HOST." };
         var port = new Option<int?>("--port") { Description = "Port (default 8080; 0 = any free port). Env: PORT." };
         var threads = new Option<int?>("--threads", "-t") { Description = "Engine threads (default: all cores). Env: NUM_THREADS." };
-        var context = new Option<int?>("--context-size", "-c") { Description = "Per-request context limit (default: the model's). Env: CONTEXT_SIZE." };
+        var contextSize = new Option<int?>("--context-size", "-c") { Description = "Per-request context limit (default: the model's). Env: CONTEXT_SIZE." };
         var mlock = new Option<bool?>("--mlock") { Description = "Lock the weights in RAM. Env: MLOCK." };
         var modelId = new Option<string?>("--model-id") { Description = "Model id clients send (default: the file name). Env: WF_MODEL_ID." };
         var maxSequences = new Option<int?>("--max-sequences") { Description = "Sequences decoded together (default 64). Env: WF_MAX_SEQUENCES." };
@@ -30,14 +29,13 @@ internal static class ReplicaCommand
         var peak = new Option<double?>("--peak-bandwidth") { Description = "Peak read bandwidth in GB/s instead of measuring it at start-up. Env: WF_PEAK_BANDWIDTH_GBPS." };
         var upstream = new Option<string?>("--upstream") { Description = "vllm: URL of a running OpenAI-compatible server. Env: WF_UPSTREAM_URL." };
         var upstreamCommand = new Option<string?>("--upstream-command") { Description = "vllm: command that starts the upstream (supervised). Env: WF_UPSTREAM_COMMAND." };
-        var cmd = new Command("replica", "Serve a model over the OpenAI API (completions, chat, /health, /metrics).")
+        var cmd = new DrainingCommand("replica", "Serve a model over the OpenAI API (completions, chat, /health, /metrics).")
         {
-            model, backend, host, port, threads, context, mlock, modelId, maxSequences, maxQueue, overloadQueue, overloadBandwidth, drain, peak, upstream, upstreamCommand,
+            model, backend, host, port, threads, contextSize, mlock, modelId, maxSequences, maxQueue, overloadQueue, overloadBandwidth, drain, peak, upstream, upstreamCommand,
         };
 
-        // A synchronous action on purpose: System.CommandLine force-exits async actions 2 s after SIGTERM (exit 143),
-        // which would cut the drain short. This command handles SIGTERM/SIGINT itself.
-        cmd.SetAction(parse =>
+        // A draining command: SIGTERM or Ctrl-C cancels the token and the drain below decides when the process ends.
+        cmd.SetAction(async (parse, ct) =>
         {
             ReplicaOptions options;
             try
@@ -50,7 +48,7 @@ internal static class ReplicaCommand
                     Host = parse.GetValue(host) ?? env.Host,
                     Port = parse.GetValue(port) ?? env.Port,
                     Threads = parse.GetValue(threads) ?? env.Threads,
-                    ContextSize = parse.GetValue(context) ?? env.ContextSize,
+                    ContextSize = parse.GetValue(contextSize) ?? env.ContextSize,
                     Mlock = parse.GetValue(mlock) ?? env.Mlock,
                     ModelId = parse.GetValue(modelId) ?? env.ModelId,
                     MaxSequences = parse.GetValue(maxSequences) ?? env.MaxSequences,
@@ -66,27 +64,18 @@ internal static class ReplicaCommand
             }
             catch (ArgumentException e)
             {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 2;
+                context.Error.WriteLine($"error: {e.Message}");
+                return ExitCodes.InvalidInput;
             }
 
-            return RunAsync(options).GetAwaiter().GetResult();
+            return await RunAsync(options, ct);
         });
         root.Subcommands.Add(cmd);
     }
 
-    private static async Task<int> RunAsync(ReplicaOptions options)
+    /// <summary>Serves until <paramref name="stop"/> (SIGTERM or Ctrl-C), then drains in-flight requests and exits 0.</summary>
+    private async Task<int> RunAsync(ReplicaOptions options, CancellationToken stop)
     {
-        using var stop = new CancellationTokenSource();
-        void OnSignal(PosixSignalContext context)
-        {
-            // Keep the process alive: the drain below decides when it ends.
-            context.Cancel = true;
-            stop.Cancel();
-        }
-
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         ReplicaHost host;
         try
         {
@@ -94,23 +83,23 @@ internal static class ReplicaCommand
             {
                 o.SingleLine = true;
                 o.TimestampFormat = "HH:mm:ss.fff ";
-            }).SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft.AspNetCore", LogLevel.Warning), cancellationToken: stop.Token);
+            }).SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft.AspNetCore", LogLevel.Warning), cancellationToken: stop);
         }
         catch (Exception e) when (e is IOException or ArgumentException or NotSupportedException or System.Net.Sockets.SocketException)
         {
-            Console.Error.WriteLine($"error: cannot start the replica: {e.Message}");
-            return 2;
+            context.Error.WriteLine($"error: cannot start the replica: {e.Message}");
+            return ExitCodes.InvalidInput;
         }
 
         await using (host)
         {
             // One plain line that scripts and tests parse to learn the bound port.
-            Console.WriteLine($"listening on {host.Address.ToString().TrimEnd('/')}");
+            context.Out.WriteLine($"listening on {host.Address.ToString().TrimEnd('/')}");
             try
             {
-                await host.WaitUntilReadyAsync(stop.Token);
-                Console.WriteLine("ready");
-                await Task.Delay(Timeout.Infinite, stop.Token);
+                await host.WaitUntilReadyAsync(stop);
+                context.Out.WriteLine("ready");
+                await Task.Delay(Timeout.Infinite, stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -118,13 +107,13 @@ internal static class ReplicaCommand
             }
             catch (InvalidOperationException e)
             {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 1;
+                context.Error.WriteLine($"error: {e.Message}");
+                return ExitCodes.Failure;
             }
 
             await host.StopAsync(CancellationToken.None);
         }
 
-        return 0;
+        return ExitCodes.Success;
     }
 }

@@ -1,7 +1,5 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
@@ -18,7 +16,7 @@ namespace WrinkleFree.Cli;
 /// <c>wf up|status|update|logs|down</c>: the spillover service through the background daemon's admin API, and the hidden
 /// <c>wf daemon</c> that `wf up` starts when none runs.
 /// </summary>
-internal static class ServiceCommands
+internal sealed class ServiceCommands(CliContext context)
 {
     private const string DefaultServiceName = "wrinklefree";
 
@@ -28,7 +26,7 @@ internal static class ServiceCommands
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
     };
 
-    public static void Register(RootCommand root)
+    public void Register(RootCommand root)
     {
         root.Subcommands.Add(Up());
         root.Subcommands.Add(Status());
@@ -38,7 +36,7 @@ internal static class ServiceCommands
         root.Subcommands.Add(DaemonCommand());
     }
 
-    private static Command Up()
+    private Command Up()
     {
         var spec = new Argument<FileInfo?>("SPEC") { Description = "Service YAML (SkyServe's service: section plus tiers:). Default: a local service of the default model.", Arity = ArgumentArity.ZeroOrOne };
         var name = new Option<string?>("--name", "-n") { Description = "Service name (default: the spec's name:, else wrinklefree)." };
@@ -66,30 +64,30 @@ internal static class ServiceCommands
 
             using var client = await EnsureDaemonAsync(ct);
             var view = await client.CreateAsync(new CreateServiceRequest { Name = serviceName, SpecYaml = yaml, SourceName = source }, ct);
-            Console.WriteLine($"service {view.Name}: {view.Endpoint}");
+            context.Out.WriteLine($"service {view.Name}: {view.Endpoint}");
             if (parse.GetValue(detach))
-                return 0;
+                return ExitCodes.Success;
             // A service with min_replicas 0 has no replica until its first request: waiting for one here would never end.
             static bool Idle(ServiceView v) => v.ReadyReplicas == 0 && v.TargetReplicas == 0 && v.Status == "NO_REPLICA";
-            await AnsiConsole.Status().StartAsync($"waiting for a ready replica of {view.Name}...", async context =>
+            await context.Console.Status().StartAsync($"waiting for a ready replica of {view.Name}...", async spinner =>
             {
                 while (view.ReadyReplicas == 0 && !Idle(view))
                 {
-                    await Task.Delay(500, ct);
+                    await Task.Delay(TimeSpan.FromMilliseconds(500), context.Time, ct);
                     view = await client.GetAsync(serviceName, ct);
                     var states = string.Join(", ", view.Replicas.Select(r => $"{r.Id} {r.Status}"));
-                    context.Status($"waiting for a ready replica of {view.Name} ({(states.Length > 0 ? states : view.Status)})...");
+                    spinner.Status($"waiting for a ready replica of {view.Name} ({(states.Length > 0 ? states : view.Status)})...");
                 }
             });
-            Console.WriteLine(Idle(view)
+            context.Out.WriteLine(Idle(view)
                 ? $"service {view.Name} scales from zero: its first request at {view.Endpoint} starts a replica and waits for it"
                 : $"service {view.Name} is READY at {view.Endpoint}");
-            return 0;
+            return ExitCodes.Success;
         }));
         return cmd;
     }
 
-    private static Command Status()
+    private Command Status()
     {
         var name = new Argument<string?>("NAME") { Description = "Service to show (default: all).", Arity = ArgumentArity.ZeroOrOne };
         var all = new Option<bool>("--all", "-a") { Description = "Show every service's replicas too." };
@@ -104,16 +102,16 @@ internal static class ServiceCommands
             IReadOnlyList<ServiceView> services = one is null ? await client.ListAsync(ct) : [await client.GetAsync(one, ct)];
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(services, Json));
-                return 0;
+                context.Out.WriteLine(JsonSerializer.Serialize(services, Json));
+                return ExitCodes.Success;
             }
             RenderStatus(services, one is not null || parse.GetValue(all));
-            return 0;
+            return ExitCodes.Success;
         }));
         return cmd;
     }
 
-    private static Command Update()
+    private Command Update()
     {
         var name = new Argument<string>("NAME") { Description = "Service to update." };
         var spec = new Argument<FileInfo?>("SPEC") { Description = "New service YAML (rolling update when what replicas run changed).", Arity = ArgumentArity.ZeroOrOne };
@@ -142,13 +140,13 @@ internal static class ServiceCommands
             if (client is null)
                 return NoDaemon();
             var view = await client.UpdateAsync(parse.GetValue(name)!, request, ct);
-            Console.WriteLine($"service {view.Name} updated to version {view.Version}");
-            return 0;
+            context.Out.WriteLine($"service {view.Name} updated to version {view.Version}");
+            return ExitCodes.Success;
         }));
         return cmd;
     }
 
-    private static Command Logs()
+    private Command Logs()
     {
         var name = new Argument<string>("NAME") { Description = "Service." };
         var replica = new Argument<int?>("REPLICA") { Description = "Replica id (default: the first one).", Arity = ArgumentArity.ZeroOrOne };
@@ -163,18 +161,18 @@ internal static class ServiceCommands
             try
             {
                 await foreach (var line in client.LogsAsync(parse.GetValue(name)!, parse.GetValue(replica), parse.GetValue(tail), parse.GetValue(follow), ct))
-                    Console.WriteLine(line);
+                    context.Out.WriteLine(line);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 // Ctrl-C ends a follow.
             }
-            return 0;
+            return ExitCodes.Success;
         }));
         return cmd;
     }
 
-    private static Command Down()
+    private Command Down()
     {
         var name = new Argument<string>("NAME") { Description = "Service to remove." };
         var cmd = new Command("down", "Drain and stop every replica of a service, then remove it.") { name };
@@ -185,61 +183,52 @@ internal static class ServiceCommands
                 return NoDaemon();
             var service = parse.GetValue(name)!;
             await client.DeleteAsync(service, ct);
-            Console.WriteLine($"service {service} is down");
-            return 0;
+            context.Out.WriteLine($"service {service} is down");
+            return ExitCodes.Success;
         }));
         return cmd;
     }
 
-    private static Command DaemonCommand()
+    private Command DaemonCommand()
     {
-        var cmd = new Command("daemon", "Run the service daemon in the foreground (wf up starts it in the background).") { Hidden = true };
-        // Synchronous on purpose, as `wf replica`: System.CommandLine would force-exit an async action 2 s after SIGTERM.
-        cmd.SetAction(_ => RunDaemonAsync().GetAwaiter().GetResult());
+        var cmd = new DrainingCommand("daemon", "Run the service daemon in the foreground (wf up starts it in the background).") { Hidden = true };
+        // A draining command, as `wf replica`: SIGTERM cancels the token and the daemon stops its controllers before exiting.
+        cmd.SetAction((_, ct) => RunDaemonAsync(ct));
         return cmd;
     }
 
-    private static async Task<int> RunDaemonAsync()
+    private async Task<int> RunDaemonAsync(CancellationToken stop)
     {
-        using var stop = new CancellationTokenSource();
-        void OnSignal(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stop.Cancel();
-        }
-
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
             o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
         }).SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft.AspNetCore", LogLevel.Warning));
-        var home = WfHome.Path;
+        var home = context.Home;
         ServiceDaemon daemon;
         try
         {
-            daemon = await ServiceDaemon.StartAsync(new DaemonOptions { Home = home, ReplicaEnvironment = ReplicaEnvironment(home) }, TimeProvider.System, loggers, stop.Token);
+            daemon = await ServiceDaemon.StartAsync(new DaemonOptions { Home = home, ReplicaEnvironment = ReplicaEnvironment(home) }, context.Time, loggers, stop);
         }
         catch (IOException e)
         {
             // Most often another daemon holds the lock: it serves, so this one is not needed.
-            Console.Error.WriteLine($"wf daemon: not starting: {e.Message}");
-            return 1;
+            context.Error.WriteLine($"wf daemon: not starting: {e.Message}");
+            return ExitCodes.Failure;
         }
         await using (daemon)
         {
-            Console.WriteLine($"wf daemon: admin API on {daemon.Info.AdminUrl}");
+            context.Out.WriteLine($"wf daemon: admin API on {daemon.Info.AdminUrl}");
             try
             {
-                await Task.Delay(Timeout.Infinite, stop.Token);
+                await Task.Delay(Timeout.Infinite, stop);
             }
             catch (OperationCanceledException)
             {
                 // SIGTERM: stop the controllers; replicas keep serving until the next daemon adopts them.
             }
         }
-        return 0;
+        return ExitCodes.Success;
     }
 
     /// <summary>Puts a `wf` shim first on the replicas' PATH, so specs can run `wf replica` wherever wf is installed.</summary>
@@ -254,15 +243,15 @@ internal static class ServiceCommands
         };
     }
 
-    private static async Task<DaemonClient?> ConnectAsync(CancellationToken cancellationToken) =>
-        await DaemonClient.ConnectAsync(WfHome.Path, cancellationToken);
+    private async Task<DaemonClient?> ConnectAsync(CancellationToken cancellationToken) =>
+        await DaemonClient.ConnectAsync(context.Home, cancellationToken);
 
     /// <summary>Connects to the running daemon, starting one detached (own session, output to logs/daemon.log) if none answers.</summary>
-    private static async Task<DaemonClient> EnsureDaemonAsync(CancellationToken cancellationToken)
+    private async Task<DaemonClient> EnsureDaemonAsync(CancellationToken cancellationToken)
     {
         if (await ConnectAsync(cancellationToken) is { } running)
             return running;
-        var home = WfHome.Path;
+        var home = context.Home;
         var log = Path.Combine(home, "logs", "daemon.log");
         Directory.CreateDirectory(Path.GetDirectoryName(log)!);
         var (exe, prefix) = SelfCommand();
@@ -270,12 +259,12 @@ internal static class ServiceCommands
         using (SessionProcess.Start([exe, .. prefix, "daemon"], log, environment: [new(WfHome.Variable, home)], name: "wf-daemon"))
         {
         }
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (DateTime.UtcNow < deadline)
+        var started = context.Time.GetTimestamp();
+        while (context.Time.GetElapsedTime(started) < TimeSpan.FromSeconds(60))
         {
-            await Task.Delay(200, cancellationToken);
-            if (await ConnectAsync(cancellationToken) is { } started)
-                return started;
+            await Task.Delay(TimeSpan.FromMilliseconds(200), context.Time, cancellationToken);
+            if (await ConnectAsync(cancellationToken) is { } daemon)
+                return daemon;
         }
         throw new DaemonApiException(0, "no_daemon", $"the wf daemon did not start within 60 s; see {log}");
     }
@@ -289,17 +278,17 @@ internal static class ServiceCommands
             : (process, []);
     }
 
-    private static string DefaultModelPath()
+    private string DefaultModelPath()
     {
         var trained = Path.GetFullPath(Path.Combine("models", "wrinklefree-tiny.gguf"));
         if (File.Exists(trained))
             return trained;
-        var synthetic = Path.Combine(WfHome.Path, "models", "synthetic-tiny-tq2_0.gguf");
+        var synthetic = Path.Combine(context.Home, "models", "synthetic-tiny-tq2_0.gguf");
         if (!File.Exists(synthetic))
         {
             // GgufWriter writes atomically: a second `wf up` never sees half a model.
             SyntheticModel.Write(synthetic, SyntheticShape.Tiny, GgmlType.TQ2_0, seed: 1);
-            Console.WriteLine($"no models/wrinklefree-tiny.gguf here: serving a synthetic tiny model ({synthetic})");
+            context.Out.WriteLine($"no models/wrinklefree-tiny.gguf here: serving a synthetic tiny model ({synthetic})");
         }
         return synthetic;
     }
@@ -329,125 +318,43 @@ internal static class ServiceCommands
     }
 
     /// <summary>
-    /// A terminal gets Spectre's boxed tables at its own width. A pipe or file gets plain text no wider than 80 columns,
-    /// whatever terminal the pipe ends in, so `wf status | grep`, CI logs and mail stay readable (scripts use --json).
+    /// The services, then each service's replicas in a table of its own (no SERVICE column, so the columns that matter stay
+    /// narrow): boxed in a terminal, plain aligned columns in a pipe (see <see cref="CliTable"/>).
     /// </summary>
-    private static void RenderStatus(IReadOnlyList<ServiceView> services, bool withReplicas)
+    private void RenderStatus(IReadOnlyList<ServiceView> services, bool withReplicas)
     {
         if (services.Count == 0)
         {
-            Console.WriteLine("No services. `wf up SPEC` starts one.");
+            context.Out.WriteLine("No services. `wf up SPEC` starts one.");
             return;
         }
-        string[] serviceHeaders = ["NAME", "VERSION", "UPTIME", "STATUS", "REPLICAS", "ENDPOINT", "QPS", "COST/HR"];
-        var serviceRows = services.Select(s => new[]
-        {
-            s.Name, s.Version.ToString(CultureInfo.InvariantCulture), CliFormat.Duration(DateTimeOffset.UtcNow - s.CreatedAt), s.Status,
-            $"{s.ReadyReplicas}/{s.Replicas.Count}", s.Endpoint, s.Qps.ToString("0.##", CultureInfo.InvariantCulture), Dollars(s.CostPerHour),
-        }).ToList();
-        string[] ReplicaRow(ReplicaView r) =>
-        [
-            r.Id.ToString(CultureInfo.InvariantCulture), r.Version.ToString(CultureInfo.InvariantCulture), r.Tier, Dollars(r.CostPerHour), r.Status,
-            r.Endpoint ?? "-", r.Pid?.ToString(CultureInfo.InvariantCulture) ?? "-", CliFormat.Duration(DateTimeOffset.UtcNow - r.Launched) + " ago",
-        ];
-
-        if (!Console.IsOutputRedirected)
-        {
-            AnsiConsole.Write(SpectreTable(serviceHeaders, serviceRows));
-            if (withReplicas)
-            {
-                var rows = services.SelectMany(s => s.Replicas.Select(r => ReplicaRow(r).Prepend(s.Name).ToArray())).ToList();
-                AnsiConsole.Write(SpectreTable(["SERVICE", "ID", "VERSION", "TIER", "COST/HR", "STATUS", "ENDPOINT", "PID", "LAUNCHED"], rows));
-            }
-            return;
-        }
-
-        foreach (var line in PlainTable.Render(serviceHeaders, serviceRows, PlainTable.Width))
-            Console.WriteLine(line);
-        if (!withReplicas)
-            return;
-        // One table per service instead of a SERVICE column: the columns that matter then fit in 80.
+        var now = context.Time.GetUtcNow();
+        var tables = new List<CliTable> { new("NAME", "VERSION", "UPTIME", "STATUS", "REPLICAS", "ENDPOINT", "QPS", "COST/HR") };
         foreach (var s in services)
         {
-            Console.WriteLine();
-            Console.WriteLine($"Replicas of {s.Name}:");
-            foreach (var line in PlainTable.Render(["ID", "VER", "TIER", "COST/HR", "STATUS", "ENDPOINT", "PID", "LAUNCHED"], [.. s.Replicas.Select(ReplicaRow)], PlainTable.Width))
-                Console.WriteLine(line);
+            tables[0].AddRow(s.Name, s.Version.ToString(CultureInfo.InvariantCulture), CliFormat.Duration(now - s.CreatedAt), s.Status,
+                $"{s.ReadyReplicas}/{s.Replicas.Count}", s.Endpoint, s.Qps.ToString("0.##", CultureInfo.InvariantCulture), Dollars(s.CostPerHour));
         }
-    }
-
-    private static Table SpectreTable(string[] headers, IEnumerable<string[]> rows)
-    {
-        var table = new Table().AddColumns(headers);
-        foreach (var row in rows)
-            table.AddRow([.. row.Select(Markup.Escape)]);
-        return table;
+        if (withReplicas)
+        {
+            foreach (var s in services)
+            {
+                var replicas = new CliTable("ID", "VER", "TIER", "COST/HR", "STATUS", "ENDPOINT", "PID", "LAUNCHED") { Title = $"Replicas of {s.Name}" };
+                foreach (var r in s.Replicas)
+                {
+                    replicas.AddRow(r.Id.ToString(CultureInfo.InvariantCulture), r.Version.ToString(CultureInfo.InvariantCulture), r.Tier, Dollars(r.CostPerHour), r.Status,
+                        r.Endpoint ?? "-", r.Pid?.ToString(CultureInfo.InvariantCulture) ?? "-", CliFormat.Duration(now - r.Launched) + " ago");
+                }
+                tables.Add(replicas);
+            }
+        }
+        CliTable.WriteAll(context, tables);
     }
 
     private static string Dollars(double perHour) => "$" + perHour.ToString("0.00", CultureInfo.InvariantCulture);
 
-    /// <summary>
-    /// Plain-text tables for pipes: columns aligned with two-space gaps when the whole row fits the width; otherwise one
-    /// block per row ("HEADER value" pairs packed into lines), so no cell is cut or truncated.
-    /// </summary>
-    private static class PlainTable
-    {
-        public const int Width = 80;
-        private const string Gap = "  ";
-
-        public static IEnumerable<string> Render(string[] headers, IReadOnlyList<string[]> rows, int width)
-        {
-            var widths = headers.Select((h, i) => rows.Select(r => r[i].Length).Append(h.Length).Max()).ToArray();
-            if (widths.Sum() + Gap.Length * (widths.Length - 1) <= width)
-            {
-                yield return Line(headers, widths);
-                foreach (var row in rows)
-                    yield return Line(row, widths);
-                yield break;
-            }
-            foreach (var row in rows)
-            {
-                var line = new System.Text.StringBuilder();
-                for (var i = 0; i < row.Length; i++)
-                {
-                    var pair = headers[i] + " " + row[i];
-                    if (i > 0)
-                    {
-                        if (line.Length + Gap.Length + pair.Length > width)
-                        {
-                            yield return line.ToString();
-                            line.Clear();
-                        }
-                        // Pairs on one line are separated by the gap; a continuation line starts with it as an indent.
-                        line.Append(Gap);
-                    }
-                    line.Append(pair);
-                    // A single value wider than the line (a very long endpoint) is split rather than let overflow.
-                    while (line.Length > width)
-                    {
-                        yield return line.ToString(0, width);
-                        line.Remove(0, width).Insert(0, Gap);
-                    }
-                }
-                yield return line.ToString();
-            }
-        }
-
-        private static string Line(string[] cells, int[] widths)
-        {
-            var line = new System.Text.StringBuilder();
-            for (var i = 0; i < cells.Length; i++)
-            {
-                if (i > 0)
-                    line.Append(Gap);
-                line.Append(cells[i].PadRight(widths[i]));
-            }
-            return line.ToString().TrimEnd();
-        }
-    }
-
     /// <summary>Runs a command body, turning the errors a user can cause into one line that says what to do next.</summary>
-    private static async Task<int> Guard(Func<Task<int>> body)
+    private async Task<int> Guard(Func<Task<int>> body)
     {
         try
         {
@@ -463,19 +370,19 @@ internal static class ServiceCommands
         }
         catch (HttpRequestException e)
         {
-            return Fail($"lost the wf daemon ({e.Message}); see {Path.Combine(WfHome.Path, "logs", "daemon.log")}, and `wf up` restarts it");
+            return Fail($"lost the wf daemon ({e.Message}); see {Path.Combine(WfHome.Logs(context.Home), "daemon.log")}, and `wf up` restarts it");
         }
         catch (OperationCanceledException)
         {
-            return 130;
+            return ExitCodes.Cancelled;
         }
     }
 
-    private static int NoDaemon() => Fail($"the wf daemon is not running (no live {Path.Combine(WfHome.Path, DaemonInfo.FileName)}); `wf up SPEC` starts it");
+    private int NoDaemon() => Fail($"the wf daemon is not running (no live {Path.Combine(context.Home, DaemonInfo.FileName)}); `wf up SPEC` starts it");
 
-    private static int Fail(string message)
+    private int Fail(string message)
     {
-        Console.Error.WriteLine($"error: {message}");
-        return 1;
+        context.Error.WriteLine($"error: {message}");
+        return ExitCodes.Failure;
     }
 }

@@ -14,18 +14,19 @@ public sealed class TrainingUnavailableModule : ICommandModule
         "(dotnet run --project src/wf -c Release -- train ..., or publish src/wf; see the README)";
 
     /// <summary>Exit code of <c>wf train</c> here: the command exists in wf, not in this build.</summary>
-    public const int ExitCode = 2;
+    public const int ExitCode = ExitCodes.InvalidInput;
 
-    public void Register(RootCommand root)
+    public void Register(RootCommand root, CliContext context)
     {
         ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(context);
         var train = new Command("train", "Not in this build: the serving wf carries no TorchSharp. Use the full wf (src/wf) to train.")
         {
             TreatUnmatchedTokensAsErrors = false,
         };
         train.SetAction(_ =>
         {
-            Console.Error.WriteLine(Message);
+            context.Error.WriteLine(Message);
             return ExitCode;
         });
         root.Subcommands.Add(train);

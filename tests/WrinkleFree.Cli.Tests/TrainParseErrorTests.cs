@@ -32,4 +32,45 @@ public sealed class TrainParseErrorTests
         var other = await WfProcess.RunAsync("generate", "--no-such-option");
         Assert.Equal(1, other.ExitCode);
     }
+
+    /// <summary>
+    /// The stage options are typed and range-checked by the parser: a bad value is a configuration error whose one line
+    /// names the option and the value; the named values (schedule, checkpoint mode) take either case, as task files spell them.
+    /// </summary>
+    [Fact]
+    public async Task TrainOptions_OutOfRange_ConfigurationErrorNamingTheOption()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "wf-cli-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            foreach (var (option, value, message) in new[]
+            {
+                ("--steps", "0", "--steps must be positive, got 0"),
+                ("--lr", "-1", "--lr must be positive, got -1"),
+                ("--lr", "1e-3x", "--lr '1e-3x' is not a valid number"),
+                ("--heldout-fraction", "0.7", "--heldout-fraction must be in [0, 0.5), got 0.7"),
+                ("--metrics-port", "70000", "--metrics-port must be 1..65535, got 70000"),
+                ("--schedule", "linear", "--schedule 'linear': use cosine, wsd or constant"),
+            })
+            {
+                var run = await WfProcess.RunAsync("train", "stage2", "--model", dir, "--out", dir, option, value);
+                Assert.True(run.ExitCode == 64, $"{option} {value}: exit {run.ExitCode}: {run.Stderr}");
+                Assert.Equal("error: " + message, run.Stderr.Trim());
+            }
+
+            // Accepted: the run gets as far as the (missing) checkpoint, which is what it then reports.
+            var upper = await WfProcess.RunAsync("train", "stage2", "--model", dir, "--out", dir, "--schedule", "WSD", "--checkpoint-mode", "MOUNT_CACHED", "--steps", "3");
+            Assert.True(upper.ExitCode == 64, $"exit {upper.ExitCode}: {upper.Stderr}");
+            Assert.Contains("--model", upper.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("--schedule", upper.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("--checkpoint-mode", upper.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Text.Json;
 using WrinkleFree.Cli;
 using WrinkleFree.Inference.Gguf;
@@ -12,12 +11,12 @@ namespace Wf.Training;
 /// <c>wf train ...</c>: the BitNet Distillation pipeline. One private method builds each subcommand; adding a stage is one
 /// method plus one line in <see cref="Register"/>.
 /// </summary>
-internal static class TrainCommands
+internal sealed class TrainCommands(CliContext context)
 {
     /// <summary>Files copied from a teacher checkpoint to a student so the export can embed the tokenizer.</summary>
     private static readonly string[] TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"];
 
-    public static void Register(RootCommand root)
+    public void Register(RootCommand root)
     {
         var train = new Command("train", "Convert full-precision checkpoints to 1.58-bit models (BitNet Distillation) and export them as GGUF.");
         train.Subcommands.Add(Stage1());
@@ -25,7 +24,7 @@ internal static class TrainCommands
         root.Subcommands.Add(train);
     }
 
-    private static Command Stage1()
+    private Command Stage1()
     {
         var teacher = new Option<DirectoryInfo>("--teacher") { Description = "Full-precision Hugging Face checkpoint directory (config.json + safetensors).", Required = true };
         var output = new Option<DirectoryInfo>("--out", "-o") { Description = "Output checkpoint directory for the ternary student.", Required = true };
@@ -46,7 +45,7 @@ internal static class TrainCommands
             var from = parse.GetValue(teacher)!.FullName;
             var to = parse.GetValue(output)!.FullName;
             var insert = !parse.GetValue(noSubln);
-            var clock = Stopwatch.StartNew();
+            var started = context.Time.GetTimestamp();
             return Run(() =>
             {
                 using var model = CausalLanguageModel.Load(from);
@@ -64,7 +63,7 @@ internal static class TrainCommands
                     subln = student.Config.SubLn,
                     ternary_layers = student.BitLinearLayers().Count,
                     parameters = student.parameters().Sum(p => p.numel()),
-                    seconds = clock.Elapsed.TotalSeconds,
+                    seconds = context.Time.GetElapsedTime(started).TotalSeconds,
                 };
                 Print(parse.GetValue(json), summary,
                     $"wrote {to}: {summary.ternary_layers} BitLinear layers, {summary.parameters:N0} parameters, subln={summary.subln}");
@@ -73,7 +72,7 @@ internal static class TrainCommands
         return cmd;
     }
 
-    private static Command Export()
+    private Command Export()
     {
         var checkpoint = new Option<DirectoryInfo>("--checkpoint") { Description = "Checkpoint directory (config.json, model.safetensors, tokenizer.json).", Required = true };
         var output = new Option<FileInfo>("--out", "-o") { Description = "Output GGUF file.", Required = true };
@@ -117,12 +116,12 @@ internal static class TrainCommands
     }
 
     /// <summary>Runs a step and turns the errors a user can cause (bad checkpoint, unsupported model) into one line and exit 2.</summary>
-    private static int Run(Action action)
+    private int Run(Action action)
     {
         try
         {
             action();
-            return 0;
+            return ExitCodes.Success;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or ArgumentException
             or UnauthorizedAccessException or KeyNotFoundException or JsonException or InvalidOperationException)
@@ -131,12 +130,12 @@ internal static class TrainCommands
         }
     }
 
-    private static int Fail(string message)
+    private int Fail(string message)
     {
-        Console.Error.WriteLine($"error: {message}");
-        return 2;
+        context.Error.WriteLine($"error: {message}");
+        return ExitCodes.InvalidInput;
     }
 
-    private static void Print(bool json, object summary, string text) =>
-        Console.WriteLine(json ? JsonSerializer.Serialize(summary, CliJson.Options) : text);
+    private void Print(bool json, object summary, string text) =>
+        context.Out.WriteLine(json ? JsonSerializer.Serialize(summary, CliJson.Options) : text);
 }

@@ -1,27 +1,28 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
-using System.Globalization;
 using System.Text.Json;
 using WrinkleFree.Cli;
 using WrinkleFree.Jobs.Checkpoints;
 using WrinkleFree.Training.Data;
 using WrinkleFree.Training.Stages;
+using static Wf.Training.TrainOptions;
 
 namespace Wf.Training;
 
 /// <summary>
 /// <c>wf train teacher|stage1.9|stage2|stage3</c>: the trainable stages, all on <see cref="StageTrainer"/>. Exit codes are
-/// what the job runner relies on: 0 done, 64 configuration error (do not retry), 65 out of memory (do not retry),
-/// anything else (crash, signal) is retried. Values are parsed here rather than by System.CommandLine so that a bad value
-/// also exits 64 instead of the parser's 1.
+/// what the job runner relies on: 0 done, <see cref="ExitCodes.ConfigurationError"/> (do not retry),
+/// <see cref="ExitCodes.OutOfMemory"/> (do not retry), anything else (crash, signal) is retried. Options are typed and
+/// range-checked by the parser (see <see cref="TrainOptions"/>); <see cref="ReportParseErrors"/> turns every parse error
+/// under <c>wf train</c> into a configuration error.
 /// </summary>
-internal static class TrainStageCommands
+internal sealed class TrainStageCommands(CliContext context)
 {
-    public const int ConfigurationError = 64;
-    public const int OutOfMemory = 65;
+    // The defaults --help shows and the parser falls back to are StageOptions' and TeacherShape's own, written once there.
+    private static readonly StageOptions Defaults = new() { OutputDirectory = "" };
 
     /// <summary>Adds the stage subcommands to the <c>wf train</c> that <see cref="TrainCommands.Register"/> created.</summary>
-    public static void Register(RootCommand root)
+    public void Register(RootCommand root)
     {
         var train = root.Subcommands.Single(c => c.Name == "train");
         train.Subcommands.Add(Teacher());
@@ -31,14 +32,34 @@ internal static class TrainStageCommands
     }
 
     /// <summary>
-    /// The process exit code once <paramref name="parse"/> has been invoked: System.CommandLine reports its own parse errors
-    /// (unknown option, missing value, missing required option, value outside the allowed set) with exit 1, which the job
-    /// runner would retry; under <c>wf train</c> they are configuration errors and exit 64 so that a bad task fails at once.
+    /// System.CommandLine reports its own parse errors (unknown option, missing or bad value, missing required option,
+    /// value outside the allowed set) with help and exit 1, which the job runner would retry. Under <c>wf train</c> they
+    /// are configuration errors: one "error: ..." line each (the job runner quotes the last line) and exit 64, so a bad
+    /// task fails at once. Null for a parse outside <c>wf train</c>.
     /// </summary>
-    public static int ExitCode(ParseResult parse, int invoked)
+    public static int? ReportParseErrors(ParseResult parse, CliContext context)
     {
         ArgumentNullException.ThrowIfNull(parse);
-        return parse.Errors.Count > 0 && IsUnderTrain(parse.CommandResult) ? ConfigurationError : invoked;
+        ArgumentNullException.ThrowIfNull(context);
+        if (parse.Errors.Count == 0 || !IsUnderTrain(parse.CommandResult))
+        {
+            return null;
+        }
+
+        if (parse.CommandResult.Command.Action is null)
+        {
+            // `wf train` alone: say where the list of stages is before the error.
+            context.Error.WriteLine($"`wf {string.Join(' ', CommandPath(parse.CommandResult))} --help` lists its commands");
+        }
+
+        foreach (var error in parse.Errors)
+        {
+            // One line each, even for the parser's multi-line messages ("Must be one of:" and a line per value).
+            var message = string.Join(' ', error.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            context.Error.WriteLine($"error: {message}");
+        }
+
+        return ExitCodes.ConfigurationError;
     }
 
     private static bool IsUnderTrain(SymbolResult? result)
@@ -54,104 +75,118 @@ internal static class TrainStageCommands
         return false;
     }
 
-    private static Command Teacher()
+    private static IEnumerable<string> CommandPath(CommandResult result) =>
+        result.Parent is CommandResult parent and not { Command: RootCommand } ? CommandPath(parent).Append(result.Command.Name) : [result.Command.Name];
+
+    private Command Teacher()
     {
         var cmd = new Command("teacher", "Train a small full-precision Qwen3/LLaMA-style teacher (and a byte-level BPE tokenizer) from scratch.");
         var common = new CommonOptions(cmd);
-        var modelType = Add(cmd, "--model-type", "qwen3 or llama.", Defaults.Teacher.ModelType);
-        var vocab = Add(cmd, "--vocab-size", "BPE vocabulary size trained on the data.", Text(Defaults.Teacher.VocabSize));
-        var hidden = Add(cmd, "--hidden", "Hidden size.", Text(Defaults.Teacher.HiddenSize));
-        var layers = Add(cmd, "--layers", "Decoder layers.", Text(Defaults.Teacher.Layers));
-        var heads = Add(cmd, "--heads", "Attention heads.", Text(Defaults.Teacher.Heads));
-        var kvHeads = Add(cmd, "--kv-heads", "Key/value heads (GQA).", Text(Defaults.Teacher.KeyValueHeads));
-        var ffn = Add(cmd, "--ffn", "SwiGLU intermediate size.", Text(Defaults.Teacher.IntermediateSize));
+        var shape = Defaults.Teacher;
+        var modelType = Choice("--model-type", "qwen3 or llama.", shape.ModelType, ("qwen3", "qwen3"), ("llama", "llama"));
+        var vocab = Number("--vocab-size", "BPE vocabulary size trained on the data.", shape.VocabSize, v => v > 0, "positive");
+        var hidden = Number("--hidden", "Hidden size.", shape.HiddenSize, v => v > 0, "positive");
+        var layers = Number("--layers", "Decoder layers.", shape.Layers, v => v > 0, "positive");
+        var heads = Number("--heads", "Attention heads.", shape.Heads, v => v > 0, "positive");
+        var kvHeads = Number("--kv-heads", "Key/value heads (GQA).", shape.KeyValueHeads, v => v > 0, "positive");
+        var ffn = Number("--ffn", "SwiGLU intermediate size.", shape.IntermediateSize, v => v > 0, "positive");
+        AddAll(cmd, modelType, vocab, hidden, layers, heads, kvHeads, ffn);
         cmd.SetAction((parse, ct) => RunAsync(TrainingStage.Teacher, parse, () => common.Read(parse) with
         {
             Teacher = new TeacherShape
             {
-                ModelType = Value(parse, modelType) switch
-                {
-                    ("qwen3" or "llama") and var type => type,
-                    var other => throw new TrainingConfigurationException($"--model-type '{other}': use qwen3 or llama"),
-                },
-                VocabSize = Number<int>(parse, vocab),
-                HiddenSize = Number<int>(parse, hidden),
-                Layers = Number<int>(parse, layers),
-                Heads = Number<int>(parse, heads),
-                KeyValueHeads = Number<int>(parse, kvHeads),
-                IntermediateSize = Number<int>(parse, ffn),
+                ModelType = parse.GetValue(modelType)!,
+                VocabSize = parse.GetValue(vocab),
+                HiddenSize = parse.GetValue(hidden),
+                Layers = parse.GetValue(layers),
+                Heads = parse.GetValue(heads),
+                KeyValueHeads = parse.GetValue(kvHeads),
+                IntermediateSize = parse.GetValue(ffn),
             },
         }, ct));
         return cmd;
     }
 
-    private static Command Stage19()
+    private Command Stage19()
     {
         var cmd = new Command("stage1.9", "Layer-wise hidden-state distillation from the full-precision teacher plus the LM loss (on a stage-1 model).");
         var common = new CommonOptions(cmd);
-        var teacher = Add(cmd, "--teacher", "Full-precision teacher checkpoint directory.", null);
-        var model = Add(cmd, "--model", "Student checkpoint directory (the output of wf train stage1).", null);
-        var weight = Add(cmd, "--hidden-weight", "Weight of the hidden-state distillation term.", Text(Defaults.HiddenStateWeight));
+        var teacher = Text("--teacher", "Full-precision teacher checkpoint directory.", required: true);
+        var model = Text("--model", "Student checkpoint directory (the output of wf train stage1).", required: true);
+        var weight = Number("--hidden-weight", "Weight of the hidden-state distillation term.", Defaults.HiddenStateWeight, v => v >= 0, "0 or more");
+        AddAll(cmd, teacher, model, weight);
         cmd.SetAction((parse, ct) => RunAsync(TrainingStage.Stage19, parse, () => common.Read(parse) with
         {
-            TeacherDirectory = Required(parse, teacher),
-            ModelDirectory = Required(parse, model),
-            HiddenStateWeight = Number<double>(parse, weight),
+            TeacherDirectory = parse.GetValue(teacher),
+            ModelDirectory = parse.GetValue(model),
+            HiddenStateWeight = parse.GetValue(weight),
         }, ct));
         return cmd;
     }
 
-    private static Command Stage2()
+    private Command Stage2()
     {
         var cmd = new Command("stage2", "Continued pretraining with the LM loss (on a stage-1 or stage-1.9 model; on a stage-1 model it is the plain ternary fine-tune baseline).");
         var common = new CommonOptions(cmd);
-        var model = Add(cmd, "--model", "Checkpoint directory to continue from.", null);
+        var model = Text("--model", "Checkpoint directory to continue from.", required: true);
+        cmd.Options.Add(model);
         cmd.SetAction((parse, ct) => RunAsync(TrainingStage.Stage2, parse, () => common.Read(parse) with
         {
-            ModelDirectory = Required(parse, model),
+            ModelDirectory = parse.GetValue(model),
         }, ct));
         return cmd;
     }
 
-    private static Command Stage3()
+    private Command Stage3()
     {
         var cmd = new Command("stage3", "Distillation fine-tuning: CE + λ·KL(teacher ‖ student, T) + γ·MiniLM attention relation at one layer.");
         var common = new CommonOptions(cmd);
-        var teacher = Add(cmd, "--teacher", "Full-precision teacher checkpoint directory.", null);
-        var model = Add(cmd, "--model", "Student checkpoint directory.", null);
-        var kl = Add(cmd, "--kl-weight", "λ, weight of the logit KL (paper: 10 classification, 1 summarization).", Text(Defaults.KlWeight));
-        var ar = Add(cmd, "--ar-weight", "γ, weight of the attention-relation loss (paper: 1e5 classification, 1e3 summarization).", Text(Defaults.AttentionRelationWeight));
-        var temperature = Add(cmd, "--temperature", "KL temperature.", Text(Defaults.Temperature));
-        var layer = Add(cmd, "--ar-layer", "0-based layer of the attention-relation loss (default: the last).", null);
-        var relationHeads = Add(cmd, "--relation-heads", "Relation heads the Q/K/V dimension is split into.", Text(Defaults.RelationHeads));
+        var teacher = Text("--teacher", "Full-precision teacher checkpoint directory.", required: true);
+        var model = Text("--model", "Student checkpoint directory.", required: true);
+        var kl = Number("--kl-weight", "λ, weight of the logit KL (paper: 10 classification, 1 summarization).", Defaults.KlWeight, v => v >= 0, "0 or more");
+        var ar = Number("--ar-weight", "γ, weight of the attention-relation loss (paper: 1e5 classification, 1e3 summarization).", Defaults.AttentionRelationWeight, v => v >= 0, "0 or more");
+        var temperature = Number("--temperature", "KL temperature.", Defaults.Temperature, v => v > 0 && double.IsFinite(v), "positive");
+        var layer = OptionalNumber<int>("--ar-layer", "0-based layer of the attention-relation loss (default: the last).", v => v >= 0, "0 or more");
+        var relationHeads = Number("--relation-heads", "Relation heads the Q/K/V dimension is split into.", Defaults.RelationHeads, v => v > 0, "positive");
+        AddAll(cmd, teacher, model, kl, ar, temperature, layer, relationHeads);
         cmd.SetAction((parse, ct) => RunAsync(TrainingStage.Stage3, parse, () => common.Read(parse) with
         {
-            TeacherDirectory = Required(parse, teacher),
-            ModelDirectory = Required(parse, model),
-            KlWeight = Number<double>(parse, kl),
-            AttentionRelationWeight = Number<double>(parse, ar),
-            Temperature = Number<double>(parse, temperature),
-            AttentionRelationLayer = parse.GetValue(layer) is null ? null : Number<int>(parse, layer),
-            RelationHeads = Number<int>(parse, relationHeads),
+            TeacherDirectory = parse.GetValue(teacher),
+            ModelDirectory = parse.GetValue(model),
+            KlWeight = parse.GetValue(kl),
+            AttentionRelationWeight = parse.GetValue(ar),
+            Temperature = parse.GetValue(temperature),
+            AttentionRelationLayer = parse.GetValue(layer),
+            RelationHeads = parse.GetValue(relationHeads),
         }, ct));
         return cmd;
     }
 
-    private static async Task<int> RunAsync(TrainingStage stage, ParseResult parse, Func<StageOptions> read, CancellationToken cancellationToken)
+    private static void AddAll(Command cmd, params Option[] options)
+    {
+        foreach (var option in options)
+        {
+            cmd.Options.Add(option);
+        }
+    }
+
+    private async Task<int> RunAsync(TrainingStage stage, ParseResult parse, Func<StageOptions> read, CancellationToken cancellationToken)
     {
         StageOptions options;
         try
         {
+            // The stage commands take unknown tokens instead of failing the parse, so that the message can say which
+            // ones and where the stage's options are listed (task files misspell settings: `learning_rat: 0.1`).
             if (parse.UnmatchedTokens.Count > 0)
             {
                 throw new TrainingConfigurationException($"unknown argument(s): {string.Join(' ', parse.UnmatchedTokens)} (see wf train {StageTrainer.Name(stage)} --help)");
             }
 
-            options = read();
+            options = read() with { TimeProvider = context.Time };
         }
         catch (Exception e) when (e is TrainingConfigurationException or DataSourceException)
         {
-            return Fail(ConfigurationError, e.Message);
+            return Fail(ExitCodes.ConfigurationError, e.Message);
         }
 
         try
@@ -159,7 +194,7 @@ internal static class TrainStageCommands
             var result = await StageTrainer.RunAsync(stage, options, cancellationToken).ConfigureAwait(false);
             if (options.Json)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
+                context.Out.WriteLine(JsonSerializer.Serialize(new
                 {
                     stage = StageTrainer.Name(stage),
                     steps = result.Steps,
@@ -170,15 +205,20 @@ internal static class TrainStageCommands
                 }));
             }
 
-            return 0;
+            return ExitCodes.Success;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl-C or SIGTERM: the newest checkpoint is where a rerun (or the job runner's retry) resumes.
+            return Fail(ExitCodes.Cancelled, $"{StageTrainer.Name(stage)} stopped before its last step; run it again to resume from the newest checkpoint");
         }
         catch (Exception e) when (e is TrainingConfigurationException or DataSourceException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
         {
-            return Fail(ConfigurationError, e.Message);
+            return Fail(ExitCodes.ConfigurationError, e.Message);
         }
         catch (Exception e) when (IsOutOfMemory(e))
         {
-            return Fail(OutOfMemory, $"out of memory: {e.Message} (use a smaller --batch-size or --seq-len, or a smaller model)");
+            return Fail(ExitCodes.OutOfMemory, $"out of memory: {e.Message} (use a smaller --batch-size or --seq-len, or a smaller model)");
         }
     }
 
@@ -188,154 +228,85 @@ internal static class TrainStageCommands
         || e.Message.Contains("can't allocate memory", StringComparison.OrdinalIgnoreCase)
         || (e.InnerException is { } inner && IsOutOfMemory(inner));
 
-    private static int Fail(int code, string message)
+    private int Fail(int code, string message)
     {
-        Console.Error.WriteLine($"error: {message}");
+        context.Error.WriteLine($"error: {message}");
         return code;
     }
-
-    // The defaults --help shows and the parser falls back to are StageOptions' own, written once there.
-    private static readonly StageOptions Defaults = new() { OutputDirectory = "" };
-
-    private static string Text<T>(T value)
-        where T : IFormattable => value.ToString(null, System.Globalization.CultureInfo.InvariantCulture);
-
-    private static Option<string> Add(Command cmd, string name, string description, string? defaultValue)
-    {
-        // System.CommandLine prints "[default: ...]" itself from the factory.
-        var option = new Option<string>(name) { Description = description };
-        if (defaultValue is not null)
-        {
-            option.DefaultValueFactory = _ => defaultValue;
-        }
-
-        cmd.Options.Add(option);
-        return option;
-    }
-
-    private static string Value(ParseResult parse, Option<string> option) => parse.GetValue(option) ?? "";
-
-    private static string Required(ParseResult parse, Option<string> option) =>
-        parse.GetValue(option) is { Length: > 0 } value ? value : throw new TrainingConfigurationException($"{option.Name} is required");
-
-    private static T Number<T>(ParseResult parse, Option<string> option)
-        where T : IParsable<T> =>
-        T.TryParse(parse.GetValue(option), CultureInfo.InvariantCulture, out var value)
-            ? value
-            : throw new TrainingConfigurationException($"{option.Name} '{parse.GetValue(option)}' is not a valid {(typeof(T) == typeof(double) ? "number" : "integer")}");
 
     /// <summary>The options every stage shares.</summary>
     private sealed class CommonOptions
     {
-        private readonly Option<string> _data;
-        private readonly Option<string> _textField;
-        private readonly Option<string> _seqLen;
-        private readonly Option<string> _batch;
-        private readonly Option<string> _accum;
-        private readonly Option<string> _steps;
-        private readonly Option<string> _lr;
-        private readonly Option<string> _schedule;
-        private readonly Option<string> _warmup;
-        private readonly Option<string> _minLr;
-        private readonly Option<string> _weightDecay;
-        private readonly Option<string> _clip;
-        private readonly Option<string> _lambdaWarmup;
-        private readonly Option<string> _seed;
-        private readonly Option<string> _out;
-        private readonly Option<string> _store;
-        private readonly Option<string> _mode;
-        private readonly Option<string> _every;
-        private readonly Option<string> _keep;
-        private readonly Option<string> _metrics;
-        private readonly Option<string> _port;
-        private readonly Option<string> _logEvery;
-        private readonly Option<string> _evalEvery;
-        private readonly Option<string> _evalBatches;
-        private readonly Option<string> _threads;
-        private readonly Option<string> _heldOut;
-        private readonly Option<bool> _deterministic = new("--deterministic") { Description = "Bitwise reproducible (torch on one thread)." };
-        private readonly Option<bool> _json = new("--json") { Description = "JSON lines (metrics, then a summary) instead of the progress bar." };
+        private readonly Option<string> _data = Text("--data",
+            "brown (brown:LETTERS for some genres, e.g. brown:klmnpr = the fiction; brown:-LETTERS for all but those), a .txt file (documents separated by two blank lines) or a .jsonl file.",
+            Defaults.Data.ToString());
+        private readonly Option<string> _textField = Text("--text-field", "JSONL field holding the text.", Defaults.Data.TextField);
+        private readonly Option<int> _seqLen = Number("--seq-len", "Tokens per packed sequence.", Defaults.SequenceLength, v => v >= 2, "at least 2");
+        private readonly Option<int> _batch = Number("--batch-size", "Sequences per micro-batch.", Defaults.BatchSize, v => v >= 1, "at least 1");
+        private readonly Option<int> _accum = Number("--grad-accum", "Micro-batches per optimizer step.", Defaults.GradientAccumulation, v => v >= 1, "at least 1");
+        private readonly Option<long> _steps = Number("--steps", "Optimizer steps.", Defaults.Steps, v => v > 0, "positive");
+        private readonly Option<double> _lr = Number("--lr", "Peak learning rate.", Defaults.LearningRate, v => v > 0 && double.IsFinite(v), "positive");
+        private readonly Option<LearningRateScheduleKind> _schedule = Choice("--schedule", "cosine, wsd (warmup-stable-decay) or constant.", Defaults.Schedule,
+            ("cosine", LearningRateScheduleKind.Cosine), ("wsd", LearningRateScheduleKind.Wsd), ("constant", LearningRateScheduleKind.Constant));
+        private readonly Option<long> _warmup = Number("--warmup", "Learning-rate warm-up steps.", Defaults.WarmupSteps, v => v >= 0, "0 or more");
+        private readonly Option<double> _minLr = Number("--min-lr-ratio", "Final learning rate as a fraction of the peak.", Defaults.MinLearningRateRatio, v => v is >= 0 and <= 1, "in [0, 1]");
+        private readonly Option<double> _weightDecay = Number("--weight-decay", "AdamW weight decay.", Defaults.WeightDecay, v => v >= 0, "0 or more");
+        private readonly Option<double> _clip = Number("--grad-clip", "Gradient-norm clip (0: none).", Defaults.GradientClip, v => v >= 0, "0 (none) or more");
+        private readonly Option<long> _lambdaWarmup = Number("--lambda-warmup", "Steps over which BitLinear λ rises 0→1 (0: ternary from the start).", Defaults.LambdaWarmupSteps, v => v >= 0, "0 or more");
+        private readonly Option<long> _seed = Number("--seed", "Seed of the weights' initialisation and the data order.", Defaults.Seed, _ => true, "");
+        private readonly Option<string> _out = Text("--out", "Output checkpoint directory.", required: true);
+        private readonly Option<string> _store = Text("--checkpoint-store", "Checkpoint folder or s3://bucket/prefix (default: OUT/checkpoints).");
+        private readonly Option<CheckpointMode> _mode = Choice("--checkpoint-mode", "copy or mount_cached (either case).", Defaults.CheckpointMode,
+            ("copy", CheckpointMode.Copy), ("mount_cached", CheckpointMode.MountCached));
+        private readonly Option<int> _every = Number("--checkpoint-every", "Checkpoint every N steps (0: never).", Defaults.CheckpointEvery, v => v >= 0, "0 (never) or more");
+        private readonly Option<int> _keep = Number("--keep-last-n", "Checkpoints kept (0: all).", Defaults.KeepLastN, v => v >= 0, "0 (keep all) or more");
+        private readonly Option<string> _metrics = Text("--metrics-jsonl", "Metrics JSONL file (a .prom file for node_exporter is written beside it).");
+        private readonly Option<int?> _port = OptionalNumber<int>("--metrics-port", "Serve Prometheus /metrics on 127.0.0.1:PORT.", v => v is > 0 and < 65536, "1..65535");
+        private readonly Option<int> _logEvery = Number("--log-every", "Metrics every N steps.", Defaults.LogEvery, v => v >= 0, "0 or more");
+        private readonly Option<int> _evalEvery = Number("--eval-every", "Held-out perplexity every N steps (0: only at the end).", Defaults.EvalEvery, v => v >= 0, "0 (only at the end) or more");
+        private readonly Option<int> _evalBatches = Number("--eval-batches", "Held-out batches per evaluation (0: all).", Defaults.EvalBatches, v => v >= 0, "0 (all) or more");
+        private readonly Option<int> _threads = Number("--threads", "Torch threads (0: torch's default).", Defaults.Threads, v => v >= 0, "0 (torch default) or more");
+        private readonly Option<double> _heldOut = Number("--heldout-fraction", "Fraction of documents held out for perplexity (every k-th document).", Defaults.HeldOutFraction, v => v is >= 0 and < 0.5, "in [0, 0.5)");
+        private readonly Option<bool> _deterministic = Flag("--deterministic", "Bitwise reproducible (torch on one thread).");
+        private readonly Option<bool> _json = Flag("--json", "JSON lines (metrics, then a summary) instead of the progress bar.");
 
         public CommonOptions(Command cmd)
         {
             cmd.TreatUnmatchedTokensAsErrors = false;
-            _data = Add(cmd, "--data", "brown (brown:LETTERS for some genres, e.g. brown:klmnpr = the fiction; brown:-LETTERS for all but those), a .txt file (documents separated by two blank lines) or a .jsonl file.", Defaults.Data.ToString());
-            _textField = Add(cmd, "--text-field", "JSONL field holding the text.", Defaults.Data.TextField);
-            _seqLen = Add(cmd, "--seq-len", "Tokens per packed sequence.", Text(Defaults.SequenceLength));
-            _batch = Add(cmd, "--batch-size", "Sequences per micro-batch.", Text(Defaults.BatchSize));
-            _accum = Add(cmd, "--grad-accum", "Micro-batches per optimizer step.", Text(Defaults.GradientAccumulation));
-            _steps = Add(cmd, "--steps", "Optimizer steps.", Text(Defaults.Steps));
-            _lr = Add(cmd, "--lr", "Peak learning rate.", Text(Defaults.LearningRate));
-            _schedule = Add(cmd, "--schedule", "cosine, wsd (warmup-stable-decay) or constant.", Defaults.Schedule.ToString().ToLowerInvariant());
-            _warmup = Add(cmd, "--warmup", "Learning-rate warm-up steps.", Text(Defaults.WarmupSteps));
-            _minLr = Add(cmd, "--min-lr-ratio", "Final learning rate as a fraction of the peak.", Text(Defaults.MinLearningRateRatio));
-            _weightDecay = Add(cmd, "--weight-decay", "AdamW weight decay.", Text(Defaults.WeightDecay));
-            _clip = Add(cmd, "--grad-clip", "Gradient-norm clip (0: none).", Text(Defaults.GradientClip));
-            _lambdaWarmup = Add(cmd, "--lambda-warmup", "Steps over which BitLinear λ rises 0→1 (0: ternary from the start).", Text(Defaults.LambdaWarmupSteps));
-            _seed = Add(cmd, "--seed", "Seed of the weights' initialisation and the data order.", Text(Defaults.Seed));
-            _out = Add(cmd, "--out", "Output checkpoint directory.", null);
-            _store = Add(cmd, "--checkpoint-store", "Checkpoint folder or s3://bucket/prefix (default: OUT/checkpoints).", null);
-            _mode = Add(cmd, "--checkpoint-mode", "copy or mount_cached (either case).", Defaults.CheckpointMode == CheckpointMode.Copy ? "copy" : "mount_cached");
-            _every = Add(cmd, "--checkpoint-every", "Checkpoint every N steps (0: never).", Text(Defaults.CheckpointEvery));
-            _keep = Add(cmd, "--keep-last-n", "Checkpoints kept (0: all).", Text(Defaults.KeepLastN));
-            _metrics = Add(cmd, "--metrics-jsonl", "Metrics JSONL file (a .prom file for node_exporter is written beside it).", null);
-            _port = Add(cmd, "--metrics-port", "Serve Prometheus /metrics on 127.0.0.1:PORT.", null);
-            _logEvery = Add(cmd, "--log-every", "Metrics every N steps.", Text(Defaults.LogEvery));
-            _evalEvery = Add(cmd, "--eval-every", "Held-out perplexity every N steps (0: only at the end).", Text(Defaults.EvalEvery));
-            _evalBatches = Add(cmd, "--eval-batches", "Held-out batches per evaluation (0: all).", Text(Defaults.EvalBatches));
-            _threads = Add(cmd, "--threads", "Torch threads (0: torch's default).", Text(Defaults.Threads));
-            _heldOut = Add(cmd, "--heldout-fraction", "Fraction of documents held out for perplexity (every k-th document).", Text(Defaults.HeldOutFraction));
-            cmd.Options.Add(_deterministic);
-            cmd.Options.Add(_json);
+            AddAll(cmd,
+                _data, _textField, _seqLen, _batch, _accum, _steps, _lr, _schedule, _warmup, _minLr, _weightDecay, _clip, _lambdaWarmup, _seed,
+                _out, _store, _mode, _every, _keep, _metrics, _port, _logEvery, _evalEvery, _evalBatches, _threads, _heldOut, _deterministic, _json);
         }
 
-        public StageOptions Read(ParseResult parse)
+        public StageOptions Read(ParseResult parse) => new()
         {
-            var data = DataSource.Parse(Value(parse, _data), Value(parse, _textField));
-            var schedule = Value(parse, _schedule) switch
-            {
-                "cosine" => LearningRateScheduleKind.Cosine,
-                "wsd" => LearningRateScheduleKind.Wsd,
-                "constant" => LearningRateScheduleKind.Constant,
-                var other => throw new TrainingConfigurationException($"--schedule '{other}': use cosine, wsd or constant"),
-            };
-            // Either case: task files and `wf jobs` spell the modes as SkyPilot does (COPY, MOUNT_CACHED).
-            var mode = Value(parse, _mode).ToLowerInvariant() switch
-            {
-                "copy" => CheckpointMode.Copy,
-                "mount_cached" => CheckpointMode.MountCached,
-                _ => throw new TrainingConfigurationException($"--checkpoint-mode '{Value(parse, _mode)}': use copy or mount_cached"),
-            };
-            return new StageOptions
-            {
-                Data = data,
-                OutputDirectory = Path.GetFullPath(Required(parse, _out)),
-                SequenceLength = Number<int>(parse, _seqLen),
-                BatchSize = Number<int>(parse, _batch),
-                GradientAccumulation = Number<int>(parse, _accum),
-                Steps = Number<long>(parse, _steps),
-                LearningRate = Number<double>(parse, _lr),
-                Schedule = schedule,
-                WarmupSteps = Number<long>(parse, _warmup),
-                MinLearningRateRatio = Number<double>(parse, _minLr),
-                WeightDecay = Number<double>(parse, _weightDecay),
-                GradientClip = Number<double>(parse, _clip),
-                LambdaWarmupSteps = Number<long>(parse, _lambdaWarmup),
-                Seed = Number<long>(parse, _seed),
-                CheckpointStore = parse.GetValue(_store),
-                CheckpointMode = mode,
-                CheckpointEvery = Number<int>(parse, _every),
-                KeepLastN = Number<int>(parse, _keep),
-                MetricsJsonl = parse.GetValue(_metrics),
-                MetricsPort = parse.GetValue(_port) is null ? null : Number<int>(parse, _port),
-                LogEvery = Number<int>(parse, _logEvery),
-                EvalEvery = Number<int>(parse, _evalEvery),
-                EvalBatches = Number<int>(parse, _evalBatches),
-                Threads = Number<int>(parse, _threads),
-                HeldOutFraction = Number<double>(parse, _heldOut),
-                Deterministic = parse.GetValue(_deterministic),
-                Json = parse.GetValue(_json),
-            };
-        }
+            Data = DataSource.Parse(parse.GetValue(_data)!, parse.GetValue(_textField)!),
+            OutputDirectory = Path.GetFullPath(parse.GetValue(_out)!),
+            SequenceLength = parse.GetValue(_seqLen),
+            BatchSize = parse.GetValue(_batch),
+            GradientAccumulation = parse.GetValue(_accum),
+            Steps = parse.GetValue(_steps),
+            LearningRate = parse.GetValue(_lr),
+            Schedule = parse.GetValue(_schedule),
+            WarmupSteps = parse.GetValue(_warmup),
+            MinLearningRateRatio = parse.GetValue(_minLr),
+            WeightDecay = parse.GetValue(_weightDecay),
+            GradientClip = parse.GetValue(_clip),
+            LambdaWarmupSteps = parse.GetValue(_lambdaWarmup),
+            Seed = parse.GetValue(_seed),
+            CheckpointStore = parse.GetValue(_store),
+            CheckpointMode = parse.GetValue(_mode),
+            CheckpointEvery = parse.GetValue(_every),
+            KeepLastN = parse.GetValue(_keep),
+            MetricsJsonl = parse.GetValue(_metrics),
+            MetricsPort = parse.GetValue(_port),
+            LogEvery = parse.GetValue(_logEvery),
+            EvalEvery = parse.GetValue(_evalEvery),
+            EvalBatches = parse.GetValue(_evalBatches),
+            Threads = parse.GetValue(_threads),
+            HeldOutFraction = parse.GetValue(_heldOut),
+            Deterministic = parse.GetValue(_deterministic),
+            Json = parse.GetValue(_json),
+        };
     }
 }

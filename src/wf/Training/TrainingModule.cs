@@ -6,11 +6,11 @@ namespace Wf.Training;
 /// <summary><c>wf train ...</c>: the BitNet Distillation stages, their export, and their configuration-error exit code.</summary>
 internal sealed class TrainingModule : ICommandModule
 {
-    public void Register(RootCommand root)
+    public void Register(RootCommand root, CliContext context)
     {
-        TrainCommands.Register(root);
-        TrainStageCommands.Register(root);
+        new TrainCommands(context).Register(root);
+        new TrainStageCommands(context).Register(root);
     }
 
-    public int ExitCode(ParseResult parse, int invoked) => TrainStageCommands.ExitCode(parse, invoked);
+    public int? ReportParseErrors(ParseResult parse, CliContext context) => TrainStageCommands.ReportParseErrors(parse, context);
 }
