@@ -1,6 +1,6 @@
 namespace WrinkleFree.Testing;
 
-/// <summary>The repository the tests run from, located from the test binary's folder (no ../shared, nothing outside it).</summary>
+/// <summary>The repository the tests run from, located from the test binary's folder; everything the tests read lies inside it.</summary>
 public static class RepositoryPaths
 {
     private static readonly Lazy<string> RootPath = new(() =>
