@@ -1,3 +1,5 @@
+using WrinkleFree.Jobs;
+
 namespace WrinkleFree.Cli;
 
 /// <summary>
@@ -21,14 +23,11 @@ public static class ExitCodes
     /// </summary>
     public const int InvalidInput = 2;
 
-    /// <summary>
-    /// <c>wf train</c>: the configuration is wrong (bad option, missing checkpoint). The job runner (WrinkleFree.Jobs'
-    /// JobController, same number) fails such a job at once instead of retrying it.
-    /// </summary>
-    public const int ConfigurationError = 64;
+    /// <summary><c>wf train</c>: the configuration is wrong (bad option, missing checkpoint); the job runner does not retry.</summary>
+    public const int ConfigurationError = TaskExitCodes.ConfigurationError;
 
     /// <summary><c>wf train</c>: out of memory; retrying the same settings would fail again, so the job runner does not.</summary>
-    public const int OutOfMemory = 65;
+    public const int OutOfMemory = TaskExitCodes.OutOfMemory;
 
     /// <summary>Stopped by Ctrl-C or SIGTERM before it finished (128 + SIGINT, as shells report it).</summary>
     public const int Cancelled = 130;

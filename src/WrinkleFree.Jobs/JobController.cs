@@ -16,9 +16,6 @@ namespace WrinkleFree.Jobs;
 /// </summary>
 internal sealed partial class JobController(JobStore store, ManagedJobsOptions options, long jobId)
 {
-    public const int ConfigurationErrorExitCode = 64;
-    public const int OutOfMemoryExitCode = 65;
-
     private static readonly JobStatus[] Live = [JobStatus.Pending, JobStatus.Starting, JobStatus.Running, JobStatus.Recovering];
 
     private readonly TimeProvider _time = options.TimeProvider;
@@ -267,8 +264,8 @@ internal sealed partial class JobController(JobStore store, ManagedJobsOptions o
 
     private static string? FatalReason(Outcome outcome) => outcome.ExitCode switch
     {
-        ConfigurationErrorExitCode => "configuration error (exit code 64); fix the task and launch it again",
-        OutOfMemoryExitCode => "out of memory (exit code 65); use a smaller batch or sequence length, or more memory",
+        TaskExitCodes.ConfigurationError => "configuration error (exit code 64); fix the task and launch it again",
+        TaskExitCodes.OutOfMemory => "out of memory (exit code 65); use a smaller batch or sequence length, or more memory",
         _ when OutOfMemory().IsMatch(outcome.Output) => $"out of memory ({Describe(outcome.ExitCode)} after the task reported running out of memory); use a smaller batch or sequence length, or more memory",
         _ => null,
     };

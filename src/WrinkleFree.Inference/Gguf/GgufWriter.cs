@@ -1,4 +1,5 @@
 using System.Text;
+using WrinkleFree.Platform.Files;
 
 namespace WrinkleFree.Inference.Gguf;
 

@@ -1,3 +1,5 @@
+using WrinkleFree.Platform.Files;
+
 namespace WrinkleFree.Platform.Processes;
 
 /// <summary>
@@ -13,19 +15,7 @@ public static class CommandShim
     public static string Write(string folder, string name, IEnumerable<string> command)
     {
         var words = command.Select(w => "'" + w.Replace("'", "'\\''", StringComparison.Ordinal) + "'");
-        Directory.CreateDirectory(folder);
-
-        // Temp file + rename: a process starting while the shim is rewritten runs the old or the new one, never half a
-        // script. No fsync: the shim is rewritten at every start, so losing it to a power cut costs nothing.
-        var path = Path.Combine(folder, name);
-        var temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        File.WriteAllText(temp, $"#!/bin/sh\nexec {string.Join(' ', words)} \"$@\"\n");
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(temp, Executable);
-        }
-
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.WriteAllText(Path.Combine(folder, name), $"#!/bin/sh\nexec {string.Join(' ', words)} \"$@\"\n", Executable);
         return folder;
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using WrinkleFree.Platform.Files;
 using WrinkleFree.Platform.Home;
 
 namespace WrinkleFree.Service.Daemon;
@@ -35,17 +36,10 @@ public sealed record DaemonInfo(int Pid, int Port, DateTimeOffset StartedAt)
         }
     }
 
-    /// <summary>Writes daemon.json atomically (temp file, flush, rename), so a reader never sees half of it.</summary>
+    /// <summary>Writes daemon.json atomically and owner-only (it names the admin port), so a reader never sees half of it.</summary>
     public void Write(string home)
     {
         WfHome.CreatePrivateDirectory(home);
-        var path = Path.Combine(home, FileName);
-        var temp = path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
-        {
-            JsonSerializer.Serialize(stream, this, DaemonJsonContext.Default.DaemonInfo);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.Write(Path.Combine(home, FileName), stream => JsonSerializer.Serialize(stream, this, DaemonJsonContext.Default.DaemonInfo), WfHome.PrivateFileMode);
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using WrinkleFree.Inference.Gguf;
 using WrinkleFree.Inference.Tokenization;
+using WrinkleFree.Platform.Files;
 
 namespace WrinkleFree.Training.Export;
 
@@ -86,7 +87,7 @@ public sealed record TokenizerData
                 ["token_types"] = new JsonArray(TokenTypes.Select(t => (JsonNode)t).ToArray()),
             },
         };
-        WrinkleFree.Inference.AtomicFile.WriteAllText(Path.Combine(directory, FileName), root.ToJsonString());
+        AtomicFile.WriteAllText(Path.Combine(directory, FileName), root.ToJsonString());
     }
 
     /// <summary>

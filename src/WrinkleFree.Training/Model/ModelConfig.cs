@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using WrinkleFree.Platform.Files;
 
 namespace WrinkleFree.Training.Model;
 
@@ -132,7 +133,7 @@ public sealed record ModelConfig
     }
 
     /// <summary>Writes config.json (Hugging Face keys plus ours), atomically.</summary>
-    public void Save(string path) => WrinkleFree.Inference.AtomicFile.WriteAllText(path, ToJson());
+    public void Save(string path) => AtomicFile.WriteAllText(path, ToJson());
 
     /// <summary>The config.json text.</summary>
     public string ToJson()

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json.Nodes;
+using WrinkleFree.Platform.Files;
 
 namespace WrinkleFree.Training.Model;
 
@@ -91,7 +92,7 @@ public sealed class SafeTensorsWriter
         var json = Encoding.UTF8.GetBytes(header.ToJsonString());
         // The format asks for the data to start 8-byte aligned; pad the header with spaces.
         var padded = (json.Length + 7) & ~7;
-        WrinkleFree.Inference.AtomicFile.Write(path, fs =>
+        AtomicFile.Write(path, fs =>
         {
             Span<byte> length = stackalloc byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);

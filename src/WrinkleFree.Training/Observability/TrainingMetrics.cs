@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Prometheus;
+using WrinkleFree.Platform.Files;
 
 namespace WrinkleFree.Training.Observability;
 
@@ -202,5 +203,5 @@ public sealed class TrainingMetrics : IAsyncDisposable
 
     // Temp file + rename so the textfile collector never reads a half-written file.
     private Task WritePromFileAsync(string path, CancellationToken cancellationToken) =>
-        WrinkleFree.Inference.AtomicFile.WriteAsync(path, (stream, ct) => _registry.CollectAndExportAsTextAsync(stream, ct), cancellationToken);
+        AtomicFile.WriteAsync(path, (stream, ct) => _registry.CollectAndExportAsTextAsync(stream, ct), cancellationToken);
 }

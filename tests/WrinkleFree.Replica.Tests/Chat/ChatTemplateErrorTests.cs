@@ -1,5 +1,5 @@
-using System.Text;
 using WrinkleFree.Replica.Chat;
+using WrinkleFree.Testing;
 
 namespace WrinkleFree.Replica.Tests.Chat;
 
@@ -39,28 +39,10 @@ public sealed class ChatTemplateErrorTests
     [Fact]
     public void ParseAndRender_RandomGarbage_OnlyEverThrowsChatTemplateException()
     {
-        string[] fragments =
-        [
-            "{{", "}}", "{%", "%}", "{#", "#}", "{%-", "-%}", "{{-", "-}}", " if ", " for ", " in ", " endif ", " endfor ", " else ",
-            " elif ", " set ", " macro ", " endmacro ", " x ", " messages ", " loop ", ".", "[", "]", "(", ")", "{", "}", ",", ":",
-            "|", " is ", " not ", " and ", " or ", "'s'", "\"t\"", "1", "0", "-1", "2.5", "+", "-", "*", "/", "//", "%", "~", "==",
-            "<", ">=", "=", " trim ", " length ", " tojson ", " defined ", " none ", " true ", "ns", " namespace(a=1) ",
-            " range(3) ", " raise_exception('r') ", "[::-1]", "[1:]", "\n", "  ", "text", " break ", " continue ",
-            " raw ", " endraw ", "\\", "'", "\"", " items ", " dictsort ", " selectattr('role') ", " map(attribute='x') ",
-        ];
-        var random = new Random(12345);
         var messages = new ChatMessage[] { new("system", "s"), new("user", "u"), new("assistant", "a") };
         var rendered = 0;
-        for (var iteration = 0; iteration < 3000; iteration++)
+        foreach (var (source, random) in RandomTemplates.Generate([" messages ", " raise_exception('r') "]))
         {
-            var sb = new StringBuilder();
-            var count = random.Next(1, 30);
-            for (var i = 0; i < count; i++)
-            {
-                sb.Append(random.Next(10) == 0 ? ((char)random.Next(32, 127)).ToString() : fragments[random.Next(fragments.Length)]);
-            }
-
-            var source = sb.ToString();
             try
             {
                 ChatTemplate.Parse(source).Render(messages, random.Next(2) == 0, "<s>", "</s>");

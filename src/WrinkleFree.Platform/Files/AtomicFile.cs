@@ -1,4 +1,4 @@
-namespace WrinkleFree.Inference;
+namespace WrinkleFree.Platform.Files;
 
 /// <summary>
 /// Replaces a file all at once: the content goes to a temp file in the same folder, is flushed to disk, and is renamed
