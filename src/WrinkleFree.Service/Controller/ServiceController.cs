@@ -31,6 +31,8 @@ public sealed class ServiceController : IAsyncDisposable
     private readonly HttpClient _http;
     private readonly ReplicaProber _prober;
     private readonly ControllerDecisionCore _core;
+    private readonly CrashLoopGuard _guard;
+    private readonly List<(int? Replica, string Kind, string Message)> _events = [];
     private readonly Dictionary<int, Tracked> _replicas = [];
     private readonly SemaphoreSlim _updateLock = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
@@ -58,6 +60,7 @@ public sealed class ServiceController : IAsyncDisposable
         (_spec, _version, _rollout, _latestSpec, _latestRollout) = (spec, version, rollout, spec, rollout);
         _probePolicy = SpecMapping.ToProbePolicy(spec);
         _core = new ControllerDecisionCore(new RequestRateAutoscaler(SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec)), time), SpecMapping.ToPlanner(spec, HasProvider));
+        _guard = new CrashLoopGuard(spec.Service.FailurePolicy);
         _http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = Timeout.InfiniteTimeSpan };
         _prober = new ReplicaProber(_http, time);
         _snapshot = new ServiceSnapshot(name, version, _status, balancer.BaseUrl, _core.Autoscaler.TargetReplicas, 0, []);
@@ -108,6 +111,8 @@ public sealed class ServiceController : IAsyncDisposable
         var controller = new ServiceController(name, store, providers, options, time, logger, balancer, spec, record.CurrentVersion, rollout);
         try
         {
+            if (record.Status == FailedStatus)
+                await controller.RestoreFailedAsync(cancellationToken).ConfigureAwait(false);
             var adopted = await controller.AdoptAllAsync(cancellationToken).ConfigureAwait(false);
             await controller.SetServiceStatusAsync(controller._status, cancellationToken).ConfigureAwait(false);
             Log.Started(logger, name, balancer.BaseUrl, record.CurrentVersion, adopted);
@@ -150,6 +155,22 @@ public sealed class ServiceController : IAsyncDisposable
             _updateLock.Release();
         }
     }
+
+    /// <summary>
+    /// True when replicas of a new version cannot start beside the old ones: every tier has a capacity and the live
+    /// replicas fill it, so an update stops one old replica before starting each new one.
+    /// </summary>
+    public bool RollsInPlace(ServiceSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Tiers.Any(t => t.IsUnlimited))
+            return false;
+        var live = Snapshot.Replicas.Count(r => r.Status.OccupiesCapacity());
+        return spec.Tiers.Sum(t => (long)t.Capacity) <= live;
+    }
+
+    /// <summary>True when <paramref name="spec"/> changes what replicas run, so they are replaced.</summary>
+    public bool NeedsNewReplicas(ServiceSpec spec) => SpecMapping.NeedsNewReplicas(_latestSpec, spec);
 
     /// <summary>The spec most recently applied or queued by <see cref="UpdateAsync"/>.</summary>
     public ServiceSpec CurrentSpec => _latestSpec;
@@ -228,6 +249,14 @@ public sealed class ServiceController : IAsyncDisposable
         lock (_coldGate)
             _coldRequests = 0;
         var decision = _core.Decide(infos, loads.ToArray(), _version);
+        var now = _time.GetUtcNow();
+        var launches = decision.Plan.Launch;
+        if (launches.Count > 0 && !_guard.MayLaunch(now))
+        {
+            // Crash-looping: what failed is cleaned up below, but its replacement waits out the backoff (or never comes
+            // once the service gave up), instead of failing again at the tick rate.
+            launches = [];
+        }
 
         foreach (var id in decision.Plan.Terminate)
         {
@@ -241,14 +270,18 @@ public sealed class ServiceController : IAsyncDisposable
         PushToBalancer();
         await PersistAsync(cancellationToken).ConfigureAwait(false);
 
-        foreach (var tier in decision.Plan.Launch)
+        if (decision.Plan.InPlaceRoll && launches.Count == 0)
+            AddEvent(null, ServiceEventKinds.RollingInPlace, "every tier is full: rolling in place, stopping one old replica before starting its replacement");
+        foreach (var tier in launches)
             await LaunchAsync(tier, cancellationToken).ConfigureAwait(false);
 
         PushToBalancer();
         await PersistAsync(cancellationToken).ConfigureAwait(false);
         var ready = _replicas.Values.Any(r => r.Status == ReplicaStatus.Ready);
-        var status = ready ? "READY" : _core.Autoscaler.TargetReplicas == 0 ? "NO_REPLICA" : "REPLICA_INIT";
+        var status = _guard.GaveUp && !ready ? FailedStatus
+            : ready ? "READY" : _core.Autoscaler.TargetReplicas == 0 ? "NO_REPLICA" : "REPLICA_INIT";
         await SetServiceStatusAsync(status, cancellationToken).ConfigureAwait(false);
+        await FlushEventsAsync(cancellationToken).ConfigureAwait(false);
         _ticks++;
         PublishSnapshot();
     }
@@ -282,6 +315,58 @@ public sealed class ServiceController : IAsyncDisposable
         }
     }
 
+    /// <summary>The service status once the controller has stopped replacing replicas that keep failing.</summary>
+    public const string FailedStatus = "FAILED";
+
+    /// <summary>
+    /// Moves a replica into a failed state with its reason, counts the failure toward the crash-loop guard, and queues the
+    /// events that explain what happens next (the backoff, or that the service gave up).
+    /// </summary>
+    private void Fail(Tracked r, ReplicaStatus status, string reason)
+    {
+        r.Status = status;
+        r.FailureReason = reason;
+        var gaveUpBefore = _guard.GaveUp;
+        var backoff = _guard.RecordFailure(_time.GetUtcNow(), $"replica {r.Id}: {reason}");
+        Log.ReplicaFailed(_logger, _name, r.Id, status.ToSkyServeName(), reason);
+        AddEvent(r.Id, ServiceEventKinds.ReplicaFailed, $"{status.ToSkyServeName()}: {reason}");
+        if (_guard.GaveUp && !gaveUpBefore)
+        {
+            AddEvent(null, ServiceEventKinds.ServiceFailed,
+                $"{_guard.GaveUpReason}. No more replicas are launched; fix the cause (`wf logs {_name} {r.Id}`) and `wf update {_name} SPEC`");
+        }
+        else if (!_guard.GaveUp)
+        {
+            AddEvent(r.Id, ServiceEventKinds.Backoff,
+                $"failure {_guard.ConsecutiveFailures} in a row: next launch in {backoff.TotalSeconds:0} s (failure_policy: doubling from {_spec.Service.FailurePolicy.InitialBackoffSeconds} s up to {_spec.Service.FailurePolicy.MaxBackoffSeconds} s)");
+        }
+    }
+
+    private static string ProbeDetail(ProbeResult probe) => probe.StatusCode switch
+    {
+        200 => $"; last probe answered 200 in {probe.Latency.TotalMilliseconds:0} ms" + (probe.Overloaded ? " (overloaded)" : ""),
+        { } code => $"; last probe answered HTTP {code}",
+        null => "; last probe got no response",
+    };
+
+    private void AddEvent(int? replica, string kind, string message) => _events.Add((replica, kind, message));
+
+    private async Task FlushEventsAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (replica, kind, message) in _events)
+            await _store.AppendEventAsync(_name, replica, kind, message, cancellationToken).ConfigureAwait(false);
+        _events.Clear();
+    }
+
+    /// <summary>A controller restarted on a FAILED service stays failed until the spec changes, with the last failure as its reason.</summary>
+    private async Task RestoreFailedAsync(CancellationToken cancellationToken)
+    {
+        var last = (await _store.ListReplicasAsync(_name, includeTerminated: true, cancellationToken).ConfigureAwait(false))
+            .Where(r => r.FailureReason is not null).MaxBy(r => r.ReplicaId);
+        _guard.Restore(last is null ? "the service was FAILED before the controller restarted" : $"replica {last.ReplicaId}: {last.FailureReason}");
+        _status = FailedStatus;
+    }
+
     private bool HasProvider(TierSpec tier) => _providers.ContainsKey(SpecMapping.ProviderName(tier));
 
     private void Wake() => Volatile.Read(ref _wake).TrySetResult();
@@ -310,6 +395,8 @@ public sealed class ServiceController : IAsyncDisposable
         if (Interlocked.Exchange(ref _pending, null) is not { } p)
             return;
         (_spec, _version, _rollout, _probePolicy) = (p.Spec, p.Version, p.Rollout, p.Probe);
+        // A new version may hold the fix: failures of the old one no longer hold launches back.
+        _guard.Reset(p.Spec.Service.FailurePolicy);
         _core.Update(p.Policy, p.Planner);
         // The balancer keeps its policy object (and its state) unless the new spec names another policy; timeouts and the
         // scale-from-zero wait apply to requests arriving from now on.
@@ -332,14 +419,15 @@ public sealed class ServiceController : IAsyncDisposable
             if (record.Handle is null || !_providers.TryGetValue(record.Provider, out var provider))
             {
                 // Recorded but never handed over (the controller died mid-launch) or a provider this daemon lacks.
-                r.Status = ReplicaStatus.Failed;
-                Log.NotAdopted(_logger, _name, r.Id, record.Handle is null ? "no handle was recorded" : $"no provider '{record.Provider}'");
+                var why = record.Handle is null ? "no handle was recorded" : $"no provider '{record.Provider}'";
+                Fail(r, ReplicaStatus.Failed, "not adopted after a controller restart: " + why);
+                Log.NotAdopted(_logger, _name, r.Id, why);
                 continue;
             }
             var handle = ReplicaHandle.FromJson(record.Handle);
             if (!await provider.AdoptAsync(handle, cancellationToken).ConfigureAwait(false))
             {
-                r.Status = ReplicaStatus.Failed;
+                Fail(r, ReplicaStatus.Failed, FailureReasons.Describe("exited while the controller was down", handle.LogPath));
                 Log.NotAdopted(_logger, _name, r.Id, "the process is gone");
                 continue;
             }
@@ -361,7 +449,8 @@ public sealed class ServiceController : IAsyncDisposable
         switch (state.State)
         {
             case ProviderReplicaState.Exited:
-                r.Status = ReplicaStatus.Failed;
+                var exit = state.ExitCode is { } code ? $"exited with code {code}" : state.Detail ?? "exited";
+                Fail(r, ReplicaStatus.Failed, FailureReasons.Describe(exit, r.Handle!.LogPath));
                 r.Probe = null;
                 return;
             case ProviderReplicaState.Preempted:
@@ -397,10 +486,29 @@ public sealed class ServiceController : IAsyncDisposable
         var finished = r.Probe;
         r.Probe = null;
         var (probe, load) = finished.IsCompletedSuccessfully ? finished.Result : (ProbeResult.NoResponse(_time.GetElapsedTime(r.ProbeStarted)), default);
-        r.Status = r.Tracker!.Observe(probe);
+        var observed = r.Tracker!.Observe(probe);
         r.Load = load;
+        if (observed == ReplicaStatus.FailedInitialDelay && r.Status != observed)
+        {
+            Fail(r, observed, FailureReasons.Describe(
+                $"not ready within readiness_probe.initial_delay_seconds ({_spec.Service.ReadinessProbe.InitialDelaySeconds} s) on {_spec.Service.ReadinessProbe.Path}" + ProbeDetail(probe),
+                r.Handle!.LogPath));
+        }
+        else if (observed == ReplicaStatus.FailedProbing && r.Status != observed)
+        {
+            Fail(r, observed, FailureReasons.Describe(
+                $"failed readiness probes on {_spec.Service.ReadinessProbe.Path} for {_spec.Service.ReadinessProbe.ConsecutiveFailureThresholdTimeoutSeconds} s" + ProbeDetail(probe),
+                r.Handle!.LogPath));
+        }
+        else
+        {
+            r.Status = observed;
+        }
         if (r.Status == ReplicaStatus.Ready)
+        {
             r.ReadyAt ??= _time.GetUtcNow();
+            _guard.RecordReady();
+        }
     }
 
     private async Task LaunchAsync(string tierName, CancellationToken cancellationToken)
@@ -441,7 +549,7 @@ public sealed class ServiceController : IAsyncDisposable
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            r.Status = ReplicaStatus.FailedProvision;
+            Fail(r, ReplicaStatus.FailedProvision, $"could not launch on tier {tier.Name}: {e.Message}");
             Log.LaunchFailed(_logger, _name, r.Id, tier.Name, e.Message);
         }
         // The handle is written at once: a crash from here on leaves a record the next controller can adopt.
@@ -524,6 +632,7 @@ public sealed class ServiceController : IAsyncDisposable
                 EndpointUrl = r.Handle?.EndpointUrl ?? r.Record.EndpointUrl,
                 ReadyAt = r.ReadyAt ?? r.Record.ReadyAt,
                 TerminatedAt = r.TerminatedAt,
+                FailureReason = r.FailureReason ?? r.Record.FailureReason,
             };
             if (next != r.Record)
             {
@@ -553,8 +662,11 @@ public sealed class ServiceController : IAsyncDisposable
     private void PublishSnapshot()
     {
         var replicas = _replicas.Values.OrderBy(r => r.Id).Select(r => new ReplicaSnapshot(
-            r.Id, r.Record.Tier, r.Status, r.Handle?.EndpointUrl, r.Record.CostPerHour, r.Handle?.Pid, r.Record.Version, r.Record.LaunchedAt)).ToList();
-        Volatile.Write(ref _snapshot, new ServiceSnapshot(_name, _version, _status, _balancer.BaseUrl, _core.Autoscaler.TargetReplicas, _core.Autoscaler.CurrentQps(), replicas, _ticks));
+            r.Id, r.Record.Tier, r.Status, r.Handle?.EndpointUrl, r.Record.CostPerHour, r.Handle?.Pid, r.Record.Version, r.Record.LaunchedAt,
+            r.FailureReason ?? r.Record.FailureReason)).ToList();
+        Volatile.Write(ref _snapshot, new ServiceSnapshot(
+            _name, _version, _status, _balancer.BaseUrl, _core.Autoscaler.TargetReplicas, _core.Autoscaler.CurrentQps(), replicas, _ticks,
+            _guard.GaveUpReason, _guard.LastFailure, _guard.NextLaunchAt));
     }
 
     private static async Task<ServiceLoadBalancer> StartBalancerAsync(
@@ -612,6 +724,9 @@ public sealed class ServiceController : IAsyncDisposable
         public DateTimeOffset? ReadyAt { get; set; } = record.ReadyAt;
 
         public DateTimeOffset? TerminatedAt { get; set; }
+
+        /// <summary>Why it failed, set once when it enters a failed state.</summary>
+        public string? FailureReason { get; set; }
 
         public Task? Draining { get; set; }
 
