@@ -13,8 +13,8 @@ using WrinkleFree.Service.Spec;
 namespace WrinkleFree.Cli;
 
 /// <summary>
-/// <c>wf up|status|update|logs|down</c>: the spillover service through the background daemon's admin API, and the hidden
-/// <c>wf daemon</c> that `wf up` starts when none runs.
+/// <c>wf up|status|update|logs|down</c>: the spillover service through the background daemon's admin API (see
+/// <see cref="DaemonCommands"/> for the daemon itself, which `wf up` starts when none runs).
 /// </summary>
 internal sealed class ServiceCommands(CliContext context)
 {
@@ -33,7 +33,6 @@ internal sealed class ServiceCommands(CliContext context)
         root.Subcommands.Add(Update());
         root.Subcommands.Add(Logs());
         root.Subcommands.Add(Down());
-        root.Subcommands.Add(DaemonCommand());
     }
 
     private Command Up()
@@ -185,64 +184,13 @@ internal sealed class ServiceCommands(CliContext context)
         return cmd;
     }
 
-    private Command DaemonCommand()
-    {
-        var cmd = new DrainingCommand("daemon", "Run the service daemon in the foreground (wf up starts it in the background).") { Hidden = true };
-        // A draining command, as `wf replica`: SIGTERM cancels the token and the daemon stops its controllers before exiting.
-        cmd.SetAction((_, ct) => RunDaemonAsync(ct));
-        return cmd;
-    }
-
-    private async Task<int> RunDaemonAsync(CancellationToken stop)
-    {
-        using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
-        }).SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft.AspNetCore", LogLevel.Warning));
-        var home = context.Home;
-        ServiceDaemon daemon;
-        try
-        {
-            daemon = await ServiceDaemon.StartAsync(new DaemonOptions { Home = home, ReplicaEnvironment = ReplicaEnvironment(home) }, context.Time, loggers, stop);
-        }
-        catch (IOException e)
-        {
-            // Most often another daemon holds the lock: it serves, so this one is not needed.
-            context.Error.WriteLine($"wf daemon: not starting: {e.Message}");
-            return ExitCodes.Failure;
-        }
-        await using (daemon)
-        {
-            context.Out.WriteLine($"wf daemon: admin API on {daemon.Info.AdminUrl}");
-            try
-            {
-                await Task.Delay(Timeout.Infinite, stop);
-            }
-            catch (OperationCanceledException)
-            {
-                // SIGTERM: stop the controllers; replicas keep serving until the next daemon adopts them.
-            }
-        }
-        return ExitCodes.Success;
-    }
-
-    /// <summary>Puts a `wf` shim first on the replicas' PATH, so specs can run `wf replica` wherever wf is installed.</summary>
-    private static Dictionary<string, string> ReplicaEnvironment(string home)
-    {
-        var (exe, prefix) = SelfCommand();
-        var bin = CommandShim.Write(Path.Combine(home, "bin"), "wf", prefix.Prepend(exe));
-        return new Dictionary<string, string>
-        {
-            ["PATH"] = bin + ":" + (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin"),
-            ["WF_HOME"] = home,
-        };
-    }
-
     private async Task<DaemonClient?> ConnectAsync(CancellationToken cancellationToken) =>
         await DaemonClient.ConnectAsync(context.Home, cancellationToken);
 
-    /// <summary>Connects to the running daemon, starting one detached (own session, output to logs/daemon.log) if none answers.</summary>
+    /// <summary>
+    /// Connects to the running daemon, starting its supervisor detached (own session; the daemon's output goes to
+    /// logs/daemon.log) if none answers.
+    /// </summary>
     private async Task<DaemonClient> EnsureDaemonAsync(CancellationToken cancellationToken)
     {
         if (await ConnectAsync(cancellationToken) is { } running)
@@ -252,7 +200,8 @@ internal sealed class ServiceCommands(CliContext context)
         Directory.CreateDirectory(Path.GetDirectoryName(log)!);
         var (exe, prefix) = SelfCommand();
         // The daemon must not hold our stdout (a caller reading it to the end would wait for the daemon) or our session.
-        using (SessionProcess.Start([exe, .. prefix, "daemon"], log, environment: [new(WfHome.Variable, home)], name: "wf-daemon"))
+        // The supervisor starts the daemon and starts it again whenever it dies; it logs to logs/supervisor.log.
+        using (SessionProcess.Start([exe, .. prefix, "daemon", "supervise"], Path.Combine(home, "logs", "supervisor.log"), environment: [new(WfHome.Variable, home)], name: "wf-supervisor"))
         {
         }
         var started = context.Time.GetTimestamp();
@@ -266,7 +215,7 @@ internal sealed class ServiceCommands(CliContext context)
     }
 
     /// <summary>How to run this very `wf`: the apphost itself, or `dotnet wf.dll`.</summary>
-    private static (string Exe, string[] Prefix) SelfCommand()
+    internal static (string Exe, string[] Prefix) SelfCommand()
     {
         var process = Environment.ProcessPath ?? "dotnet";
         return Path.GetFileNameWithoutExtension(process) == "dotnet"

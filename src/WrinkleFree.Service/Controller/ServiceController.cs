@@ -27,12 +27,13 @@ public sealed class ServiceController : IAsyncDisposable
     private readonly ServiceControllerOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly ServiceLoadBalancer _balancer;
+    private readonly IServiceEndpoint _balancer;
     private readonly HttpClient _http;
     private readonly ReplicaProber _prober;
     private readonly ControllerDecisionCore _core;
     private readonly CrashLoopGuard _guard;
     private readonly List<(int? Replica, string Kind, string Message)> _events = [];
+    private readonly List<ScaleEventCount> _scaleEvents = [];
     private readonly Dictionary<int, Tracked> _replicas = [];
     private readonly SemaphoreSlim _updateLock = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
@@ -54,7 +55,7 @@ public sealed class ServiceController : IAsyncDisposable
 
     private ServiceController(
         string name, ServiceStore store, IReadOnlyDictionary<string, IReplicaProvider> providers, ServiceControllerOptions options,
-        TimeProvider time, ILogger logger, ServiceLoadBalancer balancer, ServiceSpec spec, int version, int rollout)
+        TimeProvider time, ILogger logger, IServiceEndpoint balancer, ServiceSpec spec, int version, int rollout)
     {
         (_name, _store, _providers, _options, _time, _logger, _balancer) = (name, store, providers, options, time, logger, balancer);
         (_spec, _version, _rollout, _latestSpec, _latestRollout) = (spec, version, rollout, spec, rollout);
@@ -107,7 +108,7 @@ public sealed class ServiceController : IAsyncDisposable
         var spec = ServiceSpecParser.Parse(record.SpecYaml, $"{name} v{record.CurrentVersion}");
         var rollout = await FindRolloutVersionAsync(store, name, cancellationToken).ConfigureAwait(false);
         var logger = (loggers ?? NullLoggerFactory.Instance).CreateLogger<ServiceController>();
-        var balancer = await StartBalancerAsync(spec, options, record.Port, time, loggers, cancellationToken).ConfigureAwait(false);
+        var balancer = await StartBalancerAsync(name, spec, options, record.Port, time, loggers, cancellationToken).ConfigureAwait(false);
         var controller = new ServiceController(name, store, providers, options, time, logger, balancer, spec, record.CurrentVersion, rollout);
         try
         {
@@ -136,7 +137,7 @@ public sealed class ServiceController : IAsyncDisposable
         var policy = SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec));
         var planner = SpecMapping.ToPlanner(spec, HasProvider);
         var probe = SpecMapping.ToProbePolicy(spec);
-        var balancer = SpecMapping.ToBalancerOptions(spec, _options.ListenAddress, 0);
+        var balancer = SpecMapping.ToBalancerOptions(spec, _name, _options.ListenAddress, 0);
         balancer.Validate();
         await _updateLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -206,7 +207,7 @@ public sealed class ServiceController : IAsyncDisposable
         }
         await PersistAsync(cancellationToken).ConfigureAwait(false);
         PublishSnapshot();
-        await _balancer.DisposeAsync().ConfigureAwait(false);
+        await _balancer.CloseAsync().ConfigureAwait(false);
     }
 
     /// <summary>Stops the loop and closes the endpoint, leaving the replicas running for the next controller to adopt.</summary>
@@ -248,7 +249,9 @@ public sealed class ServiceController : IAsyncDisposable
         // count above zero, so the push below keeps them waiting for the next tick.
         lock (_coldGate)
             _coldRequests = 0;
+        var before = _core.Autoscaler.TargetReplicas;
         var decision = _core.Decide(infos, loads.ToArray(), _version);
+        NoteScaling(before, decision.Scaling, loads);
         var now = _time.GetUtcNow();
         var launches = decision.Plan.Launch;
         if (launches.Count > 0 && !_guard.MayLaunch(now))
@@ -282,6 +285,7 @@ public sealed class ServiceController : IAsyncDisposable
             : ready ? "READY" : _core.Autoscaler.TargetReplicas == 0 ? "NO_REPLICA" : "REPLICA_INIT";
         await SetServiceStatusAsync(status, cancellationToken).ConfigureAwait(false);
         await FlushEventsAsync(cancellationToken).ConfigureAwait(false);
+        PublishState(decision.Scaling);
         _ticks++;
         PublishSnapshot();
     }
@@ -340,6 +344,52 @@ public sealed class ServiceController : IAsyncDisposable
             AddEvent(r.Id, ServiceEventKinds.Backoff,
                 $"failure {_guard.ConsecutiveFailures} in a row: next launch in {backoff.TotalSeconds:0} s (failure_policy: doubling from {_spec.Service.FailurePolicy.InitialBackoffSeconds} s up to {_spec.Service.FailurePolicy.MaxBackoffSeconds} s)");
         }
+    }
+
+    /// <summary>Records a change of the autoscaler's target as an event (with the signal that moved it) and for /metrics.</summary>
+    private void NoteScaling(int before, ScalingDecision scaling, IReadOnlyList<ReplicaLoad> loads)
+    {
+        var after = scaling.TargetReplicas;
+        if (after == before)
+            return;
+        var direction = after > before ? "up" : "down";
+        var policy = _spec.Service.ReplicaPolicy;
+        var (reason, why) = scaling.Reason switch
+        {
+            ScalingReason.RequestRate => ("qps", $"QPS {scaling.Qps:0.##} over {policy.QpsWindowSeconds} s" + (policy.TargetQpsPerReplica is { } per ? $" at {per:0.##} per replica" : "")),
+            ScalingReason.ScaleFromZero => ("scale_from_zero", "requests arrived with no replica"),
+            ScalingReason.Latency => ("ttft", $"TTFT p50 {MedianTtftMs(loads):0} ms > {policy.TtftP50ThresholdMs} ms"),
+            ScalingReason.Emergency => ("queue", $"queue depth {loads.Select(l => l.QueueDepth).DefaultIfEmpty(0).Max()} > {policy.QueueDepthEmergency}"),
+            ScalingReason.PolicyChanged => ("policy", "the replica policy changed"),
+            _ => ("other", scaling.Reason.ToString()),
+        };
+        _scaleEvents.Add(new ScaleEventCount(direction, reason, 1));
+        AddEvent(null, after > before ? ServiceEventKinds.ScaleUp : ServiceEventKinds.ScaleDown, $"target {before} -> {after}: {why}");
+    }
+
+    private static double MedianTtftMs(IReadOnlyList<ReplicaLoad> loads)
+    {
+        var values = loads.Where(l => l.IsReady && l.TtftP50 is not null).Select(l => l.TtftP50!.Value.TotalMilliseconds).Order().ToList();
+        return values.Count == 0 ? 0 : values[values.Count / 2];
+    }
+
+    /// <summary>Tells the endpoint what its /metrics should say of the service now.</summary>
+    private void PublishState(ScalingDecision scaling)
+    {
+        var cheapest = _spec.Tiers.Count == 0 ? null : _spec.Tiers.MinBy(t => t.CostPerHour)!.Name;
+        var live = _replicas.Values.Where(r => r.TerminatedAt is null).ToList();
+        var ready = live.Where(r => r.Status == ReplicaStatus.Ready && r.Load.TtftP50 is not null).Select(r => r.Load.TtftP50!.Value.TotalSeconds).Order().ToList();
+        _balancer.Publish(new ServiceState
+        {
+            Qps = scaling.Qps,
+            TargetReplicas = scaling.TargetReplicas,
+            SpilloverReplicas = live.Count(r => r.Status == ReplicaStatus.Ready && r.Record.Tier != cheapest),
+            TtftP50Seconds = ready.Count == 0 ? null : ready[ready.Count / 2],
+            Replicas = [.. live.GroupBy(r => (r.Record.Tier, Status: r.Status.ToSkyServeName())).Select(g => new ReplicaCount(g.Key.Tier, g.Key.Status, g.Count()))],
+            CostPerHour = [.. _spec.Tiers.Select(t => new TierCost(t.Name, live.Where(r => r.Record.Tier == t.Name && r.Status.OccupiesCapacity()).Sum(r => r.Record.CostPerHour)))],
+            ScaleEvents = [.. _scaleEvents],
+        });
+        _scaleEvents.Clear();
     }
 
     private static string ProbeDetail(ProbeResult probe) => probe.StatusCode switch
@@ -435,6 +485,11 @@ public sealed class ServiceController : IAsyncDisposable
             r.Handle = handle;
             r.Tracker = new ReplicaProbeTracker(_probePolicy, _time);
             r.Status = ReplicaStatus.Starting;
+            if (stored == ReplicaStatus.Ready)
+            {
+                r.Tracker.AssumeReady();
+                r.Status = ReplicaStatus.Ready;
+            }
             if (stored == ReplicaStatus.ShuttingDown)
                 BeginDrain(r, _stopping.Token);
         }
@@ -616,7 +671,10 @@ public sealed class ServiceController : IAsyncDisposable
         }
         _balancer.UpdateReplicas(endpoints);
         lock (_coldGate)
+        {
+            _balancer.ColdStart = _core.Autoscaler.TargetReplicas == 0;
             _balancer.ScalingUp = !anyReady && (_core.Autoscaler.TargetReplicas > 0 || _coldRequests > 0);
+        }
     }
 
     /// <summary>Writes every replica whose state moved since it was last stored, and forgets the terminated ones.</summary>
@@ -669,18 +727,24 @@ public sealed class ServiceController : IAsyncDisposable
             _guard.GaveUpReason, _guard.LastFailure, _guard.NextLaunchAt));
     }
 
-    private static async Task<ServiceLoadBalancer> StartBalancerAsync(
-        ServiceSpec spec, ServiceControllerOptions options, int? storedPort, TimeProvider time, ILoggerFactory? loggers, CancellationToken cancellationToken)
+    private static async Task<IServiceEndpoint> StartBalancerAsync(
+        string name, ServiceSpec spec, ServiceControllerOptions options, int? storedPort, TimeProvider time, ILoggerFactory? loggers, CancellationToken cancellationToken)
     {
         var port = options.Port != 0 ? options.Port : storedPort ?? 0;
+        var wanted = SpecMapping.ToBalancerOptions(spec, name, options.ListenAddress, port);
+        if (options.EndpointFactory is { } factory)
+        {
+            // The endpoint runs in a process of its own (adopted if it still runs): it falls back to a free port itself.
+            return await factory(name, wanted, options.Port == 0, cancellationToken).ConfigureAwait(false);
+        }
         try
         {
-            return await ServiceLoadBalancer.StartAsync(SpecMapping.ToBalancerOptions(spec, options.ListenAddress, port), time, loggers, null, cancellationToken).ConfigureAwait(false);
+            return await ServiceLoadBalancer.StartAsync(wanted, time, loggers, null, cancellationToken).ConfigureAwait(false);
         }
         catch (IOException) when (port != 0 && options.Port == 0)
         {
             // The endpoint's previous port was taken while the daemon was down: a new one beats no service.
-            return await ServiceLoadBalancer.StartAsync(SpecMapping.ToBalancerOptions(spec, options.ListenAddress, 0), time, loggers, null, cancellationToken).ConfigureAwait(false);
+            return await ServiceLoadBalancer.StartAsync(wanted with { Port = 0 }, time, loggers, null, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -11,6 +11,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using WrinkleFree.Platform.Home;
 using WrinkleFree.Service.Controller;
+using WrinkleFree.Service.Endpoint;
 using WrinkleFree.Service.LoadBalancing;
 using WrinkleFree.Service.Providers;
 using WrinkleFree.Service.Spec;
@@ -123,7 +124,18 @@ public sealed class ServiceDaemon : IAsyncDisposable
             TickInterval = _options.TickInterval,
             DrainTimeout = _options.DrainTimeout,
             ExtraEnvironment = _options.ReplicaEnvironment,
+            EndpointFactory = _options.WfCommand is { } wf ? (service, balancer, allowOtherPort, ct) => StartEndpointAsync(wf, service, balancer, allowOtherPort, ct) : null,
         }, _time, _loggers, cancellationToken);
+
+    /// <summary>Starts or adopts a service's endpoint process; its restarts after a crash go to the service's events.</summary>
+    private async Task<IServiceEndpoint> StartEndpointAsync(
+        IReadOnlyList<string> wf, string service, ServiceLoadBalancerOptions balancer, bool allowOtherPort, CancellationToken cancellationToken)
+    {
+        var logger = (_loggers ?? NullLoggerFactory.Instance).CreateLogger<EndpointProcessClient>();
+        var endpoint = await EndpointProcessClient.StartOrAdoptAsync(new EndpointProcessSettings(_options.Home, wf), service, balancer, allowOtherPort, _time, logger, cancellationToken).ConfigureAwait(false);
+        endpoint.OnRestarted = why => _ = _store.AppendEventAsync(service, null, ServiceEventKinds.EndpointRestarted, why, CancellationToken.None);
+        return endpoint;
+    }
 
     private async Task StartAdminAsync(CancellationToken cancellationToken)
     {

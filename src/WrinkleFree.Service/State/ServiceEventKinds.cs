@@ -15,4 +15,7 @@ public static class ServiceEventKinds
     public const string Backoff = "backoff";
     public const string ServiceFailed = "service_failed";
     public const string RollingInPlace = "rolling_in_place";
+    public const string ScaleUp = "scale_up";
+    public const string ScaleDown = "scale_down";
+    public const string EndpointRestarted = "endpoint_restarted";
 }
