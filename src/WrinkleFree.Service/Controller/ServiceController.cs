@@ -65,6 +65,11 @@ public sealed class ServiceController : IAsyncDisposable
         _http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = Timeout.InfiniteTimeSpan };
         _prober = new ReplicaProber(_http, time);
         _snapshot = new ServiceSnapshot(name, version, _status, balancer.BaseUrl, _core.Autoscaler.TargetReplicas, 0, []);
+        if (balancer is Endpoint.EndpointProcessClient process)
+        {
+            // Called from the endpoint's pump, not the loop: straight to the store.
+            process.OnRestarted = why => _ = _store.AppendEventAsync(name, null, ServiceEventKinds.EndpointRestarted, why, CancellationToken.None);
+        }
         balancer.OnRequest = _ =>
         {
             // At zero replicas the first request must not wait for the next tick (skypilot#3359), nor be turned away

@@ -127,14 +127,12 @@ public sealed class ServiceDaemon : IAsyncDisposable
             EndpointFactory = _options.WfCommand is { } wf ? (service, balancer, allowOtherPort, ct) => StartEndpointAsync(wf, service, balancer, allowOtherPort, ct) : null,
         }, _time, _loggers, cancellationToken);
 
-    /// <summary>Starts or adopts a service's endpoint process; its restarts after a crash go to the service's events.</summary>
+    /// <summary>Starts or adopts a service's endpoint process.</summary>
     private async Task<IServiceEndpoint> StartEndpointAsync(
         IReadOnlyList<string> wf, string service, ServiceLoadBalancerOptions balancer, bool allowOtherPort, CancellationToken cancellationToken)
     {
         var logger = (_loggers ?? NullLoggerFactory.Instance).CreateLogger<EndpointProcessClient>();
-        var endpoint = await EndpointProcessClient.StartOrAdoptAsync(new EndpointProcessSettings(_options.Home, wf), service, balancer, allowOtherPort, _time, logger, cancellationToken).ConfigureAwait(false);
-        endpoint.OnRestarted = why => _ = _store.AppendEventAsync(service, null, ServiceEventKinds.EndpointRestarted, why, CancellationToken.None);
-        return endpoint;
+        return await EndpointProcessClient.StartOrAdoptAsync(new EndpointProcessSettings(_options.Home, wf), service, balancer, allowOtherPort, _time, logger, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task StartAdminAsync(CancellationToken cancellationToken)

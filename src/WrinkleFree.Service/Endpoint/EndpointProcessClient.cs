@@ -44,6 +44,7 @@ public sealed class EndpointProcessClient : IServiceEndpoint
     private readonly List<ScaleEventCount> _unsentScaleEvents = [];
     private IReadOnlyDictionary<string, int> _inFlight = new Dictionary<string, int>();
     private long _version;
+    private bool _told;
     private TaskCompletionSource _dirty = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _pump = Task.CompletedTask;
     private int _disposed;
@@ -124,7 +125,11 @@ public sealed class EndpointProcessClient : IServiceEndpoint
     }
 
     /// <inheritdoc />
-    public void UpdateReplicas(IReadOnlyList<ReplicaEndpoint> replicas) => Change(() => _replicas = replicas);
+    public void UpdateReplicas(IReadOnlyList<ReplicaEndpoint> replicas) => Change(() =>
+    {
+        _replicas = replicas;
+        _told = true;
+    });
 
     /// <inheritdoc />
     public void Reconfigure(ServiceLoadBalancerOptions options)
@@ -233,7 +238,9 @@ public sealed class EndpointProcessClient : IServiceEndpoint
                         _dirty = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                     version = _version;
                     scaleEvents = [.. _unsentScaleEvents];
-                    if (version != sentVersion || lastSent == long.MinValue || _time.GetElapsedTime(lastSent) >= Heartbeat)
+                    // Nothing is pushed before the controller has said which replicas there are: an adopted endpoint keeps
+                    // routing to the ones it knows instead of being emptied by a controller still adopting its replicas.
+                    if (_told && (version != sentVersion || lastSent == long.MinValue || _time.GetElapsedTime(lastSent) >= Heartbeat))
                     {
                         state = new EndpointState
                         {
