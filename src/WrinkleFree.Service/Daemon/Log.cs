@@ -15,4 +15,7 @@ internal static partial class Log
 
     [LoggerMessage(6703, LogLevel.Information, "daemon: service {Service} removed")]
     public static partial void ServiceDeleted(ILogger logger, string service);
+
+    [LoggerMessage(6720, LogLevel.Warning, "daemon: the Prometheus target files could not be written: {Reason}")]
+    public static partial void TargetsNotWritten(ILogger logger, string reason);
 }

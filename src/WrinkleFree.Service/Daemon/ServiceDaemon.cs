@@ -35,6 +35,8 @@ public sealed class ServiceDaemon : IAsyncDisposable
     private readonly SemaphoreSlim _changes = new(1, 1);
     private readonly FileStream _lock;
     private WebApplication? _app;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _targets = Task.CompletedTask;
     private int _disposed;
 
     private ServiceDaemon(DaemonOptions options, ServiceStore store, FileStream lockFile, TimeProvider time, ILoggerFactory? loggers)
@@ -77,6 +79,7 @@ public sealed class ServiceDaemon : IAsyncDisposable
                     }
                 }
                 await daemon.StartAdminAsync(cancellationToken).ConfigureAwait(false);
+                daemon._targets = Task.Run(() => daemon.WriteTargetsAsync(daemon._stopping.Token), CancellationToken.None);
                 return daemon;
             }
             catch
@@ -98,6 +101,8 @@ public sealed class ServiceDaemon : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
             return;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _targets.ConfigureAwait(false);
         if (_app is not null)
         {
             await _app.StopAsync().ConfigureAwait(false);
@@ -116,6 +121,30 @@ public sealed class ServiceDaemon : IAsyncDisposable
             // A stale daemon.json is detected by its dead pid anyway.
         }
         await _lock.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Keeps the Prometheus file_sd targets current with every service's endpoint and ready replicas.</summary>
+    private async Task WriteTargetsAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                PrometheusTargets.Write(_options.Home, _controllers.Values.Select(c => c.Snapshot));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Log.TargetsNotWritten(_logger, e.Message);
+            }
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2), _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
     }
 
     private Task<ServiceController> StartControllerAsync(string name, CancellationToken cancellationToken) =>
