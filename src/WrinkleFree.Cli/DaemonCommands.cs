@@ -131,7 +131,13 @@ internal sealed class DaemonCommands(CliContext context)
         ServiceDaemon daemon;
         try
         {
-            daemon = await ServiceDaemon.StartAsync(new DaemonOptions { Home = home, ReplicaEnvironment = ReplicaEnvironment(home), WfCommand = [exe, .. prefix] }, context.Time, loggers, stop);
+            daemon = await ServiceDaemon.StartAsync(new DaemonOptions
+            {
+                Home = home,
+                ReplicaEnvironment = ReplicaEnvironment(home),
+                WfCommand = [exe, .. prefix],
+                PrometheusTargetsFolder = Environment.GetEnvironmentVariable("WF_PROMETHEUS_SD_DIR") is { Length: > 0 } sd ? Path.GetFullPath(sd) : null,
+            }, context.Time, loggers, stop);
         }
         catch (IOException e)
         {

@@ -30,6 +30,9 @@ public sealed record DaemonOptions
     /// </summary>
     public IReadOnlyList<string>? WfCommand { get; init; }
 
+    /// <summary>Where the Prometheus file_sd target files go; null: <c>prometheus/</c> under the home.</summary>
+    public string? PrometheusTargetsFolder { get; init; }
+
     /// <summary>The daemon's state database.</summary>
     public string StatePath => Path.Combine(Home, "state.db");
 

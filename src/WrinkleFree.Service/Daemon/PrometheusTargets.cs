@@ -12,11 +12,11 @@ namespace WrinkleFree.Service.Daemon;
 /// </summary>
 public static class PrometheusTargets
 {
-    /// <summary>The folder under the home.</summary>
+    /// <summary>The default folder, under the home.</summary>
     public static string Folder(string home) => Path.Combine(home, "prometheus");
 
-    /// <summary>Writes both files when their content changed (atomically, so Prometheus never reads half a file).</summary>
-    public static void Write(string home, IEnumerable<ServiceSnapshot> services)
+    /// <summary>Writes both files into <paramref name="folder"/> when their content changed (atomically, so Prometheus never reads half a file).</summary>
+    public static void Write(string folder, IEnumerable<ServiceSnapshot> services)
     {
         var list = services.OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
         var replicas = list.SelectMany(s => s.Replicas
@@ -29,9 +29,9 @@ public static class PrometheusTargets
                 ["version"] = r.Version.ToString(CultureInfo.InvariantCulture),
             })));
         var endpoints = list.Select(s => Group(HostPort(s.Endpoint), new() { ["service"] = s.Name }));
-        Directory.CreateDirectory(Folder(home));
-        WriteIfChanged(Path.Combine(Folder(home), "replicas.json"), replicas.ToList());
-        WriteIfChanged(Path.Combine(Folder(home), "services.json"), endpoints.ToList());
+        Directory.CreateDirectory(folder);
+        WriteIfChanged(Path.Combine(folder, "replicas.json"), replicas.ToList());
+        WriteIfChanged(Path.Combine(folder, "services.json"), endpoints.ToList());
     }
 
     private static Dictionary<string, object> Group(string target, Dictionary<string, string> labels) => new()

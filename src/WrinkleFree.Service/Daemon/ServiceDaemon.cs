@@ -130,7 +130,7 @@ public sealed class ServiceDaemon : IAsyncDisposable
         {
             try
             {
-                PrometheusTargets.Write(_options.Home, _controllers.Values.Select(c => c.Snapshot));
+                PrometheusTargets.Write(_options.PrometheusTargetsFolder ?? PrometheusTargets.Folder(_options.Home), _controllers.Values.Select(c => c.Snapshot));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
