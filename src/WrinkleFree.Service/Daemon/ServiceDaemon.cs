@@ -67,6 +67,7 @@ public sealed class ServiceDaemon : IAsyncDisposable
             var daemon = new ServiceDaemon(options, store, lockFile, time, loggers);
             try
             {
+                await daemon.StopOrphanEndpointsAsync(cancellationToken).ConfigureAwait(false);
                 foreach (var service in await store.ListServicesAsync(cancellationToken).ConfigureAwait(false))
                 {
                     try
@@ -121,6 +122,32 @@ public sealed class ServiceDaemon : IAsyncDisposable
             // A stale daemon.json is detected by its dead pid anyway.
         }
         await _lock.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stops endpoint processes of services the state no longer holds (removed while their endpoint could not be
+    /// reached, or state restored from a backup), so no port stays taken by an endpoint nobody drives.
+    /// </summary>
+    private async Task StopOrphanEndpointsAsync(CancellationToken cancellationToken)
+    {
+        var folder = EndpointPaths.Folder(_options.Home);
+        if (!Directory.Exists(folder))
+            return;
+        var known = (await _store.ListServicesAsync(cancellationToken).ConfigureAwait(false)).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var file in Directory.GetFiles(folder, "*.json"))
+        {
+            var name = Path.GetFileName(file);
+            var service = name.EndsWith(".options.json", StringComparison.Ordinal) ? name[..^".options.json".Length] : Path.GetFileNameWithoutExtension(name);
+            if (known.Contains(service))
+                continue;
+            if (EndpointHost.ReadIdentity(_options.Home, service) is { } orphan
+                && Platform.Processes.LinuxProcess.Identify(orphan.Pid, orphan.StartTime, orphan.BootId) == Platform.Processes.ProcessIdentity.Same)
+            {
+                Log.OrphanEndpoint(_logger, service, orphan.Pid);
+                await Platform.Processes.ProcessGroup.TerminateAsync(orphan.Pid, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(50), _time, null, cancellationToken).ConfigureAwait(false);
+            }
+            File.Delete(file);
+        }
     }
 
     /// <summary>Keeps the Prometheus file_sd targets current with every service's endpoint and ready replicas.</summary>
