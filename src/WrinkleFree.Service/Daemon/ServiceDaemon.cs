@@ -147,6 +147,7 @@ public sealed class ServiceDaemon : IAsyncDisposable
                 await Platform.Processes.ProcessGroup.TerminateAsync(orphan.Pid, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(50), _time, null, cancellationToken).ConfigureAwait(false);
             }
             File.Delete(file);
+            File.Delete(Path.Combine(folder, service + ".sock"));
         }
     }
 
