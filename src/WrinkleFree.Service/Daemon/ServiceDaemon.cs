@@ -123,6 +123,7 @@ public sealed class ServiceDaemon : IAsyncDisposable
             TickInterval = _options.TickInterval,
             DrainTimeout = _options.DrainTimeout,
             ExtraEnvironment = _options.ReplicaEnvironment,
+            DefaultModelPath = _options.DefaultModelPath,
         }, _time, _loggers, cancellationToken);
 
     private async Task StartAdminAsync(CancellationToken cancellationToken)
@@ -156,7 +157,7 @@ public sealed class ServiceDaemon : IAsyncDisposable
         ServiceSpec spec;
         try
         {
-            spec = ServiceSpecParser.Parse(request.SpecYaml, request.SourceName);
+            spec = ServiceCreation.Check(request, _options, _providers.Keys);
         }
         catch (ServiceSpecException e)
         {
