@@ -119,7 +119,18 @@ internal sealed class ValidateCommand(CliContext context)
                     t.ScaleToZero,
                     t.Note,
                 }),
-                plan.Replica,
+                // Env names only (values may be secrets, as the spec's AWS keys), except what the plan derived itself.
+                Replica = new
+                {
+                    plan.Replica.Argv,
+                    plan.Replica.Run,
+                    plan.Replica.Origin,
+                    plan.Replica.Setup,
+                    plan.Replica.Workdir,
+                    Envs = plan.Replica.Envs.Keys.Order(StringComparer.Ordinal),
+                    Derived = plan.Replica.DerivedEnvs.ToDictionary(e => e.Key, e => new { Value = plan.Replica.Envs[e.Key], From = e.Value }),
+                    plan.Replica.PortHint,
+                },
                 ProviderEnvs = ReplicaCommandPlan.ProviderEnvs,
                 plan.Warnings,
             }, Json));

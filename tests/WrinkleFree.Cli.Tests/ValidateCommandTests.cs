@@ -65,8 +65,9 @@ public sealed class ValidateCommandTests
         var replica = plan.GetProperty("replica");
         Assert.Equal(["wf", "replica"], replica.GetProperty("argv").EnumerateArray().Select(a => a.GetString()));
         Assert.Equal(8080, replica.GetProperty("port_hint").GetInt32());
-        Assert.Equal("2", replica.GetProperty("envs").GetProperty("NUM_THREADS").GetString());
-        Assert.True(replica.GetProperty("envs").TryGetProperty("MODEL_PATH", out _));
+        Assert.Equal(["MODEL_PATH", "NUM_THREADS"], replica.GetProperty("envs").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("2", replica.GetProperty("derived").GetProperty("NUM_THREADS").GetProperty("value").GetString());
+        Assert.Contains("default model", replica.GetProperty("derived").GetProperty("MODEL_PATH").GetProperty("from").GetString(), StringComparison.Ordinal);
         Assert.Contains("resources.cpus: 16+ needs 16 cores", plan.GetProperty("warnings")[0].GetString(), StringComparison.Ordinal);
     }
 
