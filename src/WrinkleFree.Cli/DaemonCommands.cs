@@ -136,6 +136,7 @@ internal sealed class DaemonCommands(CliContext context)
                 Home = home,
                 ReplicaEnvironment = ReplicaEnvironment(home),
                 WfCommand = [exe, .. prefix],
+                DefaultModelPath = DefaultModel.Ensure(home, context.Out),
                 PrometheusTargetsFolder = Environment.GetEnvironmentVariable("WF_PROMETHEUS_SD_DIR") is { Length: > 0 } sd ? Path.GetFullPath(sd) : null,
             }, context.Time, loggers, stop);
         }

@@ -60,7 +60,7 @@ public sealed class ServiceController : IAsyncDisposable
         (_name, _store, _providers, _options, _time, _logger, _balancer) = (name, store, providers, options, time, logger, balancer);
         (_spec, _version, _rollout, _latestSpec, _latestRollout) = (spec, version, rollout, spec, rollout);
         _probePolicy = SpecMapping.ToProbePolicy(spec);
-        _core = new ControllerDecisionCore(new RequestRateAutoscaler(SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec)), time), SpecMapping.ToPlanner(spec, HasProvider));
+        _core = new ControllerDecisionCore(new RequestRateAutoscaler(SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec)), time), SpecMapping.ToPlanner(spec, HasProvider, options.Machine));
         _guard = new CrashLoopGuard(spec.Service.FailurePolicy);
         _http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = Timeout.InfiniteTimeSpan };
         _prober = new ReplicaProber(_http, time);
@@ -140,7 +140,7 @@ public sealed class ServiceController : IAsyncDisposable
         spec.Validate();
         // Map before storing, so a spec the parts reject never becomes the current version.
         var policy = SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec));
-        var planner = SpecMapping.ToPlanner(spec, HasProvider);
+        var planner = SpecMapping.ToPlanner(spec, HasProvider, _options.Machine);
         var probe = SpecMapping.ToProbePolicy(spec);
         var balancer = SpecMapping.ToBalancerOptions(spec, _name, _options.ListenAddress, 0);
         balancer.Validate();
@@ -591,19 +591,7 @@ public sealed class ServiceController : IAsyncDisposable
         {
             if (!_providers.TryGetValue(providerName, out var provider))
                 throw new NotSupportedException($"no '{providerName}' provider is configured in this daemon");
-            var envs = new Dictionary<string, string>(_options.ExtraEnvironment);
-            foreach (var (key, value) in _spec.Envs)
-                envs[key] = value;
-            r.Handle = await provider.LaunchAsync(new ReplicaLaunchRequest
-            {
-                Service = _name,
-                ReplicaId = r.Id,
-                Version = _version,
-                Tier = tier.Name,
-                Run = _spec.Run,
-                Envs = envs,
-                WorkingDirectory = _options.WorkingDirectory,
-            }, cancellationToken).ConfigureAwait(false);
+            r.Handle = await provider.LaunchAsync(ReplicaLaunches.Create(_name, r.Id, _version, _spec, tier, _options), cancellationToken).ConfigureAwait(false);
             r.Tracker = new ReplicaProbeTracker(_probePolicy, _time);
             r.Status = ReplicaStatus.Starting;
         }

@@ -182,6 +182,7 @@ public sealed class ServiceDaemon : IAsyncDisposable
             DrainTimeout = _options.DrainTimeout,
             ExtraEnvironment = _options.ReplicaEnvironment,
             EndpointFactory = _options.WfCommand is { } wf ? (service, balancer, allowOtherPort, ct) => StartEndpointAsync(wf, service, balancer, allowOtherPort, ct) : null,
+            DefaultModelPath = _options.DefaultModelPath,
         }, _time, _loggers, cancellationToken);
 
     /// <summary>Starts or adopts a service's endpoint process.</summary>
@@ -223,7 +224,7 @@ public sealed class ServiceDaemon : IAsyncDisposable
         ServiceSpec spec;
         try
         {
-            spec = ServiceSpecParser.Parse(request.SpecYaml, request.SourceName);
+            spec = ServiceCreation.Check(request, _options, _providers.Keys);
         }
         catch (ServiceSpecException e)
         {
