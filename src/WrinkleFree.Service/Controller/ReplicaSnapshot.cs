@@ -9,5 +9,7 @@ namespace WrinkleFree.Service.Controller;
 /// <param name="Pid">The process id for local replicas.</param>
 /// <param name="Version">The service version it runs.</param>
 /// <param name="LaunchedAt">When it was recorded for launch.</param>
+/// <param name="TtftP50">Median time to first token from its last /health probe, null when it reported none.</param>
 public sealed record ReplicaSnapshot(
-    int Id, string Tier, ReplicaStatus Status, string? Endpoint, double CostPerHour, int? Pid, int Version, DateTimeOffset LaunchedAt);
+    int Id, string Tier, ReplicaStatus Status, string? Endpoint, double CostPerHour, int? Pid, int Version, DateTimeOffset LaunchedAt,
+    TimeSpan? TtftP50 = null);

@@ -553,7 +553,7 @@ public sealed class ServiceController : IAsyncDisposable
     private void PublishSnapshot()
     {
         var replicas = _replicas.Values.OrderBy(r => r.Id).Select(r => new ReplicaSnapshot(
-            r.Id, r.Record.Tier, r.Status, r.Handle?.EndpointUrl, r.Record.CostPerHour, r.Handle?.Pid, r.Record.Version, r.Record.LaunchedAt)).ToList();
+            r.Id, r.Record.Tier, r.Status, r.Handle?.EndpointUrl, r.Record.CostPerHour, r.Handle?.Pid, r.Record.Version, r.Record.LaunchedAt, r.Load.TtftP50)).ToList();
         Volatile.Write(ref _snapshot, new ServiceSnapshot(_name, _version, _status, _balancer.BaseUrl, _core.Autoscaler.TargetReplicas, _core.Autoscaler.CurrentQps(), replicas, _ticks));
     }
 

@@ -139,6 +139,7 @@ public sealed class ServiceDaemon : IAsyncDisposable
         app.MapPost("/services/{name}/update", UpdateAsync);
         app.MapGet("/services/{name}/logs", LogsAsync);
         app.MapDelete("/services/{name}", DeleteAsync);
+        app.MapServiceEvents(_store);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         _app = app;
         var port = new Uri(app.Urls.First()).Port;
