@@ -112,7 +112,7 @@ function renderTiers(service) {
     const replicas = service.replicas.filter(r => r.tier === tier.name && !r.status.startsWith("FAILED") && r.status !== "PREEMPTED");
     const full = tier.capacity !== null && tier.used >= tier.capacity;
     const spill = index > 0 && cheaperAllFull && tier.used > 0;
-    const bar = el("div", { class: "tier-bar", role: "img",
+    const bar = el("div", { class: "tier-bar" + (tier.capacity === null ? " open" : ""), role: "img",
       "aria-label": tier.used + " of " + (tier.capacity === null ? "unlimited" : tier.capacity) + " replicas" });
     const slots = tier.capacity === null ? tier.used : Math.min(tier.capacity, 64);
     for (let i = 0; i < slots; i++) {
@@ -134,14 +134,15 @@ function renderTiers(service) {
 }
 
 // A line chart of one metric over the history window, drawn by hand: x is time (last hour, ending now), y starts at 0.
-function chart(metric, title, points, windowSeconds, format) {
-  const W = 360, H = 120, left = 38, right = 8, top = 8, bottom = 18;
+// format writes the latest value (with its unit), axis the grid labels (short: the unit is in the title).
+function chart(metric, title, points, windowSeconds, format, axis) {
+  const W = 360, H = 120, left = 44, right = 8, top = 8, bottom = 18;
   const box = el("div", { class: "chart-box" });
   const values = points.filter(p => p.v !== null && p.v !== undefined);
   const latest = values.length ? format(values[values.length - 1].v) : "–";
   box.append(el("div", { class: "chart-title" }, el("span", { text: title }), el("b", { text: latest })));
   const root = svg("svg", { class: "chart", "data-metric": metric, "data-points": String(values.length), viewBox: "0 0 " + W + " " + H,
-    preserveAspectRatio: "none", role: "img", "aria-label": title + " over the last hour" });
+    role: "img", "aria-label": title + " over the last hour" });
   const end = points.length ? points[points.length - 1].t : Date.now();
   const start = end - windowSeconds * 1000;
   const max = niceMax(Math.max(0, ...values.map(p => p.v)));
@@ -149,7 +150,7 @@ function chart(metric, title, points, windowSeconds, format) {
   const y = v => top + (H - top - bottom) * (1 - v / max);
   for (const v of [0, max / 2, max]) {
     root.append(svg("line", { class: "grid-line", x1: left, x2: W - right, y1: y(v), y2: y(v) }));
-    root.append(svg("text", { class: "axis-label", x: left - 4, y: y(v) + 3, "text-anchor": "end", text: format(v) }));
+    root.append(svg("text", { class: "axis-label", x: left - 4, y: y(v) + 3, "text-anchor": "end", text: axis(v) }));
   }
   const minutes = Math.round(windowSeconds / 60);
   root.append(svg("text", { class: "axis-label", x: left, y: H - 4, "text-anchor": "start", text: "-" + minutes + " min" }));
@@ -182,6 +183,12 @@ function chart(metric, title, points, windowSeconds, format) {
   return box;
 }
 
+// Grid labels: at most 4 significant characters.
+function short(v) {
+  if (v >= 1000) return (v / 1000).toFixed(v >= 10000 ? 0 : 1) + "k";
+  return v >= 10 || v === 0 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toFixed(2);
+}
+
 function niceMax(v) {
   if (!(v > 0)) return 1;
   const power = Math.pow(10, Math.floor(Math.log10(v * 1.1)));
@@ -194,9 +201,9 @@ function niceMax(v) {
 function renderCharts(service, windowSeconds) {
   const series = key => service.history.map(h => ({ t: Date.parse(h.at), v: h[key] }));
   return el("div", { class: "charts" },
-    chart("qps", "Requests / s", series("qps"), windowSeconds, qps),
-    chart("ttft", "TTFT p50", series("ttft_p50_ms"), windowSeconds, ms),
-    chart("cost", "Cost / hour", series("cost_per_hour"), windowSeconds, money));
+    chart("qps", "Requests / s", series("qps"), windowSeconds, qps, short),
+    chart("ttft", "TTFT p50 (ms)", series("ttft_p50_ms"), windowSeconds, ms, short),
+    chart("cost", "Cost / hour ($)", series("cost_per_hour"), windowSeconds, money, short));
 }
 
 function renderReplicas(service) {
