@@ -71,8 +71,12 @@ public sealed class StatusPageTests(ITestOutputHelper output)
                 await store.AddEventAsync(ServiceEvents.ReplicaFailed("svc", failed, "exit code 3: model file /models/missing.gguf does not exist"), CancellationToken.None).WaitAsync(Deadline);
             }
 
-            var state = await RenderAsync(daemon, "status-page.png",
-                "() => Number(document.querySelector('#services tr[data-service=\"svc\"] .qps')?.textContent) > 0 && document.querySelectorAll('#events tbody tr').length > 0");
+            // Two points on the QPS chart: the daemon's sampler has stored one (every 10 s) besides the page's "now".
+            var state = await RenderAsync(daemon, "status-page.png", """
+                () => Number(document.querySelector('#services tr[data-service="svc"] .qps')?.textContent) > 0
+                  && document.querySelectorAll('#events tbody tr').length > 0
+                  && Number(document.querySelector('svg.chart[data-metric="qps"]')?.dataset.points) >= 2
+                """);
 
             Assert.Equal("READY", state.GetProperty("status").GetString());
             Assert.Equal("2 / 2", state.GetProperty("replicas").GetString());
@@ -89,7 +93,7 @@ public sealed class StatusPageTests(ITestOutputHelper output)
             Assert.Contains("model file /models/missing.gguf does not exist", failedRow.GetProperty("failure").GetString(), StringComparison.Ordinal);
             var charts = state.GetProperty("charts").EnumerateArray().ToDictionary(c => c.GetProperty("metric").GetString()!);
             Assert.Equal(["cost", "qps", "ttft"], charts.Keys.Order());
-            Assert.All(charts.Values, c => Assert.True(c.GetProperty("points").GetInt32() >= 1 && c.GetProperty("circles").GetInt32() >= 1, c.ToString()));
+            Assert.All(charts.Values, c => Assert.True(c.GetProperty("points").GetInt32() >= 2 && c.GetProperty("circles").GetInt32() >= 2, c.ToString()));
             var events = state.GetProperty("events").EnumerateArray().Select(e => e.GetString()).ToList();
             Assert.Contains(ServiceEventKinds.ServiceCreated, events);
             Assert.Contains(ServiceEventKinds.ReplicaFailed, events);
