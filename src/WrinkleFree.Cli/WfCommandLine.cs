@@ -24,6 +24,7 @@ public static class WfCommandLine
         new ServiceCommands(context).Register(root);
         new DaemonCommands(context).Register(root);
         new ValidateCommand(context).Register(root);
+        new EventsCommand(context).Register(root);
         new JobsCommands(context).Register(root);
         foreach (var module in modules)
         {

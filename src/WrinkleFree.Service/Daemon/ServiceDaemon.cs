@@ -207,6 +207,8 @@ public sealed class ServiceDaemon : IAsyncDisposable
         app.MapPost("/services/{name}/update", UpdateAsync);
         app.MapGet("/services/{name}/logs", LogsAsync);
         app.MapDelete("/services/{name}", DeleteAsync);
+        app.MapServiceEvents(_store);
+        Status.StatusPage.Map(app, _store, () => _controllers.Values, _time);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         _app = app;
         var port = new Uri(app.Urls.First()).Port;
