@@ -261,7 +261,8 @@ internal sealed class ServiceCommands(CliContext context)
         // A service with min_replicas 0 has no replica until its first request: waiting for one here would never end.
         static bool Idle(ServiceView v) => v.ReadyReplicas == 0 && v.TargetReplicas == 0 && v.Status == "NO_REPLICA";
         var started = context.Time.GetTimestamp();
-        var reported = new HashSet<int>(view.Replicas.Where(r => r.FailureReason is not null).Select(r => r.Id));
+        // Failed replicas are cleaned up within a tick, so failures are read from the service's latest one.
+        var reported = view.LastFailure;
         var timedOut = false;
         await context.Console.Status().StartAsync($"waiting for a ready replica of {view.Name}...", async spinner =>
         {
@@ -274,11 +275,13 @@ internal sealed class ServiceCommands(CliContext context)
                 }
                 await Task.Delay(TimeSpan.FromMilliseconds(500), context.Time, ct);
                 view = await client.GetAsync(view.Name, ct);
-                foreach (var r in view.Replicas.Where(r => r.FailureReason is not null && reported.Add(r.Id)))
+                if (view.LastFailure is { } failure && failure != reported)
                 {
+                    reported = failure;
                     var retry = view.NextLaunchAt is { } at && at > context.Time.GetUtcNow()
                         ? $"; next launch in {CliFormat.Duration(at - context.Time.GetUtcNow())}" : "";
-                    context.Error.WriteLine($"replica {r.Id} {r.Status}: {r.FailureReason}{retry} (`wf logs {view.Name} {r.Id}`)");
+                    var logs = view.LastFailedReplica is { } id ? $" (`wf logs {view.Name} {id}`)" : "";
+                    context.Error.WriteLine($"{failure}{retry}{logs}");
                 }
                 var states = string.Join(", ", view.Replicas.Select(r => $"{r.Id} {r.Status}"));
                 spinner.Status($"waiting for a ready replica of {view.Name} ({(states.Length > 0 ? states : view.Status)})...");

@@ -32,10 +32,14 @@ public sealed class CrashLoopGuard
     /// <summary>The last failure's description, kept until the spec changes.</summary>
     public string? LastFailure { get; private set; }
 
+    /// <summary>The replica of <see cref="LastFailure"/>, when known.</summary>
+    public int? LastFailedReplica { get; private set; }
+
     /// <summary>Records a replica failure at <paramref name="now"/>; returns the backoff it starts (zero once given up).</summary>
-    public TimeSpan RecordFailure(DateTimeOffset now, string description)
+    public TimeSpan RecordFailure(DateTimeOffset now, string description, int? replicaId = null)
     {
         LastFailure = description;
+        LastFailedReplica = replicaId;
         _consecutive++;
         _failures.Enqueue(now);
         while (_failures.Count > 0 && now - _failures.Peek() > TimeSpan.FromSeconds(_policy.WindowSeconds))
@@ -81,6 +85,7 @@ public sealed class CrashLoopGuard
         GaveUp = false;
         GaveUpReason = null;
         LastFailure = null;
+        LastFailedReplica = null;
     }
 
     /// <summary>The wait after the <paramref name="consecutive"/>-th failure in a row: initial × 2^(n-1), at most the cap.</summary>

@@ -336,7 +336,7 @@ public sealed class ServiceController : IAsyncDisposable
         r.Status = status;
         r.FailureReason = reason;
         var gaveUpBefore = _guard.GaveUp;
-        var backoff = _guard.RecordFailure(_time.GetUtcNow(), $"replica {r.Id}: {reason}");
+        var backoff = _guard.RecordFailure(_time.GetUtcNow(), $"replica {r.Id} {status.ToSkyServeName()}: {reason}", r.Id);
         Log.ReplicaFailed(_logger, _name, r.Id, status.ToSkyServeName(), reason);
         _events.Add(ServiceEvents.ReplicaFailed(_name, r.Id, $"{status.ToSkyServeName()}: {reason}"));
         if (_guard.GaveUp && !gaveUpBefore)
@@ -718,7 +718,7 @@ public sealed class ServiceController : IAsyncDisposable
             r.FailureReason ?? r.Record.FailureReason, r.Load.TtftP50)).ToList();
         Volatile.Write(ref _snapshot, new ServiceSnapshot(
             _name, _version, _status, _balancer.BaseUrl, _core.Autoscaler.TargetReplicas, _core.Autoscaler.CurrentQps(), replicas, _ticks,
-            _guard.GaveUpReason, _guard.LastFailure, _guard.NextLaunchAt));
+            _guard.GaveUpReason, _guard.LastFailure, _guard.NextLaunchAt, _guard.LastFailedReplica));
     }
 
     private static async Task<IServiceEndpoint> StartBalancerAsync(

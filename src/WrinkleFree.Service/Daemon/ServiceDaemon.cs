@@ -439,6 +439,7 @@ public sealed class ServiceDaemon : IAsyncDisposable
             })],
             Failure = s.Failure,
             LastFailure = s.LastFailure,
+            LastFailedReplica = s.LastFailedReplica,
             NextLaunchAt = s.NextLaunchAt,
         };
     }

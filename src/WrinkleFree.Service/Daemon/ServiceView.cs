@@ -33,6 +33,9 @@ public sealed record ServiceView
     /// <summary>The latest replica failure since the spec last changed, or null.</summary>
     public string? LastFailure { get; init; }
 
+    /// <summary>The replica of <see cref="LastFailure"/> (`wf logs NAME ID` shows its output), or null.</summary>
+    public int? LastFailedReplica { get; init; }
+
     /// <summary>When launches held back after failures resume, or null.</summary>
     public DateTimeOffset? NextLaunchAt { get; init; }
 

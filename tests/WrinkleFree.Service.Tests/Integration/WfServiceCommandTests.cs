@@ -179,7 +179,7 @@ public sealed class WfServiceCommandTests
                     Assert.All(v3.Replicas, r => Assert.Contains(r.Pid!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), status.Stdout, StringComparison.Ordinal));
             }
             var json = await StatusJsonAsync(wf);
-            Assert.Equal(["name", "version", "status", "endpoint", "created_at", "target_replicas", "ready_replicas", "qps", "cost_per_hour", "replicas", "failure", "last_failure", "next_launch_at"],
+            Assert.Equal(["name", "version", "status", "endpoint", "created_at", "target_replicas", "ready_replicas", "qps", "cost_per_hour", "replicas", "failure", "last_failure", "last_failed_replica", "next_launch_at"],
                 json.EnumerateObject().Select(p => p.Name));
             Assert.Equal(["id", "tier", "status", "endpoint", "cost_per_hour", "pid", "version", "launched", "failure_reason"],
                 json.GetProperty("replicas")[0].EnumerateObject().Select(p => p.Name));
@@ -199,6 +199,62 @@ public sealed class WfServiceCommandTests
                 Assert.Equal(System.Net.HttpStatusCode.OK, first.StatusCode);
             await WaitForAsync(client, "cold", v => v.ReadyReplicas == 1, pids);
             down = await wf.RunAsync("down", "cold");
+            Assert.True(down.ExitCode == 0, down.Stderr);
+        }
+        finally
+        {
+            KillBackground(home.Path, pids);
+        }
+    }
+
+    /// <summary>
+    /// The issue's first user: a spec as the design writes it (no run:) whose MODEL_PATH is wrong. `wf up` shows each
+    /// failure with the replica's own reason, backs off, gives up with a non-zero exit once the service is FAILED, and
+    /// `wf events` shows the backoff.
+    /// </summary>
+    [Fact]
+    public async Task Up_WrongModelPath_FailsWithTheReasonAfterBackingOff()
+    {
+        using var home = new TempHome();
+        var wf = new WfCli(home.Path);
+        var pids = new HashSet<int>();
+        var spec = Path.Combine(home.Path, "broken.yaml");
+        await File.WriteAllTextAsync(spec, """
+            service:
+              readiness_probe:
+                path: /health
+                endpoint_probe_interval_seconds: 1
+              replicas: 1
+              failure_policy:
+                max_failures: 3
+                initial_backoff_seconds: 1
+                max_backoff_seconds: 2
+            envs:
+              BACKEND: bitnet
+              MODEL_PATH: /nope/missing.gguf
+              WF_PEAK_BANDWIDTH_GBPS: 50
+            """);
+        try
+        {
+            var up = await wf.RunAsync("up", spec, "--name", "broken", "--timeout", "50");
+            Assert.True(up.ExitCode == 1, up.Stdout + up.Stderr);
+            Assert.Contains("replica 1 FAILED: exited with code 1: the model failed to load: model file '/nope/missing.gguf' does not exist", up.Stderr, StringComparison.Ordinal);
+            Assert.Contains("`wf logs broken 1`", up.Stderr, StringComparison.Ordinal);
+            Assert.Contains("service broken FAILED: 3 replica failures within 600 s", up.Stderr, StringComparison.Ordinal);
+            Assert.Contains("`wf update broken SPEC`", up.Stderr, StringComparison.Ordinal);
+
+            var events = await wf.RunAsync("events", "broken", "--json");
+            Assert.True(events.ExitCode == 0, events.Stderr);
+            var kinds = events.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("kind").GetString()).ToList();
+            Assert.Equal(2, kinds.Count(k => k == "backoff"));
+            Assert.Equal(3, kinds.Count(k => k == "replica_failed"));
+            Assert.Single(kinds, k => k == "service_failed");
+
+            var status = await wf.RunAsync("status", "broken");
+            Assert.True(status.ExitCode == 0, status.Stderr);
+            Assert.Contains("broken FAILED: 3 replica failures", status.Stdout, StringComparison.Ordinal);
+            var down = await wf.RunAsync("down", "broken");
             Assert.True(down.ExitCode == 0, down.Stderr);
         }
         finally
