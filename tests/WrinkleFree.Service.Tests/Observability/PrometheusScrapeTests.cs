@@ -1,0 +1,71 @@
+using System.Text.Json;
+using WrinkleFree.Platform.Files;
+using WrinkleFree.Service.Tests.State;
+using WrinkleFree.Testing;
+
+namespace WrinkleFree.Service.Tests.Observability;
+
+/// <summary>
+/// The shipped deploy/prometheus/prometheus.yml and rules on a real Prometheus, finding a real `wf replica` through the
+/// file_sd contract the daemon writes ($WF_HOME/prometheus/replicas.json).
+/// </summary>
+public sealed class PrometheusScrapeTests
+{
+    /// <summary>Where the shipped configuration expects the daemon's file_sd files (WF_HOME=/var/lib/wrinklefree).</summary>
+    internal const string ShippedFileSdFolder = "/var/lib/wrinklefree/prometheus";
+
+    [Fact]
+    public async Task ShippedConfig_ReplicaAddedToFileSd_IsScrapedWithItsLabelsAndItsRequestsAreQueryable()
+    {
+        using var home = new TempHome();
+        await using var replica = await ReplicaProcess.StartAsync(Path.Combine(home.Path, "logs", "chat", "1.log"));
+        var sd = Path.Combine(home.Path, "prometheus");
+        Directory.CreateDirectory(sd);
+        // The daemon's state before any replica is ready: empty target lists.
+        AtomicFile.WriteAllText(Path.Combine(sd, "replicas.json"), "[]");
+        AtomicFile.WriteAllText(Path.Combine(sd, "services.json"), "[]");
+        await using var prometheus = await StartShippedAsync(sd);
+
+        // The replica becomes ready: the daemon rewrites the file (temp + rename) while Prometheus runs.
+        AtomicFile.WriteAllText(Path.Combine(sd, "replicas.json"), JsonSerializer.Serialize(new[]
+        {
+            new { targets = new[] { replica.HostPort }, labels = new Dictionary<string, string> { ["service"] = "chat", ["tier"] = "onprem", ["replica"] = "1", ["version"] = "3" } },
+        }));
+        IReadOnlyList<PrometheusTarget> targets = [];
+        await prometheus.WaitUntilAsync(
+            async () => (targets = await prometheus.TargetsAsync()).Any(t => t.Job == "wf-replicas" && t.Health == "up"),
+            "the replica's target to be up",
+            () => Task.FromResult(string.Join("; ", targets.Select(t => $"{t.Job} {t.ScrapeUrl} {t.Health} {t.LastError}"))));
+        var target = targets.Single(t => t.Job == "wf-replicas");
+        Assert.Equal($"http://{replica.HostPort}/metrics", target.ScrapeUrl);
+        Assert.Equal("chat", target.Labels["service"]);
+        Assert.Equal("onprem", target.Labels["tier"]);
+        Assert.Equal("1", target.Labels["replica"]);
+        Assert.Equal("3", target.Labels["version"]);
+        Assert.Equal(replica.HostPort, target.Labels["instance"]);
+
+        using (var http = new HttpClient { Timeout = ReplicaProcess.Deadline })
+        using (var response = await ReplicaProcess.CompleteAsync(http, replica.Address))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        }
+
+        const string Requests = """wf_requests_total{job="wf-replicas",service="chat",tier="onprem",endpoint="/v1/completions",status="200"}""";
+        await prometheus.WaitUntilAsync(async () => (await prometheus.QueryVectorAsync(Requests)).Any(s => s.Value >= 1), $"`{Requests}` >= 1");
+
+        // The shipped rules are loaded and evaluated over the live series.
+        const string Recorded = """service_tier:wf_tokens_per_second:sum{service="chat",tier="onprem"}""";
+        await prometheus.WaitUntilAsync(async () => (await prometheus.QueryVectorAsync(Recorded)).Count == 1, $"the recording rule `{Recorded}`");
+    }
+
+    /// <summary>The shipped prometheus.yml with only its file_sd folder moved to <paramref name="fileSdFolder"/>, and its rules.</summary>
+    internal static Task<PrometheusServer> StartShippedAsync(string fileSdFolder)
+    {
+        var config = File.ReadAllText(Path.Combine(PrometheusRulesTests.DeployFolder, "prometheus.yml"));
+        Assert.Equal(2, config.Split(ShippedFileSdFolder + "/").Length - 1);
+        var rules = Path.Combine("rules", "wrinklefree.rules.yml");
+        return PrometheusServer.StartAsync(
+            config.Replace(ShippedFileSdFolder, fileSdFolder, StringComparison.Ordinal),
+            new Dictionary<string, string> { [rules] = File.ReadAllText(Path.Combine(PrometheusRulesTests.DeployFolder, rules)) });
+    }
+}
