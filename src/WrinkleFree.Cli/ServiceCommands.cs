@@ -192,18 +192,31 @@ internal sealed class ServiceCommands(CliContext context)
     private Command DaemonCommand()
     {
         var cmd = new DrainingCommand("daemon", "Run the service daemon in the foreground (wf up starts it in the background).") { Hidden = true };
+        var logging = new ProcessLogging();
+        logging.AddTo(cmd);
         // A draining command, as `wf replica`: SIGTERM cancels the token and the daemon stops its controllers before exiting.
-        cmd.SetAction((_, ct) => RunDaemonAsync(ct));
+        cmd.SetAction((parse, ct) =>
+        {
+            ProcessLogging.Settings log;
+            try
+            {
+                log = logging.Resolve(parse);
+            }
+            catch (ArgumentException e)
+            {
+                context.Error.WriteLine($"error: {e.Message}");
+                return Task.FromResult(ExitCodes.InvalidInput);
+            }
+            return RunDaemonAsync(log, ct);
+        });
         return cmd;
     }
 
-    private async Task<int> RunDaemonAsync(CancellationToken stop)
+    private async Task<int> RunDaemonAsync(ProcessLogging.Settings log, CancellationToken stop)
     {
-        using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
-        }).SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft.AspNetCore", LogLevel.Warning));
+        // `wf up` appends the daemon's output to logs/daemon.log; the daemon keeps that file's size in bounds itself.
+        using var rotation = ProcessLogging.StartRotation(log, context.Time, context.Error);
+        using var loggers = LoggerFactory.Create(b => ProcessLogging.Configure(b, log, "yyyy-MM-dd HH:mm:ss.fff "));
         var home = context.Home;
         ServiceDaemon daemon;
         try
@@ -218,7 +231,9 @@ internal sealed class ServiceCommands(CliContext context)
         }
         await using (daemon)
         {
-            context.Out.WriteLine($"wf daemon: admin API on {daemon.Info.AdminUrl}");
+            // With JSON logs every line is an object; the daemon's own log entry names the admin port.
+            if (!log.Json)
+                context.Out.WriteLine($"wf daemon: admin API on {daemon.Info.AdminUrl}");
             try
             {
                 await Task.Delay(Timeout.Infinite, stop);

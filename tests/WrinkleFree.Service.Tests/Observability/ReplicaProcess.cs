@@ -33,6 +33,9 @@ internal sealed class ReplicaProcess : IAsyncDisposable
         Address = address;
     }
 
+    /// <summary>The tiny synthetic model (TQ2_0), written once per test process.</summary>
+    public static string ModelPath => TinyModel.Value;
+
     public int Pid { get; }
 
     public string LogPath { get; }
@@ -48,7 +51,7 @@ internal sealed class ReplicaProcess : IAsyncDisposable
     {
         List<string> command = [ChildProcessEntry.Dotnet, WfCli.Dll, "replica", "--host", "127.0.0.1", "--port", "0", "--model-id", "tiny", "--threads", "1", "--peak-bandwidth", "10"];
         command.AddRange(args ?? []);
-        var env = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["MODEL_PATH"] = TinyModel.Value, ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" };
+        var env = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["MODEL_PATH"] = ModelPath, ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" };
         int pid;
         using (var process = SessionProcess.Start(command, logPath, environment: env, name: "wf-replica"))
         {
