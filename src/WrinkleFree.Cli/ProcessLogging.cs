@@ -6,10 +6,11 @@ using WrinkleFree.Platform.Files;
 namespace WrinkleFree.Cli;
 
 /// <summary>
-/// How wf's long-running processes (`wf replica`, the daemon) log: one line per entry on stdout, as text or as JSON
+/// How wf's long-running processes (`wf replica`, `wf daemon run`, `wf endpoint`) log: one line per entry on stdout, as text or as JSON
 /// (--log-format / WF_LOG_FORMAT), without ASP.NET Core's or YARP's per-request information lines, and with size
 /// rotation of the log file stdout is appended to (--log-max-bytes / WF_LOG_MAX_BYTES). The environment variables let
-/// `wf up` pass the choice on: the daemon inherits them, and so do the replicas it launches.
+/// `wf up` pass the choice on: the supervisor and the daemon inherit them, and so do the endpoints and replicas the
+/// daemon launches.
 /// </summary>
 internal sealed class ProcessLogging
 {
@@ -64,6 +65,26 @@ internal sealed class ProcessLogging
         }
 
         return new Settings { Json = format == "json", MaxBytes = maxBytes ?? LogRotation.DefaultMaxBytes };
+    }
+
+    /// <summary>
+    /// <see cref="Resolve"/> for a command's action: false, with the error written to <paramref name="error"/>, when an
+    /// environment variable is invalid (the command then exits <see cref="ExitCodes.InvalidInput"/>).
+    /// </summary>
+    public bool TryResolve(ParseResult parse, TextWriter error, out Settings settings)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        try
+        {
+            settings = Resolve(parse);
+            return true;
+        }
+        catch (ArgumentException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            settings = new Settings();
+            return false;
+        }
     }
 
     /// <summary>

@@ -13,8 +13,8 @@ using WrinkleFree.Service.Spec;
 namespace WrinkleFree.Cli;
 
 /// <summary>
-/// <c>wf up|status|update|logs|down</c>: the spillover service through the background daemon's admin API, and the hidden
-/// <c>wf daemon</c> that `wf up` starts when none runs.
+/// <c>wf up|status|update|logs|down</c>: the spillover service through the background daemon's admin API (see
+/// <see cref="DaemonCommands"/> for the daemon itself, which `wf up` starts when none runs).
 /// </summary>
 internal sealed class ServiceCommands(CliContext context)
 {
@@ -33,7 +33,6 @@ internal sealed class ServiceCommands(CliContext context)
         root.Subcommands.Add(Update());
         root.Subcommands.Add(Logs());
         root.Subcommands.Add(Down());
-        root.Subcommands.Add(DaemonCommand());
     }
 
     private Command Up()
@@ -41,7 +40,8 @@ internal sealed class ServiceCommands(CliContext context)
         var spec = new Argument<FileInfo?>("SPEC") { Description = "Service YAML (SkyServe's service: section plus tiers:). Default: a local service of the default model.", Arity = ArgumentArity.ZeroOrOne };
         var name = new Option<string?>("--name", "-n") { Description = "Service name (default: the spec's name:, else wrinklefree)." };
         var detach = new Option<bool>("--detach", "-d") { Description = "Return once the service is created instead of waiting for a ready replica." };
-        var cmd = new Command("up", "Start a service: one endpoint, replicas on the cheapest tiers first.") { spec, name, detach };
+        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for a ready replica before giving up with the replicas' last failure (exit 1); the service keeps trying.", DefaultValueFactory = _ => 900 };
+        var cmd = new Command("up", "Start a service: one endpoint, replicas on the cheapest tiers first. Running it again with the same spec only prints the endpoint.") { spec, name, detach, timeout };
         cmd.SetAction((parse, ct) => Guard(async () =>
         {
             var file = parse.GetValue(spec);
@@ -64,25 +64,15 @@ internal sealed class ServiceCommands(CliContext context)
 
             using var client = await EnsureDaemonAsync(ct);
             var view = await client.CreateAsync(new CreateServiceRequest { Name = serviceName, SpecYaml = yaml, SourceName = source }, ct);
-            context.Out.WriteLine($"service {view.Name}: {view.Endpoint}");
+            context.Out.WriteLine(view.Existing
+                ? $"service {view.Name} is already up with this spec ({view.Status}): {view.Endpoint}"
+                : $"service {view.Name}: {view.Endpoint}");
             if (parse.GetValue(detach))
                 return ExitCodes.Success;
-            // A service with min_replicas 0 has no replica until its first request: waiting for one here would never end.
-            static bool Idle(ServiceView v) => v.ReadyReplicas == 0 && v.TargetReplicas == 0 && v.Status == "NO_REPLICA";
-            await context.Console.Status().StartAsync($"waiting for a ready replica of {view.Name}...", async spinner =>
-            {
-                while (view.ReadyReplicas == 0 && !Idle(view))
-                {
-                    await Task.Delay(TimeSpan.FromMilliseconds(500), context.Time, ct);
-                    view = await client.GetAsync(serviceName, ct);
-                    var states = string.Join(", ", view.Replicas.Select(r => $"{r.Id} {r.Status}"));
-                    spinner.Status($"waiting for a ready replica of {view.Name} ({(states.Length > 0 ? states : view.Status)})...");
-                }
-            });
-            context.Out.WriteLine(Idle(view)
-                ? $"service {view.Name} scales from zero: its first request at {view.Endpoint} starts a replica and waits for it"
-                : $"service {view.Name} is READY at {view.Endpoint}");
-            return ExitCodes.Success;
+            var seconds = parse.GetValue(timeout);
+            if (seconds < 1)
+                return Fail($"--timeout must be at least 1 second, got {seconds}");
+            return await WaitReadyAsync(client, view, TimeSpan.FromSeconds(seconds), ct);
         }));
         return cmd;
     }
@@ -140,7 +130,12 @@ internal sealed class ServiceCommands(CliContext context)
             if (client is null)
                 return NoDaemon();
             var view = await client.UpdateAsync(parse.GetValue(name)!, request, ct);
-            context.Out.WriteLine($"service {view.Name} updated to version {view.Version}");
+            context.Out.WriteLine($"service {view.Name} updated to version {view.Version}" + view.Rollout switch
+            {
+                "surge" => ": new replicas start beside the old ones, which leave as the new ones become ready",
+                "in_place" => ": every tier is full, so replicas roll in place: one old replica stops before each new one starts (the service runs one replica short meanwhile)",
+                _ => ": the running replicas serve it as they are",
+            });
             return ExitCodes.Success;
         }));
         return cmd;
@@ -189,79 +184,13 @@ internal sealed class ServiceCommands(CliContext context)
         return cmd;
     }
 
-    private Command DaemonCommand()
-    {
-        var cmd = new DrainingCommand("daemon", "Run the service daemon in the foreground (wf up starts it in the background).") { Hidden = true };
-        var logging = new ProcessLogging();
-        logging.AddTo(cmd);
-        // A draining command, as `wf replica`: SIGTERM cancels the token and the daemon stops its controllers before exiting.
-        cmd.SetAction((parse, ct) =>
-        {
-            ProcessLogging.Settings log;
-            try
-            {
-                log = logging.Resolve(parse);
-            }
-            catch (ArgumentException e)
-            {
-                context.Error.WriteLine($"error: {e.Message}");
-                return Task.FromResult(ExitCodes.InvalidInput);
-            }
-            return RunDaemonAsync(log, ct);
-        });
-        return cmd;
-    }
-
-    private async Task<int> RunDaemonAsync(ProcessLogging.Settings log, CancellationToken stop)
-    {
-        // `wf up` appends the daemon's output to logs/daemon.log; the daemon keeps that file's size in bounds itself.
-        using var rotation = ProcessLogging.StartRotation(log, context.Time, context.Error);
-        using var loggers = LoggerFactory.Create(b => ProcessLogging.Configure(b, log, "yyyy-MM-dd HH:mm:ss.fff "));
-        var home = context.Home;
-        ServiceDaemon daemon;
-        try
-        {
-            daemon = await ServiceDaemon.StartAsync(new DaemonOptions { Home = home, ReplicaEnvironment = ReplicaEnvironment(home) }, context.Time, loggers, stop);
-        }
-        catch (IOException e)
-        {
-            // Most often another daemon holds the lock: it serves, so this one is not needed.
-            context.Error.WriteLine($"wf daemon: not starting: {e.Message}");
-            return ExitCodes.Failure;
-        }
-        await using (daemon)
-        {
-            // With JSON logs every line is an object; the daemon's own log entry names the admin port.
-            if (!log.Json)
-                context.Out.WriteLine($"wf daemon: admin API on {daemon.Info.AdminUrl}");
-            try
-            {
-                await Task.Delay(Timeout.Infinite, stop);
-            }
-            catch (OperationCanceledException)
-            {
-                // SIGTERM: stop the controllers; replicas keep serving until the next daemon adopts them.
-            }
-        }
-        return ExitCodes.Success;
-    }
-
-    /// <summary>Puts a `wf` shim first on the replicas' PATH, so specs can run `wf replica` wherever wf is installed.</summary>
-    private static Dictionary<string, string> ReplicaEnvironment(string home)
-    {
-        var (exe, prefix) = SelfCommand();
-        var bin = CommandShim.Write(Path.Combine(home, "bin"), "wf", prefix.Prepend(exe));
-        return new Dictionary<string, string>
-        {
-            ["PATH"] = bin + ":" + (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin"),
-            ["WF_HOME"] = home,
-        };
-    }
-
     private async Task<DaemonClient?> ConnectAsync(CancellationToken cancellationToken) =>
         await DaemonClient.ConnectAsync(context.Home, cancellationToken);
 
-    /// <summary>Connects to the running daemon, starting one detached (own session, output to logs/daemon.log) if none answers.</summary>
+    /// <summary>
+    /// Connects to the running daemon, starting its supervisor detached (own session; the daemon's output goes to
+    /// logs/daemon.log) if none answers.
+    /// </summary>
     private async Task<DaemonClient> EnsureDaemonAsync(CancellationToken cancellationToken)
     {
         if (await ConnectAsync(cancellationToken) is { } running)
@@ -271,7 +200,8 @@ internal sealed class ServiceCommands(CliContext context)
         Directory.CreateDirectory(Path.GetDirectoryName(log)!);
         var (exe, prefix) = SelfCommand();
         // The daemon must not hold our stdout (a caller reading it to the end would wait for the daemon) or our session.
-        using (SessionProcess.Start([exe, .. prefix, "daemon"], log, environment: [new(WfHome.Variable, home)], name: "wf-daemon"))
+        // The supervisor starts the daemon and starts it again whenever it dies; it logs to logs/supervisor.log.
+        using (SessionProcess.Start([exe, .. prefix, "daemon", "supervise"], Path.Combine(home, "logs", "supervisor.log"), environment: [new(WfHome.Variable, home)], name: "wf-supervisor"))
         {
         }
         var started = context.Time.GetTimestamp();
@@ -285,7 +215,7 @@ internal sealed class ServiceCommands(CliContext context)
     }
 
     /// <summary>How to run this very `wf`: the apphost itself, or `dotnet wf.dll`.</summary>
-    private static (string Exe, string[] Prefix) SelfCommand()
+    internal static (string Exe, string[] Prefix) SelfCommand()
     {
         var process = Environment.ProcessPath ?? "dotnet";
         return Path.GetFileNameWithoutExtension(process) == "dotnet"
@@ -333,6 +263,52 @@ internal sealed class ServiceCommands(CliContext context)
     }
 
     /// <summary>
+    /// Waits for a first ready replica, printing each replica failure as it happens; gives up (exit 1, the last failure and
+    /// where to look) when the service is FAILED or <paramref name="timeout"/> passes.
+    /// </summary>
+    private async Task<int> WaitReadyAsync(DaemonClient client, ServiceView view, TimeSpan timeout, CancellationToken ct)
+    {
+        // A service with min_replicas 0 has no replica until its first request: waiting for one here would never end.
+        static bool Idle(ServiceView v) => v.ReadyReplicas == 0 && v.TargetReplicas == 0 && v.Status == "NO_REPLICA";
+        var started = context.Time.GetTimestamp();
+        var reported = new HashSet<int>(view.Replicas.Where(r => r.FailureReason is not null).Select(r => r.Id));
+        var timedOut = false;
+        await context.Console.Status().StartAsync($"waiting for a ready replica of {view.Name}...", async spinner =>
+        {
+            while (view.ReadyReplicas == 0 && !Idle(view) && view.Status != "FAILED")
+            {
+                if (context.Time.GetElapsedTime(started) >= timeout)
+                {
+                    timedOut = true;
+                    return;
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(500), context.Time, ct);
+                view = await client.GetAsync(view.Name, ct);
+                foreach (var r in view.Replicas.Where(r => r.FailureReason is not null && reported.Add(r.Id)))
+                {
+                    var retry = view.NextLaunchAt is { } at && at > context.Time.GetUtcNow()
+                        ? $"; next launch in {CliFormat.Duration(at - context.Time.GetUtcNow())}" : "";
+                    context.Error.WriteLine($"replica {r.Id} {r.Status}: {r.FailureReason}{retry} (`wf logs {view.Name} {r.Id}`)");
+                }
+                var states = string.Join(", ", view.Replicas.Select(r => $"{r.Id} {r.Status}"));
+                spinner.Status($"waiting for a ready replica of {view.Name} ({(states.Length > 0 ? states : view.Status)})...");
+            }
+        });
+        if (view.Status == "FAILED")
+            return Fail($"service {view.Name} FAILED: {view.Failure ?? view.LastFailure}. `wf events {view.Name}` shows each attempt; after fixing the cause, `wf update {view.Name} SPEC` tries again (or `wf down {view.Name}`)");
+        if (timedOut)
+        {
+            var last = view.LastFailure is { } failure ? $"; last failure: {failure}" : "";
+            var states = string.Join(", ", view.Replicas.Select(r => $"{r.Id} {r.Status}"));
+            return Fail($"no ready replica of {view.Name} after {CliFormat.Duration(timeout)} ({(states.Length > 0 ? states : view.Status)}){last}. The service keeps trying: `wf status {view.Name}`, `wf logs {view.Name}`");
+        }
+        context.Out.WriteLine(Idle(view)
+            ? $"service {view.Name} scales from zero: its first request at {view.Endpoint} starts a replica and waits for it"
+            : $"service {view.Name} is READY at {view.Endpoint}");
+        return ExitCodes.Success;
+    }
+
+    /// <summary>
     /// The services, then each service's replicas in a table of its own (no SERVICE column, so the columns that matter stay
     /// narrow): boxed in a terminal, plain aligned columns in a pipe (see <see cref="CliTable"/>).
     /// </summary>
@@ -364,6 +340,18 @@ internal sealed class ServiceCommands(CliContext context)
             }
         }
         CliTable.WriteAll(context, tables);
+        foreach (var s in services)
+        {
+            if (s.Failure is { } failure)
+                context.Out.WriteLine($"{s.Name} FAILED: {failure}");
+            else if (s.LastFailure is { } last)
+                context.Out.WriteLine($"{s.Name} last failure: {last}" + (s.NextLaunchAt is { } at && at > now ? $" (next launch in {CliFormat.Duration(at - now)})" : ""));
+            if (withReplicas)
+            {
+                foreach (var r in s.Replicas.Where(r => r.FailureReason is not null))
+                    context.Out.WriteLine($"  replica {r.Id} {r.Status}: {r.FailureReason} (`wf logs {s.Name} {r.Id}`)");
+            }
+        }
     }
 
     private static string Dollars(double perHour) => "$" + perHour.ToString("0.00", CultureInfo.InvariantCulture);

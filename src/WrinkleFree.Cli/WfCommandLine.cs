@@ -22,6 +22,7 @@ public static class WfCommandLine
         new BenchCommand(context).Register(root);
         new ReplicaCommand(context).Register(root);
         new ServiceCommands(context).Register(root);
+        new DaemonCommands(context).Register(root);
         new JobsCommands(context).Register(root);
         foreach (var module in modules)
         {

@@ -80,6 +80,16 @@ public sealed class ReplicaProbeTracker
         return Status;
     }
 
+    /// <summary>
+    /// Starts from READY: a replica that was ready when a restarted controller adopts it keeps its traffic (the endpoint
+    /// still routes to it) until a probe says otherwise, instead of dropping out until its first probe of this controller.
+    /// </summary>
+    public void AssumeReady()
+    {
+        _everAnswered = true;
+        Status = ReplicaStatus.Ready;
+    }
+
     /// <summary>Records that the provider reported the machine gone (spot preemption).</summary>
     public void MarkPreempted() => Status = ReplicaStatus.Preempted;
 }

@@ -9,5 +9,6 @@ namespace WrinkleFree.Service.Controller;
 /// <param name="Pid">The process id for local replicas.</param>
 /// <param name="Version">The service version it runs.</param>
 /// <param name="LaunchedAt">When it was recorded for launch.</param>
+/// <param name="FailureReason">Why it failed (exit code and last log lines, a probe that never passed), or null.</param>
 public sealed record ReplicaSnapshot(
-    int Id, string Tier, ReplicaStatus Status, string? Endpoint, double CostPerHour, int? Pid, int Version, DateTimeOffset LaunchedAt);
+    int Id, string Tier, ReplicaStatus Status, string? Endpoint, double CostPerHour, int? Pid, int Version, DateTimeOffset LaunchedAt, string? FailureReason = null);

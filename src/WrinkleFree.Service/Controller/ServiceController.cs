@@ -27,10 +27,13 @@ public sealed class ServiceController : IAsyncDisposable
     private readonly ServiceControllerOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly ServiceLoadBalancer _balancer;
+    private readonly IServiceEndpoint _balancer;
     private readonly HttpClient _http;
     private readonly ReplicaProber _prober;
     private readonly ControllerDecisionCore _core;
+    private readonly CrashLoopGuard _guard;
+    private readonly List<(int? Replica, string Kind, string Message)> _events = [];
+    private readonly List<ScaleEventCount> _scaleEvents = [];
     private readonly Dictionary<int, Tracked> _replicas = [];
     private readonly SemaphoreSlim _updateLock = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
@@ -52,15 +55,21 @@ public sealed class ServiceController : IAsyncDisposable
 
     private ServiceController(
         string name, ServiceStore store, IReadOnlyDictionary<string, IReplicaProvider> providers, ServiceControllerOptions options,
-        TimeProvider time, ILogger logger, ServiceLoadBalancer balancer, ServiceSpec spec, int version, int rollout)
+        TimeProvider time, ILogger logger, IServiceEndpoint balancer, ServiceSpec spec, int version, int rollout)
     {
         (_name, _store, _providers, _options, _time, _logger, _balancer) = (name, store, providers, options, time, logger, balancer);
         (_spec, _version, _rollout, _latestSpec, _latestRollout) = (spec, version, rollout, spec, rollout);
         _probePolicy = SpecMapping.ToProbePolicy(spec);
         _core = new ControllerDecisionCore(new RequestRateAutoscaler(SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec)), time), SpecMapping.ToPlanner(spec, HasProvider));
+        _guard = new CrashLoopGuard(spec.Service.FailurePolicy);
         _http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = Timeout.InfiniteTimeSpan };
         _prober = new ReplicaProber(_http, time);
         _snapshot = new ServiceSnapshot(name, version, _status, balancer.BaseUrl, _core.Autoscaler.TargetReplicas, 0, []);
+        if (balancer is Endpoint.EndpointProcessClient process)
+        {
+            // Called from the endpoint's pump, not the loop: straight to the store.
+            process.OnRestarted = why => _ = _store.AppendEventAsync(name, null, ServiceEventKinds.EndpointRestarted, why, CancellationToken.None);
+        }
         balancer.OnRequest = _ =>
         {
             // At zero replicas the first request must not wait for the next tick (skypilot#3359), nor be turned away
@@ -104,10 +113,12 @@ public sealed class ServiceController : IAsyncDisposable
         var spec = ServiceSpecParser.Parse(record.SpecYaml, $"{name} v{record.CurrentVersion}");
         var rollout = await FindRolloutVersionAsync(store, name, cancellationToken).ConfigureAwait(false);
         var logger = (loggers ?? NullLoggerFactory.Instance).CreateLogger<ServiceController>();
-        var balancer = await StartBalancerAsync(spec, options, record.Port, time, loggers, cancellationToken).ConfigureAwait(false);
+        var balancer = await StartBalancerAsync(name, spec, options, record.Port, time, loggers, cancellationToken).ConfigureAwait(false);
         var controller = new ServiceController(name, store, providers, options, time, logger, balancer, spec, record.CurrentVersion, rollout);
         try
         {
+            if (record.Status == FailedStatus)
+                await controller.RestoreFailedAsync(cancellationToken).ConfigureAwait(false);
             var adopted = await controller.AdoptAllAsync(cancellationToken).ConfigureAwait(false);
             await controller.SetServiceStatusAsync(controller._status, cancellationToken).ConfigureAwait(false);
             Log.Started(logger, name, balancer.BaseUrl, record.CurrentVersion, adopted);
@@ -131,7 +142,7 @@ public sealed class ServiceController : IAsyncDisposable
         var policy = SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec));
         var planner = SpecMapping.ToPlanner(spec, HasProvider);
         var probe = SpecMapping.ToProbePolicy(spec);
-        var balancer = SpecMapping.ToBalancerOptions(spec, _options.ListenAddress, 0);
+        var balancer = SpecMapping.ToBalancerOptions(spec, _name, _options.ListenAddress, 0);
         balancer.Validate();
         await _updateLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -150,6 +161,22 @@ public sealed class ServiceController : IAsyncDisposable
             _updateLock.Release();
         }
     }
+
+    /// <summary>
+    /// True when replicas of a new version cannot start beside the old ones: every tier has a capacity and the live
+    /// replicas fill it, so an update stops one old replica before starting each new one.
+    /// </summary>
+    public bool RollsInPlace(ServiceSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Tiers.Any(t => t.IsUnlimited))
+            return false;
+        var live = Snapshot.Replicas.Count(r => r.Status.OccupiesCapacity());
+        return spec.Tiers.Sum(t => (long)t.Capacity) <= live;
+    }
+
+    /// <summary>True when <paramref name="spec"/> changes what replicas run, so they are replaced.</summary>
+    public bool NeedsNewReplicas(ServiceSpec spec) => SpecMapping.NeedsNewReplicas(_latestSpec, spec);
 
     /// <summary>The spec most recently applied or queued by <see cref="UpdateAsync"/>.</summary>
     public ServiceSpec CurrentSpec => _latestSpec;
@@ -185,7 +212,7 @@ public sealed class ServiceController : IAsyncDisposable
         }
         await PersistAsync(cancellationToken).ConfigureAwait(false);
         PublishSnapshot();
-        await _balancer.DisposeAsync().ConfigureAwait(false);
+        await _balancer.CloseAsync().ConfigureAwait(false);
     }
 
     /// <summary>Stops the loop and closes the endpoint, leaving the replicas running for the next controller to adopt.</summary>
@@ -227,7 +254,17 @@ public sealed class ServiceController : IAsyncDisposable
         // count above zero, so the push below keeps them waiting for the next tick.
         lock (_coldGate)
             _coldRequests = 0;
+        var before = _core.Autoscaler.TargetReplicas;
         var decision = _core.Decide(infos, loads.ToArray(), _version);
+        NoteScaling(before, decision.Scaling, loads);
+        var now = _time.GetUtcNow();
+        var launches = decision.Plan.Launch;
+        if (launches.Count > 0 && !_guard.MayLaunch(now))
+        {
+            // Crash-looping: what failed is cleaned up below, but its replacement waits out the backoff (or never comes
+            // once the service gave up), instead of failing again at the tick rate.
+            launches = [];
+        }
 
         foreach (var id in decision.Plan.Terminate)
         {
@@ -241,14 +278,19 @@ public sealed class ServiceController : IAsyncDisposable
         PushToBalancer();
         await PersistAsync(cancellationToken).ConfigureAwait(false);
 
-        foreach (var tier in decision.Plan.Launch)
+        if (decision.Plan.InPlaceRoll && launches.Count == 0)
+            AddEvent(null, ServiceEventKinds.RollingInPlace, "every tier is full: rolling in place, stopping one old replica before starting its replacement");
+        foreach (var tier in launches)
             await LaunchAsync(tier, cancellationToken).ConfigureAwait(false);
 
         PushToBalancer();
         await PersistAsync(cancellationToken).ConfigureAwait(false);
         var ready = _replicas.Values.Any(r => r.Status == ReplicaStatus.Ready);
-        var status = ready ? "READY" : _core.Autoscaler.TargetReplicas == 0 ? "NO_REPLICA" : "REPLICA_INIT";
+        var status = _guard.GaveUp && !ready ? FailedStatus
+            : ready ? "READY" : _core.Autoscaler.TargetReplicas == 0 ? "NO_REPLICA" : "REPLICA_INIT";
         await SetServiceStatusAsync(status, cancellationToken).ConfigureAwait(false);
+        await FlushEventsAsync(cancellationToken).ConfigureAwait(false);
+        PublishState(decision.Scaling);
         _ticks++;
         PublishSnapshot();
     }
@@ -282,6 +324,104 @@ public sealed class ServiceController : IAsyncDisposable
         }
     }
 
+    /// <summary>The service status once the controller has stopped replacing replicas that keep failing.</summary>
+    public const string FailedStatus = "FAILED";
+
+    /// <summary>
+    /// Moves a replica into a failed state with its reason, counts the failure toward the crash-loop guard, and queues the
+    /// events that explain what happens next (the backoff, or that the service gave up).
+    /// </summary>
+    private void Fail(Tracked r, ReplicaStatus status, string reason)
+    {
+        r.Status = status;
+        r.FailureReason = reason;
+        var gaveUpBefore = _guard.GaveUp;
+        var backoff = _guard.RecordFailure(_time.GetUtcNow(), $"replica {r.Id}: {reason}");
+        Log.ReplicaFailed(_logger, _name, r.Id, status.ToSkyServeName(), reason);
+        AddEvent(r.Id, ServiceEventKinds.ReplicaFailed, $"{status.ToSkyServeName()}: {reason}");
+        if (_guard.GaveUp && !gaveUpBefore)
+        {
+            AddEvent(null, ServiceEventKinds.ServiceFailed,
+                $"{_guard.GaveUpReason}. No more replicas are launched; fix the cause (`wf logs {_name} {r.Id}`) and `wf update {_name} SPEC`");
+        }
+        else if (!_guard.GaveUp)
+        {
+            AddEvent(r.Id, ServiceEventKinds.Backoff,
+                $"failure {_guard.ConsecutiveFailures} in a row: next launch in {backoff.TotalSeconds:0} s (failure_policy: doubling from {_spec.Service.FailurePolicy.InitialBackoffSeconds} s up to {_spec.Service.FailurePolicy.MaxBackoffSeconds} s)");
+        }
+    }
+
+    /// <summary>Records a change of the autoscaler's target as an event (with the signal that moved it) and for /metrics.</summary>
+    private void NoteScaling(int before, ScalingDecision scaling, IReadOnlyList<ReplicaLoad> loads)
+    {
+        var after = scaling.TargetReplicas;
+        if (after == before)
+            return;
+        var direction = after > before ? "up" : "down";
+        var policy = _spec.Service.ReplicaPolicy;
+        var (reason, why) = scaling.Reason switch
+        {
+            ScalingReason.RequestRate => ("qps", $"QPS {scaling.Qps:0.##} over {policy.QpsWindowSeconds} s" + (policy.TargetQpsPerReplica is { } per ? $" at {per:0.##} per replica" : "")),
+            ScalingReason.ScaleFromZero => ("scale_from_zero", "requests arrived with no replica"),
+            ScalingReason.Latency => ("ttft", $"TTFT p50 {MedianTtftMs(loads):0} ms > {policy.TtftP50ThresholdMs} ms"),
+            ScalingReason.Emergency => ("queue", $"queue depth {loads.Select(l => l.QueueDepth).DefaultIfEmpty(0).Max()} > {policy.QueueDepthEmergency}"),
+            ScalingReason.PolicyChanged => ("policy", "the replica policy changed"),
+            _ => ("other", scaling.Reason.ToString()),
+        };
+        _scaleEvents.Add(new ScaleEventCount(direction, reason, 1));
+        AddEvent(null, after > before ? ServiceEventKinds.ScaleUp : ServiceEventKinds.ScaleDown, $"target {before} -> {after}: {why}");
+    }
+
+    private static double MedianTtftMs(IReadOnlyList<ReplicaLoad> loads)
+    {
+        var values = loads.Where(l => l.IsReady && l.TtftP50 is not null).Select(l => l.TtftP50!.Value.TotalMilliseconds).Order().ToList();
+        return values.Count == 0 ? 0 : values[values.Count / 2];
+    }
+
+    /// <summary>Tells the endpoint what its /metrics should say of the service now.</summary>
+    private void PublishState(ScalingDecision scaling)
+    {
+        var cheapest = _spec.Tiers.Count == 0 ? null : _spec.Tiers.MinBy(t => t.CostPerHour)!.Name;
+        var live = _replicas.Values.Where(r => r.TerminatedAt is null).ToList();
+        var ready = live.Where(r => r.Status == ReplicaStatus.Ready && r.Load.TtftP50 is not null).Select(r => r.Load.TtftP50!.Value.TotalSeconds).Order().ToList();
+        _balancer.Publish(new ServiceState
+        {
+            Qps = scaling.Qps,
+            TargetReplicas = scaling.TargetReplicas,
+            SpilloverReplicas = live.Count(r => r.Status == ReplicaStatus.Ready && r.Record.Tier != cheapest),
+            TtftP50Seconds = ready.Count == 0 ? null : ready[ready.Count / 2],
+            Replicas = [.. live.GroupBy(r => (r.Record.Tier, Status: r.Status.ToSkyServeName())).Select(g => new ReplicaCount(g.Key.Tier, g.Key.Status, g.Count()))],
+            CostPerHour = [.. _spec.Tiers.Select(t => new TierCost(t.Name, live.Where(r => r.Record.Tier == t.Name && r.Status.OccupiesCapacity()).Sum(r => r.Record.CostPerHour)))],
+            ScaleEvents = [.. _scaleEvents],
+        });
+        _scaleEvents.Clear();
+    }
+
+    private static string ProbeDetail(ProbeResult probe) => probe.StatusCode switch
+    {
+        200 => $"; last probe answered 200 in {probe.Latency.TotalMilliseconds:0} ms" + (probe.Overloaded ? " (overloaded)" : ""),
+        { } code => $"; last probe answered HTTP {code}",
+        null => "; last probe got no response",
+    };
+
+    private void AddEvent(int? replica, string kind, string message) => _events.Add((replica, kind, message));
+
+    private async Task FlushEventsAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (replica, kind, message) in _events)
+            await _store.AppendEventAsync(_name, replica, kind, message, cancellationToken).ConfigureAwait(false);
+        _events.Clear();
+    }
+
+    /// <summary>A controller restarted on a FAILED service stays failed until the spec changes, with the last failure as its reason.</summary>
+    private async Task RestoreFailedAsync(CancellationToken cancellationToken)
+    {
+        var last = (await _store.ListReplicasAsync(_name, includeTerminated: true, cancellationToken).ConfigureAwait(false))
+            .Where(r => r.FailureReason is not null).MaxBy(r => r.ReplicaId);
+        _guard.Restore(last is null ? "the service was FAILED before the controller restarted" : $"replica {last.ReplicaId}: {last.FailureReason}");
+        _status = FailedStatus;
+    }
+
     private bool HasProvider(TierSpec tier) => _providers.ContainsKey(SpecMapping.ProviderName(tier));
 
     private void Wake() => Volatile.Read(ref _wake).TrySetResult();
@@ -310,6 +450,8 @@ public sealed class ServiceController : IAsyncDisposable
         if (Interlocked.Exchange(ref _pending, null) is not { } p)
             return;
         (_spec, _version, _rollout, _probePolicy) = (p.Spec, p.Version, p.Rollout, p.Probe);
+        // A new version may hold the fix: failures of the old one no longer hold launches back.
+        _guard.Reset(p.Spec.Service.FailurePolicy);
         _core.Update(p.Policy, p.Planner);
         // The balancer keeps its policy object (and its state) unless the new spec names another policy; timeouts and the
         // scale-from-zero wait apply to requests arriving from now on.
@@ -332,14 +474,15 @@ public sealed class ServiceController : IAsyncDisposable
             if (record.Handle is null || !_providers.TryGetValue(record.Provider, out var provider))
             {
                 // Recorded but never handed over (the controller died mid-launch) or a provider this daemon lacks.
-                r.Status = ReplicaStatus.Failed;
-                Log.NotAdopted(_logger, _name, r.Id, record.Handle is null ? "no handle was recorded" : $"no provider '{record.Provider}'");
+                var why = record.Handle is null ? "no handle was recorded" : $"no provider '{record.Provider}'";
+                Fail(r, ReplicaStatus.Failed, "not adopted after a controller restart: " + why);
+                Log.NotAdopted(_logger, _name, r.Id, why);
                 continue;
             }
             var handle = ReplicaHandle.FromJson(record.Handle);
             if (!await provider.AdoptAsync(handle, cancellationToken).ConfigureAwait(false))
             {
-                r.Status = ReplicaStatus.Failed;
+                Fail(r, ReplicaStatus.Failed, FailureReasons.Describe("exited while the controller was down", handle.LogPath));
                 Log.NotAdopted(_logger, _name, r.Id, "the process is gone");
                 continue;
             }
@@ -347,6 +490,11 @@ public sealed class ServiceController : IAsyncDisposable
             r.Handle = handle;
             r.Tracker = new ReplicaProbeTracker(_probePolicy, _time);
             r.Status = ReplicaStatus.Starting;
+            if (stored == ReplicaStatus.Ready)
+            {
+                r.Tracker.AssumeReady();
+                r.Status = ReplicaStatus.Ready;
+            }
             if (stored == ReplicaStatus.ShuttingDown)
                 BeginDrain(r, _stopping.Token);
         }
@@ -361,7 +509,8 @@ public sealed class ServiceController : IAsyncDisposable
         switch (state.State)
         {
             case ProviderReplicaState.Exited:
-                r.Status = ReplicaStatus.Failed;
+                var exit = state.ExitCode is { } code ? $"exited with code {code}" : state.Detail ?? "exited";
+                Fail(r, ReplicaStatus.Failed, FailureReasons.Describe(exit, r.Handle!.LogPath));
                 r.Probe = null;
                 return;
             case ProviderReplicaState.Preempted:
@@ -397,10 +546,29 @@ public sealed class ServiceController : IAsyncDisposable
         var finished = r.Probe;
         r.Probe = null;
         var (probe, load) = finished.IsCompletedSuccessfully ? finished.Result : (ProbeResult.NoResponse(_time.GetElapsedTime(r.ProbeStarted)), default);
-        r.Status = r.Tracker!.Observe(probe);
+        var observed = r.Tracker!.Observe(probe);
         r.Load = load;
+        if (observed == ReplicaStatus.FailedInitialDelay && r.Status != observed)
+        {
+            Fail(r, observed, FailureReasons.Describe(
+                $"not ready within readiness_probe.initial_delay_seconds ({_spec.Service.ReadinessProbe.InitialDelaySeconds} s) on {_spec.Service.ReadinessProbe.Path}" + ProbeDetail(probe),
+                r.Handle!.LogPath));
+        }
+        else if (observed == ReplicaStatus.FailedProbing && r.Status != observed)
+        {
+            Fail(r, observed, FailureReasons.Describe(
+                $"failed readiness probes on {_spec.Service.ReadinessProbe.Path} for {_spec.Service.ReadinessProbe.ConsecutiveFailureThresholdTimeoutSeconds} s" + ProbeDetail(probe),
+                r.Handle!.LogPath));
+        }
+        else
+        {
+            r.Status = observed;
+        }
         if (r.Status == ReplicaStatus.Ready)
+        {
             r.ReadyAt ??= _time.GetUtcNow();
+            _guard.RecordReady();
+        }
     }
 
     private async Task LaunchAsync(string tierName, CancellationToken cancellationToken)
@@ -441,7 +609,7 @@ public sealed class ServiceController : IAsyncDisposable
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            r.Status = ReplicaStatus.FailedProvision;
+            Fail(r, ReplicaStatus.FailedProvision, $"could not launch on tier {tier.Name}: {e.Message}");
             Log.LaunchFailed(_logger, _name, r.Id, tier.Name, e.Message);
         }
         // The handle is written at once: a crash from here on leaves a record the next controller can adopt.
@@ -508,7 +676,10 @@ public sealed class ServiceController : IAsyncDisposable
         }
         _balancer.UpdateReplicas(endpoints);
         lock (_coldGate)
+        {
+            _balancer.ColdStart = _core.Autoscaler.TargetReplicas == 0;
             _balancer.ScalingUp = !anyReady && (_core.Autoscaler.TargetReplicas > 0 || _coldRequests > 0);
+        }
     }
 
     /// <summary>Writes every replica whose state moved since it was last stored, and forgets the terminated ones.</summary>
@@ -524,6 +695,7 @@ public sealed class ServiceController : IAsyncDisposable
                 EndpointUrl = r.Handle?.EndpointUrl ?? r.Record.EndpointUrl,
                 ReadyAt = r.ReadyAt ?? r.Record.ReadyAt,
                 TerminatedAt = r.TerminatedAt,
+                FailureReason = r.FailureReason ?? r.Record.FailureReason,
             };
             if (next != r.Record)
             {
@@ -553,22 +725,31 @@ public sealed class ServiceController : IAsyncDisposable
     private void PublishSnapshot()
     {
         var replicas = _replicas.Values.OrderBy(r => r.Id).Select(r => new ReplicaSnapshot(
-            r.Id, r.Record.Tier, r.Status, r.Handle?.EndpointUrl, r.Record.CostPerHour, r.Handle?.Pid, r.Record.Version, r.Record.LaunchedAt)).ToList();
-        Volatile.Write(ref _snapshot, new ServiceSnapshot(_name, _version, _status, _balancer.BaseUrl, _core.Autoscaler.TargetReplicas, _core.Autoscaler.CurrentQps(), replicas, _ticks));
+            r.Id, r.Record.Tier, r.Status, r.Handle?.EndpointUrl, r.Record.CostPerHour, r.Handle?.Pid, r.Record.Version, r.Record.LaunchedAt,
+            r.FailureReason ?? r.Record.FailureReason)).ToList();
+        Volatile.Write(ref _snapshot, new ServiceSnapshot(
+            _name, _version, _status, _balancer.BaseUrl, _core.Autoscaler.TargetReplicas, _core.Autoscaler.CurrentQps(), replicas, _ticks,
+            _guard.GaveUpReason, _guard.LastFailure, _guard.NextLaunchAt));
     }
 
-    private static async Task<ServiceLoadBalancer> StartBalancerAsync(
-        ServiceSpec spec, ServiceControllerOptions options, int? storedPort, TimeProvider time, ILoggerFactory? loggers, CancellationToken cancellationToken)
+    private static async Task<IServiceEndpoint> StartBalancerAsync(
+        string name, ServiceSpec spec, ServiceControllerOptions options, int? storedPort, TimeProvider time, ILoggerFactory? loggers, CancellationToken cancellationToken)
     {
         var port = options.Port != 0 ? options.Port : storedPort ?? 0;
+        var wanted = SpecMapping.ToBalancerOptions(spec, name, options.ListenAddress, port);
+        if (options.EndpointFactory is { } factory)
+        {
+            // The endpoint runs in a process of its own (adopted if it still runs): it falls back to a free port itself.
+            return await factory(name, wanted, options.Port == 0, cancellationToken).ConfigureAwait(false);
+        }
         try
         {
-            return await ServiceLoadBalancer.StartAsync(SpecMapping.ToBalancerOptions(spec, options.ListenAddress, port), time, loggers, null, cancellationToken).ConfigureAwait(false);
+            return await ServiceLoadBalancer.StartAsync(wanted, time, loggers, null, cancellationToken).ConfigureAwait(false);
         }
         catch (IOException) when (port != 0 && options.Port == 0)
         {
             // The endpoint's previous port was taken while the daemon was down: a new one beats no service.
-            return await ServiceLoadBalancer.StartAsync(SpecMapping.ToBalancerOptions(spec, options.ListenAddress, 0), time, loggers, null, cancellationToken).ConfigureAwait(false);
+            return await ServiceLoadBalancer.StartAsync(wanted with { Port = 0 }, time, loggers, null, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -612,6 +793,9 @@ public sealed class ServiceController : IAsyncDisposable
         public DateTimeOffset? ReadyAt { get; set; } = record.ReadyAt;
 
         public DateTimeOffset? TerminatedAt { get; set; }
+
+        /// <summary>Why it failed, set once when it enters a failed state.</summary>
+        public string? FailureReason { get; set; }
 
         public Task? Draining { get; set; }
 

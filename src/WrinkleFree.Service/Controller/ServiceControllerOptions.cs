@@ -21,6 +21,12 @@ public sealed record ServiceControllerOptions
     /// <summary>Working directory of replica commands; null inherits the controller's.</summary>
     public string? WorkingDirectory { get; init; }
 
+    /// <summary>
+    /// Starts (or adopts) the service's endpoint in a process of its own, given the service name, the balancer options
+    /// and whether another port may replace the wanted one; null runs the balancer inside the controller's process.
+    /// </summary>
+    public Func<string, LoadBalancing.ServiceLoadBalancerOptions, bool, CancellationToken, Task<LoadBalancing.IServiceEndpoint>>? EndpointFactory { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting; returns this for chaining.</summary>
     public ServiceControllerOptions Validate()
     {

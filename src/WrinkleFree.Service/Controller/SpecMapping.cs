@@ -55,8 +55,9 @@ internal static class SpecMapping
         }.Validate();
     }
 
-    public static ServiceLoadBalancerOptions ToBalancerOptions(ServiceSpec spec, string address, int port) => new()
+    public static ServiceLoadBalancerOptions ToBalancerOptions(ServiceSpec spec, string service, string address, int port) => new()
     {
+        ServiceName = service,
         ListenAddress = address,
         Port = port,
         Policy = BalancingPolicyName(spec),

@@ -23,6 +23,13 @@ public sealed record DaemonOptions
     /// <summary>The replica providers this daemon runs (the host fills it from the provider projects its build carries).</summary>
     public IReadOnlyList<IReplicaProviderFactory> Providers { get; init; } = ReplicaProviderRegistry.Defaults;
 
+    /// <summary>
+    /// The program and arguments that run this `wf`: with it, each service's endpoint runs as a process of its own
+    /// (`wf endpoint NAME`) that keeps serving while the daemon is down; without it (tests of the daemon alone) the
+    /// endpoints live inside the daemon.
+    /// </summary>
+    public IReadOnlyList<string>? WfCommand { get; init; }
+
     /// <summary>The daemon's state database.</summary>
     public string StatePath => Path.Combine(Home, "state.db");
 

@@ -20,4 +20,7 @@ public sealed record ReplicaView
     public int Version { get; init; }
 
     public DateTimeOffset Launched { get; init; }
+
+    /// <summary>Why it failed (exit code and last log lines, a probe that never passed), or null.</summary>
+    public string? FailureReason { get; init; }
 }

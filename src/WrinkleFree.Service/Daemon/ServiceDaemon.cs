@@ -11,6 +11,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using WrinkleFree.Platform.Home;
 using WrinkleFree.Service.Controller;
+using WrinkleFree.Service.Endpoint;
 using WrinkleFree.Service.LoadBalancing;
 using WrinkleFree.Service.Providers;
 using WrinkleFree.Service.Spec;
@@ -123,7 +124,16 @@ public sealed class ServiceDaemon : IAsyncDisposable
             TickInterval = _options.TickInterval,
             DrainTimeout = _options.DrainTimeout,
             ExtraEnvironment = _options.ReplicaEnvironment,
+            EndpointFactory = _options.WfCommand is { } wf ? (service, balancer, allowOtherPort, ct) => StartEndpointAsync(wf, service, balancer, allowOtherPort, ct) : null,
         }, _time, _loggers, cancellationToken);
+
+    /// <summary>Starts or adopts a service's endpoint process.</summary>
+    private async Task<IServiceEndpoint> StartEndpointAsync(
+        IReadOnlyList<string> wf, string service, ServiceLoadBalancerOptions balancer, bool allowOtherPort, CancellationToken cancellationToken)
+    {
+        var logger = (_loggers ?? NullLoggerFactory.Instance).CreateLogger<EndpointProcessClient>();
+        return await EndpointProcessClient.StartOrAdoptAsync(new EndpointProcessSettings(_options.Home, wf), service, balancer, allowOtherPort, _time, logger, cancellationToken).ConfigureAwait(false);
+    }
 
     private async Task StartAdminAsync(CancellationToken cancellationToken)
     {
@@ -174,7 +184,13 @@ public sealed class ServiceDaemon : IAsyncDisposable
         {
             if (await _store.GetServiceAsync(name, ct).ConfigureAwait(false) is not null)
             {
-                await Error(context, 409, $"service '{name}' already exists: `wf update {name} SPEC` changes it, `wf down {name}` removes it", "exists").ConfigureAwait(false);
+                // `wf up` again with the same spec is a no-op that answers where the service is, so scripts can run it freely.
+                if (_controllers.TryGetValue(name, out var running) && running.CurrentSpec.Equals(spec with { Name = running.CurrentSpec.Name }))
+                {
+                    await context.Response.WriteAsJsonAsync(await ViewAsync(running, ct).ConfigureAwait(false) with { Existing = true }, DaemonJsonContext.Default.ServiceView, cancellationToken: ct).ConfigureAwait(false);
+                    return;
+                }
+                await Error(context, 409, $"service '{name}' already exists with a different spec: `wf update {name} SPEC` changes it, `wf down {name}` removes it", "exists").ConfigureAwait(false);
                 return;
             }
             await _store.CreateServiceAsync(name, request.SpecYaml, "CONTROLLER_INIT", ct).ConfigureAwait(false);
@@ -222,6 +238,8 @@ public sealed class ServiceDaemon : IAsyncDisposable
         var request = await ReadAsync(context, DaemonJsonContext.Default.UpdateServiceRequest).ConfigureAwait(false);
         if (request is null)
             return;
+        int updated;
+        bool rolling, inPlace;
         try
         {
             ServiceSpec spec;
@@ -242,7 +260,8 @@ public sealed class ServiceDaemon : IAsyncDisposable
                 await Error(context, 400, "give min_replicas or spec_yaml", "invalid_request").ConfigureAwait(false);
                 return;
             }
-            await controller.UpdateAsync(spec, context.RequestAborted).ConfigureAwait(false);
+            (rolling, inPlace) = (controller.NeedsNewReplicas(spec), controller.RollsInPlace(spec));
+            updated = await controller.UpdateAsync(spec, context.RequestAborted).ConfigureAwait(false);
         }
         catch (ServiceSpecException e)
         {
@@ -254,7 +273,13 @@ public sealed class ServiceDaemon : IAsyncDisposable
             await Error(context, 400, e.Message, "invalid_value").ConfigureAwait(false);
             return;
         }
-        await context.Response.WriteAsJsonAsync(await ViewAsync(controller, context.RequestAborted).ConfigureAwait(false), DaemonJsonContext.Default.ServiceView, cancellationToken: context.RequestAborted).ConfigureAwait(false);
+        // The answer names the version just created; the loop applies it on its next tick.
+        var view = await ViewAsync(controller, context.RequestAborted).ConfigureAwait(false) with
+        {
+            Version = updated,
+            Rollout = !rolling ? "none" : inPlace ? "in_place" : "surge",
+        };
+        await context.Response.WriteAsJsonAsync(view, DaemonJsonContext.Default.ServiceView, cancellationToken: context.RequestAborted).ConfigureAwait(false);
     }
 
     private async Task LogsAsync(HttpContext context, string name)
@@ -350,7 +375,11 @@ public sealed class ServiceDaemon : IAsyncDisposable
                 Pid = r.Pid,
                 Version = r.Version,
                 Launched = r.LaunchedAt,
+                FailureReason = r.FailureReason,
             })],
+            Failure = s.Failure,
+            LastFailure = s.LastFailure,
+            NextLaunchAt = s.NextLaunchAt,
         };
     }
 

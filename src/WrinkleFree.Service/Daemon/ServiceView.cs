@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace WrinkleFree.Service.Daemon;
 
 /// <summary>One service in the admin API's answers (`wf status --json`): its endpoint, load, cost and replicas.</summary>
@@ -7,7 +9,7 @@ public sealed record ServiceView
 
     public int Version { get; init; }
 
-    /// <summary>The SkyServe service status name (CONTROLLER_INIT, REPLICA_INIT, READY, NO_REPLICA, SHUTTING_DOWN).</summary>
+    /// <summary>The SkyServe service status name (CONTROLLER_INIT, REPLICA_INIT, READY, NO_REPLICA, FAILED, SHUTTING_DOWN).</summary>
     public required string Status { get; init; }
 
     public required string Endpoint { get; init; }
@@ -24,4 +26,26 @@ public sealed record ServiceView
     public double CostPerHour { get; init; }
 
     public IReadOnlyList<ReplicaView> Replicas { get; init; } = [];
+
+    /// <summary>Why the service is FAILED (it stopped replacing replicas that kept failing), or null.</summary>
+    public string? Failure { get; init; }
+
+    /// <summary>The latest replica failure since the spec last changed, or null.</summary>
+    public string? LastFailure { get; init; }
+
+    /// <summary>When launches held back after failures resume, or null.</summary>
+    public DateTimeOffset? NextLaunchAt { get; init; }
+
+    /// <summary>
+    /// Set on answers to create: true when a service of that name already ran this very spec (nothing was changed).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Existing { get; init; }
+
+    /// <summary>
+    /// Set on answers to update: "none" (replicas keep running), "surge" (new replicas start beside the old ones, which go
+    /// as the new ones become ready) or "in_place" (every tier is full: one old replica stops before each new one starts).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Rollout { get; init; }
 }

@@ -34,6 +34,9 @@ internal sealed class ReplicaProxy(
     /// <summary>Called once per client request (never per retry) with its arrival time.</summary>
     public Action<DateTimeOffset>? OnRequest { get; set; }
 
+    /// <summary>Called each time a request is retried on another replica.</summary>
+    public Action? OnRetry { get; set; }
+
     /// <summary>Requests now waiting for a first ready replica.</summary>
     public int WaitingRequests => Volatile.Read(ref _waiting);
 
@@ -134,6 +137,7 @@ internal sealed class ReplicaProxy(
             }
 
             // Nothing reached the client: undo what the failed attempt set so the next one starts clean.
+            OnRetry?.Invoke();
             context.Response.Clear();
             context.Features.Set<IForwarderErrorFeature>(null);
         }

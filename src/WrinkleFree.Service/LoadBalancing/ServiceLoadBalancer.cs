@@ -15,9 +15,10 @@ namespace WrinkleFree.Service.LoadBalancing;
 
 /// <summary>
 /// The service's single endpoint: a Kestrel server that forwards <c>/v1/*</c> to the replicas the controller pushes
-/// with <see cref="UpdateReplicas"/>, and answers <c>/health</c> for the service itself.
+/// with <see cref="UpdateReplicas"/>, and answers <c>/health</c> and <c>/metrics</c> (<see cref="ServiceMetrics"/>) for the
+/// service itself.
 /// </summary>
-public sealed class ServiceLoadBalancer : IAsyncDisposable
+public sealed class ServiceLoadBalancer : IServiceEndpoint
 {
     private readonly WebApplication _app;
     private readonly ReplicaSet _replicas;
@@ -28,8 +29,9 @@ public sealed class ServiceLoadBalancer : IAsyncDisposable
     private readonly Random _random;
     private int _disposed;
 
-    private ServiceLoadBalancer(WebApplication app, ReplicaSet replicas, ReplicaProxy proxy, HttpMessageInvoker client, CancellationTokenSource stopping, ILogger logger, Random random)
+    private ServiceLoadBalancer(WebApplication app, ReplicaSet replicas, ReplicaProxy proxy, HttpMessageInvoker client, CancellationTokenSource stopping, ILogger logger, Random random, ServiceMetrics metrics)
     {
+        Metrics = metrics;
         _random = random;
         _app = app;
         _replicas = replicas;
@@ -45,11 +47,7 @@ public sealed class ServiceLoadBalancer : IAsyncDisposable
     public Uri BaseUrl { get; }
 
     /// <summary>Called once per client request to /v1/* (retries not counted) with its arrival time, for the autoscaler's QPS.</summary>
-    public Action<DateTimeOffset>? OnRequest
-    {
-        get => _proxy.OnRequest;
-        set => _proxy.OnRequest = value;
-    }
+    public Action<DateTimeOffset>? OnRequest { get; set; }
 
     /// <summary>
     /// Set by the controller while it brings up replicas: requests that find no ready replica then wait (up to
@@ -60,6 +58,12 @@ public sealed class ServiceLoadBalancer : IAsyncDisposable
         get => _replicas.ScalingUp;
         set => _replicas.ScalingUp = value;
     }
+
+    /// <inheritdoc />
+    public bool ColdStart { get; set; }
+
+    /// <summary>What /metrics exports.</summary>
+    public ServiceMetrics Metrics { get; }
 
     /// <summary>Requests now waiting for a first ready replica.</summary>
     internal int WaitingRequests => _proxy.WaitingRequests;
@@ -110,18 +114,37 @@ public sealed class ServiceLoadBalancer : IAsyncDisposable
         });
         var stopping = new CancellationTokenSource();
         var proxy = new ReplicaProxy(options, replicas, app.Services.GetRequiredService<IHttpForwarder>(), client, time, logger, stopping.Token);
+        var metrics = new ServiceMetrics(options.ServiceName, time, options.ControllerTimeout);
+        proxy.OnRetry = metrics.RecordRetry;
         var health = new HealthEndpoint(replicas);
-        app.Run(context =>
+        app.Run(async context =>
         {
             var path = context.Request.Path;
             if (path.StartsWithSegments("/v1"))
             {
-                return proxy.HandleAsync(context);
+                var started = time.GetTimestamp();
+                try
+                {
+                    await proxy.HandleAsync(context);
+                }
+                finally
+                {
+                    metrics.RecordRequest(context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted ? 499 : context.Response.StatusCode, time.GetElapsedTime(started));
+                }
+
+                return;
             }
 
-            return path == "/health"
+            if (path == "/metrics")
+            {
+                context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+                await metrics.Registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
+                return;
+            }
+
+            await (path == "/health"
                 ? health.WriteAsync(context)
-                : OpenAiError.WriteAsync(context, StatusCodes.Status404NotFound, $"No route for {path}; the service serves /v1/* and /health.", "invalid_request_error", "not_found");
+                : OpenAiError.WriteAsync(context, StatusCodes.Status404NotFound, $"No route for {path}; the service serves /v1/*, /health and /metrics.", "invalid_request_error", "not_found"));
         });
 
         try
@@ -136,7 +159,15 @@ public sealed class ServiceLoadBalancer : IAsyncDisposable
             throw;
         }
 
-        var balancer = new ServiceLoadBalancer(app, replicas, proxy, client, stopping, logger, random);
+        var balancer = new ServiceLoadBalancer(app, replicas, proxy, client, stopping, logger, random, metrics);
+        proxy.OnRequest = at =>
+        {
+            // Cold start: the first request must hold the balancer in scaling-up mode at once (skypilot#3359); the
+            // controller's own callback below then counts it.
+            if (balancer.ColdStart)
+                replicas.ScalingUp = true;
+            balancer.OnRequest?.Invoke(at);
+        };
         Log.Started(logger, balancer.BaseUrl, policy.Name);
         return balancer;
     }
@@ -204,6 +235,12 @@ public sealed class ServiceLoadBalancer : IAsyncDisposable
 
     /// <summary>Whether passive health has taken the replica out after a transport failure (for tests and status).</summary>
     internal bool IsSuspended(string replicaId) => _replicas.IsSuspended(replicaId);
+
+    /// <inheritdoc />
+    public void Publish(ServiceState state) => Metrics.Publish(state);
+
+    /// <inheritdoc />
+    public Task CloseAsync() => DisposeAsync().AsTask();
 
     public async ValueTask DisposeAsync()
     {

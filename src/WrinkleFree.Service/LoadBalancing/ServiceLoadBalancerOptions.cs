@@ -5,6 +5,12 @@ namespace WrinkleFree.Service.LoadBalancing;
 /// <summary>Settings of the service's load balancer; checked once by <see cref="Validate"/> when it starts.</summary>
 public sealed record ServiceLoadBalancerOptions
 {
+    /// <summary>The service's name: the <c>service</c> label of the endpoint's metrics.</summary>
+    public string ServiceName { get; init; } = "service";
+
+    /// <summary>How long after the controller's last state push /metrics reports the controller down.</summary>
+    public TimeSpan ControllerTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Listen address of the service endpoint.</summary>
     public string ListenAddress { get; init; } = "127.0.0.1";
 

@@ -53,6 +53,7 @@ public sealed class PlacementPlanner : IPlacementPlanner
         var current = new List<Candidate>(replicas.Count);
         var old = new List<Candidate>();
         var live = 0;
+        var draining = 0;
         string? lastName = null;
         var lastTier = -1;
 
@@ -70,6 +71,8 @@ public sealed class PlacementPlanner : IPlacementPlanner
             (lastName, lastTier) = (r.Tier, tier);
             if (tier >= 0)
                 occupied[tier]++;
+            if (r.Status == ReplicaStatus.ShuttingDown)
+                draining++;
             if (!r.Status.CountsTowardMax())
                 continue;
             live++;
@@ -79,6 +82,7 @@ public sealed class PlacementPlanner : IPlacementPlanner
         var readyCurrent = CountReady(current);
         var freed = RetireOldVersions(old, targetReplicas, readyCurrent, terminate);
         live -= freed;
+        var inPlace = false;
 
         var need = targetReplicas - current.Count;
         if (need > 0)
@@ -100,6 +104,15 @@ public sealed class PlacementPlanner : IPlacementPlanner
                 occupied[tier]++;
                 launch.Add(_tiers[tier].Name);
             }
+            if (launch.Count == 0 && old.Count > 0 && freed == 0 && draining == 0 && current.Count == readyCurrent)
+            {
+                // Every tier is full, so no new replica can start beside the old ones (a one-machine tier, for one):
+                // roll in place, stopping one old replica (least useful first) to free its slot; its replacement
+                // launches once it is gone. One at a time, and only while no new replica is still starting.
+                terminate.Add(old[0].Id);
+                old.RemoveAt(0);
+                inPlace = true;
+            }
         }
         else if (need < 0)
         {
@@ -110,7 +123,7 @@ public sealed class PlacementPlanner : IPlacementPlanner
             Consolidate(current, occupied, _maxReplicas - live, launch);
         }
 
-        return new PlacementPlan(launch, terminate, targetVersion);
+        return new PlacementPlan(launch, terminate, targetVersion, inPlace);
     }
 
     private Candidate Describe(in ReplicaInfo r, int tier)

@@ -18,6 +18,9 @@ public sealed record ServiceSection
     /// <summary>Port the replicas serve on (SkyServe's <c>service.ports</c>); null when the provider chooses.</summary>
     public int? Ports { get; init; }
 
+    /// <summary>Backoff and give-up rules for replicas that keep failing.</summary>
+    public FailurePolicySpec FailurePolicy { get; init; } = new();
+
     /// <summary>HTTPS for the service endpoint; null for plain HTTP.</summary>
     public TlsSpec? Tls { get; init; }
 }

@@ -6,7 +6,7 @@ namespace WrinkleFree.Service.Spec;
 /// <summary>Reads the <c>service:</c> section with SkyServe's keys and defaults.</summary>
 internal static class ServiceSectionReader
 {
-    private static readonly string[] ServiceKeys = ["readiness_probe", "replica_policy", "replicas", "load_balancing_policy", "load_balancer", "ports", "tls"];
+    private static readonly string[] ServiceKeys = ["readiness_probe", "replica_policy", "replicas", "load_balancing_policy", "load_balancer", "ports", "tls", "failure_policy"];
 
     private static readonly string[] ProbeKeys =
     [
@@ -27,6 +27,8 @@ internal static class ServiceSectionReader
     ];
 
     private static readonly string[] LoadBalancerKeys = ["stream_timeout_seconds", "scale_from_zero_wait_seconds"];
+
+    private static readonly string[] FailurePolicyKeys = ["max_failures", "window_seconds", "initial_backoff_seconds", "max_backoff_seconds"];
 
     private static readonly string[] TlsKeys = ["keyfile", "certfile"];
 
@@ -95,6 +97,22 @@ internal static class ServiceSectionReader
         }
 
         section = section with { Ports = fields.Int("ports") };
+
+        if (fields.Node("failure_policy") is { } failures)
+        {
+            var f = reader.Map(failures, fields.PathOf("failure_policy"), FailurePolicyKeys);
+            var defaults = new FailurePolicySpec();
+            section = section with
+            {
+                FailurePolicy = new FailurePolicySpec
+                {
+                    MaxFailures = f.Int("max_failures") ?? defaults.MaxFailures,
+                    WindowSeconds = f.Int("window_seconds") ?? defaults.WindowSeconds,
+                    InitialBackoffSeconds = f.Int("initial_backoff_seconds") ?? defaults.InitialBackoffSeconds,
+                    MaxBackoffSeconds = f.Int("max_backoff_seconds") ?? defaults.MaxBackoffSeconds,
+                },
+            };
+        }
 
         if (fields.Node("tls") is { } tls)
         {

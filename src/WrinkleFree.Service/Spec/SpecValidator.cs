@@ -87,6 +87,12 @@ internal static partial class SpecValidator
         AtLeast(service.LoadBalancer.StreamTimeoutSeconds, 1, "service.load_balancer.stream_timeout_seconds");
         AtLeast(service.LoadBalancer.ScaleFromZeroWaitSeconds, 0, "service.load_balancer.scale_from_zero_wait_seconds");
 
+        var failures = service.FailurePolicy;
+        AtLeast(failures.MaxFailures, 1, "service.failure_policy.max_failures");
+        AtLeast(failures.WindowSeconds, 1, "service.failure_policy.window_seconds");
+        AtLeast(failures.InitialBackoffSeconds, 0, "service.failure_policy.initial_backoff_seconds");
+        AtLeast(failures.MaxBackoffSeconds, failures.InitialBackoffSeconds, "service.failure_policy.max_backoff_seconds");
+
         if (service.Ports is { } port)
         {
             Port(port, "service.ports");

@@ -115,6 +115,15 @@ internal static class SpecYamlWriter
                     { "scale_from_zero_wait_seconds", Int(service.LoadBalancer.ScaleFromZeroWaitSeconds) },
                 }
             },
+            {
+                "failure_policy", new YamlMappingNode
+                {
+                    { "max_failures", Int(service.FailurePolicy.MaxFailures) },
+                    { "window_seconds", Int(service.FailurePolicy.WindowSeconds) },
+                    { "initial_backoff_seconds", Int(service.FailurePolicy.InitialBackoffSeconds) },
+                    { "max_backoff_seconds", Int(service.FailurePolicy.MaxBackoffSeconds) },
+                }
+            },
         };
         if (service.Ports is { } port)
         {

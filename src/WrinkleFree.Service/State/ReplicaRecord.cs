@@ -31,6 +31,9 @@ public sealed record ReplicaRecord
 
     public DateTimeOffset? TerminatedAt { get; init; }
 
+    /// <summary>Why the replica failed (exit code, its last log lines, a probe that never passed), or null.</summary>
+    public string? FailureReason { get; init; }
+
     /// <summary>True once the replica has been torn down for good (it stays stored for history).</summary>
     public bool IsTerminated => TerminatedAt is not null;
 }

@@ -11,4 +11,11 @@ public static class ServiceEventKinds
     public const string ReplicaAdded = "replica_added";
     public const string ReplicaStatus = "replica_status";
     public const string ReplicaUpdated = "replica_updated";
+    public const string ReplicaFailed = "replica_failed";
+    public const string Backoff = "backoff";
+    public const string ServiceFailed = "service_failed";
+    public const string RollingInPlace = "rolling_in_place";
+    public const string ScaleUp = "scale_up";
+    public const string ScaleDown = "scale_down";
+    public const string EndpointRestarted = "endpoint_restarted";
 }

@@ -194,14 +194,16 @@ public sealed class ServiceStore : IDisposable
                     ?? throw new ServiceStoreException($"service '{replica.Service}' has no replica {replica.ReplicaId}");
                 await ExecuteAsync(tx, """
                     UPDATE replicas SET status = $status, endpoint_url = $endpoint, handle = $handle, ready_at = $ready,
-                                        terminated_at = $terminated
+                                        terminated_at = $terminated, failure_reason = $failure
                     WHERE service = $service AND replica_id = $id
                     """, cancellationToken, ("$service", replica.Service), ("$id", replica.ReplicaId), ("$status", replica.Status),
                     ("$endpoint", replica.EndpointUrl), ("$handle", replica.Handle), ("$ready", ToUnixMs(replica.ReadyAt)),
-                    ("$terminated", ToUnixMs(replica.TerminatedAt))).ConfigureAwait(false);
+                    ("$terminated", ToUnixMs(replica.TerminatedAt)), ("$failure", replica.FailureReason)).ConfigureAwait(false);
                 if (before.Status != replica.Status)
                 {
-                    var text = $"{before.Status} -> {replica.Status}" + (message is null ? "" : ": " + message);
+                    // A new failure reason says more than the caller's message.
+                    var why = replica.FailureReason is { } reason && reason != before.FailureReason ? reason : message;
+                    var text = $"{before.Status} -> {replica.Status}" + (why is null ? "" : ": " + why);
                     await InsertEventAsync(tx, replica.Service, replica.ReplicaId, now, ServiceEventKinds.ReplicaStatus, text, cancellationToken).ConfigureAwait(false);
                 }
 
@@ -309,6 +311,7 @@ public sealed class ServiceStore : IDisposable
         LaunchedAt = FromUnixMs(r.GetInt64(r.GetOrdinal("launched_at"))),
         ReadyAt = NullableTime(r, "ready_at"),
         TerminatedAt = NullableTime(r, "terminated_at"),
+        FailureReason = NullableString(r, "failure_reason"),
     };
 
     // Milliseconds since the epoch: sortable, exact, and what a record read back compares equal to.

@@ -56,5 +56,8 @@ internal static class StoreSchema
             ) STRICT;
             CREATE INDEX events_by_service ON events (service, id);
             """),
+        new(2, "why a replica failed", """
+            ALTER TABLE replicas ADD COLUMN failure_reason TEXT;
+            """),
     ];
 }

@@ -28,6 +28,10 @@ public sealed class WfServiceCommandTests
             Assert.NotNull(client);
 
             await ServiceDaemonTests.WaitAsync(client, v => v.ReadyReplicas == 1, pids);
+            // `wf up` of the same spec again changes nothing and says where the service is.
+            var same = await wf.RunAsync("up", spec, "--name", "svc");
+            Assert.True(same.ExitCode == 0, same.Stderr);
+            Assert.Contains("service svc is already up with this spec (READY): http://127.0.0.1:", same.Stdout, StringComparison.Ordinal);
             var status = await StatusJsonAsync(wf);
             var replica = status.GetProperty("replicas")[0];
             Assert.Equal("base", replica.GetProperty("tier").GetString());
@@ -41,19 +45,39 @@ public sealed class WfServiceCommandTests
             var three = await ServiceDaemonTests.WaitAsync(client, v => v.ReadyReplicas == 3, pids);
             Assert.Equal(["base", "spill", "spill"], three.Replicas.Select(r => r.Tier).Order().ToArray());
 
-            // A daemon killed outright: the next `wf up` starts another, which adopts every replica and launches none.
+            // A daemon killed outright under load: the endpoint is a process of its own and keeps serving (not one
+            // request fails), the supervisor starts another daemon, which adopts every replica and launches none.
             var daemonPid = DaemonInfo.TryRead(home.Path)!.Pid;
-            System.Diagnostics.Process.GetProcessById(daemonPid).Kill();
-            await ProviderTestSupport.WaitUntilAsync(() => Task.FromResult(!ProviderTestSupport.IsAlive(daemonPid)), "the daemon to die");
-            var noDaemon = await wf.RunAsync("status");
-            Assert.Equal(1, noDaemon.ExitCode);
-            Assert.Contains("not running", noDaemon.Stderr, StringComparison.Ordinal);
-            var again = await wf.RunAsync("up", spec, "--name", "svc", "--detach");
-            Assert.Equal(1, again.ExitCode);
-            Assert.Contains("already exists", again.Stderr, StringComparison.Ordinal);
+            await using (var load = new LoadGenerator(new Uri(three.Endpoint), 30))
+            {
+                await ProviderTestSupport.WaitUntilAsync(() => Task.FromResult(load.Succeeded > 30), "load before the kill");
+                System.Diagnostics.Process.GetProcessById(daemonPid).Kill();
+                await ProviderTestSupport.WaitUntilAsync(() => Task.FromResult(!ProviderTestSupport.IsAlive(daemonPid)), "the daemon to die");
+                await ProviderTestSupport.WaitUntilAsync(
+                    () => Task.FromResult(DaemonInfo.TryRead(home.Path) is { ProcessExists: true } d && d.Pid != daemonPid), "the supervisor to start a new daemon");
+                var during = load.Succeeded;
+                await ProviderTestSupport.WaitUntilAsync(() => Task.FromResult(load.Succeeded > during + 30), "load after the restart");
+                await load.StopAsync();
+                Assert.True(load.Failures.Count == 0, $"{load.Failures.Count} of {load.Succeeded + load.Failures.Count} requests failed:\n" + string.Join("\n", load.Failures.Take(5)));
+            }
+            // `wf up` of the first spec again: the service now runs another (min 3), so it says to use `wf update`.
+            var different = await wf.RunAsync("up", spec, "--name", "svc", "--detach");
+            Assert.Equal(1, different.ExitCode);
+            Assert.Contains("already exists with a different spec: `wf update svc SPEC`", different.Stderr, StringComparison.Ordinal);
             using var client2 = (await DaemonClient.ConnectAsync(home.Path, CancellationToken.None).WaitAsync(Deadline))!;
             var adopted = await ServiceDaemonTests.WaitAsync(client2, v => v.ReadyReplicas == 3, pids);
             Assert.Equal(three.Replicas.Select(r => (r.Id, r.Pid)), adopted.Replicas.Select(r => (r.Id, r.Pid)));
+            Assert.Equal(three.Endpoint, adopted.Endpoint);
+            var daemonStatus = await wf.RunAsync("daemon", "status", "--json");
+            Assert.True(daemonStatus.ExitCode == 0, daemonStatus.Stderr);
+            using (var report = JsonDocument.Parse(daemonStatus.Stdout))
+            {
+                Assert.Equal(1, report.RootElement.GetProperty("supervisor").GetProperty("restarts").GetInt32());
+                Assert.Contains($"exit code 137", report.RootElement.GetProperty("supervisor").GetProperty("last_exit").GetString(), StringComparison.Ordinal);
+                var endpoint = report.RootElement.GetProperty("endpoints").EnumerateArray().Single();
+                Assert.True(endpoint.GetProperty("alive").GetBoolean());
+                Assert.Equal(new Uri(three.Endpoint), new Uri(endpoint.GetProperty("url").GetString()!));
+            }
 
             update = await wf.RunAsync("update", "svc", "--min-replicas", "1");
             Assert.True(update.ExitCode == 0, update.Stderr);
@@ -73,9 +97,7 @@ public sealed class WfServiceCommandTests
         }
         finally
         {
-            if (DaemonInfo.TryRead(home.Path) is { ProcessExists: true } daemon)
-                pids.Add(daemon.Pid);
-            ServiceDaemonTests.KillAll(pids);
+            KillBackground(home.Path, pids);
         }
     }
 
@@ -157,9 +179,9 @@ public sealed class WfServiceCommandTests
                     Assert.All(v3.Replicas, r => Assert.Contains(r.Pid!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), status.Stdout, StringComparison.Ordinal));
             }
             var json = await StatusJsonAsync(wf);
-            Assert.Equal(["name", "version", "status", "endpoint", "created_at", "target_replicas", "ready_replicas", "qps", "cost_per_hour", "replicas"],
+            Assert.Equal(["name", "version", "status", "endpoint", "created_at", "target_replicas", "ready_replicas", "qps", "cost_per_hour", "replicas", "failure", "last_failure", "next_launch_at"],
                 json.EnumerateObject().Select(p => p.Name));
-            Assert.Equal(["id", "tier", "status", "endpoint", "cost_per_hour", "pid", "version", "launched"],
+            Assert.Equal(["id", "tier", "status", "endpoint", "cost_per_hour", "pid", "version", "launched", "failure_reason"],
                 json.GetProperty("replicas")[0].EnumerateObject().Select(p => p.Name));
 
             var down = await wf.RunAsync("down", "svc");
@@ -181,9 +203,7 @@ public sealed class WfServiceCommandTests
         }
         finally
         {
-            if (DaemonInfo.TryRead(home.Path) is { ProcessExists: true } daemon)
-                pids.Add(daemon.Pid);
-            ServiceDaemonTests.KillAll(pids);
+            KillBackground(home.Path, pids);
         }
     }
 
@@ -203,6 +223,28 @@ public sealed class WfServiceCommandTests
             Assert.True(DateTime.UtcNow < deadline, $"timed out waiting on {name}; last: " + string.Join(", ", view.Replicas.Select(r => $"{r.Id}:{r.Status}")));
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>
+    /// Kills what `wf up` left running: the supervisor first (else it starts another daemon), then the daemon, the
+    /// endpoint processes and the replicas.
+    /// </summary>
+    internal static void KillBackground(string home, HashSet<int> pids)
+    {
+        if (DaemonSupervisor.TryRead(home) is { } supervisor)
+            ServiceDaemonTests.KillAll([supervisor.Pid]);
+        if (DaemonInfo.TryRead(home) is { ProcessExists: true } daemon)
+            pids.Add(daemon.Pid);
+        var endpoints = Service.Endpoint.EndpointPaths.Folder(home);
+        if (Directory.Exists(endpoints))
+        {
+            foreach (var file in Directory.GetFiles(endpoints, "*.json"))
+            {
+                if (Service.Endpoint.EndpointHost.ReadIdentity(home, Path.GetFileNameWithoutExtension(file)) is { } e)
+                    pids.Add(e.Pid);
+            }
+        }
+        ServiceDaemonTests.KillAll(pids);
     }
 
     /// <summary>The service endpoint's own /health: status code, ready replicas and the balancer's policy.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using WrinkleFree.Service.Daemon;
+using WrinkleFree.Service.Endpoint;
 using WrinkleFree.Service.LoadBalancing;
 using WrinkleFree.Service.Tests.Integration;
 using WrinkleFree.Service.Tests.Providers;
@@ -11,7 +12,8 @@ namespace WrinkleFree.Service.Tests.Observability;
 
 /// <summary>
 /// Request ids and logs across real processes: a `wf replica` writing its log file as the local provider launches it, the
-/// YARP load balancer in front, and the whole service through `wf up` with JSON logs and a small rotation size.
+/// YARP load balancer in front, and the whole service through `wf up` (supervisor, daemon, endpoint process, replica) with
+/// JSON logs and a small rotation size.
 /// </summary>
 public sealed partial class AccessLogTests
 {
@@ -70,7 +72,7 @@ public sealed partial class AccessLogTests
     }
 
     [Fact]
-    public async Task Service_JsonLogsAndSmallRotationSize_ReplicaLogsEachRequestWithItsIdAndRotatesWhileTheDaemonLogsNone()
+    public async Task Service_JsonLogsAndSmallRotationSize_ReplicaLogsEachRequestWithItsIdAndRotatesWhileEndpointAndDaemonLogNone()
     {
         using var home = new TempHome();
         var wf = new WfCli(home.Path, new Dictionary<string, string> { ["WF_LOG_FORMAT"] = "json", ["WF_LOG_MAX_BYTES"] = "16384" });
@@ -145,21 +147,22 @@ public sealed partial class AccessLogTests
             Assert.True(new FileInfo(replicaLog + ".1").Length >= 16384);
             Assert.Contains(replicaLines, l => l.GetProperty("EventId").GetInt32() == 1007);
 
-            // The daemon's log (JSON too) names no request: no access lines, none of YARP's two per proxied request.
-            var daemonLog = Path.Combine(home.Path, "logs", "daemon.log");
-            var daemonLines = JsonLines(daemonLog);
-            Assert.NotEmpty(daemonLines);
-            Assert.DoesNotContain(daemonLines, l => l.GetProperty("Category").GetString()!.StartsWith("Yarp", StringComparison.Ordinal));
-            Assert.DoesNotContain(daemonLines, l => l.GetRawText().Contains("obs-", StringComparison.Ordinal));
+            // The endpoint process (the load balancer) and the daemon log in JSON too, and name no request: no line per
+            // request, none of YARP's two per proxied one.
+            foreach (var log in new[] { EndpointPaths.Log(home.Path, "svc"), Path.Combine(home.Path, "logs", "daemon.log") })
+            {
+                var lines = JsonLines(log);
+                Assert.True(lines.Count > 0, $"{log} is empty");
+                Assert.DoesNotContain(lines, l => l.GetProperty("Category").GetString()!.StartsWith("Yarp", StringComparison.Ordinal));
+                Assert.DoesNotContain(lines, l => l.GetRawText().Contains("obs-", StringComparison.Ordinal));
+            }
 
             var down = await wf.RunAsync("down", "svc");
             Assert.True(down.ExitCode == 0, down.Stderr);
         }
         finally
         {
-            if (DaemonInfo.TryRead(home.Path) is { ProcessExists: true } daemon)
-                pids.Add(daemon.Pid);
-            ServiceDaemonTests.KillAll(pids);
+            WfServiceCommandTests.KillBackground(home.Path, pids);
         }
     }
 

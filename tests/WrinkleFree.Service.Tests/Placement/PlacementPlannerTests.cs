@@ -241,4 +241,50 @@ public sealed class PlacementPlannerTests
         var ex = Assert.Throws<ArgumentException>(() => new PlacementPlanner([Metal, Metal], 3));
         Assert.Contains("metal", ex.Message);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Plan_UpdateWithEveryTierFull_RollsInPlaceOneReplicaAtATime(int capacity)
+    {
+        var only = new TierInfo { Name = "machine", Capacity = capacity, CostPerHour = 0, Order = 0 };
+        var planner = new PlacementPlanner([only], capacity + 5);
+        var cluster = new TestCluster().Add("machine", capacity);
+
+        for (var round = 0; round < capacity; round++)
+        {
+            // Stop one old replica; nothing can launch while it still holds its slot.
+            var stop = planner.Plan(cluster.Replicas, capacity, 2);
+            Assert.True(stop.InPlaceRoll);
+            Assert.Empty(stop.Launch);
+            Assert.Single(stop.Terminate);
+            Assert.Equal(1, cluster.Get(stop.Terminate[0]).Version);
+            // While it drains, nothing more happens: one replica short at most.
+            var draining = cluster.Replicas.Select(r => r.Id == stop.Terminate[0] ? r with { Status = ReplicaStatus.ShuttingDown } : r).ToList();
+            Assert.True(planner.Plan(draining, capacity, 2).IsEmpty);
+            cluster.Apply(stop);
+
+            // Its slot is free: the new version starts there; while it starts, no other old replica is stopped.
+            var start = planner.Plan(cluster.Replicas, capacity, 2);
+            Assert.Equal(["machine"], start.Launch);
+            Assert.False(start.InPlaceRoll);
+            cluster.Apply(start);
+            Assert.True(planner.Plan(cluster.Replicas, capacity, 2).IsEmpty);
+            cluster.PromoteStarting();
+        }
+
+        Assert.All(cluster.Replicas, r => Assert.Equal(2, r.Version));
+        Assert.True(planner.Plan(cluster.Replicas, capacity, 2).IsEmpty);
+    }
+
+    [Fact]
+    public void Plan_UpdateWithRoomOnAnotherTier_SurgesInsteadOfRollingInPlace()
+    {
+        var planner = new PlacementPlanner([new TierInfo { Name = "machine", Capacity = 1, Order = 0 }, new TierInfo { Name = "cloud", CostPerHour = 1, Order = 1 }], 5);
+        var cluster = new TestCluster().Add("machine", 1);
+        var plan = planner.Plan(cluster.Replicas, 1, 2);
+        Assert.False(plan.InPlaceRoll);
+        Assert.Equal(["cloud"], plan.Launch);
+        Assert.Empty(plan.Terminate);
+    }
 }
