@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using WrinkleFree.Platform.Files;
 using WrinkleFree.Replica.Metrics;
+using WrinkleFree.Service.LoadBalancing;
 using WrinkleFree.Service.Tests.State;
 using WrinkleFree.Testing;
 
@@ -9,26 +9,10 @@ namespace WrinkleFree.Service.Tests.Observability;
 
 /// <summary>
 /// deploy/grafana/wrinklefree.json: the fields Grafana's import needs, metric names that exist, and every query run by a
-/// real Prometheus that scrapes a real replica through the shipped configuration.
+/// real Prometheus that scrapes a real replica and a real service endpoint through the shipped configuration.
 /// </summary>
 public sealed partial class GrafanaDashboardTests
 {
-    /// <summary>What the service endpoint's /metrics exports (the daemon side's contract; deploy/prometheus's rules use them too).</summary>
-    internal static readonly IReadOnlyList<string> ServiceMetricNames =
-    [
-        "wf_service_requests_total",
-        "wf_service_request_duration_seconds",
-        "wf_service_qps",
-        "wf_service_replicas",
-        "wf_service_target_replicas",
-        "wf_service_cost_per_hour_dollars",
-        "wf_service_spillover_replicas",
-        "wf_service_scale_events_total",
-        "wf_service_lb_retries_total",
-        "wf_service_controller_up",
-        "wf_service_ttft_p50_seconds",
-    ];
-
     private static readonly string DashboardPath = Path.Combine(RepositoryPaths.Root, "deploy", "grafana", "wrinklefree.json");
 
     [Fact]
@@ -93,13 +77,13 @@ public sealed partial class GrafanaDashboardTests
     [Fact]
     public void DashboardAndRules_UseOnlyMetricsThatExist_AndTheDashboardShowsWhatOperatorsWatch()
     {
-        var known = MetricNames.All.Concat(ServiceMetricNames).ToHashSet(StringComparer.Ordinal);
+        var known = MetricNames.All.Concat(ServiceMetrics.Names).ToHashSet(StringComparer.Ordinal);
         var used = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (panel, expr) in Expressions())
         {
             foreach (var name in MetricNamesIn(expr))
             {
-                Assert.True(known.Contains(name), $"panel '{panel}' queries {name}, which neither a replica (MetricNames.All) nor the service endpoint exports: {expr}");
+                Assert.True(known.Contains(name), $"panel '{panel}' queries {name}, which neither a replica (MetricNames.All) nor the service endpoint (ServiceMetrics.Names) exports: {expr}");
                 used.Add(name);
             }
         }
@@ -119,45 +103,39 @@ public sealed partial class GrafanaDashboardTests
     }
 
     [Fact]
-    public async Task Dashboard_EveryQuery_RunsInPrometheusAndTheReplicaPanelsShowALiveReplica()
+    public async Task Dashboard_EveryQuery_RunsInPrometheusAndShowsALiveServiceAndReplica()
     {
         using var home = new TempHome();
-        await using var replica = await ReplicaProcess.StartAsync(Path.Combine(home.Path, "replica.log"));
-        var sd = Path.Combine(home.Path, "prometheus");
-        Directory.CreateDirectory(sd);
-        AtomicFile.WriteAllText(Path.Combine(sd, "replicas.json"), JsonSerializer.Serialize(new[]
-        {
-            new { targets = new[] { replica.HostPort }, labels = new Dictionary<string, string> { ["service"] = "chat", ["tier"] = "onprem", ["replica"] = "1", ["version"] = "1" } },
-        }));
-        AtomicFile.WriteAllText(Path.Combine(sd, "services.json"), "[]");
-        await using var prometheus = await PrometheusScrapeTests.StartShippedAsync(sd);
-        using (var http = new HttpClient { Timeout = ReplicaProcess.Deadline })
-        using (var response = await ReplicaProcess.CompleteAsync(http, replica.Address))
-        {
-            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
-        }
-
-        // Rates need two scrapes after the request; count_over_time says how many the window holds.
+        await using var service = await ScrapedService.StartAsync(home.Path);
+        var prometheus = service.Prometheus;
+        // A counter's increase shows only between two scrapes of its series, and a labelled series is born with its first
+        // request: one request, a scrape that sees it, then more.
+        await service.SendAsync(1);
         await prometheus.WaitUntilAsync(
-            async () => (await prometheus.QueryVectorAsync("""count_over_time(wf_requests_total{job="wf-replicas",endpoint="/v1/completions"}[1m])""")).Any(s => s.Value >= 3),
-            "three scrapes of the replica after its request");
+            async () => (await prometheus.QueryVectorAsync("""wf_service_requests_total{service="chat",code="200"}""")).Count == 1,
+            "the endpoint's first request to be scraped");
+        await service.SendAsync(2);
+        await prometheus.WaitUntilAsync(
+            async () => (await prometheus.QueryVectorAsync("""increase(wf_service_requests_total{service="chat",code="200"}[1m])""")).Any(s => s.Value > 0),
+            "the endpoint's requests to show in a rate");
 
         // The variables' queries, as Grafana's label_values() runs them: the file_sd labels fill them.
         var services = await prometheus.QueryVectorAsync("""up{job=~"wf-replicas|wf-services"}""");
-        Assert.Contains(services, s => s.Labels.GetValueOrDefault("service") == "chat");
+        Assert.Equal(2, services.Count(s => s.Labels.GetValueOrDefault("service") == "chat"));
         var tiers = await prometheus.QueryVectorAsync("""up{job="wf-replicas", service=~".*"}""");
         Assert.Contains(tiers, s => s.Labels.GetValueOrDefault("tier") == "onprem");
 
+        // Nothing failed and nothing was retried: those two ratios have no series to show.
+        string[] emptyWhenAllIsWell = ["5xx error ratio", "Load balancer retries/s"];
         foreach (var (panel, expr) in Expressions())
         {
             // What Grafana sends with "All" selected and a short range.
             var query = expr.Replace("$service", ".*", StringComparison.Ordinal).Replace("$tier", ".*", StringComparison.Ordinal)
                 .Replace("$__rate_interval", "1m", StringComparison.Ordinal);
             var result = await prometheus.QueryVectorAsync(query);
-            // Service panels wait for the daemon's endpoint metrics; replica panels must show this replica now.
-            if (!expr.Contains("wf_service_", StringComparison.Ordinal))
+            if (!emptyWhenAllIsWell.Contains(panel))
             {
-                Assert.True(result.Count > 0, $"panel '{panel}' shows nothing for a scraped replica: {query}");
+                Assert.True(result.Count > 0, $"panel '{panel}' shows nothing for a scraped service and replica: {query}");
             }
         }
     }

@@ -58,11 +58,36 @@ public sealed class PrometheusScrapeTests
         await prometheus.WaitUntilAsync(async () => (await prometheus.QueryVectorAsync(Recorded)).Count == 1, $"the recording rule `{Recorded}`");
     }
 
+    [Fact]
+    public async Task ShippedConfig_ServiceEndpointInFileSd_IsScrapedKeepingItsOwnServiceLabel()
+    {
+        using var home = new TempHome();
+        await using var service = await ScrapedService.StartAsync(home.Path);
+        await service.SendAsync(2);
+        var prometheus = service.Prometheus;
+        await service.WaitForScrapesAsync(1);
+
+        const string Requests = """wf_service_requests_total{job="wf-services",code="200"}""";
+        IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, double Value)> samples = [];
+        await prometheus.WaitUntilAsync(async () => (samples = await prometheus.QueryVectorAsync(Requests)).Any(s => s.Value >= 2), $"`{Requests}` >= 2");
+        var labels = samples.Single().Labels;
+        // honor_labels: the endpoint's own service label stands, not renamed exported_service.
+        Assert.Equal("chat", labels["service"]);
+        Assert.False(labels.ContainsKey("exported_service"));
+        Assert.Equal($"{service.Balancer.BaseUrl.Host}:{service.Balancer.BaseUrl.Port}", labels["instance"]);
+
+        // The controller's push reaches the alert rules' inputs: one READY replica, controller up, no alert pending.
+        Assert.Equal(1, (await prometheus.QueryVectorAsync("""sum(wf_service_replicas{service="chat",status="READY"})""")).Single().Value);
+        Assert.Equal(1, (await prometheus.QueryVectorAsync("""wf_service_controller_up{service="chat"}""")).Single().Value);
+        Assert.Empty(await prometheus.QueryVectorAsync("ALERTS"));
+    }
+
     /// <summary>The shipped prometheus.yml with only its file_sd folder moved to <paramref name="fileSdFolder"/>, and its rules.</summary>
     internal static Task<PrometheusServer> StartShippedAsync(string fileSdFolder)
     {
         var config = File.ReadAllText(Path.Combine(PrometheusRulesTests.DeployFolder, "prometheus.yml"));
-        Assert.Equal(2, config.Split(ShippedFileSdFolder + "/").Length - 1);
+        // Both jobs' file lists name a file there; if the shipped paths move, this test must move with them.
+        Assert.Equal(2, config.Split("- " + ShippedFileSdFolder + "/").Length - 1);
         var rules = Path.Combine("rules", "wrinklefree.rules.yml");
         return PrometheusServer.StartAsync(
             config.Replace(ShippedFileSdFolder, fileSdFolder, StringComparison.Ordinal),
