@@ -1,5 +1,6 @@
 using Spectre.Console;
 using WrinkleFree.Platform.Home;
+using WrinkleFree.Service.Spec;
 
 namespace WrinkleFree.Cli;
 
@@ -38,6 +39,9 @@ public sealed class CliContext
     /// <summary>WrinkleFree's state folder ($WF_HOME, else ~/.wrinklefree).</summary>
     public string Home { get; }
 
+    /// <summary>The machine local tiers run on, as service plans fit resources to it: this one unless a test says otherwise.</summary>
+    public MachineShape Machine { get; private init; } = MachineShape.Current;
+
     /// <summary>
     /// Whether standard output is a terminal. Only then are tables boxed and sized to its width; a pipe or file gets plain
     /// aligned columns (see <see cref="CliTable"/>).
@@ -52,7 +56,8 @@ public sealed class CliContext
     /// A context over plain writers, for running commands in-process: not a terminal, no colours or cursor movement, so
     /// what <paramref name="output"/> receives is what a pipe would.
     /// </summary>
-    public static CliContext ForWriters(TextWriter output, TextWriter error, TimeProvider time, string home)
+    /// <param name="machine">The machine service plans fit resources to; null for this one.</param>
+    public static CliContext ForWriters(TextWriter output, TextWriter error, TimeProvider time, string home, MachineShape? machine = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         var console = AnsiConsole.Create(new AnsiConsoleSettings
@@ -62,6 +67,6 @@ public sealed class CliContext
             ColorSystem = ColorSystemSupport.NoColors,
             Interactive = InteractionSupport.No,
         });
-        return new CliContext(console, error, time, home);
+        return new CliContext(console, error, time, home) { Machine = machine ?? MachineShape.Current };
     }
 }

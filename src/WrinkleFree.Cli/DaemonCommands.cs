@@ -139,7 +139,15 @@ internal sealed class DaemonCommands(CliContext context)
         ServiceDaemon daemon;
         try
         {
-            daemon = await ServiceDaemon.StartAsync(new DaemonOptions { Home = home, ReplicaEnvironment = ReplicaEnvironment(home), WfCommand = [exe, .. prefix] }, context.Time, loggers, stop);
+            daemon = await ServiceDaemon.StartAsync(new DaemonOptions
+            {
+                Home = home,
+                ReplicaEnvironment = ReplicaEnvironment(home),
+                WfCommand = [exe, .. prefix],
+                // The plain note would be the one line of daemon.log that is not JSON.
+                DefaultModelPath = DefaultModel.Ensure(home, log.Json ? null : context.Out),
+                PrometheusTargetsFolder = Environment.GetEnvironmentVariable("WF_PROMETHEUS_SD_DIR") is { Length: > 0 } sd ? Path.GetFullPath(sd) : null,
+            }, context.Time, loggers, stop);
         }
         catch (IOException e)
         {

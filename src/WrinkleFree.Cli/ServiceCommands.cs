@@ -3,8 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
-using WrinkleFree.Inference.Gguf;
-using WrinkleFree.Inference.Models;
 using WrinkleFree.Platform.Home;
 using WrinkleFree.Platform.Processes;
 using WrinkleFree.Service.Daemon;
@@ -18,8 +16,6 @@ namespace WrinkleFree.Cli;
 /// </summary>
 internal sealed class ServiceCommands(CliContext context)
 {
-    private const string DefaultServiceName = "wrinklefree";
-
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
@@ -38,18 +34,29 @@ internal sealed class ServiceCommands(CliContext context)
     private Command Up()
     {
         var spec = new Argument<FileInfo?>("SPEC") { Description = "Service YAML (SkyServe's service: section plus tiers:). Default: a local service of the default model.", Arity = ArgumentArity.ZeroOrOne };
-        var name = new Option<string?>("--name", "-n") { Description = "Service name (default: the spec's name:, else wrinklefree)." };
+        var name = new Option<string?>("--name", "-n") { Description = "Service name (default: the spec's name:, else the spec file's name, else wrinklefree)." };
         var detach = new Option<bool>("--detach", "-d") { Description = "Return once the service is created instead of waiting for a ready replica." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (as `wf validate`) and start nothing." };
+        var force = ValidateCommand.ForceOption();
+        var json = ValidateCommand.JsonOption();
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for a ready replica before giving up with the replicas' last failure (exit 1); the service keeps trying.", DefaultValueFactory = _ => 900 };
-        var cmd = new Command("up", "Start a service: one endpoint, replicas on the cheapest tiers first. Running it again with the same spec only prints the endpoint.") { spec, name, detach, timeout };
+        var cmd = new Command("up", "Start a service: one endpoint, replicas on the cheapest tiers first. Running it again with the same spec only prints the endpoint.") { spec, name, detach, dryRun, force, json, timeout };
         cmd.SetAction((parse, ct) => Guard(async () =>
         {
             var file = parse.GetValue(spec);
+            var planner = new ValidateCommand(context);
+            if (parse.GetValue(dryRun))
+            {
+                return file is null
+                    ? planner.Check(DefaultSpec(DefaultModel.PathFor(context.Home)), null, parse.GetValue(name), parse.GetValue(force), parse.GetValue(json))
+                    : await planner.RunAsync(file, parse.GetValue(name), parse.GetValue(force), parse.GetValue(json), ct);
+            }
+
             string yaml;
             string? source = null;
             if (file is null)
             {
-                yaml = DefaultSpec(DefaultModelPath());
+                yaml = DefaultSpec(DefaultModel.Ensure(context.Home, context.Out));
             }
             else
             {
@@ -58,12 +65,15 @@ internal sealed class ServiceCommands(CliContext context)
                 yaml = await File.ReadAllTextAsync(file.FullName, ct);
                 source = file.FullName;
             }
-            // Spec errors are reported here, with line and column, before any daemon is started for them.
-            var parsed = ServiceSpecParser.Parse(yaml, source);
-            var serviceName = parse.GetValue(name) ?? parsed.Name ?? DefaultServiceName;
+            // Spec and plan errors are reported here, with line and column, before any daemon is started for them; the
+            // daemon makes the same checks, with the same --force.
+            var (plan, sent) = planner.Plan(yaml, source, parse.GetValue(name), parse.GetValue(force));
+            foreach (var warning in plan.Warnings)
+                context.Error.WriteLine($"warning: {warning}");
+            var serviceName = plan.Name;
 
             using var client = await EnsureDaemonAsync(ct);
-            var view = await client.CreateAsync(new CreateServiceRequest { Name = serviceName, SpecYaml = yaml, SourceName = source }, ct);
+            var view = await client.CreateAsync(new CreateServiceRequest { Name = serviceName, SpecYaml = sent, SourceName = source, Force = parse.GetValue(force) }, ct);
             context.Out.WriteLine(view.Existing
                 ? $"service {view.Name} is already up with this spec ({view.Status}): {view.Endpoint}"
                 : $"service {view.Name}: {view.Endpoint}");
@@ -119,8 +129,9 @@ internal sealed class ServiceCommands(CliContext context)
                 if (!file.Exists)
                     return Fail($"spec file '{file.FullName}' does not exist");
                 var yaml = await File.ReadAllTextAsync(file.FullName, ct);
-                ServiceSpecParser.Parse(yaml, file.FullName);
-                request = new UpdateServiceRequest { SpecYaml = yaml, SourceName = file.FullName };
+                // The daemon does not know the spec's folder: a relative workdir: is sent made absolute, as by `wf up`.
+                var (_, sent) = new ValidateCommand(context).Plan(yaml, file.FullName, null, force: true);
+                request = new UpdateServiceRequest { SpecYaml = sent, SourceName = file.FullName };
             }
             else
             {
@@ -223,44 +234,23 @@ internal sealed class ServiceCommands(CliContext context)
             : (process, []);
     }
 
-    private string DefaultModelPath()
-    {
-        var trained = Path.GetFullPath(Path.Combine("models", "wrinklefree-tiny.gguf"));
-        if (File.Exists(trained))
-            return trained;
-        var synthetic = Path.Combine(context.Home, "models", "synthetic-tiny-tq2_0.gguf");
-        if (!File.Exists(synthetic))
-        {
-            // GgufWriter writes atomically: a second `wf up` never sees half a model.
-            SyntheticModel.Write(synthetic, SyntheticShape.Tiny, GgmlType.TQ2_0, seed: 1);
-            context.Out.WriteLine($"no models/wrinklefree-tiny.gguf here: serving a synthetic tiny model ({synthetic})");
-        }
-        return synthetic;
-    }
-
-    private static string DefaultSpec(string modelPath)
-    {
-        var (exe, prefix) = SelfCommand();
-        var command = string.Join(' ', prefix.Prepend(exe).Append("replica").Select(w => "'" + w.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
-        return $"""
-            name: {DefaultServiceName}
-            service:
-              readiness_probe:
-                path: /health
-                initial_delay_seconds: 300
-                endpoint_probe_interval_seconds: 2
-              replicas: 1
-            envs:
-              BACKEND: bitnet
-              MODEL_PATH: {JsonSerializer.Serialize(modelPath)}
-            run: |
-              exec {command}
-            tiers:
-              - name: local
-                provider: local
-                cost_per_hour: 0
-            """;
-    }
+    /// <summary>The service `wf up` runs without a spec: one local replica of <paramref name="modelPath"/>.</summary>
+    private static string DefaultSpec(string modelPath) => $"""
+        name: {ServicePlan.DefaultName}
+        service:
+          readiness_probe:
+            path: /health
+            initial_delay_seconds: 300
+            endpoint_probe_interval_seconds: 2
+          replicas: 1
+        envs:
+          BACKEND: bitnet
+          MODEL_PATH: {JsonSerializer.Serialize(modelPath)}
+        tiers:
+          - name: local
+            provider: local
+            cost_per_hour: 0
+        """;
 
     /// <summary>
     /// Waits for a first ready replica, printing each replica failure as it happens; gives up (exit 1, the last failure and

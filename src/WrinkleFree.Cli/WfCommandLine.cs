@@ -23,6 +23,8 @@ public static class WfCommandLine
         new ReplicaCommand(context).Register(root);
         new ServiceCommands(context).Register(root);
         new DaemonCommands(context).Register(root);
+        new ValidateCommand(context).Register(root);
+        new EventsCommand(context).Register(root);
         new JobsCommands(context).Register(root);
         foreach (var module in modules)
         {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using WrinkleFree.Service.Spec;
 
 namespace WrinkleFree.Cli.Tests;
 
@@ -11,11 +12,12 @@ internal sealed class InProcessConsole : IDisposable
     private readonly StringWriter _out = new();
     private readonly StringWriter _error = new();
 
-    public InProcessConsole(FakeTimeProvider? time = null)
+    /// <param name="machine">The machine service plans fit resources to; null for this one.</param>
+    public InProcessConsole(FakeTimeProvider? time = null, MachineShape? machine = null)
     {
         Home = Path.Combine(Path.GetTempPath(), "wf-cli-tests", "home-" + Guid.NewGuid().ToString("N"));
         Time = time ?? new FakeTimeProvider(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
-        Context = CliContext.ForWriters(_out, _error, Time, Home);
+        Context = CliContext.ForWriters(_out, _error, Time, Home, machine);
     }
 
     public string Home { get; }

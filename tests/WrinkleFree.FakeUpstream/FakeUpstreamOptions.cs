@@ -11,7 +11,10 @@ public sealed record FakeUpstreamOptions
     /// <summary>Send the stream_options.include_usage chunk when asked (off: an upstream that ignores the option).</summary>
     public bool Usage { get; init; } = true;
 
-    /// <summary>Parses <c>--port N</c>, <c>--model ID</c>, <c>--no-tokenize</c> and <c>--no-usage</c>.</summary>
+    /// <summary>A median time to first token for /health to report as <c>ttft_p50_ms</c>, as `wf replica` does (null: none).</summary>
+    public double? TtftP50Ms { get; init; }
+
+    /// <summary>Parses <c>--port N</c>, <c>--model ID</c>, <c>--no-tokenize</c>, <c>--no-usage</c> and <c>--ttft-ms MS</c>.</summary>
     public static (FakeUpstreamOptions Options, int Port) Parse(string[] args)
     {
         var options = new FakeUpstreamOptions();
@@ -31,6 +34,9 @@ public sealed record FakeUpstreamOptions
                     break;
                 case "--no-usage":
                     options = options with { Usage = false };
+                    break;
+                case "--ttft-ms":
+                    options = options with { TtftP50Ms = double.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture) };
                     break;
                 default:
                     throw new ArgumentException($"unknown argument '{args[i]}'");

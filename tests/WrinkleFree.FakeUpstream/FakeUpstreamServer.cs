@@ -92,7 +92,14 @@ public sealed class FakeUpstreamServer : IAsyncDisposable
     private Task HealthAsync(HttpContext context)
     {
         context.Response.StatusCode = _healthy ? 200 : 503;
-        return context.Response.WriteAsJsonAsync(new { status = _healthy ? "ok" : "error", active_requests = ActiveRequests, queue_depth = 0, pid = Environment.ProcessId });
+        return context.Response.WriteAsJsonAsync(new
+        {
+            status = _healthy ? "ok" : "error",
+            active_requests = ActiveRequests,
+            queue_depth = 0,
+            pid = Environment.ProcessId,
+            ttft_p50_ms = _options.TtftP50Ms,
+        });
     }
 
     private Task ModelsAsync(HttpContext context) =>

@@ -78,7 +78,8 @@ public sealed class RequestRateAutoscaler
         var desired = RateTarget(policy, qps);
         var desiredReason = ScalingReason.RequestRate;
 
-        var (medianTtft, overloaded) = ReadSignals(loads, policy.EmergencyQueueDepth);
+        var (medianTtft, overloaded, reported, maxQueue) = ReadSignals(loads, policy.EmergencyQueueDepth);
+        var signals = new ScalingSignals(qps, policy.TargetQpsPerReplica, current, desired, reported ? medianTtft : null, policy.TtftThreshold, maxQueue, policy.EmergencyQueueDepth);
         if (medianTtft > policy.TtftThreshold && startingReplicas == 0 && current + 1 > desired)
         {
             desired = Math.Min(current + 1, policy.MaxReplicas);
@@ -92,31 +93,31 @@ public sealed class RequestRateAutoscaler
         {
             var emergency = Math.Max(desired, (int)Math.Min(policy.MaxReplicas, (long)current + emergencyExtra));
             if (emergency > current)
-                return Apply(emergency, qps, ScalingReason.Emergency);
+                return Apply(emergency, qps, ScalingReason.Emergency, signals);
         }
 
         // Requests at zero replicas scale up at once (skypilot#3359: SkyServe could wait a full delay, or never wake).
         if (current == 0 && desired > 0)
-            return Apply(desired, qps, ScalingReason.ScaleFromZero);
+            return Apply(desired, qps, ScalingReason.ScaleFromZero, signals);
 
         if (desired > current)
         {
             _downCounter = 0;
             if (++_upCounter >= _upThreshold)
-                return Apply(desired, qps, desiredReason);
+                return Apply(desired, qps, desiredReason, signals);
         }
         else if (desired < current)
         {
             _upCounter = 0;
             if (++_downCounter >= _downThreshold)
-                return Apply(desired, qps, desiredReason);
+                return Apply(desired, qps, desiredReason, signals);
         }
         else
         {
             _upCounter = 0;
             _downCounter = 0;
         }
-        return new ScalingDecision(_finalTarget, qps, ScalingReason.Hold);
+        return new ScalingDecision(_finalTarget, qps, ScalingReason.Hold) { Signals = signals };
     }
 
     /// <summary>Replaces the policy (an update): resets the hysteresis counters and re-clamps the target.</summary>
@@ -129,16 +130,19 @@ public sealed class RequestRateAutoscaler
         SetThresholds();
         _upCounter = 0;
         _downCounter = 0;
+        var before = _baseTarget;
         SetTarget(Math.Clamp(_baseTarget, policy.MinReplicas, policy.MaxReplicas));
-        return new ScalingDecision(_finalTarget, CurrentQps(), ScalingReason.PolicyChanged);
+        var qps = CurrentQps();
+        var signals = new ScalingSignals(qps, policy.TargetQpsPerReplica, before, RateTarget(policy, qps), null, policy.TtftThreshold, 0, policy.EmergencyQueueDepth);
+        return new ScalingDecision(_finalTarget, qps, ScalingReason.PolicyChanged) { Signals = signals };
     }
 
-    private ScalingDecision Apply(int target, double qps, ScalingReason reason)
+    private ScalingDecision Apply(int target, double qps, ScalingReason reason, ScalingSignals signals)
     {
         _upCounter = 0;
         _downCounter = 0;
         SetTarget(target);
-        return new ScalingDecision(_finalTarget, qps, reason);
+        return new ScalingDecision(_finalTarget, qps, reason) { Signals = signals };
     }
 
     private void SetTarget(int baseTarget)
@@ -163,9 +167,10 @@ public sealed class RequestRateAutoscaler
         return (int)Math.Clamp(wanted, policy.MinReplicas, policy.MaxReplicas);
     }
 
-    private static (TimeSpan MedianTtft, int Overloaded) ReadSignals(ReadOnlySpan<ReplicaLoad> loads, int emergencyDepth)
+    private static (TimeSpan MedianTtft, int Overloaded, bool TtftReported, int MaxQueueDepth) ReadSignals(ReadOnlySpan<ReplicaLoad> loads, int emergencyDepth)
     {
         var overloaded = 0;
+        var maxQueue = 0;
         var rented = ArrayPool<long>.Shared.Rent(Math.Max(1, loads.Length));
         try
         {
@@ -174,14 +179,15 @@ public sealed class RequestRateAutoscaler
             {
                 if (load.QueueDepth > emergencyDepth)
                     overloaded++;
+                maxQueue = Math.Max(maxQueue, load.QueueDepth);
                 if (load.IsReady && load.TtftP50 is { } ttft)
                     rented[n++] = ttft.Ticks;
             }
             if (n == 0)
-                return (TimeSpan.Zero, overloaded);
+                return (TimeSpan.Zero, overloaded, false, maxQueue);
             // Lower median for even counts: a single slow replica out of two should not trigger a scale-up.
             var median = Selection.Nth(rented.AsSpan(0, n), (n - 1) / 2, static (a, b) => a.CompareTo(b));
-            return (TimeSpan.FromTicks(median), overloaded);
+            return (TimeSpan.FromTicks(median), overloaded, true, maxQueue);
         }
         finally
         {

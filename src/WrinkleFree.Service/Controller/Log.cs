@@ -33,4 +33,7 @@ internal static partial class Log
 
     [LoggerMessage(6620, LogLevel.Warning, "{Service}: replica {ReplicaId} {Status}: {Reason}")]
     public static partial void ReplicaFailed(ILogger logger, string service, int replicaId, string status, string reason);
+
+    [LoggerMessage(6621, LogLevel.Warning, "{Service}: event {Kind} not recorded: {Reason}")]
+    public static partial void EventNotRecorded(ILogger logger, string service, string kind, string reason);
 }

@@ -10,5 +10,7 @@ namespace WrinkleFree.Service.Controller;
 /// <param name="Version">The service version it runs.</param>
 /// <param name="LaunchedAt">When it was recorded for launch.</param>
 /// <param name="FailureReason">Why it failed (exit code and last log lines, a probe that never passed), or null.</param>
+/// <param name="TtftP50">Median time to first token from its last /health probe, null when it reported none.</param>
 public sealed record ReplicaSnapshot(
-    int Id, string Tier, ReplicaStatus Status, string? Endpoint, double CostPerHour, int? Pid, int Version, DateTimeOffset LaunchedAt, string? FailureReason = null);
+    int Id, string Tier, ReplicaStatus Status, string? Endpoint, double CostPerHour, int? Pid, int Version, DateTimeOffset LaunchedAt,
+    string? FailureReason = null, TimeSpan? TtftP50 = null);

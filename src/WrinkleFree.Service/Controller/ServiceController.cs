@@ -32,7 +32,7 @@ public sealed class ServiceController : IAsyncDisposable
     private readonly ReplicaProber _prober;
     private readonly ControllerDecisionCore _core;
     private readonly CrashLoopGuard _guard;
-    private readonly List<(int? Replica, string Kind, string Message)> _events = [];
+    private readonly List<ServiceEvent> _events = [];
     private readonly List<ScaleEventCount> _scaleEvents = [];
     private readonly Dictionary<int, Tracked> _replicas = [];
     private readonly SemaphoreSlim _updateLock = new(1, 1);
@@ -60,7 +60,7 @@ public sealed class ServiceController : IAsyncDisposable
         (_name, _store, _providers, _options, _time, _logger, _balancer) = (name, store, providers, options, time, logger, balancer);
         (_spec, _version, _rollout, _latestSpec, _latestRollout) = (spec, version, rollout, spec, rollout);
         _probePolicy = SpecMapping.ToProbePolicy(spec);
-        _core = new ControllerDecisionCore(new RequestRateAutoscaler(SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec)), time), SpecMapping.ToPlanner(spec, HasProvider));
+        _core = new ControllerDecisionCore(new RequestRateAutoscaler(SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec)), time), SpecMapping.ToPlanner(spec, HasProvider, options.Machine));
         _guard = new CrashLoopGuard(spec.Service.FailurePolicy);
         _http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = Timeout.InfiniteTimeSpan };
         _prober = new ReplicaProber(_http, time);
@@ -68,7 +68,7 @@ public sealed class ServiceController : IAsyncDisposable
         if (balancer is Endpoint.EndpointProcessClient process)
         {
             // Called from the endpoint's pump, not the loop: straight to the store.
-            process.OnRestarted = why => _ = _store.AppendEventAsync(name, null, ServiceEventKinds.EndpointRestarted, why, CancellationToken.None);
+            process.OnRestarted = why => _ = RecordAsync(new ServiceEvent { Service = name, Kind = ServiceEventKinds.EndpointRestarted, Message = why });
         }
         balancer.OnRequest = _ =>
         {
@@ -140,7 +140,7 @@ public sealed class ServiceController : IAsyncDisposable
         spec.Validate();
         // Map before storing, so a spec the parts reject never becomes the current version.
         var policy = SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec));
-        var planner = SpecMapping.ToPlanner(spec, HasProvider);
+        var planner = SpecMapping.ToPlanner(spec, HasProvider, _options.Machine);
         var probe = SpecMapping.ToProbePolicy(spec);
         var balancer = SpecMapping.ToBalancerOptions(spec, _name, _options.ListenAddress, 0);
         balancer.Validate();
@@ -256,7 +256,7 @@ public sealed class ServiceController : IAsyncDisposable
             _coldRequests = 0;
         var before = _core.Autoscaler.TargetReplicas;
         var decision = _core.Decide(infos, loads.ToArray(), _version);
-        NoteScaling(before, decision.Scaling, loads);
+        NoteScaling(before, decision.Scaling);
         var now = _time.GetUtcNow();
         var launches = decision.Plan.Launch;
         if (launches.Count > 0 && !_guard.MayLaunch(now))
@@ -279,7 +279,7 @@ public sealed class ServiceController : IAsyncDisposable
         await PersistAsync(cancellationToken).ConfigureAwait(false);
 
         if (decision.Plan.InPlaceRoll && launches.Count == 0)
-            AddEvent(null, ServiceEventKinds.RollingInPlace, "every tier is full: rolling in place, stopping one old replica before starting its replacement");
+            _events.Add(new ServiceEvent { Service = _name, Kind = ServiceEventKinds.RollingInPlace, Message = "every tier is full: rolling in place, stopping one old replica before starting its replacement" });
         foreach (var tier in launches)
             await LaunchAsync(tier, cancellationToken).ConfigureAwait(false);
 
@@ -338,44 +338,34 @@ public sealed class ServiceController : IAsyncDisposable
         var gaveUpBefore = _guard.GaveUp;
         var backoff = _guard.RecordFailure(_time.GetUtcNow(), $"replica {r.Id}: {reason}");
         Log.ReplicaFailed(_logger, _name, r.Id, status.ToSkyServeName(), reason);
-        AddEvent(r.Id, ServiceEventKinds.ReplicaFailed, $"{status.ToSkyServeName()}: {reason}");
+        _events.Add(ServiceEvents.ReplicaFailed(_name, r.Id, $"{status.ToSkyServeName()}: {reason}"));
         if (_guard.GaveUp && !gaveUpBefore)
         {
-            AddEvent(null, ServiceEventKinds.ServiceFailed,
-                $"{_guard.GaveUpReason}. No more replicas are launched; fix the cause (`wf logs {_name} {r.Id}`) and `wf update {_name} SPEC`");
+            _events.Add(ServiceEvents.ServiceFailed(_name,
+                $"{_guard.GaveUpReason}. No more replicas are launched; fix the cause (`wf logs {_name} {r.Id}`) and `wf update {_name} SPEC`"));
         }
         else if (!_guard.GaveUp)
         {
-            AddEvent(r.Id, ServiceEventKinds.Backoff,
-                $"failure {_guard.ConsecutiveFailures} in a row: next launch in {backoff.TotalSeconds:0} s (failure_policy: doubling from {_spec.Service.FailurePolicy.InitialBackoffSeconds} s up to {_spec.Service.FailurePolicy.MaxBackoffSeconds} s)");
+            _events.Add(ServiceEvents.Backoff(_name, backoff, _guard.ConsecutiveFailures, r.Record.Tier));
         }
     }
 
     /// <summary>Records a change of the autoscaler's target as an event (with the signal that moved it) and for /metrics.</summary>
-    private void NoteScaling(int before, ScalingDecision scaling, IReadOnlyList<ReplicaLoad> loads)
+    private void NoteScaling(int before, ScalingDecision scaling)
     {
-        var after = scaling.TargetReplicas;
-        if (after == before)
+        if (ServiceEvents.Scale(_name, before, scaling) is not { } change)
             return;
-        var direction = after > before ? "up" : "down";
-        var policy = _spec.Service.ReplicaPolicy;
-        var (reason, why) = scaling.Reason switch
+        var reason = scaling.Reason switch
         {
-            ScalingReason.RequestRate => ("qps", $"QPS {scaling.Qps:0.##} over {policy.QpsWindowSeconds} s" + (policy.TargetQpsPerReplica is { } per ? $" at {per:0.##} per replica" : "")),
-            ScalingReason.ScaleFromZero => ("scale_from_zero", "requests arrived with no replica"),
-            ScalingReason.Latency => ("ttft", $"TTFT p50 {MedianTtftMs(loads):0} ms > {policy.TtftP50ThresholdMs} ms"),
-            ScalingReason.Emergency => ("queue", $"queue depth {loads.Select(l => l.QueueDepth).DefaultIfEmpty(0).Max()} > {policy.QueueDepthEmergency}"),
-            ScalingReason.PolicyChanged => ("policy", "the replica policy changed"),
-            _ => ("other", scaling.Reason.ToString()),
+            ScalingReason.RequestRate => "qps",
+            ScalingReason.ScaleFromZero => "scale_from_zero",
+            ScalingReason.Latency => "ttft",
+            ScalingReason.Emergency => "queue",
+            ScalingReason.PolicyChanged => "policy",
+            _ => "other",
         };
-        _scaleEvents.Add(new ScaleEventCount(direction, reason, 1));
-        AddEvent(null, after > before ? ServiceEventKinds.ScaleUp : ServiceEventKinds.ScaleDown, $"target {before} -> {after}: {why}");
-    }
-
-    private static double MedianTtftMs(IReadOnlyList<ReplicaLoad> loads)
-    {
-        var values = loads.Where(l => l.IsReady && l.TtftP50 is not null).Select(l => l.TtftP50!.Value.TotalMilliseconds).Order().ToList();
-        return values.Count == 0 ? 0 : values[values.Count / 2];
+        _scaleEvents.Add(new ScaleEventCount(scaling.TargetReplicas > before ? "up" : "down", reason, 1));
+        _events.Add(change);
     }
 
     /// <summary>Tells the endpoint what its /metrics should say of the service now.</summary>
@@ -404,12 +394,23 @@ public sealed class ServiceController : IAsyncDisposable
         null => "; last probe got no response",
     };
 
-    private void AddEvent(int? replica, string kind, string message) => _events.Add((replica, kind, message));
+    /// <summary>Records an event from outside the loop; a failure to record is logged, never thrown.</summary>
+    private async Task RecordAsync(ServiceEvent serviceEvent)
+    {
+        try
+        {
+            await _store.AddEventAsync(serviceEvent, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ServiceStoreException or Microsoft.Data.Sqlite.SqliteException or ObjectDisposedException)
+        {
+            Log.EventNotRecorded(_logger, _name, serviceEvent.Kind, e.Message);
+        }
+    }
 
     private async Task FlushEventsAsync(CancellationToken cancellationToken)
     {
-        foreach (var (replica, kind, message) in _events)
-            await _store.AppendEventAsync(_name, replica, kind, message, cancellationToken).ConfigureAwait(false);
+        foreach (var serviceEvent in _events)
+            await _store.AddEventAsync(serviceEvent, cancellationToken).ConfigureAwait(false);
         _events.Clear();
     }
 
@@ -591,19 +592,7 @@ public sealed class ServiceController : IAsyncDisposable
         {
             if (!_providers.TryGetValue(providerName, out var provider))
                 throw new NotSupportedException($"no '{providerName}' provider is configured in this daemon");
-            var envs = new Dictionary<string, string>(_options.ExtraEnvironment);
-            foreach (var (key, value) in _spec.Envs)
-                envs[key] = value;
-            r.Handle = await provider.LaunchAsync(new ReplicaLaunchRequest
-            {
-                Service = _name,
-                ReplicaId = r.Id,
-                Version = _version,
-                Tier = tier.Name,
-                Run = _spec.Run,
-                Envs = envs,
-                WorkingDirectory = _options.WorkingDirectory,
-            }, cancellationToken).ConfigureAwait(false);
+            r.Handle = await provider.LaunchAsync(ReplicaLaunches.Create(_name, r.Id, _version, _spec, tier, _options), cancellationToken).ConfigureAwait(false);
             r.Tracker = new ReplicaProbeTracker(_probePolicy, _time);
             r.Status = ReplicaStatus.Starting;
         }
@@ -726,7 +715,7 @@ public sealed class ServiceController : IAsyncDisposable
     {
         var replicas = _replicas.Values.OrderBy(r => r.Id).Select(r => new ReplicaSnapshot(
             r.Id, r.Record.Tier, r.Status, r.Handle?.EndpointUrl, r.Record.CostPerHour, r.Handle?.Pid, r.Record.Version, r.Record.LaunchedAt,
-            r.FailureReason ?? r.Record.FailureReason)).ToList();
+            r.FailureReason ?? r.Record.FailureReason, r.Load.TtftP50)).ToList();
         Volatile.Write(ref _snapshot, new ServiceSnapshot(
             _name, _version, _status, _balancer.BaseUrl, _core.Autoscaler.TargetReplicas, _core.Autoscaler.CurrentQps(), replicas, _ticks,
             _guard.GaveUpReason, _guard.LastFailure, _guard.NextLaunchAt));

@@ -1,3 +1,5 @@
+using WrinkleFree.Service.Spec;
+
 namespace WrinkleFree.Service.Controller;
 
 /// <summary>Settings of one <see cref="ServiceController"/> that do not come from the service spec.</summary>
@@ -18,7 +20,7 @@ public sealed record ServiceControllerOptions
     /// <summary>Variables added to every replica's environment under the spec's envs (the daemon puts `wf` on PATH).</summary>
     public IReadOnlyDictionary<string, string> ExtraEnvironment { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>Working directory of replica commands; null inherits the controller's.</summary>
+    /// <summary>Working directory of replica commands when the spec has no <c>workdir:</c>; null inherits the controller's.</summary>
     public string? WorkingDirectory { get; init; }
 
     /// <summary>
@@ -26,6 +28,11 @@ public sealed record ServiceControllerOptions
     /// and whether another port may replace the wanted one; null runs the balancer inside the controller's process.
     /// </summary>
     public Func<string, LoadBalancing.ServiceLoadBalancerOptions, bool, CancellationToken, Task<LoadBalancing.IServiceEndpoint>>? EndpointFactory { get; init; }
+    /// <summary>MODEL_PATH of a <c>wf replica</c> whose spec sets none (see <see cref="ServicePlan"/>); null for none.</summary>
+    public string? DefaultModelPath { get; init; }
+
+    /// <summary>The machine local tiers run on: resources.cpus and memory are fitted to it.</summary>
+    public MachineShape Machine { get; init; } = MachineShape.Current;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting; returns this for chaining.</summary>
     public ServiceControllerOptions Validate()

@@ -28,21 +28,26 @@ internal static class SpecMapping
         }.Validate();
     }
 
+    /// <summary>The tiers with the capacities <see cref="ServicePlan"/> gives them (providers, use_spot, resources fitted to the machine).</summary>
     /// <param name="available">Whether a tier's provider exists here; a tier without one gets capacity 0, so the planner
     /// spills past it instead of failing a launch on it every tick.</param>
-    public static IReadOnlyList<TierInfo> ToTiers(ServiceSpec spec, Func<TierSpec, bool>? available = null) =>
-        [.. spec.Tiers.Select((t, i) => new TierInfo
+    /// <param name="machine">The local tiers' machine; null for this one.</param>
+    public static IReadOnlyList<TierInfo> ToTiers(ServiceSpec spec, Func<TierSpec, bool>? available = null, MachineShape? machine = null)
+    {
+        var planned = ServicePlan.TierCapacities(spec, available ?? (_ => true), machine ?? MachineShape.Current);
+        return [.. spec.Tiers.Select((t, i) => new TierInfo
         {
             Name = t.Name,
-            Capacity = available is not null && !available(t) ? 0 : t.IsUnlimited ? null : t.Capacity,
+            Capacity = planned[i].Capacity == TierSpec.UnlimitedCapacity ? null : planned[i].Capacity,
             CostPerHour = t.CostPerHour,
             Spot = t.Spot,
             ScaleToZero = t.ScaleToZero,
             Order = i,
         }.Validate())];
+    }
 
-    public static PlacementPlanner ToPlanner(ServiceSpec spec, Func<TierSpec, bool>? available = null) =>
-        new(ToTiers(spec, available), Math.Max(1, spec.Service.ReplicaPolicy.EffectiveMaxReplicas));
+    public static PlacementPlanner ToPlanner(ServiceSpec spec, Func<TierSpec, bool>? available = null, MachineShape? machine = null) =>
+        new(ToTiers(spec, available, machine), Math.Max(1, spec.Service.ReplicaPolicy.EffectiveMaxReplicas));
 
     public static ProbePolicy ToProbePolicy(ServiceSpec spec)
     {
@@ -72,7 +77,7 @@ internal static class SpecMapping
         _ => LoadBalancingPolicyNames.LeastRequests,
     };
 
-    public static string ProviderName(TierSpec tier) => tier.Provider.ToString().ToLowerInvariant();
+    public static string ProviderName(TierSpec tier) => ServicePlan.ProviderName(tier);
 
     /// <summary>
     /// True when replicas of <paramref name="before"/> cannot serve <paramref name="after"/>: what runs on the replica

@@ -9,4 +9,7 @@ public sealed record CreateServiceRequest
 
     /// <summary>Where the YAML came from, for error messages.</summary>
     public string? SourceName { get; init; }
+
+    /// <summary>`wf up --force`: the plan checks a user may overrule (resources, use_spot, providers, keys) only warn.</summary>
+    public bool Force { get; init; }
 }

@@ -95,6 +95,18 @@ public sealed class DaemonClient : IDisposable
             yield return line;
     }
 
+    /// <summary>
+    /// GET /services/{name}/events: the latest <paramref name="limit"/> events, or those after <paramref name="afterId"/>;
+    /// oldest first.
+    /// </summary>
+    public async Task<IReadOnlyList<ServiceEventView>> EventsAsync(string name, long? afterId, int limit, CancellationToken cancellationToken)
+    {
+        var url = $"services/{Uri.EscapeDataString(name)}/events?limit={limit.ToString(CultureInfo.InvariantCulture)}"
+            + (afterId is { } after ? "&after=" + after.ToString(CultureInfo.InvariantCulture) : "");
+        using var response = await _http.GetAsync(url, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync(response, DaemonJsonContext.Default.ListServiceEventView, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <inheritdoc />
     public void Dispose() => _http.Dispose();
 

@@ -8,6 +8,7 @@ namespace WrinkleFree.Service.Daemon;
 [JsonSerializable(typeof(List<ServiceView>))]
 [JsonSerializable(typeof(CreateServiceRequest))]
 [JsonSerializable(typeof(UpdateServiceRequest))]
+[JsonSerializable(typeof(List<ServiceEventView>))]
 internal sealed partial class DaemonJsonContext : JsonSerializerContext
 {
 }

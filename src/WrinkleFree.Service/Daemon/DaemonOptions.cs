@@ -14,6 +14,9 @@ public sealed record DaemonOptions
     /// <summary>Variables added to every replica's environment (the spec's envs win).</summary>
     public IReadOnlyDictionary<string, string> ReplicaEnvironment { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>MODEL_PATH of a replica whose spec runs `wf replica` without one (the model `wf up` with no spec serves).</summary>
+    public string? DefaultModelPath { get; init; }
+
     /// <summary>Time between reconcile ticks; null uses each spec's probe interval.</summary>
     public TimeSpan? TickInterval { get; init; }
 
@@ -29,6 +32,9 @@ public sealed record DaemonOptions
     /// endpoints live inside the daemon.
     /// </summary>
     public IReadOnlyList<string>? WfCommand { get; init; }
+
+    /// <summary>Where the Prometheus file_sd target files go; null: <c>prometheus/</c> under the home.</summary>
+    public string? PrometheusTargetsFolder { get; init; }
 
     /// <summary>The daemon's state database.</summary>
     public string StatePath => Path.Combine(Home, "state.db");

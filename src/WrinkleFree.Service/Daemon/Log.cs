@@ -15,4 +15,10 @@ internal static partial class Log
 
     [LoggerMessage(6703, LogLevel.Information, "daemon: service {Service} removed")]
     public static partial void ServiceDeleted(ILogger logger, string service);
+
+    [LoggerMessage(6720, LogLevel.Warning, "daemon: the Prometheus target files could not be written: {Reason}")]
+    public static partial void TargetsNotWritten(ILogger logger, string reason);
+
+    [LoggerMessage(6721, LogLevel.Warning, "daemon: stopping the endpoint process {Pid} of '{Service}', a service the state does not hold")]
+    public static partial void OrphanEndpoint(ILogger logger, string service, int pid);
 }

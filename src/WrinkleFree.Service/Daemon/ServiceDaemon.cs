@@ -35,6 +35,8 @@ public sealed class ServiceDaemon : IAsyncDisposable
     private readonly SemaphoreSlim _changes = new(1, 1);
     private readonly FileStream _lock;
     private WebApplication? _app;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _targets = Task.CompletedTask;
     private int _disposed;
 
     private ServiceDaemon(DaemonOptions options, ServiceStore store, FileStream lockFile, TimeProvider time, ILoggerFactory? loggers)
@@ -65,6 +67,7 @@ public sealed class ServiceDaemon : IAsyncDisposable
             var daemon = new ServiceDaemon(options, store, lockFile, time, loggers);
             try
             {
+                await daemon.StopOrphanEndpointsAsync(cancellationToken).ConfigureAwait(false);
                 foreach (var service in await store.ListServicesAsync(cancellationToken).ConfigureAwait(false))
                 {
                     try
@@ -77,6 +80,7 @@ public sealed class ServiceDaemon : IAsyncDisposable
                     }
                 }
                 await daemon.StartAdminAsync(cancellationToken).ConfigureAwait(false);
+                daemon._targets = Task.Run(() => daemon.WriteTargetsAsync(daemon._stopping.Token), CancellationToken.None);
                 return daemon;
             }
             catch
@@ -98,6 +102,8 @@ public sealed class ServiceDaemon : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
             return;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _targets.ConfigureAwait(false);
         if (_app is not null)
         {
             await _app.StopAsync().ConfigureAwait(false);
@@ -118,6 +124,57 @@ public sealed class ServiceDaemon : IAsyncDisposable
         await _lock.DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Stops endpoint processes of services the state no longer holds (removed while their endpoint could not be
+    /// reached, or state restored from a backup), so no port stays taken by an endpoint nobody drives.
+    /// </summary>
+    private async Task StopOrphanEndpointsAsync(CancellationToken cancellationToken)
+    {
+        var folder = EndpointPaths.Folder(_options.Home);
+        if (!Directory.Exists(folder))
+            return;
+        var known = (await _store.ListServicesAsync(cancellationToken).ConfigureAwait(false)).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var file in Directory.GetFiles(folder, "*.json"))
+        {
+            var name = Path.GetFileName(file);
+            var service = name.EndsWith(".options.json", StringComparison.Ordinal) ? name[..^".options.json".Length] : Path.GetFileNameWithoutExtension(name);
+            if (known.Contains(service))
+                continue;
+            if (EndpointHost.ReadIdentity(_options.Home, service) is { } orphan
+                && Platform.Processes.LinuxProcess.Identify(orphan.Pid, orphan.StartTime, orphan.BootId) == Platform.Processes.ProcessIdentity.Same)
+            {
+                Log.OrphanEndpoint(_logger, service, orphan.Pid);
+                await Platform.Processes.ProcessGroup.TerminateAsync(orphan.Pid, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(50), _time, null, cancellationToken).ConfigureAwait(false);
+            }
+            File.Delete(file);
+            File.Delete(Path.Combine(folder, service + ".sock"));
+        }
+    }
+
+    /// <summary>Keeps the Prometheus file_sd targets current with every service's endpoint and ready replicas.</summary>
+    private async Task WriteTargetsAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                PrometheusTargets.Write(_options.PrometheusTargetsFolder ?? PrometheusTargets.Folder(_options.Home), _controllers.Values.Select(c => c.Snapshot));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Log.TargetsNotWritten(_logger, e.Message);
+            }
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2), _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
     private Task<ServiceController> StartControllerAsync(string name, CancellationToken cancellationToken) =>
         ServiceController.StartAsync(name, _store, _providers, new ServiceControllerOptions
         {
@@ -125,6 +182,7 @@ public sealed class ServiceDaemon : IAsyncDisposable
             DrainTimeout = _options.DrainTimeout,
             ExtraEnvironment = _options.ReplicaEnvironment,
             EndpointFactory = _options.WfCommand is { } wf ? (service, balancer, allowOtherPort, ct) => StartEndpointAsync(wf, service, balancer, allowOtherPort, ct) : null,
+            DefaultModelPath = _options.DefaultModelPath,
         }, _time, _loggers, cancellationToken);
 
     /// <summary>Starts or adopts a service's endpoint process.</summary>
@@ -149,6 +207,8 @@ public sealed class ServiceDaemon : IAsyncDisposable
         app.MapPost("/services/{name}/update", UpdateAsync);
         app.MapGet("/services/{name}/logs", LogsAsync);
         app.MapDelete("/services/{name}", DeleteAsync);
+        app.MapServiceEvents(_store);
+        Status.StatusPage.Map(app, _store, () => _controllers.Values, _time);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         _app = app;
         var port = new Uri(app.Urls.First()).Port;
@@ -166,7 +226,7 @@ public sealed class ServiceDaemon : IAsyncDisposable
         ServiceSpec spec;
         try
         {
-            spec = ServiceSpecParser.Parse(request.SpecYaml, request.SourceName);
+            spec = ServiceCreation.Check(request, _options, _providers.Keys);
         }
         catch (ServiceSpecException e)
         {

@@ -18,6 +18,21 @@ internal sealed class LocalProvider : IReplicaProvider
 {
     private const string Host = "127.0.0.1";
 
+    // Runs the setup script in a shell of its own (same environment, folder and log), then becomes the replica's command:
+    // exec keeps the pid the handle records. A failing setup ends the replica with the setup's exit code, said in the log.
+    private const string SetupThenCommand = """
+        shell=$1; setup=$2; shift 2
+        echo "--- wf: running setup ---"
+        "$shell" -c "$setup"
+        code=$?
+        if [ "$code" -ne 0 ]; then
+          echo "--- wf: setup failed with exit code $code; the replica's command did not run ---"
+          exit "$code"
+        fi
+        echo "--- wf: setup done; starting the replica ---"
+        exec "$@"
+        """;
+
     private readonly LocalProviderOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -189,8 +204,11 @@ internal sealed class LocalProvider : IReplicaProvider
     private string LogPathOf(string service, int replicaId) =>
         Path.Combine(_options.Home, "logs", service, replicaId.ToString(CultureInfo.InvariantCulture) + ".log");
 
-    private List<string> Command(ReplicaLaunchRequest request) =>
-        request.Run is { } run ? [_options.Shell, "-c", run] : [request.Command!, .. request.Arguments];
+    private List<string> Command(ReplicaLaunchRequest request)
+    {
+        List<string> command = request.Run is { } run ? [_options.Shell, "-c", run] : [request.Command!, .. request.Arguments];
+        return request.Setup is { } setup ? [_options.Shell, "-c", SetupThenCommand, "wf-setup", _options.Shell, setup, .. command] : command;
+    }
 
     private static Dictionary<string, string> ReplicaEnvironment(ReplicaLaunchRequest request, int port)
     {

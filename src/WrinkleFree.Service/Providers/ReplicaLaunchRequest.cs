@@ -2,7 +2,7 @@ namespace WrinkleFree.Service.Providers;
 
 /// <summary>
 /// Everything a provider needs to start one replica: who it is, and either a <c>run</c> script (run by <c>/bin/sh -c</c>)
-/// or a direct command. The provider adds PORT and HOST to <see cref="Envs"/> (its values win) and tells the replica
+/// or a direct command, after an optional <c>setup</c> script. The provider adds PORT and HOST to <see cref="Envs"/> (its values win) and tells the replica
 /// where to listen.
 /// </summary>
 public sealed record ReplicaLaunchRequest
@@ -22,6 +22,9 @@ public sealed record ReplicaLaunchRequest
     public string? Command { get; init; }
 
     public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    /// <summary>A shell script run once before the command, in the same environment and folder; its failure fails the replica.</summary>
+    public string? Setup { get; init; }
 
     public IReadOnlyDictionary<string, string> Envs { get; init; } = new Dictionary<string, string>();
 

@@ -7,8 +7,11 @@ namespace WrinkleFree.Service.Spec;
 /// </summary>
 public sealed record ReadinessProbeSpec
 {
-    /// <summary>Path probed on each replica; must start with '/'. SkyServe's default is "/".</summary>
-    public string Path { get; init; } = "/";
+    /// <summary>
+    /// Path probed on each replica; must start with '/'. SkyServe's default is "/", ours is "/health": a replica answers
+    /// 200 there only once its model is loaded (and 503 while overloaded), where "/" would pass a replica still loading.
+    /// </summary>
+    public string Path { get; init; } = "/health";
 
     /// <summary>Time a new replica has to become ready before it is FAILED_INITIAL_DELAY.</summary>
     public int InitialDelaySeconds { get; init; } = 1200;

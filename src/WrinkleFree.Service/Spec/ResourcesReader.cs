@@ -9,19 +9,14 @@ internal static class ResourcesReader
     private static readonly string[] Keys =
     [
         "infra", "cloud", "region", "zone", "cpus", "memory", "accelerators", "instance_type", "use_spot", "job_recovery",
-        "disk_size", "disk_tier", "ports", "image_id", "labels", "any_of", "ordered",
+        "spot_recovery", "disk_size", "disk_tier", "ports", "image_id", "labels", "any_of", "ordered",
     ];
 
     private static readonly string[] JobRecoveryKeys = ["strategy", "max_restarts_on_errors"];
 
     public static ResourcesSpec Read(YamlNode node, string path, YamlNodeReader reader)
     {
-        var rejected = new Dictionary<string, string>
-        {
-            // SkyPilot's schema dropped spot_recovery; say what to write instead, with the user's own strategy in it.
-            ["spot_recovery"] = SpotRecoveryMessage(node),
-        };
-        var fields = reader.Map(node, path, Keys, rejected);
+        var fields = reader.Map(node, path, Keys);
         return new ResourcesSpec
         {
             Infra = fields.String("infra"),
@@ -33,7 +28,7 @@ internal static class ResourcesReader
             Accelerators = fields.Node("accelerators") is { } accelerators ? ReadAccelerators(accelerators, fields.PathOf("accelerators"), reader) : [],
             InstanceType = fields.String("instance_type"),
             UseSpot = fields.Bool("use_spot"),
-            JobRecovery = fields.Node("job_recovery") is { } recovery ? ReadJobRecovery(recovery, fields.PathOf("job_recovery"), reader) : null,
+            JobRecovery = ReadRecovery(fields, reader),
             DiskSize = fields.Int("disk_size"),
             DiskTier = fields.String("disk_tier"),
             Ports = fields.Node("ports") is { } ports ? ReadPorts(ports, fields.PathOf("ports"), reader) : [],
@@ -44,14 +39,23 @@ internal static class ResourcesReader
         };
     }
 
-    private static string SpotRecoveryMessage(YamlNode resources)
+    /// <summary>
+    /// <c>job_recovery</c>, or <c>spot_recovery</c>, the older name SkyPilot's design documents still write (the same
+    /// values: a strategy, or a mapping with one); giving both is an error.
+    /// </summary>
+    private static JobRecoverySpec? ReadRecovery(YamlNodeReader.Fields fields, YamlNodeReader reader)
     {
-        var strategy = resources is YamlMappingNode mapping
-            && mapping.Children.TryGetValue(new YamlScalarNode("spot_recovery"), out var value)
-            && value is YamlScalarNode { Value: { Length: > 0 } text }
-                ? text
-                : "EAGER_NEXT_REGION";
-        return $"spot_recovery was replaced by job_recovery; write 'job_recovery: {{strategy: {strategy}}}' instead";
+        var recovery = fields.Node("job_recovery");
+        var spot = fields.Node("spot_recovery");
+        if (recovery is not null && spot is not null)
+        {
+            throw reader.Error(fields.PathOf("spot_recovery"), spot,
+                $"cannot be combined with job_recovery (line {recovery.Start.Line}): spot_recovery is SkyPilot's older name for it; keep one");
+        }
+
+        return recovery is not null ? ReadJobRecovery(recovery, fields.PathOf("job_recovery"), reader)
+            : spot is not null ? ReadJobRecovery(spot, fields.PathOf("spot_recovery"), reader)
+            : null;
     }
 
     private static List<ResourcesSpec> ReadAlternatives(YamlNode node, string path, YamlNodeReader reader)
@@ -70,15 +74,24 @@ internal static class ResourcesReader
     {
         if (node is YamlScalarNode)
         {
-            return new JobRecoverySpec { Strategy = reader.String(node, path) };
+            return new JobRecoverySpec { Strategy = Strategy(node, path, reader) };
         }
 
         var fields = reader.Map(node, path, JobRecoveryKeys);
         return new JobRecoverySpec
         {
-            Strategy = fields.String("strategy"),
+            Strategy = fields.Node("strategy") is { } strategy ? Strategy(strategy, fields.PathOf("strategy"), reader) : null,
             MaxRestartsOnErrors = fields.Int("max_restarts_on_errors") ?? 0,
         };
+    }
+
+    // Checked here, where the key written (job_recovery or spot_recovery) and its position are known.
+    private static string Strategy(YamlNode node, string path, YamlNodeReader reader)
+    {
+        var strategy = reader.String(node, path);
+        return JobRecoverySpec.Strategies.Contains(strategy)
+            ? strategy
+            : throw reader.Error(path, node, $"must be one of {string.Join(", ", JobRecoverySpec.Strategies)}, got '{strategy}'");
     }
 
     /// <summary><c>A100:8</c>, <c>A100</c>, a list of those, or a map of name to count.</summary>

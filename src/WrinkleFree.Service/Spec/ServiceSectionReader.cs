@@ -153,7 +153,7 @@ internal static class ServiceSectionReader
         };
     }
 
-    private static ReplicaPolicySpec ReadPolicy(YamlNode node, string path, YamlNodeReader reader)
+    internal static ReplicaPolicySpec ReadPolicy(YamlNode node, string path, YamlNodeReader reader)
     {
         var fields = reader.Map(node, path, PolicyKeys);
         if (fields.Node("target_qps_per_replica") is YamlMappingNode perAccelerator)

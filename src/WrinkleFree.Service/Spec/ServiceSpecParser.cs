@@ -10,23 +10,43 @@ namespace WrinkleFree.Service.Spec;
 /// </summary>
 public static partial class ServiceSpecParser
 {
-    private static readonly string[] RootKeys = ["name", "service", "resources", "envs", "setup", "run", "file_mounts", "workdir", "num_nodes", "tiers"];
+    private static readonly string[] RootKeys =
+    [
+        "name", "service", "resources", "envs", "setup", "run", "file_mounts", "workdir", "num_nodes", "tiers", "replica_policy",
+    ];
+
+    private const string ServicePolicyPath = "service.replica_policy";
 
     /// <summary>Parses and validates <paramref name="yaml"/>; <paramref name="sourceName"/> (a file name) prefixes error messages.</summary>
-    public static ServiceSpec Parse(string yaml, string? sourceName = null)
+    public static ServiceSpec Parse(string yaml, string? sourceName = null) => Parse(yaml, sourceName, null);
+
+    /// <summary>
+    /// Parses and validates <paramref name="yaml"/>, then runs <paramref name="check"/> on the spec, giving it the key path
+    /// as written of each rule's key path; a <see cref="ServiceSpecException"/> without a position from either gets the
+    /// line and column of its key path.
+    /// </summary>
+    internal static ServiceSpec Parse(string yaml, string? sourceName, Action<ServiceSpec, Func<string, string>>? check)
     {
         ArgumentNullException.ThrowIfNull(yaml);
         var reader = new YamlNodeReader(sourceName);
         var root = Load(yaml, reader);
-        var spec = ReadSpec(root, reader);
+        var spec = ReadSpec(root, reader, out var topLevelPolicy);
+
+        // Rules name the policy where the spec keeps it; a policy written at the top level is reported where it was written.
+        string AsWritten(string keyPath) => topLevelPolicy && keyPath.StartsWith(ServicePolicyPath, StringComparison.Ordinal)
+            ? keyPath["service.".Length..]
+            : keyPath;
+
         try
         {
             spec.Validate();
+            check?.Invoke(spec, AsWritten);
         }
         catch (ServiceSpecException error) when (error.Line == 0)
         {
-            var mark = FindPosition(reader, error.KeyPath) ?? root.Start;
-            throw reader.Error(error.KeyPath, mark, error.Detail);
+            var keyPath = AsWritten(error.KeyPath);
+            var mark = FindPosition(reader, keyPath) ?? root.Start;
+            throw reader.Error(keyPath, mark, error.Detail);
         }
 
         return spec;
@@ -60,9 +80,10 @@ public static partial class ServiceSpecParser
         return stream.Documents[0].RootNode;
     }
 
-    private static ServiceSpec ReadSpec(YamlNode root, YamlNodeReader reader)
+    private static ServiceSpec ReadSpec(YamlNode root, YamlNodeReader reader, out bool topLevelPolicy)
     {
         var fields = reader.Map(root, "", RootKeys);
+        topLevelPolicy = false;
         if (fields.Int("num_nodes") is { } nodes && nodes != 1)
         {
             throw reader.Error("num_nodes", fields.Node("num_nodes")!, $"a service replica runs on one node; num_nodes must be 1, got {nodes}");
@@ -79,6 +100,20 @@ public static partial class ServiceSpecParser
         if (fields.Node("service") is { } service)
         {
             spec = spec with { Service = ServiceSectionReader.Read(service, "service", reader) };
+        }
+
+        // SkyPilot also accepts replica_policy at the top level of a service YAML (the design's spot pattern writes it there).
+        if (fields.Node("replica_policy") is { } topPolicy)
+        {
+            if (fields.Node("service") is YamlMappingNode section
+                && section.Children.Keys.OfType<YamlScalarNode>().FirstOrDefault(k => k.Value is "replica_policy" or "replicas") is { } inService)
+            {
+                throw reader.Error("replica_policy", fields.Mapping.Children.Keys.First(k => k is YamlScalarNode { Value: "replica_policy" }),
+                    $"is also given as service.{inService.Value} (line {inService.Start.Line}); give the replica policy in one place");
+            }
+
+            topLevelPolicy = true;
+            spec = spec with { Service = spec.Service with { ReplicaPolicy = ServiceSectionReader.ReadPolicy(topPolicy, "replica_policy", reader) } };
         }
 
         if (fields.Node("resources") is { } resources)

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -24,6 +25,12 @@ public sealed class ServiceStore : IDisposable
 
     /// <summary>The schema version after the migrations applied at open.</summary>
     public int SchemaVersion => _db.SchemaVersion;
+
+    /// <summary>How many of a service's newest events are kept; older ones are dropped as new ones arrive (tests lower it).</summary>
+    internal int EventsKeptPerService { get; set; } = DefaultEventsKeptPerService;
+
+    /// <summary>The default of <see cref="EventsKeptPerService"/>: days of scale decisions and replica changes.</summary>
+    public const int DefaultEventsKeptPerService = 10_000;
 
     /// <summary>Opens (creating it and its folder if needed) the database at <paramref name="path"/> and migrates it.</summary>
     public static Task<ServiceStore> OpenAsync(string path, TimeProvider time, ILogger? logger, CancellationToken cancellationToken) =>
@@ -68,7 +75,7 @@ public sealed class ServiceStore : IDisposable
                 VALUES ($name, $spec, 1, $status, NULL, NULL, $now, $now);
                 INSERT INTO versions (service, version, spec_yaml, created_at) VALUES ($name, 1, $spec, $now);
                 """, cancellationToken, ("$name", name), ("$spec", specYaml), ("$status", status), ("$now", now)).ConfigureAwait(false);
-            await InsertEventAsync(tx, name, null, now, ServiceEventKinds.ServiceCreated, $"created with status {status}", cancellationToken).ConfigureAwait(false);
+            await InsertEventAsync(tx, ServiceEvents.ServiceCreated(name, status), now, cancellationToken).ConfigureAwait(false);
             return (await ReadServiceAsync(tx, name, cancellationToken).ConfigureAwait(false))!;
         }, cancellationToken);
     }
@@ -93,7 +100,7 @@ public sealed class ServiceStore : IDisposable
                 INSERT INTO versions (service, version, spec_yaml, created_at) VALUES ($name, $version, $spec, $now);
                 UPDATE services SET spec_yaml = $spec, current_version = $version, updated_at = $now WHERE name = $name;
                 """, cancellationToken, ("$name", name), ("$version", version), ("$spec", specYaml), ("$now", now)).ConfigureAwait(false);
-            await InsertEventAsync(tx, name, null, now, ServiceEventKinds.VersionAdded, $"version {version}", cancellationToken).ConfigureAwait(false);
+            await InsertEventAsync(tx, Event(name, null, ServiceEventKinds.VersionAdded, $"version {version}"), now, cancellationToken).ConfigureAwait(false);
             return new ServiceVersionRecord(name, version, specYaml, FromUnixMs(now));
         }, cancellationToken);
     }
@@ -119,25 +126,18 @@ public sealed class ServiceStore : IDisposable
                 """, cancellationToken, ("$name", name), ("$status", status), ("$endpoint", endpoint), ("$port", port), ("$now", now)).ConfigureAwait(false);
             if (before.Status != status)
             {
-                await InsertEventAsync(tx, name, null, now, ServiceEventKinds.ServiceStatus, $"{before.Status} -> {status}", cancellationToken).ConfigureAwait(false);
+                await InsertEventAsync(tx, Event(name, null, ServiceEventKinds.ServiceStatus, $"{before.Status} -> {status}"), now, cancellationToken).ConfigureAwait(false);
             }
 
             return (await ReadServiceAsync(tx, name, cancellationToken).ConfigureAwait(false))!;
         }, cancellationToken);
     }
 
-    /// <summary>Deletes a service with its versions and replicas; its event log and replica id counter stay.</summary>
+    /// <summary>Deletes a service with its versions, replicas and events; its replica id counter stays.</summary>
     public Task<bool> DeleteServiceAsync(string name, CancellationToken cancellationToken) =>
-        InTransactionAsync(async (tx, now) =>
-        {
-            var deleted = await ExecuteAsync(tx, "DELETE FROM services WHERE name = $name", cancellationToken, ("$name", name)).ConfigureAwait(false);
-            if (deleted > 0)
-            {
-                await InsertEventAsync(tx, name, null, now, ServiceEventKinds.ServiceDeleted, "deleted", cancellationToken).ConfigureAwait(false);
-            }
-
-            return deleted > 0;
-        }, cancellationToken);
+        InTransactionAsync(async (tx, _) =>
+            await ExecuteAsync(tx, "DELETE FROM services WHERE name = $name", cancellationToken, ("$name", name)).ConfigureAwait(false) > 0,
+            cancellationToken);
 
     /// <summary>Records a replica about to be launched, assigning the service's next replica id.</summary>
     public Task<ReplicaRecord> AddReplicaAsync(NewReplica replica, CancellationToken cancellationToken)
@@ -168,8 +168,8 @@ public sealed class ServiceStore : IDisposable
                 VALUES ($service, $id, $version, $tier, $provider, $status, NULL, NULL, $cost, $now, NULL, NULL)
                 """, cancellationToken, ("$service", record.Service), ("$id", id), ("$version", record.Version), ("$tier", record.Tier),
                 ("$provider", record.Provider), ("$status", record.Status), ("$cost", record.CostPerHour), ("$now", now)).ConfigureAwait(false);
-            await InsertEventAsync(tx, record.Service, id, now, ServiceEventKinds.ReplicaAdded,
-                $"tier {record.Tier} ({record.Provider}), version {record.Version}, {record.Status}", cancellationToken).ConfigureAwait(false);
+            await InsertEventAsync(tx, Event(record.Service, id, ServiceEventKinds.ReplicaAdded,
+                $"tier {record.Tier} ({record.Provider}), version {record.Version}, {record.Status}"), now, cancellationToken).ConfigureAwait(false);
             return record;
         }, cancellationToken);
     }
@@ -204,7 +204,7 @@ public sealed class ServiceStore : IDisposable
                     // A new failure reason says more than the caller's message.
                     var why = replica.FailureReason is { } reason && reason != before.FailureReason ? reason : message;
                     var text = $"{before.Status} -> {replica.Status}" + (why is null ? "" : ": " + why);
-                    await InsertEventAsync(tx, replica.Service, replica.ReplicaId, now, ServiceEventKinds.ReplicaStatus, text, cancellationToken).ConfigureAwait(false);
+                    await InsertEventAsync(tx, Event(replica.Service, replica.ReplicaId, ServiceEventKinds.ReplicaStatus, text), now, cancellationToken).ConfigureAwait(false);
                 }
 
                 written.Add((await ReadReplicaAsync(tx, replica.Service, replica.ReplicaId, cancellationToken).ConfigureAwait(false))!);
@@ -228,29 +228,58 @@ public sealed class ServiceStore : IDisposable
             ("$service", service),
             ("$all", includeTerminated)), cancellationToken);
 
-    /// <summary>Appends an event of the caller's own kind.</summary>
-    public Task<ServiceEvent> AppendEventAsync(string service, int? replicaId, string kind, string message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Appends <paramref name="serviceEvent"/> (its <see cref="ServiceEvent.Id"/> ignored, its time "now" when left default)
+    /// and drops the service's oldest events beyond <see cref="EventsKeptPerService"/>; returns it as stored.
+    /// </summary>
+    /// <exception cref="ServiceStoreException">The service does not exist.</exception>
+    /// <exception cref="ArgumentException">Details are not a JSON object.</exception>
+    public Task<ServiceEvent> AddEventAsync(ServiceEvent serviceEvent, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(service);
-        ArgumentException.ThrowIfNullOrEmpty(kind);
-        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(serviceEvent);
+        ArgumentException.ThrowIfNullOrEmpty(serviceEvent.Service);
+        ArgumentException.ThrowIfNullOrEmpty(serviceEvent.Kind);
+        ArgumentNullException.ThrowIfNull(serviceEvent.Message);
+        ValidateDetails(serviceEvent.Details);
         return InTransactionAsync(async (tx, now) =>
         {
-            var id = await InsertEventAsync(tx, service, replicaId, now, kind, message, cancellationToken).ConfigureAwait(false);
-            return new ServiceEvent(id, service, replicaId, FromUnixMs(now), kind, message);
+            await RequireServiceAsync(tx, serviceEvent.Service, cancellationToken).ConfigureAwait(false);
+            return await InsertEventAsync(tx, serviceEvent, now, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
     }
 
     /// <summary>A service's events with ids above <paramref name="afterId"/>, oldest first, at most <paramref name="limit"/>.</summary>
-    public Task<IReadOnlyList<ServiceEvent>> ListEventsAsync(string service, long afterId, int limit, CancellationToken cancellationToken) =>
-        ReadAsync(tx => QueryAsync(
+    public Task<IReadOnlyList<ServiceEvent>> ListEventsAsync(string service, long afterId, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        return ReadAsync(tx => QueryAsync(
             tx,
-            "SELECT id, service, replica_id, time, kind, message FROM events WHERE service = $service AND id > $after ORDER BY id LIMIT $limit",
-            r => new ServiceEvent(r.GetInt64(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetInt32(2), FromUnixMs(r.GetInt64(3)), r.GetString(4), r.GetString(5)),
+            "SELECT * FROM service_events WHERE service = $service AND id > $after ORDER BY id LIMIT $limit",
+            ReadEvent,
             cancellationToken,
             ("$service", service),
             ("$after", afterId),
             ("$limit", limit)), cancellationToken);
+    }
+
+    /// <summary>
+    /// The latest <paramref name="limit"/> events of one service (or of all when <paramref name="service"/> is null),
+    /// oldest first: the tail `wf events` starts from and the status page lists.
+    /// </summary>
+    public Task<IReadOnlyList<ServiceEvent>> ListLatestEventsAsync(string? service, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        return ReadAsync(tx => QueryAsync(
+            tx,
+            """
+            SELECT * FROM (SELECT * FROM service_events WHERE $service IS NULL OR service = $service ORDER BY id DESC LIMIT $limit)
+            ORDER BY id
+            """,
+            ReadEvent,
+            cancellationToken,
+            ("$service", service),
+            ("$limit", limit)), cancellationToken);
+    }
 
     /// <summary>Runs SQLite's integrity check; "ok" when the file is sound.</summary>
     public Task<string> CheckIntegrityAsync(CancellationToken cancellationToken) => _db.CheckIntegrityAsync(cancellationToken);
@@ -275,15 +304,53 @@ public sealed class ServiceStore : IDisposable
             ("$service", service), ("$id", replicaId)).ConfigureAwait(false))
         .FirstOrDefault();
 
-    private static async Task<long> InsertEventAsync(
-        SqliteTransaction tx, string service, int? replicaId, long now, string kind, string message, CancellationToken cancellationToken)
+    private async Task<ServiceEvent> InsertEventAsync(SqliteTransaction tx, ServiceEvent e, long now, CancellationToken cancellationToken)
     {
-        var ids = await QueryAsync(tx, """
-            INSERT INTO events (service, replica_id, time, kind, message) VALUES ($service, $replica, $now, $kind, $message)
+        var at = e.At == default ? now : e.At.ToUnixTimeMilliseconds();
+        var id = (await QueryAsync(tx, """
+            INSERT INTO service_events (service, at, kind, message, replica_id, details)
+            VALUES ($service, $at, $kind, $message, $replica, $details)
             RETURNING id
-            """, r => r.GetInt64(0), cancellationToken, ("$service", service), ("$replica", replicaId), ("$now", now), ("$kind", kind), ("$message", message)).ConfigureAwait(false);
-        return ids[0];
+            """, r => r.GetInt64(0), cancellationToken, ("$service", e.Service), ("$at", at), ("$kind", e.Kind), ("$message", e.Message),
+            ("$replica", e.ReplicaId), ("$details", e.Details)).ConfigureAwait(false))[0];
+        // The newest EventsKeptPerService stay: the index on (service, id) makes this a short walk from the newest.
+        await ExecuteAsync(tx, """
+            DELETE FROM service_events WHERE service = $service AND id <= (
+                SELECT id FROM service_events WHERE service = $service ORDER BY id DESC LIMIT 1 OFFSET $keep)
+            """, cancellationToken, ("$service", e.Service), ("$keep", EventsKeptPerService)).ConfigureAwait(false);
+        return e with { Id = id, At = FromUnixMs(at) };
     }
+
+    private static ServiceEvent Event(string service, int? replicaId, string kind, string message) =>
+        new() { Service = service, ReplicaId = replicaId, Kind = kind, Message = message };
+
+    private static void ValidateDetails(string? details)
+    {
+        if (details is null)
+            return;
+        try
+        {
+            using var doc = JsonDocument.Parse(details);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object)
+                return;
+        }
+        catch (JsonException)
+        {
+            // Reported below with the rule.
+        }
+        throw new ArgumentException("event details must be a JSON object", nameof(details));
+    }
+
+    private static ServiceEvent ReadEvent(SqliteDataReader r) => new()
+    {
+        Id = r.GetInt64(r.GetOrdinal("id")),
+        Service = r.GetString(r.GetOrdinal("service")),
+        At = FromUnixMs(r.GetInt64(r.GetOrdinal("at"))),
+        Kind = r.GetString(r.GetOrdinal("kind")),
+        Message = r.GetString(r.GetOrdinal("message")),
+        ReplicaId = r.IsDBNull(r.GetOrdinal("replica_id")) ? null : r.GetInt32(r.GetOrdinal("replica_id")),
+        Details = NullableString(r, "details"),
+    };
 
     private static ServiceRecord ReadService(SqliteDataReader r) => new()
     {

@@ -59,5 +59,24 @@ internal static class StoreSchema
         new(2, "why a replica failed", """
             ALTER TABLE replicas ADD COLUMN failure_reason TEXT;
             """),
+        // The event log becomes part of its service (deleted with it, bounded per service on insert) and gains "details",
+        // a JSON object with the numbers behind the message. Events of services already deleted are dropped;
+        // AUTOINCREMENT keeps new ids above every copied one.
+        new(3, "service_events: event log per service with JSON details, deleted with its service", """
+            CREATE TABLE service_events (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                service TEXT NOT NULL REFERENCES services(name) ON DELETE CASCADE,
+                at INTEGER NOT NULL,
+                kind TEXT NOT NULL,
+                message TEXT NOT NULL,
+                replica_id INTEGER,
+                details TEXT
+            ) STRICT;
+            INSERT INTO service_events (id, service, at, kind, message, replica_id)
+                SELECT id, service, time, kind, message, replica_id FROM events
+                WHERE service IN (SELECT name FROM services) ORDER BY id;
+            DROP TABLE events;
+            CREATE INDEX service_events_by_service ON service_events (service, id);
+            """),
     ];
 }

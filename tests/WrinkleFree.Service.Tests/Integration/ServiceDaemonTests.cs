@@ -34,6 +34,20 @@ public sealed class ServiceDaemonTests
             Assert.Equal(one.Replicas.Single().Pid, three.Replicas.Single(r => r.Tier == "base").Pid);
             Assert.Equal(2.0, three.CostPerHour);
 
+            // Prometheus file_sd: every ready replica's host:port with its labels, and the service endpoint.
+            var replicasFile = Path.Combine(PrometheusTargets.Folder(home.Path), "replicas.json");
+            await ProviderTestSupport.WaitUntilAsync(async () => File.Exists(replicasFile)
+                && System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(replicasFile)).RootElement.GetArrayLength() == 3, "three file_sd targets");
+            using (var targets = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(replicasFile)))
+            {
+                var groups = targets.RootElement.EnumerateArray().ToList();
+                Assert.Equal(three.Replicas.Select(r => new Uri(r.Endpoint!).Authority).Order(), groups.Select(g => g.GetProperty("targets")[0].GetString()).Order());
+                Assert.All(groups, g => Assert.Equal("svc", g.GetProperty("labels").GetProperty("service").GetString()));
+                Assert.Equal(["base", "spill", "spill"], groups.Select(g => g.GetProperty("labels").GetProperty("tier").GetString()).Order());
+            }
+            using (var services = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(PrometheusTargets.Folder(home.Path), "services.json"))))
+                Assert.Equal(new Uri(created.Endpoint).Authority, services.RootElement[0].GetProperty("targets")[0].GetString());
+
             await client.UpdateAsync("svc", new UpdateServiceRequest { MinReplicas = 2 }, CancellationToken.None).WaitAsync(Deadline);
             var two = await WaitAsync(client, v => v.Replicas.Count == 2 && v.ReadyReplicas == 2, pids);
             Assert.Equal(["base", "spill"], two.Replicas.Select(r => r.Tier).Order().ToArray());

@@ -78,26 +78,7 @@ public sealed partial class AccessLogTests
         var wf = new WfCli(home.Path, new Dictionary<string, string> { ["WF_LOG_FORMAT"] = "json", ["WF_LOG_MAX_BYTES"] = "16384" });
         var pids = new HashSet<int>();
         var spec = Path.Combine(home.Path, "svc.yaml");
-        await File.WriteAllTextAsync(spec, $"""
-            service:
-              readiness_probe:
-                path: /health
-                initial_delay_seconds: 60
-                latency_threshold_ms: 5000
-                endpoint_probe_interval_seconds: 1
-              replica_policy:
-                min_replicas: 1
-                max_replicas: 1
-            envs:
-              MODEL_PATH: {JsonSerializer.Serialize(ReplicaProcess.ModelPath)}
-            run: |
-              exec wf replica --model-id tiny --threads 1 --peak-bandwidth 10
-            tiers:
-              - name: base
-                provider: local
-                capacity: 1
-                cost_per_hour: 0
-            """);
+        await File.WriteAllTextAsync(spec, ReplicaProcess.ServiceSpec());
         try
         {
             var up = await wf.RunAsync("up", spec, "--name", "svc", "--detach");

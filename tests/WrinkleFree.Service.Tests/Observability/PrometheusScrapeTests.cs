@@ -1,5 +1,8 @@
 using System.Text.Json;
 using WrinkleFree.Platform.Files;
+using WrinkleFree.Service.Daemon;
+using WrinkleFree.Service.Tests.Integration;
+using WrinkleFree.Service.Tests.Providers;
 using WrinkleFree.Service.Tests.State;
 using WrinkleFree.Testing;
 
@@ -11,8 +14,8 @@ namespace WrinkleFree.Service.Tests.Observability;
 /// </summary>
 public sealed class PrometheusScrapeTests
 {
-    /// <summary>Where the shipped configuration expects the daemon's file_sd files (WF_HOME=/var/lib/wrinklefree).</summary>
-    internal const string ShippedFileSdFolder = "/var/lib/wrinklefree/prometheus";
+    /// <summary>Where the shipped configuration expects the daemon's file_sd files (WF_PROMETHEUS_SD_DIR on a server).</summary>
+    internal const string ShippedFileSdFolder = "/var/lib/prometheus/wrinklefree";
 
     [Fact]
     public async Task ShippedConfig_ReplicaAddedToFileSd_IsScrapedWithItsLabelsAndItsRequestsAreQueryable()
@@ -80,6 +83,64 @@ public sealed class PrometheusScrapeTests
         Assert.Equal(1, (await prometheus.QueryVectorAsync("""sum(wf_service_replicas{service="chat",status="READY"})""")).Single().Value);
         Assert.Equal(1, (await prometheus.QueryVectorAsync("""wf_service_controller_up{service="chat"}""")).Single().Value);
         Assert.Empty(await prometheus.QueryVectorAsync("ALERTS"));
+    }
+
+    [Fact]
+    public async Task ShippedConfig_ServiceRunByWfUp_DaemonsTargetFilesLeadPrometheusToTheReplicaAndTheEndpoint()
+    {
+        using var home = new TempHome();
+        // As on a server: the daemon writes its file_sd files where Prometheus reads them (WF_PROMETHEUS_SD_DIR).
+        var sd = Path.Combine(home.Path, "prometheus-sd");
+        var wf = new WfCli(home.Path, new Dictionary<string, string> { ["WF_PROMETHEUS_SD_DIR"] = sd });
+        var pids = new HashSet<int>();
+        var spec = Path.Combine(home.Path, "svc.yaml");
+        await File.WriteAllTextAsync(spec, ReplicaProcess.ServiceSpec());
+        try
+        {
+            var up = await wf.RunAsync("up", spec, "--name", "svc", "--detach");
+            Assert.True(up.ExitCode == 0, up.Stderr);
+            using var client = (await DaemonClient.ConnectAsync(home.Path, CancellationToken.None).WaitAsync(ReplicaProcess.Deadline))!;
+            var view = await ServiceDaemonTests.WaitAsync(client, v => v.ReadyReplicas == 1, pids);
+            var replica = view.Replicas.Single();
+            await ProviderTestSupport.WaitUntilAsync(() => Task.FromResult(File.Exists(Path.Combine(sd, "replicas.json")) && File.ReadAllText(Path.Combine(sd, "replicas.json")).Contains("\"svc\"", StringComparison.Ordinal)),
+                "the daemon to list the ready replica in replicas.json");
+            await using var prometheus = await StartShippedAsync(sd);
+
+            IReadOnlyList<PrometheusTarget> targets = [];
+            await prometheus.WaitUntilAsync(
+                async () => (targets = await prometheus.TargetsAsync()).Count(t => t.Health == "up") == 2,
+                "the replica and the endpoint to be scraped",
+                () => Task.FromResult(string.Join("; ", targets.Select(t => $"{t.Job} {t.ScrapeUrl} {t.Health} {t.LastError}"))));
+            var replicaTarget = targets.Single(t => t.Job == "wf-replicas");
+            Assert.Equal("svc", replicaTarget.Labels["service"]);
+            Assert.Equal("base", replicaTarget.Labels["tier"]);
+            Assert.Equal(replica.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), replicaTarget.Labels["replica"]);
+            Assert.Equal("svc", targets.Single(t => t.Job == "wf-services").Labels["service"]);
+
+            using (var http = new HttpClient { Timeout = ReplicaProcess.Deadline })
+            using (var response = await ReplicaProcess.CompleteAsync(http, new Uri(view.Endpoint + "/")))
+            {
+                Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            }
+
+            foreach (var query in new[]
+            {
+                """wf_requests_total{job="wf-replicas",service="svc",tier="base",endpoint="/v1/completions",status="200"}""",
+                """wf_service_requests_total{job="wf-services",service="svc",code="200"}""",
+                """wf_service_replicas{job="wf-services",service="svc",tier="base",status="READY"}""",
+                """wf_service_controller_up{service="svc"}""",
+            })
+            {
+                await prometheus.WaitUntilAsync(async () => (await prometheus.QueryVectorAsync(query)).Any(s => s.Value >= 1), $"`{query}` >= 1");
+            }
+
+            var down = await wf.RunAsync("down", "svc");
+            Assert.True(down.ExitCode == 0, down.Stderr);
+        }
+        finally
+        {
+            WfServiceCommandTests.KillBackground(home.Path, pids);
+        }
     }
 
     /// <summary>The shipped prometheus.yml with only its file_sd folder moved to <paramref name="fileSdFolder"/>, and its rules.</summary>

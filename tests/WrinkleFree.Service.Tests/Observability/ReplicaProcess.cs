@@ -86,6 +86,28 @@ internal sealed class ReplicaProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>A service spec whose one replica (tier base) is `wf replica` over the tiny model, probed every second.</summary>
+    public static string ServiceSpec() => $"""
+        service:
+          readiness_probe:
+            path: /health
+            initial_delay_seconds: 60
+            latency_threshold_ms: 5000
+            endpoint_probe_interval_seconds: 1
+          replica_policy:
+            min_replicas: 1
+            max_replicas: 1
+        envs:
+          MODEL_PATH: {System.Text.Json.JsonSerializer.Serialize(ModelPath)}
+        run: |
+          exec wf replica --model-id tiny --threads 1 --peak-bandwidth 10
+        tiers:
+          - name: base
+            provider: local
+            capacity: 1
+            cost_per_hour: 0
+        """;
+
     /// <summary>The log file's lines now (shared read: the replica keeps writing).</summary>
     public async Task<string[]> ReadLogAsync()
     {

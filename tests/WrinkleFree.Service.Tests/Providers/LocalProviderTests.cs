@@ -78,6 +78,41 @@ public sealed class LocalProviderTests : IDisposable
     }
 
     [Fact]
+    public async Task LaunchAsync_Setup_RunsOnceBeforeTheCommandInTheWorkdirWithTheEnvs()
+    {
+        var workdir = Directory.CreateDirectory(Path.Combine(_home.Path, "work")).FullName;
+        var handle = await LaunchAsync(Request("echo \"command sees $(cat setup-done.txt)\"", envs: new Dictionary<string, string> { ["GREETING"] = "hello" }) with
+        {
+            Setup = "echo \"$GREETING from $(pwd)\" > setup-done.txt\necho setup output",
+            WorkingDirectory = workdir,
+        });
+        await WaitUntilAsync(async () => (await _provider.GetStatusAsync(handle, CancellationToken.None)).State == ProviderReplicaState.Exited, "the replica to exit");
+
+        var lines = await CollectAsync(_provider.GetLogsAsync(handle, null, false, CancellationToken.None)).WaitAsync(Deadline);
+
+        Assert.Equal($"hello from {workdir}", (await File.ReadAllTextAsync(Path.Combine(workdir, "setup-done.txt"))).Trim());
+        Assert.Equal(["--- wf: running setup ---", "setup output", "--- wf: setup done; starting the replica ---", $"command sees hello from {workdir}"], lines[^4..]);
+        Assert.Equal(ProviderReplicaStatus.Exited(0), await _provider.GetStatusAsync(handle, CancellationToken.None).WaitAsync(Deadline));
+    }
+
+    [Fact]
+    public async Task LaunchAsync_FailingSetup_FailsTheReplicaWithItsExitCodeAndSaysSo()
+    {
+        var marker = Path.Combine(_home.Path, "command-ran");
+        var handle = await LaunchAsync(new ReplicaLaunchRequest
+        {
+            Service = "svc", ReplicaId = 1, Tier = "base", Command = "/usr/bin/touch", Arguments = [marker], Setup = "echo fetching; exit 7",
+        });
+        await WaitUntilAsync(async () => (await _provider.GetStatusAsync(handle, CancellationToken.None)).State == ProviderReplicaState.Exited, "the replica to exit");
+
+        var lines = await CollectAsync(_provider.GetLogsAsync(handle, null, false, CancellationToken.None)).WaitAsync(Deadline);
+
+        Assert.Equal(ProviderReplicaStatus.Exited(7), await _provider.GetStatusAsync(handle, CancellationToken.None).WaitAsync(Deadline));
+        Assert.Equal(["fetching", "--- wf: setup failed with exit code 7; the replica's command did not run ---"], lines[^2..]);
+        Assert.False(File.Exists(marker));
+    }
+
+    [Fact]
     public async Task LaunchAsync_PortHintFree_UsesIt()
     {
         var free = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

@@ -157,10 +157,40 @@ public sealed class ServiceSpecErrorTests
             "got '9000-8000'"
         },
         {
-            "spot_recovery",
-            "resources:\n  use_spot: true\n  spot_recovery: FAILOVER\n",
-            "resources.spot_recovery", 3, 3,
-            "spot_recovery was replaced by job_recovery; write 'job_recovery: {strategy: FAILOVER}' instead"
+            "spot_recovery and job_recovery",
+            "resources:\n  use_spot: true\n  job_recovery: FAILOVER\n  spot_recovery: FAILOVER\n",
+            "resources.spot_recovery", 4, 18,
+            "cannot be combined with job_recovery (line 3): spot_recovery is SkyPilot's older name for it; keep one"
+        },
+        {
+            "bad spot_recovery strategy",
+            "resources:\n  spot_recovery: EAGER\n",
+            "resources.spot_recovery", 2, 18,
+            "must be one of EAGER_NEXT_REGION, FAILOVER, got 'EAGER'"
+        },
+        {
+            "replica_policy at the top and in service",
+            "service:\n  replica_policy:\n    min_replicas: 1\nreplica_policy:\n  min_replicas: 2\n",
+            "replica_policy", 4, 1,
+            "is also given as service.replica_policy (line 2); give the replica policy in one place"
+        },
+        {
+            "replica_policy at the top and service.replicas",
+            "service:\n  replicas: 2\nreplica_policy:\n  min_replicas: 2\n",
+            "replica_policy", 3, 1,
+            "is also given as service.replicas (line 2)"
+        },
+        {
+            "top-level replica_policy: unknown key",
+            "replica_policy:\n  min_replica: 0\n",
+            "replica_policy.min_replica", 2, 3,
+            "did you mean 'min_replicas'?"
+        },
+        {
+            "top-level replica_policy: max below min, named where written",
+            "replica_policy:\n  min_replicas: 3\n  max_replicas: 2\n  target_qps_per_replica: 1\n",
+            "replica_policy.max_replicas", 3, 17,
+            "must be >= min_replicas (3), got 2"
         },
         {
             "period_seconds",

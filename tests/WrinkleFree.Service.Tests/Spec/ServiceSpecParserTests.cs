@@ -10,7 +10,8 @@ public sealed class ServiceSpecParserTests
         var spec = ServiceSpecParser.Parse("service:\n  replicas: 2\n");
 
         var probe = spec.Service.ReadinessProbe;
-        Assert.Equal(("/", 1200, 15, 10, 180, 200), (probe.Path, probe.InitialDelaySeconds, probe.TimeoutSeconds,
+        // Ours probes /health, where a replica answers 200 only once its model is loaded (SkyServe's default is "/").
+        Assert.Equal(("/health", 1200, 15, 10, 180, 200), (probe.Path, probe.InitialDelaySeconds, probe.TimeoutSeconds,
             probe.EndpointProbeIntervalSeconds, probe.ConsecutiveFailureThresholdTimeoutSeconds, probe.LatencyThresholdMs));
         Assert.Null(probe.PostData);
         Assert.Null(probe.PostDataJson());
@@ -84,6 +85,57 @@ public sealed class ServiceSpecParserTests
         Assert.Equal(2, resources.AnyOf.Count);
         Assert.True(resources.AnyOf[0].UseSpot);
         Assert.Equal("k8s", resources.AnyOf[1].Infra);
+    }
+
+    [Fact]
+    public void Parse_NoServiceSection_OneReplicaProbingHealth()
+    {
+        var spec = ServiceSpecParser.Parse("resources:\n  cpus: 8+\n  memory: 64+\nrun: |\n  python -m inference_server --backend bitnet\n");
+
+        Assert.Equal(1, spec.Service.ReplicaPolicy.MinReplicas);
+        Assert.Equal(1, spec.Service.ReplicaPolicy.EffectiveMaxReplicas);
+        Assert.Equal("/health", spec.Service.ReadinessProbe.Path);
+    }
+
+    [Fact]
+    public void Parse_ReadinessProbeString_IsThePath()
+    {
+        var probe = ServiceSpecParser.Parse("service:\n  readiness_probe: /v1/models\n").Service.ReadinessProbe;
+
+        Assert.Equal("/v1/models", probe.Path);
+        Assert.Equal(new ReadinessProbeSpec { Path = "/v1/models" }, probe);
+    }
+
+    [Fact]
+    public void Parse_TopLevelReplicaPolicy_ReadAsTheServicePolicy()
+    {
+        const string Yaml = """
+            resources:
+              use_spot: true
+            replica_policy:
+              min_replicas: 0       # Scale to zero
+              max_replicas: 50
+              target_qps_per_replica: 3.0
+            """;
+
+        var spec = ServiceSpecParser.Parse(Yaml);
+
+        var policy = spec.Service.ReplicaPolicy;
+        Assert.Equal((0, 50, 3.0), (policy.MinReplicas, policy.MaxReplicas, policy.TargetQpsPerReplica));
+        Assert.Equal(spec, ServiceSpecParser.Parse(spec.ToYaml()));
+    }
+
+    [Theory]
+    [InlineData("spot_recovery: EAGER_NEXT_REGION", "EAGER_NEXT_REGION", 0)]
+    [InlineData("spot_recovery: {strategy: FAILOVER, max_restarts_on_errors: 2}", "FAILOVER", 2)]
+    [InlineData("job_recovery: EAGER_NEXT_REGION", "EAGER_NEXT_REGION", 0)]
+    public void Parse_SpotRecovery_IsJobRecovery(string line, string strategy, int restarts)
+    {
+        var spec = ServiceSpecParser.Parse($"resources:\n  use_spot: true\n  {line}\n");
+
+        Assert.Equal(new JobRecoverySpec { Strategy = strategy, MaxRestartsOnErrors = restarts }, spec.Resources.JobRecovery);
+        Assert.True(spec.Resources.UseSpot);
+        Assert.Equal(spec, ServiceSpecParser.Parse(spec.ToYaml()));
     }
 
     [Fact]

@@ -1,87 +1,151 @@
 using WrinkleFree.Service.Spec;
+using WrinkleFree.Testing;
 
 namespace WrinkleFree.Service.Tests.Spec;
 
+/// <summary>
+/// deploy/: the design's three service YAMLs exactly as the design writes them (only comment lines added), what they
+/// plan to on a big machine, and the hybrid-tier example that needs the providers of issues 13-15.
+/// </summary>
 public sealed class ShippedSpecTests
 {
-    private static readonly string[] ReplicaEnvs = ["BACKEND", "MODEL_PATH", "CONTEXT_SIZE", "NUM_THREADS", "MLOCK"];
-
-    [Fact]
-    public void ParseFile_ServiceDev_OneLocalReplicaRunningWfReplica()
+    /// <summary>The design's YAMLs, verbatim.</summary>
+    public static TheoryData<string, string> DesignYamls => new()
     {
-        var spec = ServiceSpecParser.ParseFile(DeployFile("service-dev.yaml"));
+        {
+            "service-dev.yaml",
+            """
+            resources:
+              cpus: 8+
+              memory: 64+
 
-        Assert.Equal("wrinklefree-dev", spec.Name);
-        Assert.Equal(1, spec.Service.ReplicaPolicy.MinReplicas);
-        Assert.Equal(1, spec.Service.ReplicaPolicy.EffectiveMaxReplicas);
-        Assert.Equal("/health", spec.Service.ReadinessProbe.Path);
-        Assert.Equal("8+", spec.Resources.Cpus);
-        Assert.Equal("64+", spec.Resources.Memory);
-        Assert.Equal("bitnet", spec.Envs["BACKEND"]);
-        var tier = Assert.Single(spec.Tiers);
-        Assert.Equal(TierProvider.Local, tier.Provider);
-        Assert.Equal(1, tier.Capacity);
-        Assert.Equal(0, tier.CostPerHour);
-        AssertRunsWfReplica(spec);
+            run: |
+              python -m inference_server --backend bitnet --model /models/dev.gguf
+            """
+        },
+        {
+            "service-prod.yaml",
+            """
+            service:
+              readiness_probe: /health
+              replica_policy:
+                min_replicas: 3      # Hetzner base
+                max_replicas: 20     # Including burst
+                target_qps_per_replica: 5.0
+                upscale_delay_seconds: 30
+                downscale_delay_seconds: 300
+
+            resources:
+              ports: 8080
+              cpus: 16+
+              memory: 256+
+            """
+        },
+        {
+            "service-spot.yaml",
+            """
+            resources:
+              use_spot: true
+              spot_recovery: EAGER_NEXT_REGION
+
+            replica_policy:
+              min_replicas: 0       # Scale to zero
+              max_replicas: 50
+              target_qps_per_replica: 3.0
+            """
+        },
+    };
+
+    private static readonly ServicePlanContext BigMachine = new() { Machine = new MachineShape(64, 1024), DefaultModelPath = "/models/default.gguf" };
+
+    [Theory]
+    [MemberData(nameof(DesignYamls))]
+    public void DeployFile_IsTheDesignsYamlAsWritten(string file, string design)
+    {
+        var lines = File.ReadAllLines(DeployFile(file)).Where(l => !l.StartsWith('#'));
+
+        Assert.Equal(design.Trim(), string.Join('\n', lines).Trim());
     }
 
     [Fact]
-    public void ParseFile_ServiceProd_HybridTiersAndDesignPolicy()
+    public void ParseFile_ServiceDev_OneReplicaRunningWfReplicaWithTheDesignsArguments()
     {
-        var spec = ServiceSpecParser.ParseFile(DeployFile("service-prod.yaml"));
+        var path = DeployFile("service-dev.yaml");
+        var plan = ServicePlan.Parse(File.ReadAllText(path), path, BigMachine);
 
-        var policy = spec.Service.ReplicaPolicy;
-        Assert.Equal(3, policy.MinReplicas);
-        Assert.Equal(20, policy.MaxReplicas);
-        Assert.Equal(5.0, policy.TargetQpsPerReplica);
-        Assert.Equal(30, policy.UpscaleDelaySeconds);
-        Assert.Equal(300, policy.DownscaleDelaySeconds);
-        Assert.Equal(500, policy.TtftP50ThresholdMs);
-        Assert.Equal(100, policy.QueueDepthEmergency);
-        Assert.Equal(200, spec.Service.ReadinessProbe.LatencyThresholdMs);
-        Assert.Equal(8080, spec.Service.Ports);
-        Assert.Equal([PortRange.Single(8080)], spec.Resources.Ports);
-        Assert.Equal("16+", spec.Resources.Cpus);
-        Assert.Equal("256+", spec.Resources.Memory);
-
-        Assert.Collection(
-            spec.Tiers,
-            ssh =>
-            {
-                Assert.Equal((TierProvider.Ssh, 3, 0.0, false), (ssh.Provider, ssh.Capacity, ssh.CostPerHour, ssh.Spot));
-                Assert.Equal("hetzner-base", ssh.Settings["pool"]);
-            },
-            k8s => Assert.Equal((TierProvider.Kubernetes, 10, 0.08, false), (k8s.Provider, k8s.Capacity, k8s.CostPerHour, k8s.Spot)),
-            cloud =>
-            {
-                Assert.Equal((TierProvider.Cloud, 0.15, true, true), (cloud.Provider, cloud.CostPerHour, cloud.Spot, cloud.ScaleToZero));
-                Assert.True(cloud.IsUnlimited);
-            });
-        AssertRunsWfReplica(spec);
+        Assert.Equal("service-dev", plan.Name);
+        Assert.Equal((1, 1), (plan.MinReplicas, plan.MaxReplicas));
+        Assert.Equal("/health", plan.Spec.Service.ReadinessProbe.Path);
+        Assert.Equal(["wf", "replica", "--backend", "bitnet", "--model", "/models/dev.gguf"], plan.Replica.Argv);
+        Assert.Equal("8", plan.Replica.Envs["NUM_THREADS"]);
+        Assert.False(plan.Replica.Envs.ContainsKey("MODEL_PATH"));
+        var tier = Assert.Single(plan.Tiers);
+        Assert.Equal(("local", 8), (tier.Name, tier.Capacity)); // 64 cores / 8, 1024 GiB / 64
     }
 
     [Fact]
-    public void ParseFile_ServiceSpot_ScalesToZeroOnSpot()
+    public void ParseFile_ServiceProd_DesignPolicyOnTheLocalTier()
     {
-        var spec = ServiceSpecParser.ParseFile(DeployFile("service-spot.yaml"));
+        var path = DeployFile("service-prod.yaml");
+        var plan = ServicePlan.Parse(File.ReadAllText(path), path, BigMachine);
 
-        var policy = spec.Service.ReplicaPolicy;
-        Assert.Equal(0, policy.MinReplicas);
-        Assert.Equal(50, policy.MaxReplicas);
-        Assert.Equal(3.0, policy.TargetQpsPerReplica);
-        Assert.True(spec.Resources.UseSpot);
-        Assert.Equal("EAGER_NEXT_REGION", spec.Resources.JobRecovery?.Strategy);
-        Assert.Equal(300, spec.Service.LoadBalancer.ScaleFromZeroWaitSeconds);
-        var tier = Assert.Single(spec.Tiers);
-        Assert.Equal((TierProvider.Cloud, true, true), (tier.Provider, tier.Spot, tier.ScaleToZero));
-        Assert.True(tier.IsUnlimited);
-        AssertRunsWfReplica(spec);
+        var policy = plan.Spec.Service.ReplicaPolicy;
+        Assert.Equal((3, 20, 5.0, 30, 300), (policy.MinReplicas, policy.MaxReplicas, policy.TargetQpsPerReplica, policy.UpscaleDelaySeconds, policy.DownscaleDelaySeconds));
+        Assert.Equal("/health", plan.Spec.Service.ReadinessProbe.Path);
+        Assert.Equal(["wf", "replica"], plan.Replica.Argv);
+        Assert.Equal("/models/default.gguf", plan.Replica.Envs["MODEL_PATH"]);
+        Assert.Equal("16", plan.Replica.Envs["NUM_THREADS"]);
+        Assert.Equal(8080, plan.Replica.PortHint);
+        Assert.Equal(("local", 4), (plan.Tiers.Single().Name, plan.Tiers.Single().Capacity)); // 64 / 16 cores, 1024 / 256 GiB
+        Assert.Empty(plan.Warnings);
+    }
+
+    [Fact]
+    public void ParseFile_ServiceSpot_ScalesToZeroAndNeedsForceWithoutASpotTier()
+    {
+        var path = DeployFile("service-spot.yaml");
+        var yaml = File.ReadAllText(path);
+
+        var error = Assert.Throws<ServiceSpecException>(() => ServicePlan.Parse(yaml, path, BigMachine));
+        var plan = ServicePlan.Parse(yaml, path, BigMachine with { Force = true });
+
+        Assert.Equal("resources.use_spot", error.KeyPath);
+        Assert.Contains("no tier that can take replicas here is spot ('local')", error.Message, StringComparison.Ordinal);
+        var policy = plan.Spec.Service.ReplicaPolicy;
+        Assert.Equal((0, 50, 3.0), (policy.MinReplicas, policy.MaxReplicas, policy.TargetQpsPerReplica));
+        Assert.Equal("EAGER_NEXT_REGION", plan.Spec.Resources.JobRecovery?.Strategy);
+        Assert.StartsWith("EAGER_NEXT_REGION", plan.Recovery, StringComparison.Ordinal);
+        Assert.Contains("the first request starts one", plan.Autoscaling, StringComparison.Ordinal);
+        Assert.Equal(TierSpec.UnlimitedCapacity, plan.Tiers.Single().Capacity);
+        Assert.Contains(plan.Warnings, w => w.StartsWith("resources.use_spot: ", StringComparison.Ordinal) && w.EndsWith("(--force)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ParseFile_ServiceHybrid_RefusedNamingEachTierAndProviderUntilIssues13To15()
+    {
+        var path = DeployFile("service-hybrid.yaml");
+        var yaml = File.ReadAllText(path);
+        var spec = ServiceSpecParser.Parse(yaml, path);
+
+        var error = Assert.Throws<ServiceSpecException>(() => ServicePlan.Parse(yaml, path, BigMachine));
+        var forced = Assert.Throws<ServiceSpecException>(() => ServicePlan.Parse(yaml, path, BigMachine with { Force = true }));
+
+        Assert.Equal("tiers[0].provider", error.KeyPath);
+        Assert.True(error.Line > 0, error.Message);
+        foreach (var (tier, provider, issue) in new[] { ("hetzner", "ssh", 13), ("ovh-k8s", "kubernetes", 14), ("cloud-spot", "cloud", 15) })
+            Assert.Contains($"tier '{tier}': provider {provider} cannot launch replicas yet (issue {issue})", error.Message, StringComparison.Ordinal);
+        Assert.Equal("tiers", forced.KeyPath);
+        Assert.Contains("so no replica can ever start", forced.Message, StringComparison.Ordinal);
+        Assert.Equal([TierProvider.Ssh, TierProvider.Kubernetes, TierProvider.Cloud], spec.Tiers.Select(t => t.Provider));
+        Assert.Equal((3, 20), (spec.Service.ReplicaPolicy.MinReplicas, spec.Service.ReplicaPolicy.MaxReplicas));
+        Assert.Null(spec.Run);
     }
 
     [Theory]
     [InlineData("service-dev.yaml")]
     [InlineData("service-prod.yaml")]
     [InlineData("service-spot.yaml")]
+    [InlineData("service-hybrid.yaml")]
     public void ToYaml_ShippedSpec_RoundTripsToAnEqualSpec(string file)
     {
         var spec = ServiceSpecParser.ParseFile(DeployFile(file));
@@ -94,32 +158,5 @@ public sealed class ShippedSpecTests
         Assert.Equal(spec.ToYaml(), again.ToYaml());
     }
 
-    private static void AssertRunsWfReplica(ServiceSpec spec)
-    {
-        Assert.NotNull(spec.Run);
-        Assert.StartsWith("wf replica", spec.Run, StringComparison.Ordinal);
-        foreach (var name in ReplicaEnvs)
-        {
-            Assert.True(spec.Envs.ContainsKey(name), $"envs lacks {name}");
-        }
-
-        foreach (var name in new[] { "BACKEND", "MODEL_PATH", "CONTEXT_SIZE", "NUM_THREADS", "HOST", "PORT" })
-        {
-            Assert.Contains("$" + (name is "HOST" or "PORT" ? "{" + name : name), spec.Run, StringComparison.Ordinal);
-        }
-    }
-
-    /// <summary>deploy/ of the checkout this test was built from: the folder holding WrinkleFree.slnx, found upward.</summary>
-    private static string DeployFile(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "WrinkleFree.slnx")))
-            {
-                return Path.Combine(dir.FullName, "deploy", name);
-            }
-        }
-
-        throw new InvalidOperationException($"no WrinkleFree.slnx above {AppContext.BaseDirectory}");
-    }
+    private static string DeployFile(string name) => Path.Combine(RepositoryPaths.Root, "deploy", name);
 }

@@ -164,7 +164,7 @@ public sealed class ServiceStoreTests : IDisposable
         Assert.Equal(written, await store.ListReplicasAsync("a", false, CancellationToken.None).WaitAsync(Deadline));
         var statusEvents = (await store.ListEventsAsync("a", 0, 100, CancellationToken.None).WaitAsync(Deadline)).Where(e => e.Kind == ServiceEventKinds.ReplicaStatus).ToList();
         var e = Assert.Single(statusEvents);
-        Assert.Equal((1, "PROVISIONING -> READY: probe ok", _time.GetUtcNow()), (e.ReplicaId!.Value, e.Message, e.Time));
+        Assert.Equal((1, "PROVISIONING -> READY: probe ok", _time.GetUtcNow()), (e.ReplicaId!.Value, e.Message, e.At));
     }
 
     [Fact]
@@ -201,32 +201,111 @@ public sealed class ServiceStoreTests : IDisposable
     public async Task ListEventsAsync_AfterIdAndLimit_PagesInCommitOrder()
     {
         using var store = await OpenAsync();
+        await store.CreateServiceAsync("a", "x", "READY", CancellationToken.None).WaitAsync(Deadline);
+        await store.CreateServiceAsync("b", "x", "READY", CancellationToken.None).WaitAsync(Deadline);
         for (var i = 0; i < 5; i++)
         {
-            await store.AppendEventAsync("a", i, "custom", $"m{i}", CancellationToken.None).WaitAsync(Deadline);
+            await store.AddEventAsync(Custom("a", $"m{i}", i), CancellationToken.None).WaitAsync(Deadline);
         }
 
-        await store.AppendEventAsync("b", null, "custom", "other service", CancellationToken.None).WaitAsync(Deadline);
+        await store.AddEventAsync(Custom("b", "other service"), CancellationToken.None).WaitAsync(Deadline);
 
-        var first = await store.ListEventsAsync("a", 0, 2, CancellationToken.None).WaitAsync(Deadline);
+        var created = (await store.ListEventsAsync("a", 0, 1, CancellationToken.None).WaitAsync(Deadline)).Single();
+        var first = await store.ListEventsAsync("a", created.Id, 2, CancellationToken.None).WaitAsync(Deadline);
         var rest = await store.ListEventsAsync("a", first[^1].Id, 100, CancellationToken.None).WaitAsync(Deadline);
 
+        Assert.Equal(ServiceEventKinds.ServiceCreated, created.Kind);
         Assert.Equal(["m0", "m1"], first.Select(e => e.Message));
         Assert.Equal(["m2", "m3", "m4"], rest.Select(e => e.Message));
+        Assert.Equal([2, 3, 4], rest.Select(e => e.ReplicaId));
+        Assert.True(rest.Zip(rest.Skip(1)).All(p => p.First.Id < p.Second.Id), "ids increase in commit order");
+        Assert.Empty(await store.ListEventsAsync("a", rest[^1].Id, 100, CancellationToken.None).WaitAsync(Deadline));
     }
 
     [Fact]
-    public async Task DeleteServiceAsync_KeepsTheEventLog()
+    public async Task AddEventAsync_Event_StoresItsFieldsAndTheStoresTime()
     {
         using var store = await OpenAsync();
         await store.CreateServiceAsync("a", "x", "READY", CancellationToken.None).WaitAsync(Deadline);
+        _time.Advance(TimeSpan.FromSeconds(7));
+        var scaled = ServiceEvents.ScaleUp("a", 1, 3, "QPS 12.3 > 2 replicas × 5.0");
+
+        var stored = await store.AddEventAsync(scaled, CancellationToken.None).WaitAsync(Deadline);
+        var explicitTime = await store.AddEventAsync(Custom("a", "then") with { At = _time.GetUtcNow().AddHours(-1) }, CancellationToken.None).WaitAsync(Deadline);
+
+        Assert.Equal(scaled with { Id = stored.Id, At = _time.GetUtcNow() }, stored);
+        var read = await store.ListEventsAsync("a", 0, 100, CancellationToken.None).WaitAsync(Deadline);
+        Assert.Equal([ServiceEventKinds.ServiceCreated, ServiceEventKinds.ScaleUp, "custom"], read.Select(e => e.Kind));
+        Assert.Equal(stored, read[1]);
+        Assert.Equal("1 → 3 replicas: QPS 12.3 > 2 replicas × 5.0", read[1].Message);
+        Assert.Equal("""{"from":1,"to":3,"reason":"QPS 12.3 > 2 replicas × 5.0"}""", read[1].Details);
+        Assert.Equal(_time.GetUtcNow().AddHours(-1), explicitTime.At);
+    }
+
+    [Fact]
+    public async Task AddEventAsync_UnknownServiceOrDetailsNotAnObject_Throws()
+    {
+        using var store = await OpenAsync();
+        await store.CreateServiceAsync("a", "x", "READY", CancellationToken.None).WaitAsync(Deadline);
+
+        var unknown = await Assert.ThrowsAsync<ServiceStoreException>(() => store.AddEventAsync(Custom("nope", "m"), CancellationToken.None)).WaitAsync(Deadline);
+        await Assert.ThrowsAsync<ArgumentException>(() => store.AddEventAsync(Custom("a", "m") with { Details = "[1]" }, CancellationToken.None)).WaitAsync(Deadline);
+        await Assert.ThrowsAsync<ArgumentException>(() => store.AddEventAsync(Custom("a", "m") with { Details = "{" }, CancellationToken.None)).WaitAsync(Deadline);
+
+        Assert.Contains("no service named 'nope'", unknown.Message, StringComparison.Ordinal);
+        Assert.Single(await store.ListEventsAsync("a", 0, 100, CancellationToken.None).WaitAsync(Deadline));
+    }
+
+    [Fact]
+    public async Task AddEventAsync_BeyondRetention_DropsThatServicesOldestOnly()
+    {
+        using var store = await OpenAsync();
+        store.EventsKeptPerService = 3;
+        await store.CreateServiceAsync("a", "x", "READY", CancellationToken.None).WaitAsync(Deadline);
+        await store.CreateServiceAsync("b", "x", "READY", CancellationToken.None).WaitAsync(Deadline);
+
+        for (var i = 0; i < 6; i++)
+        {
+            await store.AddEventAsync(Custom("a", $"m{i}"), CancellationToken.None).WaitAsync(Deadline);
+        }
+
+        Assert.Equal(["m3", "m4", "m5"], (await store.ListEventsAsync("a", 0, 100, CancellationToken.None).WaitAsync(Deadline)).Select(e => e.Message));
+        Assert.Equal([ServiceEventKinds.ServiceCreated], (await store.ListEventsAsync("b", 0, 100, CancellationToken.None).WaitAsync(Deadline)).Select(e => e.Kind));
+    }
+
+    [Fact]
+    public async Task ListLatestEventsAsync_Limit_ReturnsTheNewestOldestFirst()
+    {
+        using var store = await OpenAsync();
+        await store.CreateServiceAsync("a", "x", "READY", CancellationToken.None).WaitAsync(Deadline);
+        await store.CreateServiceAsync("b", "x", "READY", CancellationToken.None).WaitAsync(Deadline);
+        for (var i = 0; i < 4; i++)
+        {
+            await store.AddEventAsync(Custom(i % 2 == 0 ? "a" : "b", $"m{i}"), CancellationToken.None).WaitAsync(Deadline);
+        }
+
+        Assert.Equal(["m0", "m2"], (await store.ListLatestEventsAsync("a", 2, CancellationToken.None).WaitAsync(Deadline)).Select(e => e.Message));
+        Assert.Equal(["m1", "m2", "m3"], (await store.ListLatestEventsAsync(null, 3, CancellationToken.None).WaitAsync(Deadline)).Select(e => e.Message));
+    }
+
+    [Fact]
+    public async Task DeleteServiceAsync_DeletesItsEventsOnly()
+    {
+        using var store = await OpenAsync();
+        await store.CreateServiceAsync("a", "x", "READY", CancellationToken.None).WaitAsync(Deadline);
+        await store.CreateServiceAsync("b", "x", "READY", CancellationToken.None).WaitAsync(Deadline);
+        await store.AddEventAsync(Custom("a", "m"), CancellationToken.None).WaitAsync(Deadline);
 
         await store.DeleteServiceAsync("a", CancellationToken.None).WaitAsync(Deadline);
 
         Assert.Null(await store.GetServiceAsync("a", CancellationToken.None).WaitAsync(Deadline));
         Assert.Empty(await store.ListVersionsAsync("a", CancellationToken.None).WaitAsync(Deadline));
-        Assert.Equal([ServiceEventKinds.ServiceCreated, ServiceEventKinds.ServiceDeleted],
-            (await store.ListEventsAsync("a", 0, 100, CancellationToken.None).WaitAsync(Deadline)).Select(e => e.Kind));
+        Assert.Empty(await store.ListEventsAsync("a", 0, 100, CancellationToken.None).WaitAsync(Deadline));
+        Assert.Single(await store.ListEventsAsync("b", 0, 100, CancellationToken.None).WaitAsync(Deadline));
+
+        // Re-created, it starts a fresh log.
+        await store.CreateServiceAsync("a", "x", "READY", CancellationToken.None).WaitAsync(Deadline);
+        Assert.Equal([ServiceEventKinds.ServiceCreated], (await store.ListEventsAsync("a", 0, 100, CancellationToken.None).WaitAsync(Deadline)).Select(e => e.Kind));
     }
 
     [Fact]
@@ -275,6 +354,9 @@ public sealed class ServiceStoreTests : IDisposable
         Status = "PROVISIONING",
         CostPerHour = cost,
     };
+
+    private static ServiceEvent Custom(string service, string message, int? replicaId = null) =>
+        new() { Service = service, Kind = "custom", Message = message, ReplicaId = replicaId };
 
     private Task<ServiceStore> OpenAsync() => ServiceStore.OpenAsync(_home.StatePath, _time, null, CancellationToken.None).WaitAsync(Deadline);
 }
