@@ -33,7 +33,9 @@ internal sealed class DaemonCommands(CliContext context)
     {
         // A draining command, as `wf replica`: SIGTERM cancels the token and the daemon stops its controllers before exiting.
         var cmd = new DrainingCommand("run", "Run the daemon in the foreground (for systemd: see docs/operations.md); endpoints and replicas outlive it.");
-        cmd.SetAction((_, ct) => RunDaemonAsync(ct));
+        var logging = new ProcessLogging();
+        logging.AddTo(cmd);
+        cmd.SetAction((parse, ct) => logging.TryResolve(parse, context.Error, out var log) ? RunDaemonAsync(log, ct) : Task.FromResult(ExitCodes.InvalidInput));
         return cmd;
     }
 
@@ -115,17 +117,23 @@ internal sealed class DaemonCommands(CliContext context)
         var name = new Argument<string>("NAME") { Description = "The service whose endpoint to serve." };
         var cmd = new DrainingCommand("endpoint", "Serve one service's endpoint (the daemon starts it; it outlives the daemon).") { Hidden = true };
         cmd.Arguments.Add(name);
+        var logging = new ProcessLogging();
+        logging.AddTo(cmd);
         cmd.SetAction(async (parse, ct) =>
         {
-            using var loggers = DaemonLoggers();
+            if (!logging.TryResolve(parse, context.Error, out var log))
+                return ExitCodes.InvalidInput;
+            using var rotation = ProcessLogging.StartRotation(log, context.Time, context.Error);
+            using var loggers = DaemonLoggers(log);
             return await EndpointHost.RunAsync(context.Home, parse.GetValue(name)!, context.Time, loggers, ct);
         });
         return cmd;
     }
 
-    private async Task<int> RunDaemonAsync(CancellationToken stop)
+    private async Task<int> RunDaemonAsync(ProcessLogging.Settings log, CancellationToken stop)
     {
-        using var loggers = DaemonLoggers();
+        using var rotation = ProcessLogging.StartRotation(log, context.Time, context.Error);
+        using var loggers = DaemonLoggers(log);
         var home = context.Home;
         var (exe, prefix) = ServiceCommands.SelfCommand();
         ServiceDaemon daemon;
@@ -136,7 +144,8 @@ internal sealed class DaemonCommands(CliContext context)
                 Home = home,
                 ReplicaEnvironment = ReplicaEnvironment(home),
                 WfCommand = [exe, .. prefix],
-                DefaultModelPath = DefaultModel.Ensure(home, context.Out),
+                // The plain note would be the one line of daemon.log that is not JSON.
+                DefaultModelPath = DefaultModel.Ensure(home, log.Json ? null : context.Out),
                 PrometheusTargetsFolder = Environment.GetEnvironmentVariable("WF_PROMETHEUS_SD_DIR") is { Length: > 0 } sd ? Path.GetFullPath(sd) : null,
             }, context.Time, loggers, stop);
         }
@@ -148,7 +157,8 @@ internal sealed class DaemonCommands(CliContext context)
         }
         await using (daemon)
         {
-            context.Out.WriteLine($"wf daemon: admin API on {daemon.Info.AdminUrl}");
+            if (!log.Json)
+                context.Out.WriteLine($"wf daemon: admin API on {daemon.Info.AdminUrl}");
             try
             {
                 await Task.Delay(Timeout.Infinite, stop);
@@ -161,11 +171,8 @@ internal sealed class DaemonCommands(CliContext context)
         return ExitCodes.Success;
     }
 
-    private static ILoggerFactory DaemonLoggers() => LoggerFactory.Create(b => b.AddSimpleConsole(o =>
-    {
-        o.SingleLine = true;
-        o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
-    }).SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft.AspNetCore", LogLevel.Warning));
+    private static ILoggerFactory DaemonLoggers(ProcessLogging.Settings log) =>
+        LoggerFactory.Create(b => ProcessLogging.Configure(b, log, "yyyy-MM-dd HH:mm:ss.fff "));
 
     /// <summary>Puts a `wf` shim first on the replicas' PATH, so specs can run `wf replica` wherever wf is installed.</summary>
     private static Dictionary<string, string> ReplicaEnvironment(string home)

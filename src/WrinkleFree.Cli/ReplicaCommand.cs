@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Microsoft.Extensions.Logging;
 using WrinkleFree.Replica;
 
 namespace WrinkleFree.Cli;
@@ -33,13 +32,17 @@ internal sealed class ReplicaCommand(CliContext context)
         {
             model, backend, host, port, threads, contextSize, mlock, modelId, maxSequences, maxQueue, overloadQueue, overloadBandwidth, drain, peak, upstream, upstreamCommand,
         };
+        var logging = new ProcessLogging();
+        logging.AddTo(cmd);
 
         // A draining command: SIGTERM or Ctrl-C cancels the token and the drain below decides when the process ends.
         cmd.SetAction(async (parse, ct) =>
         {
             ReplicaOptions options;
+            ProcessLogging.Settings log;
             try
             {
+                log = logging.Resolve(parse);
                 var env = ReplicaOptions.FromEnvironment();
                 options = env with
                 {
@@ -68,22 +71,23 @@ internal sealed class ReplicaCommand(CliContext context)
                 return ExitCodes.InvalidInput;
             }
 
-            return await RunAsync(options, ct);
+            return await RunAsync(options, log, ct);
         });
         root.Subcommands.Add(cmd);
     }
 
-    /// <summary>Serves until <paramref name="stop"/> (SIGTERM or Ctrl-C), then drains in-flight requests and exits 0.</summary>
-    private async Task<int> RunAsync(ReplicaOptions options, CancellationToken stop)
+    /// <summary>
+    /// Serves until <paramref name="stop"/> (SIGTERM or Ctrl-C), then drains in-flight requests and exits 0. With JSON logs
+    /// every stdout line is a JSON object: the plain "listening on URL" and "ready" lines give way to the log entries that
+    /// say the same (event ids 1001 and 1007, the URL in State.Address).
+    /// </summary>
+    private async Task<int> RunAsync(ReplicaOptions options, ProcessLogging.Settings log, CancellationToken stop)
     {
+        using var rotation = ProcessLogging.StartRotation(log, context.Time, context.Error);
         ReplicaHost host;
         try
         {
-            host = await ReplicaHost.StartAsync(options, logging => logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss.fff ";
-            }).SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft.AspNetCore", LogLevel.Warning), cancellationToken: stop);
+            host = await ReplicaHost.StartAsync(options, logging => ProcessLogging.Configure(logging, log, "HH:mm:ss.fff "), cancellationToken: stop);
         }
         catch (Exception e) when (e is IOException or ArgumentException or NotSupportedException or System.Net.Sockets.SocketException)
         {
@@ -94,11 +98,19 @@ internal sealed class ReplicaCommand(CliContext context)
         await using (host)
         {
             // One plain line that scripts and tests parse to learn the bound port.
-            context.Out.WriteLine($"listening on {host.Address.ToString().TrimEnd('/')}");
+            if (!log.Json)
+            {
+                context.Out.WriteLine($"listening on {host.Address.ToString().TrimEnd('/')}");
+            }
+
             try
             {
                 await host.WaitUntilReadyAsync(stop);
-                context.Out.WriteLine("ready");
+                if (!log.Json)
+                {
+                    context.Out.WriteLine("ready");
+                }
+
                 await Task.Delay(Timeout.Infinite, stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)

@@ -21,4 +21,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1006, Level = LogLevel.Error, Message = "Backend failed to start")]
     public static partial void StartFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Replica ready on {Address} (model {Model})")]
+    public static partial void Ready(ILogger logger, string address, string model);
 }

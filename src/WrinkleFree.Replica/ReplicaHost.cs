@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using WrinkleFree.Platform.Http;
 using WrinkleFree.Replica.Api;
 using WrinkleFree.Replica.Backends;
 using WrinkleFree.Replica.Health;
@@ -27,6 +28,7 @@ public sealed class ReplicaHost : IAsyncDisposable
     private readonly Task _startup;
     private readonly ITimer _sampler;
     private int _stopped;
+    private int _readyLogged;
 
     private ReplicaHost(WebApplication app, ReplicaContext replica, Task startup, Uri address)
     {
@@ -74,7 +76,7 @@ public sealed class ReplicaHost : IAsyncDisposable
         var logger = loggers.CreateLogger("WrinkleFree.Replica");
         var backend = BackendFactory.Create(options, loggers, time);
         var replica = new ReplicaContext(options, backend, time, logger);
-        Map(app, replica);
+        Map(app, replica, loggers.CreateLogger(AccessLog.Category));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
@@ -125,6 +127,11 @@ public sealed class ReplicaHost : IAsyncDisposable
             switch (_replica.Backend.State)
             {
                 case BackendState.Ready:
+                    if (Interlocked.Exchange(ref _readyLogged, 1) == 0)
+                    {
+                        Log.Ready(_replica.Logger, Address.ToString(), _replica.Backend.ModelId);
+                    }
+
                     return;
                 case BackendState.Unavailable when _replica.Backend is Backends.BitNet.BitNetBackend b:
                     throw new InvalidOperationException($"the model failed to load: {b.LoadError}");
@@ -166,11 +173,16 @@ public sealed class ReplicaHost : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static void Map(WebApplication app, ReplicaContext replica)
+    private static void Map(WebApplication app, ReplicaContext replica, ILogger accessLogger)
     {
         app.Use(async (http, next) =>
         {
+            var started = replica.Time.GetTimestamp();
             var label = ReplicaContext.EndpointLabel(http.Request.Path.Value ?? "");
+            // The load balancer passes the client's id (or one it made up); a request sent here directly gets one too.
+            var requestId = RequestId.FromHeader(http.Request.Headers[RequestId.Header] is { Count: > 0 } sent ? sent[0] : null);
+            http.Response.Headers[RequestId.Header] = requestId;
+            http.Features.Set(new RequestUsage());
             var clientClosed = false;
             try
             {
@@ -200,6 +212,7 @@ public sealed class ReplicaHost : IAsyncDisposable
             {
                 var status = clientClosed ? 499 : http.Response.StatusCode;
                 replica.Metrics.Requests.WithLabels(label, status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+                AccessLog.Write(accessLogger, http, status, replica.Time.GetElapsedTime(started), requestId);
             }
         });
 

@@ -84,7 +84,25 @@ internal static class GenerationEndpoints
                     await c.DisposeAsync().ConfigureAwait(false);
                 }
             }
+
+            RecordUsage(http, request, choices);
         }
+    }
+
+    /// <summary>Fills the request's <see cref="RequestUsage"/> (for the access log) with what its choices used so far.</summary>
+    private static void RecordUsage(HttpContext http, ParsedRequest request, ChoiceRun[] choices)
+    {
+        if (http.Features.Get<RequestUsage>() is not { } used)
+        {
+            return;
+        }
+
+        // Choices are created in order, so the ones that exist are a prefix and Usage's per-prompt counting holds.
+        var started = choices.TakeWhile(c => c is not null).ToList();
+        var usage = Usage(request, started.Select(c => (c.PromptTokens, c.CompletionTokens)));
+        used.PromptTokens = usage.PromptTokens;
+        used.GeneratedTokens = usage.CompletionTokens;
+        used.TimeToFirstToken = started.Select(c => c.TimeToFirstToken).Where(t => t is not null).Min();
     }
 
     private static async Task CompleteAsync(HttpContext http, ParsedRequest request, ResponseJson json, ChoiceRun[] choices)
@@ -299,6 +317,9 @@ internal static class GenerationEndpoints
 
         public int SentCount { get; private set; }
 
+        /// <summary>Request arrival to this choice's first generated token; null before it.</summary>
+        public TimeSpan? TimeToFirstToken { get; private set; }
+
         /// <summary>Characters of this choice's text sent before the current event (completions' text_offset).</summary>
         public int TextLength => _textLength;
 
@@ -319,7 +340,8 @@ internal static class GenerationEndpoints
                 var metrics = Replica.Metrics;
                 if (_lastTokenAt == 0)
                 {
-                    var ttft = Replica.Time.GetElapsedTime(startedAt, now).TotalSeconds;
+                    TimeToFirstToken = Replica.Time.GetElapsedTime(startedAt, now);
+                    var ttft = TimeToFirstToken.Value.TotalSeconds;
                     metrics.TimeToFirstToken.Observe(ttft);
                     Replica.Stats.AddTimeToFirstToken(ttft);
                 }

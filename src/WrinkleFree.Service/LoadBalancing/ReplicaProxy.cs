@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using WrinkleFree.Platform.Http;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace WrinkleFree.Service.LoadBalancing;
@@ -43,6 +44,7 @@ internal sealed class ReplicaProxy(
     {
         var settings = _settings;
         var options = settings.Options;
+        var requestId = TagRequest(context);
         NotifyRequest();
         if (!await BufferBodyAsync(context, options))
         {
@@ -75,10 +77,10 @@ internal sealed class ReplicaProxy(
                         continue;
                     }
 
-                    Log.ScaleFromZeroTimedOut(logger, options.ScaleFromZeroWait);
+                    Log.ScaleFromZeroTimedOut(logger, options.ScaleFromZeroWait, requestId);
                 }
 
-                await WriteNoReplicaAsync(context, attempts, lastError);
+                await WriteNoReplicaAsync(context, attempts, lastError, requestId);
                 return;
             }
 
@@ -107,7 +109,7 @@ internal sealed class ReplicaProxy(
             var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
             if (context.RequestAborted.IsCancellationRequested)
             {
-                Log.ClientGone(logger, attempts, destination.Id, error);
+                Log.ClientGone(logger, attempts, destination.Id, error, requestId);
                 return;
             }
 
@@ -115,11 +117,11 @@ internal sealed class ReplicaProxy(
             if (transport)
             {
                 replicas.Suspend(destination);
-                Log.ReplicaSuspended(logger, attempts, destination.Id, error, options.FailureCooldown, exception);
+                Log.ReplicaSuspended(logger, attempts, destination.Id, error, options.FailureCooldown, requestId, exception);
             }
             else
             {
-                Log.AttemptFailed(logger, attempts, destination.Id, error, exception);
+                Log.AttemptFailed(logger, attempts, destination.Id, error, requestId, exception);
             }
 
             if (context.Response.HasStarted)
@@ -139,6 +141,24 @@ internal sealed class ReplicaProxy(
             context.Response.Clear();
             context.Features.Set<IForwarderErrorFeature>(null);
         }
+    }
+
+    /// <summary>
+    /// Gives the request an X-Request-Id (the client's when usable, else a new one) that the forwarder passes to the
+    /// replica, whose access log line carries it. The replica echoes it; answers the balancer writes itself (503, 502,
+    /// 504, or after a failed attempt cleared the headers) get it here, just before the headers go out.
+    /// </summary>
+    private static string TagRequest(HttpContext context)
+    {
+        var headers = context.Request.Headers;
+        var requestId = RequestId.FromHeader(headers[RequestId.Header] is { Count: > 0 } sent ? sent[0] : null);
+        headers[RequestId.Header] = requestId;
+        context.Response.OnStarting(() =>
+        {
+            context.Response.Headers.TryAdd(RequestId.Header, requestId);
+            return Task.CompletedTask;
+        });
+        return requestId;
     }
 
     // Failures of the replica's connection, where another replica can take the request: refused, reset, closed
@@ -234,14 +254,14 @@ internal sealed class ReplicaProxy(
         return true;
     }
 
-    private Task WriteNoReplicaAsync(HttpContext context, int attempts, ForwarderError lastError)
+    private Task WriteNoReplicaAsync(HttpContext context, int attempts, ForwarderError lastError, string requestId)
     {
         if (attempts > 0)
         {
             return WriteFailureAsync(context, lastError);
         }
 
-        Log.NoReadyReplica(logger, context.Request.Path);
+        Log.NoReadyReplica(logger, context.Request.Path, requestId);
         return OpenAiError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable,
             "No ready replicas. The service has no replica that can take this request; retry after the Retry-After interval.",
             "server_error", "no_ready_replicas", Options.RetryAfter);

@@ -65,6 +65,14 @@ internal static class ReplicaLogReader
                 continue;
             }
 
+            // The writer rotated its log (copy-truncate, Platform's LogRotation): what it writes now starts at offset 0.
+            // A partial line held from before belongs to the copy, and is dropped with it.
+            if (stream.Length < stream.Position)
+            {
+                stream.Position = 0;
+                partial.SetLength(0);
+            }
+
             await Task.Delay(pollInterval, time, cancellationToken).ConfigureAwait(false);
         }
 

@@ -30,15 +30,19 @@ public sealed class TrainingMetrics : IAsyncDisposable
     private readonly Gauge _perplexity;
     private readonly Gauge _cpu;
     private readonly Gauge _rss;
-    private readonly Gauge _gpuUtil;
-    private readonly Gauge _gpuMemory;
+    private readonly MetricFactory _factory;
+
+    // Created with the first sample that has a GPU figure: an unlabelled gauge is exported as 0 from its creation, and a
+    // machine without a GPU must show no GPU series at all (0 % would read as an idle GPU).
+    private Gauge? _gpuUtil;
+    private Gauge? _gpuMemory;
 
     /// <summary>Opens the JSONL file (append) and starts the endpoint when a port is given.</summary>
     public TrainingMetrics(TrainingMetricsOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
-        var factory = Metrics.WithCustomRegistry(_registry);
+        var factory = _factory = Metrics.WithCustomRegistry(_registry);
         string[] stage = ["stage"];
         _step = factory.CreateGauge("wf_train_step", "Optimizer steps completed.", stage);
         _loss = factory.CreateGauge("wf_train_loss", "Loss terms of the latest logged step.", ["stage", "term"]);
@@ -53,8 +57,6 @@ public sealed class TrainingMetrics : IAsyncDisposable
         _perplexity = factory.CreateGauge("wf_train_heldout_perplexity", "Latest held-out perplexity.", stage);
         _cpu = factory.CreateGauge("wf_train_process_cpu_percent", "Process CPU use in percent of one core.");
         _rss = factory.CreateGauge("wf_train_process_rss_bytes", "Process resident set size.");
-        _gpuUtil = factory.CreateGauge("wf_train_gpu_utilization_percent", "GPU utilisation from nvidia-smi.");
-        _gpuMemory = factory.CreateGauge("wf_train_gpu_memory_used_mib", "GPU memory in use from nvidia-smi.");
 
         if (options.JsonlPath is { } jsonl)
         {
@@ -115,8 +117,12 @@ public sealed class TrainingMetrics : IAsyncDisposable
             _rss.Set(system.RssBytes);
             if (system.GpuUtilizationPercent is { } util)
             {
-                _gpuUtil.Set(util);
-                _gpuMemory.Set(system.GpuMemoryUsedMiB ?? 0);
+                (_gpuUtil ??= _factory.CreateGauge("wf_train_gpu_utilization_percent", "GPU utilisation from nvidia-smi.")).Set(util);
+            }
+
+            if (system.GpuMemoryUsedMiB is { } used)
+            {
+                (_gpuMemory ??= _factory.CreateGauge("wf_train_gpu_memory_used_mib", "GPU memory in use from nvidia-smi.")).Set(used);
             }
         }
 
@@ -170,12 +176,10 @@ public sealed class TrainingMetrics : IAsyncDisposable
             {
                 w.WriteNumber("cpu_percent", system.CpuPercent);
                 w.WriteNumber("rss_bytes", system.RssBytes);
-                if (system.GpuUtilizationPercent is { } util)
-                {
-                    w.WriteNumber("gpu_util_percent", util);
-                    w.WriteNumber("gpu_mem_used_mib", system.GpuMemoryUsedMiB ?? 0);
-                    w.WriteNumber("gpu_mem_total_mib", system.GpuMemoryTotalMiB ?? 0);
-                }
+                // Absent, not 0, without a GPU: each figure is written only when nvidia-smi gave it.
+                WriteIfKnown(w, "gpu_util_percent", system.GpuUtilizationPercent);
+                WriteIfKnown(w, "gpu_mem_used_mib", system.GpuMemoryUsedMiB);
+                WriteIfKnown(w, "gpu_mem_total_mib", system.GpuMemoryTotalMiB);
             }
 
             w.WriteEndObject();
@@ -195,6 +199,14 @@ public sealed class TrainingMetrics : IAsyncDisposable
         if (_jsonl is not null)
         {
             await _jsonl.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static void WriteIfKnown(Utf8JsonWriter w, string name, double? value)
+    {
+        if (value is { } v)
+        {
+            w.WriteNumber(name, v);
         }
     }
 

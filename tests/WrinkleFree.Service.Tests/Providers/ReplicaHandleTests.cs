@@ -1,4 +1,5 @@
 using System.Text.Json;
+using WrinkleFree.Platform.Files;
 using WrinkleFree.Platform.Processes;
 using WrinkleFree.Service.Providers;
 
@@ -81,5 +82,51 @@ public sealed class ReplicaHandleTests
         var start = ReplicaLogReader.FindTailStart(stream, 12_345);
 
         Assert.Equal(text.Split('\n')[^12_346..^1], text[(int)start..].TrimEnd('\n').Split('\n'));
+    }
+
+    [Fact]
+    public async Task ReadAsync_FollowAcrossACopyTruncateRotation_GoesOnWithTheNewLines()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "wf-serve-tests", Guid.NewGuid().ToString("N") + ".log");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, "first line\nsecond line\n");
+        var writing = 1;
+        var lines = new List<string>();
+        using var cancel = new CancellationTokenSource(ProviderTestSupport.Deadline);
+        var follower = Task.Run(async () =>
+        {
+            await foreach (var line in ReplicaLogReader.ReadAsync(path, null, true, _ => Task.FromResult(Volatile.Read(ref writing) == 1), TimeSpan.FromMilliseconds(10), TimeProvider.System, cancel.Token))
+            {
+                lock (lines)
+                {
+                    lines.Add(line);
+                }
+            }
+        });
+        int Count()
+        {
+            lock (lines)
+            {
+                return lines.Count;
+            }
+        }
+
+        try
+        {
+            await ProviderTestSupport.WaitUntilAsync(() => Task.FromResult(Count() == 2), "the first two lines");
+            // The replica rotates its log: the file is copied to .1 and truncated, then written from offset 0 again.
+            Assert.True(LogRotation.ForFile(path, maxBytes: 1).RotateIfNeeded());
+            File.AppendAllText(path, "third\n");
+            await ProviderTestSupport.WaitUntilAsync(() => Task.FromResult(Count() == 3), "the line written after the rotation");
+        }
+        finally
+        {
+            Volatile.Write(ref writing, 0);
+            await follower.WaitAsync(ProviderTestSupport.Deadline);
+            File.Delete(path);
+            File.Delete(path + ".1");
+        }
+
+        Assert.Equal(["first line", "second line", "third"], lines);
     }
 }

@@ -66,6 +66,48 @@ public sealed class TrainingMetricsTests
     }
 
     [Fact]
+    public async Task RecordAsync_NoGpu_GpuSeriesAndFieldsAreAbsentNotZero()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "wf-training-tests", Guid.NewGuid().ToString("N"));
+        var jsonl = Path.Combine(dir, "metrics.jsonl");
+        var port = FreePort();
+        // What SystemStatsSampler gives where nvidia-smi is absent: process figures only.
+        var record = Record(3) with { System = new SystemStats { CpuPercent = 12.5, RssBytes = 1 << 20 } };
+        await using var metrics = new TrainingMetrics(new TrainingMetricsOptions { JsonlPath = jsonl, PrometheusPort = port });
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var url = new Uri($"http://127.0.0.1:{port}/metrics");
+
+        Assert.DoesNotContain("wf_train_gpu_", await http.GetStringAsync(url), StringComparison.Ordinal);
+        await metrics.RecordAsync(record, CancellationToken.None);
+
+        var body = await http.GetStringAsync(url);
+        Assert.Contains("wf_train_process_rss_bytes 1048576", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("wf_train_gpu_utilization_percent ", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("wf_train_gpu_memory_used_mib ", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("wf_train_gpu_", File.ReadAllText(Path.Combine(dir, "metrics.prom")), StringComparison.Ordinal);
+        var line = JsonDocument.Parse(File.ReadAllLines(jsonl).Single()).RootElement;
+        Assert.Equal(12.5, line.GetProperty("cpu_percent").GetDouble());
+        Assert.DoesNotContain(line.EnumerateObject(), p => p.Name.StartsWith("gpu_", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RecordAsync_WithGpu_ExportsTheGpuFigures()
+    {
+        var record = Record(3) with { System = new SystemStats { CpuPercent = 1, RssBytes = 1, GpuUtilizationPercent = 87, GpuMemoryUsedMiB = 4096, GpuMemoryTotalMiB = 81920 } };
+        await using var metrics = new TrainingMetrics(new TrainingMetricsOptions());
+        await metrics.RecordAsync(record, CancellationToken.None);
+
+        using var export = new MemoryStream();
+        await metrics.Registry.CollectAndExportAsTextAsync(export);
+        var text = System.Text.Encoding.UTF8.GetString(export.ToArray());
+        Assert.Contains("wf_train_gpu_utilization_percent 87", text, StringComparison.Ordinal);
+        Assert.Contains("wf_train_gpu_memory_used_mib 4096", text, StringComparison.Ordinal);
+        var line = JsonDocument.Parse(metrics.ToJson(record)).RootElement;
+        Assert.Equal(87, line.GetProperty("gpu_util_percent").GetDouble());
+        Assert.Equal(81920, line.GetProperty("gpu_mem_total_mib").GetDouble());
+    }
+
+    [Fact]
     public void Describe_PlainLine_NamesStepLossAndCheckpoint()
     {
         var line = TrainingConsole.Describe(Record(20, checkpointBytes: 2_000_000));
