@@ -47,59 +47,44 @@ internal sealed class EventsCommand(CliContext context)
         root.Subcommands.Add(cmd);
     }
 
-    private async Task<int> RunAsync(string service, bool follow, int limit, bool json, CancellationToken ct)
+    private Task<int> RunAsync(string service, bool follow, int limit, bool json, CancellationToken ct) => DaemonCalls.GuardAsync(context, async () =>
     {
+        using var client = await DaemonClient.ConnectAsync(context.Home, ct);
+        if (client is null)
+            return DaemonCalls.NoDaemon(context);
+        var events = await client.EventsAsync(service, null, limit, ct);
+        if (json)
+            WriteJson(events);
+        else if (follow)
+            WriteFollowLines(events, header: true);
+        else if (events.Count == 0)
+            context.Out.WriteLine($"No events for {service}.");
+        else
+            WriteTable(events);
+        if (!follow)
+            return ExitCodes.Success;
+        var last = events.Count > 0 ? events[^1].Id : 0;
         try
         {
-            using var client = await DaemonClient.ConnectAsync(context.Home, ct);
-            if (client is null)
-                return Fail($"the wf daemon is not running (no live {Path.Combine(context.Home, DaemonInfo.FileName)}); `wf up SPEC` starts it");
-            var events = await client.EventsAsync(service, null, limit, ct);
-            if (json)
-                WriteJson(events);
-            else if (follow)
-                WriteFollowLines(events, header: true);
-            else if (events.Count == 0)
-                context.Out.WriteLine($"No events for {service}.");
-            else
-                WriteTable(events);
-            if (!follow)
-                return ExitCodes.Success;
-            var last = events.Count > 0 ? events[^1].Id : 0;
-            try
+            while (true)
             {
-                while (true)
-                {
-                    await Task.Delay(FollowInterval, context.Time, ct);
-                    var next = await client.EventsAsync(service, last, ServiceEventsEndpoint.MaxLimit, ct);
-                    if (next.Count == 0)
-                        continue;
-                    if (json)
-                        WriteJson(next);
-                    else
-                        WriteFollowLines(next, header: false);
-                    last = next[^1].Id;
-                }
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                // Ctrl-C ends a follow.
-                return ExitCodes.Success;
+                await Task.Delay(FollowInterval, context.Time, ct);
+                var next = await client.EventsAsync(service, last, ServiceEventsEndpoint.MaxLimit, ct);
+                if (next.Count == 0)
+                    continue;
+                if (json)
+                    WriteJson(next);
+                else
+                    WriteFollowLines(next, header: false);
+                last = next[^1].Id;
             }
         }
-        catch (DaemonApiException e)
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            return Fail(e.Message);
+            // Ctrl-C ends a follow.
+            return ExitCodes.Success;
         }
-        catch (HttpRequestException e)
-        {
-            return Fail($"lost the wf daemon ({e.Message}); see {Path.Combine(WfHome.Logs(context.Home), "daemon.log")}, and `wf up` restarts it");
-        }
-        catch (OperationCanceledException)
-        {
-            return ExitCodes.Cancelled;
-        }
-    }
+    });
 
     private void WriteTable(IReadOnlyList<ServiceEventView> events)
     {
@@ -131,10 +116,4 @@ internal sealed class EventsCommand(CliContext context)
     private static string Time(ServiceEventView e) => e.At.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 
     private static string Replica(ServiceEventView e) => e.ReplicaId?.ToString(CultureInfo.InvariantCulture) ?? "-";
-
-    private int Fail(string message)
-    {
-        context.Error.WriteLine($"error: {message}");
-        return ExitCodes.Failure;
-    }
 }

@@ -349,36 +349,9 @@ internal sealed class ServiceCommands(CliContext context)
 
     private static string Dollars(double perHour) => "$" + perHour.ToString("0.00", CultureInfo.InvariantCulture);
 
-    /// <summary>Runs a command body, turning the errors a user can cause into one line that says what to do next.</summary>
-    private async Task<int> Guard(Func<Task<int>> body)
-    {
-        try
-        {
-            return await body();
-        }
-        catch (ServiceSpecException e)
-        {
-            return Fail(e.Message);
-        }
-        catch (DaemonApiException e)
-        {
-            return Fail(e.Message);
-        }
-        catch (HttpRequestException e)
-        {
-            return Fail($"lost the wf daemon ({e.Message}); see {Path.Combine(WfHome.Logs(context.Home), "daemon.log")}, and `wf up` restarts it");
-        }
-        catch (OperationCanceledException)
-        {
-            return ExitCodes.Cancelled;
-        }
-    }
+    private Task<int> Guard(Func<Task<int>> body) => DaemonCalls.GuardAsync(context, body);
 
-    private int NoDaemon() => Fail($"the wf daemon is not running (no live {Path.Combine(context.Home, DaemonInfo.FileName)}); `wf up SPEC` starts it");
+    private int NoDaemon() => DaemonCalls.NoDaemon(context);
 
-    private int Fail(string message)
-    {
-        context.Error.WriteLine($"error: {message}");
-        return ExitCodes.Failure;
-    }
+    private int Fail(string message) => DaemonCalls.Fail(context, message);
 }

@@ -137,15 +137,7 @@ public sealed class EndpointProcessClient : IServiceEndpoint
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         // The same fixed settings as the in-process balancer: a change there needs a new endpoint (a service restart).
-        var running = _options;
-        var fixedChanged = options.ListenAddress != running.ListenAddress ? nameof(options.ListenAddress)
-            : options.Port != 0 && options.Port != BaseUrl.Port ? nameof(options.Port)
-            : options.MaxRequestBodyBytes != running.MaxRequestBodyBytes ? nameof(options.MaxRequestBodyBytes)
-            : options.ConnectTimeout != running.ConnectTimeout ? nameof(options.ConnectTimeout)
-            : options.FailureCooldown != running.FailureCooldown ? nameof(options.FailureCooldown)
-            : null;
-        if (fixedChanged is not null)
-            throw new ArgumentException($"{fixedChanged} is fixed while the balancer runs; restart the service to change it", nameof(options));
+        _options.CheckFixed(options, BaseUrl.Port);
         Change(() => _options = options with { Port = BaseUrl.Port });
     }
 

@@ -203,16 +203,7 @@ public sealed class ServiceLoadBalancer : IServiceEndpoint
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var running = _proxy.Options;
-        var fixedChanged = options.ListenAddress != running.ListenAddress ? nameof(options.ListenAddress)
-            : options.Port != 0 && options.Port != BaseUrl.Port ? nameof(options.Port)
-            : options.MaxRequestBodyBytes != running.MaxRequestBodyBytes ? nameof(options.MaxRequestBodyBytes)
-            : options.ConnectTimeout != running.ConnectTimeout ? nameof(options.ConnectTimeout)
-            : options.FailureCooldown != running.FailureCooldown ? nameof(options.FailureCooldown)
-            : null;
-        if (fixedChanged is not null)
-        {
-            throw new ArgumentException($"{fixedChanged} is fixed while the balancer runs; restart the service to change it", nameof(options));
-        }
+        running.CheckFixed(options, BaseUrl.Port);
 
         SetPolicy(options.Policy);
         // The stored options keep the port actually bound, so a later comparison sees no change.

@@ -41,6 +41,26 @@ public sealed record ServiceLoadBalancerOptions
     /// <summary>The Retry-After a 503 advertises when no replica is ready.</summary>
     public TimeSpan RetryAfter { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> when <paramref name="next"/> changes a setting fixed when a balancer bound to
+    /// <paramref name="boundPort"/> with these options started: the listen address and port, body limit, connect timeout,
+    /// failure cooldown.
+    /// </summary>
+    public void CheckFixed(ServiceLoadBalancerOptions next, int boundPort)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        var changed = next.ListenAddress != ListenAddress ? nameof(ListenAddress)
+            : next.Port != 0 && next.Port != boundPort ? nameof(Port)
+            : next.MaxRequestBodyBytes != MaxRequestBodyBytes ? nameof(MaxRequestBodyBytes)
+            : next.ConnectTimeout != ConnectTimeout ? nameof(ConnectTimeout)
+            : next.FailureCooldown != FailureCooldown ? nameof(FailureCooldown)
+            : null;
+        if (changed is not null)
+        {
+            throw new ArgumentException($"{changed} is fixed while the balancer runs; restart the service to change it", nameof(next));
+        }
+    }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that is out of range.</summary>
     public void Validate()
     {

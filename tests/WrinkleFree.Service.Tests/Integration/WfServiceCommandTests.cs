@@ -94,6 +94,18 @@ public sealed class WfServiceCommandTests
             var unknown = await wf.RunAsync("status", "svc");
             Assert.Equal(1, unknown.ExitCode);
             Assert.Contains("no service named 'svc'", unknown.Stderr, StringComparison.Ordinal);
+
+            // `wf daemon stop` takes the supervisor and the daemon down for good (nothing restarts it) and says so.
+            var supervisor = DaemonSupervisor.TryRead(home.Path)!;
+            var lastDaemon = DaemonInfo.TryRead(home.Path)!.Pid;
+            var stop = await wf.RunAsync("daemon", "stop");
+            Assert.True(stop.ExitCode == 0, stop.Stderr);
+            Assert.Contains("Stopped the daemon and its supervisor", stop.Stdout, StringComparison.Ordinal);
+            Assert.False(ProviderTestSupport.IsAlive(supervisor.Pid));
+            Assert.False(ProviderTestSupport.IsAlive(lastDaemon));
+            var stopped = await wf.RunAsync("daemon", "status");
+            Assert.Equal(1, stopped.ExitCode);
+            Assert.Contains("The daemon is not running", stopped.Stdout, StringComparison.Ordinal);
         }
         finally
         {
