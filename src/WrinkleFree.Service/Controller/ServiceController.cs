@@ -338,7 +338,7 @@ public sealed class ServiceController : IAsyncDisposable
         var gaveUpBefore = _guard.GaveUp;
         var backoff = _guard.RecordFailure(_time.GetUtcNow(), $"replica {r.Id} {status.ToSkyServeName()}: {reason}", r.Id);
         Log.ReplicaFailed(_logger, _name, r.Id, status.ToSkyServeName(), reason);
-        _events.Add(ServiceEvents.ReplicaFailed(_name, r.Id, $"{status.ToSkyServeName()}: {reason}"));
+        _events.Add(ServiceEvents.ReplicaFailed(_name, r.Id, status == ReplicaStatus.Failed ? reason : $"{status.ToSkyServeName()}: {reason}"));
         if (_guard.GaveUp && !gaveUpBefore)
         {
             _events.Add(ServiceEvents.ServiceFailed(_name,

@@ -85,6 +85,15 @@ public sealed partial record ServicePlan
             }
         }
 
+        if (checks is not null && (backend ?? "bitnet") == "bitnet" && spec.Setup is null && !derived.ContainsKey("MODEL_PATH")
+            && spec.Tiers.Any(t => t.Provider == TierProvider.Local)
+            && ModelPathOf(envs, argv) is { } model && Path.IsPathRooted(model) && !File.Exists(model))
+        {
+            // A warning, not an error: the file may come later, and other tiers' machines have their own disks.
+            checks.Warn(envs.ContainsKey("MODEL_PATH") && !argv.Any(a => ModelOptions.Contains(a)) ? "envs.MODEL_PATH" : "run",
+                $"model file '{model}' does not exist on this machine: replicas on local tiers will fail until it does");
+        }
+
         return new ReplicaCommandPlan
         {
             Argv = argv,
@@ -95,5 +104,18 @@ public sealed partial record ServicePlan
             DerivedEnvs = derived,
             PortHint = portHint,
         };
+    }
+
+    /// <summary>The model a bitnet replica will load: the argv's --model/-m value, else MODEL_PATH.</summary>
+    private static string? ModelPathOf(Dictionary<string, string> envs, IReadOnlyList<string> argv)
+    {
+        for (var i = 0; i < argv.Count; i++)
+        {
+            if (argv[i].StartsWith("--model=", StringComparison.Ordinal))
+                return argv[i]["--model=".Length..];
+            if (ModelOptions.Contains(argv[i]) && i + 1 < argv.Count)
+                return argv[i + 1];
+        }
+        return envs.GetValueOrDefault("MODEL_PATH");
     }
 }

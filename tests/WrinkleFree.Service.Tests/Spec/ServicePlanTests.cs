@@ -261,4 +261,19 @@ public sealed class ServicePlanTests
         Assert.Contains("the first request starts one and waits up to 60 s", scaled.Autoscaling, StringComparison.Ordinal);
         Assert.StartsWith("GET /health every 10 s", scaled.ReadinessProbe, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Parse_ModelFileMissingHere_WarnsNamingTheFileAndKey()
+    {
+        var missing = "/nonexistent-" + Guid.NewGuid().ToString("N") + "/m.gguf";
+        var fromEnv = Plan($"envs:\n  MODEL_PATH: {missing}\n", Big);
+        Assert.Equal([$"envs.MODEL_PATH: model file '{missing}' does not exist on this machine: replicas on local tiers will fail until it does"], fromEnv.Warnings);
+
+        var fromRun = Plan($"run: python -m inference_server --model {missing}\n", Big);
+        Assert.Equal([$"run: model file '{missing}' does not exist on this machine: replicas on local tiers will fail until it does"], fromRun.Warnings);
+
+        // A setup: may fetch it; the default model is the CLI's own.
+        Assert.Empty(Plan($"setup: fetch-model\nenvs:\n  MODEL_PATH: {missing}\n", Big).Warnings);
+        Assert.Empty(Plan("resources:\n  cpus: 1\n", Big).Warnings);
+    }
 }
