@@ -45,7 +45,8 @@ public sealed class ValidateCommandTests
         Assert.Contains("python -m inference_server ARGS, the design's name for the replica server", stdout, StringComparison.Ordinal);
         Assert.Contains("NUM_THREADS=2 (resources.cpus 8+, at most this machine's 2 cores)", stdout, StringComparison.Ordinal);
         Assert.Matches(@"(?m)^local\s+local\s+unlimited\s+unlimited\s+\$0\.00\s+no\s+8 cores, 64 GiB per replica does not fit", stdout);
-        Assert.Equal("warning: resources.cpus: 8+ needs 8 cores, this machine (local tier 'local') has 2; tier capacity left as written (--force)\n", console.Stderr);
+        Assert.Equal("warning: resources.cpus: 8+ needs 8 cores, this machine (local tier 'local') has 2; tier capacity left as written (--force)\n"
+            + "warning: run: model file '/models/dev.gguf' does not exist on this machine: replicas on local tiers will fail until it does\n", console.Stderr);
     }
 
     [Fact]
