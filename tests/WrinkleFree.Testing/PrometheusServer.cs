@@ -169,10 +169,10 @@ public sealed partial class PrometheusServer : IAsyncDisposable
     public async Task WaitUntilAsync(Func<Task<bool>> condition, string what, Func<Task<string>>? describe = null, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(condition);
-        var deadline = Stopwatch.StartNew();
+        var started = DateTime.UtcNow;
         while (!await condition())
         {
-            if (deadline.Elapsed > (timeout ?? Timeout))
+            if (DateTime.UtcNow - started > (timeout ?? Timeout))
             {
                 var state = describe is null ? "" : "\nlast state: " + await describe();
                 throw new TimeoutException($"Prometheus: {what} did not happen within {(timeout ?? Timeout).TotalSeconds} s{state}\nPrometheus log:\n{Output}");
@@ -230,7 +230,7 @@ public sealed partial class PrometheusServer : IAsyncDisposable
 
     private async Task WaitReadyAsync(CancellationToken cancellationToken)
     {
-        var deadline = Stopwatch.StartNew();
+        var started = DateTime.UtcNow;
         while (true)
         {
             if (_process.HasExited)
@@ -253,7 +253,7 @@ public sealed partial class PrometheusServer : IAsyncDisposable
                 // Not listening yet.
             }
 
-            if (deadline.Elapsed > Timeout)
+            if (DateTime.UtcNow - started > Timeout)
             {
                 throw new TimeoutException($"prometheus was not ready within {Timeout.TotalSeconds} s:\n{Output}");
             }

@@ -61,7 +61,7 @@ internal sealed class ReplicaProcess : IAsyncDisposable
         var replica = new ReplicaProcess(pid, logPath, new Uri("http://127.0.0.1/"));
         try
         {
-            var deadline = Stopwatch.StartNew();
+            var deadline = DateTime.UtcNow + Deadline;
             while (true)
             {
                 var lines = await replica.ReadLogAsync();
@@ -71,7 +71,7 @@ internal sealed class ReplicaProcess : IAsyncDisposable
                     return new ReplicaProcess(pid, logPath, new Uri(listening[ListeningPrefix.Length..].Trim() + "/"));
                 }
 
-                if (!LinuxProcess.GroupAlive(pid) || deadline.Elapsed > Deadline)
+                if (!LinuxProcess.GroupAlive(pid) || DateTime.UtcNow > deadline)
                 {
                     throw new InvalidOperationException($"wf replica did not get ready (pid {pid}):\n{string.Join('\n', lines)}");
                 }
