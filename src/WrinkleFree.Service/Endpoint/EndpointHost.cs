@@ -175,10 +175,13 @@ public static class EndpointHost
         }
     }
 
-    /// <summary>Arrival times with increasing sequence numbers, the latest <see cref="MaxArrivals"/> kept.</summary>
+    /// <summary>
+    /// Arrival times with consecutive sequence numbers, at least the latest <see cref="MaxArrivals"/> kept. The controller
+    /// asks every 200 ms for those after the last it saw: they are the list's tail, found by arithmetic, not by a scan.
+    /// </summary>
     private sealed class Arrivals
     {
-        private readonly Queue<(long Seq, long At)> _items = new();
+        private readonly List<long> _times = [];
         private readonly Lock _gate = new();
         private long _seq;
 
@@ -195,16 +198,22 @@ public static class EndpointHost
         {
             lock (_gate)
             {
-                _items.Enqueue((++_seq, at.ToUnixTimeMilliseconds()));
-                if (_items.Count > MaxArrivals)
-                    _items.Dequeue();
+                _seq++;
+                _times.Add(at.ToUnixTimeMilliseconds());
+                // Trimmed in bulk so a request pays for a shift only once every MaxArrivals arrivals.
+                if (_times.Count >= 2 * MaxArrivals)
+                    _times.RemoveRange(0, _times.Count - MaxArrivals);
             }
         }
 
+        /// <summary>The sequence of the latest arrival and the times of those after <paramref name="after"/>, oldest first.</summary>
         public (long Seq, List<long> Times) After(long after)
         {
             lock (_gate)
-                return (_seq, [.. _items.Where(i => i.Seq > after).Select(i => i.At)]);
+            {
+                var newer = (int)Math.Clamp(_seq - after, 0, _times.Count);
+                return (_seq, _times.GetRange(_times.Count - newer, newer));
+            }
         }
     }
 }
