@@ -14,7 +14,10 @@ public sealed record FakeUpstreamOptions
     /// <summary>A median time to first token for /health to report as <c>ttft_p50_ms</c>, as `wf replica` does (null: none).</summary>
     public double? TtftP50Ms { get; init; }
 
-    /// <summary>Parses <c>--port N</c>, <c>--model ID</c>, <c>--no-tokenize</c>, <c>--no-usage</c> and <c>--ttft-ms MS</c>.</summary>
+    /// <summary>The address to listen on: loopback, or another when a test runs the fake inside a network namespace.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>Parses <c>--port N</c>, <c>--model ID</c>, <c>--no-tokenize</c>, <c>--no-usage</c>, <c>--ttft-ms MS</c> and <c>--host ADDRESS</c>.</summary>
     public static (FakeUpstreamOptions Options, int Port) Parse(string[] args)
     {
         var options = new FakeUpstreamOptions();
@@ -25,6 +28,9 @@ public sealed record FakeUpstreamOptions
             {
                 case "--port":
                     port = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
+                    break;
+                case "--host":
+                    options = options with { Host = args[++i] };
                     break;
                 case "--model":
                     options = options with { ModelId = args[++i] };

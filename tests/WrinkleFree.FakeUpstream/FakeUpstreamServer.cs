@@ -62,7 +62,7 @@ public sealed class FakeUpstreamServer : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Parse(options.Host), port));
         var app = builder.Build();
         FakeUpstreamServer? server = null;
         app.MapGet("/health", (HttpContext c) => server!.HealthAsync(c));

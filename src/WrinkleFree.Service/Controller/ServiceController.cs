@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using WrinkleFree.Service.Autoscaling;
@@ -144,6 +145,7 @@ public sealed class ServiceController : IAsyncDisposable
         var probe = SpecMapping.ToProbePolicy(spec);
         var balancer = SpecMapping.ToBalancerOptions(spec, _name, _options.ListenAddress, 0);
         balancer.Validate();
+        CheckEndpointUnchanged(_latestSpec, spec);
         await _updateLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -726,20 +728,34 @@ public sealed class ServiceController : IAsyncDisposable
     {
         var port = options.Port != 0 ? options.Port : storedPort ?? 0;
         var wanted = SpecMapping.ToBalancerOptions(spec, name, options.ListenAddress, port);
+        // A port the spec or the daemon names is the one clients and firewalls expect: no falling back to another.
+        var portChosenHere = options.Port == 0 && spec.Service.LoadBalancer.Port is null;
         if (options.EndpointFactory is { } factory)
         {
             // The endpoint runs in a process of its own (adopted if it still runs): it falls back to a free port itself.
-            return await factory(name, wanted, options.Port == 0, cancellationToken).ConfigureAwait(false);
+            return await factory(name, wanted, portChosenHere, cancellationToken).ConfigureAwait(false);
         }
         try
         {
             return await ServiceLoadBalancer.StartAsync(wanted, time, loggers, null, cancellationToken).ConfigureAwait(false);
         }
-        catch (IOException) when (port != 0 && options.Port == 0)
+        catch (IOException) when (port != 0 && portChosenHere)
         {
             // The endpoint's previous port was taken while the daemon was down: a new one beats no service.
             return await ServiceLoadBalancer.StartAsync(wanted with { Port = 0 }, time, loggers, null, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The endpoint's address and port are bound once: a spec that moves them is refused before it is stored.</summary>
+    private static void CheckEndpointUnchanged(ServiceSpec current, ServiceSpec next)
+    {
+        var (was, now) = (current.Service.LoadBalancer, next.Service.LoadBalancer);
+        if (was.Host != now.Host)
+            throw new ServiceSpecException("service.load_balancer.host",
+                $"cannot change while the service runs ({was.Host ?? "default"} -> {now.Host ?? "default"}); run wf down and wf up to move the endpoint");
+        if (was.Port != now.Port)
+            throw new ServiceSpecException("service.load_balancer.port",
+                $"cannot change while the service runs ({was.Port?.ToString(CultureInfo.InvariantCulture) ?? "chosen"} -> {now.Port?.ToString(CultureInfo.InvariantCulture) ?? "chosen"}); run wf down and wf up to move the endpoint");
     }
 
     private static async Task<int> FindRolloutVersionAsync(ServiceStore store, string name, CancellationToken cancellationToken)

@@ -63,8 +63,8 @@ internal static class SpecMapping
     public static ServiceLoadBalancerOptions ToBalancerOptions(ServiceSpec spec, string service, string address, int port) => new()
     {
         ServiceName = service,
-        ListenAddress = address,
-        Port = port,
+        ListenAddress = spec.Service.LoadBalancer.Host ?? address,
+        Port = spec.Service.LoadBalancer.Port ?? port,
         Policy = BalancingPolicyName(spec),
         StreamTimeout = TimeSpan.FromSeconds(spec.Service.LoadBalancer.StreamTimeoutSeconds),
         ScaleFromZeroWait = TimeSpan.FromSeconds(spec.Service.LoadBalancer.ScaleFromZeroWaitSeconds),

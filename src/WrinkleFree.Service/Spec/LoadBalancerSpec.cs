@@ -8,4 +8,13 @@ public sealed record LoadBalancerSpec
 
     /// <summary>How long a request waits for the first ready replica while the service scales up from zero.</summary>
     public int ScaleFromZeroWaitSeconds { get; init; } = 60;
+
+    /// <summary>
+    /// Address the service endpoint listens on: 127.0.0.1 unless the spec opens it (0.0.0.0, a public or private address),
+    /// as an endpoint behind an edge such as Cloudflare must be. Null: the daemon's default, 127.0.0.1.
+    /// </summary>
+    public string? Host { get; init; }
+
+    /// <summary>Port of the service endpoint; null: the port the service had before, else a free one.</summary>
+    public int? Port { get; init; }
 }

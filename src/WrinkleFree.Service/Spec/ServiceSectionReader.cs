@@ -26,7 +26,7 @@ internal static class ServiceSectionReader
         "queue_depth_emergency", "qps_window_seconds",
     ];
 
-    private static readonly string[] LoadBalancerKeys = ["stream_timeout_seconds", "scale_from_zero_wait_seconds"];
+    private static readonly string[] LoadBalancerKeys = ["stream_timeout_seconds", "scale_from_zero_wait_seconds", "host", "port"];
 
     private static readonly string[] FailurePolicyKeys = ["max_failures", "window_seconds", "initial_backoff_seconds", "max_backoff_seconds"];
 
@@ -92,6 +92,8 @@ internal static class ServiceSectionReader
                 {
                     StreamTimeoutSeconds = lb.Int("stream_timeout_seconds") ?? defaults.StreamTimeoutSeconds,
                     ScaleFromZeroWaitSeconds = lb.Int("scale_from_zero_wait_seconds") ?? defaults.ScaleFromZeroWaitSeconds,
+                    Host = lb.String("host"),
+                    Port = lb.Int("port"),
                 },
             };
         }

@@ -86,6 +86,16 @@ internal static partial class SpecValidator
 
         AtLeast(service.LoadBalancer.StreamTimeoutSeconds, 1, "service.load_balancer.stream_timeout_seconds");
         AtLeast(service.LoadBalancer.ScaleFromZeroWaitSeconds, 0, "service.load_balancer.scale_from_zero_wait_seconds");
+        if (service.LoadBalancer.Port is { } endpointPort)
+        {
+            Port(endpointPort, "service.load_balancer.port");
+        }
+
+        if (service.LoadBalancer.Host is { } endpointHost && !System.Net.IPAddress.TryParse(endpointHost, out _))
+        {
+            Fail("service.load_balancer.host",
+                $"'{endpointHost}' is not an IP address; use 0.0.0.0 (every interface), 127.0.0.1 (this machine only) or one address of this machine");
+        }
 
         var failures = service.FailurePolicy;
         AtLeast(failures.MaxFailures, 1, "service.failure_policy.max_failures");

@@ -108,13 +108,7 @@ internal static class SpecYamlWriter
             { "readiness_probe", probeNode },
             { "replica_policy", policyNode },
             { "load_balancing_policy", Text(ServiceSectionReader.PolicyNames.First(p => p.Policy == service.LoadBalancingPolicy).Name) },
-            {
-                "load_balancer", new YamlMappingNode
-                {
-                    { "stream_timeout_seconds", Int(service.LoadBalancer.StreamTimeoutSeconds) },
-                    { "scale_from_zero_wait_seconds", Int(service.LoadBalancer.ScaleFromZeroWaitSeconds) },
-                }
-            },
+            { "load_balancer", LoadBalancerNode(service.LoadBalancer) },
             {
                 "failure_policy", new YamlMappingNode
                 {
@@ -247,6 +241,26 @@ internal static class SpecYamlWriter
         IEnumerable list => new YamlSequenceNode(list.Cast<object?>().Select(Value)),
         _ => Text(value.ToString() ?? ""),
     };
+
+    private static YamlMappingNode LoadBalancerNode(LoadBalancerSpec balancer)
+    {
+        var node = new YamlMappingNode
+        {
+            { "stream_timeout_seconds", Int(balancer.StreamTimeoutSeconds) },
+            { "scale_from_zero_wait_seconds", Int(balancer.ScaleFromZeroWaitSeconds) },
+        };
+        if (balancer.Host is { } host)
+        {
+            node.Add("host", Text(host));
+        }
+
+        if (balancer.Port is { } port)
+        {
+            node.Add("port", Int(port));
+        }
+
+        return node;
+    }
 
     private static YamlScalarNode Int(int value) => new(value.ToString(CultureInfo.InvariantCulture));
 
