@@ -44,6 +44,7 @@ internal sealed class DaemonCommands(CliContext context)
         var cmd = new DrainingCommand("supervise", "Run the daemon and start it again whenever it dies (what `wf up` starts in the background).");
         cmd.SetAction((_, ct) =>
         {
+            SecureHome();
             var (exe, prefix) = ServiceCommands.SelfCommand();
             return DaemonSupervisor.RunAsync(context.Home, [exe, .. prefix, "daemon", "run"], context.Time, context.Out, ct);
         });
@@ -123,6 +124,7 @@ internal sealed class DaemonCommands(CliContext context)
         {
             if (!logging.TryResolve(parse, context.Error, out var log))
                 return ExitCodes.InvalidInput;
+            SecureHome();
             using var rotation = ProcessLogging.StartRotation(log, context.Time, context.Error);
             using var loggers = DaemonLoggers(log);
             return await EndpointHost.RunAsync(context.Home, parse.GetValue(name)!, context.Time, loggers, ct);
@@ -130,8 +132,16 @@ internal sealed class DaemonCommands(CliContext context)
         return cmd;
     }
 
+    /// <summary>Owner-only files from here on (children inherit the mask), and a home left open by an older version closed.</summary>
+    private void SecureHome()
+    {
+        if (PrivateFiles.Secure(context.Home) is { } was)
+            context.Error.WriteLine($"note: {context.Home} was readable by other users (mode {Convert.ToString((int)was, 8)}); it is now 0700: it holds secrets");
+    }
+
     private async Task<int> RunDaemonAsync(ProcessLogging.Settings log, CancellationToken stop)
     {
+        SecureHome();
         using var rotation = ProcessLogging.StartRotation(log, context.Time, context.Error);
         using var loggers = DaemonLoggers(log);
         var home = context.Home;

@@ -208,7 +208,9 @@ internal sealed class ServiceCommands(CliContext context)
             return running;
         var home = context.Home;
         var log = Path.Combine(home, "logs", "daemon.log");
-        Directory.CreateDirectory(Path.GetDirectoryName(log)!);
+        // Owner-only from here: the supervisor's log is opened by this process, and the supervisor inherits the mask.
+        PrivateFiles.Secure(home);
+        WfHome.CreatePrivateDirectory(Path.GetDirectoryName(log)!);
         var (exe, prefix) = SelfCommand();
         // The daemon must not hold our stdout (a caller reading it to the end would wait for the daemon) or our session.
         // The supervisor starts the daemon and starts it again whenever it dies; it logs to logs/supervisor.log.

@@ -108,6 +108,7 @@ internal sealed class ValidateCommand(CliContext context)
                 plan.Autoscaling,
                 plan.Recovery,
                 plan.ReadinessProbe,
+                Endpoint = new { Host = plan.Spec.Service.LoadBalancer.Host ?? "127.0.0.1", Port = plan.Spec.Service.LoadBalancer.Port },
                 Tiers = plan.Tiers.Select(t => new
                 {
                     t.Name,
@@ -142,6 +143,9 @@ internal sealed class ValidateCommand(CliContext context)
         o.WriteLine($"replicas: {plan.MinReplicas} to {plan.MaxReplicas}: {plan.Autoscaling}");
         o.WriteLine($"recovery: {plan.Recovery}");
         o.WriteLine($"readiness probe: {plan.ReadinessProbe}");
+        var lb = plan.Spec.Service.LoadBalancer;
+        o.WriteLine($"endpoint: {lb.Host ?? "127.0.0.1"}:{(lb.Port is { } p ? p.ToString(CultureInfo.InvariantCulture) : "a free port (kept across restarts)")}"
+            + (lb.Host is null ? " (this machine only; service.load_balancer.host opens it)" : ""));
         o.WriteLine();
         var tiers = new CliTable("TIER", "PROVIDER", "CAPACITY", "AS WRITTEN", "COST/HR", "SPOT", "NOTE") { Title = "Tiers, cheapest first when placing" };
         foreach (var t in plan.Tiers)

@@ -31,7 +31,30 @@ public sealed class DesignSpecTests(DesignSpecTests.Daemon daemon) : IClassFixtu
         var replica = Assert.Single(view.Replicas);
         var log = await daemon.LogsAsync("service-dev", replica.Id);
         Assert.Contains($"listening on {replica.Endpoint}", log, StringComparison.Ordinal);
+        if (!OperatingSystem.IsWindows())
+            AssertOwnerOnly(daemon.Home);
         await daemon.DownAsync("service-dev");
+    }
+
+    /// <summary>
+    /// Everything the CLI, supervisor, daemon, endpoint and replica made in the home (state, daemon.json, logs, sockets,
+    /// targets) is owner-only, and the home itself, which the test created 0755, was closed to 0700. The test's own
+    /// specs folder and the wf shim (an executable, no secret) are not theirs to close.
+    /// </summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private static void AssertOwnerOnly(string home)
+    {
+        const UnixFileMode others = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+            | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+        Assert.Equal((UnixFileMode)0, File.GetUnixFileMode(home) & others);
+        var open = new DirectoryInfo(home).EnumerateFileSystemInfos("*", SearchOption.AllDirectories)
+            .Where(f => !f.FullName.StartsWith(Path.Combine(home, "specs"), StringComparison.Ordinal)
+                && !f.FullName.StartsWith(Path.Combine(home, "bin"), StringComparison.Ordinal))
+            .Where(f => (f.UnixFileMode & others) != 0)
+            .Select(f => $"{Path.GetRelativePath(home, f.FullName)} {Convert.ToString((int)f.UnixFileMode, 8)}")
+            .ToList();
+        Assert.True(open.Count == 0, "readable by others: " + string.Join(", ", open));
+        Assert.True(File.Exists(Path.Combine(home, "state.db")));
     }
 
     [Fact]
@@ -100,6 +123,9 @@ public sealed class DesignSpecTests(DesignSpecTests.Daemon daemon) : IClassFixtu
         }
 
         internal WfCli Wf { get; }
+
+        /// <summary>The daemon's WF_HOME.</summary>
+        public string Home => _home.Path;
 
         /// <summary>Where the specs are written (their names become the services' names).</summary>
         public string Specs { get; }
