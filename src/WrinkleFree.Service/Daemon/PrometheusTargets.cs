@@ -29,10 +29,21 @@ public static class PrometheusTargets
                 ["version"] = r.Version.ToString(CultureInfo.InvariantCulture),
             })));
         var endpoints = list.Select(s => Group(HostPort(s.Endpoint), new() { ["service"] = s.Name }));
-        Directory.CreateDirectory(folder);
+        // Readable by others on purpose (the daemon runs with an owner-only umask): Prometheus runs as its own user and
+        // must read these, and they hold addresses and labels, no secret.
+        if (!Directory.Exists(folder))
+        {
+            if (OperatingSystem.IsWindows())
+                Directory.CreateDirectory(folder);
+            else
+                Directory.CreateDirectory(folder, Readable | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        }
+
         WriteIfChanged(Path.Combine(folder, "replicas.json"), replicas.ToList());
         WriteIfChanged(Path.Combine(folder, "services.json"), endpoints.ToList());
     }
+
+    private const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
 
     private static Dictionary<string, object> Group(string target, Dictionary<string, string> labels) => new()
     {
@@ -56,6 +67,6 @@ public static class PrometheusTargets
         {
             // Rewrite it.
         }
-        AtomicFile.WriteAllText(path, text);
+        AtomicFile.WriteAllText(path, text, Readable);
     }
 }
