@@ -99,6 +99,13 @@ public sealed class Model : IDisposable
         // An untied embedding is only looked up: no load-time copy for the multiply kernels.
         var embedding = binder.Matrix(embd, multiplied: !untied);
         var output = untied ? binder.Linear("output", config.Dim, config.VocabSize) : new LinearLayer(embedding);
+        // Each block is at least nine tensors: a block count the file cannot hold is refused before the array is sized.
+        if ((long)config.Layers * 9 > file.Tensors.Count)
+        {
+            throw new GgufFormatException(
+                $"metadata key '{arch.Name}.block_count' = {config.Layers}, but the file has only {file.Tensors.Count} tensors (a block needs at least 9); the file is corrupt");
+        }
+
         var layers = new LayerWeights[config.Layers];
         for (var i = 0; i < config.Layers; i++)
         {
