@@ -87,6 +87,11 @@ public sealed class Model : IDisposable
         var arch = ArchitectureSpec.Find(file.Architecture);
         var tokenizer = Tokenizer.FromGguf(file.Metadata);
         var embd = file.GetTensor("token_embd.weight");
+        if (embd.Rows > Array.MaxLength)
+        {
+            throw new GgufFormatException($"tensor 'token_embd.weight' has {embd.Rows} rows, more tokens than a vocabulary can hold", embd.FileOffset);
+        }
+
         var config = ModelConfig.FromGguf(file.Metadata, arch, (int)embd.Rows);
         var binder = new TensorBinder(file, kernels);
         binder.Expect(embd, config.Dim, config.VocabSize);
