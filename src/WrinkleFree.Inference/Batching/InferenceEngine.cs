@@ -132,13 +132,13 @@ public sealed class InferenceEngine : IDisposable
         return Read(seq, cancellationToken);
     }
 
-    /// <summary>Under the lock: queued sequences beyond the free slots are waiting, and at most MaxQueue may wait.</summary>
+    /// <summary>Under the lock: refuses a new sequence that would wait (find no free slot) when MaxQueue already wait.</summary>
     private void ThrowIfFull()
     {
-        var waiting = Waiting();
-        if (waiting >= _options.MaxQueue)
+        var free = Math.Max(0, _options.MaxSequences - _active.Count);
+        if (_pending.Count + 1 - free > _options.MaxQueue)
         {
-            throw new EngineOverloadedException(waiting);
+            throw new EngineOverloadedException(Waiting());
         }
     }
 
