@@ -120,7 +120,7 @@ public sealed class ValidateCommandTests
         Assert.Equal(ExitCodes.InvalidInput, deepCode);
         Assert.True(console.Stderr.Contains("line 4, column 129: the document nests deeper than 64 levels", StringComparison.Ordinal), console.Stderr);
         Assert.Equal(ExitCodes.InvalidInput, hugeCode);
-        Assert.Contains("service.replicas (line 2, column 13): must be <= 1000 replicas, got 2147483647", console.Stderr, StringComparison.Ordinal);
+        Assert.Contains("service.replicas (line 2, column 13): must be <= 10000 replicas, got 2147483647", console.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public sealed class DaemonSpecLimitsTests
             var deep = "run: echo\nfile_mounts:\n  /a:\n    " + string.Concat(Enumerable.Repeat("- ", 100_000)) + "x\n";
             var deepFlow = "run: echo\nfile_mounts:\n  /a: " + new string('[', 100_000) + new string(']', 100_000);
             var huge = "service:\n  replicas: 2147483647\nrun: echo\n";
-            foreach (var (yaml, expected) in new[] { (deep, "deeper than 64 levels"), (deepFlow, "deeper than 64 levels"), (huge, "must be <= 1000 replicas") })
+            foreach (var (yaml, expected) in new[] { (deep, "deeper than 64 levels"), (deepFlow, "deeper than 64 levels"), (huge, "must be <= 10000 replicas") })
             {
                 var created = await Assert.ThrowsAsync<DaemonApiException>(() =>
                     client.CreateAsync(new CreateServiceRequest { Name = "evil", SpecYaml = yaml }, CancellationToken.None).WaitAsync(Deadline));

@@ -8,17 +8,17 @@ public sealed class SpecBoundsTests
 {
     public static TheoryData<string, string, string, string> OutOfBounds => new()
     {
-        { "replicas", "service:\n  replicas: 2147483647\n", "service.replicas", "must be <= 1000 replicas, got 2147483647" },
-        { "min_replicas", "service:\n  replica_policy:\n    min_replicas: 5000\n", "service.replica_policy.min_replicas", "must be <= 1000 replicas" },
+        { "replicas", "service:\n  replicas: 2147483647\n", "service.replicas", "must be <= 10000 replicas, got 2147483647" },
+        { "min_replicas", "service:\n  replica_policy:\n    min_replicas: 20000\n", "service.replica_policy.min_replicas", "must be <= 10000 replicas" },
         {
-            "max_replicas", "service:\n  replica_policy:\n    min_replicas: 1\n    max_replicas: 1001\n    target_qps_per_replica: 2\n",
-            "service.replica_policy.max_replicas", "must be <= 1000 replicas"
+            "max_replicas", "service:\n  replica_policy:\n    min_replicas: 1\n    max_replicas: 10001\n    target_qps_per_replica: 2\n",
+            "service.replica_policy.max_replicas", "must be <= 10000 replicas"
         },
         {
             "target qps", "service:\n  replica_policy:\n    min_replicas: 1\n    max_replicas: 2\n    target_qps_per_replica: 1e300\n",
             "service.replica_policy.target_qps_per_replica", "must be <= 1000000"
         },
-        { "tier capacity", "tiers:\n  - name: a\n    provider: local\n    capacity: 100000\n", "tiers[0].capacity", "must be <= 1000 replicas" },
+        { "tier capacity", "tiers:\n  - name: a\n    provider: local\n    capacity: 100000\n", "tiers[0].capacity", "must be <= 10000 replicas" },
         { "delay", "service:\n  replica_policy:\n    min_replicas: 1\n    upscale_delay_seconds: 999999999\n", "service.replica_policy.upscale_delay_seconds", "must be <= 86400 seconds" },
         { "probe timeout", "service:\n  readiness_probe:\n    path: /health\n    timeout_seconds: 86401\n", "service.readiness_probe.timeout_seconds", "must be <= 86400 seconds" },
         { "failures", "service:\n  failure_policy:\n    max_failures: 2000000000\n", "service.failure_policy.max_failures", "must be <= 10000 failures" },
@@ -47,7 +47,7 @@ public sealed class SpecBoundsTests
     public void Parse_AtTheBounds_Accepted()
     {
         var spec = ServiceSpecParser.Parse(
-            "service:\n  replica_policy:\n    min_replicas: 1000\n    upscale_delay_seconds: 86400\nrun: " + new string('x', SpecLimits.MaxScriptBytes - 10) + "\n");
+            "service:\n  replica_policy:\n    min_replicas: 10000\n    upscale_delay_seconds: 86400\nrun: " + new string('x', SpecLimits.MaxScriptBytes - 10) + "\n");
 
         Assert.Equal(SpecLimits.MaxReplicas, spec.Service.ReplicaPolicy.MinReplicas);
     }
