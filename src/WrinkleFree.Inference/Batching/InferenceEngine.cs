@@ -177,6 +177,8 @@ public sealed class InferenceEngine : IDisposable
             // A failure fails the sequences of the step it happened in, with the cause, and the loop goes on.
             try
             {
+                // A failure before the step is built fails no sequence of an earlier step.
+                _stepSequences.Clear();
                 Admit();
                 if (_active.Count == 0)
                 {
@@ -198,6 +200,11 @@ public sealed class InferenceEngine : IDisposable
             catch (Exception e)
             {
                 FailStep(e as SequenceFaultException ?? new SequenceFaultException($"the engine failed while serving this request: {e.Message}", e));
+                if (_stepSequences.Count == 0)
+                {
+                    // Nothing to blame: pause rather than spin if the failure repeats.
+                    _signal.Wait(TimeSpan.FromMilliseconds(200));
+                }
             }
         }
 

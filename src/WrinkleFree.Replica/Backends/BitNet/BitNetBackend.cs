@@ -179,7 +179,7 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
     }
 
     /// <summary>An engine fault of this one sequence (corrupt weights, a kernel error) is a 500 naming the cause.</summary>
-    private static async ValueTask<bool> NextAsync(IAsyncEnumerator<GenerationUpdate> updates)
+    private async ValueTask<bool> NextAsync(IAsyncEnumerator<GenerationUpdate> updates)
     {
         try
         {
@@ -187,6 +187,7 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
         }
         catch (SequenceFaultException e)
         {
+            Log.SequenceFault(logger, e.Message);
             throw new BackendException(500, "server_error", e.Message, null, "engine_fault");
         }
         catch (ObjectDisposedException)
