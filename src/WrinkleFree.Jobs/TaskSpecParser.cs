@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using WrinkleFree.Jobs.Checkpoints;
+using WrinkleFree.Platform.Specs;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -34,7 +35,13 @@ public static partial class TaskSpecParser
         var stream = new YamlStream();
         try
         {
+            // Bounded before loading: the node tree is built and read recursively (see YamlLimits).
+            YamlLimits.Check(yaml);
             stream.Load(new StringReader(yaml));
+        }
+        catch (YamlLimitException error)
+        {
+            throw reader.Error("", error.Start, error.Detail);
         }
         catch (YamlException error)
         {

@@ -103,6 +103,27 @@ public sealed class ValidateCommandTests
     }
 
     [Fact]
+    public async Task Up_HostileSpecs_SpecErrorInsteadOfACrash()
+    {
+        // A 100k-deep sequence once overflowed the stack of `wf up` (no catch survives that); replicas: 2147483647 was
+        // accepted and made the daemon plan without bound.
+        using var console = new InProcessConsole(machine: Ci);
+        using var dir = new TempDirectory("wf-cli-tests");
+        var deep = Path.Combine(dir.Path, "deep.yaml");
+        await File.WriteAllTextAsync(deep, "run: echo\nfile_mounts:\n  /a:\n    " + string.Concat(Enumerable.Repeat("- ", 100_000)) + "x\n");
+        var huge = Path.Combine(dir.Path, "huge.yaml");
+        await File.WriteAllTextAsync(huge, "service:\n  replicas: 2147483647\nrun: exec wf replica\n");
+
+        var deepCode = await console.RunAsync("up", deep, "--dry-run");
+        var hugeCode = await console.RunAsync("up", huge, "--dry-run");
+
+        Assert.Equal(ExitCodes.InvalidInput, deepCode);
+        Assert.True(console.Stderr.Contains("line 4, column 129: the document nests deeper than 64 levels", StringComparison.Ordinal), console.Stderr);
+        Assert.Equal(ExitCodes.InvalidInput, hugeCode);
+        Assert.Contains("service.replicas (line 2, column 13): must be <= 10000 replicas, got 2147483647", console.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UpDryRun_WorkdirMissingOrSetup_ResolvedAgainstTheSpecsFolder()
     {
         using var console = new InProcessConsole(machine: Ci);

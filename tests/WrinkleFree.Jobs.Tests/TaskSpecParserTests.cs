@@ -74,6 +74,17 @@ public sealed class TaskSpecParserTests
     }
 
     [Fact]
+    public void Parse_HundredThousandDeepSequence_TaskErrorNotStackOverflow()
+    {
+        var yaml = "run: echo\nenvs:\n  A: " + new string('[', 100_000);
+
+        var error = Assert.Throws<TaskSpecException>(() => TaskSpecParser.Parse(yaml, "task.yaml"));
+
+        Assert.Contains("deeper than 64 levels", error.Detail, StringComparison.Ordinal);
+        Assert.Equal(3, error.Line);
+    }
+
+    [Fact]
     public void JobStatusNames_AreSkyPilots()
     {
         Assert.Equal(

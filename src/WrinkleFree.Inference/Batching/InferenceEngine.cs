@@ -61,7 +61,8 @@ public sealed class InferenceEngine : IDisposable
 
     public int ActiveSequences { get { lock (_pending) { return _active.Count; } } }
 
-    public int QueuedSequences { get { lock (_pending) { return _pending.Count; } } }
+    /// <summary>Sequences waiting for a slot (queued beyond the slots free at the next step); never above MaxQueue.</summary>
+    public int QueuedSequences { get { lock (_pending) { return Waiting(); } } }
 
     public long GeneratedTokens => Interlocked.Read(ref _generatedTokens);
 
@@ -112,20 +113,37 @@ public sealed class InferenceEngine : IDisposable
             throw new ContextLengthExceededException(request.PromptTokens.Length + 1, limit);
         }
 
+        // Refused before the sequence's buffers are allocated, so a burst of refused requests costs next to nothing.
+        lock (_pending)
+        {
+            ThrowIfFull();
+        }
+
         var seq = new ActiveSequence(request, _model.Tokenizer, _model.Config.VocabSize, limit, _time.GetTimestamp());
         lock (_pending)
         {
-            if (_pending.Count >= _options.MaxQueue && _active.Count >= _options.MaxSequences)
-            {
-                throw new EngineOverloadedException(_pending.Count);
-            }
-
+            // Decided here, as the request arrives, not when the loop next admits: a burst at a fresh engine (no slot taken
+            // yet) must not queue past the limit while the loop is busy.
+            ThrowIfFull();
             _pending.Enqueue(seq);
         }
 
         _signal.Release();
         return Read(seq, cancellationToken);
     }
+
+    /// <summary>Under the lock: refuses a new sequence that would wait (find no free slot) when MaxQueue already wait.</summary>
+    private void ThrowIfFull()
+    {
+        var free = Math.Max(0, _options.MaxSequences - _active.Count);
+        if (_pending.Count + 1 - free > _options.MaxQueue)
+        {
+            throw new EngineOverloadedException(Waiting());
+        }
+    }
+
+    /// <summary>Under the lock: queued sequences that will not get a slot at the next step.</summary>
+    private int Waiting() => Math.Max(0, _pending.Count - Math.Max(0, _options.MaxSequences - _active.Count));
 
     private async IAsyncEnumerable<GenerationUpdate> Read(ActiveSequence seq, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -155,32 +173,39 @@ public sealed class InferenceEngine : IDisposable
     {
         while (!_stopping)
         {
-            Admit();
-            if (_active.Count == 0)
-            {
-                _signal.Wait(TimeSpan.FromMilliseconds(200));
-                continue;
-            }
-
-            BuildStep();
-            if (_step.Count == 0)
-            {
-                continue;
-            }
-
+            // Nothing may escape this thread: an unhandled exception here aborts the whole process (every request, /health).
+            // A failure fails the sequences of the step it happened in, with the cause, and the loop goes on.
             try
             {
+                // A failure before the step is built fails no sequence of an earlier step.
+                _stepSequences.Clear();
+                Admit();
+                if (_active.Count == 0)
+                {
+                    _signal.Wait(TimeSpan.FromMilliseconds(200));
+                    continue;
+                }
+
+                BuildStep();
+                if (_step.Count == 0)
+                {
+                    continue;
+                }
+
                 _runner.Forward(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_step), _logits);
+                Interlocked.Increment(ref _steps);
+                Interlocked.Add(ref _weightBytes, _model.WeightBytesPerStep);
+                Advance();
             }
             catch (Exception e)
             {
-                FailStep(e);
-                continue;
+                FailStep(e as SequenceFaultException ?? new SequenceFaultException($"the engine failed while serving this request: {e.Message}", e));
+                if (_stepSequences.Count == 0)
+                {
+                    // Nothing to blame: pause rather than spin if the failure repeats.
+                    _signal.Wait(TimeSpan.FromMilliseconds(200));
+                }
             }
-
-            Interlocked.Increment(ref _steps);
-            Interlocked.Add(ref _weightBytes, _model.WeightBytesPerStep);
-            Advance();
         }
 
         lock (_pending)
@@ -298,25 +323,39 @@ public sealed class InferenceEngine : IDisposable
         for (var row = 0; row < _logitOwners.Count; row++)
         {
             var (s, scoreIndex) = _logitOwners[row];
-            if (s.IsCancelled)
+            if (s.IsCancelled || s.Done)
             {
                 continue;
             }
 
             var logits = _logits.AsSpan(row * vocab, vocab);
-            if (scoreIndex >= 0)
+            try
             {
-                var token = s.Request.PromptTokens[scoreIndex];
-                var logprob = s.Sampler.Score(logits, token);
-                s.PromptLogprobs![scoreIndex] = new PromptTokenLogprob(token, logprob, s.Sampler.LastTopLogprobs.ToArray());
+                if (!AllFinite(logits))
+                {
+                    throw new SequenceFaultException("the model produced non-finite logits (NaN or infinity) for this request; its weights may be corrupt");
+                }
+
+                if (scoreIndex >= 0)
+                {
+                    var token = s.Request.PromptTokens[scoreIndex];
+                    var logprob = s.Sampler.Score(logits, token);
+                    s.PromptLogprobs![scoreIndex] = new PromptTokenLogprob(token, logprob, s.Sampler.LastTopLogprobs.ToArray());
+                }
+                else if (s.Request.MaxTokens == 0)
+                {
+                    EmitPromptOnly(s);
+                }
+                else
+                {
+                    Emit(s, s.Sampler.Sample(logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(s.History)));
+                }
             }
-            else if (s.Request.MaxTokens == 0)
+            catch (Exception e)
             {
-                EmitPromptOnly(s);
-            }
-            else
-            {
-                Emit(s, s.Sampler.Sample(logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(s.History)));
+                // This sequence alone fails; the others in the step go on.
+                s.Done = true;
+                Finish(s, e as SequenceFaultException ?? new SequenceFaultException($"sampling failed for this request: {e.Message}", e));
             }
         }
 
@@ -331,6 +370,27 @@ public sealed class InferenceEngine : IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>NaN or infinity anywhere in a row (corrupt weights) makes its softmax meaningless.</summary>
+    private static bool AllFinite(ReadOnlySpan<float> logits)
+    {
+        // x - x is 0 for every finite x and NaN for NaN and both infinities: one pass, vectorized, no branch per element.
+        var sum = 0f;
+        var vectors = System.Runtime.InteropServices.MemoryMarshal.Cast<float, System.Numerics.Vector<float>>(logits);
+        var acc = System.Numerics.Vector<float>.Zero;
+        foreach (var v in vectors)
+        {
+            acc += v - v;
+        }
+
+        sum += System.Numerics.Vector.Sum(acc);
+        for (var i = vectors.Length * System.Numerics.Vector<float>.Count; i < logits.Length; i++)
+        {
+            sum += logits[i] - logits[i];
+        }
+
+        return sum == 0f;
     }
 
     private void Emit(ActiveSequence s, int id)
@@ -424,6 +484,11 @@ public sealed class InferenceEngine : IDisposable
 
     private static void Finish(ActiveSequence s, Exception? error)
     {
+        if (error is SequenceFaultException)
+        {
+            s.Kv?.Scrub();
+        }
+
         s.Output.Writer.TryComplete(error);
         s.Kv?.Dispose();
         s.Kv = null;

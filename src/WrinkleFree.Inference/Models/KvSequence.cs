@@ -47,6 +47,18 @@ public sealed class KvSequence : IDisposable
         return page.AsSpan(_cache.Offset(layer, kOrV, position % KvCache.PageTokens), _cache.KvDim);
     }
 
+    /// <summary>
+    /// Zeroes the pages this sequence holds. After a sequence produced NaN or infinity its pages must not go back dirty:
+    /// attention weighs slots past a sequence's length by zero, and zero times NaN would poison the next owner.
+    /// </summary>
+    public void Scrub()
+    {
+        foreach (var p in _pages)
+        {
+            Array.Clear(p);
+        }
+    }
+
     public void Dispose()
     {
         foreach (var p in _pages)

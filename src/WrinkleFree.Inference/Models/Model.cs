@@ -87,6 +87,11 @@ public sealed class Model : IDisposable
         var arch = ArchitectureSpec.Find(file.Architecture);
         var tokenizer = Tokenizer.FromGguf(file.Metadata);
         var embd = file.GetTensor("token_embd.weight");
+        if (embd.Rows > Array.MaxLength)
+        {
+            throw new GgufFormatException($"tensor 'token_embd.weight' has {embd.Rows} rows, more tokens than a vocabulary can hold", embd.FileOffset);
+        }
+
         var config = ModelConfig.FromGguf(file.Metadata, arch, (int)embd.Rows);
         var binder = new TensorBinder(file, kernels);
         binder.Expect(embd, config.Dim, config.VocabSize);
@@ -99,6 +104,13 @@ public sealed class Model : IDisposable
         // An untied embedding is only looked up: no load-time copy for the multiply kernels.
         var embedding = binder.Matrix(embd, multiplied: !untied);
         var output = untied ? binder.Linear("output", config.Dim, config.VocabSize) : new LinearLayer(embedding);
+        // Each block is at least nine tensors: a block count the file cannot hold is refused before the array is sized.
+        if ((long)config.Layers * 9 > file.Tensors.Count)
+        {
+            throw new GgufFormatException(
+                $"metadata key '{arch.Name}.block_count' = {config.Layers}, but the file has only {file.Tensors.Count} tensors (a block needs at least 9); the file is corrupt");
+        }
+
         var layers = new LayerWeights[config.Layers];
         for (var i = 0; i < config.Layers; i++)
         {

@@ -23,12 +23,23 @@ public sealed record ModelConfig
 
     public int KvDim => KvHeads * HeadDim;
 
+    /// <summary>Largest value a size hyper-parameter may take; far above any real model, low enough that nothing sized from it can exhaust memory.</summary>
+    private const long MaxWidth = 1 << 20;
+
+    /// <summary>Most transformer blocks.</summary>
+    private const long MaxLayers = 4096;
+
+    /// <summary>Longest context a model may declare (a replica caps it further with --ctx-size).</summary>
+    private const long MaxContext = 1 << 24;
+
     public static ModelConfig FromGguf(GgufMetadata m, ArchitectureSpec arch, int vocabSize)
     {
         var p = arch.Name + ".";
-        var dim = (int)m.GetInteger(p + "embedding_length");
-        var heads = (int)m.GetInteger(p + "attention.head_count");
-        var headDim = (int)m.GetInteger(p + "attention.key_length", heads > 0 ? dim / heads : 0);
+        // Every size is range-checked as read: a cast of a hostile 64-bit value would wrap, and block_count = 2^31-1
+        // would size an array of two billion layers (OutOfMemoryException) before any tensor is looked at.
+        var dim = Size(m, p + "embedding_length", null, MaxWidth);
+        var heads = Size(m, p + "attention.head_count", null, MaxWidth);
+        var headDim = Size(m, p + "attention.key_length", dim / heads, MaxWidth);
         var act = m.GetStringOrNull(p + "hidden_act")?.ToLowerInvariant() switch
         {
             null => arch.DefaultActivation,
@@ -40,20 +51,31 @@ public sealed record ModelConfig
         {
             Architecture = arch,
             Dim = dim,
-            Layers = (int)m.GetInteger(p + "block_count"),
+            Layers = Size(m, p + "block_count", null, MaxLayers),
             Heads = heads,
-            KvHeads = (int)m.GetInteger(p + "attention.head_count_kv", heads),
+            KvHeads = Size(m, p + "attention.head_count_kv", heads, MaxWidth),
             HeadDim = headDim,
-            FfnDim = (int)m.GetInteger(p + "feed_forward_length"),
+            FfnDim = Size(m, p + "feed_forward_length", null, MaxWidth * 4),
             VocabSize = vocabSize,
-            ContextLength = (int)m.GetInteger(p + "context_length", 4096),
+            ContextLength = Size(m, p + "context_length", 4096, MaxContext),
             NormEps = (float)m.GetFloat(p + "attention.layer_norm_rms_epsilon", 1e-5),
             RopeBase = (float)m.GetFloat(p + "rope.freq_base", arch.DefaultRopeBase),
-            RopeDims = (int)m.GetInteger(p + "rope.dimension_count", headDim),
+            RopeDims = Size(m, p + "rope.dimension_count", headDim, MaxWidth),
             Activation = act,
         };
         config.Validate();
         return config;
+    }
+
+    private static int Size(GgufMetadata m, string key, long? fallback, long max)
+    {
+        var value = fallback is { } f ? m.GetInteger(key, f) : m.GetInteger(key);
+        if (value < 1 || value > max)
+        {
+            throw new GgufFormatException($"metadata key '{key}' = {value}: must be between 1 and {max}; the file is corrupt or not a model this engine reads");
+        }
+
+        return (int)value;
     }
 
     private void Validate()

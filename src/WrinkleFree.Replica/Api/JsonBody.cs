@@ -76,7 +76,63 @@ internal static class JsonBody
             throw ApiErrors.BadRequest($"the request body must be a JSON object, not {kind.ToString().ToLowerInvariant()}", null, "invalid_json");
         }
 
+        try
+        {
+            CheckText(document.RootElement, "");
+        }
+        catch
+        {
+            document.Dispose();
+            throw;
+        }
+
         return document;
+    }
+
+    /// <summary>
+    /// The parser accepts invalid UTF-8 bytes and escaped lone surrogates ("\ud800") inside strings; they fail only when a
+    /// string is read, deep in a handler, as a 500. Every string and name is read once here so that any field, known or
+    /// not, is a 400 naming it. Depth is bounded by the parse (MaxDepth 64).
+    /// </summary>
+    private static void CheckText(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                Read(path, () => element.GetString());
+                break;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    var name = Read(path.Length == 0 ? "a field name" : $"a field name in {path}", () => property.Name);
+                    CheckText(property.Value, path.Length == 0 ? name : $"{path}.{name}");
+                }
+
+                break;
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    CheckText(item, $"{path}[{i++}]");
+                }
+
+                break;
+        }
+    }
+
+    private static string Read(string where, Func<string?> read)
+    {
+        try
+        {
+            return read() ?? "";
+        }
+        catch (InvalidOperationException)
+        {
+            var cut = where.IndexOfAny(['.', '[']);
+            throw ApiErrors.BadRequest(
+                $"{where} is not valid text: it holds invalid UTF-8 or an unpaired UTF-16 surrogate escape (such as \\ud800); send valid Unicode",
+                where.StartsWith("a field name", StringComparison.Ordinal) ? null : cut > 0 ? where[..cut] : where, "invalid_encoding");
+        }
     }
 
     private static Backends.BackendException TooLarge(long maxBytes) =>

@@ -16,6 +16,7 @@ internal static class BackendFactory
                 UpstreamUrl = options.UpstreamUrl is null ? null : new Uri(options.UpstreamUrl),
                 UpstreamCommand = options.UpstreamCommand,
                 ModelId = options.ModelId,
+                MaxInFlight = (int)Math.Min(int.MaxValue, (long)options.MaxSequences + options.MaxQueue),
             },
             loggers.CreateLogger<VllmBackend>(),
             time),

@@ -21,6 +21,9 @@ internal sealed class ReplicaProxy(
     ILogger logger,
     CancellationToken stopping)
 {
+    /// <summary>Bodies larger than this are sent to a replica only once it has said it will read them (Expect: 100-continue).</summary>
+    private const int ExpectContinueBytes = 64 * 1024;
+
     // Options and the forwarder config made from them are swapped together, so a request reads one consistent pair.
     private volatile Settings _settings = new(initialOptions);
     private int _waiting;
@@ -223,6 +226,14 @@ internal sealed class ReplicaProxy(
 
         buffer.Position = 0;
         request.Body = buffer;
+        if (buffer.Length > ExpectContinueBytes)
+        {
+            // A replica that refuses a large body (413 over its limit, 429 when full) answers before the upload and the
+            // refusal comes back as a response. Without this it closes the connection mid-upload, which reads as a
+            // transport failure: the replica would be suspended and the client would get a 502.
+            request.Headers.Expect = "100-continue";
+        }
+
         return true;
     }
 

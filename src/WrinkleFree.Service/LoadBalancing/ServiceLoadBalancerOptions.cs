@@ -26,8 +26,11 @@ public sealed record ServiceLoadBalancerOptions
     /// <summary>How long a request waits for a first ready replica while the service scales up from zero.</summary>
     public TimeSpan ScaleFromZeroWait { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Largest request body accepted; bodies are held in memory so a failed attempt can be replayed.</summary>
-    public long MaxRequestBodyBytes { get; init; } = 16 * 1024 * 1024;
+    /// <summary>
+    /// Largest request body accepted; bodies are held in memory so a failed attempt can be replayed. The replicas' own
+    /// default (8 MiB, WF_MAX_BODY_BYTES): a larger body is refused here with 413 rather than cut off by every replica.
+    /// </summary>
+    public long MaxRequestBodyBytes { get; init; } = 8 * 1024 * 1024;
 
     /// <summary>Longest silence from a replica (before headers or between chunks) before the request fails (SkyServe's stream_timeout_seconds).</summary>
     public TimeSpan StreamTimeout { get; init; } = TimeSpan.FromSeconds(120);

@@ -59,7 +59,14 @@ internal static class ServiceSectionReader
                     "cannot be combined with replica_policy (replicas: N is shorthand for replica_policy.min_replicas: N)");
             }
 
-            section = section with { ReplicaPolicy = new ReplicaPolicySpec { MinReplicas = reader.Int(replicas, fields.PathOf("replicas")) } };
+            var count = reader.Int(replicas, fields.PathOf("replicas"));
+            if (count > SpecLimits.MaxReplicas)
+            {
+                // Checked here, where the key as written is known; the validator would name replica_policy.min_replicas.
+                throw reader.Error(fields.PathOf("replicas"), replicas, $"must be <= {SpecLimits.MaxReplicas} replicas, got {count}");
+            }
+
+            section = section with { ReplicaPolicy = new ReplicaPolicySpec { MinReplicas = count } };
         }
 
         if (fields.Node("replica_policy") is { } policy)

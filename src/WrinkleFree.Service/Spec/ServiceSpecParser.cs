@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using WrinkleFree.Platform.Specs;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -60,7 +61,13 @@ public static partial class ServiceSpecParser
         var stream = new YamlStream();
         try
         {
+            // Bounded before loading: the node tree is built and read recursively (see YamlLimits).
+            YamlLimits.Check(yaml);
             stream.Load(new StringReader(yaml));
+        }
+        catch (YamlLimitException error)
+        {
+            throw reader.Error("", error.Start, error.Detail);
         }
         catch (YamlException error)
         {

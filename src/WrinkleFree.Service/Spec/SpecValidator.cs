@@ -16,6 +16,8 @@ internal static partial class SpecValidator
             Fail("name", $"must start with a letter and contain only letters, digits, '-', '_' or '.', got '{name}'");
         }
 
+        // Upper bounds first: a huge number is reported as too large, not as the cross-field rule it also breaks.
+        ValidateBounds(spec);
         ValidateService(spec.Service);
         ValidateResources(spec.Resources, "resources");
 

@@ -146,8 +146,11 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
         }
 
         var logprobs = input.Sampling.Logprobs;
-        await foreach (var u in updates.ConfigureAwait(false))
+        var enumerator = updates.GetAsyncEnumerator(cancellationToken);
+        await using var _ = enumerator.ConfigureAwait(false);
+        while (await NextAsync(enumerator).ConfigureAwait(false))
         {
+            var u = enumerator.Current;
             if (u.PromptLogprobs is { } scores)
             {
                 foreach (var e in EchoEvents(tokenizer, scores, skipSpecial: input.PromptText is not null))
@@ -172,6 +175,24 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
                 PromptTokens = u.PromptTokens,
                 CompletionTokens = u.CompletionTokens,
             };
+        }
+    }
+
+    /// <summary>An engine fault of this one sequence (corrupt weights, a kernel error) is a 500 naming the cause.</summary>
+    private async ValueTask<bool> NextAsync(IAsyncEnumerator<GenerationUpdate> updates)
+    {
+        try
+        {
+            return await updates.MoveNextAsync().ConfigureAwait(false);
+        }
+        catch (SequenceFaultException e)
+        {
+            Log.SequenceFault(logger, e.Message);
+            throw new BackendException(500, "server_error", e.Message, null, "engine_fault");
+        }
+        catch (ObjectDisposedException)
+        {
+            throw Unavailable("the replica is shutting down");
         }
     }
 

@@ -12,4 +12,8 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Error, Message = "Model {Path} failed to load")]
     public static partial void LoadFailed(ILogger logger, string path, Exception exception);
+
+    // The cause only: the engine goes on, and a stack trace per failed request would flood the log.
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "A request failed in the engine, which goes on serving: {Cause}")]
+    public static partial void SequenceFault(ILogger logger, string cause);
 }

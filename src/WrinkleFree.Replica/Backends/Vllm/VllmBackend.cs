@@ -142,7 +142,14 @@ public sealed class VllmBackend : IInferenceBackend
     {
         ArgumentNullException.ThrowIfNull(input);
         ThrowUnlessReady();
-        Interlocked.Increment(ref _active);
+        // Admission is decided here, atomically, as the request arrives: the upstream would queue without limit.
+        if (Interlocked.Increment(ref _active) > _options.MaxInFlight)
+        {
+            Interlocked.Decrement(ref _active);
+            throw new BackendException(429, "rate_limit_error",
+                $"the replica is full ({_options.MaxInFlight} requests in flight, its slots plus its queue); retry later", null, "queue_full", TimeSpan.FromSeconds(1));
+        }
+
         try
         {
             var chat = UpstreamRequest.IsChat(input);

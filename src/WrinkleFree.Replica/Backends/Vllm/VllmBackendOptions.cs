@@ -45,9 +45,17 @@ public sealed record VllmBackendOptions
     /// <summary>Model id to advertise instead of the upstream's first GET /v1/models id.</summary>
     public string? ModelId { get; init; }
 
+    /// <summary>Most generations in flight through this backend (the replica's slots plus its queue); more are refused with 429 at once.</summary>
+    public int MaxInFlight { get; init; } = int.MaxValue;
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid field.</summary>
     public void Validate()
     {
+        if (MaxInFlight < 1)
+        {
+            throw new ArgumentException($"{nameof(MaxInFlight)} is {MaxInFlight} but must be >= 1", nameof(MaxInFlight));
+        }
+
         if (UpstreamUrl is null && string.IsNullOrWhiteSpace(UpstreamCommand))
         {
             throw new ArgumentException($"either {nameof(UpstreamUrl)} or {nameof(UpstreamCommand)} must be given", nameof(UpstreamUrl));
