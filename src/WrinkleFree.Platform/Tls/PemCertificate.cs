@@ -50,7 +50,7 @@ public static class PemCertificate
         {
             leaf = X509Certificate2.CreateFromPem(certText, keyText);
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
             throw Fail(keyFile, ReadableKey(keyText)
                 ? $"keyfile '{keyFile}' is not the private key of certfile '{certFile}' (the key does not match the certificate's public key)"

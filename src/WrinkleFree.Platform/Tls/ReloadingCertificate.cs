@@ -91,10 +91,11 @@ public sealed class ReloadingCertificate
                 _onReloaded?.Invoke(next);
                 return true;
             }
-            catch (TlsFileException e)
+            catch (Exception e) when (e is TlsFileException or IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
             {
+                // Whatever the new files hold, the handshake that noticed them goes on with the old pair.
                 _failed = stamp;
-                _onError?.Invoke(e.Message);
+                _onError?.Invoke(e is TlsFileException ? e.Message : $"'{CertFile}' / '{KeyFile}': {e.Message}");
                 return false;
             }
         }

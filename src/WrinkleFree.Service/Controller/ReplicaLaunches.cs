@@ -10,7 +10,8 @@ internal static class ReplicaLaunches
     /// Replica <paramref name="replicaId"/> of <paramref name="service"/> on <paramref name="tier"/>: the plan's command,
     /// setup and folder, with the controller's extra environment under the spec's envs.
     /// </summary>
-    public static ReplicaLaunchRequest Create(string service, int replicaId, int version, ServiceSpec spec, TierSpec tier, ServiceControllerOptions options)
+    /// <param name="issuer">The service's CA: replicas on other machines, and local ones with <c>service.replica_tls</c>, serve mutual TLS with a certificate from it.</param>
+    public static ReplicaLaunchRequest Create(string service, int replicaId, int version, ServiceSpec spec, TierSpec tier, ServiceControllerOptions options, Tls.IReplicaCertificateIssuer? issuer = null)
     {
         // Only the local tiers' machine is known here; elsewhere the provider's own machine bounds the threads.
         var replica = ServicePlan.ReplicaFor(spec, tier.Provider == TierProvider.Local ? options.Machine : null, options.DefaultModelPath);
@@ -30,6 +31,7 @@ internal static class ReplicaLaunches
             Envs = envs,
             PortHint = replica.PortHint,
             WorkingDirectory = replica.Workdir ?? options.WorkingDirectory,
+            Tls = tier.Provider != TierProvider.Local || spec.Service.ReplicaTls ? issuer : null,
         };
     }
 }

@@ -30,6 +30,7 @@ public sealed class ServiceController : IAsyncDisposable
     private readonly IServiceEndpoint _balancer;
     private readonly HttpClient _http;
     private readonly ReplicaProber _prober;
+    private readonly Tls.ServicePki? _pki;
     private readonly ControllerDecisionCore _core;
     private readonly CrashLoopGuard _guard;
     private readonly List<ServiceEvent> _events = [];
@@ -55,14 +56,18 @@ public sealed class ServiceController : IAsyncDisposable
 
     private ServiceController(
         string name, ServiceStore store, IReadOnlyDictionary<string, IReplicaProvider> providers, ServiceControllerOptions options,
-        TimeProvider time, ILogger logger, IServiceEndpoint balancer, ServiceSpec spec, int version, int rollout)
+        TimeProvider time, ILogger logger, IServiceEndpoint balancer, ServiceSpec spec, int version, int rollout, Tls.ServicePki? pki)
     {
+        _pki = pki;
         (_name, _store, _providers, _options, _time, _logger, _balancer) = (name, store, providers, options, time, logger, balancer);
         (_spec, _version, _rollout, _latestSpec, _latestRollout) = (spec, version, rollout, spec, rollout);
         _probePolicy = SpecMapping.ToProbePolicy(spec);
         _core = new ControllerDecisionCore(new RequestRateAutoscaler(SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec)), time), SpecMapping.ToPlanner(spec, HasProvider, options.Machine));
         _guard = new CrashLoopGuard(spec.Service.FailurePolicy);
-        _http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = Timeout.InfiniteTimeSpan };
+        var probeHandler = new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false };
+        // Probes reach mTLS replicas as the balancer does: the service's client certificate, only the service's CA trusted.
+        Tls.ReplicaClientTls.Configure(probeHandler, pki?.ClientFiles, time, logger);
+        _http = new HttpClient(probeHandler) { Timeout = Timeout.InfiniteTimeSpan };
         _prober = new ReplicaProber(_http, time);
         _snapshot = new ServiceSnapshot(name, version, _status, balancer.BaseUrl, _core.Autoscaler.TargetReplicas, 0, []);
         if (balancer is Endpoint.EndpointProcessClient process)
@@ -93,6 +98,9 @@ public sealed class ServiceController : IAsyncDisposable
     /// <summary>The service endpoint clients call.</summary>
     public Uri Endpoint => _balancer.BaseUrl;
 
+    /// <summary>The service's private CA (mutual TLS to replicas); null when the controller has no PKI folder.</summary>
+    internal Tls.ServicePki? Pki => _pki;
+
     /// <summary>The state after the latest tick.</summary>
     public ServiceSnapshot Snapshot => Volatile.Read(ref _snapshot);
 
@@ -113,8 +121,18 @@ public sealed class ServiceController : IAsyncDisposable
         var spec = ServiceSpecParser.Parse(record.SpecYaml, $"{name} v{record.CurrentVersion}");
         var rollout = await FindRolloutVersionAsync(store, name, cancellationToken).ConfigureAwait(false);
         var logger = (loggers ?? NullLoggerFactory.Instance).CreateLogger<ServiceController>();
-        var balancer = await StartBalancerAsync(name, spec, options, record.Port, time, loggers, cancellationToken).ConfigureAwait(false);
-        var controller = new ServiceController(name, store, providers, options, time, logger, balancer, spec, record.CurrentVersion, rollout);
+        var pki = options.PkiFolder is { } pkiRoot ? Tls.ServicePki.OpenOrCreate(pkiRoot, name, time, logger, options.CertificateLifetime) : null;
+        IServiceEndpoint balancer;
+        try
+        {
+            balancer = await StartBalancerAsync(name, spec, options, record.Port, pki?.ClientFiles, time, loggers, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            pki?.Dispose();
+            throw;
+        }
+        var controller = new ServiceController(name, store, providers, options, time, logger, balancer, spec, record.CurrentVersion, rollout, pki);
         try
         {
             if (record.Status == FailedStatus)
@@ -142,7 +160,7 @@ public sealed class ServiceController : IAsyncDisposable
         var policy = SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec));
         var planner = SpecMapping.ToPlanner(spec, HasProvider, _options.Machine);
         var probe = SpecMapping.ToProbePolicy(spec);
-        var balancer = SpecMapping.ToBalancerOptions(spec, _name, _options.ListenAddress, 0);
+        var balancer = SpecMapping.ToBalancerOptions(spec, _name, _options.ListenAddress, 0, _pki?.ClientFiles);
         balancer.Validate();
         await _updateLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -223,6 +241,7 @@ public sealed class ServiceController : IAsyncDisposable
         await StopLoopAsync().ConfigureAwait(false);
         await _balancer.DisposeAsync().ConfigureAwait(false);
         _http.Dispose();
+        _pki?.Dispose();
         _stopping.Dispose();
     }
 
@@ -230,6 +249,8 @@ public sealed class ServiceController : IAsyncDisposable
     internal async Task TickAsync(CancellationToken cancellationToken)
     {
         ApplyPendingUpdate();
+        // Certificates are re-issued at two thirds of their life; replicas and the balancer reload them for new connections.
+        _pki?.RotateDue();
 
         foreach (var r in _replicas.Values.ToList())
         {
@@ -592,7 +613,7 @@ public sealed class ServiceController : IAsyncDisposable
         {
             if (!_providers.TryGetValue(providerName, out var provider))
                 throw new NotSupportedException($"no '{providerName}' provider is configured in this daemon");
-            r.Handle = await provider.LaunchAsync(ReplicaLaunches.Create(_name, r.Id, _version, _spec, tier, _options), cancellationToken).ConfigureAwait(false);
+            r.Handle = await provider.LaunchAsync(ReplicaLaunches.Create(_name, r.Id, _version, _spec, tier, _options, _pki), cancellationToken).ConfigureAwait(false);
             r.Tracker = new ReplicaProbeTracker(_probePolicy, _time);
             r.Status = ReplicaStatus.Starting;
         }
@@ -722,10 +743,10 @@ public sealed class ServiceController : IAsyncDisposable
     }
 
     private static async Task<IServiceEndpoint> StartBalancerAsync(
-        string name, ServiceSpec spec, ServiceControllerOptions options, int? storedPort, TimeProvider time, ILoggerFactory? loggers, CancellationToken cancellationToken)
+        string name, ServiceSpec spec, ServiceControllerOptions options, int? storedPort, Tls.ReplicaClientTlsFiles? replicaTls, TimeProvider time, ILoggerFactory? loggers, CancellationToken cancellationToken)
     {
         var port = options.Port != 0 ? options.Port : storedPort ?? 0;
-        var wanted = SpecMapping.ToBalancerOptions(spec, name, options.ListenAddress, port);
+        var wanted = SpecMapping.ToBalancerOptions(spec, name, options.ListenAddress, port, replicaTls);
         if (options.EndpointFactory is { } factory)
         {
             // The endpoint runs in a process of its own (adopted if it still runs): it falls back to a free port itself.

@@ -1,0 +1,39 @@
+using WrinkleFree.Platform.Tls;
+using WrinkleFree.Service.Spec;
+
+namespace WrinkleFree.Service.Tls;
+
+/// <summary>
+/// The plan's check of <c>service.tls</c>: the files exist and can be read, hold PEM, the key is the certificate's, and
+/// the certificate is valid now. A spec that asks for HTTPS and cannot get it never starts.
+/// </summary>
+internal static class EndpointCertificateCheck
+{
+    /// <summary>A certificate that ends sooner than this after the plan gets a warning.</summary>
+    public static readonly TimeSpan ExpiryWarning = TimeSpan.FromDays(14);
+
+    /// <summary>
+    /// Throws <see cref="ServiceSpecException"/> at <c>service.tls.certfile</c> or <c>service.tls.keyfile</c> when the pair
+    /// cannot be served at <paramref name="now"/>; returns a warning when it expires within <see cref="ExpiryWarning"/>.
+    /// </summary>
+    public static string? Check(TlsSpec tls, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(tls);
+        LoadedCertificate loaded;
+        try
+        {
+            loaded = PemCertificate.Load(tls.Certfile, tls.Keyfile, now);
+        }
+        catch (TlsFileException e)
+        {
+            var key = e.FilePath == tls.Keyfile && e.FilePath != tls.Certfile ? "service.tls.keyfile" : "service.tls.certfile";
+            throw new ServiceSpecException(key, e.Message + "; the service endpoint cannot serve HTTPS without it");
+        }
+
+        using var certificate = loaded.Certificate;
+        var end = new DateTimeOffset(certificate.NotAfter.ToUniversalTime());
+        return end - now < ExpiryWarning
+            ? $"certfile '{tls.Certfile}' expires at {end:yyyy-MM-dd HH:mm}Z; replace the files before then (the endpoint reloads them without a restart)"
+            : null;
+    }
+}
