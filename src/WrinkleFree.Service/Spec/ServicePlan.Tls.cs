@@ -10,6 +10,12 @@ public sealed partial record ServicePlan
     /// </summary>
     private static ServiceSpec WithCheckedTls(ServiceSpec spec, ServicePlanContext context, Checks checks)
     {
+        if (spec.Service.ReplicaTls && spec.Run is { } run && InferenceServerScript.Arguments(run) is null)
+        {
+            checks.Warn("service.replica_tls", "run: is a shell script: it must serve HTTPS on HOST:PORT with WF_TLS_CERT and WF_TLS_KEY and accept only "
+                + "client certificates signed by WF_TLS_CLIENT_CA (`wf replica` does this itself), or its readiness probes never pass");
+        }
+
         if (spec.Service.Tls is not { } tls)
             return spec;
         tls = new TlsSpec

@@ -72,6 +72,41 @@ public sealed class ReplicaMutualTlsTests
         }
     }
 
+    [Fact]
+    public async Task EndpointProcess_ServiceTlsAndReplicaTls_HttpsInFrontMutualTlsBehind()
+    {
+        using var home = new TempHome();
+        using var ca = new Testing.TestCertificates(home.Path);
+        ca.Server("endpoint");
+        var yaml = Spec().Replace("  replica_tls: true\n", $"  replica_tls: true\n  tls: {{keyfile: {home.Path}/endpoint.key, certfile: {home.Path}/endpoint.crt}}\n", StringComparison.Ordinal);
+        Assert.Contains("tls: {keyfile", yaml, StringComparison.Ordinal);
+        await using var h = await ControllerHarness.CreateAsync("svc", yaml);
+        var settings = new Endpoint.EndpointProcessSettings(home.Path, [ChildProcessEntry.Dotnet, WfCli.Dll]);
+        var controller = await h.StartControllerAsync("svc", new ServiceControllerOptions
+        {
+            TickInterval = TimeSpan.FromMilliseconds(200),
+            DrainTimeout = TimeSpan.FromSeconds(5),
+            PkiFolder = Path.Combine(home.Path, "pki"),
+            EndpointFactory = async (name, balancer, allowOtherPort, ct) =>
+                await Endpoint.EndpointProcessClient.StartOrAdoptAsync(settings, name, balancer, allowOtherPort, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, ct),
+        });
+        try
+        {
+            var ready = await h.WaitForAsync(controller, s => s.ReadyCount == 1, "an mTLS replica behind the endpoint process");
+            Assert.Equal("https", ready.Endpoint.Scheme);
+            Assert.Equal("https", new Uri(ready.Replicas.Single().Endpoint!).Scheme);
+            using var client = TlsClients.Create(ca.CaPublic, null, out _);
+            using var content = new StringContent("""{"model":"tiny","prompt":"Hello","max_tokens":4}""", System.Text.Encoding.UTF8, "application/json");
+            using var response = await client.PostAsync(new Uri(ready.Endpoint, "/v1/completions"), content).WaitAsync(Deadline);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        finally
+        {
+            await controller.ShutdownAsync(CancellationToken.None).WaitAsync(Deadline);
+            await controller.DisposeAsync();
+        }
+    }
+
     private static async Task WaitServedChangesAsync(Uri replica, X509Certificate2 ca, Service.Tls.ServicePki pki, string? before)
     {
         var deadline = DateTime.UtcNow + Deadline;
