@@ -15,6 +15,14 @@ internal static class ReplicaLaunches
     {
         // Only the local tiers' machine is known here; elsewhere the provider's own machine bounds the threads.
         var replica = ServicePlan.ReplicaFor(spec, tier.Provider == TierProvider.Local ? options.Machine : null, options.DefaultModelPath);
+        var mutualTls = tier.Provider != TierProvider.Local || spec.Service.ReplicaTls;
+        if (mutualTls && issuer is null)
+        {
+            // Never a plain-HTTP replica where the spec (or another machine) needs mutual TLS.
+            throw new InvalidOperationException(
+                $"replica {replicaId} of {service} needs mutual TLS ({(spec.Service.ReplicaTls ? "service.replica_tls" : $"tier '{tier.Name}' is on another machine")}) but this controller has no certificate authority (PkiFolder)");
+        }
+
         var envs = new Dictionary<string, string>(options.ExtraEnvironment, StringComparer.Ordinal);
         foreach (var (key, value) in replica.Envs)
             envs[key] = value;
@@ -31,7 +39,7 @@ internal static class ReplicaLaunches
             Envs = envs,
             PortHint = replica.PortHint,
             WorkingDirectory = replica.Workdir ?? options.WorkingDirectory,
-            Tls = tier.Provider != TierProvider.Local || spec.Service.ReplicaTls ? issuer : null,
+            Tls = mutualTls ? issuer : null,
         };
     }
 }

@@ -156,6 +156,7 @@ public sealed class ServiceController : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
+        Tls.EndpointCertificateCheck.CheckUnchanged(_latestSpec.Service.Tls, spec.Service.Tls);
         // Map before storing, so a spec the parts reject never becomes the current version.
         var policy = SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec));
         var planner = SpecMapping.ToPlanner(spec, HasProvider, _options.Machine);
@@ -648,6 +649,7 @@ public sealed class ServiceController : IAsyncDisposable
         {
             await drain.ConfigureAwait(false);
             r.TerminatedAt = _time.GetUtcNow();
+            _pki?.Forget(r.Id);
         }
         catch (Exception e)
         {
@@ -664,6 +666,7 @@ public sealed class ServiceController : IAsyncDisposable
             if (r.Handle is not null && _providers.TryGetValue(r.Record.Provider, out var provider))
                 await provider.StopAsync(r.Handle, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             r.TerminatedAt = _time.GetUtcNow();
+            _pki?.Forget(r.Id);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -31,9 +31,24 @@ internal static class EndpointCertificateCheck
         }
 
         using var certificate = loaded.Certificate;
+        foreach (var intermediate in loaded.Intermediates)
+            intermediate.Dispose();
         var end = new DateTimeOffset(certificate.NotAfter.ToUniversalTime());
         return end - now < ExpiryWarning
             ? $"certfile '{tls.Certfile}' expires at {end:yyyy-MM-dd HH:mm}Z; replace the files before then (the endpoint reloads them without a restart)"
             : null;
+    }
+
+    /// <summary>
+    /// Throws <see cref="ServiceSpecException"/> when an update changes <c>service.tls</c>: the running endpoint's files are
+    /// fixed (their content is reloaded), so a new spec must not claim other files it would not serve.
+    /// </summary>
+    public static void CheckUnchanged(TlsSpec? running, TlsSpec? next)
+    {
+        if (running == next)
+            return;
+        throw new ServiceSpecException("service.tls", running is null || next is null
+            ? $"cannot switch the running endpoint between HTTP and HTTPS; `wf down` and `wf up` the service with the new spec"
+            : $"the running endpoint serves '{running.Certfile}' and '{running.Keyfile}'; replace those files' content (reloaded without a restart), or `wf down` and `wf up` to use other files");
     }
 }

@@ -73,11 +73,26 @@ public sealed class EndpointTlsTests : IDisposable
         Assert.Contains("key", half.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void CheckUnchanged_UpdateToOtherFilesOrPlainHttp_RefusedNamingServiceTls()
+    {
+        var running = new TlsSpec { Certfile = "/a.crt", Keyfile = "/a.key" };
+        EndpointCertificateCheckUnchanged(running, running with { });
+        var other = Assert.Throws<ServiceSpecException>(() => EndpointCertificateCheckUnchanged(running, running with { Certfile = "/b.crt" }));
+        Assert.Equal("service.tls", other.KeyPath);
+        Assert.Contains("/a.crt", other.Message, StringComparison.Ordinal);
+        var plain = Assert.Throws<ServiceSpecException>(() => EndpointCertificateCheckUnchanged(running, null));
+        Assert.Contains("HTTP and HTTPS", plain.Message, StringComparison.Ordinal);
+    }
+
     public void Dispose()
     {
         _ca.Dispose();
         _dir.Dispose();
     }
+
+    private static void EndpointCertificateCheckUnchanged(TlsSpec? running, TlsSpec? next) =>
+        Service.Tls.EndpointCertificateCheck.CheckUnchanged(running, next);
 
     private async Task<ServiceLoadBalancer> StartFromSpecAsync(string yaml)
     {
