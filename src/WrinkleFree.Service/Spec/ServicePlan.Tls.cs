@@ -23,8 +23,8 @@ public sealed partial record ServicePlan
             Keyfile = Absolute(tls.Keyfile, "service.tls.keyfile", context.SpecDirectory),
             Certfile = Absolute(tls.Certfile, "service.tls.certfile", context.SpecDirectory),
         };
-        if (EndpointCertificateCheck.Check(tls, context.Time.GetUtcNow()) is { } warning)
-            checks.Warn("service.tls.certfile", warning);
+        foreach (var (keyPath, warning) in EndpointCertificateCheck.Check(tls, context.Time.GetUtcNow()))
+            checks.Warn(keyPath, warning);
         return spec with { Service = spec.Service with { Tls = tls } };
     }
 

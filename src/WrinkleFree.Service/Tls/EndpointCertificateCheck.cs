@@ -14,9 +14,10 @@ internal static class EndpointCertificateCheck
 
     /// <summary>
     /// Throws <see cref="ServiceSpecException"/> at <c>service.tls.certfile</c> or <c>service.tls.keyfile</c> when the pair
-    /// cannot be served at <paramref name="now"/>; returns a warning when it expires within <see cref="ExpiryWarning"/>.
+    /// cannot be served at <paramref name="now"/>; returns warnings (key path, text): a certificate that expires within
+    /// <see cref="ExpiryWarning"/>, a key file other users can read.
     /// </summary>
-    public static string? Check(TlsSpec tls, DateTimeOffset now)
+    public static IReadOnlyList<(string KeyPath, string Message)> Check(TlsSpec tls, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(tls);
         LoadedCertificate loaded;
@@ -33,10 +34,21 @@ internal static class EndpointCertificateCheck
         using var certificate = loaded.Certificate;
         foreach (var intermediate in loaded.Intermediates)
             intermediate.Dispose();
+        var warnings = new List<(string, string)>();
         var end = new DateTimeOffset(certificate.NotAfter.ToUniversalTime());
-        return end - now < ExpiryWarning
-            ? $"certfile '{tls.Certfile}' expires at {end:yyyy-MM-dd HH:mm}Z; replace the files before then (the endpoint reloads them without a restart)"
-            : null;
+        if (end - now < ExpiryWarning)
+        {
+            warnings.Add(("service.tls.certfile",
+                $"certfile '{tls.Certfile}' expires at {end:yyyy-MM-dd HH:mm}Z; replace the files before then (the endpoint reloads them without a restart)"));
+        }
+
+        const UnixFileMode Others = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(tls.Keyfile) & Others) != 0)
+        {
+            warnings.Add(("service.tls.keyfile", $"keyfile '{tls.Keyfile}' can be read by other users of this machine; `chmod 600` it"));
+        }
+
+        return warnings;
     }
 
     /// <summary>

@@ -8,6 +8,7 @@ namespace WrinkleFree.Service.Tests.Tls;
 /// A spec that asks for HTTPS (<c>service.tls</c>) and cannot get it is refused by the plan (wf validate, wf up and the
 /// daemon alike), naming the key and the file; <c>service.replica_tls</c> is read and written back.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class TlsPlanTests : IDisposable
 {
     private readonly TempDirectory _dir = new("wf-tls-plan-tests");
@@ -18,7 +19,8 @@ public sealed class TlsPlanTests : IDisposable
     [Fact]
     public void Plan_ValidPairWithRelativePaths_MakesThemAbsoluteAgainstTheSpecFolder()
     {
-        _ca.Server("endpoint");
+        var (_, key, _) = _ca.Server("endpoint");
+        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         var plan = Plan("service:\n  tls: {keyfile: endpoint.key, certfile: endpoint.crt}\n");
 
         Assert.Equal(Path.Combine(_dir.Path, "endpoint.crt"), plan.Spec.Service.Tls!.Certfile);
@@ -87,6 +89,17 @@ public sealed class TlsPlanTests : IDisposable
         var plan = Plan($"service:\n  tls: {{keyfile: {key}, certfile: {cert}}}\n");
 
         Assert.Contains(plan.Warnings, w => w.StartsWith("service.tls.certfile", StringComparison.Ordinal) && w.Contains("expires at", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Plan_KeyReadableByOthers_Warns()
+    {
+        var (cert, key, _) = _ca.Server("open");
+        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        var plan = Plan($"service:\n  tls: {{keyfile: {key}, certfile: {cert}}}\n");
+
+        Assert.Contains($"service.tls.keyfile: keyfile '{key}' can be read by other users of this machine; `chmod 600` it", plan.Warnings);
     }
 
     [Fact]
