@@ -5,6 +5,7 @@ using WrinkleFree.Service.Tests.Controller;
 using WrinkleFree.Service.Tests.Integration;
 using WrinkleFree.Service.Tests.Observability;
 using WrinkleFree.Service.Tests.State;
+using Xunit.Abstractions;
 
 namespace WrinkleFree.Service.Tests.Tls;
 
@@ -13,7 +14,7 @@ namespace WrinkleFree.Service.Tests.Tls;
 /// serving mutual TLS with the certificates it issued, the prober and the balancer presenting the client certificate.
 /// Requests go through the service endpoint; certificates rotate under load with no failed request.
 /// </summary>
-public sealed class ReplicaMutualTlsTests
+public sealed class ReplicaMutualTlsTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Deadline = ControllerHarness.Deadline;
 
@@ -62,6 +63,7 @@ public sealed class ReplicaMutualTlsTests
             await Providers.ProviderTestSupport.WaitUntilAsync(() => Task.FromResult(load.Succeeded >= count + 40), "load after the second rotation");
             await load.StopAsync();
 
+            output.WriteLine($"requests through the balancer during two rotations: {load.Succeeded} succeeded, {load.Failures.Count} failed");
             Assert.True(load.Failures.Count == 0, $"{load.Failures.Count} of {load.Failures.Count + load.Succeeded} failed:\n" + string.Join("\n", load.Failures.Take(5)));
             Assert.Equal(1, controller.Snapshot.ReadyCount);
         }
