@@ -14,7 +14,7 @@ internal sealed class ReplicaCommand(CliContext context)
         var model = new Option<string?>("--model", "-m") { Description = "GGUF model file (bitnet) or upstream model id (vllm). Env: MODEL_PATH." };
         var backend = new Option<string?>("--backend") { Description = "bitnet (in-process engine) or vllm (OpenAI-compatible upstream). Env: BACKEND." };
         backend.AcceptOnlyFromAmong("bitnet", "vllm");
-        var host = new Option<string?>("--host") { Description = "Address to listen on (default 0.0.0.0). Env: HOST." };
+        var host = new Option<string?>("--host") { Description = "Address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 for every interface). Env: HOST." };
         var port = new Option<int?>("--port") { Description = "Port (default 8080; 0 = any free port). Env: PORT." };
         var threads = new Option<int?>("--threads", "-t") { Description = "Engine threads (default: all cores). Env: NUM_THREADS." };
         var contextSize = new Option<int?>("--context-size", "-c") { Description = "Per-request context limit (default: the model's). Env: CONTEXT_SIZE." };
@@ -28,9 +28,13 @@ internal sealed class ReplicaCommand(CliContext context)
         var peak = new Option<double?>("--peak-bandwidth") { Description = "Peak read bandwidth in GB/s instead of measuring it at start-up. Env: WF_PEAK_BANDWIDTH_GBPS." };
         var upstream = new Option<string?>("--upstream") { Description = "vllm: URL of a running OpenAI-compatible server. Env: WF_UPSTREAM_URL." };
         var upstreamCommand = new Option<string?>("--upstream-command") { Description = "vllm: command that starts the upstream (supervised). Env: WF_UPSTREAM_COMMAND." };
+        var tlsCert = new Option<string?>("--tls-cert") { Description = "PEM certificate to serve HTTPS with; reloaded when the file changes. Env: WF_TLS_CERT." };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert. Env: WF_TLS_KEY." };
+        var tlsClientCa = new Option<string?>("--tls-client-ca") { Description = "PEM CA: serve only clients whose certificate chains to it (mTLS). Env: WF_TLS_CLIENT_CA." };
         var cmd = new DrainingCommand("replica", "Serve a model over the OpenAI API (completions, chat, /health, /metrics).")
         {
             model, backend, host, port, threads, contextSize, mlock, modelId, maxSequences, maxQueue, overloadQueue, overloadBandwidth, drain, peak, upstream, upstreamCommand,
+            tlsCert, tlsKey, tlsClientCa,
         };
         var logging = new ProcessLogging();
         logging.AddTo(cmd);
@@ -62,6 +66,9 @@ internal sealed class ReplicaCommand(CliContext context)
                     PeakBandwidthGBps = parse.GetValue(peak) ?? env.PeakBandwidthGBps,
                     UpstreamUrl = parse.GetValue(upstream) ?? env.UpstreamUrl,
                     UpstreamCommand = parse.GetValue(upstreamCommand) ?? env.UpstreamCommand,
+                    TlsCertFile = parse.GetValue(tlsCert) ?? env.TlsCertFile,
+                    TlsKeyFile = parse.GetValue(tlsKey) ?? env.TlsKeyFile,
+                    TlsClientCaFile = parse.GetValue(tlsClientCa) ?? env.TlsClientCaFile,
                 };
                 options.Validate();
             }
@@ -89,7 +96,7 @@ internal sealed class ReplicaCommand(CliContext context)
         {
             host = await ReplicaHost.StartAsync(options, logging => ProcessLogging.Configure(logging, log, "HH:mm:ss.fff "), cancellationToken: stop);
         }
-        catch (Exception e) when (e is IOException or ArgumentException or NotSupportedException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (e is IOException or ArgumentException or NotSupportedException or System.Net.Sockets.SocketException or Platform.Tls.TlsFileException)
         {
             context.Error.WriteLine($"error: cannot start the replica: {e.Message}");
             return ExitCodes.InvalidInput;

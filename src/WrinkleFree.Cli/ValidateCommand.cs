@@ -74,7 +74,7 @@ internal sealed class ValidateCommand(CliContext context)
 
     /// <summary>
     /// The plan of <paramref name="yaml"/>, and the YAML to send the daemon: the same text, or the spec rewritten with its
-    /// <c>workdir:</c> made absolute (the daemon does not know the spec's folder). Throws <see cref="ServiceSpecException"/>.
+    /// <c>workdir:</c> and <c>service.tls</c> files made absolute (the daemon does not know the spec's folder). Throws <see cref="ServiceSpecException"/>.
     /// </summary>
     public (ServicePlan Plan, string Yaml) Plan(string yaml, string? source, string? name, bool force)
     {
@@ -85,8 +85,8 @@ internal sealed class ValidateCommand(CliContext context)
             SpecDirectory = source is null ? null : Path.GetDirectoryName(Path.GetFullPath(source)),
             Machine = context.Machine,
         }, name);
-        var written = ServiceSpecParser.Parse(yaml, source).Workdir;
-        return (plan, written == plan.Spec.Workdir ? yaml : plan.Spec.ToYaml());
+        var written = ServiceSpecParser.Parse(yaml, source);
+        return (plan, written.Workdir == plan.Spec.Workdir && written.Service.Tls == plan.Spec.Service.Tls ? yaml : plan.Spec.ToYaml());
     }
 
     /// <summary>Warnings on stderr (a script reading stdout sees the plan only), then the plan as text or JSON on stdout.</summary>

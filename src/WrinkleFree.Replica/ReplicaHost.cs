@@ -13,6 +13,7 @@ using WrinkleFree.Replica.Api;
 using WrinkleFree.Replica.Backends;
 using WrinkleFree.Replica.Health;
 using WrinkleFree.Replica.Metrics;
+using WrinkleFree.Replica.Tls;
 
 namespace WrinkleFree.Replica;
 
@@ -57,6 +58,7 @@ public sealed class ReplicaHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         time ??= TimeProvider.System;
+        var tls = ReplicaTls.Create(options, time);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = typeof(ReplicaHost).Assembly.GetName().Name });
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
@@ -64,7 +66,7 @@ public sealed class ReplicaHost : IAsyncDisposable
         {
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
-            Listen(k, options.Host, options.Port);
+            Listen(k, options.Host, options.Port, tls);
         });
         builder.Services.AddRoutingCore();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.DrainTimeout);
@@ -74,6 +76,7 @@ public sealed class ReplicaHost : IAsyncDisposable
 
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         var logger = loggers.CreateLogger("WrinkleFree.Replica");
+        tls?.Logger = logger;
         var backend = BackendFactory.Create(options, loggers, time);
         var replica = new ReplicaContext(options, backend, time, logger);
         Map(app, replica, loggers.CreateLogger(AccessLog.Category));
@@ -228,20 +231,12 @@ public sealed class ReplicaHost : IAsyncDisposable
             : new BackendException(405, "invalid_request_error", $"{http.Request.Path} does not accept {http.Request.Method}", null, "method_not_allowed"))));
     }
 
-    private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, string host, int port)
+    private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, string host, int port, ReplicaTls? tls)
     {
-        if (IPAddress.TryParse(host, out var ip))
-        {
-            kestrel.Listen(ip, port);
-        }
-        else if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
-        {
-            kestrel.Listen(IPAddress.Loopback, port);
-        }
-        else
-        {
-            kestrel.Listen(Dns.GetHostAddresses(host)[0], port);
-        }
+        var address = IPAddress.TryParse(host, out var ip) ? ip
+            : string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback
+            : Dns.GetHostAddresses(host)[0];
+        kestrel.Listen(address, port, listen => tls?.Use(listen));
     }
 
     /// <summary>A lifetime that ignores process signals: whoever owns the host decides when it stops.</summary>

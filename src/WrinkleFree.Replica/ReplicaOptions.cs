@@ -20,8 +20,8 @@ public sealed record ReplicaOptions
     /// <summary>The id clients send as "model"; null = the model file name without extension. Env: WF_MODEL_ID.</summary>
     public string? ModelId { get; init; }
 
-    /// <summary>Address to listen on. Env: HOST.</summary>
-    public string Host { get; init; } = "0.0.0.0";
+    /// <summary>Address to listen on: this machine only unless told otherwise (0.0.0.0 for every interface). Env: HOST.</summary>
+    public string Host { get; init; } = "127.0.0.1";
 
     /// <summary>Port to listen on; 0 picks a free one (see <see cref="ReplicaHost.Address"/>). Env: PORT.</summary>
     public int Port { get; init; } = 8080;
@@ -62,6 +62,15 @@ public sealed record ReplicaOptions
     /// <summary>vllm: command line that starts the upstream, supervised by the replica. Env: WF_UPSTREAM_COMMAND.</summary>
     public string? UpstreamCommand { get; init; }
 
+    /// <summary>PEM certificate to serve HTTPS with (reloaded when the file changes); null serves plain HTTP. Env: WF_TLS_CERT.</summary>
+    public string? TlsCertFile { get; init; }
+
+    /// <summary>PEM private key of <see cref="TlsCertFile"/>. Env: WF_TLS_KEY.</summary>
+    public string? TlsKeyFile { get; init; }
+
+    /// <summary>PEM CA certificate: when set, only clients presenting a certificate that chains to it are served. Env: WF_TLS_CLIENT_CA.</summary>
+    public string? TlsClientCaFile { get; init; }
+
     /// <summary>Reads every option that the environment sets; a value that does not parse throws naming the variable.</summary>
     public static ReplicaOptions FromEnvironment(Func<string, string?>? getVariable = null)
     {
@@ -100,6 +109,9 @@ public sealed record ReplicaOptions
             PeakBandwidthGBps = Get("WF_PEAK_BANDWIDTH_GBPS") is null ? o.PeakBandwidthGBps : Parse("WF_PEAK_BANDWIDTH_GBPS", 0.0, Double),
             UpstreamUrl = Get("WF_UPSTREAM_URL") ?? o.UpstreamUrl,
             UpstreamCommand = Get("WF_UPSTREAM_COMMAND") ?? o.UpstreamCommand,
+            TlsCertFile = Get("WF_TLS_CERT") ?? o.TlsCertFile,
+            TlsKeyFile = Get("WF_TLS_KEY") ?? o.TlsKeyFile,
+            TlsClientCaFile = Get("WF_TLS_CLIENT_CA") ?? o.TlsClientCaFile,
         };
     }
 
@@ -128,6 +140,10 @@ public sealed record ReplicaOptions
         Check(DrainTimeout >= TimeSpan.Zero, nameof(DrainTimeout), DrainTimeout, ">= 0");
         Check(MaxRequestBodyBytes >= 1024, nameof(MaxRequestBodyBytes), MaxRequestBodyBytes, ">= 1024");
         Check(PeakBandwidthGBps is null or > 0, nameof(PeakBandwidthGBps), PeakBandwidthGBps, "> 0 GB/s (or unset to measure)");
+        Check(TlsCertFile is null == TlsKeyFile is null, TlsCertFile is null ? nameof(TlsCertFile) : nameof(TlsKeyFile), null,
+            "given together with the other: HTTPS needs both --tls-cert and --tls-key");
+        Check(TlsClientCaFile is null || TlsCertFile is not null, nameof(TlsClientCaFile), TlsClientCaFile,
+            "given with --tls-cert and --tls-key: client certificates are checked over HTTPS only");
 
         static void Check(bool ok, string name, object? value, string rule)
         {

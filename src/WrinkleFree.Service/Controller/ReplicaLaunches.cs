@@ -10,10 +10,19 @@ internal static class ReplicaLaunches
     /// Replica <paramref name="replicaId"/> of <paramref name="service"/> on <paramref name="tier"/>: the plan's command,
     /// setup and folder, with the controller's extra environment under the spec's envs.
     /// </summary>
-    public static ReplicaLaunchRequest Create(string service, int replicaId, int version, ServiceSpec spec, TierSpec tier, ServiceControllerOptions options)
+    /// <param name="issuer">The service's CA: replicas on other machines, and local ones with <c>service.replica_tls</c>, serve mutual TLS with a certificate from it.</param>
+    public static ReplicaLaunchRequest Create(string service, int replicaId, int version, ServiceSpec spec, TierSpec tier, ServiceControllerOptions options, Tls.IReplicaCertificateIssuer? issuer = null)
     {
         // Only the local tiers' machine is known here; elsewhere the provider's own machine bounds the threads.
         var replica = ServicePlan.ReplicaFor(spec, tier.Provider == TierProvider.Local ? options.Machine : null, options.DefaultModelPath);
+        var mutualTls = tier.Provider != TierProvider.Local || spec.Service.ReplicaTls;
+        if (mutualTls && issuer is null)
+        {
+            // Never a plain-HTTP replica where the spec (or another machine) needs mutual TLS.
+            throw new InvalidOperationException(
+                $"replica {replicaId} of {service} needs mutual TLS ({(spec.Service.ReplicaTls ? "service.replica_tls" : $"tier '{tier.Name}' is on another machine")}) but this controller has no certificate authority (PkiFolder)");
+        }
+
         var envs = new Dictionary<string, string>(options.ExtraEnvironment, StringComparer.Ordinal);
         foreach (var (key, value) in replica.Envs)
             envs[key] = value;
@@ -30,6 +39,7 @@ internal static class ReplicaLaunches
             Envs = envs,
             PortHint = replica.PortHint,
             WorkingDirectory = replica.Workdir ?? options.WorkingDirectory,
+            Tls = mutualTls ? issuer : null,
         };
     }
 }

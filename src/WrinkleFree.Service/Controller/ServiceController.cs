@@ -31,6 +31,7 @@ public sealed class ServiceController : IAsyncDisposable
     private readonly IServiceEndpoint _balancer;
     private readonly HttpClient _http;
     private readonly ReplicaProber _prober;
+    private readonly Tls.ServicePki? _pki;
     private readonly ControllerDecisionCore _core;
     private readonly CrashLoopGuard _guard;
     private readonly List<ServiceEvent> _events = [];
@@ -56,14 +57,18 @@ public sealed class ServiceController : IAsyncDisposable
 
     private ServiceController(
         string name, ServiceStore store, IReadOnlyDictionary<string, IReplicaProvider> providers, ServiceControllerOptions options,
-        TimeProvider time, ILogger logger, IServiceEndpoint balancer, ServiceSpec spec, int version, int rollout)
+        TimeProvider time, ILogger logger, IServiceEndpoint balancer, ServiceSpec spec, int version, int rollout, Tls.ServicePki? pki)
     {
+        _pki = pki;
         (_name, _store, _providers, _options, _time, _logger, _balancer) = (name, store, providers, options, time, logger, balancer);
         (_spec, _version, _rollout, _latestSpec, _latestRollout) = (spec, version, rollout, spec, rollout);
         _probePolicy = SpecMapping.ToProbePolicy(spec);
         _core = new ControllerDecisionCore(new RequestRateAutoscaler(SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec)), time), SpecMapping.ToPlanner(spec, HasProvider, options.Machine));
         _guard = new CrashLoopGuard(spec.Service.FailurePolicy);
-        _http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = Timeout.InfiniteTimeSpan };
+        var probeHandler = new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false };
+        // Probes reach mTLS replicas as the balancer does: the service's client certificate, only the service's CA trusted.
+        Tls.ReplicaClientTls.Configure(probeHandler, pki?.ClientFiles, time, logger);
+        _http = new HttpClient(probeHandler) { Timeout = Timeout.InfiniteTimeSpan };
         _prober = new ReplicaProber(_http, time);
         _snapshot = new ServiceSnapshot(name, version, _status, balancer.BaseUrl, _core.Autoscaler.TargetReplicas, 0, []);
         if (balancer is Endpoint.EndpointProcessClient process)
@@ -94,6 +99,9 @@ public sealed class ServiceController : IAsyncDisposable
     /// <summary>The service endpoint clients call.</summary>
     public Uri Endpoint => _balancer.BaseUrl;
 
+    /// <summary>The service's private CA (mutual TLS to replicas); null when the controller has no PKI folder.</summary>
+    internal Tls.ServicePki? Pki => _pki;
+
     /// <summary>The state after the latest tick.</summary>
     public ServiceSnapshot Snapshot => Volatile.Read(ref _snapshot);
 
@@ -114,8 +122,18 @@ public sealed class ServiceController : IAsyncDisposable
         var spec = ServiceSpecParser.Parse(record.SpecYaml, $"{name} v{record.CurrentVersion}");
         var rollout = await FindRolloutVersionAsync(store, name, cancellationToken).ConfigureAwait(false);
         var logger = (loggers ?? NullLoggerFactory.Instance).CreateLogger<ServiceController>();
-        var balancer = await StartBalancerAsync(name, spec, options, record.Port, time, loggers, cancellationToken).ConfigureAwait(false);
-        var controller = new ServiceController(name, store, providers, options, time, logger, balancer, spec, record.CurrentVersion, rollout);
+        var pki = options.PkiFolder is { } pkiRoot ? Tls.ServicePki.OpenOrCreate(pkiRoot, name, time, logger, options.CertificateLifetime) : null;
+        IServiceEndpoint balancer;
+        try
+        {
+            balancer = await StartBalancerAsync(name, spec, options, record.Port, pki?.ClientFiles, time, loggers, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            pki?.Dispose();
+            throw;
+        }
+        var controller = new ServiceController(name, store, providers, options, time, logger, balancer, spec, record.CurrentVersion, rollout, pki);
         try
         {
             if (record.Status == FailedStatus)
@@ -139,11 +157,12 @@ public sealed class ServiceController : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
+        Tls.EndpointCertificateCheck.CheckUnchanged(_latestSpec.Service.Tls, spec.Service.Tls);
         // Map before storing, so a spec the parts reject never becomes the current version.
         var policy = SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec));
         var planner = SpecMapping.ToPlanner(spec, HasProvider, _options.Machine);
         var probe = SpecMapping.ToProbePolicy(spec);
-        var balancer = SpecMapping.ToBalancerOptions(spec, _name, _options.ListenAddress, 0);
+        var balancer = SpecMapping.ToBalancerOptions(spec, _name, _options.ListenAddress, 0, _pki?.ClientFiles);
         balancer.Validate();
         CheckEndpointUnchanged(_latestSpec, spec);
         await _updateLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -225,6 +244,7 @@ public sealed class ServiceController : IAsyncDisposable
         await StopLoopAsync().ConfigureAwait(false);
         await _balancer.DisposeAsync().ConfigureAwait(false);
         _http.Dispose();
+        _pki?.Dispose();
         _stopping.Dispose();
     }
 
@@ -232,6 +252,8 @@ public sealed class ServiceController : IAsyncDisposable
     internal async Task TickAsync(CancellationToken cancellationToken)
     {
         ApplyPendingUpdate();
+        // Certificates are re-issued at two thirds of their life; replicas and the balancer reload them for new connections.
+        _pki?.RotateDue();
 
         foreach (var r in _replicas.Values.ToList())
         {
@@ -594,7 +616,7 @@ public sealed class ServiceController : IAsyncDisposable
         {
             if (!_providers.TryGetValue(providerName, out var provider))
                 throw new NotSupportedException($"no '{providerName}' provider is configured in this daemon");
-            r.Handle = await provider.LaunchAsync(ReplicaLaunches.Create(_name, r.Id, _version, _spec, tier, _options), cancellationToken).ConfigureAwait(false);
+            r.Handle = await provider.LaunchAsync(ReplicaLaunches.Create(_name, r.Id, _version, _spec, tier, _options, _pki), cancellationToken).ConfigureAwait(false);
             r.Tracker = new ReplicaProbeTracker(_probePolicy, _time);
             r.Status = ReplicaStatus.Starting;
         }
@@ -629,6 +651,7 @@ public sealed class ServiceController : IAsyncDisposable
         {
             await drain.ConfigureAwait(false);
             r.TerminatedAt = _time.GetUtcNow();
+            _pki?.Forget(r.Id);
         }
         catch (Exception e)
         {
@@ -645,6 +668,7 @@ public sealed class ServiceController : IAsyncDisposable
             if (r.Handle is not null && _providers.TryGetValue(r.Record.Provider, out var provider))
                 await provider.StopAsync(r.Handle, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             r.TerminatedAt = _time.GetUtcNow();
+            _pki?.Forget(r.Id);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -724,10 +748,10 @@ public sealed class ServiceController : IAsyncDisposable
     }
 
     private static async Task<IServiceEndpoint> StartBalancerAsync(
-        string name, ServiceSpec spec, ServiceControllerOptions options, int? storedPort, TimeProvider time, ILoggerFactory? loggers, CancellationToken cancellationToken)
+        string name, ServiceSpec spec, ServiceControllerOptions options, int? storedPort, Tls.ReplicaClientTlsFiles? replicaTls, TimeProvider time, ILoggerFactory? loggers, CancellationToken cancellationToken)
     {
         var port = options.Port != 0 ? options.Port : storedPort ?? 0;
-        var wanted = SpecMapping.ToBalancerOptions(spec, name, options.ListenAddress, port);
+        var wanted = SpecMapping.ToBalancerOptions(spec, name, options.ListenAddress, port, replicaTls);
         // A port the spec or the daemon names is the one clients and firewalls expect: no falling back to another.
         var portChosenHere = options.Port == 0 && spec.Service.LoadBalancer.Port is null;
         if (options.EndpointFactory is { } factory)

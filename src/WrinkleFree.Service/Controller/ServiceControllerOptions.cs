@@ -31,6 +31,15 @@ public sealed record ServiceControllerOptions
     /// <summary>MODEL_PATH of a <c>wf replica</c> whose spec sets none (see <see cref="ServicePlan"/>); null for none.</summary>
     public string? DefaultModelPath { get; init; }
 
+    /// <summary>
+    /// Where each service's private CA lives (<c>$WF_HOME/pki</c>): with it, replicas can serve mutual TLS
+    /// (<c>service.replica_tls</c>, and every replica on another machine); null for none.
+    /// </summary>
+    public string? PkiFolder { get; init; }
+
+    /// <summary>How long replica and client certificates live; they are re-issued at two thirds of it.</summary>
+    public TimeSpan CertificateLifetime { get; init; } = Tls.ServicePki.DefaultLifetime;
+
     /// <summary>The machine local tiers run on: resources.cpus and memory are fitted to it.</summary>
     public MachineShape Machine { get; init; } = MachineShape.Current;
 

@@ -60,7 +60,7 @@ internal static class SpecMapping
         }.Validate();
     }
 
-    public static ServiceLoadBalancerOptions ToBalancerOptions(ServiceSpec spec, string service, string address, int port) => new()
+    public static ServiceLoadBalancerOptions ToBalancerOptions(ServiceSpec spec, string service, string address, int port, Tls.ReplicaClientTlsFiles? replicaTls = null) => new()
     {
         ServiceName = service,
         ListenAddress = spec.Service.LoadBalancer.Host ?? address,
@@ -68,6 +68,9 @@ internal static class SpecMapping
         Policy = BalancingPolicyName(spec),
         StreamTimeout = TimeSpan.FromSeconds(spec.Service.LoadBalancer.StreamTimeoutSeconds),
         ScaleFromZeroWait = TimeSpan.FromSeconds(spec.Service.LoadBalancer.ScaleFromZeroWaitSeconds),
+        TlsCertFile = spec.Service.Tls?.Certfile,
+        TlsKeyFile = spec.Service.Tls?.Keyfile,
+        ReplicaTls = replicaTls,
     };
 
     public static string BalancingPolicyName(ServiceSpec spec) => spec.Service.LoadBalancingPolicy switch
@@ -85,7 +88,7 @@ internal static class SpecMapping
     /// </summary>
     public static bool NeedsNewReplicas(ServiceSpec before, ServiceSpec after) =>
         before.Run != after.Run || before.Setup != after.Setup || before.Workdir != after.Workdir
-        || before.Resources != after.Resources
+        || before.Resources != after.Resources || before.Service.ReplicaTls != after.Service.ReplicaTls
         || !SpecEquality.Maps(before.Envs, after.Envs)
         || !SpecEquality.Maps(before.FileMounts, after.FileMounts);
 }

@@ -8,7 +8,7 @@ namespace WrinkleFree.Service.Daemon;
 /// <summary>
 /// Prometheus <c>file_sd</c> target files the daemon keeps current under <c>$WF_HOME/prometheus/</c>: replicas.json with
 /// every ready replica's /metrics (labels service, tier, replica, version) and services.json with every service
-/// endpoint's /metrics (label service). deploy/prometheus/prometheus.yml reads both; Prometheus re-reads them on change.
+/// endpoint's /metrics (label service), with <c>__scheme__: https</c> for those served over TLS. deploy/prometheus/prometheus.yml reads both; Prometheus re-reads them on change.
 /// </summary>
 public static class PrometheusTargets
 {
@@ -21,14 +21,14 @@ public static class PrometheusTargets
         var list = services.OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
         var replicas = list.SelectMany(s => s.Replicas
             .Where(r => r.Status == ReplicaStatus.Ready && r.Endpoint is not null)
-            .Select(r => Group(HostPort(new Uri(r.Endpoint!)), new()
+            .Select(r => Group(new Uri(r.Endpoint!), new()
             {
                 ["service"] = s.Name,
                 ["tier"] = r.Tier,
                 ["replica"] = r.Id.ToString(CultureInfo.InvariantCulture),
                 ["version"] = r.Version.ToString(CultureInfo.InvariantCulture),
             })));
-        var endpoints = list.Select(s => Group(HostPort(s.Endpoint), new() { ["service"] = s.Name }));
+        var endpoints = list.Select(s => Group(s.Endpoint, new() { ["service"] = s.Name }));
         // Readable by others on purpose (the daemon runs with an owner-only umask): Prometheus runs as its own user and
         // must read these, and they hold addresses and labels, no secret.
         if (!Directory.Exists(folder))
@@ -45,11 +45,17 @@ public static class PrometheusTargets
 
     private const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
 
-    private static Dictionary<string, object> Group(string target, Dictionary<string, string> labels) => new()
+    // An https target (service.tls, or a replica serving mutual TLS) says so in Prometheus's __scheme__ label.
+    private static Dictionary<string, object> Group(Uri url, Dictionary<string, string> labels)
     {
-        ["targets"] = new[] { target },
-        ["labels"] = labels,
-    };
+        if (url.Scheme == Uri.UriSchemeHttps)
+            labels["__scheme__"] = "https";
+        return new()
+        {
+            ["targets"] = new[] { HostPort(url) },
+            ["labels"] = labels,
+        };
+    }
 
     // An endpoint bound to every address is scraped on loopback.
     private static string HostPort(Uri url) =>

@@ -183,6 +183,7 @@ public sealed class ServiceDaemon : IAsyncDisposable
             ExtraEnvironment = _options.ReplicaEnvironment,
             EndpointFactory = _options.WfCommand is { } wf ? (service, balancer, allowOtherPort, ct) => StartEndpointAsync(wf, service, balancer, allowOtherPort, ct) : null,
             DefaultModelPath = _options.DefaultModelPath,
+            PkiFolder = Path.Combine(_options.Home, "pki"),
         }, _time, _loggers, cancellationToken);
 
     /// <summary>Starts or adopts a service's endpoint process.</summary>

@@ -50,6 +50,11 @@ public static class EndpointHost
             // The endpoint's previous port was taken while it was down: a new one beats no service.
             balancer = await ServiceLoadBalancer.StartAsync(start.Balancer with { Port = 0 }, time, loggers, null, stop).ConfigureAwait(false);
         }
+        catch (Platform.Tls.TlsFileException e)
+        {
+            Tls.Log.EndpointTlsFailed(logger, service, e.Message);
+            return 2;
+        }
 
         await using (balancer)
         {

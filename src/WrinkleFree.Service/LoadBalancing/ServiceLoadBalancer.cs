@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using WrinkleFree.Service.Tls;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace WrinkleFree.Service.LoadBalancing;
@@ -81,6 +82,7 @@ public sealed class ServiceLoadBalancer : IServiceEndpoint
         var time = timeProvider ?? TimeProvider.System;
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<ServiceLoadBalancer>();
 
+        var certificate = ServerTls.Load(options.TlsCertFile, options.TlsKeyFile, "service endpoint", time, logger);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         if (loggerFactory is not null)
@@ -93,7 +95,7 @@ public sealed class ServiceLoadBalancer : IServiceEndpoint
         builder.WebHost.UseKestrel(kestrel =>
         {
             var address = options.ListenAddress == "localhost" ? IPAddress.Loopback : IPAddress.Parse(options.ListenAddress);
-            kestrel.Listen(address, options.Port);
+            kestrel.Listen(address, options.Port, listen => ServerTls.Use(listen, certificate));
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
         });
@@ -102,7 +104,7 @@ public sealed class ServiceLoadBalancer : IServiceEndpoint
         random ??= new Random();
         var policy = LoadBalancingPolicyFactory.Create(options.Policy, random);
         var replicas = new ReplicaSet(policy, time, options.FailureCooldown);
-        var client = new HttpMessageInvoker(new SocketsHttpHandler
+        var handler = new SocketsHttpHandler
         {
             UseProxy = false,
             AllowAutoRedirect = false,
@@ -111,7 +113,9 @@ public sealed class ServiceLoadBalancer : IServiceEndpoint
             ConnectTimeout = options.ConnectTimeout,
             // The forwarder copies the client's trace headers itself; a propagator would add a second set.
             ActivityHeadersPropagator = null,
-        });
+        };
+        ReplicaClientTls.Configure(handler, options.ReplicaTls, time, logger);
+        var client = new HttpMessageInvoker(handler);
         var stopping = new CancellationTokenSource();
         var proxy = new ReplicaProxy(options, replicas, app.Services.GetRequiredService<IHttpForwarder>(), client, time, logger, stopping.Token);
         var metrics = new ServiceMetrics(options.ServiceName, time, options.ControllerTimeout);

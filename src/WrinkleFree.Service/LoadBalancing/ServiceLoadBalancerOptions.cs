@@ -44,6 +44,15 @@ public sealed record ServiceLoadBalancerOptions
     /// <summary>The Retry-After a 503 advertises when no replica is ready.</summary>
     public TimeSpan RetryAfter { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>PEM certificate the endpoint serves HTTPS with (<c>service.tls.certfile</c>); null serves plain HTTP.</summary>
+    public string? TlsCertFile { get; init; }
+
+    /// <summary>PEM private key of <see cref="TlsCertFile"/> (<c>service.tls.keyfile</c>).</summary>
+    public string? TlsKeyFile { get; init; }
+
+    /// <summary>The service CA and client certificate for replicas served over mutual TLS; null when none are.</summary>
+    public Tls.ReplicaClientTlsFiles? ReplicaTls { get; init; }
+
     /// <summary>
     /// Throws <see cref="ArgumentException"/> when <paramref name="next"/> changes a setting fixed when a balancer bound to
     /// <paramref name="boundPort"/> with these options started: the listen address and port, body limit, connect timeout,
@@ -57,6 +66,8 @@ public sealed record ServiceLoadBalancerOptions
             : next.MaxRequestBodyBytes != MaxRequestBodyBytes ? nameof(MaxRequestBodyBytes)
             : next.ConnectTimeout != ConnectTimeout ? nameof(ConnectTimeout)
             : next.FailureCooldown != FailureCooldown ? nameof(FailureCooldown)
+            : next.TlsCertFile != TlsCertFile || next.TlsKeyFile != TlsKeyFile ? "service.tls (the files' content is reloaded; their paths are fixed)"
+            : next.ReplicaTls != ReplicaTls ? nameof(ReplicaTls)
             : null;
         if (changed is not null)
         {
@@ -81,6 +92,7 @@ public sealed record ServiceLoadBalancerOptions
         Check(StreamTimeout > TimeSpan.Zero, nameof(StreamTimeout), "must be positive");
         Check(ConnectTimeout > TimeSpan.Zero, nameof(ConnectTimeout), "must be positive");
         Check(FailureCooldown >= TimeSpan.Zero, nameof(FailureCooldown), "must not be negative");
+        Check(TlsCertFile is null == TlsKeyFile is null, nameof(TlsCertFile), "HTTPS needs both a certificate and a key file");
         Check(RetryAfter >= TimeSpan.FromSeconds(1), nameof(RetryAfter), "must be at least one second (the header counts whole seconds)");
     }
 

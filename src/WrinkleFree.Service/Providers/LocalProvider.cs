@@ -73,15 +73,17 @@ internal sealed class LocalProvider : IReplicaProvider
                 $"--- wf: replica {request.ReplicaId} of {request.Service} (version {request.Version}, tier {request.Tier}) starting at {_time.GetUtcNow():O} on port {port} ---\n",
                 cancellationToken).ConfigureAwait(false);
 
+            var tls = request.Tls?.Issue(request.ReplicaId, Host);
+
             // No cancellation past this point: once the process exists, the caller must get its handle to record it.
-            var process = SessionProcess.Start(Command(request), logPath, request.WorkingDirectory, ReplicaEnvironment(request, port), "wf-replica");
+            var process = SessionProcess.Start(Command(request), logPath, request.WorkingDirectory, ReplicaEnvironment(request, port, tls), "wf-replica");
             var stat = LinuxProcess.ReadStat(process.Id);
             var handle = new ReplicaHandle
             {
                 Provider = Name,
                 Service = request.Service,
                 ReplicaId = request.ReplicaId,
-                EndpointUrl = $"http://{Host}:{port.ToString(CultureInfo.InvariantCulture)}",
+                EndpointUrl = $"{(tls is null ? "http" : "https")}://{Host}:{port.ToString(CultureInfo.InvariantCulture)}",
                 Pid = process.Id,
                 ProcessStartTime = stat?.StartTime,
                 BootId = LinuxProcess.BootId,
@@ -210,7 +212,7 @@ internal sealed class LocalProvider : IReplicaProvider
         return request.Setup is { } setup ? [_options.Shell, "-c", SetupThenCommand, "wf-setup", _options.Shell, setup, .. command] : command;
     }
 
-    private static Dictionary<string, string> ReplicaEnvironment(ReplicaLaunchRequest request, int port)
+    private static Dictionary<string, string> ReplicaEnvironment(ReplicaLaunchRequest request, int port, Tls.ReplicaCertificateFiles? tls)
     {
         var environment = new Dictionary<string, string>(request.Envs)
         {
@@ -220,6 +222,13 @@ internal sealed class LocalProvider : IReplicaProvider
             ["WF_SERVICE"] = request.Service,
             ["WF_REPLICA_ID"] = request.ReplicaId.ToString(CultureInfo.InvariantCulture),
         };
+        if (tls is not null)
+        {
+            environment["WF_TLS_CERT"] = tls.CertFile;
+            environment["WF_TLS_KEY"] = tls.KeyFile;
+            environment["WF_TLS_CLIENT_CA"] = tls.ClientCaFile;
+        }
+
         return environment;
     }
 

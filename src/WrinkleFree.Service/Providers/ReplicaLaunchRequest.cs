@@ -33,6 +33,14 @@ public sealed record ReplicaLaunchRequest
 
     public string? WorkingDirectory { get; init; }
 
+    /// <summary>
+    /// Set when the replica must serve mutual TLS: the provider has it issue the replica's certificate for the address the
+    /// replica listens on, tells the replica the files (WF_TLS_CERT, WF_TLS_KEY, WF_TLS_CLIENT_CA) and records an https
+    /// endpoint. The controller sets it for every replica on another machine, and for local ones when the spec's
+    /// <c>service.replica_tls</c> says so.
+    /// </summary>
+    public Tls.IReplicaCertificateIssuer? Tls { get; init; }
+
     /// <summary>Checks the request once, at the provider's edge; throws <see cref="ArgumentException"/> naming the field.</summary>
     public void Validate()
     {

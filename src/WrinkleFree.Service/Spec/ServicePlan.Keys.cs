@@ -13,8 +13,6 @@ public sealed partial record ServicePlan
         var service = spec.Service;
         var policy = service.ReplicaPolicy;
         var resources = spec.Resources;
-        if (service.Tls is not null)
-            yield return ("service.tls", "HTTPS on the service endpoint is not built yet (issue 12)");
         if (policy.BaseOndemandFallbackReplicas is not null)
             yield return ("service.replica_policy.base_ondemand_fallback_replicas", "on-demand fallback for spot replicas is not built yet (issue 15)");
         if (policy.DynamicOndemandFallback is not null)

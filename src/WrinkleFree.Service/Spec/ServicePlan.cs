@@ -66,6 +66,7 @@ public sealed partial record ServicePlan
         ArgumentNullException.ThrowIfNull(context);
         var checks = new Checks(context.Force, asWritten);
         spec = WithAbsoluteWorkdir(spec, context.SpecDirectory);
+        spec = WithCheckedTls(spec, context, checks);
         var tiers = PlanTiers(spec, t => context.Providers.Contains(ProviderName(t)), context.Machine, checks, strict: true);
         CheckPorts(spec);
         CheckKeysActedOn(spec, checks);

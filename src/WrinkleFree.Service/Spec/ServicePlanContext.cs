@@ -17,6 +17,9 @@ public sealed record ServicePlanContext
     /// <summary>The machine of the local provider's tiers (this one, unless a test says otherwise).</summary>
     public MachineShape Machine { get; init; } = MachineShape.Current;
 
+    /// <summary>The clock the endpoint's TLS certificate must be valid by.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>The providers that can launch replicas here (the daemon's registry).</summary>
     public IReadOnlyCollection<string> Providers { get; init; } = ReplicaProviderRegistry.Defaults.Select(f => f.Name).ToArray();
 }

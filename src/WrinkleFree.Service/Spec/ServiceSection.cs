@@ -23,4 +23,10 @@ public sealed record ServiceSection
 
     /// <summary>HTTPS for the service endpoint; null for plain HTTP.</summary>
     public TlsSpec? Tls { get; init; }
+
+    /// <summary>
+    /// Mutual TLS between the load balancer and local replicas too (<c>service.replica_tls</c>); replicas on other
+    /// machines always get it.
+    /// </summary>
+    public bool ReplicaTls { get; init; }
 }

@@ -6,7 +6,7 @@ namespace WrinkleFree.Service.Spec;
 /// <summary>Reads the <c>service:</c> section with SkyServe's keys and defaults.</summary>
 internal static class ServiceSectionReader
 {
-    private static readonly string[] ServiceKeys = ["readiness_probe", "replica_policy", "replicas", "load_balancing_policy", "load_balancer", "ports", "tls", "failure_policy"];
+    private static readonly string[] ServiceKeys = ["readiness_probe", "replica_policy", "replicas", "load_balancing_policy", "load_balancer", "ports", "tls", "replica_tls", "failure_policy"];
 
     private static readonly string[] ProbeKeys =
     [
@@ -134,6 +134,11 @@ internal static class ServiceSectionReader
                     Certfile = t.String("certfile") ?? throw t.Missing("certfile"),
                 },
             };
+        }
+
+        if (fields.Bool("replica_tls") is { } replicaTls)
+        {
+            section = section with { ReplicaTls = replicaTls };
         }
 
         return section;

@@ -129,6 +129,11 @@ internal static class SpecYamlWriter
             node.Add("tls", new YamlMappingNode { { "keyfile", Text(tls.Keyfile) }, { "certfile", Text(tls.Certfile) } });
         }
 
+        if (service.ReplicaTls)
+        {
+            node.Add("replica_tls", Bool(true));
+        }
+
         return node;
     }
 

@@ -131,7 +131,6 @@ public sealed class ServicePlanTests
     }
 
     [Theory]
-    [InlineData("service:\n  tls: {keyfile: /k, certfile: /c}\n", "service.tls", "issue 12")]
     [InlineData("resources:\n  accelerators: A100:1\n", "resources.accelerators", "replicas run on CPUs")]
     [InlineData("resources:\n  infra: aws\n", "resources.infra", "issue 15")]
     [InlineData("file_mounts:\n  /data: /tmp\n", "file_mounts", "no provider mounts files yet")]
