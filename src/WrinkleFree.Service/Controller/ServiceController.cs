@@ -93,6 +93,9 @@ public sealed class ServiceController : IAsyncDisposable
     /// <summary>The service endpoint clients call.</summary>
     public Uri Endpoint => _balancer.BaseUrl;
 
+    /// <summary>Puts a new API key set in force at the service's endpoint; completes once it checks requests against it.</summary>
+    public Task SetAuthAsync(Security.EndpointAuth auth, CancellationToken cancellationToken) => _balancer.SetAuthAsync(auth, cancellationToken);
+
     /// <summary>The state after the latest tick.</summary>
     public ServiceSnapshot Snapshot => Volatile.Read(ref _snapshot);
 
@@ -733,12 +736,12 @@ public sealed class ServiceController : IAsyncDisposable
         }
         try
         {
-            return await ServiceLoadBalancer.StartAsync(wanted, time, loggers, null, cancellationToken).ConfigureAwait(false);
+            return await ServiceLoadBalancer.StartAsync(wanted, options.Auth, time, loggers, null, cancellationToken).ConfigureAwait(false);
         }
         catch (IOException) when (port != 0 && options.Port == 0)
         {
             // The endpoint's previous port was taken while the daemon was down: a new one beats no service.
-            return await ServiceLoadBalancer.StartAsync(wanted with { Port = 0 }, time, loggers, null, cancellationToken).ConfigureAwait(false);
+            return await ServiceLoadBalancer.StartAsync(wanted with { Port = 0 }, options.Auth, time, loggers, null, cancellationToken).ConfigureAwait(false);
         }
     }
 
