@@ -28,9 +28,10 @@ internal sealed class ReplicaCommand(CliContext context)
         var peak = new Option<double?>("--peak-bandwidth") { Description = "Peak read bandwidth in GB/s instead of measuring it at start-up. Env: WF_PEAK_BANDWIDTH_GBPS." };
         var upstream = new Option<string?>("--upstream") { Description = "vllm: URL of a running OpenAI-compatible server. Env: WF_UPSTREAM_URL." };
         var upstreamCommand = new Option<string?>("--upstream-command") { Description = "vllm: command that starts the upstream (supervised). Env: WF_UPSTREAM_COMMAND." };
+        var apiKeyFile = new Option<string?>("--api-key-file") { Description = "File of API keys, one per line: every route but /health then needs 'Authorization: Bearer KEY'. Env: WF_API_KEY_FILE." };
         var cmd = new DrainingCommand("replica", "Serve a model over the OpenAI API (completions, chat, /health, /metrics).")
         {
-            model, backend, host, port, threads, contextSize, mlock, modelId, maxSequences, maxQueue, overloadQueue, overloadBandwidth, drain, peak, upstream, upstreamCommand,
+            model, backend, host, port, threads, contextSize, mlock, modelId, maxSequences, maxQueue, overloadQueue, overloadBandwidth, drain, peak, upstream, upstreamCommand, apiKeyFile,
         };
         var logging = new ProcessLogging();
         logging.AddTo(cmd);
@@ -62,6 +63,7 @@ internal sealed class ReplicaCommand(CliContext context)
                     PeakBandwidthGBps = parse.GetValue(peak) ?? env.PeakBandwidthGBps,
                     UpstreamUrl = parse.GetValue(upstream) ?? env.UpstreamUrl,
                     UpstreamCommand = parse.GetValue(upstreamCommand) ?? env.UpstreamCommand,
+                    ApiKeyFile = parse.GetValue(apiKeyFile) ?? env.ApiKeyFile,
                 };
                 options.Validate();
             }

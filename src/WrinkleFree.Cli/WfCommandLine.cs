@@ -25,6 +25,7 @@ public static class WfCommandLine
         new DaemonCommands(context).Register(root);
         new ValidateCommand(context).Register(root);
         new EventsCommand(context).Register(root);
+        new KeysCommands(context).Register(root);
         new JobsCommands(context).Register(root);
         foreach (var module in modules)
         {

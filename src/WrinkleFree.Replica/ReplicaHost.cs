@@ -56,6 +56,7 @@ public sealed class ReplicaHost : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        var keys = options.ApiKeyFile is { } keyFile ? ReplicaApiKeys.Load(keyFile) : null;
         time ??= TimeProvider.System;
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = typeof(ReplicaHost).Assembly.GetName().Name });
         builder.Logging.ClearProviders();
@@ -76,7 +77,7 @@ public sealed class ReplicaHost : IAsyncDisposable
         var logger = loggers.CreateLogger("WrinkleFree.Replica");
         var backend = BackendFactory.Create(options, loggers, time);
         var replica = new ReplicaContext(options, backend, time, logger);
-        Map(app, replica, loggers.CreateLogger(AccessLog.Category));
+        Map(app, replica, loggers.CreateLogger(AccessLog.Category), keys);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
@@ -173,7 +174,7 @@ public sealed class ReplicaHost : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static void Map(WebApplication app, ReplicaContext replica, ILogger accessLogger)
+    private static void Map(WebApplication app, ReplicaContext replica, ILogger accessLogger, ReplicaApiKeys? keys)
     {
         app.Use(async (http, next) =>
         {
@@ -215,6 +216,11 @@ public sealed class ReplicaHost : IAsyncDisposable
                 AccessLog.Write(accessLogger, http, status, replica.Time.GetElapsedTime(started), requestId);
             }
         });
+
+        if (keys is not null)
+        {
+            app.Use(keys.InvokeAsync);
+        }
 
         app.MapPost(Routes.Completions, (RequestDelegate)(http => GenerationEndpoints.CompletionsAsync(http, replica)));
         app.MapPost(Routes.ChatCompletions, (RequestDelegate)(http => GenerationEndpoints.ChatAsync(http, replica)));

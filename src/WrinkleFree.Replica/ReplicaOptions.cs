@@ -62,6 +62,9 @@ public sealed record ReplicaOptions
     /// <summary>vllm: command line that starts the upstream, supervised by the replica. Env: WF_UPSTREAM_COMMAND.</summary>
     public string? UpstreamCommand { get; init; }
 
+    /// <summary>A file of API keys (one per line); every route but /health then needs one of them. Env: WF_API_KEY_FILE.</summary>
+    public string? ApiKeyFile { get; init; }
+
     /// <summary>Reads every option that the environment sets; a value that does not parse throws naming the variable.</summary>
     public static ReplicaOptions FromEnvironment(Func<string, string?>? getVariable = null)
     {
@@ -100,6 +103,7 @@ public sealed record ReplicaOptions
             PeakBandwidthGBps = Get("WF_PEAK_BANDWIDTH_GBPS") is null ? o.PeakBandwidthGBps : Parse("WF_PEAK_BANDWIDTH_GBPS", 0.0, Double),
             UpstreamUrl = Get("WF_UPSTREAM_URL") ?? o.UpstreamUrl,
             UpstreamCommand = Get("WF_UPSTREAM_COMMAND") ?? o.UpstreamCommand,
+            ApiKeyFile = Get("WF_API_KEY_FILE") ?? o.ApiKeyFile,
         };
     }
 
@@ -127,6 +131,7 @@ public sealed record ReplicaOptions
         Check(OverloadBandwidthThreshold >= 0, nameof(OverloadBandwidthThreshold), OverloadBandwidthThreshold, ">= 0 (a fraction of peak bandwidth)");
         Check(DrainTimeout >= TimeSpan.Zero, nameof(DrainTimeout), DrainTimeout, ">= 0");
         Check(MaxRequestBodyBytes >= 1024, nameof(MaxRequestBodyBytes), MaxRequestBodyBytes, ">= 1024");
+        Check(ApiKeyFile is null || File.Exists(ApiKeyFile), nameof(ApiKeyFile), ApiKeyFile, "an existing file of API keys, one per line (--api-key-file or WF_API_KEY_FILE)");
         Check(PeakBandwidthGBps is null or > 0, nameof(PeakBandwidthGBps), PeakBandwidthGBps, "> 0 GB/s (or unset to measure)");
 
         static void Check(bool ok, string name, object? value, string rule)
