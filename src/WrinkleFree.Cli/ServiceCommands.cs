@@ -357,8 +357,8 @@ internal sealed class ServiceCommands(CliContext context)
 
     /// <summary>Whether the service needs a key; an open one says so loudly, with the command that closes it.</summary>
     private static string AuthLine(ServiceView view) => view.Auth == "open"
-        ? $"auth: open — anyone who reaches the endpoint can use it; create a key with `wf keys create --service {view.Name}`"
-        : "auth: API keys required (`wf keys list` shows them)";
+        ? $"auth: open — create a key with wf keys create --service {view.Name}"
+        : "auth: API keys required (wf keys list)";
 
     private static string Dollars(double perHour) => "$" + perHour.ToString("0.00", CultureInfo.InvariantCulture);
 

@@ -527,7 +527,7 @@ public sealed class ServiceController : IAsyncDisposable
         // whole loop for timeout_seconds, so the tick waits only as long as a passing probe may take.
         if (r.Probe is null)
         {
-            r.Probe = _prober.ProbeAsync(r.Handle!.EndpointUrl, _spec.Service.ReadinessProbe, _stopping.Token);
+            r.Probe = _prober.ProbeAsync(r.Handle!.EndpointUrl, _spec.Service.ReadinessProbe, _options.Auth.ReplicaKey, _stopping.Token);
             r.ProbeStarted = _time.GetTimestamp();
         }
         var left = _probePolicy.LatencyThreshold - _time.GetElapsedTime(r.ProbeStarted);

@@ -32,6 +32,22 @@ public sealed partial class ServiceDaemon
         return environment;
     }
 
+    /// <summary>
+    /// Puts the replica key beside the file_sd files as <c>replica.key</c>, Prometheus' credentials_file for scraping
+    /// replicas (and the endpoints' /metrics, which accept it too). Owner read-write, group read: on a server the
+    /// prometheus user reads it through the folder's group, as it reads the target files; no one else can.
+    /// </summary>
+    private void WriteScrapeKey(string folder)
+    {
+        if (_replicaKey is null)
+            return;
+        var path = Path.Combine(folder, ReplicaKeyFile.FileName);
+        if (File.Exists(path))
+            return;
+        Directory.CreateDirectory(folder);
+        Platform.Files.AtomicFile.WriteAllText(path, _replicaKey + "\n", UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+    }
+
     private void MapKeys(WebApplication app)
     {
         app.MapPost("/keys", CreateKeyAsync);

@@ -162,7 +162,9 @@ public sealed partial class ServiceDaemon : IAsyncDisposable
         {
             try
             {
-                PrometheusTargets.Write(_options.PrometheusTargetsFolder ?? PrometheusTargets.Folder(_options.Home), _controllers.Values.Select(c => c.Snapshot));
+                var folder = _options.PrometheusTargetsFolder ?? PrometheusTargets.Folder(_options.Home);
+                PrometheusTargets.Write(folder, _controllers.Values.Select(c => c.Snapshot));
+                WriteScrapeKey(folder);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -460,6 +462,11 @@ public sealed partial class ServiceDaemon : IAsyncDisposable
 
     private static async Task<T?> ReadAsync<T>(HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) where T : class
     {
+        if (!context.Request.HasJsonContentType())
+        {
+            await Error(context, 400, $"the request body must be JSON sent with 'Content-Type: application/json', not '{context.Request.ContentType}'", "invalid_content_type").ConfigureAwait(false);
+            return null;
+        }
         try
         {
             var value = await context.Request.ReadFromJsonAsync(type, context.RequestAborted).ConfigureAwait(false);

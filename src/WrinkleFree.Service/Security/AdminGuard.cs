@@ -101,11 +101,20 @@ public sealed class AdminGuard
         var header = request.Headers.Authorization.ToString();
         if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && ApiKeySecret.SecretEquals(header["Bearer ".Length..].Trim(), _token))
         {
-            await next().ConfigureAwait(false);
+            try
+            {
+                await next().ConfigureAwait(false);
+            }
+            catch (Exception e) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+            {
+                // A safety net, not a path: a route that fails answers one line in the OpenAI shape and the daemon goes on.
+                Log.AdminFailed(_logger, request.Method, request.Path, e);
+                await OpenAiError.WriteAsync(context, 500, $"the daemon failed to handle {request.Method} {request.Path}: {e.Message}", "server_error", "internal_error").ConfigureAwait(false);
+            }
             return;
         }
         await RefuseAsync(context, 401, "admin_token_required", statusRead
-            ? "the status page needs a login link: `wf status --web` prints one"
+            ? "the status page needs the admin token or a login link: `wf status --web` prints one"
             : "the admin API needs the admin token of daemon.json in WF_HOME (the wf CLI sends it): send 'Authorization: Bearer TOKEN'").ConfigureAwait(false);
     }
 

@@ -15,4 +15,7 @@ internal static partial class Log
 
     [LoggerMessage(6953, LogLevel.Warning, "admin API: refused {Method} {Path}: {Status} {Reason}")]
     public static partial void AdminRefused(ILogger logger, string method, string path, int status, string reason);
+
+    [LoggerMessage(6954, LogLevel.Error, "admin API: {Method} {Path} failed")]
+    public static partial void AdminFailed(ILogger logger, string method, string path, Exception exception);
 }
