@@ -31,10 +31,11 @@ internal sealed class ReplicaCommand(CliContext context)
         var tlsCert = new Option<string?>("--tls-cert") { Description = "PEM certificate to serve HTTPS with; reloaded when the file changes. Env: WF_TLS_CERT." };
         var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert. Env: WF_TLS_KEY." };
         var tlsClientCa = new Option<string?>("--tls-client-ca") { Description = "PEM CA: serve only clients whose certificate chains to it (mTLS). Env: WF_TLS_CLIENT_CA." };
+        var apiKeyFile = new Option<string?>("--api-key-file") { Description = "File of API keys, one per line: every route but /health then needs 'Authorization: Bearer KEY'. Env: WF_API_KEY_FILE." };
         var cmd = new DrainingCommand("replica", "Serve a model over the OpenAI API (completions, chat, /health, /metrics).")
         {
             model, backend, host, port, threads, contextSize, mlock, modelId, maxSequences, maxQueue, overloadQueue, overloadBandwidth, drain, peak, upstream, upstreamCommand,
-            tlsCert, tlsKey, tlsClientCa,
+            tlsCert, tlsKey, tlsClientCa, apiKeyFile,
         };
         var logging = new ProcessLogging();
         logging.AddTo(cmd);
@@ -69,6 +70,7 @@ internal sealed class ReplicaCommand(CliContext context)
                     TlsCertFile = parse.GetValue(tlsCert) ?? env.TlsCertFile,
                     TlsKeyFile = parse.GetValue(tlsKey) ?? env.TlsKeyFile,
                     TlsClientCaFile = parse.GetValue(tlsClientCa) ?? env.TlsClientCaFile,
+                    ApiKeyFile = parse.GetValue(apiKeyFile) ?? env.ApiKeyFile,
                 };
                 options.Validate();
             }

@@ -77,6 +77,7 @@ internal sealed class ServiceCommands(CliContext context)
             context.Out.WriteLine(view.Existing
                 ? $"service {view.Name} is already up with this spec ({view.Status}): {view.Endpoint}"
                 : $"service {view.Name}: {view.Endpoint}");
+            context.Out.WriteLine(AuthLine(view));
             if (parse.GetValue(detach))
                 return ExitCodes.Success;
             var seconds = parse.GetValue(timeout);
@@ -92,12 +93,18 @@ internal sealed class ServiceCommands(CliContext context)
         var name = new Argument<string?>("NAME") { Description = "Service to show (default: all).", Arity = ArgumentArity.ZeroOrOne };
         var all = new Option<bool>("--all", "-a") { Description = "Show every service's replicas too." };
         var json = new Option<bool>("--json") { Description = "Print machine-readable JSON (services with endpoint and replicas: id, tier, status, endpoint, cost_per_hour, pid)." };
-        var cmd = new Command("status", "Show services and their replicas, tiers, costs and endpoints.") { name, all, json };
+        var web = new Option<bool>("--web") { Description = "Print a one-time link (good for 5 minutes) that opens the status page in a browser." };
+        var cmd = new Command("status", "Show services and their replicas, tiers, costs and endpoints.") { name, all, json, web };
         cmd.SetAction((parse, ct) => Guard(async () =>
         {
             using var client = await ConnectAsync(ct);
             if (client is null)
                 return NoDaemon();
+            if (parse.GetValue(web))
+            {
+                context.Out.WriteLine($"status page (this link works once, within 5 minutes): {await client.StatusLinkAsync(ct)}");
+                return ExitCodes.Success;
+            }
             var one = parse.GetValue(name);
             IReadOnlyList<ServiceView> services = one is null ? await client.ListAsync(ct) : [await client.GetAsync(one, ct)];
             if (parse.GetValue(json))
@@ -337,6 +344,7 @@ internal sealed class ServiceCommands(CliContext context)
         CliTable.WriteAll(context, tables);
         foreach (var s in services)
         {
+            context.Out.WriteLine($"{s.Name} {AuthLine(s)}");
             if (s.Failure is { } failure)
                 context.Out.WriteLine($"{s.Name} FAILED: {failure}");
             else if (s.LastFailure is { } last)
@@ -348,6 +356,11 @@ internal sealed class ServiceCommands(CliContext context)
             }
         }
     }
+
+    /// <summary>Whether the service needs a key; an open one says so loudly, with the command that closes it.</summary>
+    private static string AuthLine(ServiceView view) => view.Auth == "open"
+        ? $"auth: open — create a key with wf keys create --service {view.Name}"
+        : "auth: API keys required (wf keys list)";
 
     private static string Dollars(double perHour) => "$" + perHour.ToString("0.00", CultureInfo.InvariantCulture);
 

@@ -26,6 +26,7 @@ public static class WfCommandLine
         new ValidateCommand(context).Register(root);
         new EventsCommand(context).Register(root);
         new ExportCommands(context).Register(root);
+        new KeysCommands(context).Register(root);
         new JobsCommands(context).Register(root);
         foreach (var module in modules)
         {

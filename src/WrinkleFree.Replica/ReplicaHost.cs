@@ -57,6 +57,7 @@ public sealed class ReplicaHost : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        var keys = options.ApiKeyFile is { } keyFile ? ReplicaApiKeys.Load(keyFile) : null;
         time ??= TimeProvider.System;
         var tls = ReplicaTls.Create(options, time);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = typeof(ReplicaHost).Assembly.GetName().Name });
@@ -79,7 +80,7 @@ public sealed class ReplicaHost : IAsyncDisposable
         tls?.Logger = logger;
         var backend = BackendFactory.Create(options, loggers, time);
         var replica = new ReplicaContext(options, backend, time, logger);
-        Map(app, replica, loggers.CreateLogger(AccessLog.Category));
+        Map(app, replica, loggers.CreateLogger(AccessLog.Category), keys);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
@@ -176,7 +177,7 @@ public sealed class ReplicaHost : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static void Map(WebApplication app, ReplicaContext replica, ILogger accessLogger)
+    private static void Map(WebApplication app, ReplicaContext replica, ILogger accessLogger, ReplicaApiKeys? keys)
     {
         app.Use(async (http, next) =>
         {
@@ -218,6 +219,11 @@ public sealed class ReplicaHost : IAsyncDisposable
                 AccessLog.Write(accessLogger, http, status, replica.Time.GetElapsedTime(started), requestId);
             }
         });
+
+        if (keys is not null)
+        {
+            app.Use(keys.InvokeAsync);
+        }
 
         app.MapPost(Routes.Completions, (RequestDelegate)(http => GenerationEndpoints.CompletionsAsync(http, replica)));
         app.MapPost(Routes.ChatCompletions, (RequestDelegate)(http => GenerationEndpoints.ChatAsync(http, replica)));

@@ -71,6 +71,9 @@ public sealed record ReplicaOptions
     /// <summary>PEM CA certificate: when set, only clients presenting a certificate that chains to it are served. Env: WF_TLS_CLIENT_CA.</summary>
     public string? TlsClientCaFile { get; init; }
 
+    /// <summary>A file of API keys (one per line); every route but /health then needs one of them. Env: WF_API_KEY_FILE.</summary>
+    public string? ApiKeyFile { get; init; }
+
     /// <summary>Reads every option that the environment sets; a value that does not parse throws naming the variable.</summary>
     public static ReplicaOptions FromEnvironment(Func<string, string?>? getVariable = null)
     {
@@ -112,6 +115,7 @@ public sealed record ReplicaOptions
             TlsCertFile = Get("WF_TLS_CERT") ?? o.TlsCertFile,
             TlsKeyFile = Get("WF_TLS_KEY") ?? o.TlsKeyFile,
             TlsClientCaFile = Get("WF_TLS_CLIENT_CA") ?? o.TlsClientCaFile,
+            ApiKeyFile = Get("WF_API_KEY_FILE") ?? o.ApiKeyFile,
         };
     }
 
@@ -139,6 +143,7 @@ public sealed record ReplicaOptions
         Check(OverloadBandwidthThreshold >= 0, nameof(OverloadBandwidthThreshold), OverloadBandwidthThreshold, ">= 0 (a fraction of peak bandwidth)");
         Check(DrainTimeout >= TimeSpan.Zero, nameof(DrainTimeout), DrainTimeout, ">= 0");
         Check(MaxRequestBodyBytes >= 1024, nameof(MaxRequestBodyBytes), MaxRequestBodyBytes, ">= 1024");
+        Check(ApiKeyFile is null || File.Exists(ApiKeyFile), nameof(ApiKeyFile), ApiKeyFile, "an existing file of API keys, one per line (--api-key-file or WF_API_KEY_FILE)");
         Check(PeakBandwidthGBps is null or > 0, nameof(PeakBandwidthGBps), PeakBandwidthGBps, "> 0 GB/s (or unset to measure)");
         Check(TlsCertFile is null == TlsKeyFile is null, TlsCertFile is null ? nameof(TlsCertFile) : nameof(TlsKeyFile), null,
             "given together with the other: HTTPS needs both --tls-cert and --tls-key");

@@ -8,7 +8,8 @@ namespace WrinkleFree.Service.Controller;
 /// <summary>Sends one readiness probe over HTTP and reads the replica's /health signals from the body.</summary>
 internal sealed class ReplicaProber(HttpClient http, TimeProvider time)
 {
-    public async Task<(ProbeResult Probe, ReplicaLoad Load)> ProbeAsync(string endpoint, ReadinessProbeSpec spec, CancellationToken cancellationToken)
+    /// <param name="replicaKey">The daemon's replica key, sent to any path but the public /health unless the spec sets its own Authorization.</param>
+    public async Task<(ProbeResult Probe, ReplicaLoad Load)> ProbeAsync(string endpoint, ReadinessProbeSpec spec, string? replicaKey, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -21,6 +22,8 @@ internal sealed class ReplicaProber(HttpClient http, TimeProvider time)
                 request.Content = new StringContent(body, Encoding.UTF8, "application/json");
             foreach (var (name, value) in spec.Headers)
                 request.Headers.TryAddWithoutValidation(name, value);
+            if (replicaKey is not null && spec.Path != "/health" && request.Headers.Authorization is null)
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", replicaKey);
             using var response = await http.SendAsync(request, timeout.Token).ConfigureAwait(false);
             var text = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
             var latency = time.GetElapsedTime(started);

@@ -102,6 +102,9 @@ public sealed class ServiceController : IAsyncDisposable
     /// <summary>The service's private CA (mutual TLS to replicas); null when the controller has no PKI folder.</summary>
     internal Tls.ServicePki? Pki => _pki;
 
+    /// <summary>Puts a new API key set in force at the service's endpoint; completes once it checks requests against it.</summary>
+    public Task SetAuthAsync(Security.EndpointAuth auth, CancellationToken cancellationToken) => _balancer.SetAuthAsync(auth, cancellationToken);
+
     /// <summary>The state after the latest tick.</summary>
     public ServiceSnapshot Snapshot => Volatile.Read(ref _snapshot);
 
@@ -548,7 +551,7 @@ public sealed class ServiceController : IAsyncDisposable
         // whole loop for timeout_seconds, so the tick waits only as long as a passing probe may take.
         if (r.Probe is null)
         {
-            r.Probe = _prober.ProbeAsync(r.Handle!.EndpointUrl, _spec.Service.ReadinessProbe, _stopping.Token);
+            r.Probe = _prober.ProbeAsync(r.Handle!.EndpointUrl, _spec.Service.ReadinessProbe, _options.Auth.ReplicaKey, _stopping.Token);
             r.ProbeStarted = _time.GetTimestamp();
         }
         var left = _probePolicy.LatencyThreshold - _time.GetElapsedTime(r.ProbeStarted);
@@ -761,12 +764,12 @@ public sealed class ServiceController : IAsyncDisposable
         }
         try
         {
-            return await ServiceLoadBalancer.StartAsync(wanted, time, loggers, null, cancellationToken).ConfigureAwait(false);
+            return await ServiceLoadBalancer.StartAsync(wanted, options.Auth, time, loggers, null, cancellationToken).ConfigureAwait(false);
         }
         catch (IOException) when (port != 0 && portChosenHere)
         {
             // The endpoint's previous port was taken while the daemon was down: a new one beats no service.
-            return await ServiceLoadBalancer.StartAsync(wanted with { Port = 0 }, time, loggers, null, cancellationToken).ConfigureAwait(false);
+            return await ServiceLoadBalancer.StartAsync(wanted with { Port = 0 }, options.Auth, time, loggers, null, cancellationToken).ConfigureAwait(false);
         }
     }
 

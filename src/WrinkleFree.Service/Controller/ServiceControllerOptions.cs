@@ -28,6 +28,10 @@ public sealed record ServiceControllerOptions
     /// and whether another port may replace the wanted one; null runs the balancer inside the controller's process.
     /// </summary>
     public Func<string, LoadBalancing.ServiceLoadBalancerOptions, bool, CancellationToken, Task<LoadBalancing.IServiceEndpoint>>? EndpointFactory { get; init; }
+    /// <summary>The API keys the in-process endpoint enforces from its first request (the daemon gives the endpoint
+    /// process its keys through <see cref="EndpointFactory"/>); later changes go through <see cref="ServiceController.SetAuthAsync"/>.</summary>
+    public Security.EndpointAuth Auth { get; init; } = Security.EndpointAuth.Open;
+
     /// <summary>MODEL_PATH of a <c>wf replica</c> whose spec sets none (see <see cref="ServicePlan"/>); null for none.</summary>
     public string? DefaultModelPath { get; init; }
 

@@ -10,11 +10,13 @@ public sealed class DaemonClient : IDisposable
 {
     private readonly HttpClient _http;
 
-    /// <summary>A client of the admin API at <paramref name="adminUrl"/>.</summary>
-    public DaemonClient(Uri adminUrl)
+    /// <summary>A client of the admin API at <paramref name="adminUrl"/> that sends the admin <paramref name="token"/>.</summary>
+    public DaemonClient(Uri adminUrl, string? token)
     {
         // Deleting a service drains its replicas, which may take minutes: callers bound waits with their tokens.
         _http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = adminUrl, Timeout = Timeout.InfiniteTimeSpan };
+        if (token is not null)
+            _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
     }
 
     /// <summary>
@@ -25,7 +27,7 @@ public sealed class DaemonClient : IDisposable
     {
         if (DaemonInfo.TryRead(home) is not { ProcessExists: true } info)
             return null;
-        var client = new DaemonClient(info.AdminUrl);
+        var client = new DaemonClient(info.AdminUrl, info.Token);
         try
         {
             using var ping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -105,6 +107,35 @@ public sealed class DaemonClient : IDisposable
             + (afterId is { } after ? "&after=" + after.ToString(CultureInfo.InvariantCulture) : "");
         using var response = await _http.GetAsync(url, cancellationToken).ConfigureAwait(false);
         return await ReadAsync(response, DaemonJsonContext.Default.ListServiceEventView, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>POST /keys: creates an API key; the answer holds the key itself, which nothing shows again.</summary>
+    public async Task<CreatedApiKey> CreateKeyAsync(Security.NewApiKey key, CancellationToken cancellationToken)
+    {
+        using var response = await _http.PostAsJsonAsync("keys", key, DaemonJsonContext.Default.NewApiKey, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync(response, DaemonJsonContext.Default.CreatedApiKey, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>GET /keys: every key (those that apply to <paramref name="service"/> when given), without secrets.</summary>
+    public async Task<IReadOnlyList<Security.ApiKeyRecord>> ListKeysAsync(string? service, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync("keys" + (service is null ? "" : "?service=" + Uri.EscapeDataString(service)), cancellationToken).ConfigureAwait(false);
+        return await ReadAsync(response, DaemonJsonContext.Default.ListApiKeyRecord, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>POST /keys/{id}/revoke: returns once every endpoint refuses the key.</summary>
+    public async Task<Security.ApiKeyRecord> RevokeKeyAsync(string id, CancellationToken cancellationToken)
+    {
+        using var response = await _http.PostAsync($"keys/{Uri.EscapeDataString(id)}/revoke", null, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync(response, DaemonJsonContext.Default.ApiKeyRecord, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>POST /status/link: a one-time URL that opens the status page in a browser (it sets a session cookie).</summary>
+    public async Task<Uri> StatusLinkAsync(CancellationToken cancellationToken)
+    {
+        using var response = await _http.PostAsync("status/link", null, cancellationToken).ConfigureAwait(false);
+        var link = await ReadAsync(response, DaemonJsonContext.Default.StatusLink, cancellationToken).ConfigureAwait(false);
+        return new Uri(link.Url);
     }
 
     /// <inheritdoc />

@@ -14,6 +14,12 @@ public sealed record DaemonInfo(int Pid, int Port, DateTimeOffset StartedAt)
     /// <summary>The file name under the WrinkleFree home.</summary>
     public const string FileName = "daemon.json";
 
+    /// <summary>
+    /// The admin token the CLI sends (<c>Authorization: Bearer</c>) and the daemon checks on every admin route: new at each
+    /// daemon start, readable only by the owner because this file is 0600 in the 0700 home.
+    /// </summary>
+    public string? Token { get; init; }
+
     /// <summary>The admin API's base URL.</summary>
     [JsonIgnore]
     public Uri AdminUrl => new($"http://127.0.0.1:{Port}/");

@@ -9,6 +9,11 @@ namespace WrinkleFree.Service.Daemon;
 [JsonSerializable(typeof(CreateServiceRequest))]
 [JsonSerializable(typeof(UpdateServiceRequest))]
 [JsonSerializable(typeof(List<ServiceEventView>))]
+[JsonSerializable(typeof(Security.NewApiKey))]
+[JsonSerializable(typeof(Security.ApiKeyRecord))]
+[JsonSerializable(typeof(List<Security.ApiKeyRecord>))]
+[JsonSerializable(typeof(CreatedApiKey))]
+[JsonSerializable(typeof(StatusLink))]
 internal sealed partial class DaemonJsonContext : JsonSerializerContext
 {
 }

@@ -36,6 +36,12 @@ public sealed record DaemonOptions
     /// <summary>Where the Prometheus file_sd target files go; null: <c>prometheus/</c> under the home.</summary>
     public string? PrometheusTargetsFolder { get; init; }
 
+    /// <summary>
+    /// Whether replicas the daemon launches require the internal key of WF_HOME/replica.key (passed to them in
+    /// WF_API_KEY_FILE; the endpoint sends it when forwarding). On by default.
+    /// </summary>
+    public bool ReplicaKeys { get; init; } = true;
+
     /// <summary>The daemon's state database.</summary>
     public string StatePath => Path.Combine(Home, "state.db");
 

@@ -21,4 +21,7 @@ internal static partial class Log
 
     [LoggerMessage(6721, LogLevel.Warning, "daemon: stopping the endpoint process {Pid} of '{Service}', a service the state does not hold")]
     public static partial void OrphanEndpoint(ILogger logger, string service, int pid);
+
+    [LoggerMessage(6722, LogLevel.Warning, "daemon: an endpoint could not be told the new API keys now (it gets them when it restarts): {Failure}")]
+    public static partial void KeysNotPushed(ILogger logger, string failure);
 }

@@ -23,7 +23,7 @@ namespace WrinkleFree.Service.Daemon;
 /// The background process behind `wf up`: hosts one <see cref="ServiceController"/> per stored service (re-adopting
 /// their replicas on start) and the admin API on 127.0.0.1 that the CLI talks to; its port goes to daemon.json.
 /// </summary>
-public sealed class ServiceDaemon : IAsyncDisposable
+public sealed partial class ServiceDaemon : IAsyncDisposable
 {
     private readonly DaemonOptions _options;
     private readonly ServiceStore _store;
@@ -34,6 +34,8 @@ public sealed class ServiceDaemon : IAsyncDisposable
     private readonly ConcurrentDictionary<string, ServiceController> _controllers = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _changes = new(1, 1);
     private readonly FileStream _lock;
+    private readonly string _adminToken = Security.ApiKeySecret.NewToken();
+    private readonly string? _replicaKey;
     private WebApplication? _app;
     private readonly CancellationTokenSource _stopping = new();
     private Task _targets = Task.CompletedTask;
@@ -44,6 +46,7 @@ public sealed class ServiceDaemon : IAsyncDisposable
         (_options, _store, _lock, _time, _loggers) = (options, store, lockFile, time, loggers);
         _logger = (loggers ?? NullLoggerFactory.Instance).CreateLogger<ServiceDaemon>();
         _providers = ReplicaProviderRegistry.Create(options.Providers, new ReplicaProviderContext(options.Home, time, loggers ?? NullLoggerFactory.Instance));
+        _replicaKey = options.ReplicaKeys ? Security.ReplicaKeyFile.Ensure(options.Home) : null;
     }
 
     /// <summary>Where daemon.json says the admin API is.</summary>
@@ -68,6 +71,7 @@ public sealed class ServiceDaemon : IAsyncDisposable
             try
             {
                 await daemon.StopOrphanEndpointsAsync(cancellationToken).ConfigureAwait(false);
+                await daemon.LoadKeysAsync(cancellationToken).ConfigureAwait(false);
                 foreach (var service in await store.ListServicesAsync(cancellationToken).ConfigureAwait(false))
                 {
                     try
@@ -158,7 +162,9 @@ public sealed class ServiceDaemon : IAsyncDisposable
         {
             try
             {
-                PrometheusTargets.Write(_options.PrometheusTargetsFolder ?? PrometheusTargets.Folder(_options.Home), _controllers.Values.Select(c => c.Snapshot));
+                var folder = _options.PrometheusTargetsFolder ?? PrometheusTargets.Folder(_options.Home);
+                PrometheusTargets.Write(folder, _controllers.Values.Select(c => c.Snapshot));
+                WriteScrapeKey(folder);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -180,8 +186,9 @@ public sealed class ServiceDaemon : IAsyncDisposable
         {
             TickInterval = _options.TickInterval,
             DrainTimeout = _options.DrainTimeout,
-            ExtraEnvironment = _options.ReplicaEnvironment,
+            ExtraEnvironment = ReplicaEnvironment(),
             EndpointFactory = _options.WfCommand is { } wf ? (service, balancer, allowOtherPort, ct) => StartEndpointAsync(wf, service, balancer, allowOtherPort, ct) : null,
+            Auth = CurrentAuth,
             DefaultModelPath = _options.DefaultModelPath,
             PkiFolder = Path.Combine(_options.Home, "pki"),
         }, _time, _loggers, cancellationToken);
@@ -191,7 +198,7 @@ public sealed class ServiceDaemon : IAsyncDisposable
         IReadOnlyList<string> wf, string service, ServiceLoadBalancerOptions balancer, bool allowOtherPort, CancellationToken cancellationToken)
     {
         var logger = (_loggers ?? NullLoggerFactory.Instance).CreateLogger<EndpointProcessClient>();
-        return await EndpointProcessClient.StartOrAdoptAsync(new EndpointProcessSettings(_options.Home, wf), service, balancer, allowOtherPort, _time, logger, cancellationToken).ConfigureAwait(false);
+        return await EndpointProcessClient.StartOrAdoptAsync(new EndpointProcessSettings(_options.Home, wf), service, balancer, CurrentAuth, allowOtherPort, _time, logger, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task StartAdminAsync(CancellationToken cancellationToken)
@@ -200,9 +207,17 @@ public sealed class ServiceDaemon : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, DaemonJsonContext.Default));
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, _options.AdminPort));
+        builder.WebHost.UseKestrel(k =>
+        {
+            k.Listen(IPAddress.Loopback, _options.AdminPort);
+            k.Limits.MaxRequestBodySize = Security.AdminGuard.MaxBodyBytes;
+        });
         var app = builder.Build();
+        var guard = new Security.AdminGuard(_adminToken, _time, _logger);
+        _guard = guard;
+        app.Use(guard.InvokeAsync);
         app.MapPost("/services", CreateAsync);
+        MapKeys(app);
         app.MapGet("/services", async (CancellationToken ct) => Results.Json(await ListAsync(ct), DaemonJsonContext.Default.ListServiceView));
         app.MapGet("/services/{name}", GetAsync);
         app.MapPost("/services/{name}/update", UpdateAsync);
@@ -213,7 +228,7 @@ public sealed class ServiceDaemon : IAsyncDisposable
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         _app = app;
         var port = new Uri(app.Urls.First()).Port;
-        Info = new DaemonInfo(Environment.ProcessId, port, _time.GetUtcNow());
+        Info = new DaemonInfo(Environment.ProcessId, port, _time.GetUtcNow()) { Token = _adminToken };
         Info.Write(_options.Home);
         Log.Listening(_logger, port, _controllers.Count);
     }
@@ -442,11 +457,17 @@ public sealed class ServiceDaemon : IAsyncDisposable
             LastFailure = s.LastFailure,
             LastFailedReplica = s.LastFailedReplica,
             NextLaunchAt = s.NextLaunchAt,
+            Auth = CurrentAuth.Requires(s.Name) ? "keys" : "open",
         };
     }
 
     private static async Task<T?> ReadAsync<T>(HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) where T : class
     {
+        if (!context.Request.HasJsonContentType())
+        {
+            await Error(context, 400, $"the request body must be JSON sent with 'Content-Type: application/json', not '{context.Request.ContentType}'", "invalid_content_type").ConfigureAwait(false);
+            return null;
+        }
         try
         {
             var value = await context.Request.ReadFromJsonAsync(type, context.RequestAborted).ConfigureAwait(false);
@@ -456,6 +477,16 @@ public sealed class ServiceDaemon : IAsyncDisposable
         catch (JsonException e)
         {
             await Error(context, 400, "the request body is not valid JSON: " + e.Message, "invalid_request").ConfigureAwait(false);
+            return null;
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await Error(context, 413, $"the request body is larger than the admin API's limit of {Security.AdminGuard.MaxBodyBytes} bytes", "request_too_large").ConfigureAwait(false);
+            return null;
+        }
+        catch (BadHttpRequestException e)
+        {
+            await Error(context, 400, "the request body could not be read: " + e.Message, "invalid_request").ConfigureAwait(false);
             return null;
         }
         await Error(context, 400, "the request needs a JSON body", "invalid_request").ConfigureAwait(false);

@@ -27,6 +27,9 @@ public sealed record ServiceView
 
     public IReadOnlyList<ReplicaView> Replicas { get; init; } = [];
 
+    /// <summary>"keys" when requests need an API key, "open" when no key applies to the service and anyone may call it.</summary>
+    public string Auth { get; init; } = "open";
+
     /// <summary>Why the service is FAILED (it stopped replacing replicas that kept failing), or null.</summary>
     public string? Failure { get; init; }
 

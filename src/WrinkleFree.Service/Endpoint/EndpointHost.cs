@@ -43,12 +43,12 @@ public static class EndpointHost
         ServiceLoadBalancer balancer;
         try
         {
-            balancer = await ServiceLoadBalancer.StartAsync(start.Balancer, time, loggers, null, stop).ConfigureAwait(false);
+            balancer = await ServiceLoadBalancer.StartAsync(start.Balancer, start.Auth ?? Security.EndpointAuth.Open, time, loggers, null, stop).ConfigureAwait(false);
         }
         catch (IOException) when (start.AllowOtherPort && start.Balancer.Port != 0)
         {
             // The endpoint's previous port was taken while it was down: a new one beats no service.
-            balancer = await ServiceLoadBalancer.StartAsync(start.Balancer with { Port = 0 }, time, loggers, null, stop).ConfigureAwait(false);
+            balancer = await ServiceLoadBalancer.StartAsync(start.Balancer with { Port = 0 }, start.Auth ?? Security.EndpointAuth.Open, time, loggers, null, stop).ConfigureAwait(false);
         }
         catch (Platform.Tls.TlsFileException e)
         {
@@ -157,6 +157,15 @@ public static class EndpointHost
             }
             if (state.Metrics is { } metrics)
                 balancer.Publish(metrics);
+            return Results.NoContent();
+        });
+        // Answered only once the new keys are in force: the daemon's `wf keys` call waits for it.
+        app.MapPut("/control/auth", async (HttpContext context) =>
+        {
+            var auth = await context.Request.ReadFromJsonAsync(EndpointJsonContext.Default.EndpointAuth, context.RequestAborted).ConfigureAwait(false);
+            if (auth is null)
+                return Results.BadRequest();
+            await balancer.SetAuthAsync(auth, context.RequestAborted).ConfigureAwait(false);
             return Results.NoContent();
         });
         app.MapPost("/control/shutdown", () =>

@@ -35,6 +35,7 @@ public sealed class EndpointProcessClient : IServiceEndpoint
     private HttpClient _http;
     private EndpointIdentity _identity;
     private ServiceLoadBalancerOptions _options;
+    private Security.EndpointAuth _auth;
     private IReadOnlyList<ReplicaEndpoint> _replicas = [];
     private bool _scalingUp;
     private bool _coldStart;
@@ -49,9 +50,9 @@ public sealed class EndpointProcessClient : IServiceEndpoint
     private Task _pump = Task.CompletedTask;
     private int _disposed;
 
-    private EndpointProcessClient(EndpointProcessSettings settings, string service, ServiceLoadBalancerOptions options, EndpointIdentity identity, HttpClient http, TimeProvider time, ILogger logger)
+    private EndpointProcessClient(EndpointProcessSettings settings, string service, ServiceLoadBalancerOptions options, Security.EndpointAuth auth, EndpointIdentity identity, HttpClient http, TimeProvider time, ILogger logger)
     {
-        (_settings, _service, _options, _identity, _http, _time, _logger) = (settings, service, options, identity, http, time, logger);
+        (_settings, _service, _options, _auth, _identity, _http, _time, _logger) = (settings, service, options, auth, identity, http, time, logger);
         _lastSeq = identity.ArrivalSeq;
         BaseUrl = new Uri(identity.BaseUrl);
     }
@@ -94,9 +95,16 @@ public sealed class EndpointProcessClient : IServiceEndpoint
     /// its socket), else starts one with <paramref name="options"/>. Throws <see cref="IOException"/> when it does not
     /// come up, naming its log.
     /// </summary>
+    public static Task<EndpointProcessClient> StartOrAdoptAsync(
+        EndpointProcessSettings settings, string service, ServiceLoadBalancerOptions options, bool allowOtherPort, TimeProvider time, ILogger logger, CancellationToken cancellationToken) =>
+        StartOrAdoptAsync(settings, service, options, Security.EndpointAuth.Open, allowOtherPort, time, logger, cancellationToken);
+
+    /// <summary>As above, with the API keys of <paramref name="auth"/> in force from the endpoint's first request
+    /// (an adopted endpoint is told them before this returns).</summary>
     public static async Task<EndpointProcessClient> StartOrAdoptAsync(
-        EndpointProcessSettings settings, string service, ServiceLoadBalancerOptions options, bool allowOtherPort, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
+        EndpointProcessSettings settings, string service, ServiceLoadBalancerOptions options, Security.EndpointAuth auth, bool allowOtherPort, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(auth);
         ArgumentNullException.ThrowIfNull(settings);
         options.Validate();
         var socket = EndpointPaths.Socket(settings.Home, service);
@@ -107,13 +115,14 @@ public sealed class EndpointProcessClient : IServiceEndpoint
             if (identity is not null)
             {
                 Log.Adopted(logger, service, identity.Pid, identity.BaseUrl);
+                await PutAuthAsync(http, auth, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                identity = await LaunchAsync(settings, service, options, allowOtherPort, http, time, cancellationToken).ConfigureAwait(false);
+                identity = await LaunchAsync(settings, service, options, auth, allowOtherPort, http, time, cancellationToken).ConfigureAwait(false);
                 Log.Started(logger, service, identity.Pid, identity.BaseUrl);
             }
-            var client = new EndpointProcessClient(settings, service, options, identity, http, time, logger);
+            var client = new EndpointProcessClient(settings, service, options, auth, identity, http, time, logger);
             client._pump = Task.Run(() => client.PumpAsync(client._stopping.Token), CancellationToken.None);
             return client;
         }
@@ -139,6 +148,21 @@ public sealed class EndpointProcessClient : IServiceEndpoint
         // The same fixed settings as the in-process balancer: a change there needs a new endpoint (a service restart).
         _options.CheckFixed(options, BaseUrl.Port);
         Change(() => _options = options with { Port = BaseUrl.Port });
+    }
+
+    /// <inheritdoc />
+    public async Task SetAuthAsync(Security.EndpointAuth auth, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(auth);
+        // Kept first: an endpoint restarted by the pump starts with these keys even if the push below fails.
+        Volatile.Write(ref _auth, auth);
+        await PutAuthAsync(_http, auth, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task PutAuthAsync(HttpClient http, Security.EndpointAuth auth, CancellationToken cancellationToken)
+    {
+        using var response = await http.PutAsJsonAsync("control/auth", auth, EndpointJsonContext.Default.EndpointAuth, cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
     }
 
     /// <inheritdoc />
@@ -303,7 +327,7 @@ public sealed class EndpointProcessClient : IServiceEndpoint
         try
         {
             var options = _options with { Port = BaseUrl.Port };
-            _identity = await LaunchAsync(_settings, _service, options, allowOtherPort: false, _http, _time, cancellationToken).ConfigureAwait(false);
+            _identity = await LaunchAsync(_settings, _service, options, Volatile.Read(ref _auth), allowOtherPort: false, _http, _time, cancellationToken).ConfigureAwait(false);
             Interlocked.Exchange(ref _lastSeq, 0);
             OnRestarted?.Invoke($"the endpoint process {dead} was gone; process {_identity.Pid} serves {BaseUrl} again");
         }
@@ -331,10 +355,10 @@ public sealed class EndpointProcessClient : IServiceEndpoint
     }
 
     private static async Task<EndpointIdentity> LaunchAsync(
-        EndpointProcessSettings settings, string service, ServiceLoadBalancerOptions options, bool allowOtherPort, HttpClient http, TimeProvider time, CancellationToken cancellationToken)
+        EndpointProcessSettings settings, string service, ServiceLoadBalancerOptions options, Security.EndpointAuth auth, bool allowOtherPort, HttpClient http, TimeProvider time, CancellationToken cancellationToken)
     {
         WfHome.CreatePrivateDirectory(EndpointPaths.Folder(settings.Home));
-        var start = new EndpointStartOptions { Balancer = options, AllowOtherPort = allowOtherPort };
+        var start = new EndpointStartOptions { Balancer = options, AllowOtherPort = allowOtherPort, Auth = auth };
         AtomicFile.Write(EndpointPaths.Options(settings.Home, service), s => JsonSerializer.Serialize(s, start, EndpointJsonContext.Default.EndpointStartOptions), WfHome.PrivateFileMode);
         File.Delete(EndpointPaths.Identity(settings.Home, service));
         var log = EndpointPaths.Log(settings.Home, service);

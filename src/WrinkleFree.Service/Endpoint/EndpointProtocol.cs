@@ -79,6 +79,9 @@ internal sealed record EndpointStartOptions
     public required ServiceLoadBalancerOptions Balancer { get; init; }
 
     public bool AllowOtherPort { get; init; }
+
+    /// <summary>The API keys in force from the first request (hashes only; the file is owner-only in the private home).</summary>
+    public Security.EndpointAuth? Auth { get; init; }
 }
 
 /// <summary>PUT /control/state: everything the controller decides for the endpoint, sent whole each time.</summary>
@@ -115,6 +118,7 @@ internal sealed record EndpointStats
 [JsonSerializable(typeof(EndpointStartOptions))]
 [JsonSerializable(typeof(EndpointState))]
 [JsonSerializable(typeof(EndpointStats))]
+[JsonSerializable(typeof(Security.EndpointAuth))]
 internal sealed partial class EndpointJsonContext : JsonSerializerContext
 {
 }

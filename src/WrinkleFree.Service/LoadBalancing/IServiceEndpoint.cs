@@ -38,6 +38,12 @@ public interface IServiceEndpoint : IAsyncDisposable
     /// <summary>The controller's view of the service, for the endpoint's /metrics.</summary>
     void Publish(ServiceState state);
 
+    /// <summary>
+    /// Puts a new API key set in force; the returned task completes once requests arriving afterwards are checked
+    /// against it (so `wf keys revoke` returns only when the key no longer works).
+    /// </summary>
+    Task SetAuthAsync(Security.EndpointAuth auth, CancellationToken cancellationToken);
+
     /// <summary>Closes the endpoint for good (the service is being removed), unlike <see cref="IAsyncDisposable.DisposeAsync"/>,
     /// which for an endpoint process only lets go of it.</summary>
     Task CloseAsync();

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using WrinkleFree.Service.Tls;
+using WrinkleFree.Service.Security;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace WrinkleFree.Service.LoadBalancing;
@@ -30,9 +31,10 @@ public sealed class ServiceLoadBalancer : IServiceEndpoint
     private readonly Random _random;
     private int _disposed;
 
-    private ServiceLoadBalancer(WebApplication app, ReplicaSet replicas, ReplicaProxy proxy, HttpMessageInvoker client, CancellationTokenSource stopping, ILogger logger, Random random, ServiceMetrics metrics)
+    private ServiceLoadBalancer(WebApplication app, ReplicaSet replicas, ReplicaProxy proxy, HttpMessageInvoker client, CancellationTokenSource stopping, ILogger logger, Random random, ServiceMetrics metrics, ApiKeyGate keys)
     {
         Metrics = metrics;
+        Keys = keys;
         _random = random;
         _app = app;
         _replicas = replicas;
@@ -66,17 +68,31 @@ public sealed class ServiceLoadBalancer : IServiceEndpoint
     /// <summary>What /metrics exports.</summary>
     public ServiceMetrics Metrics { get; }
 
+    /// <summary>The API key check in front of every route but /health.</summary>
+    public ApiKeyGate Keys { get; }
+
     /// <summary>Requests now waiting for a first ready replica.</summary>
     internal int WaitingRequests => _proxy.WaitingRequests;
 
-    /// <summary>Starts listening; the balancer has no replicas until the first <see cref="UpdateReplicas"/>.</summary>
-    public static async Task<ServiceLoadBalancer> StartAsync(
+    /// <summary>Starts listening, open to every request (no API key); the balancer has no replicas until the first <see cref="UpdateReplicas"/>.</summary>
+    public static Task<ServiceLoadBalancer> StartAsync(
         ServiceLoadBalancerOptions options,
         TimeProvider? timeProvider = null,
         ILoggerFactory? loggerFactory = null,
         Random? random = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        StartAsync(options, EndpointAuth.Open, timeProvider, loggerFactory, random, cancellationToken);
+
+    /// <summary>Starts listening with the API keys of <paramref name="auth"/> in force from the first request.</summary>
+    public static async Task<ServiceLoadBalancer> StartAsync(
+        ServiceLoadBalancerOptions options,
+        EndpointAuth auth,
+        TimeProvider? timeProvider,
+        ILoggerFactory? loggerFactory,
+        Random? random,
+        CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(auth);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var time = timeProvider ?? TimeProvider.System;
@@ -121,6 +137,8 @@ public sealed class ServiceLoadBalancer : IServiceEndpoint
         var metrics = new ServiceMetrics(options.ServiceName, time, options.ControllerTimeout);
         proxy.OnRetry = metrics.RecordRetry;
         var health = new HealthEndpoint(replicas);
+        var keys = new ApiKeyGate(options.ServiceName, auth, time);
+        app.Use(new EndpointAuthMiddleware(keys, options.ServiceName, logger).InvokeAsync);
         app.Run(async context =>
         {
             var path = context.Request.Path;
@@ -163,7 +181,7 @@ public sealed class ServiceLoadBalancer : IServiceEndpoint
             throw;
         }
 
-        var balancer = new ServiceLoadBalancer(app, replicas, proxy, client, stopping, logger, random, metrics);
+        var balancer = new ServiceLoadBalancer(app, replicas, proxy, client, stopping, logger, random, metrics, keys);
         proxy.OnRequest = at =>
         {
             // Cold start: the first request must hold the balancer in scaling-up mode at once (skypilot#3359); the
@@ -173,7 +191,33 @@ public sealed class ServiceLoadBalancer : IServiceEndpoint
             balancer.OnRequest?.Invoke(at);
         };
         Log.Started(logger, balancer.BaseUrl, policy.Name);
+        balancer.LogAuth();
         return balancer;
+    }
+
+    /// <inheritdoc />
+    public Task SetAuthAsync(EndpointAuth auth, CancellationToken cancellationToken)
+    {
+        var wasOpen = Keys.IsOpen;
+        Keys.Update(auth);
+        if (wasOpen != Keys.IsOpen)
+        {
+            LogAuth();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void LogAuth()
+    {
+        if (Keys.IsOpen)
+        {
+            Security.Log.AuthOpen(_logger, _proxy.Options.ServiceName, BaseUrl);
+        }
+        else
+        {
+            Security.Log.AuthKeys(_logger, _proxy.Options.ServiceName, Keys.Auth.Keys.Count);
+        }
     }
 
     /// <summary>The name of the load-balancing policy in force (<see cref="LoadBalancingPolicyNames"/>).</summary>

@@ -11,7 +11,7 @@ namespace WrinkleFree.Service.State;
 /// The service's durable state (services, spec versions, replicas, event log) in one SQLite file. Every method is one
 /// transaction, so a crash at any instant leaves the state as of the last completed call.
 /// </summary>
-public sealed class ServiceStore : IDisposable
+public sealed partial class ServiceStore : IDisposable
 {
     /// <summary>The file name the daemon uses under the WrinkleFree home folder.</summary>
     public const string DefaultFileName = "state.db";

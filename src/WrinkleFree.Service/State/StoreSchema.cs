@@ -78,5 +78,21 @@ internal static class StoreSchema
             DROP TABLE events;
             CREATE INDEX service_events_by_service ON service_events (service, id);
             """),
+        // API keys (issue 12): only the SHA-256 of each key is kept; id is the key's short, non-secret prefix. service NULL
+        // means every service. No foreign key: a key names a service by name and outlives a `wf down` of it.
+        new(4, "api_keys: hashed API keys with per-key limits", """
+            CREATE TABLE api_keys (
+                id TEXT PRIMARY KEY NOT NULL,
+                hash TEXT NOT NULL UNIQUE,
+                name TEXT,
+                service TEXT,
+                rpm INTEGER,
+                tpm INTEGER,
+                concurrency INTEGER,
+                expires_at INTEGER,
+                created_at INTEGER NOT NULL,
+                revoked_at INTEGER
+            ) STRICT;
+            """),
     ];
 }

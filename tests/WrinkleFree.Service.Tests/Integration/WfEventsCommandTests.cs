@@ -52,7 +52,9 @@ public sealed class WfEventsCommandTests
             Assert.Contains("--limit must be 1..1000", badLimit.Stderr, StringComparison.Ordinal);
             using (var http = new HttpClient { Timeout = Deadline })
             {
-                using var bad = await http.GetAsync(new Uri(daemon.Info.AdminUrl, "services/svc/events?after=-1"));
+                using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(daemon.Info.AdminUrl, "services/svc/events?after=-1"));
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", daemon.Info.Token);
+                using var bad = await http.SendAsync(request);
                 Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
             }
 

@@ -191,7 +191,7 @@ public sealed class WfServiceCommandTests
                     Assert.All(v3.Replicas, r => Assert.Contains(r.Pid!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), status.Stdout, StringComparison.Ordinal));
             }
             var json = await StatusJsonAsync(wf);
-            Assert.Equal(["name", "version", "status", "endpoint", "created_at", "target_replicas", "ready_replicas", "qps", "cost_per_hour", "replicas", "failure", "last_failure", "last_failed_replica", "next_launch_at"],
+            Assert.Equal(["name", "version", "status", "endpoint", "created_at", "target_replicas", "ready_replicas", "qps", "cost_per_hour", "replicas", "auth", "failure", "last_failure", "last_failed_replica", "next_launch_at"],
                 json.EnumerateObject().Select(p => p.Name));
             Assert.Equal(["id", "tier", "status", "endpoint", "cost_per_hour", "pid", "version", "launched", "failure_reason"],
                 json.GetProperty("replicas")[0].EnumerateObject().Select(p => p.Name));

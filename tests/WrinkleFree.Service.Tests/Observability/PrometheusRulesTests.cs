@@ -17,7 +17,23 @@ public sealed class PrometheusRulesTests
     public async Task PromtoolCheckConfig_ShippedPrometheusYml_IsValid()
     {
         // The file_sd files live on the server ($WF_HOME/prometheus); promtool warns that they are absent here, and passes.
-        await AssertPromtoolPassesAsync("check", "config", "prometheus.yml");
+        // The credentials file must exist, though: the config is checked with that folder moved to one holding a key.
+        var folder = Path.Combine(Path.GetTempPath(), "wf-promtool-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            File.WriteAllText(Path.Combine(folder, "replica.key"), "key\n");
+            var config = File.ReadAllText(Path.Combine(DeployFolder, "prometheus.yml")).Replace(PrometheusScrapeTests.ShippedFileSdFolder, folder, StringComparison.Ordinal);
+            Directory.CreateDirectory(Path.Combine(folder, "rules"));
+            File.Copy(Path.Combine(DeployFolder, "rules", "wrinklefree.rules.yml"), Path.Combine(folder, "rules", "wrinklefree.rules.yml"));
+            var path = Path.Combine(folder, "prometheus.yml");
+            File.WriteAllText(path, config);
+            await AssertPromtoolPassesAsync("check", "config", path);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [Fact]

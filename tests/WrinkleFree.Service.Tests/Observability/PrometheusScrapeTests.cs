@@ -149,6 +149,10 @@ public sealed class PrometheusScrapeTests
         var config = File.ReadAllText(Path.Combine(PrometheusRulesTests.DeployFolder, "prometheus.yml"));
         // Both jobs' file lists name a file there; if the shipped paths move, this test must move with them.
         Assert.Equal(2, config.Split("- " + ShippedFileSdFolder + "/").Length - 1);
+        // The daemon puts its replica key there; without a daemon, any key does (replicas without keys ignore it).
+        var key = Path.Combine(fileSdFolder, "replica.key");
+        if (!File.Exists(key))
+            File.WriteAllText(key, "no-key-needed\n");
         var rules = Path.Combine("rules", "wrinklefree.rules.yml");
         return PrometheusServer.StartAsync(
             config.Replace(ShippedFileSdFolder, fileSdFolder, StringComparison.Ordinal),

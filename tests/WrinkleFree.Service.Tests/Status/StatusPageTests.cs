@@ -151,7 +151,8 @@ public sealed class StatusPageTests(ITestOutputHelper output)
                 errors.Enqueue(e.Message.Text);
         };
         await page.SetViewportAsync(new ViewPortOptions { Width = 1280, Height = 900 }).WaitAsync(Deadline);
-        var response = await page.GoToAsync(origin + "/status", new NavigationOptions { Timeout = WaitMs }).WaitAsync(Deadline);
+        // The one-time link `wf status --web` prints: it sets the session cookie and redirects to /status.
+        var response = await page.GoToAsync(daemon.CreateStatusLink().ToString(), new NavigationOptions { Timeout = WaitMs }).WaitAsync(Deadline);
         Assert.Equal(HttpStatusCode.OK, response.Status);
         await page.WaitForFunctionAsync(ready, new WaitForFunctionOptions { Timeout = WaitMs }).WaitAsync(Deadline);
 
