@@ -50,7 +50,8 @@ internal static class JsonBody
         return Parse(body);
     }
 
-    private static JsonDocument Parse(byte[] body)
+    /// <summary>Parses a whole body (internal: the fuzz harness feeds it bytes directly).</summary>
+    internal static JsonDocument Parse(byte[] body)
     {
         if (body.Length == 0)
         {
