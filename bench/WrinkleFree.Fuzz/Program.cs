@@ -7,6 +7,7 @@ using WrinkleFree.Fuzz.Targets;
 // Usage: dotnet run -c Release --project bench/WrinkleFree.Fuzz -- TARGET [--execs N] [--seed S] [--corpus DIR] [--crashes DIR]
 //          in-process: the corpus, then N seeded mutations; prints executions, rejections, crashes (exit 1 on a crash)
 //        ... -- TARGET --afl          one input from afl-fuzz per run through SharpFuzz (bench/fuzz.sh sets this up)
+//        ... -- TARGET --dict FILE     writes the target's tokens as an afl dictionary
 //        ... -- write-gguf-corpus DIR  regenerates the GGUF seeds with our own writer
 // TARGET: gguf | request | jinja | spec
 if (args.Length == 0 || args[0] is "-h" or "--help")
@@ -27,6 +28,13 @@ if (target is null)
 {
     Console.Error.WriteLine($"unknown target '{args[0]}'; targets: {string.Join(", ", FuzzTargets.All.Select(t => t.Name))}");
     return 2;
+}
+
+if (args.Contains("--dict"))
+{
+    var path = Arg("--dict", "");
+    File.WriteAllLines(path, target.Dictionary.Select((token, i) => $"t{i}=\"{AflDictionary.Escape(token)}\""));
+    return 0;
 }
 
 if (args.Contains("--afl"))
