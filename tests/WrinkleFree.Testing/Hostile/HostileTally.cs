@@ -98,6 +98,12 @@ public sealed class HostileTally(string name)
             return "no response (connection closed)";
         }
 
+        if (status == 505 && bareAllowed)
+        {
+            // The HTTP server's answer to a protocol version it does not speak: correct, and no handler ran.
+            return null;
+        }
+
         if (status >= 500)
         {
             crash = true;
