@@ -142,6 +142,11 @@ public sealed partial class HostileJsonTests(ITestOutputHelper output) : IAsyncL
     {
         await _replica.AssertStillServingAsync(tally);
         output.WriteLine(tally.ToString());
+        foreach (var failure in tally.Failures.Take(20))
+        {
+            output.WriteLine("  " + failure);
+        }
+
         tally.AssertClean();
     }
 

@@ -131,6 +131,11 @@ public sealed class HostileTransportTests(ITestOutputHelper output) : IAsyncLife
     {
         await _replica.AssertStillServingAsync(tally);
         output.WriteLine(tally.ToString());
+        foreach (var failure in tally.Failures.Take(20))
+        {
+            output.WriteLine("  " + failure);
+        }
+
         tally.AssertClean();
     }
 
