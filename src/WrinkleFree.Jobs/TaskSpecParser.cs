@@ -47,6 +47,12 @@ public static partial class TaskSpecParser
         {
             throw reader.Error("", error.Start, $"YAML syntax error: {YamlPosition().Replace(error.Message, "")}");
         }
+        catch (Exception error) when (error is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet's scanner and node loader throw these, not YamlException, on some malformed documents (found by
+            // bench/WrinkleFree.Fuzz): they are still a syntax error in the file, not a crash.
+            throw reader.Error("", Mark.Empty, "YAML syntax error: the document is malformed (check the indentation, brackets and quotes)");
+        }
 
         if (stream.Documents.Count == 0 || TaskYamlReader.IsNull(stream.Documents[0].RootNode))
         {
