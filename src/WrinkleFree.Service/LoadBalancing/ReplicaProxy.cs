@@ -217,9 +217,17 @@ internal sealed class ReplicaProxy(
             await WriteTooLargeAsync(context, options);
             return false;
         }
+        catch (IOException ex) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // The client is still there but its body is not a body: broken chunked framing (400; Kestrel reports a chunk
+            // size that overflows as a plain IOException) or one sent slower than its minimum data rate (408). Say which,
+            // as a replica would, and close: the rest of the stream is unreadable. No replica saw it, so none is marked bad.
+            await WriteBadBodyAsync(context, ex);
+            return false;
+        }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or BadHttpRequestException)
         {
-            // The client went away or sent a malformed body; there is no one to answer.
+            // The client went away mid-body; there is no one to answer.
             context.Abort();
             return false;
         }
@@ -298,6 +306,31 @@ internal sealed class ReplicaProxy(
         return OpenAiError.WriteAsync(context, StatusCodes.Status413PayloadTooLarge,
             $"The request body is larger than the load balancer's limit of {options.MaxRequestBodyBytes} bytes.",
             "invalid_request_error", "request_too_large");
+    }
+
+    private static async Task WriteBadBodyAsync(HttpContext context, IOException ex)
+    {
+        if (context.Response.HasStarted)
+        {
+            context.Abort();
+            return;
+        }
+
+        var timedOut = ex is BadHttpRequestException { StatusCode: StatusCodes.Status408RequestTimeout };
+        context.Response.Headers.Connection = "close";
+        try
+        {
+            await OpenAiError.WriteAsync(context, timedOut ? StatusCodes.Status408RequestTimeout : StatusCodes.Status400BadRequest,
+                timedOut
+                    ? "The request body arrived slower than the load balancer's minimum data rate; send it at once."
+                    : $"The request body's framing is invalid: {ex.Message}",
+                "invalid_request_error", timedOut ? "request_timeout" : "invalid_body");
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
+        {
+            // The connection broke while answering; nothing more to do.
+            context.Abort();
+        }
     }
 
     private sealed class Settings(ServiceLoadBalancerOptions options)
