@@ -233,6 +233,15 @@ internal sealed class ReplicaProxy(
         }
 
         buffer.Position = 0;
+        if (Security.StreamUsage.Wanted(context)
+            && Security.StreamUsage.ForceIncludeUsage(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)) is { } withUsage)
+        {
+            // The key counts tokens: the replica reports a stream's usage, which the endpoint counts and hides.
+            buffer = new MemoryStream(withUsage, writable: false);
+            request.ContentLength = withUsage.Length;
+            context.Items[Security.StreamUsage.HiddenItem] = true;
+        }
+
         request.Body = buffer;
         if (buffer.Length > ExpectContinueBytes)
         {

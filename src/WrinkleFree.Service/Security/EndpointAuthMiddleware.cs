@@ -9,7 +9,8 @@ namespace WrinkleFree.Service.Security;
 /// The key check in front of every route of a service endpoint except <c>/health</c>, which stays public on purpose:
 /// it is the liveness route edges and uptime checks call without a key, and it says only how many replicas are ready.
 /// An admitted request's Authorization header is replaced with the replicas' internal key, so a client's key never
-/// leaves the endpoint; its tokens are counted from the replica's reported usage when its key has a tokens/min limit.
+/// leaves the endpoint; its tokens are counted from the replica's reported usage when its key has a tokens/min limit (streams included:
+/// <see cref="StreamUsage"/>).
 /// </summary>
 internal sealed class EndpointAuthMiddleware(ApiKeyGate gate, string service, ILogger logger)
 {
@@ -43,13 +44,21 @@ internal sealed class EndpointAuthMiddleware(ApiKeyGate gate, string service, IL
         var body = context.Response.Body;
         if (admission.Key?.Tpm is not null && path.StartsWithSegments("/v1"))
         {
-            tap = new UsageTap(body);
+            // A stream counts too: the balancer asks the replica for the usage chunk the client may not have asked for.
+            context.Items[StreamUsage.WantedItem] = true;
+            tap = new UsageTap(body, () => StreamUsage.Hidden(context) && context.Response.ContentLength is null);
             context.Response.Body = tap;
         }
 
         try
         {
             await next().ConfigureAwait(false);
+            if (tap is not null)
+                await tap.CompleteAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when (tap is not null && e is IOException or OperationCanceledException && context.RequestAborted.IsCancellationRequested)
+        {
+            // The client left while the rest of its stream was being sent; its tokens still count below.
         }
         finally
         {

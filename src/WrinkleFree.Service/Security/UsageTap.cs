@@ -8,10 +8,17 @@ namespace WrinkleFree.Service.Security;
 /// token counts: the <c>usage</c> object ends a JSON completion, and with <c>stream_options.include_usage</c> it is the
 /// last chunk of a stream before <c>[DONE]</c>. Reading the counts from the response the client gets (rather than a
 /// side channel such as a trailer, which HTTP/1.1 replicas cannot send through Kestrel) counts exactly what was billed
-/// to the client, from any OpenAI-compatible replica.
+/// to the client, from any OpenAI-compatible replica. When <paramref name="hideUsageChunk"/> says so (the endpoint asked
+/// for usage the client did not: <see cref="StreamUsage"/>) the stream passes event by event and the usage-only chunk
+/// is counted but not sent.
 /// </summary>
-internal sealed class UsageTap(Stream inner) : Stream
+internal sealed class UsageTap(Stream inner, Func<bool>? hideUsageChunk = null) : Stream
 {
+    // An event larger than this is passed on unfiltered (a usage chunk is a few hundred bytes).
+    private const int MaxPendingBytes = 1 << 20;
+    private readonly MemoryStream _pending = new();
+    private bool _filtering = true;
+
     // Large enough for a usage object after the longest final chunk; bounded, so a huge response costs no memory here.
     private const int TailBytes = 16 * 1024;
     private static readonly byte[] UsageName = "\"usage\""u8.ToArray();
@@ -89,16 +96,62 @@ internal sealed class UsageTap(Stream inner) : Stream
 
     public override void SetLength(long value) => throw new NotSupportedException();
 
-    public override void Write(byte[] buffer, int offset, int count)
-    {
-        Keep(buffer.AsSpan(offset, count));
-        inner.Write(buffer, offset, count);
-    }
+    public override void Write(byte[] buffer, int offset, int count) =>
+        WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         Keep(buffer.Span);
-        return inner.WriteAsync(buffer, cancellationToken);
+        if (!Filtering())
+        {
+            await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        _pending.Write(buffer.Span);
+        var events = TakeCompleteEvents();
+        if (events.Length > 0)
+            await inner.WriteAsync(events, cancellationToken).ConfigureAwait(false);
+        if (_pending.Length > MaxPendingBytes)
+        {
+            // Not an event stream after all: stop filtering and pass everything on.
+            _filtering = false;
+            await CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Sends what is held back (an event without its blank line yet); call once the response is complete.</summary>
+    public async Task CompleteAsync(CancellationToken cancellationToken)
+    {
+        if (_pending.Length == 0)
+            return;
+        var rest = _pending.ToArray();
+        _pending.SetLength(0);
+        await inner.WriteAsync(rest, cancellationToken).ConfigureAwait(false);
+    }
+
+    private bool Filtering() => _filtering && hideUsageChunk is not null && hideUsageChunk();
+
+    // The complete events held (each ending in a blank line), usage-only chunks left out; the incomplete rest stays held.
+    private ReadOnlyMemory<byte> TakeCompleteEvents()
+    {
+        var held = _pending.GetBuffer().AsSpan(0, (int)_pending.Length);
+        var output = new MemoryStream();
+        var start = 0;
+        while (true)
+        {
+            var end = held[start..].IndexOf("\n\n"u8);
+            if (end < 0)
+                break;
+            var sse = held.Slice(start, end + 2);
+            if (!StreamUsage.IsUsageOnlyEvent(sse))
+                output.Write(sse);
+            start += end + 2;
+        }
+        var rest = held[start..].ToArray();
+        _pending.SetLength(0);
+        _pending.Write(rest);
+        return output.GetBuffer().AsMemory(0, (int)output.Length);
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

@@ -118,6 +118,46 @@ public sealed class EndpointKeysTests
     }
 
     [Fact]
+    public async Task Endpoint_Tpm_StreamsWithoutIncludeUsageCountToo_AndTheClientSeesTheStreamItAskedFor()
+    {
+        await using var upstream = await UsageUpstream.StartAsync();
+        var (key, record) = KeyedBalancer.NewKey(tpm: 100);
+        await using var lb = await KeyedBalancer.StartAsync([record], upstream.Endpoint());
+
+        // 40 tokens each, streamed without stream_options (once with include_usage: false): 40, 80, 120 — the fourth is over.
+        string[] bodies =
+        [
+            """{"messages": [{"role": "user", "content": "hi"}], "stream": true}""",
+            """{"stream": true, "stream_options": {"include_usage": false}, "messages": [{"role": "user", "content": "hi"}]}""",
+            """{"stream": true, "stream_options": {}, "messages": []}""",
+        ];
+        foreach (var body in bodies)
+        {
+            using var ok = await lb.SendAsync(key, "/v1/chat/completions?prompt=30&completion=10", body: body);
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+            var text = await ok.Content.ReadAsStringAsync();
+            Assert.Equal("data: {\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\ndata: [DONE]\n\n", text);
+        }
+        Assert.All(upstream.Bodies, b => Assert.True(
+            System.Text.Json.JsonDocument.Parse(b).RootElement.GetProperty("stream_options").GetProperty("include_usage").GetBoolean(), b));
+        await ExpectErrorAsync(await lb.SendAsync(key, "/v1/chat/completions?prompt=1&completion=1"), 429, "rate_limit_exceeded", $"100 tokens/min for key {record.Id}");
+    }
+
+    [Fact]
+    public async Task Endpoint_Tpm_AStreamThatAsksForUsageGetsItUnchanged()
+    {
+        await using var upstream = await UsageUpstream.StartAsync();
+        var (key, record) = KeyedBalancer.NewKey(tpm: 100);
+        await using var lb = await KeyedBalancer.StartAsync([record], upstream.Endpoint());
+
+        const string body = """{"stream": true, "stream_options": {"include_usage": true}, "messages": []}""";
+        using var ok = await lb.SendAsync(key, "/v1/chat/completions?prompt=30&completion=10", body: body);
+        var text = await ok.Content.ReadAsStringAsync();
+        Assert.Contains("\"choices\":[],\"usage\":{\"prompt_tokens\":30", text, StringComparison.Ordinal);
+        Assert.Equal(body, Assert.Single(upstream.Bodies));
+    }
+
+    [Fact]
     public async Task Endpoint_ConcurrencyCap_RefusesWhileTheAllowedRequestsAreInFlight()
     {
         await using var upstream = await UsageUpstream.StartAsync();

@@ -44,13 +44,13 @@ internal sealed class KeyedBalancer : IAsyncDisposable
         return new KeyedBalancer(balancer, time);
     }
 
-    public async Task<HttpResponseMessage> SendAsync(string? key, string path = "/v1/chat/completions", HttpMethod? method = null)
+    public async Task<HttpResponseMessage> SendAsync(string? key, string path = "/v1/chat/completions", HttpMethod? method = null, string body = "{}")
     {
         using var request = new HttpRequestMessage(method ?? HttpMethod.Post, path);
         if (key is not null)
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
         if (request.Method == HttpMethod.Post)
-            request.Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json");
+            request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
         return await Client.SendAsync(request).WaitAsync(TestWait.Timeout);
     }
 

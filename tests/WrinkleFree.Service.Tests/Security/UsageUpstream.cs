@@ -14,7 +14,9 @@ namespace WrinkleFree.Service.Tests.Security;
 /// <summary>
 /// A replica stand-in on 127.0.0.1:0 that reports token usage as an OpenAI replica does: POST /v1/chat/completions
 /// answers a JSON completion whose usage is the query's prompt and completion counts, or, with "stream" in the query, a
-/// stream whose last chunk carries the usage; /v1/hold parks until released. It records each request's Authorization.
+/// stream whose last chunk carries the usage; a body with <c>"stream": true</c> streams too, with the usage chunk only
+/// when its <c>stream_options.include_usage</c> is true, as OpenAI does. /v1/hold parks until released. It records
+/// each request's Authorization and body.
 /// </summary>
 internal sealed class UsageUpstream : IAsyncDisposable
 {
@@ -29,6 +31,8 @@ internal sealed class UsageUpstream : IAsyncDisposable
     public ConcurrentQueue<string> Authorizations { get; } = new();
 
     public int Held => Volatile.Read(ref _held);
+
+    public ConcurrentQueue<string> Bodies { get; } = new();
 
     public ReplicaEndpoint Endpoint(string id = "u0") => new(id, Url, true);
 
@@ -51,6 +55,9 @@ internal sealed class UsageUpstream : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         Authorizations.Enqueue(context.Request.Headers.Authorization.ToString());
+        var body = await new StreamReader(context.Request.Body).ReadToEndAsync(context.RequestAborted);
+        Bodies.Enqueue(body);
+        var (bodyStream, bodyUsage) = StreamFlags(body);
         var query = context.Request.Query;
         if (context.Request.Path == "/v1/hold")
         {
@@ -67,16 +74,34 @@ internal sealed class UsageUpstream : IAsyncDisposable
         var prompt = int.TryParse(query["prompt"], CultureInfo.InvariantCulture, out var p) ? p : 3;
         var completion = int.TryParse(query["completion"], CultureInfo.InvariantCulture, out var c) ? c : 2;
         var usage = $"\"usage\":{{\"prompt_tokens\":{prompt},\"completion_tokens\":{completion},\"total_tokens\":{prompt + completion}}}";
-        if (query.ContainsKey("stream"))
+        if (query.ContainsKey("stream") || bodyStream)
         {
             context.Response.ContentType = "text/event-stream";
             await context.Response.WriteAsync("data: {\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\n", context.RequestAborted);
             await context.Response.Body.FlushAsync(context.RequestAborted);
-            await context.Response.WriteAsync("data: {\"id\":\"x\",\"choices\":[]," + usage + "}\n\ndata: [DONE]\n\n", context.RequestAborted);
+            var usageChunk = query.ContainsKey("stream") || bodyUsage ? "data: {\"id\":\"x\",\"choices\":[]," + usage + "}\n\n" : "";
+            await context.Response.WriteAsync(usageChunk + "data: [DONE]\n\n", context.RequestAborted);
             return;
         }
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync("{\"id\":\"x\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"hi\"}}]," + usage + "}", context.RequestAborted);
+    }
+
+    private static (bool Stream, bool IncludeUsage) StreamFlags(string body)
+    {
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(body);
+            var root = doc.RootElement;
+            var stream = root.TryGetProperty("stream", out var s) && s.ValueKind == System.Text.Json.JsonValueKind.True;
+            var usage = root.TryGetProperty("stream_options", out var o) && o.ValueKind == System.Text.Json.JsonValueKind.Object
+                && o.TryGetProperty("include_usage", out var u) && u.ValueKind == System.Text.Json.JsonValueKind.True;
+            return (stream, usage);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return (false, false);
+        }
     }
 
     public async ValueTask DisposeAsync()
