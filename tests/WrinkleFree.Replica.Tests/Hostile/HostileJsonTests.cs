@@ -141,12 +141,7 @@ public sealed partial class HostileJsonTests(ITestOutputHelper output) : IAsyncL
     private async Task Finish(HostileTally tally)
     {
         await _replica.AssertStillServingAsync(tally);
-        output.WriteLine(tally.ToString());
-        foreach (var failure in tally.Failures.Take(20))
-        {
-            output.WriteLine("  " + failure);
-        }
-
+        tally.Report(output.WriteLine);
         tally.AssertClean();
     }
 

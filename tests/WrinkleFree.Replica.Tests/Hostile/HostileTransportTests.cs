@@ -130,12 +130,7 @@ public sealed class HostileTransportTests(ITestOutputHelper output) : IAsyncLife
     private async Task Finish(HostileTally tally)
     {
         await _replica.AssertStillServingAsync(tally);
-        output.WriteLine(tally.ToString());
-        foreach (var failure in tally.Failures.Take(20))
-        {
-            output.WriteLine("  " + failure);
-        }
-
+        tally.Report(output.WriteLine);
         tally.AssertClean();
     }
 

@@ -131,12 +131,7 @@ public sealed class BalancerHostileTests(ITestOutputHelper output) : IAsyncLifet
 
     private async Task Finish(HostileTally tally)
     {
-        output.WriteLine(tally.ToString());
-        foreach (var failure in tally.Failures.Take(20))
-        {
-            output.WriteLine("  " + failure);
-        }
-
+        tally.Report(output.WriteLine);
         await _lb.AssertStillServingAsync(tally);
         tally.AssertClean();
     }

@@ -82,6 +82,16 @@ public sealed class HostileTally(string name)
         $"{name}: {Tried} requests tried, {Rejected} rejected correctly, {Accepted} accepted, {Crashes} crashes, {_failures.Count - Crashes} wrong answers";
 
     /// <summary>Fails with every failure listed; otherwise passes.</summary>
+    /// <summary>Writes the tally and its first 20 failures (for the test's output: docs/security.md quotes these lines).</summary>
+    public void Report(Action<string> write)
+    {
+        write(ToString());
+        foreach (var failure in Failures.Take(20))
+        {
+            write("  " + failure);
+        }
+    }
+
     public void AssertClean()
     {
         var failures = Failures;
