@@ -29,18 +29,21 @@ public static class PrometheusTargets
                 ["version"] = r.Version.ToString(CultureInfo.InvariantCulture),
             })));
         var endpoints = list.Select(s => Group(s.Endpoint, new() { ["service"] = s.Name }));
-        // Readable by others on purpose (the daemon runs with an owner-only umask): Prometheus runs as its own user and
-        // must read these, and they hold addresses and labels, no secret.
-        if (!Directory.Exists(folder))
-        {
-            if (OperatingSystem.IsWindows())
-                Directory.CreateDirectory(folder);
-            else
-                Directory.CreateDirectory(folder, Readable | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
-        }
-
+        EnsureFolder(folder);
         WriteIfChanged(Path.Combine(folder, "replicas.json"), replicas.ToList());
         WriteIfChanged(Path.Combine(folder, "services.json"), endpoints.ToList());
+    }
+
+    /// <summary>
+    /// Creates <paramref name="folder"/> readable by others (0755), on purpose: the daemon runs with an owner-only umask,
+    /// which a create mode cannot override (hence the chmod), and Prometheus runs as its own user and must read the
+    /// targets, which hold addresses and labels, no secret.
+    /// </summary>
+    public static void EnsureFolder(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(folder, Readable | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
     }
 
     private const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;

@@ -44,7 +44,7 @@ public sealed partial class ServiceDaemon
         var path = Path.Combine(folder, ReplicaKeyFile.FileName);
         if (File.Exists(path))
             return;
-        Directory.CreateDirectory(folder);
+        PrometheusTargets.EnsureFolder(folder);
         Platform.Files.AtomicFile.WriteAllText(path, _replicaKey + "\n", UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
     }
 

@@ -62,6 +62,9 @@ public sealed class DesignSpecTests(DesignSpecTests.Daemon daemon) : IClassFixtu
             .Select(f => $"{Path.GetRelativePath(home, f.FullName)} {Convert.ToString((int)f.UnixFileMode, 8)}")
             .ToList();
         Assert.True(open.Count == 0, "readable by others: " + string.Join(", ", open));
+        var targets = Path.Combine(home, "prometheus");
+        Assert.Equal(UnixFileMode.OtherRead | UnixFileMode.OtherExecute, File.GetUnixFileMode(targets) & others & ~UnixFileMode.GroupRead & ~UnixFileMode.GroupExecute);
+        Assert.Equal(UnixFileMode.OtherRead, File.GetUnixFileMode(Path.Combine(targets, "services.json")) & (UnixFileMode.OtherRead | UnixFileMode.OtherWrite));
         Assert.True(File.Exists(Path.Combine(home, "state.db")));
     }
 
