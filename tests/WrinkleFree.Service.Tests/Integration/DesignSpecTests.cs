@@ -217,9 +217,8 @@ public sealed class DesignSpecTests(DesignSpecTests.Daemon daemon) : IClassFixtu
 
         public void Dispose()
         {
-            if (DaemonInfo.TryRead(_home.Path) is { ProcessExists: true } daemon)
-                _pids.Add(daemon.Pid);
-            ServiceDaemonTests.KillAll(_pids);
+            // The supervisor first (else it starts another daemon), then the daemon, endpoints and replicas.
+            WfServiceCommandTests.KillBackground(_home.Path, _pids);
             _http.Dispose();
             _home.Dispose();
         }
