@@ -42,6 +42,9 @@ public sealed class ControllerDecisionCore
         return new ControllerDecision(scaling, plan, Autoscaler.NextDecisionDelay);
     }
 
+    /// <summary>A planner with new tier capacities (a provider found more or less room); the autoscaler keeps its state.</summary>
+    public void ReplacePlanner(IPlacementPlanner planner) => _planner = planner;
+
     /// <summary>Applies an update: the new policy (counters reset) and, when tiers or max changed, a new planner.</summary>
     public ScalingDecision Update(AutoscalerPolicy policy, IPlacementPlanner? planner = null)
     {

@@ -31,6 +31,9 @@ internal static partial class Log
     [LoggerMessage(6608, LogLevel.Information, "{Service}: updated to version {Version} (new replicas: {Rolling})")]
     public static partial void Updated(ILogger logger, string service, int version, bool rolling);
 
+    [LoggerMessage(6609, LogLevel.Information, "{Service}: tier capacities found by the providers are now {Capacities} (one per tier, '-': as written)")]
+    public static partial void CapacityChanged(ILogger logger, string service, string capacities);
+
     [LoggerMessage(6620, LogLevel.Warning, "{Service}: replica {ReplicaId} {Status}: {Reason}")]
     public static partial void ReplicaFailed(ILogger logger, string service, int replicaId, string status, string reason);
 

@@ -40,6 +40,8 @@ internal static class ReplicaLaunches
             PortHint = replica.PortHint,
             WorkingDirectory = replica.Workdir ?? options.WorkingDirectory,
             Tls = mutualTls ? issuer : null,
+            TierSettings = tier.Settings,
+            Resources = spec.Resources,
         };
     }
 }

@@ -54,6 +54,7 @@ public sealed class ServiceController : IAsyncDisposable
     private readonly Lock _coldGate = new();
     private int _coldRequests;
     private long _ticks;
+    private string _capacities;
 
     private ServiceController(
         string name, ServiceStore store, IReadOnlyDictionary<string, IReplicaProvider> providers, ServiceControllerOptions options,
@@ -63,7 +64,8 @@ public sealed class ServiceController : IAsyncDisposable
         (_name, _store, _providers, _options, _time, _logger, _balancer) = (name, store, providers, options, time, logger, balancer);
         (_spec, _version, _rollout, _latestSpec, _latestRollout) = (spec, version, rollout, spec, rollout);
         _probePolicy = SpecMapping.ToProbePolicy(spec);
-        _core = new ControllerDecisionCore(new RequestRateAutoscaler(SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec)), time), SpecMapping.ToPlanner(spec, HasProvider, options.Machine));
+        _core = new ControllerDecisionCore(new RequestRateAutoscaler(SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec)), time), SpecMapping.ToPlanner(spec, HasProvider, options.Machine, FoundCapacity));
+        _capacities = CapacitiesOf(spec);
         _guard = new CrashLoopGuard(spec.Service.FailurePolicy);
         var probeHandler = new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false };
         // Probes reach mTLS replicas as the balancer does: the service's client certificate, only the service's CA trusted.
@@ -163,7 +165,7 @@ public sealed class ServiceController : IAsyncDisposable
         Tls.EndpointCertificateCheck.CheckUnchanged(_latestSpec.Service.Tls, spec.Service.Tls);
         // Map before storing, so a spec the parts reject never becomes the current version.
         var policy = SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec));
-        var planner = SpecMapping.ToPlanner(spec, HasProvider, _options.Machine);
+        var planner = SpecMapping.ToPlanner(spec, HasProvider, _options.Machine, FoundCapacity);
         var probe = SpecMapping.ToProbePolicy(spec);
         var balancer = SpecMapping.ToBalancerOptions(spec, _name, _options.ListenAddress, 0, _pki?.ClientFiles);
         balancer.Validate();
@@ -255,6 +257,7 @@ public sealed class ServiceController : IAsyncDisposable
     internal async Task TickAsync(CancellationToken cancellationToken)
     {
         ApplyPendingUpdate();
+        RefreshCapacities();
         // Certificates are re-issued at two thirds of their life; replicas and the balancer reload them for new connections.
         _pki?.RotateDue();
 
@@ -451,6 +454,27 @@ public sealed class ServiceController : IAsyncDisposable
     }
 
     private bool HasProvider(TierSpec tier) => _providers.ContainsKey(SpecMapping.ProviderName(tier));
+
+    // The room a provider found for a tier (an SSH pool's answering nodes): it changes as nodes fail and return.
+    private TierCapacity? FoundCapacity(TierSpec tier) =>
+        _providers.GetValueOrDefault(SpecMapping.ProviderName(tier)) is IProviderCapacity p ? p.KnownCapacity(tier, _latestSpec.Resources) : null;
+
+    private string CapacitiesOf(ServiceSpec spec) =>
+        string.Join(",", spec.Tiers.Select(t => FoundCapacity(t)?.Replicas.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"));
+
+    /// <summary>
+    /// A tier whose provider found more or less room (a node of its pool stopped answering, or came back) gets a planner
+    /// with the new capacities, so replacements spill into the next tier and come back; the autoscaler keeps its state.
+    /// </summary>
+    private void RefreshCapacities()
+    {
+        var now = CapacitiesOf(_spec);
+        if (now == _capacities)
+            return;
+        _capacities = now;
+        _core.ReplacePlanner(SpecMapping.ToPlanner(_spec, HasProvider, _options.Machine, FoundCapacity));
+        Log.CapacityChanged(_logger, _name, now);
+    }
 
     private void Wake() => Volatile.Read(ref _wake).TrySetResult();
 

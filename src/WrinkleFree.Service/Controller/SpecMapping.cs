@@ -32,9 +32,10 @@ internal static class SpecMapping
     /// <param name="available">Whether a tier's provider exists here; a tier without one gets capacity 0, so the planner
     /// spills past it instead of failing a launch on it every tick.</param>
     /// <param name="machine">The local tiers' machine; null for this one.</param>
-    public static IReadOnlyList<TierInfo> ToTiers(ServiceSpec spec, Func<TierSpec, bool>? available = null, MachineShape? machine = null)
+    /// <param name="found">The room a provider found for a tier (an SSH pool's answering nodes); null: the written capacity.</param>
+    public static IReadOnlyList<TierInfo> ToTiers(ServiceSpec spec, Func<TierSpec, bool>? available = null, MachineShape? machine = null, Func<TierSpec, Providers.TierCapacity?>? found = null)
     {
-        var planned = ServicePlan.TierCapacities(spec, available ?? (_ => true), machine ?? MachineShape.Current);
+        var planned = ServicePlan.TierCapacities(spec, available ?? (_ => true), found ?? (_ => null), machine ?? MachineShape.Current);
         return [.. spec.Tiers.Select((t, i) => new TierInfo
         {
             Name = t.Name,
@@ -46,8 +47,8 @@ internal static class SpecMapping
         }.Validate())];
     }
 
-    public static PlacementPlanner ToPlanner(ServiceSpec spec, Func<TierSpec, bool>? available = null, MachineShape? machine = null) =>
-        new(ToTiers(spec, available, machine), Math.Max(1, spec.Service.ReplicaPolicy.EffectiveMaxReplicas));
+    public static PlacementPlanner ToPlanner(ServiceSpec spec, Func<TierSpec, bool>? available = null, MachineShape? machine = null, Func<TierSpec, Providers.TierCapacity?>? found = null) =>
+        new(ToTiers(spec, available, machine, found), Math.Max(1, spec.Service.ReplicaPolicy.EffectiveMaxReplicas));
 
     public static ProbePolicy ToProbePolicy(ServiceSpec spec)
     {

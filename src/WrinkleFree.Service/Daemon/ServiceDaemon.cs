@@ -242,7 +242,7 @@ public sealed partial class ServiceDaemon : IAsyncDisposable
         ServiceSpec spec;
         try
         {
-            spec = ServiceCreation.Check(request, _options, _providers.Keys);
+            spec = await ServiceCreation.CheckAsync(request, _options, _providers, ct).ConfigureAwait(false);
         }
         catch (ServiceSpecException e)
         {

@@ -33,6 +33,12 @@ public sealed record ReplicaLaunchRequest
 
     public string? WorkingDirectory { get; init; }
 
+    /// <summary>The tier's <c>settings:</c> (an SSH pool's name, a Kubernetes namespace), for providers that place by them.</summary>
+    public IReadOnlyDictionary<string, object?> TierSettings { get; init; } = new Dictionary<string, object?>();
+
+    /// <summary>The spec's <c>resources:</c> (cpus, memory): how much of a node one replica takes.</summary>
+    public Spec.ResourcesSpec Resources { get; init; } = new();
+
     /// <summary>
     /// Set when the replica must serve mutual TLS: the provider has it issue the replica's certificate for the address the
     /// replica listens on, tells the replica the files (WF_TLS_CERT, WF_TLS_KEY, WF_TLS_CLIENT_CA) and records an https

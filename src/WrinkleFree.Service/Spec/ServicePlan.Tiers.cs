@@ -1,4 +1,5 @@
 using System.Globalization;
+using WrinkleFree.Service.Providers;
 
 namespace WrinkleFree.Service.Spec;
 
@@ -9,10 +10,11 @@ public sealed partial record ServicePlan
     /// stored service was checked when it was created, and may have been created with --force), and none that throws.
     /// </summary>
     /// <param name="launchable">Whether a tier's provider can launch replicas here.</param>
-    internal static IReadOnlyList<TierPlan> TierCapacities(ServiceSpec spec, Func<TierSpec, bool> launchable, MachineShape machine) =>
-        PlanTiers(spec, launchable, machine, new Checks(force: true), strict: false);
+    /// <param name="found">The room a provider found for a tier (<see cref="IProviderCapacity"/>), or null.</param>
+    internal static IReadOnlyList<TierPlan> TierCapacities(ServiceSpec spec, Func<TierSpec, bool> launchable, Func<TierSpec, TierCapacity?> found, MachineShape machine) =>
+        PlanTiers(spec, launchable, found, machine, new Checks(force: true), strict: false);
 
-    private static List<TierPlan> PlanTiers(ServiceSpec spec, Func<TierSpec, bool> launchable, MachineShape machine, Checks checks, bool strict)
+    private static List<TierPlan> PlanTiers(ServiceSpec spec, Func<TierSpec, bool> launchable, Func<TierSpec, TierCapacity?> found, MachineShape machine, Checks checks, bool strict)
     {
         var tiers = spec.Tiers;
         var capacity = tiers.Select(t => t.Capacity).ToArray();
@@ -32,6 +34,15 @@ public sealed partial record ServicePlan
                 string.Join("; ", idle.Select(i => $"tier '{tiers[i].Name}': {notes[i]}")),
                 idle.Count == 1 ? "remove the tier, or pass --force to run without it" : "remove these tiers, or pass --force to run without them",
                 idle.Count == 1 ? "its capacity is 0" : "their capacity is 0");
+        }
+
+        for (var i = 0; i < tiers.Count; i++)
+        {
+            if (capacity[i] > 0 && found(tiers[i]) is { } room)
+            {
+                capacity[i] = Math.Min(capacity[i], room.Replicas);
+                notes[i] = room.Note + (tiers[i].IsUnlimited || tiers[i].Capacity >= room.Replicas ? "" : $"; capacity {tiers[i].Capacity} as written");
+            }
         }
 
         CheckSpot(spec, capacity, notes, checks);

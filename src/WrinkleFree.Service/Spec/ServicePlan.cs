@@ -67,7 +67,7 @@ public sealed partial record ServicePlan
         var checks = new Checks(context.Force, asWritten);
         spec = WithAbsoluteWorkdir(spec, context.SpecDirectory);
         spec = WithCheckedTls(spec, context, checks);
-        var tiers = PlanTiers(spec, t => context.Providers.Contains(ProviderName(t)), context.Machine, checks, strict: true);
+        var tiers = PlanTiers(spec, t => context.Providers.Contains(ProviderName(t)), t => context.ProviderCapacities.GetValueOrDefault(t.Name), context.Machine, checks, strict: true);
         CheckPorts(spec);
         CheckKeysActedOn(spec, checks);
         var replica = ReplicaFor(spec, context.Machine, context.DefaultModelPath, checks);

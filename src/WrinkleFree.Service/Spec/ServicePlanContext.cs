@@ -20,6 +20,12 @@ public sealed record ServicePlanContext
     /// <summary>The clock the endpoint's TLS certificate must be valid by.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// Room that providers found for tiers (<see cref="IProviderCapacity"/>: an SSH pool's answering nodes), by tier name;
+    /// such a tier holds the smaller of this and its written capacity.
+    /// </summary>
+    public IReadOnlyDictionary<string, TierCapacity> ProviderCapacities { get; init; } = new Dictionary<string, TierCapacity>();
+
     /// <summary>The providers that can launch replicas here (the daemon's registry).</summary>
     public IReadOnlyCollection<string> Providers { get; init; } = ReplicaProviderRegistry.Defaults.Select(f => f.Name).ToArray();
 }

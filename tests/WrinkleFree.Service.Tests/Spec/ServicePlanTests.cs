@@ -118,6 +118,43 @@ public sealed class ServicePlanTests
     }
 
     [Fact]
+    public void Parse_ProviderFoundRoom_TierHoldsTheSmallerOfItAndTheWrittenCapacity()
+    {
+        const string Yaml = "service:\n  replicas: 2\ntiers:\n  - {name: hetzner, provider: ssh, capacity: 3, settings: {pool: base}}\n"
+            + "  - {name: metal, provider: ssh, settings: {pool: other}}\n  - {name: local, provider: local}\n";
+        var context = On(Big) with
+        {
+            Providers = ["local", "ssh"],
+            ProviderCapacities = new Dictionary<string, WrinkleFree.Service.Providers.TierCapacity>
+            {
+                ["hetzner"] = new(6, "3 of 3 nodes answer, 2 replicas each"),
+                ["metal"] = new(1, "1 of 2 nodes answer, 1 replica each"),
+            },
+        };
+
+        var plan = ServicePlan.Parse(Yaml, null, context);
+
+        Assert.Equal([3, 1, TierSpec.UnlimitedCapacity], plan.Tiers.Select(t => t.Capacity));
+        Assert.Equal("3 of 3 nodes answer, 2 replicas each; capacity 3 as written", plan.Tiers[0].Note);
+        Assert.Equal("1 of 2 nodes answer, 1 replica each", plan.Tiers[1].Note);
+    }
+
+    [Fact]
+    public void Parse_ProviderFoundNoRoomAnywhere_RefusedNamingEachTiersNote()
+    {
+        const string Yaml = "tiers:\n  - {name: hetzner, provider: ssh, settings: {pool: base}}\n";
+        var context = On(Big) with
+        {
+            Providers = ["local", "ssh"],
+            ProviderCapacities = new Dictionary<string, WrinkleFree.Service.Providers.TierCapacity> { ["hetzner"] = new(0, "0 of 3 nodes answer") },
+        };
+
+        var error = Assert.Throws<ServiceSpecException>(() => ServicePlan.Parse(Yaml, null, context));
+
+        Assert.Contains("'hetzner' 0 (0 of 3 nodes answer)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_TierWhoseProviderCannotLaunch_ErrorNamesTierProviderAndIssue()
     {
         const string Yaml = "tiers:\n  - {name: local, provider: local}\n  - {name: hetzner, provider: ssh, capacity: 3}\n";
