@@ -32,6 +32,9 @@ public sealed record ReplicaHandle
     /// <summary>SSH replicas: the host they run on.</summary>
     public string? Host { get; init; }
 
+    /// <summary>SSH replicas: the node pool of <see cref="Host"/>.</summary>
+    public string? Pool { get; init; }
+
     /// <summary>Kubernetes replicas: the pod's name.</summary>
     public string? PodName { get; init; }
 
