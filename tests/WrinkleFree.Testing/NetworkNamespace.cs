@@ -14,12 +14,19 @@ public sealed class NetworkNamespace : IAsyncDisposable
 {
     private readonly List<Process> _processes = [];
 
-    private NetworkNamespace(string name, string hostInterface, string subnet)
+    private NetworkNamespace(string name, string hostInterface, string subnet, NetworkNamespace? parent = null)
     {
         Name = name;
         HostInterface = hostInterface;
         Subnet = subnet;
+        Parent = parent;
     }
+
+    /// <summary>
+    /// The namespace holding <see cref="HostInterface"/> when this one hangs behind another (see <see cref="CreateBehindAsync"/>);
+    /// null when it is linked to this (the host's) namespace.
+    /// </summary>
+    public NetworkNamespace? Parent { get; }
 
     /// <summary>The namespace's name (<c>ip netns exec NAME ...</c>).</summary>
     public string Name { get; }
@@ -64,6 +71,43 @@ public sealed class NetworkNamespace : IAsyncDisposable
             await ns.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Creates a namespace linked only to <paramref name="parent"/> (a private network behind it): the veth pair runs
+    /// from the parent namespace (x.y.z.1, <see cref="HostInterface"/>, in the parent) to the new one (x.y.z.2). Nothing
+    /// routes it to this machine's namespace; the parent forwards nothing unless told to (a new namespace's ip_forward is 0).
+    /// </summary>
+    public static async Task<NetworkNamespace> CreateBehindAsync(NetworkNamespace parent)
+    {
+        ArgumentNullException.ThrowIfNull(parent);
+        var id = Random.Shared.Next(0x1000, 0xFFFF);
+        var name = "wft" + id.ToString("x", CultureInfo.InvariantCulture);
+        var subnet = string.Create(CultureInfo.InvariantCulture, $"10.{200 + Random.Shared.Next(55)}.{Random.Shared.Next(256)}");
+        var ns = new NetworkNamespace(name, "p" + name, subnet, parent);
+        try
+        {
+            await RunAsync("ip", "netns", "add", name);
+            await parent.ExecAsync("ip", "link", "add", ns.HostInterface, "type", "veth", "peer", "name", "eth0", "netns", name);
+            await parent.ExecAsync("ip", "addr", "add", subnet + ".1/24", "dev", ns.HostInterface);
+            await parent.ExecAsync("ip", "link", "set", ns.HostInterface, "up");
+            await ns.ExecAsync("ip", "addr", "add", subnet + ".2/24", "dev", "eth0");
+            await ns.ExecAsync("ip", "link", "set", "eth0", "up");
+            await ns.ExecAsync("ip", "link", "set", "lo", "up");
+            return ns;
+        }
+        catch
+        {
+            await ns.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Sets <see cref="HostInterface"/> (this side of the veth, in the parent when there is one) down or up: the link is cut or restored.</summary>
+    public Task SetLinkAsync(bool up)
+    {
+        string[] command = ["ip", "link", "set", HostInterface, up ? "up" : "down"];
+        return Parent is { } parent ? parent.ExecAsync(command) : RunAsync(command);
     }
 
     /// <summary>Runs <paramref name="args"/> inside the namespace to completion; throws with its stderr when it fails.</summary>
