@@ -41,6 +41,7 @@ internal static class NodeScripts
           elif [ -f "$d/supervisor.pid" ]; then
             mode=supervisor
             sp=$(cat "$d/supervisor.pid" 2>/dev/null); pid=$(cat "$d/child.pid" 2>/dev/null)
+            if [ -f "$d/boot" ] && [ "$(cat "$d/boot" 2>/dev/null)" != "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)" ]; then sp=; pid=; fi
             if wf_alive "$sp"; then state=running; else state=exited; code=$(cat "$d/exit" 2>/dev/null); fi
           else
             return 0
