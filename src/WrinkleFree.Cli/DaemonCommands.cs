@@ -157,6 +157,7 @@ internal sealed class DaemonCommands(CliContext context)
                 // The plain note would be the one line of daemon.log that is not JSON.
                 DefaultModelPath = DefaultModel.Ensure(home, log.Json ? null : context.Out),
                 PrometheusTargetsFolder = Environment.GetEnvironmentVariable("WF_PROMETHEUS_SD_DIR") is { Length: > 0 } sd ? Path.GetFullPath(sd) : null,
+                Providers = WfProviders.All,
             }, context.Time, loggers, stop);
         }
         catch (IOException e)

@@ -84,6 +84,7 @@ internal sealed class ValidateCommand(CliContext context)
             DefaultModelPath = DefaultModel.PathFor(context.Home),
             SpecDirectory = source is null ? null : Path.GetDirectoryName(Path.GetFullPath(source)),
             Machine = context.Machine,
+            Providers = WfProviders.Names,
         }, name);
         var written = ServiceSpecParser.Parse(yaml, source);
         return (plan, written.Workdir == plan.Spec.Workdir && written.Service.Tls == plan.Spec.Service.Tls ? yaml : plan.Spec.ToYaml());

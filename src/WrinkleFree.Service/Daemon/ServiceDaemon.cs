@@ -115,6 +115,8 @@ public sealed partial class ServiceDaemon : IAsyncDisposable
         }
         foreach (var controller in _controllers.Values)
             await controller.DisposeAsync().ConfigureAwait(false);
+        foreach (var provider in _providers.Values.OfType<IAsyncDisposable>())
+            await provider.DisposeAsync().ConfigureAwait(false);
         _store.Dispose();
         try
         {

@@ -7,7 +7,7 @@ namespace WrinkleFree.Service.Spec;
 /// <c>8</c> and <c>8+</c> both need 8 (a replica is given what it asked for, on a machine with at least that much);
 /// memory <c>4x</c> is 4 GiB per requested CPU (per CPU of one core when cpus is not given).
 /// </summary>
-internal static class ResourceFit
+public static class ResourceFit
 {
     /// <summary>CPUs one replica needs, or null when <c>resources.cpus</c> is not given.</summary>
     public static double? Cpus(ResourcesSpec resources) => resources.Cpus is { } cpus ? Amount(cpus) : null;
