@@ -183,7 +183,14 @@ public sealed class SshPoolFileWriterTests
             IdentityFile = "C:\\keys\\my key: \"x\"",
             Port = 2222,
             ProxyJump = "root@[2001:db8::5]",
-            Hosts = [new ImportedSshHost { Ip = "::1", Name = "loop\nback", Source = "s" }, new ImportedSshHost { Ip = "192.0.2.1", Source = "s" }],
+            Hosts =
+            [
+                new ImportedSshHost { Ip = "::1", Name = "loop\nback", Source = "s" },
+                new ImportedSshHost { Ip = "192.0.2.1", Source = "s" },
+                // Digits and colons only: PyYAML (SkyPilot's reader) takes it for a base-60 integer unless quoted.
+                new ImportedSshHost { Ip = "1:2:3:4:5:6:7:8", Source = "s" },
+                new ImportedSshHost { Ip = "2001:db8::1", Source = "s" },
+            ],
         };
 
         var root = Parse(odd.ToYaml());
@@ -193,7 +200,8 @@ public sealed class SshPoolFileWriterTests
         Assert.Equal(ScalarStyle.DoubleQuoted, ((YamlScalarNode)pool.Children["user"]).Style);
         Assert.Equal("C:\\keys\\my key: \"x\"", ((YamlScalarNode)pool.Children["identity_file"]).Value);
         Assert.Equal("root@[2001:db8::5]", ((YamlScalarNode)pool.Children["proxy_jump"]).Value);
-        Assert.Equal(["::1", "192.0.2.1"], Ips(root, "2026"));
+        Assert.Equal(["::1", "192.0.2.1", "1:2:3:4:5:6:7:8", "2001:db8::1"], Ips(root, "2026"));
+        Assert.Contains("    - ip: \"1:2:3:4:5:6:7:8\"\n    - ip: 2001:db8::1\n", odd.ToYaml(), StringComparison.Ordinal);
         Assert.DoesNotContain("# loop", odd.ToYaml(), StringComparison.Ordinal);
     }
 

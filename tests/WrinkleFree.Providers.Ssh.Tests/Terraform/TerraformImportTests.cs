@@ -100,6 +100,23 @@ public sealed class TerraformImportTests
     }
 
     [Fact]
+    public void Import_HcloudServerResourceAsItIs_TakesIpv4AddressAndName()
+    {
+        // `output "servers" { value = hcloud_server.worker }`: every attribute of the resource, nested network blocks included.
+        var json = Outputs(Out("servers", """
+            [{"id": "51234", "name": "w-1", "server_type": "ccx33", "ipv4_address": "192.0.2.1", "ipv6_address": "2001:db8::1",
+              "ipv6_network": "2001:db8::/64", "labels": {"app": "wrinklefree"}, "network": [{"alias_ips": [], "ip": "10.0.1.10", "mac_address": "86:00:00:00:00:01", "network_id": 1}],
+              "public_net": [{"ipv4": 0, "ipv4_enabled": true, "ipv6": 0, "ipv6_enabled": true}]},
+             {"id": "51235", "name": "w-2", "server_type": "ccx33", "ipv4_address": "192.0.2.2", "ipv6_address": "2001:db8:1::1",
+              "ipv6_network": "2001:db8:1::/64", "labels": {}, "network": [], "public_net": []}]
+            """), Out("ssh_user", "\"root\""));
+
+        var result = TerraformImport.Import(json, Options);
+
+        Assert.Equal([("w-1", "192.0.2.1"), ("w-2", "192.0.2.2")], result.Pool.Hosts.Select(h => (h.Name!, h.Ip)));
+    }
+
+    [Fact]
     public void Import_ObjectsWithIpField()
     {
         var result = TerraformImport.Import(Outputs(Out("nodes", "[{\"ip\": \"192.0.2.7\"}, {\"ip\": \"2001:db8::7\"}]")), Options);
