@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using WrinkleFree.Platform.Home;
 using WrinkleFree.Providers.Ssh.Terraform;
 
 namespace WrinkleFree.Cli;
@@ -89,6 +90,9 @@ internal sealed class SshTerraformCommand
         try
         {
             imported = TerraformImport.Import(text, options);
+            // The default file lives in the WF home, which is owner-only; create it so, not with the umask's mode.
+            if (!dryRun && Path.GetFullPath(Path.GetDirectoryName(Path.GetFullPath(file))!) == Path.GetFullPath(_context.Home))
+                WfHome.CreatePrivateDirectory(_context.Home);
             merge = SshPoolFileWriter.Write(file, imported.Pool, replace, dryRun);
         }
         catch (Exception e) when (e is TerraformImportException or SshPoolFileException)

@@ -29,6 +29,22 @@ public sealed class SshTerraformCommandTests
         Assert.Equal(expected, console.Stdout);
         Assert.Equal(expected, await File.ReadAllTextAsync(file));
         Assert.Equal($"added pool 'hetzner-base' (4 hosts, from output 'servers') in {file}; next: wf ssh up --pool hetzner-base\n", console.Stderr);
+        if (!OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+    }
+
+    [Fact]
+    public async Task Import_NoWfHomeYet_CreatedOwnerOnly()
+    {
+        using var console = new InProcessConsole();
+
+        var code = await RunAsync(console, null, "ssh", "import-terraform", Sample, "--pool", "hetzner-base");
+
+        Assert.True(code == ExitCodes.Success, console.Stderr);
+        if (!OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(console.Home));
+        if (!File.Exists(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".ssh", "hetzner_ed25519")))
+            Assert.Contains("note: identity_file ~/.ssh/hetzner_ed25519 does not exist on this machine", console.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
