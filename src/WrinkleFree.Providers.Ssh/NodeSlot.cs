@@ -10,7 +10,7 @@ namespace WrinkleFree.Providers.Ssh;
 /// One node of a pool as the provider sees it: its connection (made again when it drops), what it has (facts read at
 /// each connect), whether it answers, and the files already installed there.
 /// </summary>
-internal sealed class NodeSlot(string key, string pool, SshNode node, int? replicasPerNode) : IAsyncDisposable
+internal sealed class NodeSlot(string key, string pool, SshNode node, int? replicasPerNode, string? root) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _connect = new(1, 1);
     private volatile bool _down = true;
@@ -50,7 +50,7 @@ internal sealed class NodeSlot(string key, string pool, SshNode node, int? repli
             try
             {
                 var session = await connector.ConnectAsync(Node, cancellationToken).ConfigureAwait(false);
-                Facts = await NodeProbe.ReadAsync(session, null, cancellationToken).ConfigureAwait(false);
+                Facts = await NodeProbe.ReadAsync(session, root, cancellationToken).ConfigureAwait(false);
                 Session = session;
                 LastError = null;
                 _down = false;
@@ -58,7 +58,7 @@ internal sealed class NodeSlot(string key, string pool, SshNode node, int? repli
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                MarkDown(e.Message);
+                MarkDown(Describe(e));
                 throw;
             }
         }
@@ -102,6 +102,9 @@ internal sealed class NodeSlot(string key, string pool, SshNode node, int? repli
         var fit = ResourceFit.Replicas(resources, new MachineShape(Facts.Cores, Facts.MemoryGiB));
         return fit == int.MaxValue ? 1 : fit;
     }
+
+    /// <summary>An exception as a reason: its message, or its type when it has none.</summary>
+    public static string Describe(Exception e) => string.IsNullOrWhiteSpace(e.Message) ? e.GetType().Name : e.Message;
 
     public async ValueTask DisposeAsync()
     {

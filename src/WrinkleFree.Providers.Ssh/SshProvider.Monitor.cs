@@ -5,7 +5,9 @@ namespace WrinkleFree.Providers.Ssh;
 
 public sealed partial class SshProvider
 {
-    private static readonly TimeSpan LivenessTimeout = TimeSpan.FromSeconds(3);
+    // Generous: a busy node (or a busy controller machine) answers slowly; a dead one never does, and the replicas'
+    // own readiness probes take them out of service long before this matters.
+    private static readonly TimeSpan LivenessTimeout = TimeSpan.FromSeconds(10);
 
     private void EnsureMonitor()
     {
@@ -44,7 +46,7 @@ public sealed partial class SshProvider
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    slot.MarkDown(e.Message);
+                    slot.MarkDown(NodeSlot.Describe(e));
                 }
 
                 if (!slot.IsUp)
@@ -87,7 +89,7 @@ public sealed partial class SshProvider
             }
             catch (Exception e) when (e is SshNodeException or TimeoutException or IOException || IsSshFailure(e))
             {
-                slot.MarkDown(e.Message);
+                slot.MarkDown(NodeSlot.Describe(e));
                 return;
             }
         }

@@ -32,6 +32,7 @@ public sealed partial class SshProvider : IReplicaProvider, IProviderCapacity, I
     private readonly FileHashes _hashes = new();
     private readonly CancellationTokenSource _stopping = new();
     private Task? _monitor;
+    private int _disposed;
 
     /// <summary>A provider for one daemon, reaching nodes through <paramref name="connector"/>.</summary>
     public SshProvider(ReplicaProviderContext context, ISshConnector connector, SshProviderOptions? options = null)
@@ -99,7 +100,7 @@ public sealed partial class SshProvider : IReplicaProvider, IProviderCapacity, I
         }
         catch (Exception e) when (e is SshNodeException or TimeoutException or IOException || IsSshFailure(e))
         {
-            slot.MarkDown(e.Message);
+            slot.MarkDown(NodeSlot.Describe(e));
             return ProviderReplicaStatus.Unknown($"node {slot.Node.Name} does not answer: {e.Message}");
         }
     }
@@ -121,7 +122,7 @@ public sealed partial class SshProvider : IReplicaProvider, IProviderCapacity, I
             }
             catch (Exception e) when (e is SshNodeException or TimeoutException or IOException || IsSshFailure(e))
             {
-                slot.MarkDown(e.Message);
+                slot.MarkDown(NodeSlot.Describe(e));
             }
         }
 
@@ -157,7 +158,7 @@ public sealed partial class SshProvider : IReplicaProvider, IProviderCapacity, I
         catch (Exception e) when (e is SshNodeException or TimeoutException or IOException || IsSshFailure(e))
         {
             // Not adoptable now; the controller replaces it, and it is stopped when the node answers again.
-            slot.MarkDown(e.Message);
+            slot.MarkDown(NodeSlot.Describe(e));
             _pendingStops.Add(new PendingStop(slot.Key, handle.Service, handle.ReplicaId));
             return false;
         }
@@ -169,6 +170,8 @@ public sealed partial class SshProvider : IReplicaProvider, IProviderCapacity, I
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            return;
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_monitor is not null)
         {
@@ -221,7 +224,7 @@ public sealed partial class SshProvider : IReplicaProvider, IProviderCapacity, I
     }
 
     private NodeSlot SlotFor(SshNodePool pool, SshNode node) =>
-        _nodes.GetOrAdd(pool.Name + "/" + node.Name, key => new NodeSlot(key, pool.Name, node, pool.ReplicasPerNode));
+        _nodes.GetOrAdd(pool.Name + "/" + node.Name, key => new NodeSlot(key, pool.Name, node, pool.ReplicasPerNode, _options.NodeRoot(node)));
 
     private NodeSlot? SlotOf(ReplicaHandle handle)
     {

@@ -20,4 +20,10 @@ public sealed record SshProviderOptions
     /// instead of through a forwarded port over SSH.
     /// </summary>
     public bool DirectToPrivateAddresses { get; init; }
+
+    /// <summary>
+    /// Where on a node replicas and files live; null: the layout's default (/opt/wrinklefree for root). Nodes that share
+    /// one filesystem (test namespaces on one machine) need a folder each.
+    /// </summary>
+    public Func<Pools.SshNode, string?> NodeRoot { get; init; } = _ => null;
 }
