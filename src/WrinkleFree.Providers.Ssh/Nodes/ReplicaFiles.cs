@@ -15,6 +15,12 @@ internal static class ReplicaFiles
         var script = new StringBuilder();
         script.Append(CultureInfo.InvariantCulture, $"# WrinkleFree replica {spec.ReplicaId} of {spec.Service}, version {spec.Version}\n");
         script.Append(CultureInfo.InvariantCulture, $"cd {ShellQuote.Quote(workingDirectory)} || exit 1\n");
+        if (spec.Mlock)
+        {
+            // The unit lifts the limit itself (LimitMEMLOCK); under the supervisor only the shell can, within the hard limit.
+            script.Append("ulimit -l unlimited 2>/dev/null || echo \"--- wf: could not lift the memlock limit (ulimit -l $(ulimit -l)); mlock may fail ---\"\n");
+        }
+
         if (spec.Setup is { } setup)
         {
             script.Append("echo \"--- wf: running setup ---\"\n");

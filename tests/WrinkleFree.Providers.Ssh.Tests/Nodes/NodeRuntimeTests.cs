@@ -184,6 +184,36 @@ public sealed class NodeRuntimeTests : IAsyncLifetime
         Assert.Empty(await _runtime.ListAsync(_session, TestTimeout.Token()));
     }
 
+    [Fact]
+    public async Task SupervisorKilledFromOutside_IsExitedWithoutCode_AndStartRunsItAgain()
+    {
+        var first = await _runtime.StartAsync(_session, Spec("orphan", 1, "exec sleep 600"), TestTimeout.Token());
+        var dir = ShellQuote.Quote(_runtime.Layout.ReplicaDirectory("orphan", 1));
+        await _session.RunAsync($"kill -KILL $(cat {dir}/supervisor.pid) {first.Pid}", TimeSpan.FromSeconds(30), TestTimeout.Token());
+        await NodeWait.UntilAsync(_session, $"! kill -0 {first.Pid} 2>/dev/null || grep -q '^[0-9]* ([^)]*) Z' /proc/{first.Pid}/stat");
+
+        var status = await _runtime.StatusAsync(_session, first, TestTimeout.Token());
+        var again = await _runtime.StartAsync(_session, Spec("orphan", 1, "exec sleep 600"), TestTimeout.Token());
+
+        Assert.Equal((ProviderReplicaState.Exited, (int?)null), (status.State, status.ExitCode));
+        Assert.NotEqual(first.Pid, again.Pid);
+        Assert.True(NodeWait.Alive(again.Pid!.Value));
+        Assert.Equal(ProviderReplicaState.Running, (await _runtime.StatusAsync(_session, again, TestTimeout.Token())).State);
+    }
+
+    [Fact]
+    public async Task FailingSetup_IsSaidInTheLog_AndTheCommandDoesNotRun()
+    {
+        var replica = await _runtime.StartAsync(_session, Spec("setup", 1, "echo command ran; exec sleep 600") with { Setup = "echo preparing; exit 7" }, TestTimeout.Token());
+
+        await NodeWait.UntilAsync(_session, $"grep -q 'exited with code 7' {ShellQuote.Quote(replica.LogPath)}");
+
+        var log = File.ReadAllText(replica.LogPath);
+        Assert.Contains("preparing", log, StringComparison.Ordinal);
+        Assert.Contains("--- wf: setup failed with exit code 7; the replica's command did not run ---", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("command ran", log, StringComparison.Ordinal);
+    }
+
     private static NodeReplicaSpec Spec(string service, int id, string run) => new()
     {
         Service = service,
