@@ -56,6 +56,7 @@ internal sealed class SshCommands
         ssh.Subcommands.Add(Up());
         ssh.Subcommands.Add(Check());
         ssh.Subcommands.Add(Down());
+        ssh.Subcommands.Add(SshTerraformCommand.Create(_context));
         root.Subcommands.Add(ssh);
     }
 
