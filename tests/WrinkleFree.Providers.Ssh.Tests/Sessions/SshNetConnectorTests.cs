@@ -10,7 +10,8 @@ namespace WrinkleFree.Providers.Ssh.Tests.Sessions;
 /// recorded, changed, hashed entries), wrong and missing keys, and the network failures (link down, sshd killed).
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class SshNetConnectorTests(SshNodesFixture fixture) : IClassFixture<SshNodesFixture>
+[Collection(SshNodesCollection.Name)]
+public sealed class SshNetConnectorTests(SshNodesFixture fixture)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
