@@ -41,6 +41,7 @@ public sealed class SshNetConnectorTests(SshNodesFixture fixture)
         var result = await session.RunAsync("id -un", Deadline, CancellationToken.None);
 
         Assert.Equal(SshdNode.PasswordUser + "\n", result.Stdout);
+        Assert.Null(fixture.Nodes[1].PasswordNode.IdentityFile);
     }
 
     [SshdFact]

@@ -8,13 +8,14 @@ namespace WrinkleFree.Testing.Ssh;
 
 /// <summary>
 /// A real OpenSSH sshd in a network namespace of its own (or one a <see cref="SshBastion"/> made): its own ed25519 host
-/// key, the test's client key authorized for root, and password login for the test user <see cref="PasswordUser"/>,
+/// key, the test's client key and a password both accepted for the test user <see cref="PasswordUser"/> (whose shell is
+/// /bin/sh: root's shell here sources a .bashrc that takes seconds, on every command and SFTP start),
 /// listening on the namespace's address port 22. Tests kill and restart sshd and cut the link to model node failures;
 /// disposing kills sshd and deletes the namespace.
 /// </summary>
 public sealed class SshdNode : IAsyncDisposable
 {
-    /// <summary>A dedicated user for password logins (created once; this machine's root password is never touched).</summary>
+    /// <summary>A dedicated test user (created once, shell /bin/sh; this machine's root password is never touched).</summary>
     public const string PasswordUser = "wftest";
 
     private static readonly Lazy<Task<string>> TestUserPassword = new(CreateTestUserAsync);
@@ -42,7 +43,7 @@ public sealed class SshdNode : IAsyncDisposable
     /// <summary>The address sshd listens on (port 22).</summary>
     public IPAddress Address => Namespace.NamespaceAddress;
 
-    /// <summary>root with the test key (through the bastion for a private node).</summary>
+    /// <summary><see cref="PasswordUser"/> with the test key (through the bastion for a private node).</summary>
     public SshNode Node { get; }
 
     /// <summary><see cref="PasswordUser"/> with its password, no key.</summary>
@@ -84,7 +85,7 @@ public sealed class SshdNode : IAsyncDisposable
                 "PubkeyAuthentication yes",
                 "PasswordAuthentication yes",
                 "KbdInteractiveAuthentication no",
-                "PermitRootLogin yes",
+                "PermitRootLogin no",
                 "UsePAM no",
                 "StrictModes no",
                 "AllowTcpForwarding yes",
@@ -95,7 +96,7 @@ public sealed class SshdNode : IAsyncDisposable
             {
                 Pool = pool,
                 Host = ns.NamespaceAddress.ToString(),
-                User = "root",
+                User = PasswordUser,
                 IdentityFile = keys.PrivateKeyPath,
                 ProxyJump = jump,
             };
