@@ -32,7 +32,15 @@ public sealed class SshNetConnector(SshConnectOptions options, TimeProvider time
         {
             if (node.ProxyJump is { } jumpNode)
             {
-                jump = (SshNetSession)await ConnectAsync(jumpNode, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    jump = (SshNetSession)await ConnectAsync(jumpNode, cancellationToken).ConfigureAwait(false);
+                }
+                catch (SshNodeException error)
+                {
+                    // Reported against the node the caller asked for (its replicas are what fail), naming the jump host.
+                    throw new SshNodeException(node, $"cannot reach it through its jump host: {error.Message}", error);
+                }
             }
 
             var endpoint = jump is null ? (node.Host, node.Port) : ("127.0.0.1", jump.OpenTunnel(node));

@@ -127,6 +127,21 @@ public sealed class SshNetSessionTests(SshNodesFixture fixture)
         Assert.Contains($"host key of {target.Address} is not known", error.Message, StringComparison.Ordinal);
     }
 
+    [SshdFact]
+    public async Task Bastion_UnknownBastionKey_ErrorNamesPrivateNodeAndBastion()
+    {
+        var target = fixture.Bastion.PrivateNodes[0];
+        using var dir = new TempDirectory("wf-ssh-tests");
+        // The private node is known, the bastion is not: the jump host gets its own host-key check.
+        var connector = new SshNetConnector(fixture.Options(dir.Path, target.KnownHostsLine + "\n"), TimeProvider.System);
+
+        var error = await Assert.ThrowsAsync<SshNodeException>(() => connector.ConnectAsync(target.Node, CancellationToken.None).WaitAsync(Deadline));
+
+        Assert.Equal(target.Node, error.Node);
+        Assert.Contains("through its jump host", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"host key of {fixture.Bastion.Bastion.Address} is not known", error.Message, StringComparison.Ordinal);
+    }
+
     private async Task<ISshSession> ConnectAsync(WrinkleFree.Providers.Ssh.Pools.SshNode node)
     {
         var dir = Path.Combine(fixture.Keys.Folder, Guid.NewGuid().ToString("N"));
