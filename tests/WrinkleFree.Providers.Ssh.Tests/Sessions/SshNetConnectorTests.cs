@@ -78,6 +78,27 @@ public sealed class SshNetConnectorTests(SshNodesFixture fixture)
     }
 
     [SshdFact]
+    public async Task ConnectAsync_NoKeyNoPassword_UsesTheDefaultKeysThatExist()
+    {
+        using var dir = new TempDirectory("wf-ssh-tests");
+        var node = fixture.Nodes[0].Node with { IdentityFile = null };
+        var options = fixture.Options(dir.Path, fixture.AllKnownHosts) with
+        {
+            DefaultIdentityFiles = [Path.Combine(dir.Path, "id_missing"), fixture.Keys.PrivateKeyPath],
+        };
+
+        await using (var session = await new SshNetConnector(options, TimeProvider.System).ConnectAsync(node, CancellationToken.None).WaitAsync(Deadline))
+        {
+            Assert.Equal(0, (await session.RunAsync("true", Deadline, CancellationToken.None)).ExitCode);
+        }
+
+        var none = options with { DefaultIdentityFiles = [Path.Combine(dir.Path, "id_missing")] };
+        var error = await Assert.ThrowsAsync<SshNodeException>(() => new SshNetConnector(none, TimeProvider.System).ConnectAsync(node, CancellationToken.None));
+        Assert.Contains("no identity_file or password", error.Message, StringComparison.Ordinal);
+        Assert.Contains("id_missing", error.Message, StringComparison.Ordinal);
+    }
+
+    [SshdFact]
     public async Task ConnectAsync_EncryptedKeyFile_ErrorSaysPassphrase()
     {
         using var dir = new TempDirectory("wf-ssh-tests");
