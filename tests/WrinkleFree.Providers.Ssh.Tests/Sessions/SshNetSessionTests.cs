@@ -115,6 +115,25 @@ public sealed class SshNetSessionTests(SshNodesFixture fixture)
     }
 
     [SshdFact]
+    public async Task DisposeAsync_PrivateNodeSession_ClosesTheJumpConnectionToo()
+    {
+        var target = fixture.Bastion.PrivateNodes[0];
+        var bastion = fixture.Bastion.Bastion;
+        var session = await ConnectAsync(target.Node);
+        Assert.Equal(0, (await session.RunAsync("true", Deadline, CancellationToken.None)).ExitCode);
+        Assert.True(Count(bastion.Log, "Accepted publickey") > Count(bastion.Log, "Disconnected from user"));
+
+        await session.DisposeAsync();
+
+        // Every login the bastion accepted (this test's and earlier ones') has been closed by its client.
+        await PollAsync(() => Task.FromResult(Count(bastion.Log, "Accepted publickey") == Count(bastion.Log, "Disconnected from user")),
+            "the bastion sees the jump connection closed");
+        Assert.False(session.IsConnected);
+    }
+
+    private static int Count(string log, string text) => log.Split('\n').Count(l => l.Contains(text, StringComparison.Ordinal));
+
+    [SshdFact]
     public async Task Bastion_UnknownPrivateHostKey_ErrorNamesPrivateNodeNotTunnel()
     {
         var target = fixture.Bastion.PrivateNodes[0];
