@@ -148,6 +148,12 @@ public sealed class SshNetConnector(SshConnectOptions options, TimeProvider time
                 _ => (null, error, false),
             };
         }
+        catch
+        {
+            // Cancelled by the caller: nothing to classify, but the half-open client must not leak.
+            client.Dispose();
+            throw;
+        }
     }
 
     private SshNodeException? CheckHostKey(SshNode node, KnownHosts known, byte[] blob)
