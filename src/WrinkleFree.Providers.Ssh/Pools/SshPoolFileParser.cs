@@ -146,7 +146,7 @@ internal static class SshPoolFileParser
 
         if (settings.User is not { Length: > 0 } user)
         {
-            throw Error(file, path + ".user", entry, $"missing: set user on the pool ({pool}.user) or on this host");
+            throw Error(file, path + ".user", entry, $"missing: set user on the pool ({pool}.user) or on this host (wf does not read ~/.ssh/config)");
         }
 
         SshNode? jump = null;

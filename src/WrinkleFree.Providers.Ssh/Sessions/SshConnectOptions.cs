@@ -30,6 +30,13 @@ public sealed record SshConnectOptions
     /// </summary>
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Keys tried, in order, for a node with neither <c>identity_file</c> nor <c>password</c> (as ssh does, so a pool that
+    /// works with <c>ssh HOST</c> works here); files that do not exist are skipped. Default: <c>~/.ssh/id_ed25519</c>,
+    /// <c>id_ecdsa</c>, <c>id_rsa</c>.
+    /// </summary>
+    public IReadOnlyList<string> DefaultIdentityFiles { get; init; } = ["~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa"];
+
     /// <summary>The defaults for a WF home: <c>~/.ssh/known_hosts</c> and <c>HOME/ssh/known_hosts</c>, where accepted keys go.</summary>
     public static SshConnectOptions ForHome(string home, bool acceptNew = false)
     {

@@ -32,7 +32,15 @@ public sealed class SshNetConnector(SshConnectOptions options, TimeProvider time
         {
             if (node.ProxyJump is { } jumpNode)
             {
-                jump = (SshNetSession)await ConnectAsync(jumpNode, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    jump = (SshNetSession)await ConnectAsync(jumpNode, cancellationToken).ConfigureAwait(false);
+                }
+                catch (SshNodeException error)
+                {
+                    // Reported against the node the caller asked for (its replicas are what fail), naming the jump host.
+                    throw new SshNodeException(node, $"cannot reach it through its jump host: {error.Message}", error);
+                }
             }
 
             var endpoint = jump is null ? (node.Host, node.Port) : ("127.0.0.1", jump.OpenTunnel(node));
@@ -140,6 +148,12 @@ public sealed class SshNetConnector(SshConnectOptions options, TimeProvider time
                 _ => (null, error, false),
             };
         }
+        catch
+        {
+            // Cancelled by the caller: nothing to classify, but the half-open client must not leak.
+            client.Dispose();
+            throw;
+        }
     }
 
     private SshNodeException? CheckHostKey(SshNode node, KnownHosts known, byte[] blob)
@@ -206,29 +220,26 @@ public sealed class SshNetConnector(SshConnectOptions options, TimeProvider time
 
     private static string BlobType(string algorithm) => algorithm is "rsa-sha2-256" or "rsa-sha2-512" ? "ssh-rsa" : algorithm;
 
-    private static AuthenticationMethod[] AuthenticationMethods(SshNode node)
+    private AuthenticationMethod[] AuthenticationMethods(SshNode node)
     {
         var methods = new List<AuthenticationMethod>();
-        if (node.IdentityFile is { } identity)
+        if (node.IdentityFile is null && node.Password is null)
         {
-            var path = ExpandHome(identity);
-            try
-            {
-                methods.Add(new PrivateKeyAuthenticationMethod(node.User, new PrivateKeyFile(path)));
-            }
-            catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-            {
-                throw new SshNodeException(node, $"cannot read key file {identity} ({path}): {error.Message}", error);
-            }
-            catch (Exception error) when (error is SshPassPhraseNullOrEmptyException)
+            // ssh's own behaviour: the user's default keys, those that exist.
+            var found = options.DefaultIdentityFiles.Where(f => File.Exists(ExpandHome(f))).ToList();
+            if (found.Count == 0)
             {
                 throw new SshNodeException(node,
-                    $"key file {identity} is encrypted with a passphrase; wf cannot ask for it: use a key without a passphrase for the pool", error);
+                    $"no identity_file or password is set for it in the pool file, and none of the default keys exists ({string.Join(", ", options.DefaultIdentityFiles)})");
             }
-            catch (Exception error) when (error is SshException or ArgumentException or FormatException or InvalidOperationException or NotSupportedException)
-            {
-                throw new SshNodeException(node, $"key file {identity} is not a private key wf can use (OpenSSH or PEM): {error.Message}", error);
-            }
+
+            methods.Add(new PrivateKeyAuthenticationMethod(node.User, [.. found.Select(f => LoadKey(node, f))]));
+            return [.. methods];
+        }
+
+        if (node.IdentityFile is { } identity)
+        {
+            methods.Add(new PrivateKeyAuthenticationMethod(node.User, LoadKey(node, identity)));
         }
 
         if (node.Password is { } password)
@@ -236,12 +247,29 @@ public sealed class SshNetConnector(SshConnectOptions options, TimeProvider time
             methods.Add(new PasswordAuthenticationMethod(node.User, password));
         }
 
-        if (methods.Count == 0)
-        {
-            throw new SshNodeException(node, "no identity_file or password is set for it in the pool file");
-        }
-
         return [.. methods];
+    }
+
+    private static PrivateKeyFile LoadKey(SshNode node, string identity)
+    {
+        var path = ExpandHome(identity);
+        try
+        {
+            return new PrivateKeyFile(path);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw new SshNodeException(node, $"cannot read key file {identity} ({path}): {error.Message}", error);
+        }
+        catch (Exception error) when (error is SshPassPhraseNullOrEmptyException)
+        {
+            throw new SshNodeException(node,
+                $"key file {identity} is encrypted with a passphrase; wf cannot ask for it: use a key without a passphrase for the pool", error);
+        }
+        catch (Exception error) when (error is SshException or ArgumentException or FormatException or InvalidOperationException or NotSupportedException)
+        {
+            throw new SshNodeException(node, $"key file {identity} is not a private key wf can use (OpenSSH or PEM): {error.Message}", error);
+        }
     }
 
     private static string AuthenticationFailure(SshNode node, Exception error)
@@ -249,10 +277,11 @@ public sealed class SshNetConnector(SshConnectOptions options, TimeProvider time
         var with = (node.IdentityFile, node.Password) switch
         {
             ({ } key, null) => $"key file {key}",
+            (null, null) => "the default keys",
             (null, _) => "its password",
             ({ } key, _) => $"key file {key} or its password",
         };
-        return $"authentication as {node.User} with {with} was refused ({error.Message}); check that the key is in the node's authorized_keys";
+        return $"authentication as {node.User} with {with} was refused ({error.Message}); check the user, the password, and that the key is in the node's authorized_keys";
     }
 
     private static string Describe(Exception error) => error switch

@@ -309,11 +309,13 @@ internal sealed class SshNetSession : ISshSession
     }
 
     // SSH keep-alives alone never fail on a dead link (TCP keeps retrying for minutes), so every interval the session
-    // opens a channel and runs `true`, which needs the node's answer; no answer within the connect timeout marks it dead.
+    // opens a channel and runs `true`, which needs the node's answer. Two misses in a row (each bounded by the connect
+    // timeout) mark it dead: one slow answer from a loaded node is not a dead link.
     private async Task ProbeAsync(CancellationToken cancellationToken)
     {
         await Task.Yield();
         using var timer = new PeriodicTimer(_options.KeepAliveInterval, _time);
+        var misses = 0;
         while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
         {
             if (!_client.IsConnected)
@@ -324,13 +326,16 @@ internal sealed class SshNetSession : ISshSession
 
             try
             {
-                var result = await RunAsync("true", _options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
-                _ = result;
+                await RunAsync("true", _options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+                misses = 0;
             }
-            catch (Exception error) when (error is TimeoutException or SshNodeException or SshException or ObjectDisposedException)
+            catch (Exception error) when (error is TimeoutException or SshNodeException or SshException)
             {
-                _probeFailed = true;
-                return;
+                if (++misses >= 2 || !_client.IsConnected)
+                {
+                    _probeFailed = true;
+                    return;
+                }
             }
         }
     }

@@ -8,16 +8,21 @@ namespace WrinkleFree.Testing.Ssh;
 
 /// <summary>
 /// A real OpenSSH sshd in a network namespace of its own (or one a <see cref="SshBastion"/> made): its own ed25519 host
-/// key, the test's client key authorized for root, and password login for the test user <see cref="PasswordUser"/>,
+/// key, the test's client key and a password both accepted for the test user <see cref="PasswordUser"/> (whose shell is
+/// /bin/sh: root's shell here sources a .bashrc that takes seconds, on every command and SFTP start),
 /// listening on the namespace's address port 22. Tests kill and restart sshd and cut the link to model node failures;
 /// disposing kills sshd and deletes the namespace.
 /// </summary>
 public sealed class SshdNode : IAsyncDisposable
 {
-    /// <summary>A dedicated user for password logins (created once; this machine's root password is never touched).</summary>
+    /// <summary>A dedicated test user (created once, shell /bin/sh; this machine's root password is never touched).</summary>
     public const string PasswordUser = "wftest";
 
+    private const string FolderTag = "wf-sshd";
+    private const string OwnerFile = "owner";
+
     private static readonly Lazy<Task<string>> TestUserPassword = new(CreateTestUserAsync);
+    private static readonly Lazy<Task> SweepOnce = new(SweepStaleAsync);
 
     private readonly TempDirectory _folder;
     private readonly bool _ownsNamespace;
@@ -42,7 +47,7 @@ public sealed class SshdNode : IAsyncDisposable
     /// <summary>The address sshd listens on (port 22).</summary>
     public IPAddress Address => Namespace.NamespaceAddress;
 
-    /// <summary>root with the test key (through the bastion for a private node).</summary>
+    /// <summary><see cref="PasswordUser"/> with the test key (through the bastion for a private node).</summary>
     public SshNode Node { get; }
 
     /// <summary><see cref="PasswordUser"/> with its password, no key.</summary>
@@ -64,11 +69,15 @@ public sealed class SshdNode : IAsyncDisposable
     /// <summary>Starts sshd in <paramref name="ns"/>; the node is reached through <paramref name="jump"/> when given.</summary>
     internal static async Task<SshdNode> StartInAsync(NetworkNamespace ns, bool ownsNamespace, SshTestKeys keys, SshNode? jump, string pool)
     {
-        var folder = new TempDirectory("wf-sshd");
+        await SweepOnce.Value;
+        var folder = new TempDirectory(FolderTag);
         SshdNode? node = null;
         try
         {
             ArgumentNullException.ThrowIfNull(keys);
+            // Who owns this sshd and namespace, so a later run can clean up after a test process that was killed.
+            await File.WriteAllTextAsync(Path.Combine(folder.Path, OwnerFile),
+                $"{Environment.ProcessId} {StartTime(Environment.ProcessId)} {(ownsNamespace ? ns.Name : "-")}");
             var password = await TestUserPassword.Value;
             var hostKey = Path.Combine(folder.Path, "ssh_host_ed25519_key");
             await NetworkNamespace.RunAsync("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "", "-f", hostKey);
@@ -84,7 +93,7 @@ public sealed class SshdNode : IAsyncDisposable
                 "PubkeyAuthentication yes",
                 "PasswordAuthentication yes",
                 "KbdInteractiveAuthentication no",
-                "PermitRootLogin yes",
+                "PermitRootLogin no",
                 "UsePAM no",
                 "StrictModes no",
                 "AllowTcpForwarding yes",
@@ -95,7 +104,7 @@ public sealed class SshdNode : IAsyncDisposable
             {
                 Pool = pool,
                 Host = ns.NamespaceAddress.ToString(),
-                User = "root",
+                User = PasswordUser,
                 IdentityFile = keys.PrivateKeyPath,
                 ProxyJump = jump,
             };
@@ -269,5 +278,101 @@ public sealed class SshdNode : IAsyncDisposable
         }
 
         return password;
+    }
+
+    // A test process killed mid-run (a timeout, a crash) never disposes its nodes: their sshd and namespace would live on.
+    // Each node folder names its owner (pid and start time, so a reused pid does not count as alive) and its namespace;
+    // the first node of a later run deletes the namespaces, and everything running in them, of owners that are gone.
+    private static async Task SweepStaleAsync()
+    {
+        var root = Path.Combine(Path.GetTempPath(), FolderTag);
+        if (!Directory.Exists(root))
+        {
+            return;
+        }
+
+        foreach (var folder in Directory.GetDirectories(root))
+        {
+            var owner = Path.Combine(folder, OwnerFile);
+            string[] fields;
+            try
+            {
+                fields = (await File.ReadAllTextAsync(owner)).Split(' ');
+            }
+            catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            if (fields.Length != 3 || !int.TryParse(fields[0], CultureInfo.InvariantCulture, out var pid) || StartTime(pid) == fields[1])
+            {
+                continue;
+            }
+
+            if (fields[2] != "-")
+            {
+                await KillNamespaceAsync(fields[2]);
+            }
+
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Deleted by another sweeping test process meanwhile.
+            }
+        }
+    }
+
+    private static async Task KillNamespaceAsync(string name)
+    {
+        string pids;
+        try
+        {
+            pids = await NetworkNamespace.RunAsync("ip", "netns", "pids", name);
+        }
+        catch (InvalidOperationException)
+        {
+            return;
+        }
+
+        foreach (var text in pids.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            try
+            {
+                using var process = Process.GetProcessById(int.Parse(text, CultureInfo.InvariantCulture));
+                process.Kill();
+            }
+            catch (Exception error) when (error is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // Already gone.
+            }
+        }
+
+        try
+        {
+            await NetworkNamespace.RunAsync("ip", "netns", "del", name);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already deleted.
+        }
+    }
+
+    /// <summary>The process's start time in clock ticks since boot (/proc/PID/stat field 22), or null when there is no such process.</summary>
+    private static string? StartTime(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // The command name (field 2) may hold spaces and parentheses: count fields after its closing parenthesis.
+            var rest = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return rest[19];
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        {
+            return null;
+        }
     }
 }
