@@ -30,6 +30,9 @@ internal sealed class NodeSlot(string key, string pool, SshNode node, int? repli
     /// <summary>Files known to be on the node, as "remote@sha256".</summary>
     public ConcurrentDictionary<string, bool> Installed { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>No connect was tried yet (a provider that just started, a handle from before a restart).</summary>
+    public bool NeverTried => Facts is null && LastError is null;
+
     /// <summary>Connected, facts read, and no command has failed since.</summary>
     public bool IsUp => !_down && Session is { IsConnected: true } && Facts is not null;
 

@@ -92,6 +92,8 @@ public sealed partial class SshProvider : IReplicaProvider, IProviderCapacity, I
     {
         ArgumentNullException.ThrowIfNull(handle);
         var slot = SlotOf(handle);
+        if (slot is { IsUp: false, NeverTried: true })
+            await slot.TryConnectAsync(_connector, cancellationToken).ConfigureAwait(false);
         if (slot?.Session is not { IsConnected: true } session || slot.Facts is null)
             return ProviderReplicaStatus.Unknown($"node {slot?.Node.Name ?? handle.Host} does not answer{(slot?.LastError is { } e ? ": " + e : "")}");
         try

@@ -87,7 +87,7 @@ internal sealed class SshPoolFixture : IAsyncDisposable
 
     private void WritePool(int? replicasPerNode)
     {
-        var yaml = $"{Pool}:\n  user: root\n  identity_file: {_keys.PrivateKeyPath}\n"
+        var yaml = $"{Pool}:\n  user: {SshdNode.PasswordUser}\n  identity_file: {_keys.PrivateKeyPath}\n"
             + (replicasPerNode is { } n ? $"  replicas_per_node: {n.ToString(CultureInfo.InvariantCulture)}\n" : "")
             + "  hosts:\n" + string.Concat(Nodes.Select(n => $"    - ip: {n.Address}\n"));
         File.WriteAllText(Path.Combine(Home, "ssh_node_pools.yaml"), yaml);
@@ -95,7 +95,11 @@ internal sealed class SshPoolFixture : IAsyncDisposable
         File.WriteAllText(Path.Combine(Home, "ssh", "known_hosts"), string.Concat(Nodes.Select(n => n.KnownHostsLine + "\n")));
         foreach (var node in Nodes)
         {
-            var bin = Directory.CreateDirectory(Path.Combine(RootOf(node.Address.ToString()), "bin")).FullName;
+            var root = Directory.CreateDirectory(RootOf(node.Address.ToString())).FullName;
+            var bin = Directory.CreateDirectory(Path.Combine(root, "bin")).FullName;
+            // The nodes log in as the test user, who must own its node's folder.
+            foreach (var folder in new[] { Path.Combine(Home, "nodes"), root, bin })
+                File.SetUnixFileMode(folder, (UnixFileMode)0x1FF);
             var wf = Path.Combine(bin, "wf");
             File.WriteAllText(wf, $$"""
                 #!/bin/sh
