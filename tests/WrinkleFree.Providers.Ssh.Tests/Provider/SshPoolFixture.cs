@@ -32,7 +32,8 @@ internal sealed class SshPoolFixture : IAsyncDisposable
 
     public string Home => _home.Path;
 
-    public static async Task<SshPoolFixture> StartAsync(int nodes, int? replicasPerNode = 1)
+    /// <param name="realWf">Nodes run the serving wf (`wf replica`, mutual TLS) instead of the FakeUpstream.</param>
+    public static async Task<SshPoolFixture> StartAsync(int nodes, int? replicasPerNode = 1, bool realWf = false)
     {
         var keys = await SshTestKeys.CreateAsync();
         var started = new List<SshdNode>();
@@ -41,7 +42,7 @@ internal sealed class SshPoolFixture : IAsyncDisposable
             for (var i = 0; i < nodes; i++)
                 started.Add(await SshdNode.StartAsync(keys, Pool));
             var fixture = new SshPoolFixture(keys, started);
-            fixture.WritePool(replicasPerNode);
+            fixture.WritePool(replicasPerNode, realWf);
             return fixture;
         }
         catch
@@ -85,7 +86,29 @@ internal sealed class SshPoolFixture : IAsyncDisposable
         TierSettings = new Dictionary<string, object?> { ["pool"] = Pool },
     };
 
-    private void WritePool(int? replicasPerNode)
+    /// <summary>A folder holding a `wf` that runs the serving build, for this machine's PATH (the local tier).</summary>
+    public string LocalBin()
+    {
+        var bin = Directory.CreateDirectory(Path.Combine(Home, "local-bin")).FullName;
+        WriteShim(Path.Combine(bin, "wf"), realWf: true);
+        return bin;
+    }
+
+    private static void WriteShim(string wf, bool realWf)
+    {
+        File.WriteAllText(wf, realWf
+            ? $"#!/bin/sh\n# Test stand-in for the installed serving wf single file: the built serving wf.\nexec dotnet {WfBuild.Serving.Dll} \"$@\"\n"
+            : $$"""
+                #!/bin/sh
+                # Test stand-in for the serving wf: `wf --version`, and `wf replica` as the FakeUpstream on HOST:PORT.
+                if [ "$1" = --version ]; then echo "wf 0.0.0-test"; exit 0; fi
+                exec dotnet {{FakeDll}} --host "$HOST" --port "$PORT"
+
+                """);
+        File.SetUnixFileMode(wf, (UnixFileMode)0x1ED);
+    }
+
+    private void WritePool(int? replicasPerNode, bool realWf)
     {
         var yaml = $"{Pool}:\n  user: {SshdNode.PasswordUser}\n  identity_file: {_keys.PrivateKeyPath}\n"
             + (replicasPerNode is { } n ? $"  replicas_per_node: {n.ToString(CultureInfo.InvariantCulture)}\n" : "")
@@ -100,15 +123,7 @@ internal sealed class SshPoolFixture : IAsyncDisposable
             // The nodes log in as the test user, who must own its node's folder.
             foreach (var folder in new[] { Path.Combine(Home, "nodes"), root, bin })
                 File.SetUnixFileMode(folder, (UnixFileMode)0x1FF);
-            var wf = Path.Combine(bin, "wf");
-            File.WriteAllText(wf, $$"""
-                #!/bin/sh
-                # Test stand-in for the serving wf: `wf --version`, and `wf replica` as the FakeUpstream on HOST:PORT.
-                if [ "$1" = --version ]; then echo "wf 0.0.0-test"; exit 0; fi
-                exec dotnet {{FakeDll}} --host "$HOST" --port "$PORT"
-
-                """);
-            File.SetUnixFileMode(wf, (UnixFileMode)0x1ED);
+            WriteShim(Path.Combine(bin, "wf"), realWf);
         }
     }
 
