@@ -110,7 +110,9 @@ public sealed partial class SshProvider
             throw new SshNodeException(slot.Node, $"no wf installed under {facts.Layout.Root}; run `wf ssh up --pool {pool.Name}`");
         var layout = facts.Layout;
         var replicaDir = layout.ReplicaDirectory(request.Service, request.ReplicaId);
-        var tls = request.Tls?.Issue(request.ReplicaId, slot.Node.Host);
+        var forwarded = slot.Node.ProxyJump is not null && !_options.DirectToPrivateAddresses && request.TierSettings.GetValueOrDefault("private_network") is not true;
+        // The balancer checks the name it connected to: a forwarded replica is reached as 127.0.0.1.
+        var tls = request.Tls?.Issue(request.ReplicaId, forwarded ? "127.0.0.1" : slot.Node.Host);
         var envs = new Dictionary<string, string>(request.Envs, StringComparer.Ordinal);
         if (tls is not null)
         {
@@ -146,7 +148,7 @@ public sealed partial class SshProvider
             DrainTimeout = _options.DrainTimeout,
         };
         var started = await NodeRuntime.For(facts, _context.Time).StartAsync(session, spec, cancellationToken).ConfigureAwait(false);
-        var endpoint = await EndpointAsync(slot, port, tls is not null, cancellationToken).ConfigureAwait(false);
+        var endpoint = await EndpointAsync(slot, port, tls is not null, forwarded, cancellationToken).ConfigureAwait(false);
         var handle = new ReplicaHandle
         {
             Provider = Name,
@@ -169,10 +171,10 @@ public sealed partial class SshProvider
     /// Where the balancer reaches a replica: the node's address, or for a node behind a jump host a loopback port
     /// forwarded through the SSH connection (the layout where the balancer runs outside the private network).
     /// </summary>
-    private async Task<string> EndpointAsync(NodeSlot slot, int port, bool https, CancellationToken cancellationToken)
+    private async Task<string> EndpointAsync(NodeSlot slot, int port, bool https, bool forwarded, CancellationToken cancellationToken)
     {
         var scheme = https ? "https" : "http";
-        if (slot.Node.ProxyJump is null || _options.DirectToPrivateAddresses)
+        if (!forwarded)
             return $"{scheme}://{(slot.Node.Host.Contains(':') ? $"[{slot.Node.Host}]" : slot.Node.Host)}:{port.ToString(CultureInfo.InvariantCulture)}";
         var session = await slot.ConnectAsync(_connector, cancellationToken).ConfigureAwait(false);
         var local = await session.ForwardLocalPortAsync(slot.Node.Host, port, cancellationToken).ConfigureAwait(false);

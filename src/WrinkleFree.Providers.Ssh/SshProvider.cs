@@ -19,7 +19,11 @@ namespace WrinkleFree.Providers.Ssh;
 public sealed partial class SshProvider : IReplicaProvider, IProviderCapacity, IAsyncDisposable
 {
     /// <summary>The tier settings this provider reads.</summary>
-    public static readonly IReadOnlyList<string> SettingKeys = ["pool"];
+    /// <remarks>
+    /// <c>private_network: true</c> says the balancer runs inside the nodes' private network, so replicas behind a jump
+    /// host are reached on their own addresses; otherwise through a loopback port forwarded over SSH.
+    /// </remarks>
+    public static readonly IReadOnlyList<string> SettingKeys = ["pool", "private_network"];
 
     private readonly ReplicaProviderContext _context;
     private readonly ISshConnector _connector;
@@ -201,6 +205,8 @@ public sealed partial class SshProvider : IReplicaProvider, IProviderCapacity, I
                 throw new ServiceSpecException(keyPath.Replace("pool", key, StringComparison.Ordinal), $"unknown setting of an ssh tier; known: {string.Join(", ", SettingKeys)}");
         }
 
+        if (settings.TryGetValue("private_network", out var inside) && inside is not bool)
+            throw new ServiceSpecException(keyPath.Replace("pool", "private_network", StringComparison.Ordinal), "must be true or false");
         return settings.GetValueOrDefault("pool") is string { Length: > 0 } pool
             ? pool
             : throw new ServiceSpecException(keyPath, "an ssh tier needs settings: {pool: NAME}, the pool's name in ssh_node_pools.yaml");
