@@ -25,6 +25,9 @@ public sealed partial class SshProvider : IReplicaProvider, IProviderCapacity, I
     /// </remarks>
     public static readonly IReadOnlyList<string> SettingKeys = ["pool", "private_network"];
 
+    // As the node monitor's liveness check: slow for a busy node, instant for a dead one.
+    private static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(10);
+
     private readonly ReplicaProviderContext _context;
     private readonly ISshConnector _connector;
     private readonly SshProviderOptions _options;
@@ -98,11 +101,19 @@ public sealed partial class SshProvider : IReplicaProvider, IProviderCapacity, I
         var slot = SlotOf(handle);
         if (slot is { IsUp: false, NeverTried: true })
             await slot.TryConnectAsync(_connector, cancellationToken).ConfigureAwait(false);
-        if (slot?.Session is not { IsConnected: true } session || slot.Facts is null)
+        if (slot is not { IsUp: true, Session: { IsConnected: true } session, Facts: { } facts })
             return ProviderReplicaStatus.Unknown($"node {slot?.Node.Name ?? handle.Host} does not answer{(slot?.LastError is { } e ? ": " + e : "")}");
+        // The controller asks every tick: a node whose link just died must not hold it for a whole command timeout.
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(StatusTimeout);
         try
         {
-            return await NodeRuntime.For(slot.Facts, _context.Time).StatusAsync(session, ToNodeReplica(handle, slot), cancellationToken).ConfigureAwait(false);
+            return await NodeRuntime.For(facts, _context.Time).StatusAsync(session, ToNodeReplica(handle, slot), bounded.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            slot.MarkDown($"no answer to a status check within {StatusTimeout.TotalSeconds:0} s");
+            return ProviderReplicaStatus.Unknown($"node {slot.Node.Name} does not answer: {slot.LastError}");
         }
         catch (Exception e) when (e is SshNodeException or TimeoutException or IOException || IsSshFailure(e))
         {

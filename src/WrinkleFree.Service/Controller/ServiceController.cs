@@ -22,6 +22,9 @@ namespace WrinkleFree.Service.Controller;
 /// </remarks>
 public sealed class ServiceController : IAsyncDisposable
 {
+    // How long a tick waits for a provider's status answer before going on without it.
+    private static readonly TimeSpan StatusWait = TimeSpan.FromSeconds(1);
+
     private readonly string _name;
     private readonly ServiceStore _store;
     private readonly IReadOnlyDictionary<string, IReplicaProvider> _providers;
@@ -557,8 +560,28 @@ public sealed class ServiceController : IAsyncDisposable
     private async Task ObserveAsync(Tracked r, CancellationToken cancellationToken)
     {
         var provider = _providers[r.Record.Provider];
-        var state = await provider.GetStatusAsync(r.Handle!, cancellationToken).ConfigureAwait(false);
-        switch (state.State)
+        // Like a probe, a status call outlives the tick that made it: a provider waiting on a node whose link just died
+        // must not hold every other replica's probes (and the balancer's view of them) until its own timeout.
+        r.StatusCall ??= provider.GetStatusAsync(r.Handle!, _stopping.Token);
+        if (!r.StatusCall.IsCompleted)
+        {
+            try
+            {
+                await r.StatusCall.WaitAsync(StatusWait, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // No verdict this tick; the probes below still decide readiness.
+            }
+        }
+        ProviderReplicaStatus? state = null;
+        if (r.StatusCall.IsCompleted)
+        {
+            var call = r.StatusCall;
+            r.StatusCall = null;
+            state = await call.ConfigureAwait(false);
+        }
+        switch (state?.State)
         {
             case ProviderReplicaState.Exited:
                 var exit = state.ExitCode is { } code ? $"exited with code {code}" : state.Detail ?? "exited";
@@ -570,6 +593,24 @@ public sealed class ServiceController : IAsyncDisposable
                 r.Status = ReplicaStatus.Preempted;
                 r.Probe = null;
                 return;
+            case ProviderReplicaState.Unknown:
+                // The provider cannot see the replica (its node's sshd is dead, its API does not answer). It may still
+                // serve, so probes go on deciding readiness; but a replica no one can stop, update or read logs from is
+                // failed once that lasts as long as failing probes may, and replaced where the provider can act.
+                r.UnknownSince ??= _time.GetTimestamp();
+                if (_time.GetElapsedTime(r.UnknownSince.Value) >= _probePolicy.ConsecutiveFailureTimeout)
+                {
+                    Fail(r, ReplicaStatus.Failed, $"its provider could not reach it for {_probePolicy.ConsecutiveFailureTimeout.TotalSeconds:0} s: {state.Detail}");
+                    r.Probe = null;
+                    return;
+                }
+                break;
+            case null:
+                // Still asking.
+                break;
+            default:
+                r.UnknownSince = null;
+                break;
         }
         // A probe outlives the tick that sent it: a replica that hangs (SIGSTOP, a stuck event loop) must not hold the
         // whole loop for timeout_seconds, so the tick waits only as long as a passing probe may take.
@@ -714,7 +755,8 @@ public sealed class ServiceController : IAsyncDisposable
                 continue;
             var ready = r.Status == ReplicaStatus.Ready;
             anyReady |= ready;
-            endpoints.Add(new ReplicaEndpoint(r.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), new Uri(r.Handle.EndpointUrl), ready));
+            // A failed replica's unanswered requests are retried elsewhere; a draining one finishes what it has.
+            endpoints.Add(new ReplicaEndpoint(r.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), new Uri(r.Handle.EndpointUrl), ready, Lost: r.Status.IsTerminal()));
         }
         _balancer.UpdateReplicas(endpoints);
         lock (_coldGate)
@@ -859,5 +901,11 @@ public sealed class ServiceController : IAsyncDisposable
         public Task<(ProbeResult Probe, ReplicaLoad Load)>? Probe { get; set; }
 
         public long ProbeStarted { get; set; }
+
+        /// <summary>The provider status call in flight, kept across ticks while it is unanswered.</summary>
+        public Task<ProviderReplicaStatus>? StatusCall { get; set; }
+
+        /// <summary>When the provider first could not see the replica (a timestamp of the clock), null while it can.</summary>
+        public long? UnknownSince { get; set; }
     }
 }

@@ -10,6 +10,7 @@ internal sealed class Destination(string id, string prefix)
     private int _routable;
     private long _suspendedUntil;
     private volatile string _prefix = prefix;
+    private readonly CancellationTokenSource _lost = new();
 
     public string Id { get; } = id;
 
@@ -52,4 +53,18 @@ internal sealed class Destination(string id, string prefix)
     public void Suspend(long until) => Volatile.Write(ref _suspendedUntil, until);
 
     public void ClearSuspension() => Volatile.Write(ref _suspendedUntil, 0);
+
+    /// <summary>Cancelled once the controller says the replica is lost; attempts on it that have no answer yet end.</summary>
+    public CancellationToken LostToken => _lost.Token;
+
+    /// <summary>Ends the unanswered attempts on the replica (once; ids are never reused, so it stays lost).</summary>
+    // The source is never disposed: a token that attempts may still link to must stay usable, and cancelling it
+    // allocates nothing that outlives the destination.
+    public void MarkLost()
+    {
+        if (!_lost.IsCancellationRequested)
+        {
+            _lost.Cancel();
+        }
+    }
 }

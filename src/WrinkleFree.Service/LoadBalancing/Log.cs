@@ -32,4 +32,7 @@ internal static partial class Log
 
     [LoggerMessage(4108, LogLevel.Information, "Load-balancing policy is now {Policy}")]
     public static partial void PolicyChanged(ILogger logger, string policy);
+
+    [LoggerMessage(4120, LogLevel.Warning, "Attempt {Attempt} on replica {Replica} ended unanswered: the replica is lost; retrying elsewhere (request {RequestId})")]
+    public static partial void ReplicaLost(ILogger logger, int attempt, string replica, string requestId);
 }

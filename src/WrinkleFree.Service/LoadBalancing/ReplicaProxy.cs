@@ -89,6 +89,11 @@ internal sealed class ReplicaProxy(
 
             tried[attempts++] = destination;
             ForwarderError error;
+            // The forwarder gives up when RequestAborted fires: for the attempt, that is the client leaving or the
+            // controller declaring this replica lost (a dead link answers nothing, not even a reset).
+            var clientAborted = context.RequestAborted;
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(clientAborted, destination.LostToken);
+            context.RequestAborted = attempt.Token;
             try
             {
                 if (replayable is not null)
@@ -100,6 +105,7 @@ internal sealed class ReplicaProxy(
             }
             finally
             {
+                context.RequestAborted = clientAborted;
                 destination.Release();
             }
 
@@ -110,13 +116,19 @@ internal sealed class ReplicaProxy(
 
             lastError = error;
             var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-            if (context.RequestAborted.IsCancellationRequested)
+            if (clientAborted.IsCancellationRequested)
             {
                 Log.ClientGone(logger, attempts, destination.Id, error, requestId);
                 return;
             }
 
-            var transport = IsTransportFailure(error, exception);
+            var lost = destination.LostToken.IsCancellationRequested;
+            if (lost)
+            {
+                Log.ReplicaLost(logger, attempts, destination.Id, requestId);
+            }
+
+            var transport = lost || IsTransportFailure(error, exception);
             if (transport)
             {
                 replicas.Suspend(destination);

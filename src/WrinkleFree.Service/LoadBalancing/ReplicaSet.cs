@@ -71,7 +71,13 @@ internal sealed class ReplicaSet(ILoadBalancingPolicy policy, TimeProvider time,
 
                 destination.Prefix = prefix;
                 destination.Listed = true;
-                var wasRoutable = destination.SetRoutable(replica.Ready);
+                var wasRoutable = destination.SetRoutable(replica.Ready && !replica.Lost);
+                if (replica.Lost)
+                {
+                    destination.MarkLost();
+                    continue;
+                }
+
                 if (replica.Ready)
                 {
                     // The controller re-adding a replica (not ready or absent before) overrides passive health.

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using WrinkleFree.Providers.Ssh.Sessions;
 using WrinkleFree.Service.Providers;
@@ -58,11 +59,11 @@ internal sealed class SshPoolFixture : IAsyncDisposable
     public string RootOf(string host) => Path.Combine(Home, "nodes", host);
 
     /// <summary>A provider as a daemon of this home makes it (a new one is a restarted daemon).</summary>
-    public SshProvider NewProvider()
+    public SshProvider NewProvider(ILoggerFactory? loggers = null)
     {
         var connect = SshConnectOptions.ForHome(Home) with { ConnectTimeout = TimeSpan.FromSeconds(2), Retries = 1, KeepAliveInterval = TimeSpan.FromSeconds(1) };
         var provider = new SshProvider(
-            new ReplicaProviderContext(Home, TimeProvider.System, NullLoggerFactory.Instance),
+            new ReplicaProviderContext(Home, TimeProvider.System, loggers ?? NullLoggerFactory.Instance),
             new SshNetConnector(connect, TimeProvider.System),
             new SshProviderOptions { NodeRoot = n => RootOf(n.Host), NodeCheckInterval = TimeSpan.FromMilliseconds(500), DrainTimeout = TimeSpan.FromSeconds(5) });
         _providers.Add(provider);

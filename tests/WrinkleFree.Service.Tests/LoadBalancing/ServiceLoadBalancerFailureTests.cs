@@ -50,6 +50,26 @@ public sealed class ServiceLoadBalancerFailureTests
     }
 
     [Fact]
+    public async Task Proxy_ReplicaLostWhileARequestWaitsForItsAnswer_TheRequestIsRetriedElsewhere()
+    {
+        // A node whose link died answers nothing, not even a reset: only the controller's verdict ends the wait.
+        await using var harness = await BalancerHarness.StartAsync(2, listReplicas: false);
+        var (silent, live) = (harness.Upstreams[0], harness.Upstreams[1]);
+        live.Release();
+        harness.Balancer.UpdateReplicas([silent.Endpoint()]);
+        var request = harness.Client.PostAsync("/v1/hold", new StringContent("{}"));
+        await TestWait.UntilAsync(() => silent.Held == 1, "the request to wait on the silent replica");
+
+        harness.Balancer.UpdateReplicas([silent.Endpoint() with { Ready = false, Lost = true }, live.Endpoint()]);
+
+        using var response = await request.WaitAsync(TestWait.Timeout);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(live.Name, await response.Content.ReadAsStringAsync());
+        await TestWait.UntilAsync(() => silent.Held == 0, "the abandoned attempt to end");
+        await TestWait.UntilAsync(() => harness.Balancer.GetInFlight().Values.All(c => c == 0), "in-flight counts to return to zero");
+    }
+
+    [Fact]
     public async Task Proxy_ConnectionRefused_RetriesElsewhereAndSuspendsTheReplica()
     {
         await using var harness = await BalancerHarness.StartAsync(1, new ServiceLoadBalancerOptions { Policy = LoadBalancingPolicyNames.RoundRobin }, listReplicas: false);
