@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using WrinkleFree.Providers.Ssh.Nodes;
 using WrinkleFree.Providers.Ssh.Sessions;
 using WrinkleFree.Testing;
 using WrinkleFree.Testing.Ssh;
@@ -35,6 +36,41 @@ public sealed class SshNetSessionTests(SshNodesFixture fixture)
     {
         await using var session = await ConnectAsync(fixture.Nodes[0].Node);
         await UploadInTwoPartsAsync(session);
+    }
+
+    [SshdFact]
+    public async Task Install_CorruptedOnTheNode_DetectedBySha256AndSentAgain_CorruptedEveryTime_ErrorNamesNodeAndHashes()
+    {
+        var data = new byte[700_000];
+        Random.Shared.NextBytes(data);
+        using var local = new TempDirectory("wf-ssh-corrupt");
+        var file = Path.Combine(local.Path, "model.gguf");
+        await File.WriteAllBytesAsync(file, data);
+        var sha = Convert.ToHexStringLower(SHA256.HashData(data));
+        var remote = $"/tmp/wf-ssh-corrupt-{Guid.NewGuid():N}/models/{sha}.gguf";
+        try
+        {
+            await using var once = new Support.CorruptingSshSession(await ConnectAsync(fixture.Nodes[0].Node), corruptUploads: 1);
+            var result = await NodeInstaller.InstallAsync(once, [new InstallItem(file, remote)], null, CancellationToken.None).WaitAsync(Deadline);
+
+            Assert.Equal(2, once.Uploads);
+            Assert.Equal((InstallOutcome.Uploaded, 2L * data.Length), (result[0].Outcome, result[0].BytesSent));
+            Assert.Equal($"{sha}  {remote}\n", (await once.RunAsync($"sha256sum {remote}", Deadline, CancellationToken.None)).Stdout);
+
+            var again = remote.Replace(".gguf", "-again.gguf", StringComparison.Ordinal);
+            await using var always = new Support.CorruptingSshSession(await ConnectAsync(fixture.Nodes[0].Node), corruptUploads: 99);
+            var error = await Assert.ThrowsAsync<SshNodeException>(
+                () => NodeInstaller.InstallAsync(always, [new InstallItem(file, again)], null, CancellationToken.None).WaitAsync(Deadline));
+            Assert.Equal(NodeInstaller.MaxAttempts, always.Uploads);
+            Assert.StartsWith(fixture.Nodes[0].Node.Name + ": ", error.Message, StringComparison.Ordinal);
+            Assert.Contains(again, error.Message, StringComparison.Ordinal);
+            Assert.Contains(sha, error.Message, StringComparison.Ordinal);
+            Assert.Null(await always.GetFileSizeAsync(again, CancellationToken.None));
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(Path.GetDirectoryName(remote))!, recursive: true);
+        }
     }
 
     [SshdFact]
