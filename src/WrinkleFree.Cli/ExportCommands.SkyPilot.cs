@@ -44,6 +44,13 @@ internal sealed partial class ExportCommands
             export = (kind ?? Detect(yaml)) == "job"
                 ? SkyPilotTaskExport.Build(TaskSpecParser.Parse(yaml, file.FullName), yaml, file.FullName, name)
                 : SkyPilotServiceExport.Build(ServiceSpecParser.Parse(yaml, file.FullName), yaml, file.FullName, name);
+            if (poolFile is not null && (output is null || export.Pools.Count == 0))
+            {
+                throw new ExportException(output is null
+                    ? $"--pools is read with --out only: the pools are written to DIR/{SkyPilotPoolsExport.FileName}"
+                    : $"--pools: {file.Name} has no ssh tiers, so no pools are exported");
+            }
+
             if (output is not null && export.Pools.Count > 0)
             {
                 var path = poolFile?.FullName ?? SshNodePools.DefaultPath(context.Home);
@@ -99,7 +106,7 @@ internal sealed partial class ExportCommands
                 ? "job"
                 : "service";
         }
-        catch (YamlDotNet.Core.YamlException)
+        catch (Exception e) when (e is YamlDotNet.Core.YamlException or InvalidOperationException or ArgumentException)
         {
             return "service";
         }

@@ -165,6 +165,22 @@ public sealed class SkyPilotExportTests
         Assert.Contains("no pool named 'hetzner-base'; pools here: other", console.Stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("service-hybrid.yaml", false, "--pools is read with --out only")]
+    [InlineData("service-prod.yaml", true, "--pools: service-prod.yaml has no ssh tiers, so no pools are exported")]
+    public async Task SkyPilot_PoolsWithoutEffect_ExitTwoSayingWhy(string spec, bool withOut, string expected)
+    {
+        using var console = new InProcessConsole();
+        var pools = await WriteAsync(console, "pools.yaml", "hetzner-base:\n  user: root\n  hosts: [192.0.2.1]\n");
+        string[] output = withOut ? ["--out", Path.Combine(console.Home, "sky")] : [];
+
+        var code = await console.RunAsync(["export", "skypilot", Path.Combine(DeployFolder, spec), "--pools", pools, .. output]);
+
+        Assert.Equal(ExitCodes.InvalidInput, code);
+        Assert.Equal("", console.Stdout);
+        Assert.Contains(expected, console.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task SkyPilot_TrainTask_JobsLaunchTaskWithJobRecovery()
     {
