@@ -10,12 +10,12 @@ internal sealed partial class ExportCommands
     private Command Kubernetes()
     {
         var spec = new Argument<FileInfo>("SPEC") { Description = "Service YAML to run in the cluster (it becomes the daemon's ConfigMap)." };
-        var ns = new Option<string?>("--namespace") { Description = $"Namespace of every object (default: the first kubernetes tier's settings.namespace, else {KubernetesExportOptions.DefaultNamespace})." };
-        var image = new Option<string?>("--image") { Description = $"The daemon's image, built from deploy/kubernetes/Dockerfile (default {KubernetesExportOptions.DefaultImage})." };
-        var output = new Option<DirectoryInfo?>("--out") { Description = "Write one file per object kind into this folder, numbered in apply order (kubectl apply -f DIR), instead of one multi-document YAML on standard output." };
-        var name = new Option<string?>("--name", "-n") { Description = "Service name (default: the spec's name:, else the file's name); names the objects and their wrinklefree/service label." };
-        var port = new Option<int?>("--endpoint-port") { Description = $"The endpoint's port when the spec does not fix service.load_balancer.port (default {KubernetesExportOptions.DefaultEndpointPort})." };
-        var storage = new Option<string>("--storage") { Description = "Size of the daemon's WF_HOME volume (a Kubernetes quantity).", DefaultValueFactory = _ => "10Gi" };
+        var ns = new Option<string?>("--namespace") { HelpName = "NS", Description = $"Namespace of every object (default: the first kubernetes tier's settings.namespace, else {KubernetesExportOptions.DefaultNamespace})." };
+        var image = new Option<string?>("--image") { HelpName = "IMAGE", Description = $"The daemon's image, built from deploy/kubernetes/Dockerfile (default {KubernetesExportOptions.DefaultImage})." };
+        var output = new Option<DirectoryInfo?>("--out") { HelpName = "DIR", Description = "Write one file per object kind into this folder, numbered in apply order (kubectl apply -f DIR), instead of one multi-document YAML on standard output." };
+        var name = new Option<string?>("--name", "-n") { HelpName = "NAME", Description = "Service name (default: the spec's name:, else the file's name); names the objects and their wrinklefree/service label." };
+        var port = new Option<int?>("--endpoint-port") { HelpName = "PORT", Description = $"The endpoint's port when the spec does not fix service.load_balancer.port (default {KubernetesExportOptions.DefaultEndpointPort})." };
+        var storage = new Option<string>("--storage") { HelpName = "SIZE", Description = "Size of the daemon's WF_HOME volume (a Kubernetes quantity).", DefaultValueFactory = _ => "10Gi" };
         var force = new Option<bool>("--force") { Description = "Have the daemon's `wf up` run with --force (checks that would refuse the spec become warnings)." };
         var cmd = new Command("kubernetes", "Write the manifests a cluster admin reviews and applies to run this service's daemon in Kubernetes: namespace, RBAC for the kubernetes provider, the spec as a ConfigMap, the daemon's Deployment with its WF_HOME volume, and a Service for the endpoint.")
         {

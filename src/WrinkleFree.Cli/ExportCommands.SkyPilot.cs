@@ -15,11 +15,11 @@ internal sealed partial class ExportCommands
     private Command SkyPilot()
     {
         var spec = new Argument<FileInfo>("SPEC") { Description = "A service spec (wf up) or a managed-job task (wf jobs launch)." };
-        var output = new Option<DirectoryInfo?>("--out") { Description = $"Write service.yaml (or task.yaml) into this folder, and {SkyPilotPoolsExport.FileName} with the pools of the spec's ssh tiers; default: the main YAML on standard output." };
-        var name = new Option<string?>("--name", "-n") { Description = "Service or job name (default: the spec's name:, else the file's name)." };
+        var output = new Option<DirectoryInfo?>("--out") { HelpName = "DIR", Description = $"Write service.yaml (or task.yaml) into this folder, and {SkyPilotPoolsExport.FileName} with the pools of the spec's ssh tiers; default: the main YAML on standard output." };
+        var name = new Option<string?>("--name", "-n") { HelpName = "NAME", Description = "Service or job name (default: the spec's name:, else the file's name)." };
         var kind = new Option<string?>("--as") { Description = "Read SPEC as a service spec or a job task (default: a task when it has train:, checkpoint: or job_recovery: at the top, else a service)." };
         kind.AcceptOnlyFromAmong("service", "job");
-        var pools = new Option<FileInfo?>("--pools") { Description = $"The node pool file the ssh tiers' pools are copied from (default: $WF_HOME/{SshNodePools.FileName}, else ~/.sky/{SshNodePools.FileName}); read with --out only." };
+        var pools = new Option<FileInfo?>("--pools") { HelpName = "FILE", Description = $"The node pool file the ssh tiers' pools are copied from (default: $WF_HOME/{SshNodePools.FileName}, else ~/.sky/{SshNodePools.FileName}); read with --out only." };
         var cmd = new Command("skypilot", "Write the YAML SkyPilot takes today: a SkyServe service (sky serve up) with the pools of its ssh tiers (sky ssh up), or a managed-job task (sky jobs launch). Keys SkyPilot has no place for are listed in a comment at the top.")
         {
             spec, output, name, kind, pools,

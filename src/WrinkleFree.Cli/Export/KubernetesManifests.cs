@@ -66,6 +66,8 @@ public static partial class KubernetesManifests
             notes.Add($"image {KubernetesExportOptions.DefaultImage}: build deploy/kubernetes/Dockerfile, push it, and pass --image REGISTRY/wf:TAG");
         if (spec.Tiers.Any(t => t.Provider == TierProvider.Local))
             notes.Add("local tiers run their replicas inside the daemon's pod: give the Deployment the cpus and memory they need, or move them to a kubernetes tier");
+        foreach (var tier in spec.Tiers.Where(t => t.Provider == TierProvider.Kubernetes && !t.Settings.ContainsKey("image")))
+            notes.Add($"kubernetes tier '{tier.Name}' names no settings.image: build the replica target of deploy/kubernetes/Dockerfile, push it, and set it there");
         if (spec.Tiers.Any(t => t.Provider == TierProvider.Ssh))
             notes.Add($"ssh tiers need {HomeDirectory}/ssh_node_pools.yaml and its keys on the volume (kubectl cp them into the pod)");
 
@@ -143,79 +145,6 @@ public static partial class KubernetesManifests
     {
         ArgumentNullException.ThrowIfNull(manifest);
         return KubernetesYaml.Serialize(manifest.Object);
-    }
-
-    private static V1Deployment Deployment(string service, string name, string ns, string image, int port, string account,
-        Dictionary<string, string> labels, Dictionary<string, string> selector, bool force)
-    {
-        var up = $"wf up {SpecDirectory}/{SpecFile} --name {service} --detach" + (force ? " --force" : "");
-        // The supervisor restarts the daemon if it dies; `wf up` waits for it to answer first, so it never starts a second
-        // one. The shell is PID 1: it passes SIGTERM on so the daemon drains, and exits when the supervisor does.
-        var script = string.Join('\n',
-            "set -eu",
-            "wf daemon supervise &",
-            "supervisor=$!",
-            "trap 'kill -TERM \"$supervisor\"; wait \"$supervisor\"' TERM INT",
-            "until wf daemon status >/dev/null 2>&1; do sleep 1; done",
-            up,
-            "wait \"$supervisor\"");
-        return new V1Deployment
-        {
-            ApiVersion = "apps/v1",
-            Kind = "Deployment",
-            Metadata = Meta($"{name}-daemon", ns, labels),
-            Spec = new V1DeploymentSpec
-            {
-                Replicas = 1,
-                // The daemon's state is SQLite on a ReadWriteOnce volume: the old pod must be gone before the new one opens it.
-                Strategy = new V1DeploymentStrategy { Type = "Recreate" },
-                Selector = new V1LabelSelector { MatchLabels = selector },
-                Template = new V1PodTemplateSpec
-                {
-                    Metadata = new V1ObjectMeta { Labels = labels },
-                    Spec = new V1PodSpec
-                    {
-                        ServiceAccountName = account,
-                        TerminationGracePeriodSeconds = 60,
-                        SecurityContext = new V1PodSecurityContext
-                        {
-                            RunAsNonRoot = true,
-                            RunAsUser = ImageUser,
-                            RunAsGroup = ImageUser,
-                            FsGroup = ImageUser,
-                            SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
-                        },
-                        Containers =
-                        [
-                            new V1Container
-                            {
-                                Name = "daemon",
-                                Image = image,
-                                Command = ["/bin/sh", "-c", script],
-                                Env = [new V1EnvVar { Name = "WF_HOME", Value = HomeDirectory }],
-                                Ports = [new V1ContainerPort { Name = "endpoint", ContainerPort = port, Protocol = "TCP" }],
-                                ReadinessProbe = new V1Probe { TcpSocket = new V1TCPSocketAction { Port = "endpoint" }, PeriodSeconds = 10 },
-                                VolumeMounts =
-                                [
-                                    new V1VolumeMount { Name = "home", MountPath = HomeDirectory },
-                                    new V1VolumeMount { Name = "spec", MountPath = SpecDirectory, ReadOnlyProperty = true },
-                                ],
-                                SecurityContext = new V1SecurityContext
-                                {
-                                    AllowPrivilegeEscalation = false,
-                                    Capabilities = new V1Capabilities { Drop = ["ALL"] },
-                                },
-                            },
-                        ],
-                        Volumes =
-                        [
-                            new V1Volume { Name = "home", PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = $"{name}-home" } },
-                            new V1Volume { Name = "spec", ConfigMap = new V1ConfigMapVolumeSource { Name = $"{name}-spec" } },
-                        ],
-                    },
-                },
-            },
-        };
     }
 
     /// <summary>

@@ -37,15 +37,6 @@ public sealed class WrittenKeys
     /// <summary>Whether the file wrote <paramref name="path"/> (a key, or a list item such as <c>tiers[0]</c>).</summary>
     public bool Has(string path) => _positions.ContainsKey(path);
 
-    /// <summary>The written key paths directly under <paramref name="path"/> (their last segment), in file order.</summary>
-    public IEnumerable<string> Children(string path)
-    {
-        var prefix = path.Length == 0 ? "" : path + ".";
-        return _positions.Keys
-            .Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && k.Length > prefix.Length && !k[prefix.Length..].Contains('.', StringComparison.Ordinal) && !k[prefix.Length..].Contains('[', StringComparison.Ordinal))
-            .Select(k => k[prefix.Length..]);
-    }
-
     /// <summary>An error naming <paramref name="path"/> with its line and column when the file wrote it, as spec errors read.</summary>
     public ExportException Error(string path, string detail)
     {

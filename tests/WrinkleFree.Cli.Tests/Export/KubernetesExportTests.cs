@@ -63,6 +63,8 @@ public sealed class KubernetesExportTests
         Assert.Equal(8000, spec.Service.LoadBalancer.Port);
         Assert.Equal(3, spec.Tiers.Count);
         Assert.Contains("note: the spec in the ConfigMap is rewritten with service.load_balancer host 0.0.0.0 and port 8000", console.Stderr, StringComparison.Ordinal);
+        Assert.Contains("note: kubernetes tier 'ovh-k8s' names no settings.image", console.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("note: image wrinklefree/wf:latest", console.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
