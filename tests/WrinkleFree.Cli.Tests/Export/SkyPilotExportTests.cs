@@ -241,6 +241,24 @@ public sealed class SkyPilotExportTests
         Assert.Equal("python train.py", root["run"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task SkyPilot_RunOnlyTaskAsJob_TaskNotService()
+    {
+        using var console = new InProcessConsole();
+        var task = await WriteAsync(console, "sweep.yaml", "resources:\n  cpus: 4\n  job_recovery:\n    max_restarts_on_errors: 2\nrun: ./sweep.sh\n");
+
+        var code = await console.RunAsync("export", "skypilot", task, "--as", "job");
+
+        Assert.True(code == ExitCodes.Success, console.Stderr);
+        var root = PyYamlJson.Load(console.Stdout)!;
+        AssertValid("task", root);
+        AssertValid("resources", root["resources"]);
+        Assert.Null(root["service"]);
+        Assert.Equal("sweep", root["name"]!.GetValue<string>());
+        Assert.Equal(2, root["resources"]!["job_recovery"]!["max_restarts_on_errors"]!.GetValue<double>());
+        Assert.StartsWith("# Managed job for `sky jobs launch`", console.Stdout, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("service:\n  replicas: 1\nresources:\n  ports: [8080, 8081]\n", "resources.ports (line 4, column 3): a replica serves on one port")]
     [InlineData("service:\n  replicas: 1\n  bogus: 1\n", "service.bogus (line 3, column 3): unknown key")]
