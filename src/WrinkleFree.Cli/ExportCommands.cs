@@ -8,9 +8,11 @@ namespace WrinkleFree.Cli;
 /// <summary>
 /// <c>wf export</c>: what a service needs from the machines around it, written for the tool that applies it.
 /// <c>wf export firewall SPEC --allow cloudflare|CIDR|@FILE...</c> writes nftables rules that let only the edge reach the
-/// endpoint and only the load balancer reach the replicas.
+/// endpoint and only the load balancer reach the replicas; <c>wf export kubernetes SPEC</c> the manifests that run the
+/// service's daemon in a cluster (ExportCommands.Kubernetes.cs); <c>wf export skypilot SPEC</c> the YAML that
+/// <c>sky serve up</c>, <c>sky jobs launch</c> and <c>sky ssh up</c> take (ExportCommands.SkyPilot.cs).
 /// </summary>
-internal sealed class ExportCommands(CliContext context)
+internal sealed partial class ExportCommands(CliContext context)
 {
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -20,8 +22,10 @@ internal sealed class ExportCommands(CliContext context)
 
     public void Register(RootCommand root)
     {
-        var export = new Command("export", "Write what a service needs from the machines around it (firewall rules) for the tool that applies it.");
+        var export = new Command("export", "Write a service for the tool that applies it: nftables rules (firewall), manifests a cluster admin reviews and applies (kubernetes), or SkyPilot YAML for sky serve up / sky jobs launch / sky ssh up (skypilot).");
         export.Subcommands.Add(Firewall());
+        export.Subcommands.Add(Kubernetes());
+        export.Subcommands.Add(SkyPilot());
         root.Subcommands.Add(export);
     }
 

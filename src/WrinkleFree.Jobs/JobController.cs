@@ -236,16 +236,9 @@ internal sealed partial class JobController(JobStore store, ManagedJobsOptions o
         if (spec.Checkpoint is { } checkpoint)
         {
             // run: tasks get the checkpoint settings as variables; train: tasks get them as options too.
-            env["WF_CHECKPOINT_STORE"] = checkpoint.Store;
-            env["WF_CHECKPOINT_MODE"] = TaskCommand.ModeName(checkpoint.Mode);
-            if (checkpoint.EverySteps is { } every)
+            foreach (var (name, value) in TaskCommand.CheckpointEnvironment(checkpoint))
             {
-                env["WF_CHECKPOINT_EVERY"] = every.ToString(CultureInfo.InvariantCulture);
-            }
-
-            if (checkpoint.KeepLastN is { } keep)
-            {
-                env["WF_KEEP_LAST_N"] = keep.ToString(CultureInfo.InvariantCulture);
+                env[name] = value;
             }
         }
 

@@ -40,6 +40,23 @@ internal static class TaskCommand
         return args;
     }
 
+    /// <summary>The checkpoint settings as the variables a <c>run:</c> task reads (WF_CHECKPOINT_STORE, _MODE, _EVERY, WF_KEEP_LAST_N).</summary>
+    public static List<KeyValuePair<string, string>> CheckpointEnvironment(CheckpointSpec checkpoint)
+    {
+        List<KeyValuePair<string, string>> env = [new("WF_CHECKPOINT_STORE", checkpoint.Store), new("WF_CHECKPOINT_MODE", ModeName(checkpoint.Mode))];
+        if (checkpoint.EverySteps is { } every)
+        {
+            env.Add(new("WF_CHECKPOINT_EVERY", every.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        if (checkpoint.KeepLastN is { } keep)
+        {
+            env.Add(new("WF_KEEP_LAST_N", keep.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        return env;
+    }
+
     public static string ModeName(CheckpointMode mode) => mode == CheckpointMode.Copy ? "COPY" : "MOUNT_CACHED";
 
     /// <summary>
