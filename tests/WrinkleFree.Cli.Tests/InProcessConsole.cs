@@ -34,6 +34,13 @@ internal sealed class InProcessConsole : IDisposable
     public Task<int> RunAsync(params string[] args) =>
         WfCommandLine.RunAsync(args, [new TrainingUnavailableModule()], Context, CancellationToken.None);
 
+    /// <summary>Forgets what was written so far, so the next command's output stands alone.</summary>
+    public void Clear()
+    {
+        _out.GetStringBuilder().Clear();
+        _error.GetStringBuilder().Clear();
+    }
+
     public void Dispose()
     {
         _out.Dispose();
