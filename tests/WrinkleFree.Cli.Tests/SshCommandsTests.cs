@@ -12,7 +12,9 @@ namespace WrinkleFree.Cli.Tests;
 /// <c>wf ssh up|check|down</c> against three real sshd nodes (network namespaces), as a user runs them: the first `up`
 /// installs the serving wf and the model everywhere, the second sends nothing; `check` reports each node; `down` removes
 /// it all; and an unknown host key, a wrong key, a node that does not answer and typos are errors naming the host and key.
-/// Each node gets its own install root (the namespaces share this machine's filesystem).
+/// Each node gets its own install root (the namespaces share this machine's filesystem). With WF_BENCH_SERVING_WF (a
+/// published serving wf single file) and optionally WF_BENCH_MODEL, the first test is the `wf ssh up` benchmark of
+/// docs/benchmarks.md, with OpenSSH's scp of the same files as its reference.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class SshCommandsTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
@@ -60,7 +62,7 @@ public sealed class SshCommandsTests(Xunit.Abstractions.ITestOutputHelper output
             Assert.True(node.GetProperty("ok").GetBoolean(), node.ToString());
             Assert.Equal(["uploaded", "uploaded"], node.GetProperty("files").EnumerateArray().Select(f => f.GetProperty("outcome").GetString()));
             Assert.Equal(sha, node.GetProperty("files")[1].GetProperty("sha256").GetString());
-            Assert.Equal("0.0.0-test", node.GetProperty("facts").GetProperty("wf_version").GetString());
+            Assert.Equal(await VersionOfAsync(wf), node.GetProperty("facts").GetProperty("wf_version").GetString());
         }
 
         // The node's copy is the model, byte for byte, under models/<sha256>.gguf of that node's root.
@@ -97,7 +99,7 @@ public sealed class SshCommandsTests(Xunit.Abstractions.ITestOutputHelper output
         code = await RunAsync(console, "ssh", "check", "--pool", Pool);
         Assert.True(code == ExitCodes.Success, console.Stderr);
         Assert.All(_nodes, n => Assert.Contains(n.Address.ToString(), console.Stdout, StringComparison.Ordinal));
-        Assert.Contains("0.0.0-test", console.Stdout, StringComparison.Ordinal);
+        Assert.Contains(await VersionOfAsync(wf), console.Stdout, StringComparison.Ordinal);
 
         // One node gone: check still reports the others, names the lost one, and exits 1.
         await _nodes[2].LinkDownAsync();
@@ -185,7 +187,8 @@ public sealed class SshCommandsTests(Xunit.Abstractions.ITestOutputHelper output
     /// <summary>The serving wf to install (a stand-in printing a test version, unless a real single file is given) and the tiny model.</summary>
     private static (string Wf, string Model) Payload(string home, string? servingWf)
     {
-        var model = Path.Combine(RepositoryPaths.Root, "models", "wrinklefree-tiny.gguf");
+        var model = servingWf is null ? null : Environment.GetEnvironmentVariable("WF_BENCH_MODEL");
+        model ??= Path.Combine(RepositoryPaths.Root, "models", "wrinklefree-tiny.gguf");
         if (servingWf is not null)
             return (Path.GetFullPath(servingWf), model);
         Directory.CreateDirectory(home);
@@ -193,6 +196,14 @@ public sealed class SshCommandsTests(Xunit.Abstractions.ITestOutputHelper output
         File.WriteAllText(wf, "#!/bin/sh\n# Test stand-in for the serving wf single file.\n[ \"$1\" = --version ] && echo '0.0.0-test'\n");
         File.SetUnixFileMode(wf, (UnixFileMode)0x1ED);
         return (wf, model);
+    }
+
+    private static async Task<string> VersionOfAsync(string wf)
+    {
+        using var process = Process.Start(new ProcessStartInfo(wf, "--version") { RedirectStandardOutput = true })!;
+        var version = (await process.StandardOutput.ReadToEndAsync()).Trim();
+        await process.WaitForExitAsync();
+        return version;
     }
 
     /// <summary>The same bytes copied by OpenSSH's scp to the same three nodes at once: the reference for the benchmark.</summary>

@@ -146,9 +146,17 @@ internal sealed class SshNetSession : ISshSession
         try
         {
             await CreateParentsAsync(sftp, remotePath, cancellationToken).ConfigureAwait(false);
-            var mode = offset == 0 ? FileMode.Create : FileMode.OpenOrCreate;
+            if (offset == 0)
+            {
+                // A fresh file goes through SSH.NET's upload, which keeps several write requests in flight; a stream's
+                // writes wait for each answer in turn, which made copies 3-4x slower than OpenSSH's scp here.
+                await sftp.UploadFileAsync(source, remotePath, canOverride: true,
+                    progress is null ? null : new Progress(done => progress.Report(done)), cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            var mode = FileMode.OpenOrCreate;
             await using var remote = await sftp.OpenAsync(remotePath, mode, FileAccess.Write, cancellationToken).ConfigureAwait(false);
-            if (offset > 0)
             {
                 var size = remote.Length;
                 if (size < offset)
@@ -338,5 +346,11 @@ internal sealed class SshNetSession : ISshSession
                 }
             }
         }
+    }
+
+    // SSH.NET reports bytes uploaded so far; callers want the same count as a long.
+    private sealed class Progress(Action<long> report) : IProgress<UploadFileProgressReport>
+    {
+        public void Report(UploadFileProgressReport value) => report((long)value.TotalBytesUploaded);
     }
 }
