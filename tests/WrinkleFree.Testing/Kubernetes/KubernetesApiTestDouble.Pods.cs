@@ -397,7 +397,9 @@ public sealed partial class KubernetesApiTestDouble
             if (from is { } version && version > 0 && version < _oldestWatchable)
             {
                 var gone = StatusOf(HttpStatusCode.Gone, "Expired", $"too old resource version: {version} ({_oldestWatchable})");
-                backlog.Add($"{{\"type\":\"ERROR\",\"object\":{KubernetesJson.Serialize(gone)}}}");
+                backlog.Add($"{{\"type\":\"ERROR\",\"object\":{StatusJson(gone)}}}");
+                // As the API server does, the stream ends after the error.
+                watcher.Lines.Writer.TryComplete();
             }
             else if (from is null or 0)
             {

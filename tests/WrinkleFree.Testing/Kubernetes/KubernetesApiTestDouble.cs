@@ -171,6 +171,11 @@ public sealed partial class KubernetesApiTestDouble : IAsyncDisposable
         {
             // The client went away, or the double stops.
         }
+        catch (Exception e) when (!context.Response.HasStarted)
+        {
+            // A bug of the double shows in the test's failure, not as an empty 500.
+                await WriteStatusAsync(context, HttpStatusCode.InternalServerError, "InternalError", "test double failed: " + e);
+        }
     }
 
     private async Task NamespacedAsync(HttpContext context, string ns, string[] rest)
@@ -280,8 +285,21 @@ public sealed partial class KubernetesApiTestDouble : IAsyncDisposable
     {
         context.Response.StatusCode = (int)status;
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(KubernetesJson.Serialize(value), context.RequestAborted);
+        await context.Response.WriteAsync(value is V1Status s ? StatusJson(s) : KubernetesJson.Serialize(value), context.RequestAborted);
     }
+
+    /// <summary>A Status as the API writes it (KubernetesClient reads Status objects but does not write them).</summary>
+    private static string StatusJson(V1Status status) => new System.Text.Json.Nodes.JsonObject
+    {
+        ["kind"] = "Status",
+        ["apiVersion"] = "v1",
+        ["metadata"] = new System.Text.Json.Nodes.JsonObject(),
+        ["status"] = status.Status,
+        ["message"] = status.Message,
+        ["reason"] = status.Reason,
+        ["details"] = status.Details is null ? null : new System.Text.Json.Nodes.JsonObject { ["name"] = status.Details.Name, ["kind"] = status.Details.Kind },
+        ["code"] = status.Code,
+    }.ToJsonString();
 
     private static Task WriteStatusAsync(HttpContext context, HttpStatusCode code, string reason, string message, string? kind = null, string? name = null) =>
         WriteJsonAsync(context, code, StatusOf(code, reason, message, kind, name));
