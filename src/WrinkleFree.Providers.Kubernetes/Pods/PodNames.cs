@@ -26,7 +26,7 @@ internal static class PodNames
     {
         var id = replicaId.ToString(CultureInfo.InvariantCulture);
         var label = new StringBuilder(service.Length);
-        foreach (var c in service)
+        foreach (var c in service.ToLowerInvariant())
             label.Append(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) ? c : '-');
         var cleaned = label.ToString().Trim('-');
         var suffix = cleaned == service ? "" : "-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(service)))[..6];

@@ -51,7 +51,7 @@ public sealed class ReplicaPodBuilderTests
         created.Metadata.Uid = "6f1c1d2e-0000-4000-8000-000000000007";
         var secret = ReplicaPodBuilder.BuildSecret(created, new Dictionary<string, byte[]> { ["WF_TLS_CERT"] = "CERT"u8.ToArray(), ["WF_TLS_KEY"] = "KEY"u8.ToArray(), ["WF_TLS_CLIENT_CA"] = "CA"u8.ToArray() });
 
-        AssertSnapshot("wf-replica-tls.yaml", KubernetesYaml.Serialize(pod) + "---\n" + KubernetesYaml.Serialize(secret));
+        AssertSnapshot("wf-replica-tls.yaml", KubernetesYaml.Serialize(pod) + "\n---\n" + KubernetesYaml.Serialize(secret) + "\n");
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public sealed class ReplicaPodBuilderTests
             Subdomain = PodNames.HeadlessService("Chat_Dev"),
         });
 
-        AssertSnapshot("run-script-s3-model.yaml", KubernetesYaml.Serialize(pod));
+        AssertSnapshot("run-script-s3-model.yaml", KubernetesYaml.Serialize(pod) + "\n");
     }
 
     private static void AssertSnapshot(string name, string actual)

@@ -11,19 +11,9 @@ namespace WrinkleFree.Providers.Kubernetes.Tests.Provider;
 /// </summary>
 public sealed class KubectlTests(ITestOutputHelper output)
 {
-    private static readonly string? Kubectl = new[] { "/usr/bin/kubectl", "/usr/local/bin/kubectl" }.FirstOrDefault(File.Exists);
-
-    [Fact]
+    [KubectlFact]
     public async Task Kubectl_GetAndDescribe_ListWhatTheProviderCreated()
     {
-        if (Kubectl is null)
-        {
-            // Loud on purpose: the double's protocol goes unchecked by a real client here.
-            output.WriteLine("SKIPPED: kubectl not found (/usr/bin/kubectl); install kubernetes-client to check the double against the real client");
-            Console.Error.WriteLine("WARNING: KubectlTests skipped: kubectl not found");
-            return;
-        }
-
         await using var cluster = await TestCluster.StartAsync();
         var provider = cluster.NewProvider();
         var handle = await provider.LaunchAsync(TestCluster.Request(1), Poll.Token());
@@ -49,7 +39,7 @@ public sealed class KubectlTests(ITestOutputHelper output)
 
     private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(TestCluster cluster, params string[] args)
     {
-        var info = new ProcessStartInfo(Kubectl!, args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(KubectlFactAttribute.Path!, args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.Environment["KUBECONFIG"] = cluster.Kubeconfig;
         // kubectl caches discovery under HOME: a fresh one per test.
         info.Environment["HOME"] = cluster.Home;
