@@ -19,6 +19,7 @@ public sealed partial class KubernetesProvider : IReplicaProvider, IProviderCapa
 {
     // What `wf replica` reads as a file path: sent to the pod in its Secret, never as a path on the daemon's machine.
     private static readonly string[] FileVariables = ["WF_TLS_CERT", "WF_TLS_KEY", "WF_TLS_CLIENT_CA", "WF_API_KEY_FILE"];
+    private static readonly string[] HostOnlyVariables = ["PATH", "WF_HOME"];
     private static readonly TimeSpan SyncWait = TimeSpan.FromSeconds(5);
 
     private readonly ReplicaProviderContext _context;
@@ -61,6 +62,9 @@ public sealed partial class KubernetesProvider : IReplicaProvider, IProviderCapa
             ["PORT"] = _options.ContainerPort.ToString(CultureInfo.InvariantCulture),
             ["HOST"] = "0.0.0.0",
         };
+        // The daemon's PATH (its wf shim) and WF_HOME name folders on its own machine: in the pod the image's hold.
+        foreach (var local in HostOnlyVariables)
+            envs.Remove(local);
         if (tls is not null)
         {
             envs["WF_TLS_CERT"] = tls.CertFile;

@@ -14,7 +14,8 @@ public sealed class KubernetesProviderTests
         await using var cluster = await TestCluster.StartAsync();
         var provider = cluster.NewProvider();
 
-        var first = await provider.LaunchAsync(TestCluster.Request(1), Poll.Token());
+        var daemonEnvironment = new Dictionary<string, string> { ["PATH"] = "/home/wf/.wrinklefree/bin:/usr/bin", ["WF_HOME"] = "/home/wf/.wrinklefree", ["NUM_THREADS"] = "4" };
+        var first = await provider.LaunchAsync(TestCluster.Request(1) with { Envs = daemonEnvironment }, Poll.Token());
         var again = await provider.LaunchAsync(TestCluster.Request(1), Poll.Token());
         var fromRestart = await cluster.NewProvider().LaunchAsync(TestCluster.Request(1), Poll.Token());
 
@@ -25,6 +26,8 @@ public sealed class KubernetesProviderTests
         Assert.Equal(("svc", "1", "1", "k8s"), (pod.Metadata.Labels["wrinklefree/service"], pod.Metadata.Labels["wrinklefree/replica"], pod.Metadata.Labels["wrinklefree/version"], pod.Metadata.Labels["wrinklefree/tier"]));
         Assert.StartsWith("http://127.0.0.1:", first.EndpointUrl, StringComparison.Ordinal);
         Assert.Equal((TestCluster.Namespace, TestCluster.Context), (first.PodNamespace, first.KubeContext));
+        // The daemon's own PATH and home mean nothing in the pod: the image's hold there.
+        Assert.Equal(["HOST=0.0.0.0", "NUM_THREADS=4", "PORT=8080"], pod.Spec.Containers[0].Env.Select(e => e.Name + "=" + e.Value));
     }
 
     [Fact]

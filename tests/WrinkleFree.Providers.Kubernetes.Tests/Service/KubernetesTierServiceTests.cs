@@ -251,6 +251,3 @@ public sealed class KubernetesTierServiceTests(ITestOutputHelper output)
     }
 }
 
-/// <summary>The whole-service tests run one at a time: each runs several `wf replica` processes.</summary>
-[CollectionDefinition(nameof(KubernetesTierServiceTests), DisableParallelization = true)]
-public sealed class KubernetesTierServiceCollection;
