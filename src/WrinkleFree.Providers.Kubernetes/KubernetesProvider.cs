@@ -94,7 +94,18 @@ public sealed partial class KubernetesProvider : IReplicaProvider, IProviderCapa
             await EnsureHeadlessServiceAsync(connection, request.Service, headless, ns, cancellationToken).ConfigureAwait(false);
         var created = await CreateOrGetAsync(connection, pod, request, cancellationToken).ConfigureAwait(false);
         if (files.Count > 0)
-            await CreateSecretAsync(connection, ReplicaPodBuilder.BuildSecret(created, files), cancellationToken).ConfigureAwait(false);
+        {
+            try
+            {
+                await CreateSecretAsync(connection, ReplicaPodBuilder.BuildSecret(created, files), cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Without its Secret the pod would wait in ContainerCreating for good, and no handle would ever stop it.
+                await DeleteQuietlyAsync(connection, created).ConfigureAwait(false);
+                throw;
+            }
+        }
 
         var scheme = tls is null ? "http" : "https";
         PodPortForward? forward = null;
@@ -338,6 +349,21 @@ public sealed partial class KubernetesProvider : IReplicaProvider, IProviderCapa
         }
 
         return existing;
+    }
+
+    private async Task DeleteQuietlyAsync(ClusterConnection connection, V1Pod pod)
+    {
+        try
+        {
+            using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await connection.Client.CoreV1.DeleteNamespacedPodAsync(
+                pod.Metadata.Name, pod.Metadata.NamespaceProperty, new V1DeleteOptions { GracePeriodSeconds = 0, Preconditions = new V1Preconditions { Uid = pod.Metadata.Uid } },
+                cancellationToken: bound.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Log.CleanupFailed(_logger, pod.Metadata.Name, pod.Metadata.NamespaceProperty, KubernetesApiErrors.MessageOf(e));
+        }
     }
 
     private static async Task CreateSecretAsync(ClusterConnection connection, V1Secret secret, CancellationToken cancellationToken)

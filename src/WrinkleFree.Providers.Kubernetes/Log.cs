@@ -24,4 +24,7 @@ internal static partial class Log
 
     [LoggerMessage(7406, LogLevel.Warning, "kubernetes: pod {Pod} in namespace {Namespace} not adopted: {Reason}")]
     public static partial void NotAdopted(ILogger logger, string pod, string @namespace, string reason);
+
+    [LoggerMessage(7407, LogLevel.Warning, "kubernetes: pod {Pod} in namespace {Namespace} could not be deleted after its launch failed: {Reason}; delete it by hand")]
+    public static partial void CleanupFailed(ILogger logger, string pod, string @namespace, string reason);
 }

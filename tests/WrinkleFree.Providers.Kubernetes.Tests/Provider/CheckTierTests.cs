@@ -121,4 +121,20 @@ public sealed class CheckTierTests
         Assert.Contains("kubernetes: create pods in namespace wf (context double) failed: 403 Forbidden", e.Message, StringComparison.Ordinal);
         Assert.Contains("cannot create resource \"pods\"", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task LaunchAsync_SecretForbidden_NamesItAndLeavesNoPodWaitingForIt()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        cluster.Api.Forbid("create", "secrets");
+        using var folder = new Testing.TempDirectory("wf-k8s-key");
+        var key = Path.Combine(folder.Path, "api.key");
+        await File.WriteAllTextAsync(key, "sk-test");
+        var request = TestCluster.Request(1) with { Envs = new Dictionary<string, string> { ["WF_API_KEY_FILE"] = key } };
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => cluster.NewProvider().LaunchAsync(request, Poll.Token()));
+
+        Assert.Contains("kubernetes: create secrets in namespace wf (context double) failed: 403 Forbidden", e.Message, StringComparison.Ordinal);
+        await Poll.UntilAsync(() => cluster.Api.Pods(TestCluster.Namespace).Count == 0, "the pod deleted");
+    }
 }
