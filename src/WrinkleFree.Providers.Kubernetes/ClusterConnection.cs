@@ -40,8 +40,8 @@ internal sealed class ClusterConnection : IAsyncDisposable
     /// </summary>
     public static ClusterConnection Open(string? context, string contextKey, KubernetesProviderOptions options, TimeProvider time, ILogger logger)
     {
-        if (!options.PortForward(context))
-            return new ClusterConnection(new k8s.Kubernetes(KubernetesClientConfiguration.InClusterConfig()), null, portForward: false, options, time, logger);
+        if (options.UsesInClusterAccount(context))
+            return new ClusterConnection(new k8s.Kubernetes(KubernetesClientConfiguration.InClusterConfig()), null, options.PortForward(context), options, time, logger);
 
         var path = options.Kubeconfig();
         if (!File.Exists(path))
@@ -61,7 +61,7 @@ internal sealed class ClusterConnection : IAsyncDisposable
         try
         {
             var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(path, context);
-            return new ClusterConnection(new k8s.Kubernetes(config), context, portForward: true, options, time, logger);
+            return new ClusterConnection(new k8s.Kubernetes(config), context, options.PortForward(context), options, time, logger);
         }
         catch (Exception e) when (e is KubeConfigException or IOException or ArgumentException or FormatException)
         {

@@ -29,6 +29,7 @@ public sealed partial class KubernetesProvider : IReplicaProvider, IProviderCapa
     private readonly ConcurrentDictionary<(string Service, int Replica), Launched> _launched = new();
     private readonly ConcurrentDictionary<string, byte> _deletedByUs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TierCapacity> _capacity = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Context, string Namespace, string Name), byte> _headlessMade = new();
     private int _disposed;
 
     /// <summary>A provider for one daemon.</summary>
@@ -90,8 +91,11 @@ public sealed partial class KubernetesProvider : IReplicaProvider, IProviderCapa
             Https = tls is not null,
             Subdomain = headless,
         });
-        if (headless is not null)
+        if (headless is not null && !_headlessMade.ContainsKey((settings.Context ?? "", ns, headless)))
+        {
             await EnsureHeadlessServiceAsync(connection, request.Service, headless, ns, cancellationToken).ConfigureAwait(false);
+            _headlessMade[(settings.Context ?? "", ns, headless)] = 0;
+        }
         var created = await CreateOrGetAsync(connection, pod, request, cancellationToken).ConfigureAwait(false);
         if (files.Count > 0)
         {

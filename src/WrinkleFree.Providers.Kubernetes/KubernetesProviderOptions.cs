@@ -12,6 +12,12 @@ public sealed record KubernetesProviderOptions
     /// </summary>
     public bool? InCluster { get; init; }
 
+    /// <summary>
+    /// Reach pods on their DNS names (the balancer runs where cluster DNS and pod addresses resolve) rather than through
+    /// a port-forward; null: when the daemon runs in the cluster.
+    /// </summary>
+    public bool? ReachPodsDirectly { get; init; }
+
     /// <summary>The port replicas listen on inside their pod.</summary>
     public int ContainerPort { get; init; } = 8080;
 
@@ -24,8 +30,11 @@ public sealed record KubernetesProviderOptions
     /// <summary>The environment the provider reads (KUBECONFIG, HOME, KUBERNETES_SERVICE_HOST); tests pass their own.</summary>
     public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
 
+    /// <summary>Whether the API is reached with the pod's service account (the daemon inside the cluster, no context written).</summary>
+    internal bool UsesInClusterAccount(string? context) => InCluster ?? (context is null && !string.IsNullOrEmpty(Environment("KUBERNETES_SERVICE_HOST")));
+
     /// <summary>Whether pods are reached by a loopback port-forward through the API (the daemon outside the cluster).</summary>
-    internal bool PortForward(string? context) => !(InCluster ?? (context is null && !string.IsNullOrEmpty(Environment("KUBERNETES_SERVICE_HOST"))));
+    internal bool PortForward(string? context) => !(ReachPodsDirectly ?? UsesInClusterAccount(context));
 
     /// <summary>The kubeconfig to read when outside the cluster.</summary>
     internal string Kubeconfig() =>

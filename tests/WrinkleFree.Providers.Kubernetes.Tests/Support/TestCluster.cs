@@ -38,7 +38,8 @@ internal sealed class TestCluster : IAsyncDisposable
     public static async Task<TestCluster> StartAsync() => new(await KubernetesApiTestDouble.StartAsync(Namespace));
 
     /// <summary>A provider as a daemon of this home makes it (a new one is a restarted daemon).</summary>
-    public KubernetesProvider NewProvider(string? kubeconfig = null)
+    /// <param name="direct">Reach pods on their DNS names, as a daemon inside the cluster does (names the double cannot resolve).</param>
+    public KubernetesProvider NewProvider(string? kubeconfig = null, bool direct = false)
     {
         var provider = new KubernetesProvider(
             new ReplicaProviderContext(Home, TimeProvider.System, NullLoggerFactory.Instance),
@@ -46,6 +47,7 @@ internal sealed class TestCluster : IAsyncDisposable
             {
                 KubeconfigPath = kubeconfig ?? Kubeconfig,
                 InCluster = false,
+                ReachPodsDirectly = direct,
                 DrainTimeout = TimeSpan.FromSeconds(2),
                 WatchRetryDelay = TimeSpan.FromMilliseconds(200),
             });
