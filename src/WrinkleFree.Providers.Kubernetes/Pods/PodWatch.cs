@@ -36,9 +36,6 @@ internal sealed class PodWatch : IAsyncDisposable
     /// <summary>Why the last list or watch failed, while it has not succeeded since; null when in sync.</summary>
     public string? LastError { get; private set; }
 
-    /// <summary>How many times the pods were listed (the first list, then one per 410 Gone or failed watch).</summary>
-    public int Lists { get; private set; }
-
     public static PodWatch Start(IKubernetes client, string @namespace, TimeSpan retryDelay, TimeProvider time, ILogger logger)
     {
         var watch = new PodWatch(client, @namespace, retryDelay, time, logger);
@@ -128,7 +125,6 @@ internal sealed class PodWatch : IAsyncDisposable
                 _deletedUids[pod.Metadata.Uid] = 0;
         }
 
-        Lists++;
         LastError = null;
         _synced.TrySetResult();
         Notify();
