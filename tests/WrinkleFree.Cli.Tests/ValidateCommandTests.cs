@@ -80,10 +80,10 @@ public sealed class ValidateCommandTests
         var code = await console.RunAsync("validate", Deploy("service-hybrid.yaml"));
 
         Assert.Equal(ExitCodes.InvalidInput, code);
-        // The ssh tier is launchable (its pool is checked by the daemon at `wf up`); the other two are not yet.
-        Assert.Contains("tiers[1].provider (line ", console.Stderr, StringComparison.Ordinal);
+        // The ssh and kubernetes tiers are launchable (their pool and cluster are checked by the daemon at `wf up`); cloud is not yet.
+        Assert.Contains("tiers[2].provider (line ", console.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("provider ssh", console.Stderr, StringComparison.Ordinal);
-        Assert.Contains("tier 'ovh-k8s': provider kubernetes cannot launch replicas yet (issue 14)", console.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("provider kubernetes", console.Stderr, StringComparison.Ordinal);
         Assert.Contains("tier 'cloud-spot': provider cloud cannot launch replicas yet (issue 15)", console.Stderr, StringComparison.Ordinal);
     }
 

@@ -38,6 +38,15 @@ public sealed record ReplicaHandle
     /// <summary>Kubernetes replicas: the pod's name.</summary>
     public string? PodName { get; init; }
 
+    /// <summary>Kubernetes replicas: the pod's UID, so a same-named pod created by someone else is never adopted.</summary>
+    public string? PodUid { get; init; }
+
+    /// <summary>Kubernetes replicas: the pod's namespace.</summary>
+    public string? PodNamespace { get; init; }
+
+    /// <summary>Kubernetes replicas: the kubeconfig context the pod was created through (null: in-cluster or the current one).</summary>
+    public string? KubeContext { get; init; }
+
     /// <summary>Cloud replicas: the instance id.</summary>
     public string? InstanceId { get; init; }
 
