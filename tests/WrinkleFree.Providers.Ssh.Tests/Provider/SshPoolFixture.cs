@@ -22,11 +22,13 @@ internal sealed class SshPoolFixture : IAsyncDisposable
     private readonly SshTestKeys _keys;
     private readonly TempDirectory _home = new("wf-ssh-provider");
     private readonly List<SshProvider> _providers = [];
+    private readonly SshBastion? _bastion;
 
-    private SshPoolFixture(SshTestKeys keys, IReadOnlyList<SshdNode> nodes)
+    private SshPoolFixture(SshTestKeys keys, IReadOnlyList<SshdNode> nodes, SshBastion? bastion = null)
     {
         _keys = keys;
         Nodes = nodes;
+        _bastion = bastion;
     }
 
     public IReadOnlyList<SshdNode> Nodes { get; }
@@ -36,6 +38,31 @@ internal sealed class SshPoolFixture : IAsyncDisposable
     /// <param name="realWf">Nodes run the serving wf (`wf replica`, mutual TLS) instead of the FakeUpstream.</param>
     public static async Task<SshPoolFixture> StartAsync(int nodes, int? replicasPerNode = 1, bool realWf = false)
     {
+        return await StartAsync(nodes, replicasPerNode, realWf, behindBastion: false);
+    }
+
+    /// <summary>The design's bastion layout: <paramref name="nodes"/> private nodes reachable only through a jump host.</summary>
+    public static async Task<SshPoolFixture> StartBehindBastionAsync(int nodes) => await StartAsync(nodes, 1, realWf: false, behindBastion: true);
+
+    private static async Task<SshPoolFixture> StartAsync(int nodes, int? replicasPerNode, bool realWf, bool behindBastion)
+    {
+        if (behindBastion)
+        {
+            var bastionKeys = await SshTestKeys.CreateAsync();
+            try
+            {
+                var bastion = await SshBastion.StartAsync(bastionKeys, nodes, Pool);
+                var behind = new SshPoolFixture(bastionKeys, bastion.PrivateNodes, bastion);
+                behind.WritePool(replicasPerNode, realWf);
+                return behind;
+            }
+            catch
+            {
+                bastionKeys.Dispose();
+                throw;
+            }
+        }
+
         var keys = await SshTestKeys.CreateAsync();
         var started = new List<SshdNode>();
         try
@@ -113,10 +140,11 @@ internal sealed class SshPoolFixture : IAsyncDisposable
     {
         var yaml = $"{Pool}:\n  user: {SshdNode.PasswordUser}\n  identity_file: {_keys.PrivateKeyPath}\n"
             + (replicasPerNode is { } n ? $"  replicas_per_node: {n.ToString(CultureInfo.InvariantCulture)}\n" : "")
+            + (_bastion is { } jump ? $"  proxy_jump: {SshdNode.PasswordUser}@{jump.Bastion.Address}\n" : "")
             + "  hosts:\n" + string.Concat(Nodes.Select(n => $"    - ip: {n.Address}\n"));
         File.WriteAllText(Path.Combine(Home, "ssh_node_pools.yaml"), yaml);
         Directory.CreateDirectory(Path.Combine(Home, "ssh"));
-        File.WriteAllText(Path.Combine(Home, "ssh", "known_hosts"), string.Concat(Nodes.Select(n => n.KnownHostsLine + "\n")));
+        File.WriteAllText(Path.Combine(Home, "ssh", "known_hosts"), _bastion?.KnownHostsLines ?? string.Concat(Nodes.Select(n => n.KnownHostsLine + "\n")));
         foreach (var node in Nodes)
         {
             var root = Directory.CreateDirectory(RootOf(node.Address.ToString())).FullName;
@@ -159,8 +187,13 @@ internal sealed class SshPoolFixture : IAsyncDisposable
             }
         }
 
-        foreach (var node in Nodes)
-            await node.DisposeAsync();
+        if (_bastion is not null)
+            await _bastion.DisposeAsync();
+        else
+        {
+            foreach (var node in Nodes)
+                await node.DisposeAsync();
+        }
 
         _keys.Dispose();
         _home.Dispose();

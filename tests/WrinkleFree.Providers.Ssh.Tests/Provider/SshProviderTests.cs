@@ -45,6 +45,34 @@ public sealed class SshProviderTests
     }
 
     [SshdFact]
+    public async Task BehindABastion_ReplicaReachedThroughAForwardedPort_OrOnItsPrivateAddressWhenTheBalancerIsInside()
+    {
+        await using var pool = await SshPoolFixture.StartBehindBastionAsync(nodes: 2);
+        var provider = pool.NewProvider();
+        var capacity = await provider.CheckTierAsync(SshPoolFixture.Tier, Resources, "tiers[0].settings", Ct);
+        Assert.Equal(2, capacity.Replicas);
+
+        // The balancer outside the private network: a loopback port forwarded over the SSH connection (through the jump).
+        var outside = await provider.LaunchAsync(SshPoolFixture.Request(1), Ct);
+        Assert.StartsWith("http://127.0.0.1:", outside.EndpointUrl, StringComparison.Ordinal);
+        Assert.Contains(outside.Host, pool.Nodes.Select(n => n.Address.ToString()));
+        await AnswersAsync(outside);
+        Assert.Equal(ProviderReplicaState.Running, (await provider.GetStatusAsync(outside, Ct)).State);
+
+        // private_network: true, the layout where the balancer runs inside: the node's own private address.
+        var inside = await provider.LaunchAsync(SshPoolFixture.Request(2) with
+        {
+            TierSettings = new Dictionary<string, object?> { ["pool"] = SshPoolFixture.Pool, ["private_network"] = true },
+        }, Ct);
+        Assert.StartsWith($"http://{inside.Host}:8080", inside.EndpointUrl, StringComparison.Ordinal);
+        Assert.NotEqual(outside.Host, inside.Host);
+        Assert.Equal(ProviderReplicaState.Running, (await provider.GetStatusAsync(inside, Ct)).State);
+
+        await provider.StopAsync(outside, TimeSpan.FromSeconds(5), Ct);
+        Assert.Equal(ProviderReplicaState.Exited, (await provider.GetStatusAsync(outside, Ct)).State);
+    }
+
+    [SshdFact]
     public async Task NodeAway_CapacityLeavesAndAStopWaits_NodeBack_TheReplacedReplicaIsStopped()
     {
         await using var pool = await SshPoolFixture.StartAsync(nodes: 2);
