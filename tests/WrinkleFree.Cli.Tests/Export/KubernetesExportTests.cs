@@ -63,8 +63,23 @@ public sealed class KubernetesExportTests
         Assert.Equal(8000, spec.Service.LoadBalancer.Port);
         Assert.Equal(3, spec.Tiers.Count);
         Assert.Contains("note: the spec in the ConfigMap is rewritten with service.load_balancer host 0.0.0.0 and port 8000", console.Stderr, StringComparison.Ordinal);
-        Assert.Contains("note: kubernetes tier 'ovh-k8s' names no settings.image", console.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("names no settings.image", console.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("note: image wrinklefree/wf:latest", console.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Kubernetes_TierWithoutImage_NoteSaysToBuildAndSetOne()
+    {
+        using var console = new InProcessConsole();
+        Directory.CreateDirectory(console.Home);
+        var spec = Path.Combine(console.Home, "hybrid-no-image.yaml");
+        var lines = File.ReadAllLines(Deploy("service-hybrid.yaml")).Where(l => !l.TrimStart().StartsWith("image:", StringComparison.Ordinal));
+        await File.WriteAllLinesAsync(spec, lines);
+
+        var code = await console.RunAsync("export", "kubernetes", spec, "--image", "registry.example/wf:1.2");
+
+        Assert.True(code == ExitCodes.Success, console.Stderr);
+        Assert.Contains("note: kubernetes tier 'ovh-k8s' names no settings.image: build the replica target", console.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
