@@ -16,6 +16,7 @@ public sealed class ReplicaProbeTracker
     private readonly DateTimeOffset _startedAt;
     private DateTimeOffset? _failingSince;
     private bool _everAnswered;
+    private bool _adoptedUnprobed;
 
     /// <summary>Starts tracking a replica whose process has just started; the initial delay counts from now.</summary>
     public ReplicaProbeTracker(ProbePolicy policy, TimeProvider time)
@@ -34,7 +35,11 @@ public sealed class ReplicaProbeTracker
         if (Status.IsTerminal())
             return Status;
         var now = _time.GetUtcNow();
-        var passed = probe.Answered && probe.Latency <= _policy.LatencyThreshold && !probe.Overloaded;
+        // The first probe of a restarted controller opens a new connection (and TLS session) from a process still
+        // warming up: its latency says nothing about the replica, so only its answer counts.
+        var coldFirst = _adoptedUnprobed;
+        _adoptedUnprobed = false;
+        var passed = probe.Answered && (coldFirst || probe.Latency <= _policy.LatencyThreshold) && !probe.Overloaded;
         if (probe.Answered)
             _everAnswered = true;
 
@@ -75,7 +80,7 @@ public sealed class ReplicaProbeTracker
     /// </summary>
     public ReplicaStatus ObserveOverdue()
     {
-        if (Status is ReplicaStatus.Ready)
+        if (Status is ReplicaStatus.Ready && !_adoptedUnprobed)
             Status = ReplicaStatus.NotReady;
         return Status;
     }
@@ -87,6 +92,7 @@ public sealed class ReplicaProbeTracker
     public void AssumeReady()
     {
         _everAnswered = true;
+        _adoptedUnprobed = true;
         Status = ReplicaStatus.Ready;
     }
 

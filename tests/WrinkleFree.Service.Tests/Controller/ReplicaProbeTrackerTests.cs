@@ -28,6 +28,32 @@ public sealed class ReplicaProbeTrackerTests
     }
 
     [Fact]
+    public void AssumeReady_FirstProbeSlowOrOverdue_StaysReady_LaterSlowProbesCount()
+    {
+        var tracker = new ReplicaProbeTracker(Policy, new FakeTimeProvider());
+        tracker.AssumeReady();
+        var slow = new ProbeResult(200, TimeSpan.FromSeconds(2));
+
+        // A restarted controller's first probe: a cold connection, overdue and then slow, but answered.
+        Assert.Equal(ReplicaStatus.Ready, tracker.ObserveOverdue());
+        Assert.Equal(ReplicaStatus.Ready, tracker.Observe(slow));
+
+        // From then on latency counts again.
+        Assert.Equal(ReplicaStatus.NotReady, tracker.ObserveOverdue());
+        Assert.Equal(ReplicaStatus.NotReady, tracker.Observe(slow));
+        Assert.Equal(ReplicaStatus.Ready, tracker.Observe(Ok));
+    }
+
+    [Fact]
+    public void AssumeReady_FirstProbeUnanswered_IsNotReady()
+    {
+        var tracker = new ReplicaProbeTracker(Policy, new FakeTimeProvider());
+        tracker.AssumeReady();
+
+        Assert.Equal(ReplicaStatus.NotReady, tracker.Observe(Down));
+    }
+
+    [Fact]
     public void Observe_NeverAnsweredByInitialDelay_FailedInitialDelay()
     {
         var time = new FakeTimeProvider();
