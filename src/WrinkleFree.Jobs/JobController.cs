@@ -308,18 +308,12 @@ internal sealed partial class JobController(JobStore store, ManagedJobsOptions o
 
     private static string? FatalReason(Outcome outcome) => outcome.ExitCode switch
     {
-        TaskExitCodes.ConfigurationError => "configuration error (exit code 64); fix the task and launch it again",
-        TaskExitCodes.OutOfMemory => "out of memory (exit code 65); use a smaller batch or sequence length, or more memory",
+        TaskExitCodes.ConfigurationError or TaskExitCodes.OutOfMemory => TaskExitCodes.FatalReason(outcome.ExitCode),
         _ when OutOfMemory().IsMatch(outcome.Output) => $"out of memory ({Describe(outcome.ExitCode)} after the task reported running out of memory); use a smaller batch or sequence length, or more memory",
         _ => null,
     };
 
-    private static string Describe(int? exitCode) => exitCode switch
-    {
-        > 128 and < 160 => $"killed by signal {exitCode - 128} (exit code {exitCode})",
-        { } code => $"exit code {code}",
-        _ => "exited",
-    };
+    private static string Describe(int? exitCode) => TaskExitCodes.Describe(exitCode);
 
     private static string LastLine(string output)
     {
