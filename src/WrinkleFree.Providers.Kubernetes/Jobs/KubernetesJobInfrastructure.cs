@@ -63,8 +63,10 @@ public sealed partial class KubernetesJobInfrastructure(KubernetesProviderOption
                 var pods = await ListPodsAsync(state, cancellationToken).ConfigureAwait(false);
                 foreach (var pod in pods.Where(p => ContainerStarted(p)))
                     logs.Follow(pod.Metadata.Name);
+                // Pods first: the reason a Job failed names the last failure they show.
+                var finished = job?.Status?.Conditions?.Any(c => c.Type is "Complete" or "Failed" && c.Status == "True") == true;
+                await state.AccountAsync(pods, finished, cancellationToken).ConfigureAwait(false);
                 var ended = job is null ? null : Ended(job, state);
-                await state.AccountAsync(pods, finished: ended is not null, cancellationToken).ConfigureAwait(false);
                 if (ended is not null)
                 {
                     await logs.DrainAsync(LogDrain).ConfigureAwait(false);
@@ -184,6 +186,9 @@ public sealed partial class KubernetesJobInfrastructure(KubernetesProviderOption
         private readonly HashSet<string> _present = new(StringComparer.Ordinal);
         private string? _running;
         private int _relaunches;
+        private int _podRelaunches;
+        private int _failures;
+        private readonly Queue<string> _ended = new();
 
         public JobRun Run { get; } = run;
 
@@ -198,7 +203,10 @@ public sealed partial class KubernetesJobInfrastructure(KubernetesProviderOption
 
         public int? LastExitCode { get; private set; }
 
-        /// <summary>Records pods that ended (a relaunch follows unless the Job ended) and the pod now running.</summary>
+        /// <summary>
+        /// Records pods that ended and the pod now running. An ended pod is a relaunch once its successor exists: whether
+        /// one follows is the Job controller's decision, which a poll may see before or after the pod's end.
+        /// </summary>
         public async Task AccountAsync(IReadOnlyList<V1Pod> pods, bool finished, CancellationToken cancellationToken)
         {
             foreach (var pod in pods)
@@ -207,37 +215,37 @@ public sealed partial class KubernetesJobInfrastructure(KubernetesProviderOption
                 _present.Add(name);
                 if (pod.Status?.Phase != "Failed" || !_accounted.Add(name))
                     continue;
-                var terminated = pod.Status.ContainerStatuses?.FirstOrDefault(c => c.Name == TrainingJobBuilder.ContainerName)?.State?.Terminated;
-                if (Preempted(pod) is { } why)
+                if (Preempted(pod) is { } taken)
                 {
-                    if (!finished)
-                        await RelaunchedAsync($"pod {name} {why} (a preemption, not counted against max_restarts_on_errors)", cancellationToken).ConfigureAwait(false);
+                    _ended.Enqueue($"pod {name} {taken} (a preemption, not counted against max_restarts_on_errors)");
                     continue;
                 }
 
+                var terminated = pod.Status.ContainerStatuses?.FirstOrDefault(c => c.Name == TrainingJobBuilder.ContainerName)?.State?.Terminated;
+                _failures++;
                 LastExitCode = terminated?.ExitCode;
                 LastFailure = $"pod {name}: {TaskExitCodes.Describe(terminated?.ExitCode)}";
-                if (!finished && TaskExitCodes.FatalReason(terminated?.ExitCode) is null)
-                {
-                    var counted = pods.Count(p => _accounted.Contains(p.Metadata.Name) && p.Status?.Phase == "Failed" && Preempted(p) is null);
-                    await RelaunchedAsync($"{LastFailure}; restart {counted} of {Run.Spec.Recovery.MaxRestartsOnErrors}", cancellationToken).ConfigureAwait(false);
-                }
+                _ended.Enqueue($"{LastFailure}; restart {_failures} of {Run.Spec.Recovery.MaxRestartsOnErrors}");
             }
 
             // A pod gone from the list before it ended was deleted by someone else; the Job controller replaces it.
             foreach (var gone in _present.Where(n => pods.All(p => p.Metadata.Name != n) && !_accounted.Contains(n)).ToList())
             {
                 _accounted.Add(gone);
-                if (!finished)
-                    await RelaunchedAsync($"pod {gone} was deleted (a preemption, not counted against max_restarts_on_errors)", cancellationToken).ConfigureAwait(false);
+                _ended.Enqueue($"pod {gone} was deleted (a preemption, not counted against max_restarts_on_errors)");
             }
 
-            if (pods.FirstOrDefault(p => p.Status?.Phase == "Running" && !_accounted.Contains(p.Metadata.Name)) is { } running && running.Metadata.Name != _running)
+            while (_ended.Count > 0 && _podRelaunches < _present.Count - 1)
+            {
+                _podRelaunches++;
+                await RelaunchedAsync(_ended.Dequeue(), cancellationToken).ConfigureAwait(false);
+            }
+
+            if (!finished && pods.FirstOrDefault(p => p.Status?.Phase == "Running" && !_accounted.Contains(p.Metadata.Name)) is { } running && running.Metadata.Name != _running)
             {
                 _running = running.Metadata.Name;
                 await Run.Reporter.RunningAsync($"pod {_running} on node {running.Spec?.NodeName}", cancellationToken).ConfigureAwait(false);
             }
-
         }
 
         public Task RelaunchedAsync(string why, CancellationToken cancellationToken)
