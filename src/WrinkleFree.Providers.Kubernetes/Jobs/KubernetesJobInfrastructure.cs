@@ -33,7 +33,6 @@ public sealed partial class KubernetesJobInfrastructure(KubernetesProviderOption
     public async Task<JobRunResult> RunAsync(JobRun run, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
-        var ns = run.Placement.Namespace ?? "default";
         ClusterConnection connection;
         try
         {
@@ -46,6 +45,7 @@ public sealed partial class KubernetesJobInfrastructure(KubernetesProviderOption
 
         await using (connection.ConfigureAwait(false))
         {
+            var ns = run.Placement.Namespace ?? connection.DefaultNamespace ?? "default";
             var state = new RunState(run, connection, ns);
             await using var logs = new PodLogCopier(connection.Client, ns, run.Job.Id, run.Reporter);
             if (await CreateOrAdoptAsync(state, cancellationToken).ConfigureAwait(false) is { } refused)
@@ -241,10 +241,14 @@ public sealed partial class KubernetesJobInfrastructure(KubernetesProviderOption
                 await RelaunchedAsync(_ended.Dequeue(), cancellationToken).ConfigureAwait(false);
             }
 
-            if (!finished && pods.FirstOrDefault(p => p.Status?.Phase == "Running" && !_accounted.Contains(p.Metadata.Name)) is { } running && running.Metadata.Name != _running)
+            // A pod that ran and ended between two polls still ran: the job gets its RUNNING state and start time.
+            var current = finished
+                ? pods.LastOrDefault(p => _running is null && p.Status?.Phase is "Succeeded" or "Failed")
+                : pods.FirstOrDefault(p => p.Status?.Phase == "Running" && !_accounted.Contains(p.Metadata.Name));
+            if (current is not null && current.Metadata.Name != _running)
             {
-                _running = running.Metadata.Name;
-                await Run.Reporter.RunningAsync($"pod {_running} on node {running.Spec?.NodeName}", cancellationToken).ConfigureAwait(false);
+                _running = current.Metadata.Name;
+                await Run.Reporter.RunningAsync($"pod {_running} on node {current.Spec?.NodeName}", cancellationToken).ConfigureAwait(false);
             }
         }
 

@@ -52,6 +52,10 @@ public sealed class KubernetesJobsTests
         Assert.Equal("2Gi", pod.Containers[0].Resources.Limits["memory"].ToString());
         Assert.False(pod.Containers[0].Resources.Limits.ContainsKey("cpu"));
         Assert.Contains(created.Status.Conditions, c => c.Type == "Complete" && c.Status == "True");
+        Assert.Equal(
+            [JobStatus.Pending, JobStatus.Starting, JobStatus.Running, JobStatus.Succeeded],
+            (await cluster.Jobs.EventsAsync(job.Id, Timeout())).Select(e => e.To).ToArray());
+        Assert.NotNull((await cluster.Jobs.GetAsync(job.Id, Timeout()))!.StartedAt);
     }
 
     [Fact]
