@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using WrinkleFree.Jobs;
 using WrinkleFree.Providers.Kubernetes.Jobs;
 using WrinkleFree.Testing;
@@ -38,7 +37,7 @@ internal sealed class JobCluster : IAsyncDisposable
     public static async Task<JobCluster> StartAsync()
     {
         var api = await KubernetesApiTestDouble.StartAsync(Namespace);
-        api.Containers = RunLocally;
+        api.Containers = ProcessPodContainer.RunCommand;
         var home = new TempDirectory("wf-k8s-jobs-home");
         var kubeconfig = api.WriteKubeconfig(home.Path, Context, Namespace);
         var infrastructure = new KubernetesJobInfrastructure(
@@ -67,17 +66,6 @@ internal sealed class JobCluster : IAsyncDisposable
     /// <summary>The job's pod that runs now.</summary>
     public k8s.Models.V1Pod RunningPod(JobRecord job) =>
         Api.Pods(Namespace).Single(p => p.Metadata.Labels[TrainingJobBuilder.JobLabel] == job.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) && p.Status.Phase == "Running");
-
-    private static IPodContainer RunLocally(PodContainerStart start)
-    {
-        var command = start.Pod.Spec.Containers[0].Command;
-        var info = new ProcessStartInfo(command[0]) { WorkingDirectory = start.FilesFolder };
-        foreach (var argument in command.Skip(1))
-            info.ArgumentList.Add(argument);
-        foreach (var (key, value) in start.Environment)
-            info.Environment[key] = value;
-        return ProcessPodContainer.Start(info, start.LoopbackPort);
-    }
 
     public async ValueTask DisposeAsync()
     {
