@@ -303,8 +303,10 @@ internal sealed partial class JobController(JobStore store, ManagedJobsOptions o
     private async Task BannerAsync(string logPath, string what, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
-        await File.AppendAllTextAsync(logPath, $"--- wf jobs: job {jobId} {what} at {_time.GetUtcNow():yyyy-MM-dd HH:mm:ss}Z ---\n", cancellationToken).ConfigureAwait(false);
+        await File.AppendAllTextAsync(logPath, Banner(what) + "\n", cancellationToken).ConfigureAwait(false);
     }
+
+    private string Banner(string what) => $"--- wf jobs: job {jobId} {what} at {_time.GetUtcNow():yyyy-MM-dd HH:mm:ss}Z ---";
 
     private static string? FatalReason(Outcome outcome) => outcome.ExitCode switch
     {
@@ -351,7 +353,8 @@ internal sealed partial class JobController(JobStore store, ManagedJobsOptions o
         {
             await controller.Store.TransitionAsync(controller.JobId, j => j with { Status = JobStatus.Recovering, Recoveries = recoveries },
                 why, [JobStatus.Starting, JobStatus.Running, JobStatus.Recovering], cancellationToken).ConfigureAwait(false);
-            await controller.BannerAsync(logPath, $"{why}; recovering (relaunch {recoveries})", cancellationToken).ConfigureAwait(false);
+            // Through the log lock: pods' log streams append at the same time, and two appenders of one file overwrite each other.
+            await AppendLogAsync([controller.Banner($"{why}; recovering (relaunch {recoveries})")], cancellationToken).ConfigureAwait(false);
         }
 
         public async Task AppendLogAsync(IReadOnlyList<string> lines, CancellationToken cancellationToken)

@@ -77,7 +77,7 @@ public sealed partial class KubernetesJobInfrastructure(KubernetesProviderOption
                 {
                     // Someone else deleted the Job (and with it its pods): the work is not done, so it comes back. Like an
                     // eviction this is not the task's fault and does not count against max_restarts_on_errors.
-                    await state.RelaunchedAsync($"Job {state.Name} was deleted by someone else (a preemption, not counted against max_restarts_on_errors); recreating it", cancellationToken).ConfigureAwait(false);
+                    await state.JobReplacedAsync($"Job {state.Name} was deleted by someone else (a preemption, not counted against max_restarts_on_errors); recreating it", cancellationToken).ConfigureAwait(false);
                     if (await CreateOrAdoptAsync(state, cancellationToken).ConfigureAwait(false) is { } again)
                         return again;
                 }
@@ -250,6 +250,15 @@ public sealed partial class KubernetesJobInfrastructure(KubernetesProviderOption
                 _running = current.Metadata.Name;
                 await Run.Reporter.RunningAsync($"pod {_running} on node {current.Spec?.NodeName}", cancellationToken).ConfigureAwait(false);
             }
+        }
+
+        /// <summary>The Job itself was replaced: its pods went with it, and the new Job's first pod is no pod relaunch.</summary>
+        public Task JobReplacedAsync(string why, CancellationToken cancellationToken)
+        {
+            _accounted.UnionWith(_present);
+            _ended.Clear();
+            _podRelaunches = _present.Count;
+            return RelaunchedAsync(why, cancellationToken);
         }
 
         public Task RelaunchedAsync(string why, CancellationToken cancellationToken)

@@ -76,7 +76,7 @@ public sealed class KubernetesJobsTests
         Assert.Equal("result 204", expected);
         var log = await File.ReadAllTextAsync(evicted.LogPath);
         Assert.Equal(expected, Result(log));
-        Assert.Contains("resuming at 3", log, StringComparison.Ordinal);
+        Assert.True(log.Contains("resuming at 3", StringComparison.Ordinal), log);
         Assert.Contains("was evicted", log, StringComparison.Ordinal);
         var done = (await cluster.Jobs.GetAsync(evicted.Id, Timeout()))!;
         Assert.Equal(1, done.Recoveries);
@@ -85,6 +85,24 @@ public sealed class KubernetesJobsTests
         Assert.Equal(
             [JobStatus.Pending, JobStatus.Starting, JobStatus.Running, JobStatus.Recovering, JobStatus.Running, JobStatus.Succeeded],
             (await cluster.Jobs.EventsAsync(evicted.Id, Timeout())).Select(e => e.To).ToArray());
+    }
+
+    [Fact]
+    public async Task Launch_JobDeletedBySomeoneElse_IsRecreatedAndResumes()
+    {
+        await using var cluster = await JobCluster.StartAsync();
+        var job = await cluster.SubmitAsync($"name: orphaned\n{Resources}\ncheckpoint: {{store: {cluster.Folder("orphaned")}}}\nenvs: {{HOLD_AT: '3'}}\n{CounterScript}", Timeout());
+        var controller = Task.Run(() => cluster.Jobs.RunControllerAsync(job.Id, Timeout()));
+        await cluster.WaitForLogAsync(job, "holding", Timeout());
+
+        await cluster.Api.DeleteJobAsOtherAsync(JobCluster.Namespace, Assert.Single(cluster.Api.Jobs(JobCluster.Namespace)).Metadata.Name);
+
+        Assert.Equal(JobStatus.Succeeded, await controller.WaitAsync(Timeout()));
+        var log = await File.ReadAllTextAsync(job.LogPath);
+        Assert.True(log.Split('\n').Count(l => l.StartsWith("result ", StringComparison.Ordinal)) == 1, log);
+        Assert.Equal("result 204", Result(log));
+        Assert.Contains("resuming at 3", log, StringComparison.Ordinal);
+        Assert.Equal(1, (await cluster.Jobs.GetAsync(job.Id, Timeout()))!.Recoveries);
     }
 
     [Fact]

@@ -239,7 +239,8 @@ public sealed partial class KubernetesApiTestDouble
         await Task.WhenAll(pods.Select(pod => Task.Run(() => RemoveAsync(ns, pod, TimeSpan.FromSeconds(GraceOf(entry))))));
         lock (_gate)
         {
-            if (_jobs.ContainsKey((ns, name)))
+            // Only this Job: a new one of the same name may exist by now.
+            if (_jobs.GetValueOrDefault((ns, name)) == entry)
                 ForgetJob(entry);
         }
     }
