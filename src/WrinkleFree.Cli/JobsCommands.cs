@@ -34,7 +34,11 @@ internal sealed class JobsCommands(CliContext context)
         var name = new Option<string?>("--name", "-n") { Description = "Job name (default: the task's name:, else the file name)." };
         var detach = new Option<bool>("--detach", "-d") { Description = "Return once the job is submitted instead of following its log." };
         var json = new Option<bool>("--json") { Description = "Print the submitted job as JSON and return (implies --detach)." };
-        var cmd = new Command("launch", "Submit a managed job; without -d, follow its log until it ends.") { task, name, detach, json };
+        var infra = new Option<string?>("--infra") { HelpName = "INFRA", Description = "Where it runs: local (this machine), k8s or k8s/CONTEXT (a batch/v1 Job); default: the task's resources.infra, else local." };
+        var image = new Option<string?>("--image") { HelpName = "IMAGE", Description = "Container image with wf in it, for k8s (default: the task's resources.image_id)." };
+        var ns = new Option<string?>("--namespace") { HelpName = "NS", Description = "Namespace of the Job, for k8s (default: default)." };
+        var kubeContext = new Option<string?>("--context") { HelpName = "CONTEXT", Description = "Kubeconfig context, for k8s (default: the one in --infra k8s/CONTEXT, else the current context)." };
+        var cmd = new Command("launch", "Submit a managed job; without -d, follow its log until it ends.") { task, name, detach, json, infra, image, ns, kubeContext };
         cmd.SetAction((parse, ct) => Guard(async () =>
         {
             var file = parse.GetValue(task)!;
@@ -42,7 +46,8 @@ internal sealed class JobsCommands(CliContext context)
                 return Fail($"task file '{file.FullName}' does not exist");
             var managed = await OpenAsync(ct);
             var yaml = await File.ReadAllTextAsync(file.FullName, ct);
-            var job = await managed.LaunchAsync(yaml, file.FullName, parse.GetValue(name), Environment.CurrentDirectory, ct);
+            var flags = new JobLaunchFlags { Infra = parse.GetValue(infra), Image = parse.GetValue(image), Namespace = parse.GetValue(ns), Context = parse.GetValue(kubeContext) };
+            var job = await managed.LaunchAsync(yaml, file.FullName, parse.GetValue(name), Environment.CurrentDirectory, flags, ct);
             if (parse.GetValue(json))
             {
                 context.Out.WriteLine(JsonSerializer.Serialize(View(job), Json));
@@ -129,7 +134,7 @@ internal sealed class JobsCommands(CliContext context)
     private Command Cancel()
     {
         var id = new Argument<long>("ID") { Description = "Job id." };
-        var cmd = new Command("cancel", "Stop a job: SIGTERM to its process group, SIGKILL after a grace period; it ends CANCELLED.") { id };
+        var cmd = new Command("cancel", "Stop a job: SIGTERM to its process group, SIGKILL after a grace period (on k8s: delete its Job and pods); it ends CANCELLED.") { id };
         cmd.SetAction((parse, ct) => Guard(async () =>
         {
             var managed = await OpenAsync(ct);
@@ -161,7 +166,7 @@ internal sealed class JobsCommands(CliContext context)
     }
 
     private Task<ManagedJobs> OpenAsync(CancellationToken cancellationToken) =>
-        ManagedJobs.OpenAsync(new ManagedJobsOptions { Home = context.Home, WfCommand = SelfCommand(), TimeProvider = context.Time }, cancellationToken);
+        ManagedJobs.OpenAsync(new ManagedJobsOptions { Home = context.Home, WfCommand = SelfCommand(), TimeProvider = context.Time, Infrastructures = WfProviders.JobInfrastructures }, cancellationToken);
 
     /// <summary>How to run this very `wf`: the apphost itself, or `dotnet wf.dll`.</summary>
     private static string[] SelfCommand()

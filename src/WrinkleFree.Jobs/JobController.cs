@@ -21,6 +21,12 @@ internal sealed partial class JobController(JobStore store, ManagedJobsOptions o
     private readonly TimeProvider _time = options.TimeProvider;
     private long _lastCheckpointPoll;
     private string _workdir = ".";
+
+    // For the nested reporter, which cannot see the primary constructor's parameters.
+    private JobStore Store => store;
+
+    private long JobId => jobId;
+
     private IReadOnlyDictionary<string, string> _taskEnvironment = new Dictionary<string, string>();
 
     public async Task<JobStatus> RunAsync(CancellationToken cancellationToken)
@@ -43,6 +49,11 @@ internal sealed partial class JobController(JobStore store, ManagedJobsOptions o
         catch (TaskSpecException e)
         {
             return await FinishAsync(JobStatus.FailedPrechecks, e.Message, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (job.Placement.Infra != JobPlacement.Local)
+        {
+            return await RunElsewhereAsync(job, spec, cancellationToken).ConfigureAwait(false);
         }
 
         var workdir = Path.GetFullPath(spec.Workdir ?? ".", job.LaunchDirectory);
@@ -115,6 +126,46 @@ internal sealed partial class JobController(JobStore store, ManagedJobsOptions o
 
             await BannerAsync(job.LogPath, $"{what}; recovering (restart {attempt} of {max})", cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>A job on another infra: its runner drives the attempts; this controller keeps the state, log and checkpoint column.</summary>
+    private async Task<JobStatus> RunElsewhereAsync(JobRecord job, TaskSpec spec, CancellationToken cancellationToken)
+    {
+        if (options.Infrastructures.FirstOrDefault(i => i.Name == job.Placement.Infra) is not { } infrastructure)
+        {
+            return await FinishAsync(JobStatus.FailedPrechecks, $"this wf was built without the {job.Placement.Infra} job runner", cancellationToken).ConfigureAwait(false);
+        }
+
+        var environment = TaskEnvironment(job, spec);
+        // The controller's PATH (its wf shim) and WF_HOME name folders on this machine; in the container the image's hold.
+        environment.Remove("PATH");
+        environment.Remove(WfHome.Variable);
+        _workdir = job.LaunchDirectory;
+        _taskEnvironment = environment;
+        JobRunResult result;
+        try
+        {
+            result = await infrastructure.RunAsync(new JobRun
+            {
+                Job = job,
+                Spec = spec,
+                Placement = job.Placement,
+                Command = TaskCommand.ContainerCommand(spec),
+                Environment = environment,
+                Reporter = new Reporter(this, job.LogPath, spec.Checkpoint),
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Recorded rather than thrown: a controller that dies leaves the job for the queue to mark FAILED_CONTROLLER
+            // with less to go on than the runner's own message.
+            result = new JobRunResult(JobStatus.Failed, $"{job.Placement.Infra}: {e.Message}");
+        }
+
+        await RefreshCheckpointAsync(spec.Checkpoint, force: true, cancellationToken).ConfigureAwait(false);
+        return result.Status == JobStatus.Cancelled
+            ? await FinishAsync(JobStatus.Cancelled, result.Reason ?? "cancelled by the user", cancellationToken, [JobStatus.Cancelling]).ConfigureAwait(false)
+            : await FinishAsync(result.Status, result.Reason, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<Outcome> RunOnceAsync(
@@ -252,23 +303,19 @@ internal sealed partial class JobController(JobStore store, ManagedJobsOptions o
     private async Task BannerAsync(string logPath, string what, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
-        await File.AppendAllTextAsync(logPath, $"--- wf jobs: job {jobId} {what} at {_time.GetUtcNow():yyyy-MM-dd HH:mm:ss}Z ---\n", cancellationToken).ConfigureAwait(false);
+        await File.AppendAllTextAsync(logPath, Banner(what) + "\n", cancellationToken).ConfigureAwait(false);
     }
+
+    private string Banner(string what) => $"--- wf jobs: job {jobId} {what} at {_time.GetUtcNow():yyyy-MM-dd HH:mm:ss}Z ---";
 
     private static string? FatalReason(Outcome outcome) => outcome.ExitCode switch
     {
-        TaskExitCodes.ConfigurationError => "configuration error (exit code 64); fix the task and launch it again",
-        TaskExitCodes.OutOfMemory => "out of memory (exit code 65); use a smaller batch or sequence length, or more memory",
+        TaskExitCodes.ConfigurationError or TaskExitCodes.OutOfMemory => TaskExitCodes.FatalReason(outcome.ExitCode),
         _ when OutOfMemory().IsMatch(outcome.Output) => $"out of memory ({Describe(outcome.ExitCode)} after the task reported running out of memory); use a smaller batch or sequence length, or more memory",
         _ => null,
     };
 
-    private static string Describe(int? exitCode) => exitCode switch
-    {
-        > 128 and < 160 => $"killed by signal {exitCode - 128} (exit code {exitCode})",
-        { } code => $"exit code {code}",
-        _ => "exited",
-    };
+    private static string Describe(int? exitCode) => TaskExitCodes.Describe(exitCode);
 
     private static string LastLine(string output)
     {
@@ -289,6 +336,43 @@ internal sealed partial class JobController(JobStore store, ManagedJobsOptions o
     // What CUDA, PyTorch/libtorch, .NET and the C++ runtime print when an allocation fails.
     [GeneratedRegex(@"out of memory|OutOfMemoryException|std::bad_alloc|Cannot allocate memory", RegexOptions.IgnoreCase)]
     private static partial Regex OutOfMemory();
+
+    /// <summary>What an <see cref="IJobInfrastructure"/> tells this controller, recorded as local attempts are.</summary>
+    private sealed class Reporter(JobController controller, string logPath, CheckpointSpec? checkpoint) : IJobRunReporter
+    {
+        private readonly SemaphoreSlim _log = new(1, 1);
+
+        public async Task<bool> CancelRequestedAsync(CancellationToken cancellationToken) =>
+            (await controller.Store.GetAsync(controller.JobId, cancellationToken).ConfigureAwait(false))?.Status == JobStatus.Cancelling;
+
+        public Task RunningAsync(string what, CancellationToken cancellationToken) =>
+            controller.Store.TransitionAsync(controller.JobId, j => j with { Status = JobStatus.Running, StartedAt = j.StartedAt ?? controller._time.GetUtcNow() },
+                what, [JobStatus.Starting, JobStatus.Recovering], cancellationToken);
+
+        public async Task RecoveringAsync(int recoveries, string why, CancellationToken cancellationToken)
+        {
+            await controller.Store.TransitionAsync(controller.JobId, j => j with { Status = JobStatus.Recovering, Recoveries = recoveries },
+                why, [JobStatus.Starting, JobStatus.Running, JobStatus.Recovering], cancellationToken).ConfigureAwait(false);
+            // Through the log lock: pods' log streams append at the same time, and two appenders of one file overwrite each other.
+            await AppendLogAsync([controller.Banner($"{why}; recovering (relaunch {recoveries})")], cancellationToken).ConfigureAwait(false);
+        }
+
+        public async Task AppendLogAsync(IReadOnlyList<string> lines, CancellationToken cancellationToken)
+        {
+            // Several pods' log streams write here at once; whole lines each.
+            await _log.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await File.AppendAllLinesAsync(logPath, lines, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _log.Release();
+            }
+        }
+
+        public Task RefreshCheckpointAsync(CancellationToken cancellationToken) => controller.RefreshCheckpointAsync(checkpoint, force: false, cancellationToken);
+    }
 
     private sealed record Outcome(int? ExitCode, bool Cancelled, string Output);
 }

@@ -57,6 +57,9 @@ public sealed record JobRecord
     /// <summary>The job's log file (setup and task output, plus the controller's attempt lines).</summary>
     public required string LogPath { get; init; }
 
+    /// <summary>Where the job runs, settled at launch.</summary>
+    public JobPlacement Placement { get; init; } = JobPlacement.OnThisMachine;
+
     /// <summary>How long the job ran: from the first start to its end (or to <paramref name="now"/> while it runs).</summary>
     public TimeSpan? Duration(DateTimeOffset now) => StartedAt is { } start ? (EndedAt ?? now) - start : null;
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using WrinkleFree.Platform.Storage;
 using static WrinkleFree.Platform.Storage.SqliteStore;
@@ -48,6 +49,7 @@ internal sealed class JobStore
         ) STRICT;
         CREATE INDEX IF NOT EXISTS job_events_by_job ON job_events (job_id, id);
         """),
+        new(2, "where each job runs (local or a cluster), as JSON", "ALTER TABLE jobs ADD COLUMN placement TEXT;"),
     ];
 
     private readonly SqliteStore _db;
@@ -67,11 +69,12 @@ internal sealed class JobStore
         InTransactionAsync(async (tx, now) =>
         {
             var id = (long)(await ScalarAsync(tx, """
-                INSERT INTO jobs (name, stage, spec_yaml, source_path, launch_dir, status, submitted_at, recoveries, log_path)
-                VALUES ($name, $stage, $spec, $source, $dir, $status, $now, 0, '');
+                INSERT INTO jobs (name, stage, spec_yaml, source_path, launch_dir, status, submitted_at, recoveries, log_path, placement)
+                VALUES ($name, $stage, $spec, $source, $dir, $status, $now, 0, '', $placement);
                 SELECT last_insert_rowid();
                 """, cancellationToken, ("$name", job.Name), ("$stage", job.Stage), ("$spec", job.SpecYaml), ("$source", job.SourcePath),
-                ("$dir", job.LaunchDirectory), ("$status", JobStatus.Pending.ToName()), ("$now", now)).ConfigureAwait(false))!;
+                ("$dir", job.LaunchDirectory), ("$status", JobStatus.Pending.ToName()), ("$now", now),
+                ("$placement", job.Placement == JobPlacement.OnThisMachine ? null : JsonSerializer.Serialize(job.Placement))).ConfigureAwait(false))!;
             await ScalarAsync(tx, "UPDATE jobs SET log_path = $log WHERE id = $id", cancellationToken, ("$log", logPathOf(id)), ("$id", id)).ConfigureAwait(false);
             await InsertEventAsync(tx, id, now, null, JobStatus.Pending, "submitted", cancellationToken).ConfigureAwait(false);
             return (await ReadAsync(tx, id, cancellationToken).ConfigureAwait(false))!;
@@ -168,6 +171,8 @@ internal sealed class JobStore
             TaskPid = (int?)Long("task_pid"),
             TaskStartTime = Long("task_start"),
             LogPath = Text("log_path")!,
+            // Jobs from before version 2, and local ones, have none.
+            Placement = Text("placement") is { } placement ? JsonSerializer.Deserialize<JobPlacement>(placement)! : JobPlacement.OnThisMachine,
         };
     }
 }

@@ -39,12 +39,14 @@ public sealed class ManagedJobs
     }
 
     /// <summary>
-    /// Validates the task (a <see cref="TaskSpecException"/> names line and column), records it PENDING and starts its
-    /// controller detached (<c>setsid wf jobs controller ID</c>, output to <c>jobs/ID/controller.log</c>).
+    /// Validates the task (a <see cref="TaskSpecException"/> names line and column) and where it runs, records it PENDING and
+    /// starts its controller detached (<c>setsid wf jobs controller ID</c>, output to <c>jobs/ID/controller.log</c>). A
+    /// kubernetes job's controller runs here too: it drives the cluster's Job and copies its pods' logs into the job's log.
     /// </summary>
-    public async Task<JobRecord> LaunchAsync(string yaml, string? sourcePath, string? name, string launchDirectory, CancellationToken cancellationToken)
+    public async Task<JobRecord> LaunchAsync(
+        string yaml, string? sourcePath, string? name, string launchDirectory, JobLaunchFlags? flags, CancellationToken cancellationToken)
     {
-        var job = await SubmitAsync(yaml, sourcePath, name, launchDirectory, cancellationToken).ConfigureAwait(false);
+        var job = await SubmitAsync(yaml, sourcePath, name, launchDirectory, flags, cancellationToken).ConfigureAwait(false);
         var controllerLog = Path.Combine(JobDirectory(job.Id), "controller.log");
         // The controller must hold neither our stdio (a caller reading it to the end would wait for the job) nor our session.
         using var process = SessionProcess.Start(
@@ -59,9 +61,16 @@ public sealed class ManagedJobs
     }
 
     /// <summary>Validates and records a PENDING job without starting its controller (tests run the controller in-process).</summary>
-    internal async Task<JobRecord> SubmitAsync(string yaml, string? sourcePath, string? name, string launchDirectory, CancellationToken cancellationToken)
+    internal async Task<JobRecord> SubmitAsync(
+        string yaml, string? sourcePath, string? name, string launchDirectory, JobLaunchFlags? flags, CancellationToken cancellationToken)
     {
         var spec = TaskSpecParser.Parse(yaml, sourcePath);
+        var placement = JobPlacement.Resolve(spec, flags, sourcePath);
+        if (placement.Infra != JobPlacement.Local && !_options.Infrastructures.Any(i => i.Name == placement.Infra))
+        {
+            throw new TaskSpecException("resources.infra", 0, 0, $"this wf was built without the {placement.Infra} job runner", sourcePath);
+        }
+
         var jobName = name ?? spec.Name ?? (sourcePath is null ? "job" : Path.GetFileNameWithoutExtension(sourcePath));
         var job = await _store.CreateAsync(new JobRecord
         {
@@ -71,6 +80,7 @@ public sealed class ManagedJobs
             SourcePath = sourcePath,
             LaunchDirectory = Path.GetFullPath(launchDirectory),
             LogPath = "",
+            Placement = placement,
         }, id => Path.Combine(JobDirectory(id), "run.log"), cancellationToken).ConfigureAwait(false);
         Directory.CreateDirectory(JobDirectory(job.Id));
         return job;

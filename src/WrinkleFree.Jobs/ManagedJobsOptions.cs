@@ -20,4 +20,7 @@ public sealed record ManagedJobsOptions
 
     /// <summary>Clock for timestamps and waits.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Where jobs other than local ones can run (the host registers them; a job naming one not here fails its prechecks).</summary>
+    public IReadOnlyList<IJobInfrastructure> Infrastructures { get; init; } = [];
 }

@@ -57,6 +57,13 @@ internal static class TaskCommand
         return env;
     }
 
+    /// <summary>
+    /// The task as a container runs it: the image's own <c>wf</c> (on its PATH) with the same train arguments a local job
+    /// gets, or bash with the run: script; the checkpoint settings travel as <see cref="CheckpointEnvironment"/>.
+    /// </summary>
+    public static List<string> ContainerCommand(TaskSpec spec) =>
+        spec.Train is { } train ? ["wf", .. TrainArguments(train, spec.Checkpoint)] : ["/bin/bash", "-c", spec.Run!];
+
     public static string ModeName(CheckpointMode mode) => mode == CheckpointMode.Copy ? "COPY" : "MOUNT_CACHED";
 
     /// <summary>

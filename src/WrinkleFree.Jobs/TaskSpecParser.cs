@@ -205,6 +205,12 @@ public static partial class TaskSpecParser
                 case "job_recovery":
                     recovery = value;
                     break;
+                case "infra":
+                    resources = resources with { Infra = reader.String(value, keyPath) };
+                    break;
+                case "image_id":
+                    resources = resources with { ImageId = reader.String(value, keyPath) };
+                    break;
             }
         }
 

@@ -15,8 +15,9 @@ internal sealed class ClusterConnection : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    private ClusterConnection(k8s.Kubernetes client, string? context, bool portForward, KubernetesProviderOptions options, TimeProvider time, ILogger logger)
+    private ClusterConnection(k8s.Kubernetes client, string? context, bool portForward, KubernetesProviderOptions options, TimeProvider time, ILogger logger, string? defaultNamespace = null)
     {
+        DefaultNamespace = defaultNamespace;
         Client = client;
         Context = context;
         PortForward = portForward;
@@ -34,6 +35,9 @@ internal sealed class ClusterConnection : IAsyncDisposable
 
     public string Server => Client.BaseUri.ToString();
 
+    /// <summary>The context's namespace (or the service account's inside the cluster); null when it names none.</summary>
+    public string? DefaultNamespace { get; }
+
     /// <summary>
     /// Connects to <paramref name="context"/>'s cluster (no request is sent yet). Throws <see cref="ServiceSpecException"/>
     /// at <paramref name="contextKey"/> when the kubeconfig is missing or unreadable or has no such context.
@@ -41,7 +45,10 @@ internal sealed class ClusterConnection : IAsyncDisposable
     public static ClusterConnection Open(string? context, string contextKey, KubernetesProviderOptions options, TimeProvider time, ILogger logger)
     {
         if (options.UsesInClusterAccount(context))
-            return new ClusterConnection(new k8s.Kubernetes(KubernetesClientConfiguration.InClusterConfig()), null, options.PortForward(context), options, time, logger);
+        {
+            var inCluster = KubernetesClientConfiguration.InClusterConfig();
+            return new ClusterConnection(new k8s.Kubernetes(inCluster), null, options.PortForward(context), options, time, logger, inCluster.Namespace);
+        }
 
         var path = options.Kubeconfig();
         if (!File.Exists(path))
@@ -61,7 +68,7 @@ internal sealed class ClusterConnection : IAsyncDisposable
         try
         {
             var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(path, context);
-            return new ClusterConnection(new k8s.Kubernetes(config), context, options.PortForward(context), options, time, logger);
+            return new ClusterConnection(new k8s.Kubernetes(config), context, options.PortForward(context), options, time, logger, config.Namespace);
         }
         catch (Exception e) when (e is KubeConfigException or IOException or ArgumentException or FormatException)
         {

@@ -26,6 +26,9 @@ internal sealed class JobsHarness : IAsyncDisposable
     /// <summary>This test's WF_HOME.</summary>
     public string Home => Path.Combine(Directory, "home");
 
+    /// <summary>Extra environment variables for every wf this harness runs (and so for the controllers it starts).</summary>
+    public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Writes a task file into the working folder and returns its path.</summary>
     public string Write(string name, string yaml)
     {
@@ -45,6 +48,10 @@ internal sealed class JobsHarness : IAsyncDisposable
         }
 
         psi.Environment["WF_HOME"] = Home;
+        foreach (var (key, value) in Environment)
+        {
+            psi.Environment[key] = value;
+        }
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

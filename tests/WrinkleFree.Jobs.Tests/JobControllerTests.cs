@@ -156,7 +156,7 @@ public sealed class JobControllerTests : IDisposable
         CancelGracePeriod = grace ?? TimeSpan.FromSeconds(10),
     }, Timeout());
 
-    private Task<JobRecord> SubmitAsync(ManagedJobs jobs, string yaml) => jobs.SubmitAsync(yaml, null, null, _temp.Path, Timeout());
+    private Task<JobRecord> SubmitAsync(ManagedJobs jobs, string yaml) => jobs.SubmitAsync(yaml, null, null, _temp.Path, null, Timeout());
 
     private static async Task<JobRecord> WaitForAsync(ManagedJobs jobs, long id, Func<JobRecord, bool> condition)
     {

@@ -154,33 +154,7 @@ public sealed partial class KubernetesApiTestDouble
             return;
         }
 
-        PodEntry entry;
-        lock (_gate)
-        {
-            if (_pods.ContainsKey((ns, name)))
-            {
-                entry = null!;
-            }
-            else
-            {
-                pod.ApiVersion = "v1";
-                pod.Kind = "Pod";
-                pod.Metadata!.NamespaceProperty = ns;
-                pod.Metadata.Uid = Guid.NewGuid().ToString();
-                pod.Metadata.CreationTimestamp = DateTime.UtcNow;
-                pod.Spec.NodeName = Nodes[_placed++ % Nodes.Count];
-                pod.Status = new V1PodStatus
-                {
-                    Phase = "Pending",
-                    QosClass = "Burstable",
-                    Conditions = [new V1PodCondition { Type = "PodScheduled", Status = "True", LastTransitionTime = DateTime.UtcNow }],
-                };
-                entry = new PodEntry(pod);
-                _pods[(ns, name)] = entry;
-                Publish(entry, "ADDED");
-            }
-        }
-
+        var entry = AddPod(ns, pod);
         if (entry is null)
         {
             await WriteStatusAsync(context, HttpStatusCode.Conflict, "AlreadyExists", $"pods \"{name}\" already exists", "pods", name);
@@ -192,6 +166,32 @@ public sealed partial class KubernetesApiTestDouble
             created = Copy(entry.Pod);
         await WriteJsonAsync(context, HttpStatusCode.Created, created);
         entry.Kubelet = Task.Run(() => RunKubeletAsync(entry));
+    }
+
+    /// <summary>Schedules <paramref name="pod"/> onto a node (Pending); null when the name is taken. The caller starts its kubelet.</summary>
+    private PodEntry? AddPod(string ns, V1Pod pod)
+    {
+        lock (_gate)
+        {
+            if (_pods.ContainsKey((ns, pod.Metadata.Name)))
+                return null;
+            pod.ApiVersion = "v1";
+            pod.Kind = "Pod";
+            pod.Metadata.NamespaceProperty = ns;
+            pod.Metadata.Uid = Guid.NewGuid().ToString();
+            pod.Metadata.CreationTimestamp = DateTime.UtcNow;
+            pod.Spec.NodeName = Nodes[_placed++ % Nodes.Count];
+            pod.Status = new V1PodStatus
+            {
+                Phase = "Pending",
+                QosClass = "Burstable",
+                Conditions = [new V1PodCondition { Type = "PodScheduled", Status = "True", LastTransitionTime = DateTime.UtcNow }],
+            };
+            var entry = new PodEntry(pod);
+            _pods[(ns, pod.Metadata.Name)] = entry;
+            Publish(entry, "ADDED");
+            return entry;
+        }
     }
 
     private async Task DeletePodAsync(HttpContext context, string ns, string name)

@@ -159,6 +159,12 @@ public sealed partial class KubernetesApiTestDouble : IAsyncDisposable
                 return;
             }
 
+            if (segments is ["apis", "batch", "v1", "namespaces", var jobNs, "jobs", ..])
+            {
+                await BatchJobsAsync(context, jobNs, segments[6..]);
+                return;
+            }
+
             if (segments is ["api", "v1", "namespaces", var ns, ..])
             {
                 await NamespacedAsync(context, ns, segments[4..]);
@@ -261,14 +267,14 @@ public sealed partial class KubernetesApiTestDouble : IAsyncDisposable
         await WriteStatusAsync(context, HttpStatusCode.MethodNotAllowed, "MethodNotAllowed", $"the test double does not serve {method} {context.Request.Path}");
     }
 
-    private async Task<bool> RefusedAsync(HttpContext context, string verb, string resource, string? ns, string? name)
+    private async Task<bool> RefusedAsync(HttpContext context, string verb, string resource, string? ns, string? name, string group = "")
     {
         if (!IsForbidden(verb, resource))
             return false;
         var slash = resource.IndexOf('/', StringComparison.Ordinal);
         var what = slash < 0 ? $"resource \"{resource}\"" : $"resource \"{resource[..slash]}/{resource[(slash + 1)..]}\"";
         await WriteStatusAsync(context, HttpStatusCode.Forbidden, "Forbidden",
-            $"{resource}{(name is null ? "" : $" \"{name}\"")} is forbidden: User \"wf-test\" cannot {verb} {what} in API group \"\"{(ns is null ? "" : $" in the namespace \"{ns}\"")}",
+            $"{resource}{(name is null ? "" : $" \"{name}\"")} is forbidden: User \"wf-test\" cannot {verb} {what} in API group \"{group}\"{(ns is null ? "" : $" in the namespace \"{ns}\"")}",
             slash < 0 ? resource : resource[..slash], name);
         return true;
     }

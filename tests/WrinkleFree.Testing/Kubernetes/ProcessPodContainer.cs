@@ -44,6 +44,19 @@ public sealed class ProcessPodContainer : IPodContainer
         return container;
     }
 
+    /// <summary>Runs the pod's own container command (e.g. bash with a job's run: script) here, with the pod's environment.</summary>
+    public static ProcessPodContainer RunCommand(PodContainerStart start)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        var command = start.Pod.Spec.Containers[0].Command;
+        var info = new ProcessStartInfo(command[0]) { WorkingDirectory = start.FilesFolder };
+        foreach (var argument in command.Skip(1))
+            info.ArgumentList.Add(argument);
+        foreach (var (key, value) in start.Environment)
+            info.Environment[key] = value;
+        return Start(info, start.LoopbackPort);
+    }
+
     public async Task StopAsync(TimeSpan grace)
     {
         if (_exited.Task.IsCompleted)

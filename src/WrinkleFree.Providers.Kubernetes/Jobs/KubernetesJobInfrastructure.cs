@@ -1,0 +1,275 @@
+using System.Net;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using WrinkleFree.Jobs;
+using WrinkleFree.Service.Spec;
+
+namespace WrinkleFree.Providers.Kubernetes.Jobs;
+
+/// <summary>
+/// Managed jobs on Kubernetes (<c>resources.infra: k8s</c>): one batch/v1 Job per managed job (see
+/// <see cref="TrainingJobBuilder"/>), driven from the job's controller on this machine. The cluster's Job controller
+/// retries failed pods up to backoffLimit and replaces preempted ones without counting them; this runner follows the
+/// pods, copies their logs into the job's log, records every relaunch, recreates the Job if someone else deletes it (a
+/// preemption too), and deletes it (propagation Background: its pods with it) on cancel.
+/// </summary>
+public sealed partial class KubernetesJobInfrastructure(KubernetesProviderOptions? options = null, TimeSpan? pollInterval = null, TimeProvider? time = null, ILogger? logger = null)
+    : IJobInfrastructure
+{
+    // How long the last lines of a finished pod get to arrive through its log stream.
+    private static readonly TimeSpan LogDrain = TimeSpan.FromSeconds(10);
+
+    private readonly KubernetesProviderOptions _options = options ?? new KubernetesProviderOptions();
+    private readonly TimeSpan _poll = pollInterval ?? TimeSpan.FromSeconds(1);
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+
+    /// <inheritdoc />
+    public string Name => JobPlacement.Kubernetes;
+
+    /// <inheritdoc />
+    public async Task<JobRunResult> RunAsync(JobRun run, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ClusterConnection connection;
+        try
+        {
+            connection = ClusterConnection.Open(run.Placement.Context, "resources.infra", _options, _time, _logger);
+        }
+        catch (ServiceSpecException e)
+        {
+            return new JobRunResult(JobStatus.FailedPrechecks, e.Message);
+        }
+
+        await using (connection.ConfigureAwait(false))
+        {
+            var ns = run.Placement.Namespace ?? connection.DefaultNamespace ?? "default";
+            var state = new RunState(run, connection, ns);
+            await using var logs = new PodLogCopier(connection.Client, ns, run.Job.Id, run.Reporter);
+            if (await CreateOrAdoptAsync(state, cancellationToken).ConfigureAwait(false) is { } refused)
+                return refused;
+            while (true)
+            {
+                if (await run.Reporter.CancelRequestedAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    await DeleteAsync(state, cancellationToken).ConfigureAwait(false);
+                    await logs.DrainAsync(LogDrain).ConfigureAwait(false);
+                    return new JobRunResult(JobStatus.Cancelled, "cancelled by the user");
+                }
+
+                var job = await GetJobAsync(state, cancellationToken).ConfigureAwait(false);
+                var pods = await ListPodsAsync(state, cancellationToken).ConfigureAwait(false);
+                foreach (var pod in pods.Where(p => ContainerStarted(p)))
+                    logs.Follow(pod.Metadata.Name);
+                // Pods first: the reason a Job failed names the last failure they show.
+                var finished = job?.Status?.Conditions?.Any(c => c.Type is "Complete" or "Failed" && c.Status == "True") == true;
+                await state.AccountAsync(pods, finished, cancellationToken).ConfigureAwait(false);
+                var ended = job is null ? null : Ended(job, state);
+                if (ended is not null)
+                {
+                    await logs.DrainAsync(LogDrain).ConfigureAwait(false);
+                    return ended;
+                }
+
+                if (job is null)
+                {
+                    // Someone else deleted the Job (and with it its pods): the work is not done, so it comes back. Like an
+                    // eviction this is not the task's fault and does not count against max_restarts_on_errors.
+                    await state.JobReplacedAsync($"Job {state.Name} was deleted by someone else (a preemption, not counted against max_restarts_on_errors); recreating it", cancellationToken).ConfigureAwait(false);
+                    if (await CreateOrAdoptAsync(state, cancellationToken).ConfigureAwait(false) is { } again)
+                        return again;
+                }
+
+                await run.Reporter.RefreshCheckpointAsync(cancellationToken).ConfigureAwait(false);
+                await Task.Delay(_poll, _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task<JobRunResult?> CreateOrAdoptAsync(RunState state, CancellationToken cancellationToken)
+    {
+        var client = state.Connection.Client;
+        try
+        {
+            await client.BatchV1.CreateNamespacedJobAsync(TrainingJobBuilder.Build(state.Run, state.Namespace), state.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception e) when (KubernetesApiErrors.Is(e, HttpStatusCode.Conflict))
+        {
+            // A controller restarted after creating it: the Job is ours if it carries this job's label.
+            var existing = await client.BatchV1.ReadNamespacedJobAsync(state.Name, state.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return (existing.Metadata.Labels is { } labels && labels.TryGetValue(TrainingJobBuilder.JobLabel, out var owner) ? owner : null) == state.Run.Job.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                ? null
+                : new JobRunResult(JobStatus.FailedPrechecks, $"kubernetes: a Job named {state.Name} in namespace {state.Namespace} already exists and is not this job's");
+        }
+        catch (Exception e) when (KubernetesApiErrors.StatusOf(e) is not null)
+        {
+            return new JobRunResult(JobStatus.FailedPrechecks, KubernetesApiErrors.Describe(e, "create", "jobs", state.Namespace, state.Connection.Context).Message);
+        }
+    }
+
+    private static async Task<V1Job?> GetJobAsync(RunState state, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await state.Connection.Client.BatchV1.ReadNamespacedJobAsync(state.Name, state.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (KubernetesApiErrors.Is(e, HttpStatusCode.NotFound))
+        {
+            return null;
+        }
+        catch (Exception e) when (KubernetesApiErrors.StatusOf(e) is not null)
+        {
+            throw KubernetesApiErrors.Describe(e, "get", "jobs", state.Namespace, state.Connection.Context);
+        }
+    }
+
+    private static async Task<IReadOnlyList<V1Pod>> ListPodsAsync(RunState state, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var list = await state.Connection.Client.CoreV1.ListNamespacedPodAsync(
+                state.Namespace, labelSelector: TrainingJobBuilder.Selector(state.Run.Job), cancellationToken: cancellationToken).ConfigureAwait(false);
+            return [.. list.Items.OrderBy(p => p.Metadata.CreationTimestamp).ThenBy(p => p.Metadata.Name, StringComparer.Ordinal)];
+        }
+        catch (Exception e) when (KubernetesApiErrors.StatusOf(e) is not null)
+        {
+            throw KubernetesApiErrors.Describe(e, "list", "pods", state.Namespace, state.Connection.Context);
+        }
+    }
+
+    private static async Task DeleteAsync(RunState state, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Background: the API removes the Job now and the garbage collector its pods, whose containers get their grace.
+            await state.Connection.Client.BatchV1.DeleteNamespacedJobAsync(
+                state.Name, state.Namespace, new V1DeleteOptions { PropagationPolicy = "Background" }, propagationPolicy: "Background", cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (KubernetesApiErrors.Is(e, HttpStatusCode.NotFound))
+        {
+            // Gone already.
+        }
+        catch (Exception e) when (KubernetesApiErrors.StatusOf(e) is not null)
+        {
+            throw KubernetesApiErrors.Describe(e, "delete", "jobs", state.Namespace, state.Connection.Context);
+        }
+    }
+
+    /// <summary>The Job's final result from its Complete or Failed condition, or null while it runs.</summary>
+    private static JobRunResult? Ended(V1Job job, RunState state)
+    {
+        var conditions = job.Status?.Conditions ?? [];
+        if (conditions.Any(c => c.Type == "Complete" && c.Status == "True"))
+            return new JobRunResult(JobStatus.Succeeded, null);
+        if (conditions.FirstOrDefault(c => c.Type == "Failed" && c.Status == "True") is not { } failed)
+            return null;
+        var max = state.Run.Spec.Recovery.MaxRestartsOnErrors;
+        var reason = failed.Reason switch
+        {
+            "BackoffLimitExceeded" => $"{state.LastFailure ?? "the task failed"} and max_restarts_on_errors ({max}) is used up",
+            "PodFailurePolicy" => TaskExitCodes.FatalReason(state.LastExitCode) ?? $"the Job failed: {failed.Message}",
+            _ => $"the Job failed ({failed.Reason}): {failed.Message}",
+        };
+        return new JobRunResult(JobStatus.Failed, reason);
+    }
+
+    private static bool ContainerStarted(V1Pod pod) =>
+        pod.Status?.ContainerStatuses?.FirstOrDefault(c => c.Name == TrainingJobBuilder.ContainerName)?.State is { } s && (s.Running is not null || s.Terminated is not null);
+
+    /// <summary>What the runner has seen of one Job's pods: which ended how, and what was last reported.</summary>
+    private sealed class RunState(JobRun run, ClusterConnection connection, string @namespace)
+    {
+        private readonly HashSet<string> _accounted = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _present = new(StringComparer.Ordinal);
+        private string? _running;
+        private int _relaunches;
+        private int _podRelaunches;
+        private int _failures;
+        private readonly Queue<string> _ended = new();
+
+        public JobRun Run { get; } = run;
+
+        public ClusterConnection Connection { get; } = connection;
+
+        public string Namespace { get; } = @namespace;
+
+        public string Name { get; } = TrainingJobBuilder.Name(run.Job);
+
+        /// <summary>The last task failure in words (for the reason when backoffLimit is used up).</summary>
+        public string? LastFailure { get; private set; }
+
+        public int? LastExitCode { get; private set; }
+
+        /// <summary>
+        /// Records pods that ended and the pod now running. An ended pod is a relaunch once its successor exists: whether
+        /// one follows is the Job controller's decision, which a poll may see before or after the pod's end.
+        /// </summary>
+        public async Task AccountAsync(IReadOnlyList<V1Pod> pods, bool finished, CancellationToken cancellationToken)
+        {
+            foreach (var pod in pods)
+            {
+                var name = pod.Metadata.Name;
+                _present.Add(name);
+                if (pod.Status?.Phase != "Failed" || !_accounted.Add(name))
+                    continue;
+                if (Preempted(pod) is { } taken)
+                {
+                    _ended.Enqueue($"pod {name} {taken} (a preemption, not counted against max_restarts_on_errors)");
+                    continue;
+                }
+
+                var terminated = pod.Status.ContainerStatuses?.FirstOrDefault(c => c.Name == TrainingJobBuilder.ContainerName)?.State?.Terminated;
+                _failures++;
+                LastExitCode = terminated?.ExitCode;
+                LastFailure = $"pod {name}: {TaskExitCodes.Describe(terminated?.ExitCode)}";
+                _ended.Enqueue($"{LastFailure}; restart {_failures} of {Run.Spec.Recovery.MaxRestartsOnErrors}");
+            }
+
+            // A pod gone from the list before it ended was deleted by someone else; the Job controller replaces it.
+            foreach (var gone in _present.Where(n => pods.All(p => p.Metadata.Name != n) && !_accounted.Contains(n)).ToList())
+            {
+                _accounted.Add(gone);
+                _ended.Enqueue($"pod {gone} was deleted (a preemption, not counted against max_restarts_on_errors)");
+            }
+
+            while (_ended.Count > 0 && _podRelaunches < _present.Count - 1)
+            {
+                _podRelaunches++;
+                await RelaunchedAsync(_ended.Dequeue(), cancellationToken).ConfigureAwait(false);
+            }
+
+            // A pod that ran and ended between two polls still ran: the job gets its RUNNING state and start time.
+            var current = finished
+                ? pods.LastOrDefault(p => _running is null && p.Status?.Phase is "Succeeded" or "Failed")
+                : pods.FirstOrDefault(p => p.Status?.Phase == "Running" && !_accounted.Contains(p.Metadata.Name));
+            if (current is not null && current.Metadata.Name != _running)
+            {
+                _running = current.Metadata.Name;
+                await Run.Reporter.RunningAsync($"pod {_running} on node {current.Spec?.NodeName}", cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>The Job itself was replaced: its pods went with it, and the new Job's first pod is no pod relaunch.</summary>
+        public Task JobReplacedAsync(string why, CancellationToken cancellationToken)
+        {
+            _accounted.UnionWith(_present);
+            _ended.Clear();
+            _podRelaunches = _present.Count;
+            return RelaunchedAsync(why, cancellationToken);
+        }
+
+        public Task RelaunchedAsync(string why, CancellationToken cancellationToken)
+        {
+            _running = null;
+            return Run.Reporter.RecoveringAsync(++_relaunches, why, cancellationToken);
+        }
+
+        private static string? Preempted(V1Pod pod) =>
+            pod.Status?.Reason == "Evicted" ? $"was evicted: {pod.Status.Message}"
+            : pod.Status?.Conditions?.FirstOrDefault(c => c.Type == "DisruptionTarget" && c.Status == "True") is { } d ? $"was taken away ({d.Reason})"
+            : null;
+    }
+}
