@@ -69,6 +69,13 @@ public sealed record JobPlacement
             throw new TaskSpecException("setup", 0, 0, "setup: is not supported on kubernetes yet; bake it into the image or put it at the top of run:", sourceName);
         }
 
+        if (spec.Workdir is { } workdir && !workdir.StartsWith('/'))
+        {
+            // A relative workdir names a folder on this machine, which the pod never sees; nothing copies it there.
+            throw new TaskSpecException("workdir", 0, 0,
+                $"workdir '{workdir}' is a folder here, which a kubernetes pod cannot see; give an absolute path inside the image, or bake the folder into the image", sourceName);
+        }
+
         return new JobPlacement { Infra = Kubernetes, Context = flags?.Context ?? context, Namespace = flags?.Namespace, Image = image };
     }
 }

@@ -178,6 +178,19 @@ public sealed class KubernetesJobsTests
         Assert.Contains("aws/us-east-1", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("resources: {infra: k8s, image_id: docker:wf}\nsetup: pip install x\nrun: echo hi\n", "setup")]
+    [InlineData("resources: {infra: k8s, image_id: docker:wf}\nworkdir: ./train\nrun: echo hi\n", "workdir './train'")]
+    [InlineData("resources: {infra: k8s}\nrun: echo hi\n", "resources.image_id")]
+    public async Task Submit_WhatAPodCannotHonour_IsErrorNamingIt(string task, string named)
+    {
+        await using var cluster = await JobCluster.StartAsync();
+
+        var error = await Assert.ThrowsAsync<TaskSpecException>(() => cluster.SubmitAsync(task, Timeout()));
+
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
     private static string Result(string log) => log.Split('\n').Single(l => l.StartsWith("result ", StringComparison.Ordinal));
 
     private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
