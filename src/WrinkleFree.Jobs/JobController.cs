@@ -181,7 +181,7 @@ internal sealed partial class JobController(JobStore store, ManagedJobsOptions o
         {
             // Listed as COPY: the durable location is what counts (a MOUNT_CACHED cache is the trainer's private copy). The
             // store is seen as the trainer sees it: a relative folder from the task's workdir, S3 settings from its envs.
-            var location = checkpoint.Store.StartsWith("s3://", StringComparison.OrdinalIgnoreCase) ? checkpoint.Store : Path.GetFullPath(checkpoint.Store, _workdir);
+            var location = CheckpointStores.IsObjectStore(checkpoint.Store) ? checkpoint.Store : Path.GetFullPath(checkpoint.Store, _workdir);
             await using var checkpoints = CheckpointStores.Open(new CheckpointStoreOptions
             {
                 Location = location,
