@@ -45,8 +45,11 @@ public static class CheckpointStores
             return remote;
         }
 
+        // s3:// keeps the folder it always had (a cache may hold checkpoints not yet uploaded); the other schemes get their
+        // own level so a GCS bucket and an S3 bucket of the same name never share a cache.
+        string[] root = location.Scheme == "s3" ? [location.Bucket] : [location.Scheme, .. location.Account is null ? [] : new[] { location.Account }, location.Bucket];
         var cache = options.CacheDirectory ?? Path.Combine(
-            [WfHome.Path, "cache", "checkpoints", location.Scheme, .. location.Account is null ? [] : new[] { location.Account }, location.Bucket, .. location.Prefix.Split('/', StringSplitOptions.RemoveEmptyEntries)]);
+            [WfHome.Path, "cache", "checkpoints", .. root, .. location.Prefix.Split('/', StringSplitOptions.RemoveEmptyEntries)]);
         return new MountCachedCheckpointStore(cache, remote, options);
     }
 

@@ -221,6 +221,12 @@ internal sealed class TrainStageCommands(CliContext context)
         {
             return Fail(ExitCodes.ConfigurationError, e.Message);
         }
+        catch (CheckpointStoreException e)
+        {
+            // A store that failed at run time (credentials, a bucket that is gone, retries spent): one line, and the job
+            // runner may retry, since an outage passes.
+            return Fail(ExitCodes.Failure, e.Message);
+        }
         catch (Exception e) when (IsOutOfMemory(e))
         {
             return Fail(ExitCodes.OutOfMemory, $"out of memory: {e.Message} (use a smaller --batch-size or --seq-len, or a smaller model)");
