@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Azure.Storage.Blobs;
 using WrinkleFree.Jobs.Checkpoints;
@@ -20,7 +19,7 @@ public sealed partial class AzuriteFixture : IAsyncLifetime
     private const string DevelopmentKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     private readonly TempDirectory _data = new("wf-azurite");
-    private Process? _process;
+    private ListeningProcess? _process;
 
     public string ConnectionString { get; private set; } = "";
 
@@ -35,32 +34,10 @@ public sealed partial class AzuriteFixture : IAsyncLifetime
 
         // Port 0: Azurite binds a free port and prints it. --skipApiVersionCheck: the SDK may be newer than this Azurite.
         // In memory (which rules out --location); the temp working folder catches any debug file it writes.
-        var info = new ProcessStartInfo(launcher) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _data.Path };
-        foreach (var arg in new[] { "--blobHost", "127.0.0.1", "--blobPort", "0", "--inMemoryPersistence", "--skipApiVersionCheck" })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        _process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {launcher}");
-        _ = _process.StandardError.ReadToEndAsync();
+        (_process, var listening) = await ListeningProcess.StartAsync(
+            launcher, ["--blobHost", "127.0.0.1", "--blobPort", "0", "--inMemoryPersistence", "--skipApiVersionCheck"], Listening(), _data.Path);
+        ConnectionString = $"DefaultEndpointsProtocol=http;AccountName={Account};AccountKey={DevelopmentKey};BlobEndpoint=http://127.0.0.1:{listening.Groups[1].Value}/{Account};";
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (true)
-        {
-            var line = await _process.StandardOutput.ReadLineAsync(timeout.Token)
-                ?? throw new InvalidOperationException($"azurite exited (code {(_process.HasExited ? _process.ExitCode : -1)}) before it listened");
-            if (Listening().Match(line) is { Success: true } match)
-            {
-                ConnectionString = $"DefaultEndpointsProtocol=http;AccountName={Account};AccountKey={DevelopmentKey};BlobEndpoint=http://127.0.0.1:{match.Groups[1].Value}/{Account};";
-                break;
-            }
-        }
-
-        _ = Task.Run(async () =>
-        {
-            while (await _process.StandardOutput.ReadLineAsync() is not null)
-            {
-            }
-        });
         await new BlobContainerClient(ConnectionString, Container).CreateIfNotExistsAsync(cancellationToken: timeout.Token);
     }
 
@@ -77,12 +54,6 @@ public sealed partial class AzuriteFixture : IAsyncLifetime
 
     public Task DisposeAsync()
     {
-        if (_process is { HasExited: false })
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(10_000);
-        }
-
         _process?.Dispose();
         _data.Dispose();
         return Task.CompletedTask;
