@@ -185,6 +185,12 @@ internal sealed class JobsCommands(CliContext context)
         {
             return await body();
         }
+        catch (TaskSpecException e) when (e.KeyPath == "checkpoint.store")
+        {
+            // The trainer would reject this store with the same code (configuration error), and launch creates nothing first.
+            context.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.ConfigurationError;
+        }
         catch (Exception e) when (e is TaskSpecException or KeyNotFoundException)
         {
             return Fail(e.Message);

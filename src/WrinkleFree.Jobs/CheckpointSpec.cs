@@ -5,7 +5,7 @@ namespace WrinkleFree.Jobs;
 /// <summary>Our <c>checkpoint:</c> section: the trainer's checkpoint store and cadence.</summary>
 public sealed record CheckpointSpec
 {
-    /// <summary>A folder path or <c>s3://bucket/prefix</c>.</summary>
+    /// <summary>A folder path or an object-store URL (s3://, r2://, gs://, az://).</summary>
     public required string Store { get; init; }
 
     /// <summary>COPY or MOUNT_CACHED.</summary>

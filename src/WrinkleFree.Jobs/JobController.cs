@@ -231,17 +231,22 @@ internal sealed partial class JobController(JobStore store, ManagedJobsOptions o
         try
         {
             // Listed as COPY: the durable location is what counts (a MOUNT_CACHED cache is the trainer's private copy). The
-            // store is seen as the trainer sees it: a relative folder from the task's workdir, S3 settings from its envs.
-            var location = checkpoint.Store.StartsWith("s3://", StringComparison.OrdinalIgnoreCase) ? checkpoint.Store : Path.GetFullPath(checkpoint.Store, _workdir);
+            // store is seen as the trainer sees it: a relative folder from the task's workdir, object-store settings from its envs.
+            var location = CheckpointStores.IsObjectStore(checkpoint.Store) ? checkpoint.Store : Path.GetFullPath(checkpoint.Store, _workdir);
             await using var checkpoints = CheckpointStores.Open(new CheckpointStoreOptions
             {
                 Location = location,
                 MaxAttempts = 1,
                 TimeProvider = _time,
-                S3Endpoint = TaskVariable("AWS_ENDPOINT_URL_S3") ?? TaskVariable("AWS_ENDPOINT_URL") ?? TaskVariable("WF_S3_ENDPOINT"),
+                S3Endpoint = location.StartsWith("r2://", StringComparison.OrdinalIgnoreCase)
+                    ? TaskVariable("WF_R2_ENDPOINT")
+                    : TaskVariable("AWS_ENDPOINT_URL_S3") ?? TaskVariable("AWS_ENDPOINT_URL") ?? TaskVariable("WF_S3_ENDPOINT"),
                 S3AccessKeyId = TaskVariable("AWS_ACCESS_KEY_ID"),
                 S3SecretAccessKey = TaskVariable("AWS_SECRET_ACCESS_KEY"),
-                S3Region = TaskVariable("AWS_REGION") ?? TaskVariable("AWS_DEFAULT_REGION"),
+                S3Region = location.StartsWith("r2://", StringComparison.OrdinalIgnoreCase) ? null : TaskVariable("AWS_REGION") ?? TaskVariable("AWS_DEFAULT_REGION"),
+                AzureConnectionString = TaskVariable("AZURE_STORAGE_CONNECTION_STRING"),
+                AzureAccountKey = TaskVariable("AZURE_STORAGE_KEY"),
+                GcsEndpoint = TaskVariable("WF_GCS_ENDPOINT"),
             });
             var steps = await checkpoints.ListAsync(cancellationToken).ConfigureAwait(false);
             if (steps.Count > 0)

@@ -309,9 +309,9 @@ public static partial class TaskSpecParser
             {
                 case "store":
                     store = reader.String(value, keyPath);
-                    if (store.Contains("://", StringComparison.Ordinal) && !store.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
+                    if (CheckpointStores.Problem(store) is { } problem)
                     {
-                        throw reader.Error(keyPath, value, $"must be a folder path or s3://bucket/prefix, got '{store}'");
+                        throw reader.Error(keyPath, value, problem);
                     }
 
                     break;
@@ -328,7 +328,7 @@ public static partial class TaskSpecParser
         }
 
         return store is null
-            ? throw reader.Error(TaskYamlReader.Join(path, "store"), node, "is required: a folder path or s3://bucket/prefix")
+            ? throw reader.Error(TaskYamlReader.Join(path, "store"), node, $"is required: {CheckpointLocation.Supported}")
             : new CheckpointSpec { Store = store, Mode = mode, EverySteps = every, KeepLastN = keep };
     }
 

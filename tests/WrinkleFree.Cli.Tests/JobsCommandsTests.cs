@@ -96,6 +96,16 @@ public sealed class JobsCommandsTests : IAsyncLifetime
         Assert.Contains("No managed jobs", (await WfAsync("jobs", "queue")).Stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Launch_UnsupportedCheckpointScheme_ExitsConfigurationErrorWithNoJob()
+    {
+        var task = Write("ftp.yaml", "name: ftp\nrun: echo hi\ncheckpoint:\n  store: ftp://host/ckpt\n");
+        var (code, _, stderr) = await WfAsync("jobs", "launch", task, "-d");
+        Assert.Equal(64, code);
+        Assert.Contains("checkpoint.store (line 4, column 10): checkpoint store 'ftp://host/ckpt' is not supported; use a folder path, s3://bucket/prefix, r2://ACCOUNT/bucket/prefix, gs://bucket/prefix or az://account/container/prefix", stderr, StringComparison.Ordinal);
+        Assert.Contains("No managed jobs", (await WfAsync("jobs", "queue")).Stdout, StringComparison.Ordinal);
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync() => await _jobs.DisposeAsync();

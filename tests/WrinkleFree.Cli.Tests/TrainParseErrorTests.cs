@@ -34,6 +34,24 @@ public sealed class TrainParseErrorTests
     }
 
     /// <summary>
+    /// A checkpoint store wf cannot open is a configuration error on one line (no stack trace), caught before OUT is created:
+    /// an unsupported scheme lists the supported ones, and an incomplete gs://, az:// or r2:// URL names the missing part.
+    /// </summary>
+    [Theory]
+    [InlineData("hdfs://namenode/ckpt", "is not supported; use a folder path, s3://bucket/prefix, r2://ACCOUNT/bucket/prefix, gs://bucket/prefix or az://account/container/prefix")]
+    [InlineData("gs://", "has no bucket name; write gs://BUCKET/PREFIX")]
+    [InlineData("az://account", "has no container name; write az://ACCOUNT/CONTAINER/PREFIX")]
+    [InlineData("r2:///bucket", "has no account name; write r2://ACCOUNT/BUCKET/PREFIX")]
+    public async Task TrainCheckpointStore_Unusable_ExitsConfigurationErrorCreatingNothing(string store, string message)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "wf-cli-tests", Guid.NewGuid().ToString("N"));
+        var run = await WfProcess.RunAsync("train", "stage2", "--model", dir, "--out", Path.Combine(dir, "out"), "--checkpoint-store", store);
+        Assert.True(run.ExitCode == 64, $"exit {run.ExitCode}: {run.Stderr}");
+        Assert.Equal($"error: checkpoint store '{store}' {message}", run.Stderr.Trim());
+        Assert.False(Directory.Exists(dir));
+    }
+
+    /// <summary>
     /// The stage options are typed and range-checked by the parser: a bad value is a configuration error whose one line
     /// names the option and the value; the named values (schedule, checkpoint mode) take either case, as task files spell them.
     /// </summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Amazon.Runtime;
 using Amazon.S3;
@@ -16,7 +15,7 @@ public sealed partial class S3rverFixture : IAsyncLifetime
     public const string Bucket = "wf-checkpoints";
 
     private readonly TempDirectory _data = new("wf-s3rver");
-    private Process? _process;
+    private ListeningProcess? _process;
 
     public string Endpoint { get; private set; } = "";
 
@@ -30,33 +29,9 @@ public sealed partial class S3rverFixture : IAsyncLifetime
             launcher = Path.Combine(prefix, "node_modules", ".bin", "s3rver");
         }
 
-        var info = new ProcessStartInfo(launcher) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { "-d", _data.Path, "-a", "127.0.0.1", "-p", "0", "--configure-bucket", Bucket })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        _process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {launcher}");
-        _ = _process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (true)
-        {
-            var line = await _process.StandardOutput.ReadLineAsync(timeout.Token)
-                ?? throw new InvalidOperationException($"s3rver exited (code {(_process.HasExited ? _process.ExitCode : -1)}) before it listened");
-            if (Listening().Match(line) is { Success: true } match)
-            {
-                Endpoint = $"http://127.0.0.1:{match.Groups[1].Value}";
-                break;
-            }
-        }
-
-        // Keep draining its request log so the pipe never fills and blocks it.
-        _ = Task.Run(async () =>
-        {
-            while (await _process.StandardOutput.ReadLineAsync() is not null)
-            {
-            }
-        });
+        (_process, var listening) = await ListeningProcess.StartAsync(
+            launcher, ["-d", _data.Path, "-a", "127.0.0.1", "-p", "0", "--configure-bucket", Bucket], Listening());
+        Endpoint = $"http://127.0.0.1:{listening.Groups[1].Value}";
     }
 
     public CheckpointStoreOptions Options(string prefix, CheckpointMode mode = CheckpointMode.Copy, int keepLastN = 0, string? cache = null, List<string>? log = null) => new()
@@ -114,12 +89,6 @@ public sealed partial class S3rverFixture : IAsyncLifetime
 
     public Task DisposeAsync()
     {
-        if (_process is { HasExited: false })
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(10_000);
-        }
-
         _process?.Dispose();
         _data.Dispose();
         return Task.CompletedTask;

@@ -9,7 +9,7 @@ namespace WrinkleFree.Jobs.Checkpoints;
 /// </summary>
 internal sealed record CheckpointManifest
 {
-    /// <summary>The manifest's name inside a checkpoint folder (or S3 prefix); staging folders may not hold a file of this name.</summary>
+    /// <summary>The manifest's name inside a checkpoint folder (or object-store prefix); staging folders may not hold a file of this name.</summary>
     public const string FileName = "wf-checkpoint.json";
 
     public const int CurrentFormat = 1;

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace WrinkleFree.Jobs.Checkpoints;
 
-/// <summary>Names of checkpoint folders (<c>checkpoint-STEP</c>) in a local folder or under an S3 prefix.</summary>
+/// <summary>Names of checkpoint folders (<c>checkpoint-STEP</c>) in a local folder or under an object-store prefix.</summary>
 internal static class CheckpointNames
 {
     public const string Prefix = "checkpoint-";

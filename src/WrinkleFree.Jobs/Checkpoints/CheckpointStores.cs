@@ -6,15 +6,16 @@ namespace WrinkleFree.Jobs.Checkpoints;
 public static class CheckpointStores
 {
     /// <summary>
-    /// A local folder store for a path; for <c>s3://bucket/prefix</c> an S3 store that writes straight through (COPY) or
-    /// through a local cache with background uploads (MOUNT_CACHED). Throws <see cref="CheckpointStoreException"/> for bad options.
+    /// A local folder store for a path; for <c>s3://</c>, <c>r2://</c>, <c>gs://</c> or <c>az://</c> an object store that
+    /// writes straight through (COPY) or through a local cache with background uploads (MOUNT_CACHED). Throws
+    /// <see cref="CheckpointStoreException"/> for bad options, an unsupported scheme among them.
     /// </summary>
     public static ICheckpointStore Open(CheckpointStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (string.IsNullOrWhiteSpace(options.Location))
         {
-            throw new CheckpointStoreException("checkpoint store location is empty; give a folder path or s3://bucket/prefix");
+            throw new CheckpointStoreException($"checkpoint store location is empty; give {CheckpointLocation.Supported}");
         }
 
         if (options.KeepLastN < 0)
@@ -27,24 +28,34 @@ public static class CheckpointStores
             throw new CheckpointStoreException($"MaxAttempts must be at least 1, got {options.MaxAttempts}");
         }
 
-        if (!options.IsS3)
+        if (!options.Location.Contains("://", StringComparison.Ordinal))
         {
-            if (options.Location.Contains("://", StringComparison.Ordinal))
-            {
-                throw new CheckpointStoreException($"checkpoint store '{options.Location}' is neither a folder path nor s3://bucket/prefix");
-            }
-
             return new LocalCheckpointStore(options.Location, options);
         }
 
-        var location = S3Location.Parse(options.Location);
-        var remote = new S3CheckpointStore(location, options);
+        var location = CheckpointLocation.Parse(options.Location);
+        ObjectCheckpointStore remote = location.Scheme switch
+        {
+            "gs" => new GcsCheckpointStore(location, options),
+            "az" => new AzureBlobCheckpointStore(location, options),
+            _ => new S3CheckpointStore(location, options),
+        };
         if (options.Mode == CheckpointMode.Copy)
         {
             return remote;
         }
 
-        var cache = options.CacheDirectory ?? Path.Combine(WfHome.Path, "cache", "checkpoints", location.Bucket, location.Prefix.Replace('/', Path.DirectorySeparatorChar));
+        // s3:// keeps the folder it always had (a cache may hold checkpoints not yet uploaded); the other schemes get their
+        // own level so a GCS bucket and an S3 bucket of the same name never share a cache.
+        string[] root = location.Scheme == "s3" ? [location.Bucket] : [location.Scheme, .. location.Account is null ? [] : new[] { location.Account }, location.Bucket];
+        var cache = options.CacheDirectory ?? Path.Combine(
+            [WfHome.Path, "cache", "checkpoints", .. root, .. location.Prefix.Split('/', StringSplitOptions.RemoveEmptyEntries)]);
         return new MountCachedCheckpointStore(cache, remote, options);
     }
+
+    /// <summary>Why <paramref name="location"/> cannot name a checkpoint store (one line listing the supported forms), or null when it can.</summary>
+    public static string? Problem(string location) => CheckpointLocation.Problem(location);
+
+    /// <summary>True for an object-store URL (resolved as given), false for a folder path (resolved against a working folder).</summary>
+    public static bool IsObjectStore(string location) => location.Contains("://", StringComparison.Ordinal);
 }

@@ -40,6 +40,26 @@ internal static partial class DurableFiles
         return (size, Convert.ToHexStringLower(hash.GetHashAndReset()));
     }
 
+    /// <summary>
+    /// Creates <paramref name="destination"/> and lets <paramref name="write"/> fill it, hashing the bytes on their way to
+    /// disk; then fsyncs it. Returns its size and SHA-256, or null when <paramref name="write"/> says there was nothing to write.
+    /// </summary>
+    public static async Task<(long Size, string Sha256)?> WriteAsync(string destination, Func<Stream, CancellationToken, Task<bool>> write, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+        using var sha = SHA256.Create();
+        await using var output = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, FileOptions.Asynchronous);
+        bool found;
+        await using (var hashing = new CryptoStream(output, sha, CryptoStreamMode.Write, leaveOpen: true))
+        {
+            found = await write(hashing, cancellationToken).ConfigureAwait(false);
+            await hashing.FlushFinalBlockAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        output.Flush(flushToDisk: true);
+        return found ? (output.Length, Convert.ToHexStringLower(sha.Hash!)) : null;
+    }
+
     /// <summary>Writes <paramref name="bytes"/> to a new file and fsyncs it.</summary>
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {

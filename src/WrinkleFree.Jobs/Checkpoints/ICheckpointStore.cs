@@ -1,7 +1,7 @@
 namespace WrinkleFree.Jobs.Checkpoints;
 
 /// <summary>
-/// Where a trainer's checkpoints live: a local folder or an S3 prefix. A checkpoint is a folder of files for one step; a save
+/// Where a trainer's checkpoints live: a local folder or an object-store prefix. A checkpoint is a folder of files for one step; a save
 /// is all-or-nothing, and a restore only ever returns a checkpoint whose every file checks against its manifest.
 /// </summary>
 public interface ICheckpointStore : IAsyncDisposable

@@ -4,13 +4,13 @@ namespace WrinkleFree.Jobs.Checkpoints;
 
 /// <summary>
 /// SkyPilot's MOUNT_CACHED for checkpoints: a save lands durably in a local cache and returns; one background uploader pushes
-/// checkpoints to S3 in save order. A checkpoint waiting for upload is never pruned from the cache. Flush (and dispose) wait
+/// checkpoints to the object store in save order. A checkpoint waiting for upload is never pruned from the cache. Flush (and dispose) wait
 /// for the queue to drain; a failed upload is retried with backoff, logged, and thrown from flush when it was the newest.
 /// </summary>
 internal sealed class MountCachedCheckpointStore : ICheckpointStore
 {
     private readonly LocalCheckpointStore _cache;
-    private readonly S3CheckpointStore _remote;
+    private readonly ObjectCheckpointStore _remote;
     private readonly CheckpointStoreOptions _options;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _lock = new();
@@ -19,7 +19,7 @@ internal sealed class MountCachedCheckpointStore : ICheckpointStore
     private Pending? _last;
     private int _disposed;
 
-    public MountCachedCheckpointStore(string cacheDirectory, S3CheckpointStore remote, CheckpointStoreOptions options)
+    public MountCachedCheckpointStore(string cacheDirectory, ObjectCheckpointStore remote, CheckpointStoreOptions options)
     {
         _options = options;
         _remote = remote;
@@ -30,8 +30,8 @@ internal sealed class MountCachedCheckpointStore : ICheckpointStore
     /// <summary>The local cache (tests look inside it).</summary>
     internal LocalCheckpointStore Cache => _cache;
 
-    /// <summary>The S3 side (tests inject upload faults there).</summary>
-    internal S3CheckpointStore Remote => _remote;
+    /// <summary>The object-store side (tests inject upload faults there).</summary>
+    internal ObjectCheckpointStore Remote => _remote;
 
     public async Task SaveAsync(long step, string stagingDirectory, CancellationToken cancellationToken)
     {
@@ -62,14 +62,14 @@ internal sealed class MountCachedCheckpointStore : ICheckpointStore
         var local = await _cache.ListAsync(cancellationToken).ConfigureAwait(false);
         var remote = await _remote.ListAsync(cancellationToken).ConfigureAwait(false);
 
-        // The cache wins when it holds the step (no download); S3 covers a fresh machine or a damaged cache.
+        // The cache wins when it holds the step (no download); the object store covers a fresh machine or a damaged cache.
         return await RestoredFiles.NewestAsync(local.Union(remote).Order().ToList(), async step =>
             (local.Contains(step) && await _cache.TryRestoreAsync(step, destinationDirectory, cancellationToken).ConfigureAwait(false))
             || (remote.Contains(step) && await _remote.TryRestoreAsync(step, destinationDirectory, cancellationToken).ConfigureAwait(false)))
             .ConfigureAwait(false);
     }
 
-    /// <summary>Steps committed in S3 or in the cache, oldest first.</summary>
+    /// <summary>Steps committed in the object store or in the cache, oldest first.</summary>
     public async Task<IReadOnlyList<long>> ListAsync(CancellationToken cancellationToken)
     {
         var local = await _cache.ListAsync(cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using Amazon.Runtime;
 using Amazon.S3;
@@ -7,34 +6,32 @@ using Amazon.S3.Model;
 namespace WrinkleFree.Jobs.Checkpoints;
 
 /// <summary>
-/// Checkpoints as objects <c>PREFIX/checkpoint-STEP/FILE</c> in an S3 (or S3-compatible) bucket. The manifest object is
-/// uploaded last and its presence commits the checkpoint; old checkpoints are pruned only after that. Every request is
-/// retried with doubling backoff; errors retrying cannot fix (no bucket, bad credentials) are surfaced at once.
+/// The object primitives on S3 and S3-compatible servers: AWS itself (<c>s3://</c>), Cloudflare R2 (<c>r2://</c>, its S3
+/// API at https://ACCOUNT.r2.cloudflarestorage.com with region "auto"), MinIO or s3rver through an endpoint override.
 /// </summary>
-internal sealed class S3CheckpointStore : ICheckpointStore
+internal sealed class S3CheckpointStore : ObjectCheckpointStore
 {
-    private readonly S3Location _location;
-    private readonly CheckpointStoreOptions _options;
-    private readonly AmazonS3Client _client;
-    private readonly string _endpointText;
+    private static readonly string[] Permanent = ["NoSuchBucket", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidBucketName"];
 
-    public S3CheckpointStore(S3Location location, CheckpointStoreOptions options)
+    private readonly AmazonS3Client _client;
+
+    public S3CheckpointStore(CheckpointLocation location, CheckpointStoreOptions options)
+        : base(location, options)
     {
-        _location = location;
-        _options = options;
+        var r2 = location.Scheme == "r2";
+        // R2 documents no variables of its own: its API tokens are an access key pair used through the AWS chain. An
+        // AWS_ENDPOINT_URL meant for S3 must not send r2:// elsewhere, so R2 has its own override (tests point it at s3rver).
         var endpoint = options.S3Endpoint
-            ?? NonEmpty(Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3"))
-            ?? NonEmpty(Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL"))
-            ?? NonEmpty(Environment.GetEnvironmentVariable("WF_S3_ENDPOINT"));
+            ?? (r2
+                ? Variable("WF_R2_ENDPOINT") ?? $"https://{location.Account}.r2.cloudflarestorage.com"
+                : Variable("AWS_ENDPOINT_URL_S3") ?? Variable("AWS_ENDPOINT_URL") ?? Variable("WF_S3_ENDPOINT"));
         var region = options.S3Region
-            ?? NonEmpty(Environment.GetEnvironmentVariable("AWS_REGION"))
-            ?? NonEmpty(Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION"))
-            ?? "us-east-1";
+            ?? (r2 ? "auto" : Variable("AWS_REGION") ?? Variable("AWS_DEFAULT_REGION") ?? "us-east-1");
         var config = new AmazonS3Config
         {
-            // Our loop below retries with backoff on the injected clock; the SDK's own retries would multiply it.
+            // The base class retries with backoff on the injected clock; the SDK's own retries would multiply it.
             MaxErrorRetry = 0,
-            // S3-compatible servers (s3rver, MinIO) want path-style URLs and no flexible-checksum trailers.
+            // S3-compatible servers (s3rver, MinIO, R2) want path-style URLs and no flexible-checksum trailers.
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
         };
@@ -49,243 +46,88 @@ internal sealed class S3CheckpointStore : ICheckpointStore
             config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(region);
         }
 
-        _endpointText = endpoint ?? $"AWS {region}";
-        var key = options.S3AccessKeyId ?? NonEmpty(Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID"));
-        var secret = options.S3SecretAccessKey ?? NonEmpty(Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY"));
+        EndpointText = endpoint ?? $"AWS {region}";
+        var key = options.S3AccessKeyId ?? Variable("AWS_ACCESS_KEY_ID");
+        var secret = options.S3SecretAccessKey ?? Variable("AWS_SECRET_ACCESS_KEY");
         _client = key is not null && secret is not null
             ? new AmazonS3Client(new BasicAWSCredentials(key, secret), config)
             : new AmazonS3Client(config);
     }
 
-    /// <summary>Test seam: called after each object of a save is uploaded; throwing from it stands in for a crash there.</summary>
-    internal Action<string>? AfterObjectUploaded { get; set; }
+    protected override string EndpointText { get; }
 
-    public async Task SaveAsync(long step, string stagingDirectory, CancellationToken cancellationToken)
-    {
-        var files = CheckpointNames.StagingFiles(step, stagingDirectory);
-        var entries = new List<CheckpointFileEntry>(files.Count);
-        foreach (var file in files)
-        {
-            var (size, sha) = await DurableFiles.HashAsync(Path.Combine(stagingDirectory, file), cancellationToken).ConfigureAwait(false);
-            entries.Add(new CheckpointFileEntry(file, size, sha));
-        }
-
-        var manifest = new CheckpointManifest { Step = step, Created = _options.TimeProvider.GetUtcNow(), Files = entries };
-        await UploadAsync(manifest, stagingDirectory, cancellationToken).ConfigureAwait(false);
-        await PruneAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    public async Task<long?> RestoreLatestAsync(string destinationDirectory, CancellationToken cancellationToken) =>
-        await RestoredFiles.NewestAsync(
-            await ListAsync(cancellationToken).ConfigureAwait(false),
-            step => TryRestoreAsync(step, destinationDirectory, cancellationToken)).ConfigureAwait(false);
-
-    public async Task<IReadOnlyList<long>> ListAsync(CancellationToken cancellationToken) =>
-        (await ListFoldersAsync(cancellationToken).ConfigureAwait(false)).Where(f => f.Value.Committed).Select(f => f.Key).Order().ToList();
-
-    public Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public ValueTask DisposeAsync()
+    public override ValueTask DisposeAsync()
     {
         _client.Dispose();
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>
-    /// Uploads the files of <paramref name="manifest"/> from <paramref name="sourceDirectory"/>, then the manifest. An older
-    /// checkpoint of the same step is uncommitted first (its manifest deleted) so it never lists files it no longer has.
-    /// </summary>
-    internal async Task UploadAsync(CheckpointManifest manifest, string sourceDirectory, CancellationToken cancellationToken)
-    {
-        var prefix = _location.CheckpointPrefix(manifest.Step);
-        var manifestKey = prefix + CheckpointManifest.FileName;
-        await RetryAsync($"delete {manifestKey}", ct => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _location.Bucket, Key = manifestKey }, ct), cancellationToken).ConfigureAwait(false);
-        foreach (var entry in manifest.Files)
+    protected override Task PutFileAsync(string key, string path, CancellationToken cancellationToken) =>
+        _client.PutObjectAsync(new PutObjectRequest
         {
-            var key = prefix + entry.Path;
-            var path = Path.Combine(sourceDirectory, entry.Path);
-            await RetryAsync($"upload {path} to {Describe(key)}", ct => _client.PutObjectAsync(new PutObjectRequest
-            {
-                BucketName = _location.Bucket,
-                Key = key,
-                FilePath = path,
-                // s3rver stores aws-chunked bodies verbatim (chunk headers and all); plain bodies are stored intact.
-                UseChunkEncoding = false,
-            }, ct), cancellationToken).ConfigureAwait(false);
-            AfterObjectUploaded?.Invoke(entry.Path);
-        }
+            BucketName = Location.Bucket,
+            Key = key,
+            FilePath = path,
+            // s3rver stores aws-chunked bodies verbatim (chunk headers and all); plain bodies are stored intact.
+            UseChunkEncoding = false,
+        }, cancellationToken);
 
-        var bytes = manifest.ToUtf8();
-        await RetryAsync($"upload the manifest {Describe(manifestKey)}", ct => _client.PutObjectAsync(new PutObjectRequest
+    protected override Task PutBytesAsync(string key, byte[] bytes, string contentType, CancellationToken cancellationToken) =>
+        _client.PutObjectAsync(new PutObjectRequest
         {
-            BucketName = _location.Bucket,
-            Key = manifestKey,
+            BucketName = Location.Bucket,
+            Key = key,
             InputStream = new MemoryStream(bytes, writable: false),
             UseChunkEncoding = false,
-            ContentType = "application/json",
-        }, ct), cancellationToken).ConfigureAwait(false);
+            ContentType = contentType,
+        }, cancellationToken);
 
-        // Objects an older save of this step left that the new manifest does not list.
-        var folders = await ListFoldersAsync(cancellationToken).ConfigureAwait(false);
-        if (folders.TryGetValue(manifest.Step, out var folder))
+    protected override async Task<bool> ReadObjectAsync(string key, Stream destination, CancellationToken cancellationToken)
+    {
+        try
         {
-            var wanted = manifest.Files.Select(f => prefix + f.Path).Append(manifestKey).ToHashSet(StringComparer.Ordinal);
-            await DeleteKeysAsync(folder.Keys.Where(k => !wanted.Contains(k)), cancellationToken).ConfigureAwait(false);
+            using var response = await _client.GetObjectAsync(new GetObjectRequest { BucketName = Location.Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+            await response.ResponseStream.CopyToAsync(destination, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket")
+        {
+            return false;
         }
     }
 
-    /// <summary>Restores one step if its manifest parses and every object verifies; otherwise logs why and returns false.</summary>
-    internal async Task<bool> TryRestoreAsync(long step, string destinationDirectory, CancellationToken cancellationToken)
+    protected override async Task<(IReadOnlyList<string> Keys, string? Next)> ListPageAsync(string prefix, string? pageToken, CancellationToken cancellationToken)
     {
-        var prefix = _location.CheckpointPrefix(step);
-        var what = $"checkpoint {Describe(prefix)}";
-        byte[]? bytes = null;
-        await RetryAsync($"download {Describe(prefix + CheckpointManifest.FileName)}", async ct =>
+        var response = await _client.ListObjectsV2Async(new ListObjectsV2Request
         {
-            bytes = await GetBytesAsync(prefix + CheckpointManifest.FileName, ct).ConfigureAwait(false);
+            BucketName = Location.Bucket,
+            Prefix = prefix,
+            ContinuationToken = pageToken,
         }, cancellationToken).ConfigureAwait(false);
-        if (bytes is null)
-        {
-            _options.Log?.Invoke($"skipping {what}: its manifest is gone");
-            return false;
-        }
-
-        var manifest = CheckpointManifest.TryParse(bytes, step, out var problem);
-        if (manifest is null)
-        {
-            _options.Log?.Invoke($"skipping {what}: {problem}");
-            return false;
-        }
-
-        return await RestoredFiles.RestoreAsync(manifest, destinationDirectory, async (entry, target, ct) =>
-        {
-            (long, string)? result = null;
-            await RetryAsync($"download {Describe(prefix + entry.Path)}", async inner =>
-            {
-                if (File.Exists(target))
-                {
-                    File.Delete(target);
-                }
-
-                result = await DownloadAsync(prefix + entry.Path, target, inner).ConfigureAwait(false);
-            }, ct).ConfigureAwait(false);
-            return result;
-        }, what, _options.Log, cancellationToken).ConfigureAwait(false);
+        return ((response.S3Objects ?? []).Select(o => o.Key).ToList(), response.IsTruncated == true ? response.NextContinuationToken : null);
     }
 
-    /// <summary>Deletes all but the newest N committed checkpoints, and abandoned uploads older than the newest commit.</summary>
-    internal async Task PruneAsync(CancellationToken cancellationToken)
-    {
-        var folders = await ListFoldersAsync(cancellationToken).ConfigureAwait(false);
-        var committed = folders.Where(f => f.Value.Committed).Select(f => f.Key).Order().ToList();
-        if (committed.Count == 0)
-        {
-            return;
-        }
+    protected override Task DeleteObjectAsync(string key, CancellationToken cancellationToken) =>
+        _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = Location.Bucket, Key = key }, cancellationToken);
 
-        var newest = committed[^1];
-        var doomed = _options.KeepLastN > 0 ? committed.Take(Math.Max(0, committed.Count - _options.KeepLastN)).ToList() : [];
-        doomed.AddRange(folders.Where(f => !f.Value.Committed && f.Key < newest).Select(f => f.Key));
-        foreach (var step in doomed)
-        {
-            // The manifest goes first: a crash mid-delete leaves an uncommitted prefix, never a "valid" partial one.
-            var prefix = _location.CheckpointPrefix(step);
-            var manifestKey = prefix + CheckpointManifest.FileName;
-            await DeleteKeysAsync(folders[step].Keys.Where(k => k == manifestKey), cancellationToken).ConfigureAwait(false);
-            await DeleteKeysAsync(folders[step].Keys.Where(k => k != manifestKey), cancellationToken).ConfigureAwait(false);
-            _options.Log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"pruned checkpoint {Describe(prefix)}"));
-        }
-    }
-
-    private async Task<Dictionary<long, Folder>> ListFoldersAsync(CancellationToken cancellationToken)
-    {
-        var folders = new Dictionary<long, Folder>();
-        string? continuation = null;
-        do
-        {
-            ListObjectsV2Response response = null!;
-            await RetryAsync($"list {Describe(_location.ListPrefix)}", async ct =>
+    protected override string? PermanentProblem(Exception error) =>
+        error is AmazonS3Exception { ErrorCode: { } code } e && Permanent.Contains(code)
+            ? $"{code} ({e.Message}); " + code switch
             {
-                response = await _client.ListObjectsV2Async(new ListObjectsV2Request
-                {
-                    BucketName = _location.Bucket,
-                    Prefix = _location.ListPrefix,
-                    ContinuationToken = continuation,
-                }, ct).ConfigureAwait(false);
-            }, cancellationToken).ConfigureAwait(false);
-
-            var skip = _location.Prefix.Length == 0 ? 0 : _location.Prefix.Length + 1;
-            foreach (var item in response.S3Objects ?? [])
-            {
-                var rest = item.Key[skip..];
-                var slash = rest.IndexOf('/');
-                if (slash < 0 || CheckpointNames.StepOf(rest[..slash]) is not { } step)
-                {
-                    continue;
-                }
-
-                if (!folders.TryGetValue(step, out var folder))
-                {
-                    folders[step] = folder = new Folder();
-                }
-
-                folder.Keys.Add(item.Key);
-                folder.Committed |= rest[(slash + 1)..] == CheckpointManifest.FileName;
+                "NoSuchBucket" => $"create the bucket first or fix the {Location.Scheme}:// location",
+                "InvalidBucketName" => $"fix the bucket name in the {Location.Scheme}:// location",
+                _ when Location.Scheme == "r2" => "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (an R2 API token's key pair) and the bucket's permissions",
+                _ => "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the bucket's permissions",
             }
+            : null;
 
-            continuation = response.IsTruncated == true ? response.NextContinuationToken : null;
-        }
-        while (continuation is not null);
-        return folders;
-    }
-
-    private async Task DeleteKeysAsync(IEnumerable<string> keys, CancellationToken cancellationToken)
+    protected override bool IsTransient(Exception error) => error switch
     {
-        foreach (var key in keys.ToList())
-        {
-            await RetryAsync($"delete {Describe(key)}", ct => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _location.Bucket, Key = key }, ct), cancellationToken).ConfigureAwait(false);
-        }
-    }
+        AmazonS3Exception s3 => s3.StatusCode is HttpStatusCode.InternalServerError or HttpStatusCode.ServiceUnavailable or HttpStatusCode.BadGateway
+            or HttpStatusCode.GatewayTimeout or HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)s3.StatusCode == 0,
+        AmazonServiceException or AmazonClientException => true,
+        _ => false,
+    };
 
-    private async Task<byte[]?> GetBytesAsync(string key, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var response = await _client.GetObjectAsync(new GetObjectRequest { BucketName = _location.Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
-            using var memory = new MemoryStream();
-            await response.ResponseStream.CopyToAsync(memory, cancellationToken).ConfigureAwait(false);
-            return memory.ToArray();
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket")
-        {
-            return null;
-        }
-    }
-
-    private async Task<(long, string)?> DownloadAsync(string key, string target, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var response = await _client.GetObjectAsync(new GetObjectRequest { BucketName = _location.Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
-            return await DurableFiles.WriteAsync(response.ResponseStream, target, cancellationToken).ConfigureAwait(false);
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket")
-        {
-            return null;
-        }
-    }
-
-    private Task RetryAsync(string what, Func<CancellationToken, Task> action, CancellationToken cancellationToken) =>
-        S3Retry.RunAsync(what, _options, _endpointText, action, cancellationToken);
-
-    private string Describe(string key) => $"s3://{_location.Bucket}/{key}";
-
-    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
-
-    private sealed class Folder
-    {
-        public List<string> Keys { get; } = [];
-
-        public bool Committed { get; set; }
-    }
+    private static string? Variable(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
 }

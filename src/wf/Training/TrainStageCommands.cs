@@ -183,6 +183,11 @@ internal sealed class TrainStageCommands(CliContext context)
             }
 
             options = read() with { TimeProvider = context.Time };
+            // Checked before the trainer creates OUT or opens anything, so a bad store leaves nothing behind.
+            if (options.CheckpointStore is { } store && CheckpointStores.Problem(store) is { } problem)
+            {
+                throw new TrainingConfigurationException(problem);
+            }
         }
         catch (Exception e) when (e is TrainingConfigurationException or DataSourceException)
         {
@@ -215,6 +220,12 @@ internal sealed class TrainStageCommands(CliContext context)
         catch (Exception e) when (e is TrainingConfigurationException or DataSourceException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
         {
             return Fail(ExitCodes.ConfigurationError, e.Message);
+        }
+        catch (CheckpointStoreException e)
+        {
+            // A store that failed at run time (credentials, a bucket that is gone, retries spent): one line, and the job
+            // runner may retry, since an outage passes.
+            return Fail(ExitCodes.Failure, e.Message);
         }
         catch (Exception e) when (IsOutOfMemory(e))
         {
@@ -255,7 +266,7 @@ internal sealed class TrainStageCommands(CliContext context)
         private readonly Option<long> _lambdaWarmup = Number("--lambda-warmup", "Steps over which BitLinear λ rises 0→1 (0: ternary from the start).", Defaults.LambdaWarmupSteps, v => v >= 0, "0 or more");
         private readonly Option<long> _seed = Number("--seed", "Seed of the weights' initialisation and the data order.", Defaults.Seed, _ => true, "");
         private readonly Option<string> _out = Text("--out", "Output checkpoint directory.", required: true);
-        private readonly Option<string> _store = Text("--checkpoint-store", "Checkpoint folder or s3://bucket/prefix (default: OUT/checkpoints).");
+        private readonly Option<string> _store = Text("--checkpoint-store", "Checkpoint folder, s3://bucket/prefix, r2://ACCOUNT/bucket/prefix, gs://bucket/prefix or az://account/container/prefix (default: OUT/checkpoints).");
         private readonly Option<CheckpointMode> _mode = Choice("--checkpoint-mode", "copy or mount_cached (either case).", Defaults.CheckpointMode,
             ("copy", CheckpointMode.Copy), ("mount_cached", CheckpointMode.MountCached));
         private readonly Option<int> _every = Number("--checkpoint-every", "Checkpoint every N steps (0: never).", Defaults.CheckpointEvery, v => v >= 0, "0 (never) or more");

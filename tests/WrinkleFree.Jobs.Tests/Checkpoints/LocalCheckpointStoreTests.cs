@@ -129,7 +129,7 @@ public sealed class LocalCheckpointStoreTests : IDisposable
     public void Open_BadOptions_Throw()
     {
         Assert.Throws<CheckpointStoreException>(() => CheckpointStores.Open(new CheckpointStoreOptions { Location = Root, KeepLastN = -1 }));
-        Assert.Throws<CheckpointStoreException>(() => CheckpointStores.Open(new CheckpointStoreOptions { Location = "gs://bucket/x" }));
+        Assert.Throws<CheckpointStoreException>(() => CheckpointStores.Open(new CheckpointStoreOptions { Location = "hdfs://namenode/x" }));
         Assert.Throws<CheckpointStoreException>(() => CheckpointStores.Open(new CheckpointStoreOptions { Location = "s3:///x" }));
     }
 
