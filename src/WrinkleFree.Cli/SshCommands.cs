@@ -109,23 +109,13 @@ internal sealed class SshCommands
             return Fail(ExitCodes.InvalidInput, $"'{missing}' does not exist{(missing == wf ? $"; build the serving wf with `{PublishServing}`" : "")}");
         }
 
-        if (LoadPools(poolName) is not { } pools)
+        return await OnEveryPoolAsync(poolName, acceptNew,
+            (setup, pool) => json || !_context.OutputIsTerminal
+                ? setup.UpAsync(pool.Nodes, wf, models, null, cancellationToken)
+                : WithProgressBarsAsync(progress => setup.UpAsync(pool.Nodes, wf, models, progress, cancellationToken)),
+            r => r.Error,
+            results =>
         {
-            return ExitCodes.InvalidInput;
-        }
-
-        return await GuardAsync(async () =>
-        {
-            var setup = new PoolSetup(_connector(acceptNew), _context.Time, _options);
-            var results = new List<(string Pool, NodeUpResult Result)>();
-            foreach (var (pool, nodes, _) in pools)
-            {
-                var done = json || !_context.OutputIsTerminal
-                    ? await setup.UpAsync(nodes, wf, models, null, cancellationToken)
-                    : await WithProgressBarsAsync(progress => setup.UpAsync(nodes, wf, models, progress, cancellationToken));
-                results.AddRange(done.Select(r => (pool, r)));
-            }
-
             if (json)
             {
                 WriteJson(results.Select(r => new
@@ -151,9 +141,7 @@ internal sealed class SshCommands
 
                 table.Write(_context);
             }
-
-            return Report(results.Select(r => r.Result.Error), "`wf ssh up` again once they are fixed: it sends only what is missing");
-        });
+        }, "`wf ssh up` again once they are fixed: it sends only what is missing", cancellationToken);
     }
 
     internal async Task<int> CheckAsync(string? poolName, double? cpus, double? memoryGiB, bool json, CancellationToken cancellationToken)
@@ -163,20 +151,11 @@ internal sealed class SshCommands
             return Fail(ExitCodes.InvalidInput, "--cpus and --memory must be positive");
         }
 
-        if (LoadPools(poolName) is not { } pools)
+        return await OnEveryPoolAsync(poolName, acceptNew: false,
+            (setup, pool) => setup.CheckAsync(pool.Nodes, cpus, memoryGiB, pool.ReplicasPerNode, cancellationToken),
+            r => r.Error,
+            results =>
         {
-            return ExitCodes.InvalidInput;
-        }
-
-        return await GuardAsync(async () =>
-        {
-            var setup = new PoolSetup(_connector(false), _context.Time, _options);
-            var results = new List<(string Pool, NodeCheckResult Result)>();
-            foreach (var (pool, nodes, perNode) in pools)
-            {
-                results.AddRange((await setup.CheckAsync(nodes, cpus, memoryGiB, perNode, cancellationToken)).Select(r => (pool, r)));
-            }
-
             if (json)
             {
                 WriteJson(results.Select(r => new
@@ -207,27 +186,16 @@ internal sealed class SshCommands
 
                 table.Write(_context);
             }
-
-            return Report(results.Select(r => r.Result.Error), "`wf ssh check` again once they answer");
-        });
+        }, "`wf ssh check` again once they answer", cancellationToken);
     }
 
     internal async Task<int> DownAsync(string? poolName, bool json, CancellationToken cancellationToken)
     {
-        if (LoadPools(poolName) is not { } pools)
+        return await OnEveryPoolAsync(poolName, acceptNew: false,
+            (setup, pool) => setup.DownAsync(pool.Nodes, cancellationToken),
+            r => r.Error,
+            results =>
         {
-            return ExitCodes.InvalidInput;
-        }
-
-        return await GuardAsync(async () =>
-        {
-            var setup = new PoolSetup(_connector(false), _context.Time, _options);
-            var results = new List<(string Pool, NodeDownResult Result)>();
-            foreach (var (pool, nodes, _) in pools)
-            {
-                results.AddRange((await setup.DownAsync(nodes, cancellationToken)).Select(r => (pool, r)));
-            }
-
             if (json)
             {
                 WriteJson(results.Select(r => new
@@ -250,9 +218,7 @@ internal sealed class SshCommands
 
                 table.Write(_context);
             }
-
-            return Report(results.Select(r => r.Result.Error), "`wf ssh down` again once they answer");
-        });
+        }, "`wf ssh down` again once they answer", cancellationToken);
     }
 
     private async Task<IReadOnlyList<NodeUpResult>> WithProgressBarsAsync(
@@ -304,17 +270,42 @@ internal sealed class SshCommands
         }
     }
 
-    private async Task<int> GuardAsync(Func<Task<int>> body)
+    /// <summary>
+    /// The shape every <c>wf ssh</c> verb shares: load the pools, run <paramref name="perPool"/> on each, show the
+    /// results, and report each node's error with what to do <paramref name="next"/>.
+    /// </summary>
+    private async Task<int> OnEveryPoolAsync<T>(
+        string? poolName,
+        bool acceptNew,
+        Func<PoolSetup, (string Name, IReadOnlyList<SshNode> Nodes, int? ReplicasPerNode), Task<IReadOnlyList<T>>> perPool,
+        Func<T, string?> errorOf,
+        Action<IReadOnlyList<(string Pool, T Result)>> show,
+        string next,
+        CancellationToken cancellationToken)
     {
+        if (LoadPools(poolName) is not { } pools)
+        {
+            return ExitCodes.InvalidInput;
+        }
+
         try
         {
-            return await body();
+            var setup = new PoolSetup(_connector(acceptNew), _context.Time, _options);
+            var results = new List<(string Pool, T Result)>();
+            foreach (var pool in pools)
+            {
+                results.AddRange((await perPool(setup, pool)).Select(r => (pool.Pool, r)));
+            }
+
+            show(results);
+            return Report(results.Select(r => errorOf(r.Result)), next);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             return ExitCodes.Cancelled;
         }
     }
+
 
     private int Report(IEnumerable<string?> errors, string next)
     {
