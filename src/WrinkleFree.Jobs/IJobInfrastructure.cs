@@ -15,4 +15,12 @@ public interface IJobInfrastructure
     /// failures count against max_restarts_on_errors), and stops it when <see cref="IJobRunReporter.CancelRequestedAsync"/> says so.
     /// </summary>
     Task<JobRunResult> RunAsync(JobRun run, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes what <paramref name="job"/> left running on this infrastructure after its controller died (the job is being
+    /// marked FAILED_CONTROLLER or cancelled with nobody to do it): unsupervised work would go on costing money and writing
+    /// checkpoints. Returns one line saying what was removed, what was not there, or why it could not be removed and what to
+    /// run instead; it does not throw for an unreachable cluster.
+    /// </summary>
+    Task<string> AbandonAsync(JobRecord job, CancellationToken cancellationToken);
 }

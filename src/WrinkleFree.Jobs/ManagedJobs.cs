@@ -9,7 +9,8 @@ namespace WrinkleFree.Jobs;
 /// <summary>
 /// SkyPilot-style managed jobs on this machine: launch a task under its own detached controller process, list them, follow
 /// their logs, cancel them. A controller that dies is found by <see cref="QueueAsync"/> (pid and start-time check): the job
-/// becomes FAILED_CONTROLLER and its orphaned task group is killed, rather than re-adopted, so no task runs unsupervised.
+/// becomes FAILED_CONTROLLER and its orphaned task group is killed (a cluster Job deleted), rather than re-adopted, so no task
+/// runs unsupervised.
 /// </summary>
 public sealed class ManagedJobs
 {
@@ -143,8 +144,12 @@ public sealed class ManagedJobs
                     LinuxProcess.SignalGroup(pgid, LinuxProcess.Sigkill);
                 }
 
+                var removed = await AbandonRemoteAsync(job, cancellationToken).ConfigureAwait(false);
                 return await _store.TransitionAsync(id, j => j with { Status = JobStatus.Cancelled, FailureReason = "cancelled by the user", TaskPid = null, TaskStartTime = null },
-                    "cancelled by the user (controller not responding; task group killed)", null, cancellationToken).ConfigureAwait(false)
+                    removed is null
+                        ? "cancelled by the user (controller not responding; task group killed)"
+                        : $"cancelled by the user (controller not responding; {removed})",
+                    null, cancellationToken).ConfigureAwait(false)
                     ?? (await _store.GetAsync(id, cancellationToken).ConfigureAwait(false))!;
             }
 
@@ -230,6 +235,12 @@ public sealed class ManagedJobs
         var reason = job.ControllerPid is { } pid
             ? $"the job's controller (pid {pid}) died; see {Path.Combine(JobDirectory(job.Id), "controller.log")}"
             : $"the job's controller never started; see {Path.Combine(JobDirectory(job.Id), "controller.log")}";
+        // A cluster Job keeps running (and billing) without its controller: it goes first, and the reason says what happened.
+        if (await AbandonRemoteAsync(job, cancellationToken).ConfigureAwait(false) is { } removed)
+        {
+            reason += "; " + removed;
+        }
+
         var failed = await _store.TransitionAsync(job.Id, j => j with { Status = JobStatus.FailedController, FailureReason = reason, TaskPid = null, TaskStartTime = null },
             reason, [job.Status], cancellationToken).ConfigureAwait(false);
         if (failed is null)
@@ -244,6 +255,19 @@ public sealed class ManagedJobs
         }
 
         return failed;
+    }
+
+    /// <summary>What removing a job's remote work said, or null for a job on this machine.</summary>
+    private async Task<string?> AbandonRemoteAsync(JobRecord job, CancellationToken cancellationToken)
+    {
+        if (job.Placement.Infra == JobPlacement.Local)
+        {
+            return null;
+        }
+
+        return _options.Infrastructures.FirstOrDefault(i => i.Name == job.Placement.Infra) is { } infrastructure
+            ? await infrastructure.AbandonAsync(job, cancellationToken).ConfigureAwait(false)
+            : $"this wf has no {job.Placement.Infra} job runner, so whatever the job started there is still running: remove it by hand";
     }
 
     private static KeyNotFoundException NoSuchJob(long id) => new($"there is no job {id}; `wf jobs queue` lists the jobs");

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using k8s;
 using k8s.Exceptions;
+using k8s.Models;
 using Microsoft.Extensions.Logging;
 using WrinkleFree.Providers.Kubernetes.Pods;
 using WrinkleFree.Service.Spec;
@@ -10,7 +11,7 @@ namespace WrinkleFree.Providers.Kubernetes;
 /// <summary>One API client per kubeconfig context (or the in-cluster account), with one pod watch per namespace.</summary>
 internal sealed class ClusterConnection : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, PodWatch> _watches = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ResourceWatch<V1Pod>> _watches = new(StringComparer.Ordinal);
     private readonly KubernetesProviderOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -77,8 +78,8 @@ internal sealed class ClusterConnection : IAsyncDisposable
     }
 
     /// <summary>The watch over this namespace's wf pods, started on first use.</summary>
-    public PodWatch Watch(string @namespace) =>
-        _watches.GetOrAdd(@namespace, ns => PodWatch.Start(Client, ns, _options.WatchRetryDelay, _time, _logger));
+    public ResourceWatch<V1Pod> Watch(string @namespace) =>
+        _watches.GetOrAdd(@namespace, ns => Watches.Pods(Client, ns, PodNames.Selector, _options.WatchRetryDelay, _time, _logger));
 
     public async ValueTask DisposeAsync()
     {

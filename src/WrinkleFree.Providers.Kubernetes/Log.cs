@@ -7,11 +7,11 @@ internal static partial class Log
     [LoggerMessage(7400, LogLevel.Information, "kubernetes: replica {ReplicaId} of {Service} is pod {Pod} in namespace {Namespace}, reached at {Endpoint}")]
     public static partial void Launched(ILogger logger, string service, int replicaId, string pod, string @namespace, string endpoint);
 
-    [LoggerMessage(7401, LogLevel.Information, "kubernetes: pod watch of namespace {Namespace} relists (410 Gone or the stream ended without a version)")]
-    public static partial void WatchRelist(ILogger logger, string @namespace);
+    [LoggerMessage(7401, LogLevel.Information, "kubernetes: the watch of {What} relists (410 Gone or the stream ended without a version)")]
+    public static partial void WatchRelist(ILogger logger, string what);
 
-    [LoggerMessage(7402, LogLevel.Warning, "kubernetes: pod watch of namespace {Namespace} failed: {Reason}; retrying")]
-    public static partial void WatchFailed(ILogger logger, string @namespace, string reason);
+    [LoggerMessage(7402, LogLevel.Warning, "kubernetes: the watch of {What} failed: {Reason}; retrying")]
+    public static partial void WatchFailed(ILogger logger, string what, string reason);
 
     [LoggerMessage(7403, LogLevel.Information, "kubernetes: pod {Pod} in namespace {Namespace} deleted (grace {GraceSeconds} s)")]
     public static partial void Deleted(ILogger logger, string pod, string @namespace, long graceSeconds);

@@ -12,14 +12,21 @@ namespace WrinkleFree.Providers.Kubernetes.Jobs;
 /// Managed jobs on Kubernetes (<c>resources.infra: k8s</c>): one batch/v1 Job per managed job (see
 /// <see cref="TrainingJobBuilder"/>), driven from the job's controller on this machine. The cluster's Job controller
 /// retries failed pods up to backoffLimit and replaces preempted ones without counting them; this runner follows the
-/// pods, copies their logs into the job's log, records every relaunch, recreates the Job if someone else deletes it (a
-/// preemption too), and deletes it (propagation Background: its pods with it) on cancel.
+/// Job and its pods through two watches, copies their logs into the job's log, records every relaunch, recreates the Job if
+/// someone else deletes it (a preemption too), and deletes it (propagation Background: its pods with it) on cancel, or when
+/// the job's controller died (<see cref="AbandonAsync"/>).
 /// </summary>
 public sealed partial class KubernetesJobInfrastructure(KubernetesProviderOptions? options = null, TimeSpan? pollInterval = null, TimeProvider? time = null, ILogger? logger = null)
     : IJobInfrastructure
 {
     // How long the last lines of a finished pod get to arrive through its log stream.
     private static readonly TimeSpan LogDrain = TimeSpan.FromSeconds(10);
+
+    // How long the first list of the Job and its pods may take before the run gives up (RBAC, an API that is away).
+    private static readonly TimeSpan SyncTimeout = TimeSpan.FromSeconds(30);
+
+    // `wf jobs queue` waits at most this for the cluster when it removes a dead controller's Job.
+    private static readonly TimeSpan AbandonTimeout = TimeSpan.FromSeconds(20);
 
     private readonly KubernetesProviderOptions _options = options ?? new KubernetesProviderOptions();
     private readonly TimeSpan _poll = pollInterval ?? TimeSpan.FromSeconds(1);
@@ -48,32 +55,45 @@ public sealed partial class KubernetesJobInfrastructure(KubernetesProviderOption
             var ns = run.Placement.Namespace ?? connection.DefaultNamespace ?? "default";
             var state = new RunState(run, connection, ns);
             await using var logs = new PodLogCopier(connection.Client, ns, run.Job.Id, run.Reporter);
+            // The Job and its pods come from two watches (one list each, then events): the cluster is asked nothing per tick.
+            var selector = TrainingJobBuilder.Selector(run.Job);
+            await using var jobs = Watches.Jobs(connection.Client, ns, selector, _options.WatchRetryDelay, _time, _logger);
+            await using var pods = Watches.Pods(connection.Client, ns, selector, _options.WatchRetryDelay, _time, _logger);
+            JobRunResult Unwatchable(string resource, string? error) => new(JobStatus.FailedPrechecks,
+                $"kubernetes: cannot list and watch {resource} in namespace {ns} ({KubernetesApiErrors.ContextName(run.Placement.Context)}): {error ?? "no answer"}");
+            if (!await jobs.WaitSyncedAsync(SyncTimeout, cancellationToken).ConfigureAwait(false))
+                return Unwatchable("jobs", jobs.LastError);
+            if (!await pods.WaitSyncedAsync(SyncTimeout, cancellationToken).ConfigureAwait(false))
+                return Unwatchable("pods", pods.LastError);
+
             if (await CreateOrAdoptAsync(state, cancellationToken).ConfigureAwait(false) is { } refused)
                 return refused;
+
             while (true)
             {
+                var changed = Task.WhenAny(jobs.Changed, pods.Changed);
                 if (await run.Reporter.CancelRequestedAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    await DeleteAsync(state, cancellationToken).ConfigureAwait(false);
+                    await DeleteAsync(state.Connection, state.Name, state.Namespace, cancellationToken).ConfigureAwait(false);
                     await logs.DrainAsync(LogDrain).ConfigureAwait(false);
                     return new JobRunResult(JobStatus.Cancelled, "cancelled by the user");
                 }
 
-                var job = await GetJobAsync(state, cancellationToken).ConfigureAwait(false);
-                var pods = await ListPodsAsync(state, cancellationToken).ConfigureAwait(false);
-                foreach (var pod in pods.Where(p => ContainerStarted(p)))
+                // Until the watch has seen the Job this run created (or adopted) it is neither running nor gone.
+                var job = jobs.Get(state.Name) is { } seen && seen.Metadata.Uid == state.JobUid ? seen : null;
+                var listed = pods.Items.OrderBy(p => p.Metadata.CreationTimestamp).ThenBy(p => p.Metadata.Name, StringComparer.Ordinal).ToList();
+                foreach (var pod in listed.Where(ContainerStarted))
                     logs.Follow(pod.Metadata.Name);
                 // Pods first: the reason a Job failed names the last failure they show.
                 var finished = job?.Status?.Conditions?.Any(c => c.Type is "Complete" or "Failed" && c.Status == "True") == true;
-                await state.AccountAsync(pods, finished, cancellationToken).ConfigureAwait(false);
-                var ended = job is null ? null : Ended(job, state);
-                if (ended is not null)
+                await state.AccountAsync(listed, finished, cancellationToken).ConfigureAwait(false);
+                if ((job is null ? null : Ended(job, state)) is { } ended)
                 {
                     await logs.DrainAsync(LogDrain).ConfigureAwait(false);
                     return ended;
                 }
 
-                if (job is null)
+                if (state.JobUid is { } uid && jobs.WasDeleted(uid))
                 {
                     // Someone else deleted the Job (and with it its pods): the work is not done, so it comes back. Like an
                     // eviction this is not the task's fault and does not count against max_restarts_on_errors.
@@ -83,26 +103,79 @@ public sealed partial class KubernetesJobInfrastructure(KubernetesProviderOption
                 }
 
                 await run.Reporter.RefreshCheckpointAsync(cancellationToken).ConfigureAwait(false);
-                await Task.Delay(_poll, _time, cancellationToken).ConfigureAwait(false);
+                // The next change wakes the loop at once; the interval only paces the local cancel and checkpoint checks.
+                await Task.WhenAny(changed, Task.Delay(_poll, _time, cancellationToken)).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
             }
         }
     }
+
+    /// <inheritdoc />
+    public async Task<string> AbandonAsync(JobRecord job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var name = TrainingJobBuilder.Name(job);
+        var by = $"`kubectl delete job {name}{(job.Placement.Namespace is { } n ? $" -n {n}" : "")}{(job.Placement.Context is { } c ? $" --context {c}" : "")}`";
+        ClusterConnection connection;
+        try
+        {
+            connection = ClusterConnection.Open(job.Placement.Context, "resources.infra", _options, _time, _logger);
+        }
+        catch (ServiceSpecException e)
+        {
+            return $"could not reach the cluster to delete Job {name} ({e.Message}); delete it with {by}";
+        }
+
+        await using (connection.ConfigureAwait(false))
+        {
+            var ns = job.Placement.Namespace ?? connection.DefaultNamespace ?? "default";
+            var where = $"Job {name} in namespace {ns}";
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bounded.CancelAfter(AbandonTimeout);
+            try
+            {
+                var existing = await connection.Client.BatchV1.ReadNamespacedJobAsync(name, ns, cancellationToken: bounded.Token).ConfigureAwait(false);
+                if (!IsJobOf(existing, job))
+                    return $"{where} is not this job's; left alone";
+                await DeleteAsync(connection, name, ns, bounded.Token).ConfigureAwait(false);
+                return $"deleted {where} and its pods";
+            }
+            catch (Exception e) when (KubernetesApiErrors.Is(e, HttpStatusCode.NotFound))
+            {
+                return $"no {where} was left";
+            }
+            catch (Exception e) when (e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                return $"the cluster did not answer within {AbandonTimeout.TotalSeconds:0} s, so {where} may still run; delete it with {by}";
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                return $"could not delete {where} ({KubernetesApiErrors.MessageOf(e)}); delete it with {by}";
+            }
+        }
+    }
+
+    private static bool IsJobOf(V1Job existing, JobRecord job) =>
+        (existing.Metadata.Labels is { } labels && labels.TryGetValue(TrainingJobBuilder.JobLabel, out var owner) ? owner : null)
+        == job.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static async Task<JobRunResult?> CreateOrAdoptAsync(RunState state, CancellationToken cancellationToken)
     {
         var client = state.Connection.Client;
         try
         {
-            await client.BatchV1.CreateNamespacedJobAsync(TrainingJobBuilder.Build(state.Run, state.Namespace), state.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var created = await client.BatchV1.CreateNamespacedJobAsync(TrainingJobBuilder.Build(state.Run, state.Namespace), state.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            state.JobUid = created.Metadata.Uid;
             return null;
         }
         catch (Exception e) when (KubernetesApiErrors.Is(e, HttpStatusCode.Conflict))
         {
             // A controller restarted after creating it: the Job is ours if it carries this job's label.
             var existing = await client.BatchV1.ReadNamespacedJobAsync(state.Name, state.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return (existing.Metadata.Labels is { } labels && labels.TryGetValue(TrainingJobBuilder.JobLabel, out var owner) ? owner : null) == state.Run.Job.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)
-                ? null
-                : new JobRunResult(JobStatus.FailedPrechecks, $"kubernetes: a Job named {state.Name} in namespace {state.Namespace} already exists and is not this job's");
+            if (!IsJobOf(existing, state.Run.Job))
+                return new JobRunResult(JobStatus.FailedPrechecks, $"kubernetes: a Job named {state.Name} in namespace {state.Namespace} already exists and is not this job's");
+            state.JobUid = existing.Metadata.Uid;
+            return null;
         }
         catch (Exception e) when (KubernetesApiErrors.StatusOf(e) is not null)
         {
@@ -110,43 +183,13 @@ public sealed partial class KubernetesJobInfrastructure(KubernetesProviderOption
         }
     }
 
-    private static async Task<V1Job?> GetJobAsync(RunState state, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await state.Connection.Client.BatchV1.ReadNamespacedJobAsync(state.Name, state.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (KubernetesApiErrors.Is(e, HttpStatusCode.NotFound))
-        {
-            return null;
-        }
-        catch (Exception e) when (KubernetesApiErrors.StatusOf(e) is not null)
-        {
-            throw KubernetesApiErrors.Describe(e, "get", "jobs", state.Namespace, state.Connection.Context);
-        }
-    }
-
-    private static async Task<IReadOnlyList<V1Pod>> ListPodsAsync(RunState state, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var list = await state.Connection.Client.CoreV1.ListNamespacedPodAsync(
-                state.Namespace, labelSelector: TrainingJobBuilder.Selector(state.Run.Job), cancellationToken: cancellationToken).ConfigureAwait(false);
-            return [.. list.Items.OrderBy(p => p.Metadata.CreationTimestamp).ThenBy(p => p.Metadata.Name, StringComparer.Ordinal)];
-        }
-        catch (Exception e) when (KubernetesApiErrors.StatusOf(e) is not null)
-        {
-            throw KubernetesApiErrors.Describe(e, "list", "pods", state.Namespace, state.Connection.Context);
-        }
-    }
-
-    private static async Task DeleteAsync(RunState state, CancellationToken cancellationToken)
+    private static async Task DeleteAsync(ClusterConnection connection, string name, string @namespace, CancellationToken cancellationToken)
     {
         try
         {
             // Background: the API removes the Job now and the garbage collector its pods, whose containers get their grace.
-            await state.Connection.Client.BatchV1.DeleteNamespacedJobAsync(
-                state.Name, state.Namespace, new V1DeleteOptions { PropagationPolicy = "Background" }, propagationPolicy: "Background", cancellationToken: cancellationToken).ConfigureAwait(false);
+            await connection.Client.BatchV1.DeleteNamespacedJobAsync(
+                name, @namespace, new V1DeleteOptions { PropagationPolicy = "Background" }, propagationPolicy: "Background", cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (KubernetesApiErrors.Is(e, HttpStatusCode.NotFound))
         {
@@ -154,7 +197,7 @@ public sealed partial class KubernetesJobInfrastructure(KubernetesProviderOption
         }
         catch (Exception e) when (KubernetesApiErrors.StatusOf(e) is not null)
         {
-            throw KubernetesApiErrors.Describe(e, "delete", "jobs", state.Namespace, state.Connection.Context);
+            throw KubernetesApiErrors.Describe(e, "delete", "jobs", @namespace, connection.Context);
         }
     }
 
@@ -197,6 +240,9 @@ public sealed partial class KubernetesJobInfrastructure(KubernetesProviderOption
         public string Namespace { get; } = @namespace;
 
         public string Name { get; } = TrainingJobBuilder.Name(run.Job);
+
+        /// <summary>The UID of the Job this run created or adopted: a same-named Job with another UID is a successor.</summary>
+        public string? JobUid { get; set; }
 
         /// <summary>The last task failure in words (for the reason when backoffLimit is used up).</summary>
         public string? LastFailure { get; private set; }

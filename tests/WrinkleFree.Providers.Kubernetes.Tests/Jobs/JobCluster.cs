@@ -31,6 +31,9 @@ internal sealed class JobCluster : IAsyncDisposable
 
     public string Kubeconfig { get; }
 
+    /// <summary>The WF home the jobs live in (the job store is here).</summary>
+    public string Home => _home.Path;
+
     /// <summary>A folder for a test's files (checkpoint stores, marks), removed with the cluster.</summary>
     public string Folder(string name) => Directory.CreateDirectory(Path.Combine(_home.Path, "files", name)).FullName;
 

@@ -154,6 +154,73 @@ public sealed class KubernetesJobsTests
     }
 
     [Fact]
+    public async Task Queue_ControllerDied_DeletesTheClusterJobAndSaysSo()
+    {
+        await using var cluster = await JobCluster.StartAsync();
+        var job = await cluster.SubmitAsync($"name: stranded\n{Resources}\nrun: |\n  echo started\n  while true; do sleep 0.1; done\n", Timeout());
+        await DieAfterStartAsync(cluster, job);
+
+        var queued = Assert.Single(await cluster.Jobs.QueueAsync(Timeout()));
+
+        Assert.Equal(JobStatus.FailedController, queued.Status);
+        Assert.Contains($"deleted Job {TrainingJobBuilder.Name(job)} in namespace wf and its pods", queued.FailureReason, StringComparison.Ordinal);
+        await WaitUntilEmptyAsync(cluster);
+    }
+
+    [Fact]
+    public async Task Cancel_ControllerDied_DeletesTheClusterJob()
+    {
+        await using var cluster = await JobCluster.StartAsync();
+        var job = await cluster.SubmitAsync($"name: stranded\n{Resources}\nrun: |\n  echo started\n  while true; do sleep 0.1; done\n", Timeout());
+        await DieAfterStartAsync(cluster, job);
+
+        // Cancel finds the controller gone first: the job is FAILED_CONTROLLER, and its cluster Job is removed all the same.
+        var cancelled = await cluster.Jobs.CancelAsync(job.Id, Timeout());
+
+        Assert.Equal(JobStatus.FailedController, cancelled.Status);
+        Assert.Contains("deleted Job", cancelled.FailureReason, StringComparison.Ordinal);
+        await WaitUntilEmptyAsync(cluster);
+    }
+
+    [Fact]
+    public async Task Queue_ControllerDiedAndClusterUnreachable_FailsNamingTheKubectlCommand()
+    {
+        await using var cluster = await JobCluster.StartAsync();
+        var job = await cluster.SubmitAsync($"name: stranded\n{Resources}\nrun: |\n  echo started\n  while true; do sleep 0.1; done\n", Timeout());
+        await DieAfterStartAsync(cluster, job);
+        cluster.Api.Forbid("get", "jobs");
+
+        var queued = Assert.Single(await cluster.Jobs.QueueAsync(Timeout()));
+
+        Assert.Equal(JobStatus.FailedController, queued.Status);
+        Assert.Contains($"kubectl delete job {TrainingJobBuilder.Name(job)} -n wf", queued.FailureReason, StringComparison.Ordinal);
+        Assert.Single(cluster.Api.Jobs(JobCluster.Namespace));
+    }
+
+    // Runs the job's controller until its pod has started, then stops it the way a killed process stops (nothing cleaned up)
+    // and makes the store name a controller pid that is gone.
+    private static async Task DieAfterStartAsync(JobCluster cluster, JobRecord job)
+    {
+        using var kill = new CancellationTokenSource();
+        var controller = Task.Run(() => cluster.Jobs.RunControllerAsync(job.Id, kill.Token));
+        await cluster.WaitForLogAsync(job, "started", Timeout());
+        await kill.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => controller.WaitAsync(Timeout()));
+        using var gone = System.Diagnostics.Process.Start("true")!;
+        await gone.WaitForExitAsync(Timeout());
+        var store = await JobStore.OpenAsync(Path.Combine(cluster.Home, JobStore.FileName), TimeProvider.System, Timeout());
+        await store.TransitionAsync(job.Id, j => j with { ControllerPid = gone.Id, ControllerStartTime = 1 }, null, null, Timeout());
+        Assert.Single(cluster.Api.Jobs(JobCluster.Namespace));
+    }
+
+    private static async Task WaitUntilEmptyAsync(JobCluster cluster)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (cluster.Api.Jobs(JobCluster.Namespace).Count > 0 || cluster.Api.Pods(JobCluster.Namespace).Count > 0)
+            await Task.Delay(50, deadline.Token);
+    }
+
+    [Fact]
     public async Task Launch_JobsCreateForbidden_FailsNamingVerbAndResource()
     {
         await using var cluster = await JobCluster.StartAsync();
