@@ -135,23 +135,8 @@ internal sealed class KeysCommands(CliContext context)
     }
 
     /// <summary>A duration from now (<c>30d</c>, <c>12h</c>, <c>90m</c>) or an ISO 8601 time (UTC unless it says otherwise).</summary>
-    internal static DateTimeOffset? ParseExpiry(string text, DateTimeOffset now)
-    {
-        text = text.Trim();
-        if (text.Length >= 2 && int.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0)
-        {
-            TimeSpan? span = text[^1] switch
-            {
-                'd' => TimeSpan.FromDays(n),
-                'h' => TimeSpan.FromHours(n),
-                'm' => TimeSpan.FromMinutes(n),
-                _ => null,
-            };
-            if (span is { } s && n <= 36_500 * (text[^1] == 'd' ? 1 : text[^1] == 'h' ? 24 : 1440))
-                return now + s;
-        }
-        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at) ? at : null;
-    }
+    internal static DateTimeOffset? ParseExpiry(string text, DateTimeOffset now) =>
+        TimeText.ParseDuration(text) is { } span ? now + span : TimeText.ParseTime(text);
 
     private static string Limits(ApiKeyRecord k)
     {
@@ -165,5 +150,5 @@ internal sealed class KeysCommands(CliContext context)
         return parts.Count == 0 ? "no limits" : string.Join(", ", parts);
     }
 
-    private static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd HH:mm'Z'", CultureInfo.InvariantCulture);
+    private static string Time(DateTimeOffset t) => TimeText.Format(t);
 }

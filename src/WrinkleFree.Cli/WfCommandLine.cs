@@ -28,6 +28,7 @@ public static class WfCommandLine
         new EventsCommand(context).Register(root);
         new ExportCommands(context).Register(root);
         new KeysCommands(context).Register(root);
+        new CostCommand(context).Register(root);
         new SshCommands(context, SshPoolLoader.For(context.Home), acceptNew => new SshNetConnector(SshConnectOptions.ForHome(context.Home, acceptNew), context.Time)).Register(root);
         new JobsCommands(context).Register(root);
         foreach (var module in modules)

@@ -18,7 +18,7 @@ namespace WrinkleFree.FakeUpstream;
 /// [DONE]) and /tokenize, /detokenize. Output is deterministic: completion token i is <c>" tok{i}"</c>; the prompt's token
 /// count is its UTF-8 byte count (or the length of a token-id prompt). Prompts containing <c>[error400]</c>,
 /// <c>[hang]</c> or <c>[midstream-error]</c> trigger a 400, a stream that stalls after one token until the client
-/// aborts, and an error chunk after one token.
+/// aborts, and an error chunk after one token. /metrics counts prompt and generated tokens under vLLM's counter names.
 /// </summary>
 public sealed class FakeUpstreamServer : IAsyncDisposable
 {
@@ -26,6 +26,8 @@ public sealed class FakeUpstreamServer : IAsyncDisposable
     private readonly FakeUpstreamOptions _options;
     private readonly TaskCompletionSource _firstAbort = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _active;
+    private long _generatedTokens;
+    private long _promptTokens;
     private int _aborted;
     private volatile bool _healthy = true;
     private volatile string? _lastRequest;
@@ -67,6 +69,7 @@ public sealed class FakeUpstreamServer : IAsyncDisposable
         FakeUpstreamServer? server = null;
         app.MapGet("/health", (HttpContext c) => server!.HealthAsync(c));
         app.MapGet("/v1/models", (HttpContext c) => server!.ModelsAsync(c));
+        app.MapGet("/metrics", (HttpContext c) => server!.MetricsAsync(c));
         app.MapPost("/v1/completions", (HttpContext c) => server!.GenerateAsync(c, chat: false));
         app.MapPost("/v1/chat/completions", (HttpContext c) => server!.GenerateAsync(c, chat: true));
         if (options.Tokenize)
@@ -102,6 +105,25 @@ public sealed class FakeUpstreamServer : IAsyncDisposable
         });
     }
 
+    /// <summary>Tokens generated so far (what /metrics says as vllm:generation_tokens_total).</summary>
+    public long GeneratedTokens => Interlocked.Read(ref _generatedTokens);
+
+    // vLLM's own counter names and labels, so what reads vLLM's /metrics reads this.
+    private Task MetricsAsync(HttpContext context)
+    {
+        context.Response.ContentType = "text/plain; version=0.0.4";
+        var model = _options.ModelId.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
+        return context.Response.WriteAsync($$"""
+            # HELP vllm:prompt_tokens_total Number of prefill tokens processed.
+            # TYPE vllm:prompt_tokens_total counter
+            vllm:prompt_tokens_total{model_name="{{model}}"} {{Interlocked.Read(ref _promptTokens)}}.0
+            # HELP vllm:generation_tokens_total Number of generation tokens processed.
+            # TYPE vllm:generation_tokens_total counter
+            vllm:generation_tokens_total{model_name="{{model}}"} {{Interlocked.Read(ref _generatedTokens)}}.0
+
+            """);
+    }
+
     private Task ModelsAsync(HttpContext context) =>
         context.Response.WriteAsJsonAsync(new { @object = "list", data = new[] { new { id = _options.ModelId, @object = "model", created = 0, owned_by = "fake" } } });
 
@@ -133,6 +155,7 @@ public sealed class FakeUpstreamServer : IAsyncDisposable
             : root.TryGetProperty("logprobs", out var clp) && clp.ValueKind == JsonValueKind.Number ? clp.GetInt32() : null;
 
         Interlocked.Increment(ref _active);
+        Interlocked.Add(ref _promptTokens, promptTokens);
         try
         {
             context.Response.ContentType = "text/event-stream";
@@ -167,6 +190,7 @@ public sealed class FakeUpstreamServer : IAsyncDisposable
 
                 text.Append(token);
                 completionTokens++;
+                Interlocked.Increment(ref _generatedTokens);
                 var logprob = -0.25f * (i + 1);
                 await WriteChunkAsync(context, Chunk(chat, token, topLogprobs is null ? null : Logprobs(chat, token, logprob, topLogprobs.Value), null));
             }

@@ -58,6 +58,9 @@ public sealed class SqliteStore : IDisposable
         return store;
     }
 
+    /// <summary>The store's clock now: what write transactions stamp, for reads that need the same "now".</summary>
+    public DateTimeOffset Now => _time.GetUtcNow();
+
     /// <summary>Runs <paramref name="body"/> in a write transaction (BEGIN IMMEDIATE) with the current time in Unix ms.</summary>
     public Task<T> WriteAsync<T>(Func<SqliteTransaction, long, Task<T>> body, CancellationToken cancellationToken) =>
         InTransactionAsync(body, write: true, cancellationToken);

@@ -39,4 +39,7 @@ internal static partial class Log
 
     [LoggerMessage(6621, LogLevel.Warning, "{Service}: event {Kind} not recorded: {Reason}")]
     public static partial void EventNotRecorded(ILogger logger, string service, string kind, string reason);
+
+    [LoggerMessage(6622, LogLevel.Warning, "{Service}: reading the replicas' token counters for `wf cost` failed; trying again next round")]
+    public static partial void UsageScrapeFailed(ILogger logger, string service, Exception exception);
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using WrinkleFree.Service.Autoscaling;
+using WrinkleFree.Service.Cost;
 using WrinkleFree.Service.LoadBalancing;
 using WrinkleFree.Service.Placement;
 using WrinkleFree.Service.Providers;
@@ -34,6 +35,10 @@ public sealed class ServiceController : IAsyncDisposable
     private readonly IServiceEndpoint _balancer;
     private readonly HttpClient _http;
     private readonly ReplicaProber _prober;
+    private readonly TokenCounterScraper _scraper;
+    private Task _usageScrape = Task.CompletedTask;
+    private long? _lastUsageScrape;
+    private volatile IReadOnlyList<TierUsage> _usage = [];
     private readonly Tls.ServicePki? _pki;
     private readonly ControllerDecisionCore _core;
     private readonly CrashLoopGuard _guard;
@@ -75,6 +80,7 @@ public sealed class ServiceController : IAsyncDisposable
         Tls.ReplicaClientTls.Configure(probeHandler, pki?.ClientFiles, time, logger);
         _http = new HttpClient(probeHandler) { Timeout = Timeout.InfiniteTimeSpan };
         _prober = new ReplicaProber(_http, time);
+        _scraper = new TokenCounterScraper(_http);
         _snapshot = new ServiceSnapshot(name, version, _status, balancer.BaseUrl, _core.Autoscaler.TargetReplicas, 0, []);
         if (balancer is Endpoint.EndpointProcessClient process)
         {
@@ -323,6 +329,7 @@ public sealed class ServiceController : IAsyncDisposable
             : ready ? "READY" : _core.Autoscaler.TargetReplicas == 0 ? "NO_REPLICA" : "REPLICA_INIT";
         await SetServiceStatusAsync(status, cancellationToken).ConfigureAwait(false);
         await FlushEventsAsync(cancellationToken).ConfigureAwait(false);
+        StartUsageScrapeIfDue();
         PublishState(decision.Scaling);
         _ticks++;
         PublishSnapshot();
@@ -401,6 +408,43 @@ public sealed class ServiceController : IAsyncDisposable
         _events.Add(change);
     }
 
+    /// <summary>
+    /// Every <see cref="ServiceControllerOptions.UsageScrapeInterval"/>, reads the live replicas' token counters into the
+    /// store in the background (a slow replica never holds up a tick) and refreshes the cost totals /metrics reports.
+    /// </summary>
+    private void StartUsageScrapeIfDue()
+    {
+        if (!_usageScrape.IsCompleted || (_lastUsageScrape is { } last && _time.GetElapsedTime(last) < _options.UsageScrapeInterval))
+            return;
+        _lastUsageScrape = _time.GetTimestamp();
+        var targets = _replicas.Values
+            .Where(r => r.Handle is not null && !r.Status.IsTerminal() && r.Status != ReplicaStatus.Pending)
+            .Select(r => (r.Id, r.Handle!.EndpointUrl))
+            .ToList();
+        _usageScrape = RecordUsageAsync(targets, refreshTotals: true, _stopping.Token);
+    }
+
+    private async Task RecordUsageAsync(IReadOnlyList<(int ReplicaId, string Endpoint)> replicas, bool refreshTotals, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var counters = await _scraper.ScrapeAsync(_name, replicas, _options.Auth.ReplicaKey, cancellationToken).ConfigureAwait(false);
+            await _store.RecordTokenCountersAsync(counters, cancellationToken).ConfigureAwait(false);
+            if (refreshTotals)
+            {
+                var report = await _store.CostAsync(_name, DateTimeOffset.UnixEpoch, cancellationToken).ConfigureAwait(false);
+                _usage = [.. report.Tiers.Select(t => new TierUsage(t.Tier!, t.ReplicaHours, t.Dollars, t.GeneratedTokens, t.PromptTokens))];
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            Log.UsageScrapeFailed(_logger, _name, e);
+        }
+    }
+
     /// <summary>Tells the endpoint what its /metrics should say of the service now.</summary>
     private void PublishState(ScalingDecision scaling)
     {
@@ -416,6 +460,7 @@ public sealed class ServiceController : IAsyncDisposable
             Replicas = [.. live.GroupBy(r => (r.Record.Tier, Status: r.Status.ToSkyServeName())).Select(g => new ReplicaCount(g.Key.Tier, g.Key.Status, g.Count()))],
             CostPerHour = [.. _spec.Tiers.Select(t => new TierCost(t.Name, live.Where(r => r.Record.Tier == t.Name && r.Status.OccupiesCapacity()).Sum(r => r.Record.CostPerHour)))],
             ScaleEvents = [.. _scaleEvents],
+            Usage = _usage,
         });
         _scaleEvents.Clear();
     }
@@ -498,6 +543,9 @@ public sealed class ServiceController : IAsyncDisposable
         {
             // The loop ends by cancellation.
         }
+
+        // It catches everything itself; awaited so it never reads the store or the HTTP client after they are gone.
+        await _usageScrape.ConfigureAwait(false);
     }
 
     private void ApplyPendingUpdate()
@@ -701,15 +749,18 @@ public sealed class ServiceController : IAsyncDisposable
     {
         Log.Draining(_logger, _name, r.Id);
         r.Status = ReplicaStatus.ShuttingDown;
-        r.Draining = DrainAsync(r.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), _providers[r.Record.Provider], r.Handle!, cancellationToken);
+        r.Draining = DrainAsync(r.Id, _providers[r.Record.Provider], r.Handle!, cancellationToken);
     }
 
-    private async Task DrainAsync(string id, IReplicaProvider provider, ReplicaHandle handle, CancellationToken cancellationToken)
+    private async Task DrainAsync(int replicaId, IReplicaProvider provider, ReplicaHandle handle, CancellationToken cancellationToken)
     {
         // Not ready in the balancer already (pushed with the tick); wait for what it still carries, within the bound.
+        var id = replicaId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var deadline = _time.GetUtcNow() + _options.DrainTimeout;
         while (_balancer.GetInFlight().GetValueOrDefault(id) > 0 && _time.GetUtcNow() < deadline)
             await Task.Delay(TimeSpan.FromMilliseconds(50), _time, cancellationToken).ConfigureAwait(false);
+        // Its counters are final now that nothing is sent to it: the last read, so its tokens are all counted in `wf cost`.
+        await RecordUsageAsync([(replicaId, handle.EndpointUrl)], refreshTotals: false, CancellationToken.None).ConfigureAwait(false);
         await provider.StopAsync(handle, TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
     }
 

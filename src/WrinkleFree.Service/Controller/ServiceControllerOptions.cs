@@ -47,6 +47,9 @@ public sealed record ServiceControllerOptions
     /// <summary>The machine local tiers run on: resources.cpus and memory are fitted to it.</summary>
     public MachineShape Machine { get; init; } = MachineShape.Current;
 
+    /// <summary>How often the replicas' token counters are read for <c>wf cost</c> (and before each replica is stopped).</summary>
+    public TimeSpan UsageScrapeInterval { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting; returns this for chaining.</summary>
     public ServiceControllerOptions Validate()
     {
@@ -54,6 +57,8 @@ public sealed record ServiceControllerOptions
             throw new ArgumentException($"port must be 0..65535, got {Port}", nameof(Port));
         if (TickInterval is { } tick && tick <= TimeSpan.Zero)
             throw new ArgumentException($"tick interval must be > 0, got {tick}", nameof(TickInterval));
+        if (UsageScrapeInterval <= TimeSpan.Zero)
+            throw new ArgumentException($"usage scrape interval must be > 0, got {UsageScrapeInterval}", nameof(UsageScrapeInterval));
         if (DrainTimeout < TimeSpan.Zero)
             throw new ArgumentException($"drain timeout must be >= 0, got {DrainTimeout}", nameof(DrainTimeout));
         return this;

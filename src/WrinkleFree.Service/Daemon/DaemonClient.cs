@@ -130,6 +130,15 @@ public sealed class DaemonClient : IDisposable
         return await ReadAsync(response, DaemonJsonContext.Default.ApiKeyRecord, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>GET /cost: replica-hours, dollars and tokens since <paramref name="since"/>, for one service or all.</summary>
+    public async Task<Cost.CostReport> CostAsync(string? service, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        var url = "cost?since=" + Uri.EscapeDataString(since.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture))
+            + (service is null ? "" : "&service=" + Uri.EscapeDataString(service));
+        using var response = await _http.GetAsync(url, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync(response, DaemonJsonContext.Default.CostReport, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>POST /status/link: a one-time URL that opens the status page in a browser (it sets a session cookie).</summary>
     public async Task<Uri> StatusLinkAsync(CancellationToken cancellationToken)
     {

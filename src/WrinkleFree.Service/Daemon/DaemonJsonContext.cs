@@ -14,6 +14,7 @@ namespace WrinkleFree.Service.Daemon;
 [JsonSerializable(typeof(List<Security.ApiKeyRecord>))]
 [JsonSerializable(typeof(CreatedApiKey))]
 [JsonSerializable(typeof(StatusLink))]
+[JsonSerializable(typeof(Cost.CostReport))]
 internal sealed partial class DaemonJsonContext : JsonSerializerContext
 {
 }

@@ -220,6 +220,7 @@ public sealed partial class ServiceDaemon : IAsyncDisposable
         app.Use(guard.InvokeAsync);
         app.MapPost("/services", CreateAsync);
         MapKeys(app);
+        MapCost(app);
         app.MapGet("/services", async (CancellationToken ct) => Results.Json(await ListAsync(ct), DaemonJsonContext.Default.ListServiceView));
         app.MapGet("/services/{name}", GetAsync);
         app.MapPost("/services/{name}/update", UpdateAsync);

@@ -16,6 +16,8 @@ public sealed class ServiceMetrics
         "wf_service_requests_total", "wf_service_request_duration_seconds", "wf_service_qps", "wf_service_replicas",
         "wf_service_target_replicas", "wf_service_cost_per_hour_dollars", "wf_service_spillover_replicas",
         "wf_service_scale_events_total", "wf_service_lb_retries_total", "wf_service_controller_up", "wf_service_ttft_p50_seconds",
+        "wf_service_replica_hours_total", "wf_service_spent_dollars_total", "wf_service_generated_tokens_total",
+        "wf_service_prompt_tokens_total", "wf_service_dollars_per_million_tokens",
     ];
 
     private readonly string _service;
@@ -32,6 +34,11 @@ public sealed class ServiceMetrics
     private readonly Counter _retries;
     private readonly Gauge _controllerUp;
     private readonly Gauge _ttft;
+    private readonly Counter _replicaHours;
+    private readonly Counter _spent;
+    private readonly Counter _generated;
+    private readonly Counter _prompt;
+    private readonly Gauge _perMillion;
     private readonly Lock _gate = new();
     private HashSet<(string Tier, string Status)> _replicaLabels = [];
     private HashSet<string> _costLabels = [];
@@ -55,6 +62,12 @@ public sealed class ServiceMetrics
         _retries = factory.CreateCounter("wf_service_lb_retries_total", "Requests the load balancer retried on another replica.", "service");
         _controllerUp = factory.CreateGauge("wf_service_controller_up", "1 while the controller pushes state to the endpoint, 0 once it has been silent too long.", "service");
         _ttft = factory.CreateGauge("wf_service_ttft_p50_seconds", "Median time to first token the controller reads from the replicas.", "service");
+        // Totals over the service's stored history (what `wf cost NAME --since` sums), pushed as they grow.
+        _replicaHours = factory.CreateCounter("wf_service_replica_hours_total", "Replica-hours spent, by tier (launch to teardown).", "service", "tier");
+        _spent = factory.CreateCounter("wf_service_spent_dollars_total", "Dollars spent on replicas (replica-hours times the tier's cost per hour), by tier.", "service", "tier");
+        _generated = factory.CreateCounter("wf_service_generated_tokens_total", "Tokens the replicas generated, by tier, from their counters the controller reads.", "service", "tier");
+        _prompt = factory.CreateCounter("wf_service_prompt_tokens_total", "Prompt tokens the replicas processed, by tier.", "service", "tier");
+        _perMillion = factory.CreateGauge("wf_service_dollars_per_million_tokens", "Dollars per million generated tokens over the service's history, by tier.", "service", "tier");
         _controllerUp.WithLabels(service).Set(0);
         _retries.WithLabels(service);
         Registry.AddBeforeCollectCallback(() =>
@@ -112,6 +125,16 @@ public sealed class ServiceMetrics
                 _cost.RemoveLabelled(_service, tier);
             _costLabels = costLabels;
 
+            foreach (var u in state.Usage)
+            {
+                _replicaHours.WithLabels(_service, u.Tier).IncTo(u.ReplicaHours);
+                _spent.WithLabels(_service, u.Tier).IncTo(u.Dollars);
+                _generated.WithLabels(_service, u.Tier).IncTo(u.GeneratedTokens);
+                _prompt.WithLabels(_service, u.Tier).IncTo(u.PromptTokens);
+                if (u.GeneratedTokens > 0)
+                    _perMillion.WithLabels(_service, u.Tier).Set(u.Dollars * 1_000_000 / u.GeneratedTokens);
+            }
+
             foreach (var e in state.ScaleEvents)
                 _scaleEvents.WithLabels(_service, e.Direction, e.Reason).Inc(e.Count);
         }
@@ -133,6 +156,9 @@ public sealed record ServiceState
 
     public IReadOnlyList<TierCost> CostPerHour { get; init; } = [];
 
+    /// <summary>Cost and tokens per tier over the service's stored history (empty until the controller has read them).</summary>
+    public IReadOnlyList<TierUsage> Usage { get; init; } = [];
+
     /// <summary>Scale events since the previous push (each push carries only new ones).</summary>
     public IReadOnlyList<ScaleEventCount> ScaleEvents { get; init; } = [];
 }
@@ -142,6 +168,9 @@ public sealed record ReplicaCount(string Tier, string Status, int Count);
 
 /// <summary>Dollars per hour spent on one tier.</summary>
 public sealed record TierCost(string Tier, double Dollars);
+
+/// <summary>What one tier has cost and produced over the service's history.</summary>
+public sealed record TierUsage(string Tier, double ReplicaHours, double Dollars, long GeneratedTokens, long PromptTokens);
 
 /// <summary>Target changes in one direction ("up" or "down") for one reason ("qps", "ttft", "queue", "min_replicas").</summary>
 public sealed record ScaleEventCount(string Direction, string Reason, int Count);

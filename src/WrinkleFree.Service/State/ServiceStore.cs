@@ -133,11 +133,16 @@ public sealed partial class ServiceStore : IDisposable
         }, cancellationToken);
     }
 
-    /// <summary>Deletes a service with its versions, replicas and events; its replica id counter stays.</summary>
+    /// <summary>
+    /// Deletes a service with its versions, replicas and events; its replica id counter and its cost history stay (replicas
+    /// still recorded as live stop costing now).
+    /// </summary>
     public Task<bool> DeleteServiceAsync(string name, CancellationToken cancellationToken) =>
-        InTransactionAsync(async (tx, _) =>
-            await ExecuteAsync(tx, "DELETE FROM services WHERE name = $name", cancellationToken, ("$name", name)).ConfigureAwait(false) > 0,
-            cancellationToken);
+        InTransactionAsync(async (tx, now) =>
+        {
+            await EndUsageAsync(tx, name, now, cancellationToken).ConfigureAwait(false);
+            return await ExecuteAsync(tx, "DELETE FROM services WHERE name = $name", cancellationToken, ("$name", name)).ConfigureAwait(false) > 0;
+        }, cancellationToken);
 
     /// <summary>Records a replica about to be launched, assigning the service's next replica id.</summary>
     public Task<ReplicaRecord> AddReplicaAsync(NewReplica replica, CancellationToken cancellationToken)

@@ -94,5 +94,43 @@ internal static class StoreSchema
                 revoked_at INTEGER
             ) STRICT;
             """),
+        // Cost (issue 15): what each replica cost and produced outlives its service (no foreign key, kept after `wf down`),
+        // so `wf cost --since 7d` still counts a service removed yesterday. replica_usage follows replicas through triggers,
+        // so no writer can forget it; it also keeps the replica's last scraped token counters, so a restarted controller
+        // counts only what is new. token_usage holds generated/prompt tokens per replica per 5-minute bucket.
+        new(5, "replica_usage and token_usage: replica-hours, $ and tokens per replica, kept after the service is removed", """
+            CREATE TABLE replica_usage (
+                service TEXT NOT NULL,
+                replica_id INTEGER NOT NULL,
+                tier TEXT NOT NULL,
+                provider TEXT NOT NULL,
+                cost_per_hour REAL NOT NULL,
+                launched_at INTEGER NOT NULL,
+                ended_at INTEGER,
+                generated_counter INTEGER,
+                prompt_counter INTEGER,
+                PRIMARY KEY (service, replica_id)
+            ) STRICT;
+            INSERT INTO replica_usage (service, replica_id, tier, provider, cost_per_hour, launched_at, ended_at)
+                SELECT service, replica_id, tier, provider, cost_per_hour, launched_at, terminated_at FROM replicas;
+            CREATE INDEX replica_usage_by_end ON replica_usage (ended_at);
+            CREATE TABLE token_usage (
+                service TEXT NOT NULL,
+                replica_id INTEGER NOT NULL,
+                bucket INTEGER NOT NULL,
+                generated INTEGER NOT NULL,
+                prompt INTEGER NOT NULL,
+                PRIMARY KEY (service, replica_id, bucket)
+            ) STRICT;
+            CREATE INDEX token_usage_by_bucket ON token_usage (bucket);
+            CREATE TRIGGER replica_usage_added AFTER INSERT ON replicas BEGIN
+                INSERT INTO replica_usage (service, replica_id, tier, provider, cost_per_hour, launched_at, ended_at)
+                VALUES (NEW.service, NEW.replica_id, NEW.tier, NEW.provider, NEW.cost_per_hour, NEW.launched_at, NEW.terminated_at)
+                ON CONFLICT (service, replica_id) DO NOTHING;
+            END;
+            CREATE TRIGGER replica_usage_ended AFTER UPDATE OF terminated_at ON replicas BEGIN
+                UPDATE replica_usage SET ended_at = NEW.terminated_at WHERE service = NEW.service AND replica_id = NEW.replica_id;
+            END;
+            """),
     ];
 }
