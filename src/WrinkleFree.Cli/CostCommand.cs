@@ -13,11 +13,7 @@ namespace WrinkleFree.Cli;
 /// </summary>
 internal sealed class CostCommand(CliContext context)
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-    };
+    private static readonly JsonSerializerOptions Json = CliJson.SnakeCase;
 
     public void Register(RootCommand root)
     {

@@ -12,12 +12,7 @@ namespace WrinkleFree.Cli;
 /// </summary>
 internal sealed class KeysCommands(CliContext context)
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
-        WriteIndented = true,
-    };
+    private static readonly JsonSerializerOptions Json = CliJson.SnakeCase;
 
     public void Register(RootCommand root)
     {

@@ -76,6 +76,20 @@ public sealed record JobPlacement
                 $"workdir '{workdir}' is a folder here, which a kubernetes pod cannot see; give an absolute path inside the image, or bake the folder into the image", sourceName);
         }
 
+        // What a pod writes to a relative folder goes with the pod: checkpoints would never be found again after an
+        // eviction, and the trained model would be gone when the Job finishes.
+        if (spec.Checkpoint is { } checkpoint && !checkpoint.Store.Contains("://", StringComparison.Ordinal) && !checkpoint.Store.StartsWith('/'))
+        {
+            throw new TaskSpecException("checkpoint.store", 0, 0,
+                $"checkpoint store '{checkpoint.Store}' is a folder here, which a kubernetes pod cannot see and loses with itself: use an object store (s3://, gs://, r2://, az://) or an absolute path on a volume the pods mount", sourceName);
+        }
+
+        if (spec.Train?.Settings.FirstOrDefault(s => s.Key == "out") is { Value: { } output } && !output.Contains("://", StringComparison.Ordinal) && !output.StartsWith('/'))
+        {
+            throw new TaskSpecException("train.out", 0, 0,
+                $"train.out '{output}' is a folder inside the pod, gone with it when the Job ends: give an absolute path on a volume the pods mount", sourceName);
+        }
+
         return new JobPlacement { Infra = Kubernetes, Context = flags?.Context ?? context, Namespace = flags?.Namespace, Image = image };
     }
 }

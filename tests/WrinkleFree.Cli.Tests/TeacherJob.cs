@@ -29,12 +29,17 @@ internal static class TeacherJob
     /// <summary>The final model.safetensors of an uninterrupted run (computed once per test process).</summary>
     public static Task<byte[]> ReferenceWeightsAsync() => Reference.Value;
 
-    /// <summary>A task file: the teacher stage writing to <c>out/</c> (in the workdir), checkpoints in <paramref name="store"/>.</summary>
+    /// <summary>A task file: the teacher stage writing to <paramref name="output"/> (in the workdir), checkpoints in <paramref name="store"/>.</summary>
     public static string Task(string name, string store, string? mode = null, IReadOnlyDictionary<string, string>? envs = null,
-        IEnumerable<(string Key, string Value)>? settings = null, int maxRestarts = 2, string? workdir = null)
+        IEnumerable<(string Key, string Value)>? settings = null, int maxRestarts = 2, string? workdir = null, string output = "out", string? resources = null)
     {
         var yaml = new StringBuilder();
         yaml.Append(CultureInfo.InvariantCulture, $"name: {name}\n");
+        if (resources is not null)
+        {
+            yaml.Append(CultureInfo.InvariantCulture, $"resources: {resources}\n");
+        }
+
         if (workdir is not null)
         {
             yaml.Append(CultureInfo.InvariantCulture, $"workdir: {workdir}\n");
@@ -49,7 +54,7 @@ internal static class TeacherJob
             }
         }
 
-        yaml.Append("train:\n  stage: teacher\n  out: out\n");
+        yaml.Append(CultureInfo.InvariantCulture, $"train:\n  stage: teacher\n  out: '{output}'\n");
         foreach (var (key, value) in settings ?? Settings())
         {
             yaml.Append(CultureInfo.InvariantCulture, $"  {key}: '{value}'\n");

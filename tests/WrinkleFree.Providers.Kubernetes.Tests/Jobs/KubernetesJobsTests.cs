@@ -249,6 +249,8 @@ public sealed class KubernetesJobsTests
     [InlineData("resources: {infra: k8s, image_id: docker:wf}\nsetup: pip install x\nrun: echo hi\n", "setup")]
     [InlineData("resources: {infra: k8s, image_id: docker:wf}\nworkdir: ./train\nrun: echo hi\n", "workdir './train'")]
     [InlineData("resources: {infra: k8s}\nrun: echo hi\n", "resources.image_id")]
+    [InlineData("resources: {infra: k8s, image_id: docker:wf}\ncheckpoint: {store: ckpt}\nrun: echo hi\n", "checkpoint store 'ckpt' is a folder here")]
+    [InlineData("resources: {infra: k8s, image_id: docker:wf}\ntrain: {stage: teacher, out: out}\n", "train.out 'out' is a folder inside the pod")]
     public async Task Submit_WhatAPodCannotHonour_IsErrorNamingIt(string task, string named)
     {
         await using var cluster = await JobCluster.StartAsync();
