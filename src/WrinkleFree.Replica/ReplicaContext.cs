@@ -10,6 +10,7 @@ namespace WrinkleFree.Replica;
 internal sealed class ReplicaContext(ReplicaOptions options, IInferenceBackend backend, TimeProvider time, ILogger logger)
 {
     private volatile bool _draining;
+    private volatile InterruptionNotice? _notice;
 
     public ReplicaOptions Options { get; } = options;
 
@@ -30,6 +31,13 @@ internal sealed class ReplicaContext(ReplicaOptions options, IInferenceBackend b
     {
         get => _draining;
         set => _draining = value;
+    }
+
+    /// <summary>The spot interruption notice that made the replica drain; null while none came.</summary>
+    public InterruptionNotice? InterruptionNotice
+    {
+        get => _notice;
+        set => _notice = value;
     }
 
     /// <summary>Throws 404 model_not_found unless <paramref name="model"/> is absent or names the served model.</summary>
