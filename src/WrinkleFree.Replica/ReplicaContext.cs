@@ -54,7 +54,8 @@ internal sealed class ReplicaContext(ReplicaOptions options, IInferenceBackend b
     {
         if (Draining)
         {
-            throw new BackendException(503, "service_unavailable", "the replica is shutting down; send the request to another replica", null, "draining", TimeSpan.FromSeconds(1));
+            var why = InterruptionNotice is { } notice ? "the replica is draining: " + notice.Reason : "the replica is shutting down";
+            throw new BackendException(503, "service_unavailable", why + "; send the request to another replica", null, "draining", TimeSpan.FromSeconds(1));
         }
 
         if (Backend.State == BackendState.Loading)

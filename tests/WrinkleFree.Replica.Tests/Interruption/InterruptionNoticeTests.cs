@@ -44,6 +44,7 @@ public sealed class InterruptionNoticeTests
         refusedResponse.Dispose();
         Assert.Equal(503, refusedStatus);
         Assert.Equal("draining", refused.GetProperty("error").GetProperty("code").GetString());
+        Assert.Contains($"spot interruption notice ({cloud})", refused.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
 
         var (events, done) = await TestReplica.ReadSseAsync(stream);
         Assert.True(done);

@@ -90,7 +90,8 @@ public sealed partial class ServiceLoadBalancerInterruptionTests : IAsyncLifetim
         }
 
         Assert.Empty(load.Failures);
-        Assert.True(await CompletionsAsync(direct, survivor, "200") >= 80, "the survivor took the load");
+        // At least 60 completions came after the refusal; only the few in flight on the drained replica were not the survivor's.
+        Assert.True(await CompletionsAsync(direct, survivor, "200") >= 60 - Workers, "the survivor took the load");
     }
 
     private static async Task WaitForDrainingAsync(HttpClient direct, ReplicaProcess replica)
