@@ -32,10 +32,15 @@ internal sealed class ReplicaCommand(CliContext context)
         var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert. Env: WF_TLS_KEY." };
         var tlsClientCa = new Option<string?>("--tls-client-ca") { Description = "PEM CA: serve only clients whose certificate chains to it (mTLS). Env: WF_TLS_CLIENT_CA." };
         var apiKeyFile = new Option<string?>("--api-key-file") { Description = "File of API keys, one per line: every route but /health then needs 'Authorization: Bearer KEY'. Env: WF_API_KEY_FILE." };
+        // Checked with the other options (exit 2, naming the flag and its values), so WF_INTERRUPTION_NOTICE gets the same check.
+        var interruptionNotice = new Option<string?>("--interruption-notice")
+        {
+            Description = "Watch for spot interruption notices and drain when one comes: none (default), aws (EC2 IMDSv2 spot/instance-action) or gcp (Compute Engine instance/preempted). The metadata URL can be overridden with WF_INSTANCE_METADATA_URL. Env: WF_INTERRUPTION_NOTICE.",
+        };
         var cmd = new DrainingCommand("replica", "Serve a model over the OpenAI API (completions, chat, /health, /metrics).")
         {
             model, backend, host, port, threads, contextSize, mlock, modelId, maxSequences, maxQueue, overloadQueue, overloadBandwidth, drain, peak, upstream, upstreamCommand,
-            tlsCert, tlsKey, tlsClientCa, apiKeyFile,
+            tlsCert, tlsKey, tlsClientCa, apiKeyFile, interruptionNotice,
         };
         var logging = new ProcessLogging();
         logging.AddTo(cmd);
@@ -71,6 +76,7 @@ internal sealed class ReplicaCommand(CliContext context)
                     TlsKeyFile = parse.GetValue(tlsKey) ?? env.TlsKeyFile,
                     TlsClientCaFile = parse.GetValue(tlsClientCa) ?? env.TlsClientCaFile,
                     ApiKeyFile = parse.GetValue(apiKeyFile) ?? env.ApiKeyFile,
+                    InterruptionNotice = parse.GetValue(interruptionNotice) ?? env.InterruptionNotice,
                 };
                 options.Validate();
             }

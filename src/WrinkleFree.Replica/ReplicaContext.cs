@@ -10,6 +10,7 @@ namespace WrinkleFree.Replica;
 internal sealed class ReplicaContext(ReplicaOptions options, IInferenceBackend backend, TimeProvider time, ILogger logger)
 {
     private volatile bool _draining;
+    private volatile InterruptionNotice? _notice;
 
     public ReplicaOptions Options { get; } = options;
 
@@ -32,6 +33,13 @@ internal sealed class ReplicaContext(ReplicaOptions options, IInferenceBackend b
         set => _draining = value;
     }
 
+    /// <summary>The spot interruption notice that made the replica drain; null while none came.</summary>
+    public InterruptionNotice? InterruptionNotice
+    {
+        get => _notice;
+        set => _notice = value;
+    }
+
     /// <summary>Throws 404 model_not_found unless <paramref name="model"/> is absent or names the served model.</summary>
     public void CheckModel(string? model)
     {
@@ -46,7 +54,8 @@ internal sealed class ReplicaContext(ReplicaOptions options, IInferenceBackend b
     {
         if (Draining)
         {
-            throw new BackendException(503, "service_unavailable", "the replica is shutting down; send the request to another replica", null, "draining", TimeSpan.FromSeconds(1));
+            var why = InterruptionNotice is { } notice ? "the replica is draining: " + notice.Reason : "the replica is shutting down";
+            throw new BackendException(503, "service_unavailable", why + "; send the request to another replica", null, "draining", TimeSpan.FromSeconds(1));
         }
 
         if (Backend.State == BackendState.Loading)

@@ -28,12 +28,14 @@ public sealed class ReplicaHost : IAsyncDisposable
     private readonly ReplicaContext _replica;
     private readonly Task _startup;
     private readonly ITimer _sampler;
+    private readonly InterruptionNoticeService? _notices;
     private int _stopped;
     private int _readyLogged;
 
-    private ReplicaHost(WebApplication app, ReplicaContext replica, Task startup, Uri address)
+    private ReplicaHost(WebApplication app, ReplicaContext replica, Task startup, Uri address, InterruptionNoticeService? notices)
     {
         _app = app;
+        _notices = notices;
         _replica = replica;
         _startup = startup;
         Address = address;
@@ -85,6 +87,13 @@ public sealed class ReplicaHost : IAsyncDisposable
 
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
         Log.Listening(logger, address.ToString(), backend.Name, backend.ModelId);
+        // Watched from the start: a notice can come while the model still loads, and then the replica never takes traffic.
+        var notices = InterruptionNoticeService.Create(replica);
+        if (notices is not null)
+        {
+            await notices.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var startup = Task.Run(async () =>
         {
             if (beforeBackendStart is not null)
@@ -94,7 +103,7 @@ public sealed class ReplicaHost : IAsyncDisposable
 
             await StartBackendAsync(replica).ConfigureAwait(false);
         }, CancellationToken.None);
-        return new ReplicaHost(app, replica, startup, address);
+        return new ReplicaHost(app, replica, startup, address, notices);
     }
 
     private static async Task StartBackendAsync(ReplicaContext replica)
@@ -154,6 +163,12 @@ public sealed class ReplicaHost : IAsyncDisposable
         }
 
         _replica.Draining = true;
+        if (_notices is not null)
+        {
+            await _notices.StopAsync(cancellationToken).ConfigureAwait(false);
+            _notices.Dispose();
+        }
+
         var load = _replica.Backend.GetLoad();
         Log.Draining(_replica.Logger, _replica.Options.DrainTimeout.TotalSeconds, load.ActiveRequests, load.QueueDepth);
         await _app.StopAsync(cancellationToken).ConfigureAwait(false);

@@ -11,6 +11,9 @@ public sealed record ReplicaOptions
     /// <summary>Backend names accepted by <see cref="Backend"/>.</summary>
     public static readonly IReadOnlyList<string> Backends = ["bitnet", "vllm"];
 
+    /// <summary>Values accepted by <see cref="InterruptionNotice"/>.</summary>
+    public static readonly IReadOnlyList<string> InterruptionNotices = ["none", "aws", "gcp"];
+
     /// <summary>GGUF file (bitnet) or the model id to forward (vllm). Env: MODEL_PATH.</summary>
     public string? ModelPath { get; init; }
 
@@ -74,6 +77,21 @@ public sealed record ReplicaOptions
     /// <summary>A file of API keys (one per line); every route but /health then needs one of them. Env: WF_API_KEY_FILE.</summary>
     public string? ApiKeyFile { get; init; }
 
+    /// <summary>
+    /// Whose spot interruption notice to watch: <c>none</c>, <c>aws</c> (EC2 instance metadata spot/instance-action) or
+    /// <c>gcp</c> (Compute Engine metadata instance/preempted). A notice drains the replica. Env: WF_INTERRUPTION_NOTICE.
+    /// </summary>
+    public string InterruptionNotice { get; init; } = "none";
+
+    /// <summary>
+    /// How often the metadata is asked (between Compute Engine long polls too). EC2 gives two minutes of notice: asking
+    /// every second leaves nearly all of it for draining. Tests shorten it.
+    /// </summary>
+    internal TimeSpan InterruptionPollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Base URL of the instance metadata service; null = the cloud's link-local one. Env: WF_INSTANCE_METADATA_URL.</summary>
+    public string? InstanceMetadataUrl { get; init; }
+
     /// <summary>Reads every option that the environment sets; a value that does not parse throws naming the variable.</summary>
     public static ReplicaOptions FromEnvironment(Func<string, string?>? getVariable = null)
     {
@@ -116,6 +134,8 @@ public sealed record ReplicaOptions
             TlsKeyFile = Get("WF_TLS_KEY") ?? o.TlsKeyFile,
             TlsClientCaFile = Get("WF_TLS_CLIENT_CA") ?? o.TlsClientCaFile,
             ApiKeyFile = Get("WF_API_KEY_FILE") ?? o.ApiKeyFile,
+            InterruptionNotice = Get("WF_INTERRUPTION_NOTICE") ?? o.InterruptionNotice,
+            InstanceMetadataUrl = Get("WF_INSTANCE_METADATA_URL") ?? o.InstanceMetadataUrl,
         };
     }
 
@@ -145,6 +165,11 @@ public sealed record ReplicaOptions
         Check(MaxRequestBodyBytes >= 1024, nameof(MaxRequestBodyBytes), MaxRequestBodyBytes, ">= 1024");
         Check(ApiKeyFile is null || File.Exists(ApiKeyFile), nameof(ApiKeyFile), ApiKeyFile, "an existing file of API keys, one per line (--api-key-file or WF_API_KEY_FILE)");
         Check(PeakBandwidthGBps is null or > 0, nameof(PeakBandwidthGBps), PeakBandwidthGBps, "> 0 GB/s (or unset to measure)");
+        Check(InterruptionNotices.Contains(InterruptionNotice), nameof(InterruptionNotice), InterruptionNotice,
+            "one of none, aws, gcp (--interruption-notice or WF_INTERRUPTION_NOTICE)");
+        Check(InstanceMetadataUrl is null || (Uri.TryCreate(InstanceMetadataUrl, UriKind.Absolute, out var metadata) && metadata.Scheme == Uri.UriSchemeHttp),
+            nameof(InstanceMetadataUrl), InstanceMetadataUrl, "an absolute http URL (WF_INSTANCE_METADATA_URL)");
+        Check(InterruptionPollInterval > TimeSpan.Zero, nameof(InterruptionPollInterval), InterruptionPollInterval, "> 0");
         Check(TlsCertFile is null == TlsKeyFile is null, TlsCertFile is null ? nameof(TlsCertFile) : nameof(TlsKeyFile), null,
             "given together with the other: HTTPS needs both --tls-cert and --tls-key");
         Check(TlsClientCaFile is null || TlsCertFile is not null, nameof(TlsClientCaFile), TlsClientCaFile,

@@ -7,7 +7,8 @@ namespace WrinkleFree.Replica.Health;
 /// <summary>
 /// GET /health: 503 "loading" until the backend is ready (as llama.cpp answers), 200 "ok" with load figures, 503
 /// "overloaded" while the queue depth or bandwidth utilization is at its threshold so load balancers stop sending,
-/// 503 "unavailable" when the backend is down and 503 "draining" during shutdown.
+/// 503 "unavailable" when the backend is down and 503 "draining" during shutdown or after a spot interruption notice
+/// (then with a "reason" and the notice itself).
 /// </summary>
 internal static class HealthEndpoint
 {
@@ -28,6 +29,17 @@ internal static class HealthEndpoint
         {
             w.WriteStartObject();
             w.WriteString("status", status);
+            if (replica.InterruptionNotice is { } notice)
+            {
+                w.WriteString("reason", notice.Reason);
+                w.WriteStartObject("interruption_notice");
+                w.WriteString("cloud", notice.Cloud);
+                w.WriteString("action", notice.Action);
+                w.WriteString("terminates_at", notice.TerminatesAt);
+                w.WriteString("received_at", notice.ReceivedAt);
+                w.WriteEndObject();
+            }
+
             w.WriteString("backend", replica.Backend.Name);
             w.WriteString("model", replica.Backend.ModelId);
             w.WriteNumber("active_requests", load.ActiveRequests);

@@ -15,5 +15,7 @@ public static class MetricNames
         "wf_generated_tokens_total",
         "wf_inter_token_latency_seconds",
         "wf_request_duration_seconds",
+        "wf_replica_interruption_notice",
+        "wf_replica_interruption_time_seconds",
     ];
 }

@@ -29,6 +29,8 @@ internal sealed class ReplicaMetrics
             new HistogramConfiguration { Buckets = LatencyBuckets });
         RequestDuration = factory.CreateHistogram("wf_request_duration_seconds", "End-to-end seconds of generation requests.",
             new HistogramConfiguration { LabelNames = ["endpoint"], Buckets = DurationBuckets });
+        InterruptionNotice = factory.CreateGauge("wf_replica_interruption_notice", "1 once the cloud announced a spot interruption of this instance (the replica drains), else 0.");
+        InterruptionTime = factory.CreateGauge("wf_replica_interruption_time_seconds", "Unix time the announced spot interruption takes the instance; 0 while none is announced.");
     }
 
     public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
@@ -52,4 +54,8 @@ internal sealed class ReplicaMetrics
     public Histogram InterTokenLatency { get; }
 
     public Histogram RequestDuration { get; }
+
+    public Gauge InterruptionNotice { get; }
+
+    public Gauge InterruptionTime { get; }
 }

@@ -9,6 +9,7 @@ internal sealed class Destination(string id, string prefix)
     private int _inFlight;
     private int _routable;
     private long _suspendedUntil;
+    private int _draining;
     private volatile string _prefix = prefix;
     private readonly CancellationTokenSource _lost = new();
 
@@ -53,6 +54,18 @@ internal sealed class Destination(string id, string prefix)
     public void Suspend(long until) => Volatile.Write(ref _suspendedUntil, until);
 
     public void ClearSuspension() => Volatile.Write(ref _suspendedUntil, 0);
+
+    /// <summary>
+    /// The replica refused a request because it drains (shutdown or a spot interruption notice): it takes no new requests
+    /// until the controller, whose probe sees /health draining too, lists it as not ready.
+    /// </summary>
+    public bool Draining => Volatile.Read(ref _draining) == 1;
+
+    /// <summary>Marks the replica draining; returns whether it was not already.</summary>
+    public bool MarkDraining() => Interlocked.Exchange(ref _draining, 1) == 0;
+
+    /// <summary>The controller caught up (not ready or gone): a later "ready" from it is believed again.</summary>
+    public void ClearDraining() => Volatile.Write(ref _draining, 0);
 
     /// <summary>Cancelled once the controller says the replica is lost; attempts on it that have no answer yet end.</summary>
     public CancellationToken LostToken => _lost.Token;

@@ -33,6 +33,9 @@ internal static partial class Log
     [LoggerMessage(4108, LogLevel.Information, "Load-balancing policy is now {Policy}")]
     public static partial void PolicyChanged(ILogger logger, string policy);
 
+    [LoggerMessage(4121, LogLevel.Warning, "Attempt {Attempt} on replica {Replica} was refused: the replica is draining; it gets no new requests and the request is retried elsewhere (request {RequestId})")]
+    public static partial void ReplicaDraining(ILogger logger, int attempt, string replica, string requestId);
+
     [LoggerMessage(4120, LogLevel.Warning, "Attempt {Attempt} on replica {Replica} ended unanswered: the replica is lost; retrying elsewhere (request {RequestId})")]
     public static partial void ReplicaLost(ILogger logger, int attempt, string replica, string requestId);
 }

@@ -59,6 +59,7 @@ internal sealed class ReplicaProxy(
         var attempts = 0;
         long? waitStart = null;
         var lastError = ForwarderError.None;
+        var lastDraining = false;
         while (true)
         {
             // Read the signal before looking, so a replica added between the look and the wait still wakes us.
@@ -83,7 +84,7 @@ internal sealed class ReplicaProxy(
                     Log.ScaleFromZeroTimedOut(logger, options.ScaleFromZeroWait, requestId);
                 }
 
-                await WriteNoReplicaAsync(context, attempts, lastError, requestId);
+                await WriteNoReplicaAsync(context, attempts, lastDraining ? null : lastError, requestId);
                 return;
             }
 
@@ -101,7 +102,7 @@ internal sealed class ReplicaProxy(
                     replayable.Position = 0;
                 }
 
-                error = await forwarder.SendAsync(context, destination.Prefix, client, settings.Config, HttpTransformer.Default);
+                error = await forwarder.SendAsync(context, destination.Prefix, client, settings.Config, DrainingRefusalTransformer.Instance);
             }
             finally
             {
@@ -111,10 +112,29 @@ internal sealed class ReplicaProxy(
 
             if (error == ForwarderError.None)
             {
-                return;
+                if (!DrainingRefusalTransformer.TakeRefusal(context))
+                {
+                    return;
+                }
+
+                // The replica drains (shutdown or a spot interruption notice) and said so before a byte reached the
+                // client: out of rotation now, not at the controller's next probe, and the request goes elsewhere.
+                replicas.Drain(destination);
+                Log.ReplicaDraining(logger, attempts, destination.Id, requestId);
+                lastDraining = true;
+                context.Response.Clear();
+                if (attempts >= options.MaxAttempts)
+                {
+                    await WriteAllDrainingAsync(context);
+                    return;
+                }
+
+                OnRetry?.Invoke();
+                continue;
             }
 
             lastError = error;
+            lastDraining = false;
             var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
             if (clientAborted.IsCancellationRequested)
             {
@@ -294,11 +314,12 @@ internal sealed class ReplicaProxy(
         return true;
     }
 
-    private Task WriteNoReplicaAsync(HttpContext context, int attempts, ForwarderError lastError, string requestId)
+    /// <param name="lastError">The last attempt's failure; null when the last replica tried refused because it drains.</param>
+    private Task WriteNoReplicaAsync(HttpContext context, int attempts, ForwarderError? lastError, string requestId)
     {
         if (attempts > 0)
         {
-            return WriteFailureAsync(context, lastError);
+            return lastError is { } error ? WriteFailureAsync(context, error) : WriteAllDrainingAsync(context);
         }
 
         Log.NoReadyReplica(logger, context.Request.Path, requestId);
@@ -306,6 +327,11 @@ internal sealed class ReplicaProxy(
             "No ready replicas. The service has no replica that can take this request; retry after the Retry-After interval.",
             "server_error", "no_ready_replicas", Options.RetryAfter);
     }
+
+    private Task WriteAllDrainingAsync(HttpContext context) =>
+        OpenAiError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable,
+            "No ready replicas. The replicas tried are draining (shutting down or about to be preempted) and no other replica can take this request; retry after the Retry-After interval.",
+            "server_error", "no_ready_replicas", Options.RetryAfter);
 
     private Task WriteFailureAsync(HttpContext context, ForwarderError error)
     {

@@ -71,14 +71,22 @@ internal sealed class ReplicaSet(ILoadBalancingPolicy policy, TimeProvider time,
 
                 destination.Prefix = prefix;
                 destination.Listed = true;
-                var wasRoutable = destination.SetRoutable(replica.Ready && !replica.Lost);
+                if (!replica.Ready || replica.Lost)
+                {
+                    destination.ClearDraining();
+                }
+
+                // A replica that answered "draining" stays out while the controller still calls it ready: its probe has
+                // not seen /health draining yet.
+                var ready = replica.Ready && !destination.Draining;
+                var wasRoutable = destination.SetRoutable(ready && !replica.Lost);
                 if (replica.Lost)
                 {
                     destination.MarkLost();
                     continue;
                 }
 
-                if (replica.Ready)
+                if (ready)
                 {
                     // The controller re-adding a replica (not ready or absent before) overrides passive health.
                     if (!wasRoutable)
@@ -95,6 +103,7 @@ internal sealed class ReplicaSet(ILoadBalancingPolicy policy, TimeProvider time,
                 if (!listed.Contains(destination.Id))
                 {
                     destination.Listed = false;
+                    destination.ClearDraining();
                     destination.SetRoutable(false);
                 }
             }
@@ -132,6 +141,27 @@ internal sealed class ReplicaSet(ILoadBalancingPolicy policy, TimeProvider time,
 
     /// <summary>Takes a replica out of rotation for the cooldown after a transport failure.</summary>
     public void Suspend(Destination destination) => destination.Suspend(time.GetTimestamp() + _cooldownTicks);
+
+    /// <summary>
+    /// Takes a replica that answered "draining" out of rotation at once, until the controller lists it as not ready; its
+    /// in-flight requests go on. Returns whether it was in rotation until now.
+    /// </summary>
+    public bool Drain(Destination destination)
+    {
+        lock (_lock)
+        {
+            if (!destination.MarkDraining())
+            {
+                return false;
+            }
+
+            // Cleared first, so a request that chose it from the old snapshot fails TryAcquire and chooses again.
+            destination.SetRoutable(false);
+            Volatile.Write(ref _routable, Array.FindAll(Routable, d => !ReferenceEquals(d, destination)));
+            Signal();
+            return true;
+        }
+    }
 
     /// <summary>In-flight counts of every listed replica and of unlisted ones still draining.</summary>
     public IReadOnlyDictionary<string, int> GetInFlight()

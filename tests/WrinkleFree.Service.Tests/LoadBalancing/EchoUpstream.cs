@@ -16,7 +16,8 @@ namespace WrinkleFree.Service.Tests.LoadBalancing;
 /// <summary>
 /// A small real Kestrel replica for balancer tests: /v1/echo answers "name:body" (optionally after x-delay-ms),
 /// /v1/hold and /v1/stream park until <see cref="Release"/>, /v1/fail500 answers 500, /v1/abortmid cuts its response
-/// after the first bytes. <see cref="KillAsync"/> stops Kestrel and aborts open connections, as a SIGKILL would.
+/// after the first bytes, /v1/loading503 answers a replica's 503 "model_loading". While <see cref="Draining"/> every
+/// request gets the replica's 503 "draining" refusal. <see cref="KillAsync"/> stops Kestrel and aborts open connections, as a SIGKILL would.
 /// </summary>
 internal sealed class EchoUpstream : IAsyncDisposable
 {
@@ -25,6 +26,7 @@ internal sealed class EchoUpstream : IAsyncDisposable
     private int _served;
     private int _held;
     private int _stopped;
+    private volatile bool _draining;
 
     private EchoUpstream(string name, WebApplication app)
     {
@@ -43,6 +45,13 @@ internal sealed class EchoUpstream : IAsyncDisposable
 
     /// <summary>Requests now parked in /v1/hold or /v1/stream.</summary>
     public int Held => Volatile.Read(ref _held);
+
+    /// <summary>While true every request is refused as a draining `wf replica` refuses it (503, code "draining").</summary>
+    public bool Draining
+    {
+        get => _draining;
+        set => _draining = value;
+    }
 
     public ReplicaEndpoint Endpoint(bool ready = true) => new(Name, Url, ready);
 
@@ -82,8 +91,17 @@ internal sealed class EchoUpstream : IAsyncDisposable
     {
         Interlocked.Increment(ref _served);
         var aborted = context.RequestAborted;
+        if (_draining)
+        {
+            await WriteReplicaErrorAsync(context, "the replica is shutting down; send the request to another replica", "draining");
+            return;
+        }
+
         switch (context.Request.Path.Value)
         {
+            case "/v1/loading503":
+                await WriteReplicaErrorAsync(context, "the model is still loading; retry shortly", "model_loading");
+                break;
             case "/v1/echo":
                 using (var reader = new StreamReader(context.Request.Body, Encoding.UTF8))
                 {
@@ -135,6 +153,15 @@ internal sealed class EchoUpstream : IAsyncDisposable
         {
             Interlocked.Decrement(ref _held);
         }
+    }
+
+    // The shape ApiErrors writes in `wf replica`: JSON without a Content-Length (chunked) and a Retry-After.
+    private static async Task WriteReplicaErrorAsync(HttpContext context, string message, string code)
+    {
+        context.Response.StatusCode = 503;
+        context.Response.ContentType = "application/json";
+        context.Response.Headers.RetryAfter = "1";
+        await context.Response.WriteAsync($$$"""{"error":{"message":"{{{message}}}","type":"service_unavailable","param":null,"code":"{{{code}}}"}}""", context.RequestAborted);
     }
 
     // One write with a Content-Length: headers and body leave together, so a kill either loses all of it or none.
