@@ -1,0 +1,11 @@
+namespace WrinkleFree.Providers.Cloud.Gcp;
+
+/// <summary>How <see cref="GceCompute"/> waits for zone operations.</summary>
+internal sealed record GceOptions
+{
+    /// <summary>Between two GETs of an unfinished operation; GCE's own tools poll at about this pace.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>An insert not DONE by then is reported as failed (the provider moves on) instead of waiting forever.</summary>
+    public TimeSpan OperationTimeout { get; init; } = TimeSpan.FromMinutes(5);
+}
