@@ -10,6 +10,7 @@ namespace WrinkleFree.Testing.Cloud;
 public sealed class GceInstanceProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private bool _disposed;
 
     private GceInstanceProcess(Process process) => _process = process;
 
@@ -17,7 +18,8 @@ public sealed class GceInstanceProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    public bool HasExited => _process.HasExited;
+    /// <summary>The process ended (by itself, or because the instance went away).</summary>
+    public bool HasExited => _disposed || _process.HasExited;
 
     public static GceInstanceProcess Start(string script, IReadOnlyDictionary<string, string>? environment = null)
     {
@@ -34,6 +36,9 @@ public sealed class GceInstanceProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         if (!_process.HasExited)
         {
             using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
