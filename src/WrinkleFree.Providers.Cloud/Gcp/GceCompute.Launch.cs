@@ -15,20 +15,31 @@ internal sealed partial class GceCompute
     /// <summary>The scope a given service account gets; what it may do is then decided by its IAM roles.</summary>
     private const string CloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform";
 
+    /// <summary>How many failed earlier attempts one launch steps past; more means the zone keeps failing, reported as is.</summary>
+    private const int MaxReplays = 16;
+
     public async Task<CloudInstance> LaunchAsync(CloudLaunch launch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(launch);
         var body = InsertBody(launch);
         var call = $"instances.insert {launch.Name}";
-        var query = "instances?requestId=" + RequestId(launch.ClientToken);
-        using (var response = await SendAsync(HttpMethod.Post, ZonePath(launch.Zone, query), JsonContent.Create(body, GceJsonContext.Default.GceInstance), cancellationToken).ConfigureAwait(false))
+        var requestId = RequestId(launch.ClientToken);
+        for (var replays = 0; ; replays++)
         {
-            // A retry after the request id expired (GCE keeps them about an hour) meets the instance by its name.
-            if (response.StatusCode == HttpStatusCode.Conflict)
+            var operation = await InsertAsync(launch, body, requestId, call, cancellationToken).ConfigureAwait(false);
+            if (operation is null)
                 return await ExistingAsync(launch, cancellationToken).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
-                throw await GceErrors.FromResponseAsync(call, launch.Zone, response, cancellationToken).ConfigureAwait(false);
-            var operation = await ReadAsync(response, GceJsonContext.Default.GceOperation, call, launch.Zone, cancellationToken).ConfigureAwait(false);
+
+            // GCE answers a known requestId with that request's operation. One already DONE with an error is an earlier
+            // attempt that created nothing (a zone out of capacity an hour ago): replaying it would keep this launch from
+            // ever succeeding here, so the next request id is derived from that failed operation, which keeps retries of
+            // this new attempt idempotent too.
+            if (operation.Status == "DONE" && operation.Error is { Errors.Count: > 0 } && replays < MaxReplays && operation.Name is { } failed)
+            {
+                requestId = RequestId(launch.ClientToken + "/after/" + failed);
+                continue;
+            }
+
             try
             {
                 await _operations.WaitAsync(call, launch.Zone, operation, cancellationToken).ConfigureAwait(false);
@@ -37,10 +48,23 @@ internal sealed partial class GceCompute
             {
                 return await ExistingAsync(launch, cancellationToken).ConfigureAwait(false);
             }
-        }
 
-        return await DescribeAsync(new CloudInstanceRef(launch.Name, RegionOf(launch.Zone), launch.Zone), cancellationToken).ConfigureAwait(false)
-            ?? throw new CloudApiException($"gcp: {call} in zone {launch.Zone} finished, but the instance is not there", "RESOURCE_NOT_FOUND");
+            return await DescribeAsync(new CloudInstanceRef(launch.Name, RegionOf(launch.Zone), launch.Zone), cancellationToken).ConfigureAwait(false)
+                ?? throw new CloudApiException($"gcp: {call} in zone {launch.Zone} finished, but the instance is not there", "RESOURCE_NOT_FOUND");
+        }
+    }
+
+    /// <summary>The insert's operation; null when the name exists already (409), for the caller's create-or-get.</summary>
+    private async Task<GceOperation?> InsertAsync(CloudLaunch launch, GceInstance body, string requestId, string call, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Post, ZonePath(launch.Zone, "instances?requestId=" + requestId), JsonContent.Create(body, GceJsonContext.Default.GceInstance), cancellationToken).ConfigureAwait(false);
+
+        // A retry after the request id expired (GCE keeps them about an hour) meets the instance by its name.
+        if (response.StatusCode == HttpStatusCode.Conflict)
+            return null;
+        if (!response.IsSuccessStatusCode)
+            throw await GceErrors.FromResponseAsync(call, launch.Zone, response, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync(response, GceJsonContext.Default.GceOperation, call, launch.Zone, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -139,6 +139,51 @@ public sealed class GceComputeLaunchTests
         Assert.Equal("us-central1-c", moved.Ref.Zone);
     }
 
+    [Fact]
+    public async Task LaunchAsync_RetryAfterCapacityCameBack_StartsInstance()
+    {
+        await using var gce = await GceHarness.StartAsync();
+        var launch = GceHarness.Launch("chat-r13", token: "replica-13-us-central1-a");
+        gce.Api.InjectInsertError("us-central1-a", Testing.Cloud.GceInjectedError.ResourcePoolExhausted("us-central1-a"));
+        await Assert.ThrowsAsync<CloudCapacityException>(() => gce.Compute.LaunchAsync(launch, gce.Cancel).WaitAsync(Timeout));
+        gce.Api.ClearInsertError("us-central1-a");
+
+        // GCE replays the failed operation for the same request id; the launch steps past it instead of failing forever.
+        var instance = await gce.Compute.LaunchAsync(launch, gce.Cancel).WaitAsync(Timeout);
+        var again = await gce.Compute.LaunchAsync(launch, gce.Cancel).WaitAsync(Timeout);
+
+        Assert.Equal(CloudInstanceState.Pending, instance.State);
+        Assert.Equal(instance.Ref, again.Ref);
+        Assert.Equal(["chat-r13"], gce.Api.InstanceNames("us-central1-a"));
+        var requestIds = gce.Api.Requests.Where(r => r.StartsWith("POST ", StringComparison.Ordinal)).Select(r => r[(r.IndexOf("requestId=", StringComparison.Ordinal) + 10)..]).ToList();
+        Assert.Equal(5, requestIds.Count);
+        Assert.Equal(2, requestIds.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task LaunchAsync_OperationNeverDone_ThrowsTimeoutOnInjectedClock()
+    {
+        await using var gce = await GceHarness.StartAsync();
+        gce.Api.HoldOperations = true;
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        using var http = new HttpClient();
+        var options = new GceOptions { PollInterval = TimeSpan.FromSeconds(2), OperationTimeout = TimeSpan.FromMinutes(5) };
+        var compute = new GceCompute(http, new GceConnection(gce.Api.Url, new GceFixedTokenSource(GceHarness.Token)), gce.Api.Project, clock, options);
+
+        var launch = compute.LaunchAsync(GceHarness.Launch("chat-r14"), gce.Cancel);
+        // Virtual time moves in poll steps until the operation's deadline passes; real time only bounds the test.
+        using var deadline = new CancellationTokenSource(Timeout);
+        while (!launch.IsCompleted)
+        {
+            clock.Advance(options.PollInterval);
+            await Task.WhenAny(launch, Task.Delay(10, deadline.Token));
+        }
+
+        var error = await Assert.ThrowsAsync<CloudApiException>(() => launch);
+        Assert.Equal("OPERATION_TIMEOUT", error.Code);
+        Assert.Contains("not DONE after 00:05:00", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData(403)]

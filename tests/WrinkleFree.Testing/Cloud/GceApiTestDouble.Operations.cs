@@ -11,6 +11,9 @@ public sealed partial class GceApiTestDouble
     private readonly Dictionary<string, (string Zone, string Name)> _operationsByRequest = new(StringComparer.Ordinal);
     private long _nextOperation = 1;
 
+    /// <summary>While set, operations go PENDING → RUNNING and stay there (a zone that never finishes an insert).</summary>
+    public bool HoldOperations { get; set; }
+
     /// <summary>
     /// GCE takes a Spot instance back: its process (if a runner started one) is stopped, a DONE
     /// compute.instances.preempted operation is recorded in the zone, and the instance is TERMINATED or, as with
@@ -89,7 +92,7 @@ public sealed partial class GceApiTestDouble
                         entry.Json["status"] = "RUNNING";
                         entry.Json["progress"] = 50;
                         break;
-                    case "RUNNING" when !entry.Finishing:
+                    case "RUNNING" when !entry.Finishing && !HoldOperations:
                         entry.Finishing = true;
                         boot = true;
                         break;
