@@ -57,7 +57,7 @@ internal sealed partial class GceCompute
     /// <summary>The insert's operation; null when the name exists already (409), for the caller's create-or-get.</summary>
     private async Task<GceOperation?> InsertAsync(CloudLaunch launch, GceInstance body, string requestId, string call, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(HttpMethod.Post, ZonePath(launch.Zone, "instances?requestId=" + requestId), JsonContent.Create(body, GceJsonContext.Default.GceInstance), cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(HttpMethod.Post, ZonePath(launch.Zone, "instances?requestId=" + requestId), () => JsonContent.Create(body, GceJsonContext.Default.GceInstance), cancellationToken).ConfigureAwait(false);
 
         // A retry after the request id expired (GCE keeps them about an hour) meets the instance by its name.
         if (response.StatusCode == HttpStatusCode.Conflict)

@@ -18,6 +18,8 @@ internal sealed partial class GceCompute : ICloudCompute
     private readonly GceConnection _connection;
     private readonly string _project;
     private readonly GceOperations _operations;
+    private readonly GceOptions _options;
+    private readonly TimeProvider _time;
 
     /// <param name="http">Owned by the caller; its BaseAddress is not used.</param>
     /// <param name="connection">Root address and token source.</param>
@@ -32,7 +34,21 @@ internal sealed partial class GceCompute : ICloudCompute
         _http = http;
         _connection = connection;
         _project = project;
-        _operations = new GceOperations(this, options ?? new GceOptions(), time);
+        _options = options ?? new GceOptions();
+        if (_options.MaxAttempts < 1)
+            throw new ArgumentException($"gcp: MaxAttempts {_options.MaxAttempts} is less than 1", nameof(options));
+        _time = time;
+        _operations = new GceOperations(this, _options, time);
+    }
+
+    /// <summary>
+    /// The compute client a tier's settings ask for: Google's API with application default credentials, or, with an
+    /// <c>endpoint</c> setting or WF_GCE_ENDPOINT, that address with WF_GCE_TOKEN (or no token).
+    /// </summary>
+    public static async Task<GceCompute> CreateAsync(string project, string? endpoint, Func<string, string?> environment, HttpClient http, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var connection = await GceConnection.ResolveAsync(endpoint, environment, cancellationToken).ConfigureAwait(false);
+        return new GceCompute(http, connection, project, time);
     }
 
     public string Infra => "gcp";
@@ -61,22 +77,49 @@ internal sealed partial class GceCompute : ICloudCompute
 
     private string InstancePath(string zone, string name) => ZonePath(zone, "instances/" + Uri.EscapeDataString(name));
 
-    /// <summary>One call with the bearer token (when the token source has one); the caller disposes the response.</summary>
-    internal async Task<HttpResponseMessage> SendAsync(HttpMethod method, string relative, HttpContent? content, CancellationToken cancellationToken)
+    /// <summary>
+    /// One call with the bearer token (when the token source has one), retried on 429 and 5xx answers that are not a
+    /// capacity or quota error (those move placement on at once); the caller disposes the response.
+    /// </summary>
+    internal async Task<HttpResponseMessage> SendAsync(HttpMethod method, string relative, Func<HttpContent>? content, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, new Uri(_connection.Root, relative)) { Content = content };
-        var token = await _connection.Tokens.GetAccessTokenAsync(cancellationToken).ConfigureAwait(false);
-        if (!string.IsNullOrEmpty(token))
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        try
+        var uri = new Uri(_connection.Root, relative);
+        var delay = _options.RetryDelay;
+        for (var attempt = 1; ; attempt++)
         {
-            return await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            // A fresh body per attempt: disposing a request disposes its content.
+            using var request = new HttpRequestMessage(method, uri) { Content = content?.Invoke() };
+            var token = await _connection.Tokens.GetAccessTokenAsync(cancellationToken).ConfigureAwait(false);
+            if (!string.IsNullOrEmpty(token))
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            HttpResponseMessage response;
+            try
+            {
+                response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException e)
+            {
+                throw new CloudApiException($"gcp: {method} {uri} failed: {e.Message}", "HTTP_REQUEST_FAILED", e);
+            }
+
+            if (attempt >= _options.MaxAttempts || !await IsTransientAsync(response, cancellationToken).ConfigureAwait(false))
+                return response;
+            response.Dispose();
+            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+            delay *= 2;
         }
-        catch (HttpRequestException e)
-        {
-            throw new CloudApiException($"gcp: {method} {request.RequestUri} failed: {e.Message}", "HTTP_REQUEST_FAILED", e);
-        }
+    }
+
+    private static async Task<bool> IsTransientAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var status = (int)response.StatusCode;
+        if (status != 429 && status < 500)
+            return false;
+        // The body is buffered, so the caller can still read it when this answer is final.
+        await response.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+        var error = await GceErrors.FromResponseAsync("retry check", "-", response, cancellationToken).ConfigureAwait(false);
+        return error is not (CloudCapacityException or CloudQuotaException);
     }
 
     private static async Task<T> ReadAsync<T>(HttpResponseMessage response, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, string call, string zone, CancellationToken cancellationToken)

@@ -19,7 +19,7 @@ internal sealed class GceHarness : IAsyncDisposable
     {
         Api = api;
         Compute = new GceCompute(_http, new GceConnection(api.Url, new GceFixedTokenSource(Token)), api.Project, TimeProvider.System,
-            new GceOptions { PollInterval = TimeSpan.FromMilliseconds(5) });
+            new GceOptions { PollInterval = TimeSpan.FromMilliseconds(5), RetryDelay = TimeSpan.FromMilliseconds(5) });
     }
 
     public GceApiTestDouble Api { get; }

@@ -28,6 +28,8 @@ public sealed partial class GceApiTestDouble : IAsyncDisposable
     private readonly List<string> _requests = [];
     private readonly List<string?> _authorizations = [];
     private readonly TimeProvider _time;
+    private int _failNext;
+    private (HttpStatusCode Status, string Reason) _failWith;
 
     private GceApiTestDouble(WebApplication app, string project, IReadOnlyList<string> zones, TimeProvider time)
     {
@@ -71,6 +73,16 @@ public sealed partial class GceApiTestDouble : IAsyncDisposable
         {
             lock (_requests)
                 return [.. _authorizations];
+        }
+    }
+
+    /// <summary>The next <paramref name="count"/> calls (of any kind) fail with <paramref name="status"/> and <paramref name="reason"/>, as GCE's transient 503 backendError / 429 rateLimitExceeded do.</summary>
+    public void FailNextRequests(int count, HttpStatusCode status = HttpStatusCode.ServiceUnavailable, string reason = "backendError")
+    {
+        lock (_gate)
+        {
+            _failNext = count;
+            _failWith = (status, reason);
         }
     }
 
@@ -122,6 +134,22 @@ public sealed partial class GceApiTestDouble : IAsyncDisposable
                 await WriteErrorAsync(context, HttpStatusCode.Unauthorized, "required",
                     "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
                     status: "UNAUTHENTICATED");
+                return;
+            }
+
+            (HttpStatusCode Status, string Reason)? fail = null;
+            lock (_gate)
+            {
+                if (_failNext > 0)
+                {
+                    _failNext--;
+                    fail = _failWith;
+                }
+            }
+
+            if (fail is { } f)
+            {
+                await WriteErrorAsync(context, f.Status, f.Reason, "Internal error. Please try again or contact Google Support.");
                 return;
             }
 
