@@ -110,7 +110,7 @@ internal sealed partial class GceCompute
             {
                 if (operation.TargetLink?.EndsWith(suffix, StringComparison.Ordinal) != true)
                     continue;
-                if (newest is null || string.CompareOrdinal(ParseTime(operation.InsertTime)?.UtcDateTime.ToString("O"), ParseTime(newest.InsertTime)?.UtcDateTime.ToString("O")) > 0)
+                if (newest is null || (ParseTime(operation.InsertTime) ?? DateTimeOffset.MinValue) > (ParseTime(newest.InsertTime) ?? DateTimeOffset.MinValue))
                     newest = operation;
             }
 

@@ -18,6 +18,9 @@ internal sealed partial class GceCompute
     /// <summary>How many failed earlier attempts one launch steps past; more means the zone keeps failing, reported as is.</summary>
     private const int MaxReplays = 16;
 
+    /// <summary>GCE's limit for one metadata value; a larger user-data is refused here, naming the launch.</summary>
+    private const int MaxMetadataValueBytes = 256 * 1024;
+
     public async Task<CloudInstance> LaunchAsync(CloudLaunch launch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(launch);
@@ -108,6 +111,8 @@ internal sealed partial class GceCompute
             throw new ArgumentException($"gcp: instance type '{launch.InstanceType}' is not a machine type name (like n2-standard-8)", nameof(launch));
         if (!(launch.Image.StartsWith("projects/", StringComparison.Ordinal) || launch.Image.StartsWith("global/images/", StringComparison.Ordinal) || launch.Image.StartsWith("https://", StringComparison.Ordinal)))
             throw new ArgumentException($"gcp: image '{launch.Image}' is not a GCE image path (projects/P/global/images/NAME, projects/P/global/images/family/FAMILY, global/images/NAME or an https URL)", nameof(launch));
+        if (Encoding.UTF8.GetByteCount(launch.UserData) > MaxMetadataValueBytes)
+            throw new ArgumentException($"gcp: user-data of {launch.Name} is {Encoding.UTF8.GetByteCount(launch.UserData)} bytes; GCE takes at most {MaxMetadataValueBytes} per metadata value", nameof(launch));
         var unknown = launch.Network.Keys.Where(k => !NetworkSettings.Contains(k)).ToList();
         if (unknown.Count > 0)
             throw new ArgumentException($"gcp: network setting(s) {string.Join(", ", unknown)} not known; GCE takes {string.Join(", ", NetworkSettings)}", nameof(launch));

@@ -173,6 +173,19 @@ public sealed class GceComputeDescribeTests
         Assert.True(process.HasExited);
     }
 
+    [Fact]
+    public async Task LaunchAsync_RunnerFails_ThrowsWithRunnersError()
+    {
+        await using var gce = await GceHarness.StartAsync();
+        gce.Api.Runner = (_, _) => throw new InvalidOperationException("no wf binary built");
+
+        var error = await Assert.ThrowsAsync<CloudApiException>(() => gce.Compute.LaunchAsync(GceHarness.Launch("chat-r9"), gce.Cancel).WaitAsync(Timeout));
+
+        Assert.Equal("TEST_DOUBLE_RUNNER_FAILED", error.Code);
+        Assert.Contains("no wf binary built", error.Message, StringComparison.Ordinal);
+        Assert.Empty(gce.Api.InstanceNames("us-central1-a"));
+    }
+
     private static Task<CloudInstance?> DescribeAsync(GceHarness gce, CloudInstanceRef instance) =>
         gce.Compute.DescribeAsync(instance, gce.Cancel).WaitAsync(Timeout);
 

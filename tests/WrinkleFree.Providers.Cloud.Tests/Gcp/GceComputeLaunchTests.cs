@@ -231,6 +231,18 @@ public sealed class GceComputeLaunchTests
     }
 
     [Fact]
+    public async Task LaunchAsync_UserDataOverGceLimit_ThrowsNamingSize()
+    {
+        await using var gce = await GceHarness.StartAsync();
+        var launch = GceHarness.Launch("chat-r15") with { UserData = new string('x', 256 * 1024 + 1) };
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => gce.Compute.LaunchAsync(launch, gce.Cancel).WaitAsync(Timeout));
+
+        Assert.Contains("user-data of chat-r15 is 262145 bytes", error.Message, StringComparison.Ordinal);
+        Assert.Empty(gce.Api.Requests);
+    }
+
+    [Fact]
     public void RequestId_SameToken_SameValidUuid()
     {
         var id = GceCompute.RequestId("replica-1-us-central1-a");

@@ -107,7 +107,7 @@ public sealed partial class GceApiTestDouble
         }
 
         if (boot)
-            await FinishAsync(entry, context.RequestAborted);
+            await FinishAsync(entry, _stopping.Token);
         JsonObject snapshot;
         lock (_gate)
             snapshot = (JsonObject)entry.Json.DeepClone();
@@ -140,7 +140,28 @@ public sealed partial class GceApiTestDouble
 
         if (start is not null)
         {
-            var running = await Runner!(start, cancellationToken);
+            GceRunningInstance running;
+            try
+            {
+                running = await Runner!(start, cancellationToken);
+            }
+            catch (Exception e)
+            {
+                // A runner that cannot start its process is the test's bug: the insert fails saying so, not hanging RUNNING.
+                lock (_gate)
+                {
+                    _instances.Remove((operation.Zone, operation.Target));
+                    operation.Json["error"] = new JsonObject
+                    {
+                        ["errors"] = new JsonArray(new JsonObject { ["code"] = "TEST_DOUBLE_RUNNER_FAILED", ["message"] = e.ToString() }),
+                    };
+                    operation.Json["status"] = "DONE";
+                    operation.Json["endTime"] = Timestamp();
+                }
+
+                return;
+            }
+
             IAsyncDisposable? orphan = null;
             lock (_gate)
             {

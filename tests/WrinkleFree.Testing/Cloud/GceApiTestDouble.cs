@@ -28,6 +28,7 @@ public sealed partial class GceApiTestDouble : IAsyncDisposable
     private readonly List<string> _requests = [];
     private readonly List<string?> _authorizations = [];
     private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _stopping = new();
     private int _failNext;
     private (HttpStatusCode Status, string Reason) _failWith;
 
@@ -103,6 +104,7 @@ public sealed partial class GceApiTestDouble : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync();
         List<IAsyncDisposable> processes;
         lock (_gate)
         {
@@ -115,6 +117,7 @@ public sealed partial class GceApiTestDouble : IAsyncDisposable
             await process.DisposeAsync();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        _stopping.Dispose();
     }
 
     private async Task HandleAsync(HttpContext context)
