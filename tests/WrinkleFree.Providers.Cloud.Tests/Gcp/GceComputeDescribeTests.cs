@@ -174,6 +174,34 @@ public sealed class GceComputeDescribeTests
     }
 
     [Fact]
+    public async Task PreemptAsync_InstanceMetadata_PreemptedTurnsTrueForWatcher()
+    {
+        await using var gce = await GceHarness.StartAsync();
+        Uri? metadata = null;
+        gce.Api.Runner = (start, _) =>
+        {
+            metadata = start.MetadataRoot;
+            return Task.FromResult(new GceRunningInstance("127.0.0.8", null));
+        };
+        await gce.Compute.LaunchAsync(GceHarness.Launch("chat-r10"), gce.Cancel).WaitAsync(Timeout);
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.Add("Metadata-Flavor", "Google");
+        var preempted = new Uri(metadata!, "computeMetadata/v1/instance/preempted");
+        using var first = await http.GetAsync(preempted, gce.Cancel).WaitAsync(Timeout);
+        Assert.Equal("FALSE", await first.Content.ReadAsStringAsync(gce.Cancel).WaitAsync(Timeout));
+        var etag = first.Headers.ETag!.Tag;
+
+        // last_etag makes the watch answer at once if the preemption lands before the request does.
+        var watch = http.GetStringAsync(new Uri(preempted + "?wait_for_change=true&last_etag=" + Uri.EscapeDataString(etag)), gce.Cancel);
+        await gce.Api.PreemptAsync("us-central1-a", "chat-r10").WaitAsync(Timeout);
+
+        Assert.Equal("TRUE", await watch.WaitAsync(Timeout));
+        using var bare = new HttpClient();
+        using var refused = await bare.GetAsync(preempted, gce.Cancel).WaitAsync(Timeout);
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, refused.StatusCode);
+    }
+
+    [Fact]
     public async Task LaunchAsync_RunnerFails_ThrowsWithRunnersError()
     {
         await using var gce = await GceHarness.StartAsync();

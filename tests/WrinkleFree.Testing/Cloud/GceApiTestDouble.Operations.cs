@@ -15,7 +15,8 @@ public sealed partial class GceApiTestDouble
     public bool HoldOperations { get; set; }
 
     /// <summary>
-    /// GCE takes a Spot instance back: its process (if a runner started one) is stopped, a DONE
+    /// GCE takes a Spot instance back: its metadata server's instance/preempted turns TRUE (waking watchers), its
+    /// process (if a runner started one) gets SIGTERM and, after its grace period, a kill, a DONE
     /// compute.instances.preempted operation is recorded in the zone, and the instance is TERMINATED or, as with
     /// instanceTerminationAction DELETE, <paramref name="deleteInstance"/> removes it. A standard VM cannot be preempted.
     /// </summary>
@@ -29,6 +30,7 @@ public sealed partial class GceApiTestDouble
                 throw new InvalidOperationException($"instance {name} in {zone} is not Spot/preemptible; GCE does not preempt it");
             process = entry.Process;
             entry.Process = null;
+            MarkPreempted(zone, name);
             var operation = NewOperation(zone, "compute.instances.preempted", entry.Json, "DONE");
             operation.Json["statusMessage"] = "Instance was preempted.";
             operation.Json["user"] = "system";
@@ -133,8 +135,9 @@ public sealed partial class GceApiTestDouble
             else if (_instances.GetValueOrDefault((operation.Zone, operation.Target)) is { } instance)
             {
                 instance.Json["status"] = "STAGING";
+                _metadata[(operation.Zone, operation.Target)] = new MetadataEntry(UserData(instance.Json));
                 if (Runner is not null)
-                    start = new GceInstanceStart(operation.Target, operation.Zone, Labels(instance.Json), IsSpot(instance.Json), UserData(instance.Json));
+                    start = new GceInstanceStart(operation.Target, operation.Zone, Labels(instance.Json), IsSpot(instance.Json), UserData(instance.Json), MetadataRoot(operation.Zone, operation.Target));
             }
         }
 

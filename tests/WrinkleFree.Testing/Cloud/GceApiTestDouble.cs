@@ -16,7 +16,8 @@ namespace WrinkleFree.Testing.Cloud;
 /// bodies. Operations move PENDING → RUNNING → DONE one step per GET, so a client that does not poll never sees its
 /// instance. Test hooks inject capacity/quota errors per zone, preempt Spot instances (TERMINATED or deleted, with the
 /// compute.instances.preempted operation GCE records), set statuses, and run a booted instance as a local process
-/// (<see cref="Runner"/>), whose loopback address becomes the instance's networkIP.
+/// (<see cref="Runner"/>), whose loopback address becomes the instance's networkIP, with its own metadata server
+/// whose instance/preempted turns TRUE on preemption.
 /// </summary>
 public sealed partial class GceApiTestDouble : IAsyncDisposable
 {
@@ -132,6 +133,13 @@ public sealed partial class GceApiTestDouble : IAsyncDisposable
 
         try
         {
+            // The VMs' metadata servers take no OAuth token, like metadata.google.internal.
+            if (request.Path.Value!.Trim('/').Split('/') is ["metadata", var metadataZone, var metadataName, .. var metadataPath])
+            {
+                await MetadataAsync(context, metadataZone, metadataName, metadataPath);
+                return;
+            }
+
             if (RequiredToken is { } token && authorization != "Bearer " + token)
             {
                 await WriteErrorAsync(context, HttpStatusCode.Unauthorized, "required",
