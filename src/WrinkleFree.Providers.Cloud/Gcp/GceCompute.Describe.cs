@@ -47,6 +47,7 @@ internal sealed partial class GceCompute
             {
                 state = CloudInstanceState.Preempted;
                 reason = PreemptionReason(preemption);
+                GceLog.Preempted(_logger, name, zone, reason);
             }
             else if (state == CloudInstanceState.Terminated && reason?.Contains("preempted", StringComparison.OrdinalIgnoreCase) == true)
             {
@@ -79,6 +80,7 @@ internal sealed partial class GceCompute
         var preemption = await FindPreemptionAsync(instance.Zone, instance.Id, id: null, cancellationToken).ConfigureAwait(false);
         if (preemption is null)
             return null;
+        GceLog.Preempted(_logger, instance.Id, instance.Zone, PreemptionReason(preemption) + " (instance deleted)");
         return new CloudInstance
         {
             Ref = instance with { Region = RegionOf(instance.Zone) },

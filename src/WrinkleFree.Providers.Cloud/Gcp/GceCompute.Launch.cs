@@ -39,6 +39,7 @@ internal sealed partial class GceCompute
             // this new attempt idempotent too.
             if (operation.Status == "DONE" && operation.Error is { Errors.Count: > 0 } && replays < MaxReplays && operation.Name is { } failed)
             {
+                GceLog.SteppedPastFailedInsert(_logger, launch.Name, launch.Zone, failed);
                 requestId = RequestId(launch.ClientToken + "/after/" + failed);
                 continue;
             }
@@ -52,8 +53,10 @@ internal sealed partial class GceCompute
                 return await ExistingAsync(launch, cancellationToken).ConfigureAwait(false);
             }
 
-            return await DescribeAsync(new CloudInstanceRef(launch.Name, RegionOf(launch.Zone), launch.Zone), cancellationToken).ConfigureAwait(false)
+            var instance = await DescribeAsync(new CloudInstanceRef(launch.Name, RegionOf(launch.Zone), launch.Zone), cancellationToken).ConfigureAwait(false)
                 ?? throw new CloudApiException($"gcp: {call} in zone {launch.Zone} finished, but the instance is not there", "RESOURCE_NOT_FOUND");
+            GceLog.Launched(_logger, launch.Name, launch.Zone, launch.Spot ? "spot" : "standard", instance.State.ToString(), instance.PrivateIp);
+            return instance;
         }
     }
 

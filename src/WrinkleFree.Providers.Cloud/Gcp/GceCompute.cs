@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using WrinkleFree.Providers.Cloud.Compute;
 
 namespace WrinkleFree.Providers.Cloud.Gcp;
@@ -20,11 +22,12 @@ internal sealed partial class GceCompute : ICloudCompute
     private readonly GceOperations _operations;
     private readonly GceOptions _options;
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
 
     /// <param name="http">Owned by the caller; its BaseAddress is not used.</param>
     /// <param name="connection">Root address and token source.</param>
     /// <param name="project">The GCP project id every call is made in.</param>
-    public GceCompute(HttpClient http, GceConnection connection, string project, TimeProvider time, GceOptions? options = null)
+    public GceCompute(HttpClient http, GceConnection connection, string project, TimeProvider time, GceOptions? options = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(connection);
@@ -38,6 +41,7 @@ internal sealed partial class GceCompute : ICloudCompute
         if (_options.MaxAttempts < 1)
             throw new ArgumentException($"gcp: MaxAttempts {_options.MaxAttempts} is less than 1", nameof(options));
         _time = time;
+        _logger = logger ?? NullLogger.Instance;
         _operations = new GceOperations(this, _options, time);
     }
 
@@ -45,10 +49,10 @@ internal sealed partial class GceCompute : ICloudCompute
     /// The compute client a tier's settings ask for: Google's API with application default credentials, or, with an
     /// <c>endpoint</c> setting or WF_GCE_ENDPOINT, that address with WF_GCE_TOKEN (or no token).
     /// </summary>
-    public static async Task<GceCompute> CreateAsync(string project, string? endpoint, Func<string, string?> environment, HttpClient http, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<GceCompute> CreateAsync(string project, string? endpoint, Func<string, string?> environment, HttpClient http, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
     {
         var connection = await GceConnection.ResolveAsync(endpoint, environment, cancellationToken).ConfigureAwait(false);
-        return new GceCompute(http, connection, project, time);
+        return new GceCompute(http, connection, project, time, logger: logger);
     }
 
     public string Infra => "gcp";
@@ -105,6 +109,7 @@ internal sealed partial class GceCompute : ICloudCompute
 
             if (attempt >= _options.MaxAttempts || !await IsTransientAsync(response, cancellationToken).ConfigureAwait(false))
                 return response;
+            GceLog.Retrying(_logger, method.Method, uri, (int)response.StatusCode, attempt, _options.MaxAttempts, delay);
             response.Dispose();
             await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
             delay *= 2;
