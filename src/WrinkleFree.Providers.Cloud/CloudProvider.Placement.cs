@@ -117,6 +117,8 @@ public sealed partial class CloudProvider
             envs[variable] = ReplicaUserData.FilePath(variable);
         envs["PORT"] = settings.Port.ToString(CultureInfo.InvariantCulture);
         envs["HOST"] = "0.0.0.0";
+        envs["WF_SERVICE"] = request.Service;
+        envs["WF_REPLICA_ID"] = request.ReplicaId.ToString(CultureInfo.InvariantCulture);
         return envs;
     }
 
