@@ -98,7 +98,7 @@ public sealed partial class CloudProvider : IReplicaProvider, IDisposable
                 UserData = userData,
                 Tags = tags,
                 ClientToken = ClientToken(request, zone.Zone, started),
-                Network = settings.Network,
+                Network = settings.NetworkFor(zone),
             };
             try
             {

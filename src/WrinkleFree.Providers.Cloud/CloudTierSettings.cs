@@ -10,7 +10,7 @@ public sealed record CloudTierSettings
     /// <summary>The setting keys a cloud tier knows.</summary>
     public static IReadOnlyList<string> Keys { get; } =
     [
-        "infra", "regions", "zones", "instance_type", "image", "key_name", "subnet_id", "security_group_ids", "port", "endpoint",
+        "infra", "regions", "zones", "instance_type", "image", "key_name", "subnet_id", "subnet_ids", "security_group_ids", "port", "endpoint",
         "recovery", "model_url", "model_sha256", "wf_url", "wf_sha256",
     ];
 
@@ -28,8 +28,17 @@ public sealed record CloudTierSettings
     /// <summary>The tier's <c>spot:</c>.</summary>
     public bool Spot { get; init; }
 
-    /// <summary>Key pair, subnet and security groups as <see cref="Compute.CloudLaunch.Network"/> carries them.</summary>
+    /// <summary>Key pair and security groups as <see cref="Compute.CloudLaunch.Network"/> carries them (subnets are per zone: <see cref="NetworkFor"/>).</summary>
     public IReadOnlyDictionary<string, string> Network { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The launch network settings in <paramref name="zone"/>: the tier's, plus the zone's subnet when one is given.</summary>
+    public IReadOnlyDictionary<string, string> NetworkFor(CloudZone zone)
+    {
+        ArgumentNullException.ThrowIfNull(zone);
+        if (zone.Subnet is null)
+            return Network;
+        return new Dictionary<string, string>(Network, StringComparer.Ordinal) { [AwsNetworkKeys.SubnetId] = zone.Subnet };
+    }
 
     /// <summary>The port the replica listens on, on the instance's private address.</summary>
     public int Port { get; init; } = 8080;
@@ -69,8 +78,6 @@ public sealed record CloudTierSettings
         var network = new Dictionary<string, string>(StringComparer.Ordinal);
         if (String(settings, "key_name", keyPath) is { } keyName)
             network[AwsNetworkKeys.KeyName] = keyName;
-        if (String(settings, "subnet_id", keyPath) is { } subnet)
-            network[AwsNetworkKeys.SubnetId] = subnet;
         if (List(settings, "security_group_ids", keyPath) is { Count: > 0 } groups)
             network[AwsNetworkKeys.SecurityGroupIds] = string.Join(',', groups);
         var modelUrl = String(settings, "model_url", keyPath);
@@ -126,6 +133,23 @@ public sealed record CloudTierSettings
         if (zones.Count == 0)
             throw new ServiceSpecException($"{keyPath}.zones", "must list at least one zone");
         var regions = List(settings, "regions", keyPath);
+        // A subnet lives in one zone: one subnet_id fits a one-zone tier; several zones name theirs in subnet_ids.
+        var subnet = String(settings, "subnet_id", keyPath);
+        if (subnet is not null && zones.Count > 1)
+            throw new ServiceSpecException($"{keyPath}.subnet_id", $"a subnet is in one zone and this tier lists {zones.Count}; give subnet_ids: {{ZONE: SUBNET, ...}} instead");
+        var subnets = settings.GetValueOrDefault("subnet_ids") switch
+        {
+            null => new Dictionary<string, string>(StringComparer.Ordinal),
+            IReadOnlyDictionary<string, object?> map => map.ToDictionary(
+                p => zones.Contains(p.Key, StringComparer.Ordinal) ? p.Key : throw new ServiceSpecException($"{keyPath}.subnet_ids.{p.Key}", "names a zone that zones: does not list"),
+                p => p.Value as string is { Length: > 0 } v ? v : throw new ServiceSpecException($"{keyPath}.subnet_ids.{p.Key}", "must be a subnet id"),
+                StringComparer.Ordinal),
+            _ => throw new ServiceSpecException($"{keyPath}.subnet_ids", "must be a map of zone to subnet id, e.g. {us-east-1a: subnet-0abc}"),
+        };
+        if (subnet is not null && subnets.Count > 0)
+            throw new ServiceSpecException($"{keyPath}.subnet_id", "give subnet_id or subnet_ids, not both");
+        if (subnet is not null)
+            subnets[zones[0]] = subnet;
         var result = new List<CloudZone>();
         for (var i = 0; i < zones.Count; i++)
         {
@@ -136,7 +160,7 @@ public sealed record CloudTierSettings
                 throw new ServiceSpecException($"{keyPath}.zones[{i}]", $"zone {zones[i]} is in region {region}, which regions: does not list ({string.Join(", ", regions)})");
             if (result.Any(z => z.Zone == zones[i]))
                 throw new ServiceSpecException($"{keyPath}.zones[{i}]", $"zone {zones[i]} is listed twice");
-            result.Add(new CloudZone(region, zones[i]));
+            result.Add(new CloudZone(region, zones[i], subnets.GetValueOrDefault(zones[i])));
         }
 
         if (regions is not null)

@@ -112,9 +112,44 @@ public sealed class CloudTierSettingsTests
     }
 
     [Fact]
+    public void Parse_OneSubnetForSeveralZones_ErrorAsksForSubnetIds()
+    {
+        var raw = Minimal();
+        raw["subnet_id"] = "subnet-1";
+
+        var e = Assert.Throws<ServiceSpecException>(() => CloudTierSettings.Parse(raw, spot: true, "s"));
+
+        Assert.Equal("s.subnet_id", e.KeyPath);
+        Assert.Contains("subnet_ids", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_SubnetIdsPerZone_EachZoneLaunchesInItsSubnet()
+    {
+        var raw = Minimal();
+        raw["subnet_ids"] = new Dictionary<string, object?> { ["us-east-1a"] = "subnet-a", ["us-east-1b"] = "subnet-b" };
+
+        var settings = CloudTierSettings.Parse(raw, spot: true, "s");
+
+        Assert.Equal(["subnet-a", "subnet-b"], settings.Zones.Select(z => settings.NetworkFor(z)["subnet_id"]));
+    }
+
+    [Fact]
+    public void Parse_SubnetIdsNamingAnUnlistedZone_ErrorNamesIt()
+    {
+        var raw = Minimal();
+        raw["subnet_ids"] = new Dictionary<string, object?> { ["us-east-1d"] = "subnet-d" };
+
+        var e = Assert.Throws<ServiceSpecException>(() => CloudTierSettings.Parse(raw, spot: true, "s"));
+
+        Assert.Equal("s.subnet_ids.us-east-1d", e.KeyPath);
+    }
+
+    [Fact]
     public void Parse_NetworkAndFailover_CarriedAsLaunchNetworkSettings()
     {
         var raw = Minimal();
+        raw["zones"] = new List<object?> { "us-east-1a" };
         raw["key_name"] = "ops";
         raw["subnet_id"] = "subnet-1";
         raw["security_group_ids"] = new List<object?> { "sg-1", "sg-2" };
@@ -125,6 +160,7 @@ public sealed class CloudTierSettingsTests
 
         Assert.Equal("sg-1,sg-2", settings.Network["security_group_ids"]);
         Assert.Equal("ops", settings.Network["key_name"]);
+        Assert.Equal("subnet-1", settings.NetworkFor(settings.Zones[0])["subnet_id"]);
         Assert.Equal(CloudRecovery.Failover, settings.Recovery);
         Assert.Equal(9000, settings.Port);
     }
