@@ -32,6 +32,7 @@ internal static class ReplicaLaunches
             ReplicaId = replicaId,
             Version = version,
             Tier = tier.Name,
+            Spot = tier.Spot,
             Run = replica.Run,
             Command = replica.Argv?[0],
             Arguments = replica.Argv is { } argv ? [.. argv.Skip(1)] : [],

@@ -50,6 +50,15 @@ public sealed record ReplicaHandle
     /// <summary>Cloud replicas: the instance id.</summary>
     public string? InstanceId { get; init; }
 
+    /// <summary>Cloud replicas: the cloud (<c>aws</c> or <c>gcp</c>), so a restarted controller asks the right API.</summary>
+    public string? Infra { get; init; }
+
+    /// <summary>Cloud replicas: the region the instance runs in (its API endpoint).</summary>
+    public string? Region { get; init; }
+
+    /// <summary>Cloud replicas: the zone the instance runs in, where a preemption moves the replacement on from.</summary>
+    public string? Zone { get; init; }
+
     /// <summary>The handle as compact JSON with snake_case names.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, ProviderJsonContext.Default.ReplicaHandle);
 

@@ -15,6 +15,9 @@ public sealed record ReplicaLaunchRequest
 
     public required string Tier { get; init; }
 
+    /// <summary>The tier's <c>spot:</c>: a cloud provider asks for spot capacity.</summary>
+    public bool Spot { get; init; }
+
     /// <summary>A shell script, as a spec's <c>run:</c> holds it.</summary>
     public string? Run { get; init; }
 
