@@ -56,6 +56,9 @@ public sealed partial class CloudProvider
 
     private static readonly string[] FileVariables = ["WF_API_KEY_FILE"];
 
+    /// <summary>The instance's name (GCE's instance name, EC2's Name tag) and what its TLS certificate names.</summary>
+    internal static string InstanceName(ReplicaLaunchRequest request) => $"wf-{request.Service}-{request.ReplicaId.ToString(CultureInfo.InvariantCulture)}";
+
     private (ICloudCompute Compute, CloudInstanceRef Where) Locate(ReplicaHandle handle)
     {
         if (handle.InstanceId is null || handle.Region is null || handle.Zone is null)
@@ -69,7 +72,7 @@ public sealed partial class CloudProvider
     private ReplicaHandle Remember(ReplicaLaunchRequest request, CloudInstance instance, CloudTierSettings settings)
     {
         _settingsOf[(request.Service, request.Tier)] = settings;
-        var endpoint = string.Create(CultureInfo.InvariantCulture, $"http://{instance.PrivateIp}:{settings.Port}");
+        var endpoint = string.Create(CultureInfo.InvariantCulture, $"{(request.Tls is null ? "http" : "https")}://{instance.PrivateIp}:{settings.Port}");
         var handle = new ReplicaHandle
         {
             Provider = Name,

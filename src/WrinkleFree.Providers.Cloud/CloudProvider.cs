@@ -51,15 +51,6 @@ public sealed partial class CloudProvider : IReplicaProvider, IDisposable
         request.Validate();
         if (_launched.TryGetValue((request.Service, request.ReplicaId), out var known))
             return known;
-        if (request.Tls is not null)
-        {
-            // The certificate must name the address the balancer dials, and EC2 tells the private address only in
-            // RunInstances' answer, after the user-data (which would carry the certificate) is fixed.
-            throw new NotSupportedException(
-                $"cloud: replica {request.ReplicaId} of {request.Service} must serve mutual TLS, and a cloud instance's address is known only after it boots with its user-data; "
-                + "serving cloud replicas over TLS is not built yet (issue 15)");
-        }
-
         var settings = CloudTierSettings.Parse(request.TierSettings, request.Spot, "settings");
         var compute = ComputeFor(settings);
         var tags = CloudTags.Of(request.Service, request.ReplicaId, request.Version, request.Tier);
@@ -75,6 +66,17 @@ public sealed partial class CloudProvider : IReplicaProvider, IDisposable
         }
 
         var files = await FilesOfAsync(request, cancellationToken).ConfigureAwait(false);
+        if (request.Tls is { } issuer)
+        {
+            // An instance's address is known only once it runs, after its user-data (which carries the certificate) is
+            // fixed: the certificate names the instance instead, and the balancer and prober, which dial the address,
+            // trust what chains to the service's own CA (see MutualTls.ConfigureClient).
+            var certificate = issuer.Issue(request.ReplicaId, InstanceName(request));
+            files["WF_TLS_CERT"] = await File.ReadAllTextAsync(certificate.CertFile, cancellationToken).ConfigureAwait(false);
+            files["WF_TLS_KEY"] = await File.ReadAllTextAsync(certificate.KeyFile, cancellationToken).ConfigureAwait(false);
+            files["WF_TLS_CLIENT_CA"] = await File.ReadAllTextAsync(certificate.ClientCaFile, cancellationToken).ConfigureAwait(false);
+        }
+
         var userData = ReplicaUserData.Build(request, settings, EnvironmentOf(request, settings, files.Keys), files);
         var started = _context.Time.GetUtcNow().ToUnixTimeMilliseconds();
         var failures = new List<string>();
@@ -91,7 +93,7 @@ public sealed partial class CloudProvider : IReplicaProvider, IDisposable
             {
                 Region = zone.Region,
                 Zone = zone.Zone,
-                Name = $"wf-{request.Service}-{request.ReplicaId.ToString(CultureInfo.InvariantCulture)}",
+                Name = InstanceName(request),
                 InstanceType = settings.InstanceType,
                 Image = settings.Image,
                 Spot = settings.Spot,

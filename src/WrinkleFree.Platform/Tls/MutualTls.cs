@@ -32,7 +32,10 @@ public static class MutualTls
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(ca);
         options.CertificateChainPolicy = TrustOnly(ca);
-        options.RemoteCertificateValidationCallback = (_, _, _, errors) => errors == SslPolicyErrors.None;
+        // The CA is the service's own and signs nothing but its replicas, so a certificate that chains to it is one of them
+        // whatever name it carries: a cloud instance's certificate names the instance, since its address is known only
+        // after it boots, while the balancer dials the address. The chain itself must hold.
+        options.RemoteCertificateValidationCallback = (_, _, _, errors) => (errors & ~SslPolicyErrors.RemoteCertificateNameMismatch) == SslPolicyErrors.None;
         if (clientCertificate is not null)
         {
             // Asked per connection, so a rotated certificate is used by the next connection while open ones keep theirs.
