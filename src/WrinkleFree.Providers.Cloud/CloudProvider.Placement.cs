@@ -45,19 +45,21 @@ public sealed partial class CloudProvider
         return zones[(at + 1) % zones.Count].Zone;
     }
 
-    private ICloudCompute ComputeFor(CloudTierSettings settings) => ComputeFor(settings.Infra, settings.Endpoint);
+    private ICloudCompute ComputeFor(CloudTierSettings settings) => ComputeFor(settings.Infra, settings.Endpoint, settings.Project);
 
-    private ICloudCompute ComputeFor(string infra, Uri? endpoint) => infra switch
+    private ICloudCompute ComputeFor(string infra, Uri? endpoint, string? project) => infra switch
     {
         "aws" => _aws.GetOrAdd((endpoint ?? _options.AwsEndpoint)?.ToString() ?? "", _ => new AwsCompute(new AwsComputeOptions { Endpoint = endpoint ?? _options.AwsEndpoint, Credentials = _options.AwsCredentials })),
-        "gcp" => _options.GcpCompute ?? throw new InvalidOperationException("cloud: gcp compute not registered in this build; a tier with infra: gcp cannot launch"),
+        "gcp" => _options.GcpCompute ?? _gcp.GetOrAdd((project ?? throw new InvalidOperationException("cloud: a gcp replica's handle names no project"), endpoint?.ToString() ?? ""),
+            key => new DeferredCompute("gcp", async ct => await Gcp.GceCompute.CreateAsync(key.Project, key.Endpoint.Length == 0 ? null : key.Endpoint,
+                Environment.GetEnvironmentVariable, _gcpHttp, _context.Time, _logger, ct).ConfigureAwait(false))),
         _ => throw new InvalidOperationException($"cloud: unknown infra '{infra}'"),
     };
 
     private static readonly string[] FileVariables = ["WF_API_KEY_FILE"];
 
     /// <summary>The instance's name (GCE's instance name, EC2's Name tag) and what its TLS certificate names.</summary>
-    internal static string InstanceName(ReplicaLaunchRequest request) => $"wf-{request.Service}-{request.ReplicaId.ToString(CultureInfo.InvariantCulture)}";
+    internal static string InstanceName(ReplicaLaunchRequest request) => CloudTags.Label($"wf-{request.Service}-{request.ReplicaId.ToString(CultureInfo.InvariantCulture)}");
 
     private (ICloudCompute Compute, CloudInstanceRef Where) Locate(ReplicaHandle handle)
     {
@@ -65,7 +67,7 @@ public sealed partial class CloudProvider
             throw new ArgumentException($"replica {handle.ReplicaId} of {handle.Service}: the handle names no cloud instance (instance id, region and zone)", nameof(handle));
         var settings = _tiers.TryGetValue((handle.Service, handle.ReplicaId), out var tier) ? _settingsOf.GetValueOrDefault((handle.Service, tier)) : null;
         // A handle from before a restart, whose tier has not launched since: the provider's own endpoint.
-        var compute = settings is not null ? ComputeFor(settings) : ComputeFor(handle.Infra ?? "aws", null);
+        var compute = settings is not null ? ComputeFor(settings) : ComputeFor(handle.Infra ?? "aws", handle.ApiEndpoint is { } api ? new Uri(api) : null, handle.Project);
         return (compute, new CloudInstanceRef(handle.InstanceId, handle.Region, handle.Zone));
     }
 
@@ -81,6 +83,8 @@ public sealed partial class CloudProvider
             EndpointUrl = endpoint,
             InstanceId = instance.Ref.Id,
             Infra = settings.Infra,
+            Project = settings.Project,
+            ApiEndpoint = settings.Endpoint?.ToString(),
             Region = instance.Ref.Region,
             Zone = instance.Ref.Zone,
         };

@@ -28,6 +28,8 @@ public sealed partial class CloudProvider : IReplicaProvider, IDisposable
     private readonly ConcurrentDictionary<string, byte> _terminatedByUs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Service, string Tier), string> _preemptedZone = new();
     private readonly ConcurrentDictionary<string, AwsCompute> _aws = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Project, string Endpoint), ICloudCompute> _gcp = new();
+    private readonly HttpClient _gcpHttp = new() { Timeout = TimeSpan.FromSeconds(60) };
     private readonly ConcurrentDictionary<(string Service, int Replica), string> _tiers = new();
     private readonly ConcurrentDictionary<(string Service, string Tier), CloudTierSettings> _settingsOf = new();
     private readonly ConcurrentDictionary<string, byte> _preemptionsSeen = new(StringComparer.Ordinal);
@@ -213,7 +215,7 @@ public sealed partial class CloudProvider : IReplicaProvider, IDisposable
         var why = instance switch
         {
             null => "it is gone",
-            _ when instance.Tags.GetValueOrDefault(CloudTags.Service) != handle.Service
+            _ when instance.Tags.GetValueOrDefault(CloudTags.Service) != CloudTags.Label(handle.Service)
                 || instance.Tags.GetValueOrDefault(CloudTags.Replica) != handle.ReplicaId.ToString(CultureInfo.InvariantCulture) => "its tags name another replica",
             _ when instance.State is not (CloudInstanceState.Pending or CloudInstanceState.Running) => $"it is {instance.State.ToString().ToLowerInvariant()}",
             _ => null,
@@ -237,6 +239,7 @@ public sealed partial class CloudProvider : IReplicaProvider, IDisposable
         foreach (var aws in _aws.Values)
             aws.Dispose();
         _aws.Clear();
+        _gcpHttp.Dispose();
     }
 
     // One token per replica, zone and launch: the SDK's retries of that call reuse it (EC2 then answers with the

@@ -11,11 +11,19 @@ public sealed record CloudTierSettings
     public static IReadOnlyList<string> Keys { get; } =
     [
         "infra", "regions", "zones", "instance_type", "image", "key_name", "subnet_id", "subnet_ids", "security_group_ids", "port", "endpoint",
-        "recovery", "model_url", "model_sha256", "wf_url", "wf_sha256",
+        "recovery", "model_url", "model_sha256", "wf_url", "wf_sha256", "project", "network", "subnetwork", "service_account", "network_tags",
+        "disk_size_gb", "public_ip",
     ];
+
+    // Settings only one cloud understands: given to the other, they would be silently meaningless.
+    private static readonly string[] AwsOnly = ["key_name", "subnet_id", "subnet_ids", "security_group_ids"];
+    private static readonly string[] GcpOnly = ["project", "network", "subnetwork", "service_account", "network_tags", "disk_size_gb", "public_ip"];
 
     /// <summary><c>aws</c> or <c>gcp</c>.</summary>
     public required string Infra { get; init; }
+
+    /// <summary>The GCP project instances run in (gcp only).</summary>
+    public string? Project { get; init; }
 
     /// <summary>The zones to place in, in preference order (regions first by <c>regions</c> when given).</summary>
     public required IReadOnlyList<CloudZone> Zones { get; init; }
@@ -75,7 +83,29 @@ public sealed record CloudTierSettings
         var infra = String(settings, "infra", keyPath) ?? throw new ServiceSpecException($"{keyPath}.infra", "a cloud tier needs settings: {infra: aws|gcp}");
         if (infra is not ("aws" or "gcp"))
             throw new ServiceSpecException($"{keyPath}.infra", $"must be aws or gcp, got '{infra}'");
+        var foreign = settings.Keys.FirstOrDefault(k => (infra == "aws" ? GcpOnly : AwsOnly).Contains(k, StringComparer.Ordinal));
+        if (foreign is not null)
+        {
+            throw new ServiceSpecException($"{keyPath}.{foreign}",
+                $"is a{(infra == "aws" ? " gcp" : "n aws")} setting and this tier has infra: {infra}; its settings are {string.Join(", ", Keys.Where(k => !(infra == "aws" ? GcpOnly : AwsOnly).Contains(k, StringComparer.Ordinal)))}");
+        }
+
+        var project = String(settings, "project", keyPath);
+        if (infra == "gcp" && project is null)
+            throw new ServiceSpecException($"{keyPath}.project", "a gcp tier needs settings: {project: PROJECT_ID}, the project its instances run in");
         var network = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var key in new[] { "network", "subnetwork", "service_account" })
+        {
+            if (String(settings, key, keyPath) is { } value)
+                network[key] = value;
+        }
+
+        if (List(settings, "network_tags", keyPath) is { Count: > 0 } networkTags)
+            network["network_tags"] = string.Join(',', networkTags);
+        if (settings.GetValueOrDefault("disk_size_gb") is { } disk)
+            network["disk_size_gb"] = disk is long gb and >= 10 and <= 65536 ? gb.ToString(CultureInfo.InvariantCulture) : throw new ServiceSpecException($"{keyPath}.disk_size_gb", "must be a whole number of GB from 10 to 65536");
+        if (settings.GetValueOrDefault("public_ip") is { } publicIp)
+            network["public_ip"] = publicIp is bool b ? (b ? "true" : "false") : throw new ServiceSpecException($"{keyPath}.public_ip", "must be true or false");
         if (String(settings, "key_name", keyPath) is { } keyName)
             network[AwsNetworkKeys.KeyName] = keyName;
         if (List(settings, "security_group_ids", keyPath) is { Count: > 0 } groups)
@@ -93,6 +123,7 @@ public sealed record CloudTierSettings
         return new CloudTierSettings
         {
             Infra = infra,
+            Project = project,
             Zones = ReadZones(settings, infra, keyPath),
             InstanceType = String(settings, "instance_type", keyPath)
                 ?? throw new ServiceSpecException($"{keyPath}.instance_type", "a cloud tier needs settings: {instance_type: TYPE}, e.g. r7a.xlarge or n2-highmem-4"),

@@ -53,6 +53,12 @@ public sealed record ReplicaHandle
     /// <summary>Cloud replicas: the cloud (<c>aws</c> or <c>gcp</c>), so a restarted controller asks the right API.</summary>
     public string? Infra { get; init; }
 
+    /// <summary>Cloud replicas: the compute API endpoint the tier named instead of the cloud's own (null: the cloud's).</summary>
+    public string? ApiEndpoint { get; init; }
+
+    /// <summary>Cloud replicas on GCP: the project the instance runs in.</summary>
+    public string? Project { get; init; }
+
     /// <summary>Cloud replicas: the region the instance runs in (its API endpoint).</summary>
     public string? Region { get; init; }
 
