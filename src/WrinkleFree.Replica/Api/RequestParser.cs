@@ -6,8 +6,9 @@ using WrinkleFree.Replica.Chat;
 namespace WrinkleFree.Replica.Api;
 
 /// <summary>
-/// Validates completions and chat request bodies field by field, so every bad value is a 400 naming its param.
-/// Unknown fields are ignored; null counts as absent, as the OpenAI API treats it.
+/// Validates completions and chat request bodies field by field, so every bad value is a 400 naming its param. A field
+/// this server does not act on is a 400 naming it too, never ignored: a client relying on it would get an answer that
+/// is not what it asked for. Null counts as absent, as the OpenAI API treats it.
 /// </summary>
 internal static class RequestParser
 {
@@ -23,6 +24,7 @@ internal static class RequestParser
 
     public static ParsedRequest ParseCompletion(JsonElement root)
     {
+        RejectUnread(root, ParamNames.Completions);
         var prompts = Prompts(root);
         var logprobs = OptionalInt(root, "logprobs", 0, SamplingOptions.MaxTopLogprobs);
         var sampling = Sampling(root, logprobs is not null, logprobs ?? 0);
@@ -41,6 +43,7 @@ internal static class RequestParser
 
     public static ParsedRequest ParseChat(JsonElement root)
     {
+        RejectUnread(root, ParamNames.Chat);
         var messages = Messages(root);
         var logprobs = OptionalBool(root, "logprobs") ?? false;
         var top = OptionalInt(root, "top_logprobs", 0, SamplingOptions.MaxTopLogprobs) ?? 0;
@@ -52,6 +55,28 @@ internal static class RequestParser
         var sampling = Sampling(root, logprobs, top);
         var maxTokens = OptionalInt(root, "max_completion_tokens", 1, int.MaxValue) ?? OptionalInt(root, "max_tokens", 1, int.MaxValue);
         return Build(root, [new GenerationInput { Messages = messages, Sampling = sampling, MaxTokens = maxTokens, Stop = Stops(root) }], logprobs);
+    }
+
+    // OpenAI request fields that change what the answer must be; unknown ones are named as unknown (a typo, usually).
+    private static readonly HashSet<string> OpenAiFieldsNotActedOn =
+    [
+        "response_format", "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call", "logit_bias", "suffix",
+        "best_of", "prediction", "audio", "modalities", "reasoning_effort", "web_search_options", "service_tier", "store",
+        "metadata", "grammar", "guided_json", "guided_regex", "guided_choice", "guided_grammar",
+    ];
+
+    private static void RejectUnread(JsonElement root, IReadOnlyList<string> read)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+            return;
+        foreach (var field in root.EnumerateObject())
+        {
+            if (field.Value.ValueKind == JsonValueKind.Null || read.Contains(field.Name))
+                continue;
+            throw OpenAiFieldsNotActedOn.Contains(field.Name)
+                ? ApiErrors.BadRequest($"'{field.Name}' is not supported by this server; remove it (a server that ignored it would answer something other than what was asked)", field.Name, "unsupported_parameter")
+                : ApiErrors.BadRequest($"unknown field '{field.Name}'; this endpoint reads: {string.Join(", ", read)}", field.Name, "unknown_parameter");
+        }
     }
 
     private static ParsedRequest Build(JsonElement root, List<GenerationInput> perPrompt, bool logprobs)

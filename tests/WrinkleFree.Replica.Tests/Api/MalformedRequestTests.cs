@@ -98,10 +98,34 @@ public sealed class MalformedRequestTests : IAsyncLifetime
         Assert.Contains("line 3, column 17", text);
     }
 
-    [Fact]
-    public async Task Post_UnknownFields_AreIgnored()
+    [Theory]
+    [InlineData("/v1/completions", "best_of", "3", "unsupported_parameter")]
+    [InlineData("/v1/completions", "logit_bias", "{\"50\": -100}", "unsupported_parameter")]
+    [InlineData("/v1/completions", "suffix", "\"end\"", "unsupported_parameter")]
+    [InlineData("/v1/completions", "x-custom", "{\"a\": [1]}", "unknown_parameter")]
+    [InlineData("/v1/chat/completions", "response_format", "{\"type\": \"json_object\"}", "unsupported_parameter")]
+    [InlineData("/v1/chat/completions", "tools", "[{\"type\": \"function\", \"function\": {\"name\": \"f\"}}]", "unsupported_parameter")]
+    [InlineData("/v1/chat/completions", "tool_choice", "\"auto\"", "unsupported_parameter")]
+    [InlineData("/v1/chat/completions", "echo", "true", "unknown_parameter")]
+    public async Task Post_FieldNotActedOn_400NamingItInsteadOfIgnoringIt(string path, string field, string value, string code)
     {
-        var (status, _, _) = await TestReplica.PostAsync(_client, "/v1/completions", "{\"prompt\": \"hi\", \"max_tokens\": 1, \"best_of\": 3, \"suffix\": null, \"x-custom\": {\"a\": [1]}, \"user\": \"u1\"}");
+        var body = path == "/v1/completions"
+            ? $"{{\"prompt\": \"hi\", \"max_tokens\": 1, \"{field}\": {value}}}"
+            : $"{{\"messages\": [{{\"role\": \"user\", \"content\": \"hi\"}}], \"max_tokens\": 1, \"{field}\": {value}}}";
+
+        var (status, json, _) = await TestReplica.PostAsync(_client, path, body);
+
+        Assert.Equal(400, status);
+        var error = json.GetProperty("error");
+        Assert.Equal(field, error.GetProperty("param").GetString());
+        Assert.Equal(code, error.GetProperty("code").GetString());
+        Assert.Contains($"'{field}'", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Post_UnsupportedFieldsSetToNull_AreAbsent()
+    {
+        var (status, _, _) = await TestReplica.PostAsync(_client, "/v1/completions", "{\"prompt\": \"hi\", \"max_tokens\": 1, \"best_of\": null, \"suffix\": null, \"user\": \"u1\"}");
 
         Assert.Equal(200, status);
     }
