@@ -7,17 +7,32 @@ namespace WrinkleFree.Service.Controller;
 /// The controller's decision step without I/O: from the replicas the controller knows and their health signals, ask
 /// the autoscaler for a target and the planner for the launches and terminations that move toward it. The reconcile
 /// loop around it carries the plan out through providers and calls it again after <see cref="ControllerDecision.NextTickIn"/>.
+/// A spot tier whose launch failed to provision (the zone is out of capacity) takes no launches for
+/// <see cref="CapacityCooldown"/>, so replacements go to the next zone instead of failing there again.
 /// </summary>
 public sealed class ControllerDecisionCore
 {
+    private readonly TimeProvider _time;
+    private readonly Dictionary<string, DateTimeOffset> _unavailableUntil = new(StringComparer.Ordinal);
+    private readonly HashSet<int> _seenProvisionFailures = [];
+    private readonly HashSet<string> _unavailable = new(StringComparer.Ordinal);
     private IPlacementPlanner _planner;
+    private HashSet<string> _spotTiers;
 
-    /// <summary>Combines an autoscaler with a placement planner.</summary>
-    public ControllerDecisionCore(RequestRateAutoscaler autoscaler, IPlacementPlanner planner)
+    /// <summary>Combines an autoscaler with a placement planner; <paramref name="time"/> dates spot capacity cooldowns.</summary>
+    public ControllerDecisionCore(RequestRateAutoscaler autoscaler, IPlacementPlanner planner, TimeProvider? time = null)
     {
         Autoscaler = autoscaler;
         _planner = planner;
+        _spotTiers = SpotTiersOf(planner);
+        _time = time ?? TimeProvider.System;
     }
+
+    /// <summary>How long a spot tier takes no launches after one of its launches failed to provision.</summary>
+    public TimeSpan CapacityCooldown { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The spot tiers cooling down after a failed provision, as of the last decision.</summary>
+    public IReadOnlySet<string> UnavailableTiers => _unavailable;
 
     /// <summary>The autoscaler (the load balancer records requests on it).</summary>
     public RequestRateAutoscaler Autoscaler { get; }
@@ -38,18 +53,65 @@ public sealed class ControllerDecisionCore
                 starting++;
         }
         var scaling = Autoscaler.Evaluate(loads, starting);
-        var plan = _planner.Plan(replicas, scaling.TargetReplicas, targetVersion);
+        var unavailable = CoolDown(replicas);
+        var plan = unavailable.Count == 0
+            ? _planner.Plan(replicas, scaling.TargetReplicas, targetVersion)
+            : _planner.Plan(replicas, scaling.TargetReplicas, targetVersion, unavailable);
         return new ControllerDecision(scaling, plan, Autoscaler.NextDecisionDelay);
     }
 
     /// <summary>A planner with new tier capacities (a provider found more or less room); the autoscaler keeps its state.</summary>
-    public void ReplacePlanner(IPlacementPlanner planner) => _planner = planner;
+    public void ReplacePlanner(IPlacementPlanner planner)
+    {
+        _planner = planner;
+        _spotTiers = SpotTiersOf(planner);
+    }
 
     /// <summary>Applies an update: the new policy (counters reset) and, when tiers or max changed, a new planner.</summary>
     public ScalingDecision Update(AutoscalerPolicy policy, IPlacementPlanner? planner = null)
     {
         if (planner is not null)
-            _planner = planner;
+            ReplacePlanner(planner);
         return Autoscaler.UpdatePolicy(policy);
     }
+
+    /// <summary>
+    /// Starts a cooldown for each spot tier with a provision failure not seen before (a failed replica stays listed until
+    /// cleaned up, so it is counted once), and returns the tiers still cooling down.
+    /// </summary>
+    private HashSet<string> CoolDown(IReadOnlyList<ReplicaInfo> replicas)
+    {
+        var now = _time.GetUtcNow();
+        if (_spotTiers.Count > 0)
+        {
+            var listed = new HashSet<int>();
+            for (var i = 0; i < replicas.Count; i++)
+            {
+                var r = replicas[i];
+                if (r.Status != ReplicaStatus.FailedProvision || !_spotTiers.Contains(r.Tier))
+                    continue;
+                listed.Add(r.Id);
+                if (_seenProvisionFailures.Add(r.Id))
+                    _unavailableUntil[r.Tier] = now + CapacityCooldown;
+            }
+            _seenProvisionFailures.IntersectWith(listed);
+        }
+        _unavailable.Clear();
+        foreach (var (tier, until) in _unavailableUntil)
+        {
+            if (until > now)
+                _unavailable.Add(tier);
+        }
+        if (_unavailable.Count < _unavailableUntil.Count)
+        {
+            foreach (var tier in _unavailableUntil.Keys.Where(t => !_unavailable.Contains(t)).ToList())
+                _unavailableUntil.Remove(tier);
+        }
+        return _unavailable;
+    }
+
+    // Only the cost-ordered planner knows which tiers are spot; other planners get no cooldowns.
+    private static HashSet<string> SpotTiersOf(IPlacementPlanner planner) => planner is PlacementPlanner p
+        ? new HashSet<string>(p.Tiers.Where(t => t.Spot).Select(t => t.Name), StringComparer.Ordinal)
+        : new HashSet<string>(StringComparer.Ordinal);
 }
