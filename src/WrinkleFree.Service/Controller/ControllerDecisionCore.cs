@@ -7,14 +7,17 @@ namespace WrinkleFree.Service.Controller;
 /// The controller's decision step without I/O: from the replicas the controller knows and their health signals, ask
 /// the autoscaler for a target and the planner for the launches and terminations that move toward it. The reconcile
 /// loop around it carries the plan out through providers and calls it again after <see cref="ControllerDecision.NextTickIn"/>.
-/// A spot tier whose launch failed to provision (the zone is out of capacity) takes no launches for
-/// <see cref="CapacityCooldown"/>, so replacements go to the next zone instead of failing there again.
+/// A spot tier whose launches keep failing to provision (the zone is out of capacity: <see cref="CapacityFailures"/> in a
+/// row with none provisioned between them) takes no launches for <see cref="CapacityCooldown"/>, so replacements go to the
+/// next zone instead of failing there again.
 /// </summary>
 public sealed class ControllerDecisionCore
 {
     private readonly TimeProvider _time;
     private readonly Dictionary<string, DateTimeOffset> _unavailableUntil = new(StringComparer.Ordinal);
     private readonly HashSet<int> _seenProvisionFailures = [];
+    private readonly HashSet<int> _seenProvisioned = [];
+    private readonly Dictionary<string, int> _failuresInARow = new(StringComparer.Ordinal);
     private readonly HashSet<string> _unavailable = new(StringComparer.Ordinal);
     private IPlacementPlanner _planner;
     private HashSet<string> _spotTiers;
@@ -30,6 +33,12 @@ public sealed class ControllerDecisionCore
 
     /// <summary>How long a spot tier takes no launches after one of its launches failed to provision.</summary>
     public TimeSpan CapacityCooldown { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Provision failures in a row on one spot tier that start its cooldown. One is not enough: at a thousand launches a
+    /// day the odd failure happens in every zone, and treating each as an outage would keep every zone cooling down.
+    /// </summary>
+    public int CapacityFailures { get; init; } = 2;
 
     /// <summary>The spot tiers cooling down after a failed provision, as of the last decision.</summary>
     public IReadOnlySet<string> UnavailableTiers => _unavailable;
@@ -76,25 +85,49 @@ public sealed class ControllerDecisionCore
     }
 
     /// <summary>
-    /// Starts a cooldown for each spot tier with a provision failure not seen before (a failed replica stays listed until
-    /// cleaned up, so it is counted once), and returns the tiers still cooling down.
+    /// Counts, per spot tier, provision failures and successes not seen before (a replica stays listed for many ticks, so
+    /// each is counted once); a tier whose failures in a row reach <see cref="CapacityFailures"/> starts a cooldown.
+    /// Returns the tiers still cooling down.
     /// </summary>
     private HashSet<string> CoolDown(IReadOnlyList<ReplicaInfo> replicas)
     {
         var now = _time.GetUtcNow();
         if (_spotTiers.Count > 0)
         {
-            var listed = new HashSet<int>();
+            var failed = new HashSet<int>();
+            var provisioned = new HashSet<int>();
+            var fresh = new Dictionary<string, (int Failed, int Provisioned)>(StringComparer.Ordinal);
             for (var i = 0; i < replicas.Count; i++)
             {
                 var r = replicas[i];
-                if (r.Status != ReplicaStatus.FailedProvision || !_spotTiers.Contains(r.Tier))
+                if (!_spotTiers.Contains(r.Tier))
                     continue;
-                listed.Add(r.Id);
-                if (_seenProvisionFailures.Add(r.Id))
-                    _unavailableUntil[r.Tier] = now + CapacityCooldown;
+                if (r.Status == ReplicaStatus.FailedProvision)
+                {
+                    failed.Add(r.Id);
+                    if (_seenProvisionFailures.Add(r.Id))
+                        fresh[r.Tier] = (fresh.GetValueOrDefault(r.Tier).Failed + 1, fresh.GetValueOrDefault(r.Tier).Provisioned);
+                }
+                else if (r.Status is ReplicaStatus.Starting or ReplicaStatus.Ready or ReplicaStatus.NotReady)
+                {
+                    provisioned.Add(r.Id);
+                    if (_seenProvisioned.Add(r.Id))
+                        fresh[r.Tier] = (fresh.GetValueOrDefault(r.Tier).Failed, fresh.GetValueOrDefault(r.Tier).Provisioned + 1);
+                }
             }
-            _seenProvisionFailures.IntersectWith(listed);
+            _seenProvisionFailures.IntersectWith(failed);
+            _seenProvisioned.IntersectWith(provisioned);
+            foreach (var (tier, (f, p)) in fresh)
+            {
+                // Within one tick the order is unknown: a machine that came up means the zone still has capacity.
+                var inARow = p > 0 ? 0 : _failuresInARow.GetValueOrDefault(tier) + f;
+                _failuresInARow[tier] = inARow;
+                if (inARow >= CapacityFailures)
+                {
+                    _unavailableUntil[tier] = now + CapacityCooldown;
+                    _failuresInARow[tier] = 0;
+                }
+            }
         }
         _unavailable.Clear();
         foreach (var (tier, until) in _unavailableUntil)

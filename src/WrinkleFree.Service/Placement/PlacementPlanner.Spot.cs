@@ -54,35 +54,82 @@ public sealed partial class PlacementPlanner
     }
 
     /// <summary>
-    /// Launches and removes on each side toward its share: spot launches first (they replace what was lost), then
-    /// non-spot ones (base, spill and stand-ins), within <paramref name="room"/>. Removals go most expensive first on each
-    /// side, the pricier side first, and never take more ready replicas than <paramref name="readySurplus"/>: a stand-in
-    /// leaves only once the spot replica it covered for is ready.
+    /// Launches and removes toward the split: spot launches first (they replace what was lost), then non-spot ones
+    /// (base, spill and stand-ins), within <paramref name="room"/>. Spot zones are one pool (launches spread over
+    /// equal-cost zones); non-spot tiers follow the cost order tier by tier, so a replica left on an expensive tier after a
+    /// cheaper one lost one is moved back. Removals go most expensive first, across both sides, and never take more ready
+    /// replicas than <paramref name="readySurplus"/>: a stand-in leaves only once the spot replica it covered for is ready.
+    /// Nor do they take the live count below <paramref name="target"/>: a replica on the wrong side or tier goes once its
+    /// replacement is live (a migration), never in the same step.
     /// </summary>
     private void PlanSides(List<Candidate> current, Sides sides, int[] occupied, bool[]? blocked, int room, int readySurplus,
-        List<string> launch, List<int> terminate)
+        int target, List<string> launch, List<int> terminate)
     {
         var spot = new List<Candidate>();
-        var onDemand = new List<Candidate>();
         var stray = new List<Candidate>();
+        var byTier = new List<Candidate>?[_tiers.Length];
         foreach (var c in current)
-            (c.Tier < 0 ? stray : _tiers[c.Tier].Spot ? spot : onDemand).Add(c);
+        {
+            if (c.Tier < 0)
+                stray.Add(c);
+            else if (_tiers[c.Tier].Spot)
+                spot.Add(c);
+            else
+                (byTier[c.Tier] ??= []).Add(c);
+        }
+
+        // Where the non-spot share goes: the cheapest non-spot tiers with room, as a launch from nothing would put it.
+        var wanted = new int[_tiers.Length];
+        long left = sides.OnDemand + sides.StandIns;
+        foreach (var t in _byCost)
+        {
+            if (_tiers[t].Spot || left == 0)
+                continue;
+            long cap = _tiers[t].Capacity ?? int.MaxValue;
+            var take = (int)Math.Min(left, blocked is not null && blocked[t] ? Math.Min(cap, byTier[t]?.Count ?? 0) : cap);
+            wanted[t] = take;
+            left -= take;
+        }
 
         room = LaunchOn(true, sides.Spot - spot.Count, occupied, blocked, room, launch);
-        LaunchOn(false, sides.OnDemand + sides.StandIns - onDemand.Count, occupied, blocked, room, launch);
+        var onDemandShort = sides.OnDemand + sides.StandIns;
+        foreach (var t in _byCost)
+        {
+            onDemandShort -= byTier[t]?.Count ?? 0;
+            for (var n = wanted[t] - (byTier[t]?.Count ?? 0); n > 0 && room > 0 && HasRoom(t, occupied, blocked); n--, room--)
+            {
+                occupied[t]++;
+                launch.Add(_tiers[t].Name);
+                onDemandShort--;
+            }
+        }
+        // A tier the layout counted on may still hold draining replicas: what did not fit goes to the next cheapest.
+        LaunchOn(false, onDemandShort, occupied, blocked, room, launch);
 
         // Replicas on tiers no longer in the spec go first, as soon as the others can carry the load without them.
-        readySurplus -= ScaleDown(stray, stray.Count, readySurplus, terminate);
-        var spotExcess = spot.Count - sides.Spot;
-        var onDemandExcess = onDemand.Count - sides.OnDemand - sides.StandIns;
-        var spotFirst = MostExpensiveReady(spot) >= MostExpensiveReady(onDemand);
-        for (var pass = 0; pass < 2; pass++)
+        var removable = current.Count - target;
+        var before = terminate.Count;
+        if (stray.Count > 0 && removable > 0)
         {
-            var (list, excess, wanted) = (pass == 0) == spotFirst
-                ? (spot, spotExcess, sides.Spot)
-                : (onDemand, onDemandExcess, sides.OnDemand + sides.StandIns);
-            if (excess > 0)
-                readySurplus -= ScaleDown(list, excess, Math.Min(readySurplus, CountReady(list) - wanted), terminate);
+            readySurplus -= ScaleDown(stray, Math.Min(stray.Count, removable), readySurplus, terminate);
+            removable -= terminate.Count - before;
+        }
+        var groups = new List<(double Cost, List<Candidate> List, int Wanted)>();
+        if (spot.Count > sides.Spot)
+            groups.Add((MostExpensive(spot), spot, sides.Spot));
+        for (var t = 0; t < _tiers.Length; t++)
+        {
+            if (byTier[t] is { } list && list.Count > wanted[t])
+                groups.Add((_tiers[t].CostPerHour, list, wanted[t]));
+        }
+        groups.Sort(static (a, b) => b.Cost.CompareTo(a.Cost));
+        foreach (var (_, list, want) in groups)
+        {
+            if (removable <= 0)
+                return;
+            before = terminate.Count;
+            readySurplus -= ScaleDown(list, Math.Min(list.Count - want, removable), Math.Min(readySurplus, CountReady(list) - want), terminate);
+            removable -= terminate.Count - before;
         }
     }
 
@@ -101,14 +148,11 @@ public sealed partial class PlacementPlanner
         return room;
     }
 
-    private static double MostExpensiveReady(List<Candidate> list)
+    private static double MostExpensive(List<Candidate> list)
     {
         var max = double.NegativeInfinity;
         foreach (var c in list)
-        {
-            if (c.Ready)
-                max = Math.Max(max, c.Cost);
-        }
+            max = Math.Max(max, c.Cost);
         return max;
     }
 

@@ -18,6 +18,7 @@ public sealed partial class PlacementPlanner : IPlacementPlanner
     private readonly int _maxReplicas;
     private readonly SpotPolicy _spot;
     private readonly bool _split;
+    private readonly bool _hasSpot;
 
     /// <summary>Creates a planner over <paramref name="tiers"/> that never plans more than <paramref name="maxReplicas"/>
     /// live replicas, sharing them between spot and on-demand tiers as <paramref name="spot"/> says (none: cost order alone).</summary>
@@ -40,7 +41,8 @@ public sealed partial class PlacementPlanner : IPlacementPlanner
         _maxReplicas = maxReplicas;
         _spot = (spot ?? new SpotPolicy()).Validate();
         // Fallback needs somewhere to fall back to and something to fall back from; otherwise cost order alone decides.
-        _split = _spot.IsActive && _tiers.Any(t => t.Spot) && _tiers.Any(t => !t.Spot);
+        _hasSpot = _tiers.Any(t => t.Spot);
+        _split = _spot.IsActive && _hasSpot && _tiers.Any(t => !t.Spot);
     }
 
     /// <summary>The spot / on-demand policy in force.</summary>
@@ -95,6 +97,11 @@ public sealed partial class PlacementPlanner : IPlacementPlanner
             (r.Version == targetVersion ? current : old).Add(Describe(r, tier));
         }
 
+        if (_hasSpot)
+        {
+            Crowd(current, occupied);
+            Crowd(old, occupied);
+        }
         var readyCurrent = CountReady(current);
         var sides = _split ? Split(current, occupied, blocked, targetReplicas) : default;
         // Ready replicas beyond what the autoscaler wants may go, stand-ins included: a stand-in whose spot replica is
@@ -112,7 +119,7 @@ public sealed partial class PlacementPlanner : IPlacementPlanner
             var room = _maxReplicas - live;
             if (room <= 0 && need > 0)
                 room += FreeRoomForUpdate(old, readyCurrent, current.Count - readyCurrent, terminate);
-            PlanSides(current, sides, occupied, blocked, room, readySurplus, launch, terminate);
+            PlanSides(current, sides, occupied, blocked, room, readySurplus, targetReplicas, launch, terminate);
         }
         else if (need > 0)
         {
@@ -349,6 +356,17 @@ public sealed partial class PlacementPlanner : IPlacementPlanner
         return blocked;
     }
 
+    /// <summary>Notes how full each spot replica's zone is, so scale-down evens out equal-cost zones (fullest first).</summary>
+    private void Crowd(List<Candidate> list, int[] occupied)
+    {
+        var span = CollectionsMarshal.AsSpan(list);
+        for (var i = 0; i < span.Length; i++)
+        {
+            if (span[i].Tier >= 0 && _tiers[span[i].Tier].Spot)
+                span[i] = span[i] with { Crowd = occupied[span[i].Tier] };
+        }
+    }
+
     private static int CountReady(List<Candidate> list)
     {
         var n = 0;
@@ -360,13 +378,15 @@ public sealed partial class PlacementPlanner : IPlacementPlanner
         return n;
     }
 
-    private readonly record struct Candidate(int Id, int Rank, bool Ready, double Cost, int Order, bool ScaleToZero, long Launched, int Tier = -1)
+    private readonly record struct Candidate(int Id, int Rank, bool Ready, double Cost, int Order, bool ScaleToZero, long Launched, int Tier = -1, int Crowd = 0)
     {
-        /// <summary>Least useful first: least advanced state, then most expensive tier, later-declared, newest, highest id.</summary>
+        /// <summary>Least useful first: least advanced state, then most expensive tier, fullest spot zone, later-declared,
+        /// newest, highest id.</summary>
         public static readonly Comparison<Candidate> ScaleDownOrder = static (a, b) =>
         {
             var c = a.Rank.CompareTo(b.Rank);
             if (c == 0) c = b.Cost.CompareTo(a.Cost);
+            if (c == 0) c = b.Crowd.CompareTo(a.Crowd);
             if (c == 0) c = b.Order.CompareTo(a.Order);
             if (c == 0) c = b.Launched.CompareTo(a.Launched);
             if (c == 0) c = b.Id.CompareTo(a.Id);

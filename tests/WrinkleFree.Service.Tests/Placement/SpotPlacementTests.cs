@@ -147,7 +147,7 @@ public sealed class SpotPlacementTests
     }
 
     [Fact]
-    public void Decide_SpotZoneFailsToProvision_NextZoneUsedUntilTheCooldownEnds()
+    public void Decide_SpotZoneFailsToProvisionTwiceInARow_NextZoneUsedUntilTheCooldownEnds()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero));
         var policy = new AutoscalerPolicy { MinReplicas = 4, MaxReplicas = 4 };
@@ -156,8 +156,27 @@ public sealed class SpotPlacementTests
         {
             CapacityCooldown = TimeSpan.FromMinutes(10),
         };
-        var cluster = new TestCluster().Add("spot-a", 3).Add("spot-a", 1, ReplicaStatus.FailedProvision);
+        var cluster = new TestCluster().Add("spot-a", 2);
+        Launch(cluster, core.Decide(cluster.Replicas, [], 1).Plan);
 
+        // One failure while the other launch came up: the odd failure, not an outage.
+        SetStatus(cluster, ReplicaStatus.Provisioning, ReplicaStatus.FailedProvision, 1);
+        SetStatus(cluster, ReplicaStatus.Provisioning, ReplicaStatus.Starting, 1);
+        var once = core.Decide(cluster.Replicas, [], 1);
+        Assert.Equal(["spot-a"], once.Plan.Launch);
+        Assert.Empty(core.UnavailableTiers);
+        Launch(cluster, once.Plan);
+
+        // Two in a row with nothing provisioned between them: the zone is out of capacity.
+        SetStatus(cluster, ReplicaStatus.Starting, ReplicaStatus.Ready, int.MaxValue);
+        SetStatus(cluster, ReplicaStatus.Provisioning, ReplicaStatus.FailedProvision, int.MaxValue);
+        time.Advance(TimeSpan.FromSeconds(20));
+        var second = core.Decide(cluster.Replicas, [], 1);
+        Assert.Equal(["spot-a"], second.Plan.Launch);
+        Assert.Empty(core.UnavailableTiers);
+        Launch(cluster, second.Plan);
+        SetStatus(cluster, ReplicaStatus.Provisioning, ReplicaStatus.FailedProvision, int.MaxValue);
+        time.Advance(TimeSpan.FromSeconds(20));
         var failed = core.Decide(cluster.Replicas, [], 1);
         Assert.Equal(["spot-b"], failed.Plan.Launch);
         Assert.Equal(["spot-a"], core.UnavailableTiers);
@@ -173,6 +192,26 @@ public sealed class SpotPlacementTests
         time.Advance(TimeSpan.FromMinutes(2));
         Assert.Equal(["spot-a"], core.Decide(cluster.Replicas, [], 1).Plan.Launch);
         Assert.Empty(core.UnavailableTiers);
+    }
+
+    /// <summary>Applies <paramref name="plan"/> with its launches still provisioning (TestCluster starts them).</summary>
+    private static void Launch(TestCluster cluster, PlacementPlan plan)
+    {
+        cluster.Apply(plan);
+        for (var i = cluster.Replicas.Count - plan.Launch.Count; i < cluster.Replicas.Count; i++)
+            cluster.Replicas[i] = cluster.Replicas[i] with { Status = ReplicaStatus.Provisioning };
+    }
+
+    private static void SetStatus(TestCluster cluster, ReplicaStatus from, ReplicaStatus to, int count)
+    {
+        for (var i = 0; i < cluster.Replicas.Count && count > 0; i++)
+        {
+            if (cluster.Replicas[i].Status == from)
+            {
+                cluster.Replicas[i] = cluster.Replicas[i] with { Status = to };
+                count--;
+            }
+        }
     }
 
     private static void Preempt(TestCluster cluster, string tier, int count = int.MaxValue)

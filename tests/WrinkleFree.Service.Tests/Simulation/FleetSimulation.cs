@@ -38,6 +38,7 @@ internal sealed class FleetSimulation(IReadOnlyList<TierInfo> tiers, AutoscalerP
         var readyNow = 0;
         long metSeconds = 0;
         long measuredSeconds = 0;
+        var missedByHour = new int[(int)Math.Ceiling(duration.TotalHours)];
         var served = 0.0;
         var preemptions = 0;
         var tierByName = tiers.ToDictionary(t => t.Name);
@@ -73,6 +74,8 @@ internal sealed class FleetSimulation(IReadOnlyList<TierInfo> tiers, AutoscalerP
                     measuredSeconds++;
                     if (count <= readyNow * perReplica * LatencyHeadroom)
                         metSeconds++;
+                    else
+                        missedByHour[Math.Min(missedByHour.Length - 1, (int)(t / 3600))]++;
                 }
                 time.Advance(TimeSpan.FromSeconds(1));
             }
@@ -119,6 +122,7 @@ internal sealed class FleetSimulation(IReadOnlyList<TierInfo> tiers, AutoscalerP
             Preemptions = preemptions,
             Availability = measuredSeconds == 0 ? 0 : (double)metSeconds / measuredSeconds,
             TokensServed = served * TokensPerRequest,
+            MissedSecondsByHour = missedByHour,
         };
     }
 

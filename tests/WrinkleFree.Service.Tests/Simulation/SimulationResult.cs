@@ -19,6 +19,9 @@ internal sealed record SimulationResult(
     /// <summary>Share of the seconds after the first hour in which the ready replicas met the latency target for the demand.</summary>
     public double Availability { get; init; }
 
+    /// <summary>Seconds per hour of the day in which the latency target was missed (the first hour is not measured).</summary>
+    public IReadOnlyList<int> MissedSecondsByHour { get; init; } = [];
+
     /// <summary>Tokens of the requests served (requests beyond the ready replicas' saturation are dropped).</summary>
     public double TokensServed { get; init; }
 
