@@ -214,6 +214,33 @@ public sealed class SpotPlacementTests
         }
     }
 
+    [Fact]
+    public void ToPlanner_ReplicaPolicyFallbackKeys_BecomeThePlannersSpotPolicy()
+    {
+        var spec = WrinkleFree.Service.Spec.ServiceSpecParser.Parse("""
+            service:
+              readiness_probe: /health
+              replica_policy:
+                min_replicas: 2
+                max_replicas: 8
+                target_qps_per_replica: 1
+                num_overprovision: 2
+                base_ondemand_fallback_replicas: 1
+                dynamic_ondemand_fallback: true
+            run: echo
+            tiers:
+              - {name: od, provider: local, cost_per_hour: 0.4}
+              - {name: spot, provider: local, cost_per_hour: 0.1, spot: true}
+            """);
+
+        var planner = SpecMapping.ToPlanner(spec);
+
+        Assert.Equal(new SpotPolicy { BaseOnDemandReplicas = 1, DynamicOnDemandFallback = true, Overprovision = 2 }, planner.Spot);
+        // One on-demand base replica, three spot; none of the spot ones is ready yet, two of them are covered by the
+        // spares, the third by an on-demand stand-in.
+        Assert.Equal(["spot", "spot", "spot", "od", "od"], planner.Plan([], 4, 1).Launch);
+    }
+
     private static void Preempt(TestCluster cluster, string tier, int count = int.MaxValue)
     {
         for (var i = 0; i < cluster.Replicas.Count && count > 0; i++)
