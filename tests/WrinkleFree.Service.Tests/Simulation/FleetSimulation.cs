@@ -201,8 +201,8 @@ internal sealed class FleetSimulation(IReadOnlyList<TierInfo> tiers, AutoscalerP
                 case ReplicaStatus.Ready:
                     var tier = tiers[r.Tier];
                     var roll = rng.NextDouble();
-                    // Without a market every spot tier loses 3 % per hour. Failures (1 %/h) and hiccups (2 %/h) keep the
-                    // thresholds they always had above the 3 % band, on every tier.
+                    // Without a market every spot tier loses 3 % per hour. Failures and hiccups keep the thresholds they
+                    // always had (failed below 4 %/h, not-ready up to 6 %/h), above the preemption band where it is wider.
                     var preempt = !tier.Spot ? 0 : market is null ? 0.03 : market.PreemptionRate(r.Tier, seconds);
                     var odds = Math.Max(preempt, 0.03) * hoursStep;
                     if (tier.Spot && roll < preempt * hoursStep)

@@ -17,7 +17,7 @@ internal sealed class SpotMarket
         foreach (var (tier, rate) in zones)
         {
             var zone = new Zone(rate);
-            // Two or three reclaim waves a day: 10-30 minutes at 100-250 % per hour, a fifth to half of the zone gone.
+            // Two or three reclaim waves a day: 10-30 minutes at 100-250 % per hour, 15-70 % of the zone gone.
             var bursts = 2 + rng.Next(2);
             for (var i = 0; i < bursts; i++)
             {
