@@ -18,6 +18,10 @@ public sealed class ControllerDecisionCore
     private readonly HashSet<int> _seenProvisionFailures = [];
     private readonly HashSet<int> _seenProvisioned = [];
     private readonly Dictionary<string, int> _failuresInARow = new(StringComparer.Ordinal);
+    // Per-tick scratch, kept to spare a 10,000-replica tick its allocations.
+    private readonly HashSet<int> _listedFailures = [];
+    private readonly HashSet<int> _listedProvisioned = [];
+    private readonly Dictionary<string, (int Failed, int Provisioned)> _fresh = new(StringComparer.Ordinal);
     private readonly HashSet<string> _unavailable = new(StringComparer.Ordinal);
     private IPlacementPlanner _planner;
     private HashSet<string> _spotTiers;
@@ -94,13 +98,21 @@ public sealed class ControllerDecisionCore
         var now = _time.GetUtcNow();
         if (_spotTiers.Count > 0)
         {
-            var failed = new HashSet<int>();
-            var provisioned = new HashSet<int>();
-            var fresh = new Dictionary<string, (int Failed, int Provisioned)>(StringComparer.Ordinal);
+            var failed = _listedFailures;
+            var provisioned = _listedProvisioned;
+            var fresh = _fresh;
+            failed.Clear();
+            provisioned.Clear();
+            fresh.Clear();
+            string? lastName = null;
+            var lastSpot = false;
             for (var i = 0; i < replicas.Count; i++)
             {
                 var r = replicas[i];
-                if (!_spotTiers.Contains(r.Tier))
+                // Replicas of one tier usually share the name's string instance: skip the hash lookup for runs of them.
+                var spot = ReferenceEquals(r.Tier, lastName) ? lastSpot : _spotTiers.Contains(r.Tier);
+                (lastName, lastSpot) = (r.Tier, spot);
+                if (!spot)
                     continue;
                 if (r.Status == ReplicaStatus.FailedProvision)
                 {
