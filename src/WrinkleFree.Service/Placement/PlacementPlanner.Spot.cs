@@ -11,7 +11,9 @@ public sealed partial class PlacementPlanner
     /// failing to launch) beyond the overprovision spares get non-spot stand-ins when the dynamic fallback is on; this is
     /// SkyServe's od_target = base + max(0, spot_target - ready_spot), less the spares that exist to absorb such losses.
     /// </summary>
-    private Sides Split(List<Candidate> current, int[] occupied, bool[]? blocked, int target)
+    /// <remarks>Ready spot replicas of an older version count: they serve until the update retires them, so an update
+    /// brings no stand-ins while they do.</remarks>
+    private Sides Split(List<Candidate> current, List<Candidate> old, int[] occupied, bool[]? blocked, int target)
     {
         var left = new long[_tiers.Length];
         for (var t = 0; t < _tiers.Length; t++)
@@ -43,10 +45,13 @@ public sealed partial class PlacementPlanner
         }
 
         var readySpot = 0;
-        foreach (var c in current)
+        foreach (var list in (ReadOnlySpan<List<Candidate>>)[current, old])
         {
-            if (c.Ready && c.Tier >= 0 && _tiers[c.Tier].Spot)
-                readySpot++;
+            foreach (var c in list)
+            {
+                if (c.Ready && c.Tier >= 0 && _tiers[c.Tier].Spot)
+                    readySpot++;
+            }
         }
         var spares = Math.Min(_spot.Overprovision, spot);
         var standIns = _spot.DynamicOnDemandFallback ? (int)Math.Max(0, spot - spares - readySpot) : 0;

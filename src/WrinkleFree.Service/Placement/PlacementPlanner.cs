@@ -103,7 +103,7 @@ public sealed partial class PlacementPlanner : IPlacementPlanner
             Crowd(old, occupied);
         }
         var readyCurrent = CountReady(current);
-        var sides = _split ? Split(current, occupied, blocked, targetReplicas) : default;
+        var sides = _split ? Split(current, old, occupied, blocked, targetReplicas) : default;
         // Ready replicas beyond what the autoscaler wants may go, stand-ins included: a stand-in whose spot replica is
         // ready again is surplus even while another stand-in still covers a spot replica that is starting.
         var readySurplus = readyCurrent - targetReplicas;

@@ -215,6 +215,36 @@ public sealed class SpotPlacementTests
     }
 
     [Fact]
+    public void Plan_DynamicFallbackDuringUpdate_OldReadySpotCountsAndTheUpdateConverges()
+    {
+        var planner = Planner(new SpotPolicy { DynamicOnDemandFallback = true });
+        var cluster = new TestCluster().Add("kube", 2).Add("spot-a", 2).Add("spot-b", 2);
+
+        var first = planner.Plan(cluster.Replicas, 6, 2);
+
+        // The old spot replicas still serve: the new ones start beside them with no on-demand stand-ins. Kubernetes is full
+        // of old replicas, so its two new ones start on the cheapest on-demand tiers meanwhile.
+        Assert.Equal(4, first.Launch.Count(t => t.StartsWith("spot", StringComparison.Ordinal)));
+        Assert.Equal(["od-cheap", "od"], first.Launch.Where(t => t.StartsWith("od", StringComparison.Ordinal)));
+        cluster.Apply(first);
+        cluster.PromoteStarting();
+        var steps = 0;
+        for (var plan = planner.Plan(cluster.Replicas, 6, 2); !plan.IsEmpty && steps < 10; plan = planner.Plan(cluster.Replicas, 6, 2), steps++)
+        {
+            Assert.True(cluster.Ready >= 6, $"step {steps}: {cluster.Ready} ready");
+            cluster.Apply(plan);
+            cluster.PromoteStarting();
+        }
+
+        // Once the old Kubernetes replicas are gone their slots are refilled and the on-demand ones leave.
+        Assert.True(steps < 10, "the update did not settle");
+        Assert.All(cluster.Replicas, r => Assert.Equal(2, r.Version));
+        Assert.Equal(6, cluster.Ready);
+        Assert.Equal(2, cluster.Count("kube"));
+        Assert.Equal(0, cluster.Count("od") + cluster.Count("od-cheap"));
+    }
+
+    [Fact]
     public void ToPlanner_ReplicaPolicyFallbackKeys_BecomeThePlannersSpotPolicy()
     {
         var spec = WrinkleFree.Service.Spec.ServiceSpecParser.Parse("""
