@@ -7,17 +7,45 @@ namespace WrinkleFree.Service.Controller;
 /// The controller's decision step without I/O: from the replicas the controller knows and their health signals, ask
 /// the autoscaler for a target and the planner for the launches and terminations that move toward it. The reconcile
 /// loop around it carries the plan out through providers and calls it again after <see cref="ControllerDecision.NextTickIn"/>.
+/// A spot tier whose launches keep failing to provision (the zone is out of capacity: <see cref="CapacityFailures"/> in a
+/// row with none provisioned between them) takes no launches for <see cref="CapacityCooldown"/>, so replacements go to the
+/// next zone instead of failing there again.
 /// </summary>
 public sealed class ControllerDecisionCore
 {
+    private readonly TimeProvider _time;
+    private readonly Dictionary<string, DateTimeOffset> _unavailableUntil = new(StringComparer.Ordinal);
+    private readonly HashSet<int> _seenProvisionFailures = [];
+    private readonly HashSet<int> _seenProvisioned = [];
+    private readonly Dictionary<string, int> _failuresInARow = new(StringComparer.Ordinal);
+    // Per-tick scratch, kept to spare a 10,000-replica tick its allocations.
+    private readonly HashSet<int> _listedFailures = [];
+    private readonly HashSet<int> _listedProvisioned = [];
+    private readonly Dictionary<string, (int Failed, int Provisioned)> _fresh = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _unavailable = new(StringComparer.Ordinal);
     private IPlacementPlanner _planner;
+    private HashSet<string> _spotTiers;
 
-    /// <summary>Combines an autoscaler with a placement planner.</summary>
-    public ControllerDecisionCore(RequestRateAutoscaler autoscaler, IPlacementPlanner planner)
+    /// <summary>Combines an autoscaler with a placement planner; <paramref name="time"/> dates spot capacity cooldowns.</summary>
+    public ControllerDecisionCore(RequestRateAutoscaler autoscaler, IPlacementPlanner planner, TimeProvider? time = null)
     {
         Autoscaler = autoscaler;
         _planner = planner;
+        _spotTiers = SpotTiersOf(planner);
+        _time = time ?? TimeProvider.System;
     }
+
+    /// <summary>How long a spot tier takes no launches after one of its launches failed to provision.</summary>
+    public TimeSpan CapacityCooldown { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Provision failures in a row on one spot tier that start its cooldown. One is not enough: at a thousand launches a
+    /// day the odd failure happens in every zone, and treating each as an outage would keep every zone cooling down.
+    /// </summary>
+    public int CapacityFailures { get; init; } = 2;
+
+    /// <summary>The spot tiers cooling down after a failed provision, as of the last decision.</summary>
+    public IReadOnlySet<string> UnavailableTiers => _unavailable;
 
     /// <summary>The autoscaler (the load balancer records requests on it).</summary>
     public RequestRateAutoscaler Autoscaler { get; }
@@ -38,18 +66,97 @@ public sealed class ControllerDecisionCore
                 starting++;
         }
         var scaling = Autoscaler.Evaluate(loads, starting);
-        var plan = _planner.Plan(replicas, scaling.TargetReplicas, targetVersion);
+        var unavailable = CoolDown(replicas);
+        var plan = unavailable.Count == 0
+            ? _planner.Plan(replicas, scaling.TargetReplicas, targetVersion)
+            : _planner.Plan(replicas, scaling.TargetReplicas, targetVersion, unavailable);
         return new ControllerDecision(scaling, plan, Autoscaler.NextDecisionDelay);
     }
 
     /// <summary>A planner with new tier capacities (a provider found more or less room); the autoscaler keeps its state.</summary>
-    public void ReplacePlanner(IPlacementPlanner planner) => _planner = planner;
+    public void ReplacePlanner(IPlacementPlanner planner)
+    {
+        _planner = planner;
+        _spotTiers = SpotTiersOf(planner);
+    }
 
     /// <summary>Applies an update: the new policy (counters reset) and, when tiers or max changed, a new planner.</summary>
     public ScalingDecision Update(AutoscalerPolicy policy, IPlacementPlanner? planner = null)
     {
         if (planner is not null)
-            _planner = planner;
+            ReplacePlanner(planner);
         return Autoscaler.UpdatePolicy(policy);
     }
+
+    /// <summary>
+    /// Counts, per spot tier, provision failures and successes not seen before (a replica stays listed for many ticks, so
+    /// each is counted once); a tier whose failures in a row reach <see cref="CapacityFailures"/> starts a cooldown.
+    /// Returns the tiers still cooling down.
+    /// </summary>
+    private HashSet<string> CoolDown(IReadOnlyList<ReplicaInfo> replicas)
+    {
+        var now = _time.GetUtcNow();
+        if (_spotTiers.Count > 0)
+        {
+            var failed = _listedFailures;
+            var provisioned = _listedProvisioned;
+            var fresh = _fresh;
+            failed.Clear();
+            provisioned.Clear();
+            fresh.Clear();
+            string? lastName = null;
+            var lastSpot = false;
+            for (var i = 0; i < replicas.Count; i++)
+            {
+                var r = replicas[i];
+                // Replicas of one tier usually share the name's string instance: skip the hash lookup for runs of them.
+                var spot = ReferenceEquals(r.Tier, lastName) ? lastSpot : _spotTiers.Contains(r.Tier);
+                (lastName, lastSpot) = (r.Tier, spot);
+                if (!spot)
+                    continue;
+                if (r.Status == ReplicaStatus.FailedProvision)
+                {
+                    failed.Add(r.Id);
+                    if (_seenProvisionFailures.Add(r.Id))
+                        fresh[r.Tier] = (fresh.GetValueOrDefault(r.Tier).Failed + 1, fresh.GetValueOrDefault(r.Tier).Provisioned);
+                }
+                else if (r.Status is ReplicaStatus.Starting or ReplicaStatus.Ready or ReplicaStatus.NotReady)
+                {
+                    provisioned.Add(r.Id);
+                    if (_seenProvisioned.Add(r.Id))
+                        fresh[r.Tier] = (fresh.GetValueOrDefault(r.Tier).Failed, fresh.GetValueOrDefault(r.Tier).Provisioned + 1);
+                }
+            }
+            _seenProvisionFailures.IntersectWith(failed);
+            _seenProvisioned.IntersectWith(provisioned);
+            foreach (var (tier, (f, p)) in fresh)
+            {
+                // Within one tick the order is unknown: a machine that came up means the zone still has capacity.
+                var inARow = p > 0 ? 0 : _failuresInARow.GetValueOrDefault(tier) + f;
+                _failuresInARow[tier] = inARow;
+                if (inARow >= CapacityFailures)
+                {
+                    _unavailableUntil[tier] = now + CapacityCooldown;
+                    _failuresInARow[tier] = 0;
+                }
+            }
+        }
+        _unavailable.Clear();
+        foreach (var (tier, until) in _unavailableUntil)
+        {
+            if (until > now)
+                _unavailable.Add(tier);
+        }
+        if (_unavailable.Count < _unavailableUntil.Count)
+        {
+            foreach (var tier in _unavailableUntil.Keys.Where(t => !_unavailable.Contains(t)).ToList())
+                _unavailableUntil.Remove(tier);
+        }
+        return _unavailable;
+    }
+
+    // Only the cost-ordered planner knows which tiers are spot; other planners get no cooldowns.
+    private static HashSet<string> SpotTiersOf(IPlacementPlanner planner) => planner is PlacementPlanner p
+        ? new HashSet<string>(p.Tiers.Where(t => t.Spot).Select(t => t.Name), StringComparer.Ordinal)
+        : new HashSet<string>(StringComparer.Ordinal);
 }

@@ -72,7 +72,7 @@ public sealed class ServiceController : IAsyncDisposable
         (_name, _store, _providers, _options, _time, _logger, _balancer) = (name, store, providers, options, time, logger, balancer);
         (_spec, _version, _rollout, _latestSpec, _latestRollout) = (spec, version, rollout, spec, rollout);
         _probePolicy = SpecMapping.ToProbePolicy(spec);
-        _core = new ControllerDecisionCore(new RequestRateAutoscaler(SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec)), time), SpecMapping.ToPlanner(spec, HasProvider, options.Machine, FoundCapacity));
+        _core = new ControllerDecisionCore(new RequestRateAutoscaler(SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec)), time), SpecMapping.ToPlanner(spec, HasProvider, options.Machine, FoundCapacity), time);
         _capacities = CapacitiesOf(spec);
         _guard = new CrashLoopGuard(spec.Service.FailurePolicy);
         var probeHandler = new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false };

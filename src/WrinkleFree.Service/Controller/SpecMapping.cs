@@ -48,7 +48,18 @@ internal static class SpecMapping
     }
 
     public static PlacementPlanner ToPlanner(ServiceSpec spec, Func<TierSpec, bool>? available = null, MachineShape? machine = null, Func<TierSpec, Providers.TierCapacity?>? found = null) =>
-        new(ToTiers(spec, available, machine, found), Math.Max(1, spec.Service.ReplicaPolicy.EffectiveMaxReplicas));
+        new(ToTiers(spec, available, machine, found), Math.Max(1, spec.Service.ReplicaPolicy.EffectiveMaxReplicas), ToSpotPolicy(spec));
+
+    public static SpotPolicy ToSpotPolicy(ServiceSpec spec)
+    {
+        var p = spec.Service.ReplicaPolicy;
+        return new SpotPolicy
+        {
+            BaseOnDemandReplicas = p.BaseOndemandFallbackReplicas ?? 0,
+            DynamicOnDemandFallback = p.DynamicOndemandFallback ?? false,
+            Overprovision = p.NumOverprovision,
+        }.Validate();
+    }
 
     public static ProbePolicy ToProbePolicy(ServiceSpec spec)
     {

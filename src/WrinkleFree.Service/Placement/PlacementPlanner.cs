@@ -7,17 +7,22 @@ namespace WrinkleFree.Service.Placement;
 /// Cost-ordered placement: launches go to the cheapest tier with free capacity (ties: declared order), scale-down removes
 /// replicas that serve nothing first and then the most expensive tier's newest, failed and preempted replicas are
 /// cleaned up and replaced, scale-to-zero tiers drain into cheaper tiers when those have room, and a new version rolls
-/// out without a moment with no ready replica. max_replicas counts every live replica.
+/// out without a moment with no ready replica. max_replicas counts every live replica. With a <see cref="SpotPolicy"/>
+/// that asks for on-demand fallback, spot and non-spot tiers are planned as two sides (see PlacementPlanner.Spot.cs).
 /// </summary>
-public sealed class PlacementPlanner : IPlacementPlanner
+public sealed partial class PlacementPlanner : IPlacementPlanner
 {
     private readonly TierInfo[] _tiers;
     private readonly Dictionary<string, int> _tierIndex;
     private readonly int[] _byCost;
     private readonly int _maxReplicas;
+    private readonly SpotPolicy _spot;
+    private readonly bool _split;
+    private readonly bool _hasSpot;
 
-    /// <summary>Creates a planner over <paramref name="tiers"/> that never plans more than <paramref name="maxReplicas"/> live replicas.</summary>
-    public PlacementPlanner(IReadOnlyList<TierInfo> tiers, int maxReplicas)
+    /// <summary>Creates a planner over <paramref name="tiers"/> that never plans more than <paramref name="maxReplicas"/>
+    /// live replicas, sharing them between spot and on-demand tiers as <paramref name="spot"/> says (none: cost order alone).</summary>
+    public PlacementPlanner(IReadOnlyList<TierInfo> tiers, int maxReplicas, SpotPolicy? spot = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxReplicas, 1);
         if (tiers.Count == 0)
@@ -34,7 +39,14 @@ public sealed class PlacementPlanner : IPlacementPlanner
         _byCost = [.. Enumerable.Range(0, _tiers.Length)
             .OrderBy(i => _tiers[i].CostPerHour).ThenBy(i => _tiers[i].Order).ThenBy(i => i)];
         _maxReplicas = maxReplicas;
+        _spot = (spot ?? new SpotPolicy()).Validate();
+        // Fallback needs somewhere to fall back to and something to fall back from; otherwise cost order alone decides.
+        _hasSpot = _tiers.Any(t => t.Spot);
+        _split = _spot.IsActive && _hasSpot && _tiers.Any(t => !t.Spot);
     }
+
+    /// <summary>The spot / on-demand policy in force.</summary>
+    public SpotPolicy Spot => _spot;
 
     /// <summary>The tiers, as declared.</summary>
     public IReadOnlyList<TierInfo> Tiers => _tiers;
@@ -43,10 +55,16 @@ public sealed class PlacementPlanner : IPlacementPlanner
     public int MaxReplicas => _maxReplicas;
 
     /// <inheritdoc />
-    public PlacementPlan Plan(IReadOnlyList<ReplicaInfo> replicas, int targetReplicas, int targetVersion)
+    public PlacementPlan Plan(IReadOnlyList<ReplicaInfo> replicas, int targetReplicas, int targetVersion) =>
+        Plan(replicas, targetReplicas, targetVersion, NoTiers);
+
+    /// <inheritdoc />
+    public PlacementPlan Plan(IReadOnlyList<ReplicaInfo> replicas, int targetReplicas, int targetVersion, IReadOnlySet<string> unavailableTiers)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(targetReplicas);
+        ArgumentNullException.ThrowIfNull(unavailableTiers);
         targetReplicas = Math.Min(targetReplicas, _maxReplicas);
+        var blocked = Blocked(unavailableTiers);
         var occupied = new int[_tiers.Length];
         var launch = new List<string>();
         var terminate = new List<int>();
@@ -79,13 +97,31 @@ public sealed class PlacementPlanner : IPlacementPlanner
             (r.Version == targetVersion ? current : old).Add(Describe(r, tier));
         }
 
+        if (_hasSpot)
+        {
+            Crowd(current, occupied);
+            Crowd(old, occupied);
+        }
         var readyCurrent = CountReady(current);
+        var sides = _split ? Split(current, old, occupied, blocked, targetReplicas) : default;
+        // Ready replicas beyond what the autoscaler wants may go, stand-ins included: a stand-in whose spot replica is
+        // ready again is surplus even while another stand-in still covers a spot replica that is starting.
+        var readySurplus = readyCurrent - targetReplicas;
+        if (_split)
+            targetReplicas = Math.Min(targetReplicas + sides.StandIns, _maxReplicas);
         var freed = RetireOldVersions(old, targetReplicas, readyCurrent, terminate);
         live -= freed;
         var inPlace = false;
 
         var need = targetReplicas - current.Count;
-        if (need > 0)
+        if (_split)
+        {
+            var room = _maxReplicas - live;
+            if (room <= 0 && need > 0)
+                room += FreeRoomForUpdate(old, readyCurrent, current.Count - readyCurrent, terminate);
+            PlanSides(current, sides, occupied, blocked, room, readySurplus, targetReplicas, launch, terminate);
+        }
+        else if (need > 0)
         {
             var room = _maxReplicas - live;
             if (room <= 0)
@@ -98,7 +134,7 @@ public sealed class PlacementPlanner : IPlacementPlanner
             }
             for (var n = Math.Min(need, room); n > 0; n--)
             {
-                var tier = CheapestFree(occupied, double.PositiveInfinity);
+                var tier = CheapestFree(occupied, double.PositiveInfinity, blocked);
                 if (tier < 0)
                     break;
                 occupied[tier]++;
@@ -120,7 +156,7 @@ public sealed class PlacementPlanner : IPlacementPlanner
         }
         else if (old.Count == 0 && terminate.Count == 0 && readyCurrent == current.Count)
         {
-            Consolidate(current, occupied, _maxReplicas - live, launch);
+            Consolidate(current, occupied, blocked, _maxReplicas - live, launch);
         }
 
         return new PlacementPlan(launch, terminate, targetVersion, inPlace);
@@ -132,7 +168,7 @@ public sealed class PlacementPlanner : IPlacementPlanner
         var cost = tier >= 0 ? _tiers[tier].CostPerHour : double.PositiveInfinity;
         var order = tier >= 0 ? _tiers[tier].Order : int.MaxValue;
         var scaleToZero = tier < 0 || _tiers[tier].ScaleToZero;
-        return new Candidate(r.Id, r.Status.ScaleDownRank(), r.Status.IsReady(), cost, order, scaleToZero, r.LaunchedAt.UtcTicks);
+        return new Candidate(r.Id, r.Status.ScaleDownRank(), r.Status.IsReady(), cost, order, scaleToZero, r.LaunchedAt.UtcTicks, tier);
     }
 
     /// <summary>
@@ -191,7 +227,8 @@ public sealed class PlacementPlanner : IPlacementPlanner
     /// is not-ready replicas on cheaper tiers standing in for ready ones on scale-to-zero tiers, it is a migration in
     /// progress (see <see cref="Consolidate"/>) and is kept.
     /// </summary>
-    private static void ScaleDown(List<Candidate> current, int excess, int readySurplus, List<int> terminate)
+    /// <returns>How many ready replicas it removed.</returns>
+    private static int ScaleDown(List<Candidate> current, int excess, int readySurplus, List<int> terminate)
     {
         var notReady = new List<Candidate>();
         var ready = new List<Candidate>(current.Count);
@@ -208,18 +245,19 @@ public sealed class PlacementPlanner : IPlacementPlanner
         foreach (var c in unprotected)
         {
             if (excess == 0)
-                return;
+                return 0;
             terminate.Add(c.Id);
             excess--;
         }
 
         var take = Math.Min(ready.Count, Math.Min(excess, readySurplus));
         if (take <= 0)
-            return;
+            return 0;
         var span = CollectionsMarshal.AsSpan(ready);
         Selection.SmallestFirst(span, take, Candidate.ScaleDownOrder);
         for (var i = 0; i < take; i++)
             terminate.Add(span[i].Id);
+        return take;
     }
 
     /// <summary>Pairs the cheapest not-ready replicas with the most expensive ready scale-to-zero ones they undercut.</summary>
@@ -243,11 +281,11 @@ public sealed class PlacementPlanner : IPlacementPlanner
     /// When every replica is ready and nothing else is planned, launches replacements on cheaper tiers with room for
     /// replicas on scale-to-zero tiers; the expensive ones go once the replacements are ready (as ready surplus).
     /// </summary>
-    private void Consolidate(List<Candidate> current, int[] occupied, int room, List<string> launch)
+    private void Consolidate(List<Candidate> current, int[] occupied, bool[]? blocked, int room, List<string> launch)
     {
         if (room <= 0)
             return;
-        var cheapestFree = CheapestFree(occupied, double.PositiveInfinity);
+        var cheapestFree = CheapestFree(occupied, double.PositiveInfinity, blocked);
         if (cheapestFree < 0)
             return;
         var movable = current.FindAll(c => c.ScaleToZero && c.Cost > _tiers[cheapestFree].CostPerHour);
@@ -262,7 +300,7 @@ public sealed class PlacementPlanner : IPlacementPlanner
         {
             if (room <= 0)
                 return;
-            var tier = CheapestFree(occupied, c.Cost);
+            var tier = CheapestFree(occupied, c.Cost, blocked);
             if (tier < 0)
                 return;
             occupied[tier]++;
@@ -271,18 +309,62 @@ public sealed class PlacementPlanner : IPlacementPlanner
         }
     }
 
-    /// <summary>The cheapest tier with free capacity costing less than <paramref name="below"/>, or -1.</summary>
-    private int CheapestFree(int[] occupied, double below)
+    /// <summary>
+    /// The cheapest tier with free capacity costing less than <paramref name="below"/> and not blocked, or -1; with
+    /// <paramref name="side"/>, only spot (true) or only non-spot (false) tiers. Among spot tiers of the same cost (zones
+    /// of one region) the least occupied wins, so a zone's preemption burst takes only its share of the replicas.
+    /// </summary>
+    private int CheapestFree(int[] occupied, double below, bool[]? blocked, bool? side = null)
     {
-        foreach (var t in _byCost)
+        for (var i = 0; i < _byCost.Length; i++)
         {
+            var t = _byCost[i];
             var tier = _tiers[t];
             if (tier.CostPerHour >= below)
                 return -1;
-            if (tier.Capacity is not { } cap || occupied[t] < cap)
+            if (!HasRoom(t, occupied, blocked) || (side is { } spot && tier.Spot != spot))
+                continue;
+            if (!tier.Spot)
                 return t;
+            var best = t;
+            for (var j = i + 1; j < _byCost.Length; j++)
+            {
+                var u = _byCost[j];
+                if (_tiers[u].CostPerHour != tier.CostPerHour)
+                    break;
+                if (_tiers[u].Spot && HasRoom(u, occupied, blocked) && occupied[u] < occupied[best])
+                    best = u;
+            }
+            return best;
         }
         return -1;
+    }
+
+    private bool HasRoom(int t, int[] occupied, bool[]? blocked) =>
+        (blocked is null || !blocked[t]) && (_tiers[t].Capacity is not { } cap || occupied[t] < cap);
+
+    private bool[]? Blocked(IReadOnlySet<string> unavailable)
+    {
+        if (unavailable.Count == 0)
+            return null;
+        var blocked = new bool[_tiers.Length];
+        foreach (var name in unavailable)
+        {
+            if (_tierIndex.TryGetValue(name, out var t))
+                blocked[t] = true;
+        }
+        return blocked;
+    }
+
+    /// <summary>Notes how full each spot replica's zone is, so scale-down evens out equal-cost zones (fullest first).</summary>
+    private void Crowd(List<Candidate> list, int[] occupied)
+    {
+        var span = CollectionsMarshal.AsSpan(list);
+        for (var i = 0; i < span.Length; i++)
+        {
+            if (span[i].Tier >= 0 && _tiers[span[i].Tier].Spot)
+                span[i] = span[i] with { Crowd = occupied[span[i].Tier] };
+        }
     }
 
     private static int CountReady(List<Candidate> list)
@@ -296,13 +378,15 @@ public sealed class PlacementPlanner : IPlacementPlanner
         return n;
     }
 
-    private readonly record struct Candidate(int Id, int Rank, bool Ready, double Cost, int Order, bool ScaleToZero, long Launched)
+    private readonly record struct Candidate(int Id, int Rank, bool Ready, double Cost, int Order, bool ScaleToZero, long Launched, int Tier = -1, int Crowd = 0)
     {
-        /// <summary>Least useful first: least advanced state, then most expensive tier, later-declared, newest, highest id.</summary>
+        /// <summary>Least useful first: least advanced state, then most expensive tier, fullest spot zone, later-declared,
+        /// newest, highest id.</summary>
         public static readonly Comparison<Candidate> ScaleDownOrder = static (a, b) =>
         {
             var c = a.Rank.CompareTo(b.Rank);
             if (c == 0) c = b.Cost.CompareTo(a.Cost);
+            if (c == 0) c = b.Crowd.CompareTo(a.Crowd);
             if (c == 0) c = b.Order.CompareTo(a.Order);
             if (c == 0) c = b.Launched.CompareTo(a.Launched);
             if (c == 0) c = b.Id.CompareTo(a.Id);

@@ -10,13 +10,7 @@ public sealed partial record ServicePlan
     private static IEnumerable<(string KeyPath, string Why)> KeysNotActedOn(ServiceSpec spec)
     {
         const string Cloud = "places replicas in a cloud, which no provider here does yet (issue 15)";
-        var service = spec.Service;
-        var policy = service.ReplicaPolicy;
         var resources = spec.Resources;
-        if (policy.BaseOndemandFallbackReplicas is not null)
-            yield return ("service.replica_policy.base_ondemand_fallback_replicas", "on-demand fallback for spot replicas is not built yet (issue 15)");
-        if (policy.DynamicOndemandFallback is not null)
-            yield return ("service.replica_policy.dynamic_ondemand_fallback", "on-demand fallback for spot replicas is not built yet (issue 15)");
         if (spec.FileMounts.Count > 0)
             yield return ("file_mounts", "no provider mounts files yet; put what replicas need under workdir: or fetch it in setup:");
         if (resources.Infra is not null)

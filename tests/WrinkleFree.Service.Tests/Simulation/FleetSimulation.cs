@@ -8,12 +8,24 @@ namespace WrinkleFree.Service.Tests.Simulation;
 /// <summary>
 /// Runs the controller's decision core over a simulated fleet on a virtual clock: requests from a trace reach the
 /// autoscaler, plans launch and stop replicas, replicas take tier-dependent time to provision and start, some fail,
-/// are preempted or go briefly not-ready. Every tick the invariants are checked and the cost integral accumulated.
+/// are preempted or go briefly not-ready. Every tick the invariants are checked and the cost integral accumulated. With a
+/// <see cref="SpotMarket"/>, spot tiers are zones whose preemptions and capacity outages follow it; every second the
+/// ready capacity is compared with the demand (availability) and the requests served are counted (tokens).
 /// </summary>
-internal sealed class FleetSimulation(IReadOnlyList<TierInfo> tiers, AutoscalerPolicy policy, DiurnalTrace trace, int seed)
+internal sealed class FleetSimulation(IReadOnlyList<TierInfo> tiers, AutoscalerPolicy policy, DiurnalTrace trace, int seed, SpotMarket? market = null)
 {
     private static readonly TimeSpan Drain = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan StartupTime = TimeSpan.FromSeconds(40);
+
+    /// <summary>Load per ready replica, relative to target_qps_per_replica, at which the sim's TTFT model
+    /// (120 + 300 u² ms) reaches the 500 ms p50 target: above it the latency SLO is missed.</summary>
+    public const double LatencyHeadroom = 1.125;
+
+    /// <summary>Load per ready replica, relative to the target, that a replica can serve at all; the rest is dropped.</summary>
+    public const double Saturation = 2.0;
+
+    /// <summary>Prompt plus completion tokens per request, for cost per token.</summary>
+    public const int TokensPerRequest = 600;
 
     public SimulationResult Run(Func<IPlacementPlanner> makePlanner, TimeSpan duration, bool checkInvariants, TimeSpan? rollOutAt = null)
     {
@@ -21,7 +33,14 @@ internal sealed class FleetSimulation(IReadOnlyList<TierInfo> tiers, AutoscalerP
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero));
         var start = time.GetUtcNow();
         var rng = new Random(seed);
-        var core = new ControllerDecisionCore(new RequestRateAutoscaler(policy, time), makePlanner());
+        var core = new ControllerDecisionCore(new RequestRateAutoscaler(policy, time), makePlanner(), time);
+        var perReplica = policy.TargetQpsPerReplica ?? 1;
+        var readyNow = 0;
+        long metSeconds = 0;
+        long measuredSeconds = 0;
+        var missedByHour = new int[(int)Math.Ceiling(duration.TotalHours)];
+        var served = 0.0;
+        var preemptions = 0;
         var tierByName = tiers.ToDictionary(t => t.Name);
         var fleet = new List<SimReplica>();
         var replicaHours = tiers.ToDictionary(t => t.Name, _ => 0.0);
@@ -49,12 +68,23 @@ internal sealed class FleetSimulation(IReadOnlyList<TierInfo> tiers, AutoscalerP
                 var expected = qpsNow;
                 var count = (long)expected + (rng.NextDouble() < expected - Math.Floor(expected) ? 1 : 0);
                 core.Autoscaler.RecordRequests(count);
+                served += Math.Min(count, readyNow * perReplica * Saturation);
+                if (t >= 3600)
+                {
+                    measuredSeconds++;
+                    if (count <= readyNow * perReplica * LatencyHeadroom)
+                        metSeconds++;
+                    else
+                        missedByHour[Math.Min(missedByHour.Length - 1, (int)(t / 3600))]++;
+                }
                 time.Advance(TimeSpan.FromSeconds(1));
             }
             // The fleet only changes at decisions, so the cost of the interval is its state times its length.
             Accrue(fleet, tierByName, replicaHours, ref cost, next);
             var now = time.GetUtcNow();
-            failures += Progress(fleet, tierByName, now, next, rng);
+            var (failed, preempted) = Progress(fleet, tierByName, now, (now - start).TotalSeconds, next, rng);
+            failures += failed;
+            preemptions += preempted;
 
             var qps = trace.QpsAt((now - start).TotalSeconds);
             if (version == 1 && now - start >= rollOutAt)
@@ -68,11 +98,12 @@ internal sealed class FleetSimulation(IReadOnlyList<TierInfo> tiers, AutoscalerP
             ticks++;
 
             var liveBefore = fleet.Count(r => r.Status.CountsTowardMax());
-            Apply(fleet, decision.Plan, now, tierByName, rng, ref nextId);
+            Apply(fleet, decision.Plan, now, (now - start).TotalSeconds, tierByName, rng, ref nextId);
             launched += decision.Plan.Launch.Count;
 
             var live = fleet.Count(r => r.Status.CountsTowardMax());
             var ready = fleet.Count(r => r.Status.IsReady());
+            readyNow = ready;
             peakLive = Math.Max(peakLive, live);
             if (now - start > TimeSpan.FromHours(1))
             {
@@ -86,7 +117,13 @@ internal sealed class FleetSimulation(IReadOnlyList<TierInfo> tiers, AutoscalerP
 
         var oldAtEnd = fleet.Count(r => r.Status.CountsTowardMax() && r.Version != version);
         return new SimulationResult(cost, ticks, peakLive, launched, failures, minReady == int.MaxValue ? 0 : minReady,
-            minScaleToZeroLive == int.MaxValue ? 0 : minScaleToZeroLive, oldAtEnd, violations, replicaHours);
+            minScaleToZeroLive == int.MaxValue ? 0 : minScaleToZeroLive, oldAtEnd, violations, replicaHours)
+        {
+            Preemptions = preemptions,
+            Availability = measuredSeconds == 0 ? 0 : (double)metSeconds / measuredSeconds,
+            TokensServed = served * TokensPerRequest,
+            MissedSecondsByHour = missedByHour,
+        };
     }
 
     private void Check(ControllerDecision decision, List<ReplicaInfo> before, List<SimReplica> fleet,
@@ -138,10 +175,12 @@ internal sealed class FleetSimulation(IReadOnlyList<TierInfo> tiers, AutoscalerP
         }
     }
 
-    /// <summary>Advances every replica's lifecycle to <paramref name="now"/>; returns how many failed or were preempted.</summary>
-    private static int Progress(List<SimReplica> fleet, Dictionary<string, TierInfo> tiers, DateTimeOffset now, TimeSpan step, Random rng)
+    /// <summary>Advances every replica's lifecycle to <paramref name="now"/>; returns how many failed (preemptions
+    /// included) and how many of them were preempted.</summary>
+    private (int Failed, int Preempted) Progress(List<SimReplica> fleet, Dictionary<string, TierInfo> tiers, DateTimeOffset now, double seconds, TimeSpan step, Random rng)
     {
         var failed = 0;
+        var preempted = 0;
         var hoursStep = step.TotalHours;
         fleet.RemoveAll(r => r.Status == ReplicaStatus.ShuttingDown && r.GoneAt <= now);
         foreach (var r in fleet)
@@ -162,17 +201,22 @@ internal sealed class FleetSimulation(IReadOnlyList<TierInfo> tiers, AutoscalerP
                 case ReplicaStatus.Ready:
                     var tier = tiers[r.Tier];
                     var roll = rng.NextDouble();
-                    if (tier.Spot && roll < 0.03 * hoursStep)
+                    // Without a market every spot tier loses 3 % per hour. Failures and hiccups keep the thresholds they
+                    // always had (failed below 4 %/h, not-ready up to 6 %/h), above the preemption band where it is wider.
+                    var preempt = !tier.Spot ? 0 : market is null ? 0.03 : market.PreemptionRate(r.Tier, seconds);
+                    var odds = Math.Max(preempt, 0.03) * hoursStep;
+                    if (tier.Spot && roll < preempt * hoursStep)
                     {
                         r.Status = ReplicaStatus.Preempted;
                         failed++;
+                        preempted++;
                     }
-                    else if (roll < 0.04 * hoursStep)
+                    else if (roll < odds + 0.01 * hoursStep)
                     {
                         r.Status = ReplicaStatus.Failed;
                         failed++;
                     }
-                    else if (roll < 0.06 * hoursStep)
+                    else if (roll < odds + 0.03 * hoursStep)
                     {
                         r.Status = ReplicaStatus.NotReady;
                         r.RecoverAt = now + TimeSpan.FromSeconds(60 + rng.Next(120));
@@ -183,7 +227,7 @@ internal sealed class FleetSimulation(IReadOnlyList<TierInfo> tiers, AutoscalerP
                     break;
             }
         }
-        return failed;
+        return (failed, preempted);
     }
 
     private static void Observe(List<SimReplica> fleet, List<ReplicaInfo> snapshot, List<ReplicaLoad> loads, double qps, double perReplica)
@@ -208,7 +252,7 @@ internal sealed class FleetSimulation(IReadOnlyList<TierInfo> tiers, AutoscalerP
         }
     }
 
-    private static void Apply(List<SimReplica> fleet, PlacementPlan plan, DateTimeOffset now, Dictionary<string, TierInfo> tiers, Random rng, ref int nextId)
+    private void Apply(List<SimReplica> fleet, PlacementPlan plan, DateTimeOffset now, double seconds, Dictionary<string, TierInfo> tiers, Random rng, ref int nextId)
     {
         if (plan.Terminate.Count > 0)
         {
@@ -228,6 +272,10 @@ internal sealed class FleetSimulation(IReadOnlyList<TierInfo> tiers, AutoscalerP
             var tier = tiers[tierName];
             // Bare metal starts a process; Kubernetes schedules a pod; cloud spot boots a VM.
             var provision = TimeSpan.FromSeconds(tier.CostPerHour == 0 ? 10 : tier.Spot ? 90 + rng.Next(90) : 30 + rng.Next(30));
+            // A zone out of capacity answers the launch with a capacity error within seconds.
+            var noCapacity = market is not null && tier.Spot && market.OutOfCapacity(tierName, seconds);
+            if (noCapacity)
+                provision = TimeSpan.FromSeconds(20);
             fleet.Add(new SimReplica
             {
                 Id = nextId++,
@@ -236,7 +284,7 @@ internal sealed class FleetSimulation(IReadOnlyList<TierInfo> tiers, AutoscalerP
                 Status = ReplicaStatus.Provisioning,
                 LaunchedAt = now,
                 ReadyAt = now + provision + StartupTime,
-                DoomedProvision = tier.Spot && rng.NextDouble() < 0.02,
+                DoomedProvision = (tier.Spot && rng.NextDouble() < 0.02) || noCapacity,
                 DoomedStart = rng.NextDouble() < 0.005,
             });
         }

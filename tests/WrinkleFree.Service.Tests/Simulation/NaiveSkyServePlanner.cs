@@ -10,6 +10,15 @@ namespace WrinkleFree.Service.Tests.Simulation;
 /// </summary>
 internal sealed class NaiveSkyServePlanner(IReadOnlyList<TierInfo> tiers, int maxReplicas) : IPlacementPlanner
 {
+    /// <summary>SkyServe's scale-down order: least advanced status first, then older version, then newest id.</summary>
+    public static readonly Comparison<ReplicaInfo> VictimOrder = static (a, b) =>
+    {
+        var c = a.Status.ScaleDownRank().CompareTo(b.Status.ScaleDownRank());
+        if (c == 0) c = a.Version.CompareTo(b.Version);
+        if (c == 0) c = b.Id.CompareTo(a.Id);
+        return c;
+    };
+
     public PlacementPlan Plan(IReadOnlyList<ReplicaInfo> replicas, int targetReplicas, int targetVersion)
     {
         var occupied = new Dictionary<string, int>();
@@ -39,13 +48,7 @@ internal sealed class NaiveSkyServePlanner(IReadOnlyList<TierInfo> tiers, int ma
         }
         if (need < 0)
         {
-            live.Sort((a, b) =>
-            {
-                var c = a.Status.ScaleDownRank().CompareTo(b.Status.ScaleDownRank());
-                if (c == 0) c = a.Version.CompareTo(b.Version);
-                if (c == 0) c = b.Id.CompareTo(a.Id);
-                return c;
-            });
+            live.Sort(VictimOrder);
             terminate.AddRange(live.Take(-need).Select(r => r.Id));
         }
         return new PlacementPlan(launch, terminate, targetVersion);

@@ -171,7 +171,6 @@ public sealed class ServicePlanTests
     [InlineData("resources:\n  accelerators: A100:1\n", "resources.accelerators", "replicas run on CPUs")]
     [InlineData("resources:\n  infra: aws\n", "resources.infra", "issue 15")]
     [InlineData("file_mounts:\n  /data: /tmp\n", "file_mounts", "no provider mounts files yet")]
-    [InlineData("replica_policy:\n  min_replicas: 1\n  base_ondemand_fallback_replicas: 1\n", "replica_policy.base_ondemand_fallback_replicas", "issue 15")]
     [InlineData("resources:\n  spot_recovery: {strategy: FAILOVER, max_restarts_on_errors: 3}\n", "resources.job_recovery.max_restarts_on_errors", "restart count")]
     public void Parse_KeyNotActedOn_RefusedNamingItUnlessForced(string yaml, string keyPath, string why)
     {
@@ -184,6 +183,14 @@ public sealed class ServicePlanTests
         Assert.Contains(why, error.Message, StringComparison.Ordinal);
         Assert.EndsWith("remove it, or pass --force to run without it", error.Message, StringComparison.Ordinal);
         Assert.Contains(plan.Warnings, w => w.StartsWith(keyPath + ": ", StringComparison.Ordinal) && w.EndsWith("ignored (--force)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Parse_SpotFallbackKeys_AcceptedWithoutWarning()
+    {
+        var plan = Plan("replica_policy:\n  min_replicas: 1\n  num_overprovision: 2\n  base_ondemand_fallback_replicas: 1\n  dynamic_ondemand_fallback: true\n", Big);
+
+        Assert.Empty(plan.Warnings);
     }
 
     [Fact]
