@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Http.Json;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging.Abstractions;
 using WrinkleFree.Providers.Cloud.Tests.Support;
 using WrinkleFree.Service.Controller;
@@ -79,8 +80,13 @@ public sealed class CloudServiceTests(ITestOutputHelper output) : IAsyncLifetime
         var instance = Assert.Single(_cloud.Api.Instances);
         Assert.Equal(("us-east-1a", "running", true), (instance.Zone, instance.State, instance.Spot));
         Assert.Equal($"https://{instance.PrivateIp}:{_port}", spot.Endpoint);
-        for (var i = 0; i < 4; i++)
+        // Through the balancer, with its client certificate, the instance serves completions...
+        for (var i = 0; i < 20 && await service.GeneratedTokensAsync(spot.Endpoint!) == 0; i++)
             await service.CompleteAsync();
+        Assert.True(await service.GeneratedTokensAsync(spot.Endpoint!) > 0, "no completion reached the spot instance");
+        // ...and it turns away a client without one.
+        using var anonymous = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } }) { Timeout = TimeSpan.FromSeconds(10) };
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => anonymous.GetAsync(new Uri(spot.Endpoint + "/health")).WaitAsync(Deadline));
     }
 
     [Fact]
@@ -109,6 +115,13 @@ public sealed class CloudServiceTests(ITestOutputHelper output) : IAsyncLifetime
             }
         });
         await UntilAsync(() => Volatile.Read(ref sent) >= 5, "requests flowing");
+        // The instance takes its share of the load before its notice, so a lost request there would show.
+        var until = DateTime.UtcNow + Deadline;
+        while (await service.GeneratedTokensAsync(victim.Endpoint!) == 0)
+        {
+            Assert.True(DateTime.UtcNow < until, "no completion reached the spot instance");
+            await Task.Delay(100);
+        }
 
         var metadata = _instances.Metadata(instance.InstanceId);
         metadata.IssueNotice(DateTimeOffset.UtcNow.AddMinutes(2));
@@ -240,6 +253,20 @@ public sealed class CloudServiceTests(ITestOutputHelper output) : IAsyncLifetime
         }
 
         public async Task CompleteAsync() => Assert.Null(await TryCompleteAsync());
+
+        /// <summary>wf_generated_tokens_total of the replica at <paramref name="endpoint"/>, read over mutual TLS as the balancer's client.</summary>
+        public async Task<double> GeneratedTokensAsync(string endpoint)
+        {
+            var pki = Path.Combine(Home, "pki", "svc");
+            using var handler = new SocketsHttpHandler();
+            handler.SslOptions.ClientCertificates = [X509Certificate2.CreateFromPemFile(Path.Combine(pki, "client.crt"), Path.Combine(pki, "client.key"))];
+            // The replica's certificate names its instance, not the address dialled; who it is does not matter for a count.
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+            using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
+            var metrics = await http.GetStringAsync(new Uri(endpoint + "/metrics")).WaitAsync(Deadline);
+            var line = metrics.Split('\n').SingleOrDefault(l => l.StartsWith("wf_generated_tokens_total ", StringComparison.Ordinal));
+            return line is null ? 0 : double.Parse(line["wf_generated_tokens_total ".Length..], CultureInfo.InvariantCulture);
+        }
 
         /// <summary>Stops the controller and leaves every replica running, as a daemon that dies does.</summary>
         public async Task LeaveRunningAsync()
