@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -127,6 +128,16 @@ public sealed class CloudServiceTests(ITestOutputHelper output) : IAsyncLifetime
         metadata.IssueNotice(DateTimeOffset.UtcNow.AddMinutes(2));
         await UntilAsync(() => metadata.Requests.Any(r => r.StartsWith("GET /latest/meta-data/spot/instance-action ", StringComparison.Ordinal) && r.EndsWith(" 200", StringComparison.Ordinal)), "the replica to read the notice");
         // The prober sees /health 503 draining: the balancer stops routing to the instance before it dies.
+        // The replica drains once it has read the notice; its /health says so.
+        var drainingBy = DateTime.UtcNow + Deadline;
+        for (var health = await service.HealthAsync(victim.Endpoint!);
+            health.Status != HttpStatusCode.ServiceUnavailable || !health.Body.Contains("draining", StringComparison.Ordinal);
+            health = await service.HealthAsync(victim.Endpoint!))
+        {
+            Assert.True(DateTime.UtcNow < drainingBy, $"the noticed replica still answers /health {(int)health.Status}: {health.Body}");
+            await Task.Delay(100);
+        }
+
         await service.WaitForAsync(s => s.Replicas.Single(r => r.Id == victim.Id).Status != ReplicaStatus.Ready, "the noticed replica to leave the ready set");
         await _cloud.Api.PreemptAsync(instance.InstanceId).WaitAsync(Deadline);
 
@@ -257,15 +268,28 @@ public sealed class CloudServiceTests(ITestOutputHelper output) : IAsyncLifetime
         /// <summary>wf_generated_tokens_total of the replica at <paramref name="endpoint"/>, read over mutual TLS as the balancer's client.</summary>
         public async Task<double> GeneratedTokensAsync(string endpoint)
         {
-            var pki = Path.Combine(Home, "pki", "svc");
-            using var handler = new SocketsHttpHandler();
-            handler.SslOptions.ClientCertificates = [X509Certificate2.CreateFromPemFile(Path.Combine(pki, "client.crt"), Path.Combine(pki, "client.key"))];
-            // The replica's certificate names its instance, not the address dialled; who it is does not matter for a count.
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
-            using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
+            using var http = ReplicaClient();
             var metrics = await http.GetStringAsync(new Uri(endpoint + "/metrics")).WaitAsync(Deadline);
             var line = metrics.Split('\n').SingleOrDefault(l => l.StartsWith("wf_generated_tokens_total ", StringComparison.Ordinal));
             return line is null ? 0 : double.Parse(line["wf_generated_tokens_total ".Length..], CultureInfo.InvariantCulture);
+        }
+
+        /// <summary>The replica's /health status and body, read over mutual TLS as the balancer's client.</summary>
+        public async Task<(HttpStatusCode Status, string Body)> HealthAsync(string endpoint)
+        {
+            using var http = ReplicaClient();
+            using var response = await http.GetAsync(new Uri(endpoint + "/health")).WaitAsync(Deadline);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+
+        private HttpClient ReplicaClient()
+        {
+            var pki = Path.Combine(Home, "pki", "svc");
+            var handler = new SocketsHttpHandler();
+            handler.SslOptions.ClientCertificates = [X509Certificate2.CreateFromPemFile(Path.Combine(pki, "client.crt"), Path.Combine(pki, "client.key"))];
+            // The replica's certificate names its instance, not the address dialled; these reads only look, they send nothing.
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+            return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
         }
 
         /// <summary>Stops the controller and leaves every replica running, as a daemon that dies does.</summary>
