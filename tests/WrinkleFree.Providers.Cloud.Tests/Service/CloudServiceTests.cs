@@ -1,0 +1,323 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging.Abstractions;
+using WrinkleFree.Providers.Cloud.Tests.Support;
+using WrinkleFree.Service.Controller;
+using WrinkleFree.Service.Providers;
+using WrinkleFree.Service.Spec;
+using WrinkleFree.Service.State;
+using WrinkleFree.Testing;
+using Xunit.Abstractions;
+
+namespace WrinkleFree.Providers.Cloud.Tests.Service;
+
+/// <summary>
+/// A whole service in this process (controller, real load balancer, `wf replica` with mutual TLS to every cloud replica)
+/// on a free local base tier and a cloud spot tier served by the EC2 double, whose instances boot from their user-data as
+/// `wf replica` processes on 127.0.0.N, each watching an instance metadata double of its own: replicas spill into spot
+/// at the base tier's capacity; a spot notice under load drains the instance and its preemption costs no request, the
+/// replacement going to the next zone; a restarted controller adopts its instance and launches none again.
+/// </summary>
+[Collection(nameof(CloudServiceTests))]
+public sealed class CloudServiceTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
+    private static string TinyModel => Path.Combine(RepositoryPaths.Root, "models", "wrinklefree-tiny.gguf");
+    private readonly int _port = FreePort.Next();
+    private readonly NoticedInstances _instances = new();
+    private CloudFixture _cloud = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cloud = await CloudFixture.StartAsync();
+        _cloud.Api.Runner = _instances.Start;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cloud.DisposeAsync();
+        await _instances.DisposeAsync();
+    }
+
+    private string Spec(int minReplicas, int baseCapacity) => $"""
+        service:
+          readiness_probe:
+            path: /health
+            initial_delay_seconds: 60
+          replica_policy:
+            min_replicas: {minReplicas}
+        envs:
+          MODEL_PATH: {TinyModel}
+          NUM_THREADS: "1"
+        tiers:
+          - name: base
+            provider: local
+            capacity: {baseCapacity}
+            cost_per_hour: 0
+          - name: spot
+            provider: cloud
+            capacity: 3
+            cost_per_hour: 0.3
+            spot: true
+            settings:
+              infra: aws
+              zones: [us-east-1a, us-east-1b, us-east-1c]
+              instance_type: r7a.large
+              image: ami-0123456789abcdef0
+              port: {_port.ToString(CultureInfo.InvariantCulture)}
+        """;
+
+    [Fact]
+    public async Task Service_AtTheBaseTiersCapacity_SpillsIntoASpotInstanceServedOverMutualTls()
+    {
+        await using var service = await RunningService.StartAsync(_cloud, Spec(minReplicas: 2, baseCapacity: 1));
+
+        var placed = await service.WaitForAsync(s => s.ReadyCount == 2, "a local and a spot replica ready");
+
+        Assert.Equal("base", Assert.Single(placed.Replicas, r => r.Tier == "base" && r.Status == ReplicaStatus.Ready).Tier);
+        var spot = Assert.Single(placed.Replicas, r => r.Tier == "spot");
+        var instance = Assert.Single(_cloud.Api.Instances);
+        Assert.Equal(("us-east-1a", "running", true), (instance.Zone, instance.State, instance.Spot));
+        Assert.Equal($"https://{instance.PrivateIp}:{_port}", spot.Endpoint);
+        // Through the balancer, with its client certificate, the instance serves completions...
+        for (var i = 0; i < 20 && await service.GeneratedTokensAsync(spot.Endpoint!) == 0; i++)
+            await service.CompleteAsync();
+        Assert.True(await service.GeneratedTokensAsync(spot.Endpoint!) > 0, "no completion reached the spot instance");
+        // ...and it turns away a client without one.
+        using var anonymous = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } }) { Timeout = TimeSpan.FromSeconds(10) };
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => anonymous.GetAsync(new Uri(spot.Endpoint + "/health")).WaitAsync(Deadline));
+    }
+
+    [Fact]
+    public async Task Service_SpotNoticeUnderLoad_DrainsWithNoFailedRequestAndReplacesThePreemptedInstanceInTheNextZone()
+    {
+        await using var service = await RunningService.StartAsync(_cloud, Spec(minReplicas: 2, baseCapacity: 1));
+        var placed = await service.WaitForAsync(s => s.ReadyCount == 2, "a local and a spot replica ready");
+        var victim = Assert.Single(placed.Replicas, r => r.Tier == "spot");
+        var instance = Assert.Single(_cloud.Api.Instances);
+
+        using var stopLoad = new CancellationTokenSource();
+        var failures = new List<string>();
+        var sent = 0;
+        var load = Task.Run(async () =>
+        {
+            while (!stopLoad.IsCancellationRequested)
+            {
+                var error = await service.TryCompleteAsync();
+                if (error is not null)
+                {
+                    lock (failures)
+                        failures.Add(error);
+                }
+
+                Interlocked.Increment(ref sent);
+            }
+        });
+        await UntilAsync(() => Volatile.Read(ref sent) >= 5, "requests flowing");
+        // The instance takes its share of the load before its notice, so a lost request there would show.
+        var until = DateTime.UtcNow + Deadline;
+        while (await service.GeneratedTokensAsync(victim.Endpoint!) == 0)
+        {
+            Assert.True(DateTime.UtcNow < until, "no completion reached the spot instance");
+            await Task.Delay(100);
+        }
+
+        var metadata = _instances.Metadata(instance.InstanceId);
+        metadata.IssueNotice(DateTimeOffset.UtcNow.AddMinutes(2));
+        await UntilAsync(() => metadata.Requests.Any(r => r.StartsWith("GET /latest/meta-data/spot/instance-action ", StringComparison.Ordinal) && r.EndsWith(" 200", StringComparison.Ordinal)), "the replica to read the notice");
+        // The prober sees /health 503 draining: the balancer stops routing to the instance before it dies.
+        // The replica drains once it has read the notice; its /health says so.
+        var drainingBy = DateTime.UtcNow + Deadline;
+        for (var health = await service.HealthAsync(victim.Endpoint!);
+            health.Status != HttpStatusCode.ServiceUnavailable || !health.Body.Contains("draining", StringComparison.Ordinal);
+            health = await service.HealthAsync(victim.Endpoint!))
+        {
+            Assert.True(DateTime.UtcNow < drainingBy, $"the noticed replica still answers /health {(int)health.Status}: {health.Body}");
+            await Task.Delay(100);
+        }
+
+        await service.WaitForAsync(s => s.Replicas.Single(r => r.Id == victim.Id).Status != ReplicaStatus.Ready, "the noticed replica to leave the ready set");
+        await _cloud.Api.PreemptAsync(instance.InstanceId).WaitAsync(Deadline);
+
+        var replaced = await service.WaitForAsync(
+            s => s.ReadyCount == 2 && s.Replicas.Any(r => r.Tier == "spot" && r.Id != victim.Id && r.Status == ReplicaStatus.Ready), "the preempted replica replaced");
+        var during = Volatile.Read(ref sent);
+        await UntilAsync(() => Volatile.Read(ref sent) >= during + 5, "requests after the replacement");
+        await stopLoad.CancelAsync();
+        await load.WaitAsync(Deadline);
+
+        output.WriteLine($"{sent} requests, {failures.Count} failed; instances: {string.Join(", ", _cloud.Api.Instances.Select(i => $"{i.InstanceId}:{i.Zone}:{i.State}:{i.StateReasonCode}"))}");
+        Assert.True(failures.Count == 0, $"{failures.Count} of {sent} requests failed: {string.Join("; ", failures.Take(5))}");
+        var record = await service.Store.GetReplicaAsync("svc", victim.Id, Token());
+        Assert.Equal("PREEMPTED", record?.Status);
+        Assert.DoesNotContain(replaced.Replicas, r => r.Id == victim.Id && r.Status == ReplicaStatus.Ready);
+        Assert.Equal(["us-east-1a", "us-east-1b"], _cloud.Api.RunRequests.Select(r => r["Placement.AvailabilityZone"]));
+        var replacement = _cloud.Api.Instances[1];
+        Assert.Equal(("us-east-1b", "running", true), (replacement.Zone, replacement.State, replacement.Spot));
+        Assert.Equal($"https://{replacement.PrivateIp}:{_port}", replaced.Replicas.Single(r => r.Tier == "spot" && r.Status == ReplicaStatus.Ready).Endpoint);
+    }
+
+    [Fact]
+    public async Task Service_ControllerRestart_AdoptsItsInstanceAndLaunchesNoneAgain()
+    {
+        var spec = Spec(minReplicas: 1, baseCapacity: 0);
+        var before = await RunningService.StartAsync(_cloud, spec);
+        var first = await before.WaitForAsync(s => s.ReadyCount == 1, "one ready spot replica");
+        var spot = Assert.Single(first.Replicas);
+        Assert.Equal("spot", spot.Tier);
+        // The controller and its provider go away; the instance stays, as it does when the daemon restarts.
+        await before.LeaveRunningAsync();
+
+        await using var after = await RunningService.StartAsync(_cloud, spec);
+        var adopted = await after.WaitForAsync(s => s.ReadyCount == 1, "the instance adopted and ready");
+
+        Assert.Equal(spot.Id, Assert.Single(adopted.Replicas, r => !r.Status.IsTerminal()).Id);
+        Assert.Equal(spot.Endpoint, adopted.Replicas.Single(r => r.Id == spot.Id).Endpoint);
+        Assert.Single(_cloud.Api.RunRequests);
+        Assert.Equal("running", Assert.Single(_cloud.Api.Instances).State);
+        await after.CompleteAsync();
+    }
+
+    private static async Task UntilAsync(Func<bool> condition, string what)
+    {
+        var until = DateTime.UtcNow + Deadline;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < until, "timed out waiting for " + what);
+            await Task.Delay(50);
+        }
+    }
+
+    private static CancellationToken Token(int seconds = 60) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;
+
+    /// <summary>A controller on a store in the cloud fixture's home, with the local and cloud providers.</summary>
+    private sealed class RunningService : IAsyncDisposable
+    {
+        private readonly ServiceStore _store;
+        private readonly HttpClient _http;
+        private bool _left;
+
+        private RunningService(string home, ServiceStore store, ServiceController controller)
+        {
+            Home = home;
+            _store = store;
+            Controller = controller;
+            _http = new HttpClient { BaseAddress = controller.Snapshot.Endpoint, Timeout = TimeSpan.FromSeconds(60) };
+        }
+
+        public string Home { get; }
+
+        public ServiceController Controller { get; }
+
+        public ServiceStore Store => _store;
+
+        public static async Task<RunningService> StartAsync(CloudFixture cloud, string spec)
+        {
+            var home = Directory.CreateDirectory(Path.Combine(cloud.Home.Path, "daemon")).FullName;
+            var providers = new Dictionary<string, IReplicaProvider>
+            {
+                [ProviderNames.Cloud] = cloud.NewProvider(),
+                [ProviderNames.Local] = new LocalProviderFactory().Create(new ReplicaProviderContext(home, TimeProvider.System, NullLoggerFactory.Instance)),
+            };
+            var store = await ServiceStore.OpenAsync(Path.Combine(home, "state.db"), TimeProvider.System, null, Token());
+            if (await store.GetServiceAsync("svc", Token()) is null)
+                await store.CreateServiceAsync("svc", spec, "CONTROLLER_INIT", Token());
+
+            var options = new ServiceControllerOptions
+            {
+                TickInterval = TimeSpan.FromMilliseconds(300),
+                DrainTimeout = TimeSpan.FromSeconds(5),
+                PkiFolder = Path.Combine(home, "pki"),
+                ExtraEnvironment = new Dictionary<string, string> { ["PATH"] = LocalBin(home) + ":" + Environment.GetEnvironmentVariable("PATH") },
+            };
+            var controller = await ServiceController.StartAsync("svc", store, providers, options, TimeProvider.System, null, Token());
+            return new RunningService(home, store, controller);
+        }
+
+        public async Task<ServiceSnapshot> WaitForAsync(Func<ServiceSnapshot, bool> condition, string what)
+        {
+            var deadline = DateTime.UtcNow + Deadline;
+            while (true)
+            {
+                var snapshot = Controller.Snapshot;
+                if (condition(snapshot))
+                    return snapshot;
+                Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}: " + string.Join(", ", snapshot.Replicas.Select(r => $"{r.Id}:{r.Tier}:{r.Status}:{r.FailureReason}")));
+                await Task.Delay(200);
+            }
+        }
+
+        /// <summary>One completion through the service's endpoint; the error when it failed.</summary>
+        public async Task<string?> TryCompleteAsync()
+        {
+            try
+            {
+                using var response = await _http.PostAsJsonAsync("/v1/completions", new { prompt = "Once upon a time", max_tokens = 2 });
+                return response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                return e.Message;
+            }
+        }
+
+        public async Task CompleteAsync() => Assert.Null(await TryCompleteAsync());
+
+        /// <summary>wf_generated_tokens_total of the replica at <paramref name="endpoint"/>, read over mutual TLS as the balancer's client.</summary>
+        public async Task<double> GeneratedTokensAsync(string endpoint)
+        {
+            using var http = ReplicaClient();
+            var metrics = await http.GetStringAsync(new Uri(endpoint + "/metrics")).WaitAsync(Deadline);
+            var line = metrics.Split('\n').SingleOrDefault(l => l.StartsWith("wf_generated_tokens_total ", StringComparison.Ordinal));
+            return line is null ? 0 : double.Parse(line["wf_generated_tokens_total ".Length..], CultureInfo.InvariantCulture);
+        }
+
+        /// <summary>The replica's /health status and body, read over mutual TLS as the balancer's client.</summary>
+        public async Task<(HttpStatusCode Status, string Body)> HealthAsync(string endpoint)
+        {
+            using var http = ReplicaClient();
+            using var response = await http.GetAsync(new Uri(endpoint + "/health")).WaitAsync(Deadline);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+
+        private HttpClient ReplicaClient()
+        {
+            var pki = Path.Combine(Home, "pki", "svc");
+            var handler = new SocketsHttpHandler();
+            handler.SslOptions.ClientCertificates = [X509Certificate2.CreateFromPemFile(Path.Combine(pki, "client.crt"), Path.Combine(pki, "client.key"))];
+            // The replica's certificate names its instance, not the address dialled; these reads only look, they send nothing.
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+            return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
+        }
+
+        /// <summary>Stops the controller and leaves every replica running, as a daemon that dies does.</summary>
+        public async Task LeaveRunningAsync()
+        {
+            _left = true;
+            await Controller.DisposeAsync().AsTask().WaitAsync(Deadline);
+            _store.Dispose();
+            _http.Dispose();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_left)
+                return;
+            await Controller.ShutdownAsync(Token()).WaitAsync(Deadline);
+            await Controller.DisposeAsync().AsTask().WaitAsync(Deadline);
+            _store.Dispose();
+            _http.Dispose();
+        }
+
+        private static string LocalBin(string home)
+        {
+            var bin = Directory.CreateDirectory(Path.Combine(home, "local-bin")).FullName;
+            var wf = Path.Combine(bin, "wf");
+            File.WriteAllText(wf, $"#!/bin/sh\n# Test stand-in for the installed serving wf: the built serving wf.\nexec dotnet {WfBuild.Serving.Dll} \"$@\"\n");
+            File.SetUnixFileMode(wf, (UnixFileMode)0x1ED);
+            return bin;
+        }
+    }
+}
