@@ -122,7 +122,7 @@ public sealed partial class CloudProvider : IReplicaProvider, IDisposable
             }
         }
 
-        throw new CloudCapacityException(
+        throw new CapacityShortageException(
             $"cloud: no zone could start replica {request.ReplicaId} of {request.Service} ({settings.InstanceType}{(settings.Spot ? ", spot" : "")}): {string.Join("; ", failures)}");
     }
 

@@ -72,7 +72,10 @@ public sealed class ServiceController : IAsyncDisposable
         (_name, _store, _providers, _options, _time, _logger, _balancer) = (name, store, providers, options, time, logger, balancer);
         (_spec, _version, _rollout, _latestSpec, _latestRollout) = (spec, version, rollout, spec, rollout);
         _probePolicy = SpecMapping.ToProbePolicy(spec);
-        _core = new ControllerDecisionCore(new RequestRateAutoscaler(SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec)), time), SpecMapping.ToPlanner(spec, HasProvider, options.Machine, FoundCapacity), time);
+        _core = new ControllerDecisionCore(new RequestRateAutoscaler(SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec)), time), SpecMapping.ToPlanner(spec, HasProvider, options.Machine, FoundCapacity), time)
+        {
+            CapacityCooldown = options.SpotCapacityCooldown,
+        };
         _capacities = CapacitiesOf(spec);
         _guard = new CrashLoopGuard(spec.Service.FailurePolicy);
         var probeHandler = new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false };
@@ -735,6 +738,14 @@ public sealed class ServiceController : IAsyncDisposable
             r.Handle = await provider.LaunchAsync(ReplicaLaunches.Create(_name, r.Id, _version, _spec, tier, _options, _pki), cancellationToken).ConfigureAwait(false);
             r.Tracker = new ReplicaProbeTracker(_probePolicy, _time);
             r.Status = ReplicaStatus.Starting;
+        }
+        catch (CapacityShortageException e)
+        {
+            // Not the replica's fault: recorded (the planner rests the tier), never counted toward giving the service up.
+            r.Status = ReplicaStatus.FailedProvision;
+            r.FailureReason = $"no capacity on tier {tier.Name}: {e.Message}";
+            _events.Add(ServiceEvents.ReplicaFailed(_name, r.Id, $"{ReplicaStatus.FailedProvision.ToSkyServeName()}: {r.FailureReason}"));
+            Log.LaunchFailed(_logger, _name, r.Id, tier.Name, e.Message);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -47,6 +47,9 @@ public sealed record ServiceControllerOptions
     /// <summary>The machine local tiers run on: resources.cpus and memory are fitted to it.</summary>
     public MachineShape Machine { get; init; } = MachineShape.Current;
 
+    /// <summary>How long a spot tier that failed to provision twice in a row gets no launches (its zones are out of capacity).</summary>
+    public TimeSpan SpotCapacityCooldown { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How often the replicas' token counters are read for <c>wf cost</c> (and before each replica is stopped).</summary>
     public TimeSpan UsageScrapeInterval { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -57,6 +60,8 @@ public sealed record ServiceControllerOptions
             throw new ArgumentException($"port must be 0..65535, got {Port}", nameof(Port));
         if (TickInterval is { } tick && tick <= TimeSpan.Zero)
             throw new ArgumentException($"tick interval must be > 0, got {tick}", nameof(TickInterval));
+        if (SpotCapacityCooldown < TimeSpan.Zero)
+            throw new ArgumentException($"spot capacity cooldown must be >= 0, got {SpotCapacityCooldown}", nameof(SpotCapacityCooldown));
         if (UsageScrapeInterval <= TimeSpan.Zero)
             throw new ArgumentException($"usage scrape interval must be > 0, got {UsageScrapeInterval}", nameof(UsageScrapeInterval));
         if (DrainTimeout < TimeSpan.Zero)

@@ -107,8 +107,11 @@ public sealed partial class PlacementPlanner : IPlacementPlanner
         // Ready replicas beyond what the autoscaler wants may go, stand-ins included: a stand-in whose spot replica is
         // ready again is surplus even while another stand-in still covers a spot replica that is starting.
         var readySurplus = readyCurrent - targetReplicas;
+        // Stand-ins come on top of max_replicas, as SkyServe's fallback replicas do: they cover spot replicas the target
+        // already counts, and the spot side keeps its room to launch the replicas they stand in for (else a service at its
+        // max would stay on on-demand for good once spot came back).
         if (_split)
-            targetReplicas = Math.Min(targetReplicas + sides.StandIns, _maxReplicas);
+            targetReplicas += sides.StandIns;
         var freed = RetireOldVersions(old, targetReplicas, readyCurrent, terminate);
         live -= freed;
         var inPlace = false;
@@ -116,7 +119,7 @@ public sealed partial class PlacementPlanner : IPlacementPlanner
         var need = targetReplicas - current.Count;
         if (_split)
         {
-            var room = _maxReplicas - live;
+            var room = _maxReplicas + sides.StandIns - live;
             if (room <= 0 && need > 0)
                 room += FreeRoomForUpdate(old, readyCurrent, current.Count - readyCurrent, terminate);
             PlanSides(current, sides, occupied, blocked, room, readySurplus, targetReplicas, launch, terminate);

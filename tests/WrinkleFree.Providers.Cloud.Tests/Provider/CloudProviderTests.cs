@@ -85,7 +85,7 @@ public sealed class CloudProviderTests : IAsyncLifetime
             _cloud.Api.FailLaunches(zone);
         var provider = _cloud.NewProvider();
 
-        var e = await Assert.ThrowsAsync<CloudCapacityException>(() => provider.LaunchAsync(CloudFixture.Request(1, CloudFixture.Settings()), CancellationToken.None).WaitAsync(Deadline));
+        var e = await Assert.ThrowsAsync<CapacityShortageException>(() => provider.LaunchAsync(CloudFixture.Request(1, CloudFixture.Settings()), CancellationToken.None).WaitAsync(Deadline));
 
         Assert.Contains("us-east-1a: InsufficientInstanceCapacity; us-east-1b: InsufficientInstanceCapacity; us-east-1c: InsufficientInstanceCapacity", e.Message, StringComparison.Ordinal);
         Assert.Equal(3, _cloud.Api.RunRequests.Count);

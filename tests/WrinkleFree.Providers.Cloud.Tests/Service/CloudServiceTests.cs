@@ -180,6 +180,62 @@ public sealed class CloudServiceTests(ITestOutputHelper output) : IAsyncLifetime
         await after.CompleteAsync();
     }
 
+    [Fact]
+    public async Task Service_AllSpotZonesOutOfCapacity_OnDemandStandsInAndLeavesOnceSpotIsBack()
+    {
+        _cloud.Api.FailLaunches("us-east-1a");
+        _cloud.Api.FailLaunches("us-east-1b");
+        var spec = $"""
+            service:
+              readiness_probe:
+                path: /health
+                initial_delay_seconds: 60
+              replica_policy:
+                min_replicas: 1
+                dynamic_ondemand_fallback: true
+            envs:
+              MODEL_PATH: {TinyModel}
+              NUM_THREADS: "1"
+            tiers:
+              - name: spot
+                provider: cloud
+                capacity: 3
+                cost_per_hour: 0.3
+                spot: true
+                settings: {Settings("[us-east-1a, us-east-1b]")}
+              - name: ondemand
+                provider: cloud
+                capacity: 3
+                cost_per_hour: 1.0
+                settings: {Settings("[us-east-2a]")}
+            """;
+        await using var service = await RunningService.StartAsync(_cloud, spec);
+
+        // Spot fails in every zone: an on-demand instance stands in and serves.
+        var standIn = await service.WaitForAsync(s => s.Replicas.Any(r => r.Tier == "ondemand" && r.Status == ReplicaStatus.Ready), "an on-demand stand-in ready");
+        var onDemand = Assert.Single(_cloud.Api.Instances, i => i.Zone == "us-east-2a");
+        Assert.False(onDemand.Spot);
+        Assert.Contains(_cloud.Api.RunRequests, r => r["Placement.AvailabilityZone"] == "us-east-1b");
+        await service.CompleteAsync();
+
+        // Spot comes back: a spot replica becomes ready and the stand-in leaves (its instance terminated).
+        _cloud.Api.ClearFailure("us-east-1a");
+        _cloud.Api.ClearFailure("us-east-1b");
+        var back = await service.WaitForAsync(
+            s => s.Replicas.Any(r => r.Tier == "spot" && r.Status == ReplicaStatus.Ready) && !s.Replicas.Any(r => r.Tier == "ondemand" && !r.Status.IsTerminal()),
+            "spot ready and the stand-in gone");
+        Assert.Equal(1, back.ReadyCount);
+        await UntilAsync(() => _cloud.Api.Instances.Single(i => i.InstanceId == onDemand.InstanceId).State == "terminated", "the stand-in's instance terminated");
+        Assert.True(_cloud.Api.Instances.Single(i => i.State == "running").Spot);
+        await service.CompleteAsync();
+        Assert.DoesNotContain(standIn.Replicas, r => r.Tier == "spot" && r.Status == ReplicaStatus.Ready);
+        // Waiting for capacity is not a crash loop: the service never gave up launching.
+        Assert.NotEqual(ServiceController.FailedStatus, (await service.Store.GetServiceAsync("svc", Token()))!.Status);
+    }
+
+    private string Settings(string zones) =>
+        $"{{infra: aws, zones: {zones}, instance_type: r7a.large, image: ami-0123456789abcdef0, port: {_port.ToString(CultureInfo.InvariantCulture)}}}";
+
     private static async Task UntilAsync(Func<bool> condition, string what)
     {
         var until = DateTime.UtcNow + Deadline;
@@ -229,6 +285,7 @@ public sealed class CloudServiceTests(ITestOutputHelper output) : IAsyncLifetime
             {
                 TickInterval = TimeSpan.FromMilliseconds(300),
                 DrainTimeout = TimeSpan.FromSeconds(5),
+                SpotCapacityCooldown = TimeSpan.FromSeconds(2),
                 PkiFolder = Path.Combine(home, "pki"),
                 ExtraEnvironment = new Dictionary<string, string> { ["PATH"] = LocalBin(home) + ":" + Environment.GetEnvironmentVariable("PATH") },
             };

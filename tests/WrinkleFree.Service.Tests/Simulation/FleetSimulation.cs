@@ -132,8 +132,12 @@ internal sealed class FleetSimulation(IReadOnlyList<TierInfo> tiers, AutoscalerP
         var target = decision.Scaling.TargetReplicas;
         if (violations.Count > 20)
             return;
-        if (live > policy.MaxReplicas)
-            violations.Add($"{at}: {live} live replicas > max {policy.MaxReplicas}");
+        // On-demand stand-ins come on top of max_replicas (SkyServe's fallback), never more than the spot replicas the
+        // target counts that are not ready.
+        var readySpot = fleet.Count(r => r.Status.IsReady() && tierByName[r.Tier].Spot);
+        var allowed = policy.MaxReplicas + Math.Max(0, target - readySpot);
+        if (live > allowed)
+            violations.Add($"{at}: {live} live replicas > max {policy.MaxReplicas} plus {allowed - policy.MaxReplicas} stand-ins");
         if (target < policy.MinReplicas || target > policy.MaxReplicas)
             violations.Add($"{at}: target {target} outside [{policy.MinReplicas}, {policy.MaxReplicas}]");
         var stopped = decision.Plan.Terminate.ToHashSet();
