@@ -43,6 +43,7 @@ internal sealed class ScrapedService : IAsyncDisposable
                 Replicas = [new ReplicaCount("onprem", "READY", 1)],
                 CostPerHour = [new TierCost("onprem", 0)],
                 ScaleEvents = [new ScaleEventCount("up", "qps", 1)],
+                Usage = [new TierUsage("onprem", 0.5, 0.25, 1200, 300)],
             });
 
             var sd = Path.Combine(home, "prometheus");
