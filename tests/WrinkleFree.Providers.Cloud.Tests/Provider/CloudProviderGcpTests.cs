@@ -69,6 +69,24 @@ public sealed class CloudProviderGcpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CheckTierAsync_AtWfUp_ReadsTheSettingsAndNamesWhatIsWrong()
+    {
+        var provider = NewProvider();
+        var tier = new TierSpec { Name = "gcp-spot", Provider = TierProvider.Cloud, Spot = true, Capacity = 4, Settings = Settings() };
+
+        var room = await provider.CheckTierAsync(tier, new ResourcesSpec(), "tiers[2].settings", CancellationToken.None).WaitAsync(Deadline);
+        var noZones = Settings();
+        noZones.Remove("zones");
+        var error = await Assert.ThrowsAsync<ServiceSpecException>(() => provider.CheckTierAsync(tier with { Settings = noZones }, new ResourcesSpec(), "tiers[2].settings", CancellationToken.None)).WaitAsync(Deadline);
+
+        Assert.Equal(4, room.Replicas);
+        Assert.Contains("gcp n2-highmem-4 spot in us-central1-a, us-central1-b, us-central1-c", room.Note, StringComparison.Ordinal);
+        Assert.Equal(room, provider.KnownCapacity(tier, new ResourcesSpec()));
+        Assert.Equal("tiers[2].settings.zones", error.KeyPath);
+        Assert.Empty(_api.InsertRequests);
+    }
+
+    [Fact]
     public void Parse_GcpTierWithoutProject_IsErrorNamingIt()
     {
         var settings = Settings();
