@@ -82,9 +82,9 @@ public sealed class CloudServiceTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(("us-east-1a", "running", true), (instance.Zone, instance.State, instance.Spot));
         Assert.Equal($"https://{instance.PrivateIp}:{_port}", spot.Endpoint);
         // Through the balancer, with its client certificate, the instance serves completions...
-        for (var i = 0; i < 20 && await service.GeneratedTokensAsync(spot.Endpoint!) == 0; i++)
+        for (var i = 0; i < 20 && await GeneratedTokensAsync(service, spot.Endpoint!) == 0; i++)
             await service.CompleteAsync();
-        Assert.True(await service.GeneratedTokensAsync(spot.Endpoint!) > 0, "no completion reached the spot instance");
+        Assert.True(await GeneratedTokensAsync(service, spot.Endpoint!) > 0, "no completion reached the spot instance");
         // ...and it turns away a client without one.
         using var anonymous = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } }) { Timeout = TimeSpan.FromSeconds(10) };
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => anonymous.GetAsync(new Uri(spot.Endpoint + "/health")).WaitAsync(Deadline));
@@ -118,7 +118,7 @@ public sealed class CloudServiceTests(ITestOutputHelper output) : IAsyncLifetime
         await UntilAsync(() => Volatile.Read(ref sent) >= 5, "requests flowing");
         // The instance takes its share of the load before its notice, so a lost request there would show.
         var until = DateTime.UtcNow + Deadline;
-        while (await service.GeneratedTokensAsync(victim.Endpoint!) == 0)
+        while (await GeneratedTokensAsync(service, victim.Endpoint!) == 0)
         {
             Assert.True(DateTime.UtcNow < until, "no completion reached the spot instance");
             await Task.Delay(100);
@@ -130,9 +130,9 @@ public sealed class CloudServiceTests(ITestOutputHelper output) : IAsyncLifetime
         // The prober sees /health 503 draining: the balancer stops routing to the instance before it dies.
         // The replica drains once it has read the notice; its /health says so.
         var drainingBy = DateTime.UtcNow + Deadline;
-        for (var health = await service.HealthAsync(victim.Endpoint!);
+        for (var health = await HealthAsync(service, victim.Endpoint!);
             health.Status != HttpStatusCode.ServiceUnavailable || !health.Body.Contains("draining", StringComparison.Ordinal);
-            health = await service.HealthAsync(victim.Endpoint!))
+            health = await HealthAsync(service, victim.Endpoint!))
         {
             Assert.True(DateTime.UtcNow < drainingBy, $"the noticed replica still answers /health {(int)health.Status}: {health.Body}");
             await Task.Delay(100);
@@ -249,132 +249,39 @@ public sealed class CloudServiceTests(ITestOutputHelper output) : IAsyncLifetime
     private static CancellationToken Token(int seconds = 60) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;
 
     /// <summary>A controller on a store in the cloud fixture's home, with the local and cloud providers.</summary>
-    private sealed class RunningService : IAsyncDisposable
+    private static class RunningService
     {
-        private readonly ServiceStore _store;
-        private readonly HttpClient _http;
-        private bool _left;
+        public static Task<InProcessService> StartAsync(CloudFixture cloud, string spec) =>
+            InProcessService.StartAsync(
+                Directory.CreateDirectory(Path.Combine(cloud.Home.Path, "daemon")).FullName, spec,
+                new Dictionary<string, IReplicaProvider> { [ProviderNames.Cloud] = cloud.NewProvider() }, Deadline,
+                o => o with { SpotCapacityCooldown = TimeSpan.FromSeconds(2) });
+    }
 
-        private RunningService(string home, ServiceStore store, ServiceController controller)
-        {
-            Home = home;
-            _store = store;
-            Controller = controller;
-            _http = new HttpClient { BaseAddress = controller.Snapshot.Endpoint, Timeout = TimeSpan.FromSeconds(60) };
-        }
+    /// <summary>wf_generated_tokens_total of the replica at <paramref name="endpoint"/>, read over mutual TLS as the balancer's client.</summary>
+    private static async Task<double> GeneratedTokensAsync(InProcessService service, string endpoint)
+    {
+        using var http = ReplicaClient(service);
+        var metrics = await http.GetStringAsync(new Uri(endpoint + "/metrics")).WaitAsync(Deadline);
+        var line = metrics.Split('\n').SingleOrDefault(l => l.StartsWith("wf_generated_tokens_total ", StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line["wf_generated_tokens_total ".Length..], CultureInfo.InvariantCulture);
+    }
 
-        public string Home { get; }
+    /// <summary>The replica's /health status and body, read over mutual TLS as the balancer's client.</summary>
+    private static async Task<(HttpStatusCode Status, string Body)> HealthAsync(InProcessService service, string endpoint)
+    {
+        using var http = ReplicaClient(service);
+        using var response = await http.GetAsync(new Uri(endpoint + "/health")).WaitAsync(Deadline);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
 
-        public ServiceController Controller { get; }
-
-        public ServiceStore Store => _store;
-
-        public static async Task<RunningService> StartAsync(CloudFixture cloud, string spec)
-        {
-            var home = Directory.CreateDirectory(Path.Combine(cloud.Home.Path, "daemon")).FullName;
-            var providers = new Dictionary<string, IReplicaProvider>
-            {
-                [ProviderNames.Cloud] = cloud.NewProvider(),
-                [ProviderNames.Local] = new LocalProviderFactory().Create(new ReplicaProviderContext(home, TimeProvider.System, NullLoggerFactory.Instance)),
-            };
-            var store = await ServiceStore.OpenAsync(Path.Combine(home, "state.db"), TimeProvider.System, null, Token());
-            if (await store.GetServiceAsync("svc", Token()) is null)
-                await store.CreateServiceAsync("svc", spec, "CONTROLLER_INIT", Token());
-
-            var options = new ServiceControllerOptions
-            {
-                TickInterval = TimeSpan.FromMilliseconds(300),
-                DrainTimeout = TimeSpan.FromSeconds(5),
-                SpotCapacityCooldown = TimeSpan.FromSeconds(2),
-                PkiFolder = Path.Combine(home, "pki"),
-                ExtraEnvironment = new Dictionary<string, string> { ["PATH"] = LocalBin(home) + ":" + Environment.GetEnvironmentVariable("PATH") },
-            };
-            var controller = await ServiceController.StartAsync("svc", store, providers, options, TimeProvider.System, null, Token());
-            return new RunningService(home, store, controller);
-        }
-
-        public async Task<ServiceSnapshot> WaitForAsync(Func<ServiceSnapshot, bool> condition, string what)
-        {
-            var deadline = DateTime.UtcNow + Deadline;
-            while (true)
-            {
-                var snapshot = Controller.Snapshot;
-                if (condition(snapshot))
-                    return snapshot;
-                Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}: " + string.Join(", ", snapshot.Replicas.Select(r => $"{r.Id}:{r.Tier}:{r.Status}:{r.FailureReason}")));
-                await Task.Delay(200);
-            }
-        }
-
-        /// <summary>One completion through the service's endpoint; the error when it failed.</summary>
-        public async Task<string?> TryCompleteAsync()
-        {
-            try
-            {
-                using var response = await _http.PostAsJsonAsync("/v1/completions", new { prompt = "Once upon a time", max_tokens = 2 });
-                return response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                return e.Message;
-            }
-        }
-
-        public async Task CompleteAsync() => Assert.Null(await TryCompleteAsync());
-
-        /// <summary>wf_generated_tokens_total of the replica at <paramref name="endpoint"/>, read over mutual TLS as the balancer's client.</summary>
-        public async Task<double> GeneratedTokensAsync(string endpoint)
-        {
-            using var http = ReplicaClient();
-            var metrics = await http.GetStringAsync(new Uri(endpoint + "/metrics")).WaitAsync(Deadline);
-            var line = metrics.Split('\n').SingleOrDefault(l => l.StartsWith("wf_generated_tokens_total ", StringComparison.Ordinal));
-            return line is null ? 0 : double.Parse(line["wf_generated_tokens_total ".Length..], CultureInfo.InvariantCulture);
-        }
-
-        /// <summary>The replica's /health status and body, read over mutual TLS as the balancer's client.</summary>
-        public async Task<(HttpStatusCode Status, string Body)> HealthAsync(string endpoint)
-        {
-            using var http = ReplicaClient();
-            using var response = await http.GetAsync(new Uri(endpoint + "/health")).WaitAsync(Deadline);
-            return (response.StatusCode, await response.Content.ReadAsStringAsync());
-        }
-
-        private HttpClient ReplicaClient()
-        {
-            var pki = Path.Combine(Home, "pki", "svc");
-            var handler = new SocketsHttpHandler();
-            handler.SslOptions.ClientCertificates = [X509Certificate2.CreateFromPemFile(Path.Combine(pki, "client.crt"), Path.Combine(pki, "client.key"))];
-            // The replica's certificate names its instance, not the address dialled; these reads only look, they send nothing.
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
-            return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
-        }
-
-        /// <summary>Stops the controller and leaves every replica running, as a daemon that dies does.</summary>
-        public async Task LeaveRunningAsync()
-        {
-            _left = true;
-            await Controller.DisposeAsync().AsTask().WaitAsync(Deadline);
-            _store.Dispose();
-            _http.Dispose();
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (_left)
-                return;
-            await Controller.ShutdownAsync(Token()).WaitAsync(Deadline);
-            await Controller.DisposeAsync().AsTask().WaitAsync(Deadline);
-            _store.Dispose();
-            _http.Dispose();
-        }
-
-        private static string LocalBin(string home)
-        {
-            var bin = Directory.CreateDirectory(Path.Combine(home, "local-bin")).FullName;
-            var wf = Path.Combine(bin, "wf");
-            File.WriteAllText(wf, $"#!/bin/sh\n# Test stand-in for the installed serving wf: the built serving wf.\nexec dotnet {WfBuild.Serving.Dll} \"$@\"\n");
-            File.SetUnixFileMode(wf, (UnixFileMode)0x1ED);
-            return bin;
-        }
+    private static HttpClient ReplicaClient(InProcessService service)
+    {
+        var pki = Path.Combine(service.Home, "pki", "svc");
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.ClientCertificates = [X509Certificate2.CreateFromPemFile(Path.Combine(pki, "client.crt"), Path.Combine(pki, "client.key"))];
+        // The replica's certificate names its instance, not the address dialled; these reads only look, they send nothing.
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
     }
 }

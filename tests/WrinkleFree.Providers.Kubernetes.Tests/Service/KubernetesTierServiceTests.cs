@@ -136,27 +136,9 @@ public sealed class KubernetesTierServiceTests(ITestOutputHelper output)
     }
 
     /// <summary>A controller on a store in the cluster's home, with the local and kubernetes providers.</summary>
-    private sealed class RunningService : IAsyncDisposable
+    private static class RunningService
     {
-        private readonly ServiceStore _store;
-        private readonly KubernetesProvider _kubernetes;
-        private readonly HttpClient _http;
-        private bool _left;
-
-        private RunningService(string home, ServiceStore store, KubernetesProvider kubernetes, ServiceController controller)
-        {
-            Home = home;
-            _store = store;
-            _kubernetes = kubernetes;
-            Controller = controller;
-            _http = new HttpClient { BaseAddress = controller.Snapshot.Endpoint, Timeout = TimeSpan.FromSeconds(60) };
-        }
-
-        public string Home { get; }
-
-        public ServiceController Controller { get; }
-
-        public static async Task<RunningService> StartAsync(TestCluster cluster, string spec, string? home = null)
+        public static async Task<InProcessService> StartAsync(TestCluster cluster, string spec, string? home = null)
         {
             cluster.RunServingWf();
             home ??= Directory.CreateDirectory(Path.Combine(cluster.Home, "daemon")).FullName;
@@ -168,86 +150,7 @@ public sealed class KubernetesTierServiceTests(ITestOutputHelper output)
                     await kubernetes.CheckTierAsync(parsed.Tiers[i], parsed.Resources, $"tiers[{i}].settings", Poll.Token());
             }
 
-            var providers = new Dictionary<string, IReplicaProvider>
-            {
-                [ProviderNames.Kubernetes] = kubernetes,
-                [ProviderNames.Local] = new LocalProviderFactory().Create(new ReplicaProviderContext(home, TimeProvider.System, NullLoggerFactory.Instance)),
-            };
-            var store = await ServiceStore.OpenAsync(Path.Combine(home, "state.db"), TimeProvider.System, null, Poll.Token());
-            if (!File.Exists(Path.Combine(home, "created")))
-            {
-                await store.CreateServiceAsync("svc", spec, "CONTROLLER_INIT", Poll.Token());
-                await File.WriteAllTextAsync(Path.Combine(home, "created"), "");
-            }
-
-            var options = new ServiceControllerOptions
-            {
-                TickInterval = TimeSpan.FromMilliseconds(300),
-                DrainTimeout = TimeSpan.FromSeconds(5),
-                PkiFolder = Path.Combine(home, "pki"),
-                ExtraEnvironment = new Dictionary<string, string> { ["PATH"] = LocalBin(home) + ":" + Environment.GetEnvironmentVariable("PATH") },
-            };
-            var controller = await ServiceController.StartAsync("svc", store, providers, options, TimeProvider.System, null, Poll.Token());
-            return new RunningService(home, store, kubernetes, controller);
-        }
-
-        public async Task<ServiceSnapshot> WaitForAsync(Func<ServiceSnapshot, bool> condition, string what)
-        {
-            var deadline = DateTime.UtcNow + Deadline;
-            while (true)
-            {
-                var snapshot = Controller.Snapshot;
-                if (condition(snapshot))
-                    return snapshot;
-                Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}: " + string.Join(", ", snapshot.Replicas.Select(r => $"{r.Id}:{r.Tier}:{r.Status}:{r.FailureReason}")));
-                await Task.Delay(200);
-            }
-        }
-
-        /// <summary>One completion through the service's endpoint; the error when it failed.</summary>
-        public async Task<string?> TryCompleteAsync()
-        {
-            try
-            {
-                using var response = await _http.PostAsJsonAsync("/v1/completions", new { prompt = "Once upon a time", max_tokens = 2 });
-                return response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                return e.Message;
-            }
-        }
-
-        public async Task CompleteAsync() => Assert.Null(await TryCompleteAsync());
-
-        /// <summary>Stops the controller and its providers and leaves every replica running, as a daemon that dies does.</summary>
-        public async Task LeaveRunningAsync()
-        {
-            _left = true;
-            await Controller.DisposeAsync();
-            await _kubernetes.DisposeAsync();
-            _store.Dispose();
-            _http.Dispose();
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (_left)
-                return;
-            await Controller.ShutdownAsync(Poll.Token(60));
-            await Controller.DisposeAsync();
-            _store.Dispose();
-            _http.Dispose();
-        }
-
-        private static string LocalBin(string home)
-        {
-            var bin = Directory.CreateDirectory(Path.Combine(home, "local-bin")).FullName;
-            var wf = Path.Combine(bin, "wf");
-            File.WriteAllText(wf, $"#!/bin/sh\n# Test stand-in for the installed serving wf: the built serving wf.\nexec dotnet {WfBuild.Serving.Dll} \"$@\"\n");
-            File.SetUnixFileMode(wf, (UnixFileMode)0x1ED);
-            return bin;
+            return await InProcessService.StartAsync(home, spec, new Dictionary<string, IReplicaProvider> { [ProviderNames.Kubernetes] = kubernetes }, Deadline);
         }
     }
 }
-
