@@ -144,13 +144,17 @@ public sealed class ManagedJobs
                     LinuxProcess.SignalGroup(pgid, LinuxProcess.Sigkill);
                 }
 
-                var removed = await AbandonRemoteAsync(job, cancellationToken).ConfigureAwait(false);
-                return await _store.TransitionAsync(id, j => j with { Status = JobStatus.Cancelled, FailureReason = "cancelled by the user", TaskPid = null, TaskStartTime = null },
-                    removed is null
-                        ? "cancelled by the user (controller not responding; task group killed)"
-                        : $"cancelled by the user (controller not responding; {removed})",
-                    null, cancellationToken).ConfigureAwait(false)
-                    ?? (await _store.GetAsync(id, cancellationToken).ConfigureAwait(false))!;
+                // Only if the controller did not finish meanwhile; its cluster Job (if any) goes once the job is cancelled.
+                var cancelled = await _store.TransitionAsync(id, j => j with { Status = JobStatus.Cancelled, FailureReason = "cancelled by the user", TaskPid = null, TaskStartTime = null },
+                    "cancelled by the user (controller not responding; task group killed)", [job.Status], cancellationToken).ConfigureAwait(false);
+                if (cancelled is null)
+                {
+                    return (await _store.GetAsync(id, cancellationToken).ConfigureAwait(false))!;
+                }
+
+                return await AbandonRemoteAsync(job, cancellationToken).ConfigureAwait(false) is { } removed
+                    ? await _store.TransitionAsync(id, j => j with { FailureReason = $"cancelled by the user (controller not responding; {removed})" }, null, [JobStatus.Cancelled], cancellationToken).ConfigureAwait(false) ?? cancelled
+                    : cancelled;
             }
 
             await Task.Delay(_options.PollInterval, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
@@ -235,17 +239,19 @@ public sealed class ManagedJobs
         var reason = job.ControllerPid is { } pid
             ? $"the job's controller (pid {pid}) died; see {Path.Combine(JobDirectory(job.Id), "controller.log")}"
             : $"the job's controller never started; see {Path.Combine(JobDirectory(job.Id), "controller.log")}";
-        // A cluster Job keeps running (and billing) without its controller: it goes first, and the reason says what happened.
-        if (await AbandonRemoteAsync(job, cancellationToken).ConfigureAwait(false) is { } removed)
-        {
-            reason += "; " + removed;
-        }
-
         var failed = await _store.TransitionAsync(job.Id, j => j with { Status = JobStatus.FailedController, FailureReason = reason, TaskPid = null, TaskStartTime = null },
             reason, [job.Status], cancellationToken).ConfigureAwait(false);
         if (failed is null)
         {
             return (await _store.GetAsync(job.Id, cancellationToken).ConfigureAwait(false))!;
+        }
+
+        // A cluster Job keeps running (and billing) without its controller. Removed only once the job is marked failed
+        // here: a controller that finished between the read above and the pid check has a final state, and its Job stays.
+        if (await AbandonRemoteAsync(job, cancellationToken).ConfigureAwait(false) is { } removed)
+        {
+            reason += "; " + removed;
+            failed = await _store.TransitionAsync(job.Id, j => j with { FailureReason = reason }, null, [JobStatus.FailedController], cancellationToken).ConfigureAwait(false) ?? failed;
         }
 
         if (LinuxProcess.IsSame(job.TaskPid, job.TaskStartTime) || (job.TaskPid is { } pgid && LinuxProcess.GroupAlive(pgid)))

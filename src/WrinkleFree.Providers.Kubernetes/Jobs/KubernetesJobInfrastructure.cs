@@ -81,11 +81,16 @@ public sealed partial class KubernetesJobInfrastructure(KubernetesProviderOption
 
                 // Until the watch has seen the Job this run created (or adopted) it is neither running nor gone.
                 var job = jobs.Get(state.Name) is { } seen && seen.Metadata.Uid == state.JobUid ? seen : null;
-                var listed = pods.Items.OrderBy(p => p.Metadata.CreationTimestamp).ThenBy(p => p.Metadata.Name, StringComparer.Ordinal).ToList();
+                var finished = job?.Status?.Conditions?.Any(c => c.Type is "Complete" or "Failed" && c.Status == "True") == true;
+                // The two watches are two streams: a Job may be seen Complete before its quick pod is seen started, so
+                // at the end the pods are read once more, straight from the API, for their logs and their last state.
+                IEnumerable<V1Pod> current = finished
+                    ? (await connection.Client.CoreV1.ListNamespacedPodAsync(ns, labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false)).Items
+                    : pods.Items;
+                var listed = current.OrderBy(p => p.Metadata.CreationTimestamp).ThenBy(p => p.Metadata.Name, StringComparer.Ordinal).ToList();
                 foreach (var pod in listed.Where(ContainerStarted))
                     logs.Follow(pod.Metadata.Name);
                 // Pods first: the reason a Job failed names the last failure they show.
-                var finished = job?.Status?.Conditions?.Any(c => c.Type is "Complete" or "Failed" && c.Status == "True") == true;
                 await state.AccountAsync(listed, finished, cancellationToken).ConfigureAwait(false);
                 if ((job is null ? null : Ended(job, state)) is { } ended)
                 {
