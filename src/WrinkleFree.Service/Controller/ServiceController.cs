@@ -374,14 +374,18 @@ public sealed class ServiceController : IAsyncDisposable
     /// Moves a replica into a failed state with its reason, counts the failure toward the crash-loop guard, and queues the
     /// events that explain what happens next (the backoff, or that the service gave up).
     /// </summary>
-    private void Fail(Tracked r, ReplicaStatus status, string reason)
+    /// <param name="crash">False for a launch refused for want of capacity: recorded like any failure (the planner rests
+    /// the tier), but not the replica's fault, so it never counts toward the crash-loop guard nor holds launches back.</param>
+    private void Fail(Tracked r, ReplicaStatus status, string reason, bool crash = true)
     {
         r.Status = status;
         r.FailureReason = reason;
-        var gaveUpBefore = _guard.GaveUp;
-        var backoff = _guard.RecordFailure(_time.GetUtcNow(), $"replica {r.Id} {status.ToSkyServeName()}: {reason}", r.Id);
         Log.ReplicaFailed(_logger, _name, r.Id, status.ToSkyServeName(), reason);
         _events.Add(ServiceEvents.ReplicaFailed(_name, r.Id, status == ReplicaStatus.Failed ? reason : $"{status.ToSkyServeName()}: {reason}"));
+        if (!crash)
+            return;
+        var gaveUpBefore = _guard.GaveUp;
+        var backoff = _guard.RecordFailure(_time.GetUtcNow(), $"replica {r.Id} {status.ToSkyServeName()}: {reason}", r.Id);
         if (_guard.GaveUp && !gaveUpBefore)
         {
             _events.Add(ServiceEvents.ServiceFailed(_name,
@@ -739,17 +743,10 @@ public sealed class ServiceController : IAsyncDisposable
             r.Tracker = new ReplicaProbeTracker(_probePolicy, _time);
             r.Status = ReplicaStatus.Starting;
         }
-        catch (CapacityShortageException e)
-        {
-            // Not the replica's fault: recorded (the planner rests the tier), never counted toward giving the service up.
-            r.Status = ReplicaStatus.FailedProvision;
-            r.FailureReason = $"no capacity on tier {tier.Name}: {e.Message}";
-            _events.Add(ServiceEvents.ReplicaFailed(_name, r.Id, $"{ReplicaStatus.FailedProvision.ToSkyServeName()}: {r.FailureReason}"));
-            Log.LaunchFailed(_logger, _name, r.Id, tier.Name, e.Message);
-        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            Fail(r, ReplicaStatus.FailedProvision, $"could not launch on tier {tier.Name}: {e.Message}");
+            var shortage = e is CapacityShortageException;
+            Fail(r, ReplicaStatus.FailedProvision, $"{(shortage ? "no capacity" : "could not launch")} on tier {tier.Name}: {e.Message}", crash: !shortage);
             Log.LaunchFailed(_logger, _name, r.Id, tier.Name, e.Message);
         }
         // The handle is written at once: a crash from here on leaves a record the next controller can adopt.

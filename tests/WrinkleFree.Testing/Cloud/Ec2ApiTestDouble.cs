@@ -1,12 +1,6 @@
 using System.Globalization;
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace WrinkleFree.Testing.Cloud;
 
@@ -70,15 +64,9 @@ public sealed partial class Ec2ApiTestDouble : IAsyncDisposable
     /// <summary>Starts the double on 127.0.0.1 with a random port.</summary>
     public static async Task<Ec2ApiTestDouble> StartAsync(TimeProvider? time = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var api = new Ec2ApiTestDouble(app, time ?? TimeProvider.System);
-        app.Run(api.HandleAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        api.Url = new Uri(address.TrimEnd('/') + "/");
+        Ec2ApiTestDouble? api = null;
+        var (_, url) = await LoopbackHost.StartAsync(app => (api = new Ec2ApiTestDouble(app, time ?? TimeProvider.System)).HandleAsync);
+        api!.Url = url;
         return api;
     }
 

@@ -1,12 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace WrinkleFree.Testing.Cloud;
 
@@ -91,15 +86,10 @@ public sealed partial class GceApiTestDouble : IAsyncDisposable
     /// <summary>Starts the double for <paramref name="project"/> with the given zones (default us-central1-a/b/c, europe-west4-a).</summary>
     public static async Task<GceApiTestDouble> StartAsync(string project = "wf-test-project", IReadOnlyList<string>? zones = null, TimeProvider? time = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var api = new GceApiTestDouble(app, project, zones ?? ["us-central1-a", "us-central1-b", "us-central1-c", "europe-west4-a"], time ?? TimeProvider.System);
-        app.Run(api.HandleAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        api.Url = new Uri(address.TrimEnd('/') + "/");
+        GceApiTestDouble? api = null;
+        var (_, url) = await LoopbackHost.StartAsync(app =>
+            (api = new GceApiTestDouble(app, project, zones ?? ["us-central1-a", "us-central1-b", "us-central1-c", "europe-west4-a"], time ?? TimeProvider.System)).HandleAsync);
+        api!.Url = url;
         return api;
     }
 

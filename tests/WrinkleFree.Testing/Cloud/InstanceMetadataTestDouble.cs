@@ -1,12 +1,6 @@
 using System.Globalization;
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace WrinkleFree.Testing.Cloud;
 
@@ -50,14 +44,9 @@ public sealed class InstanceMetadataTestDouble : IAsyncDisposable
     /// <summary>Starts the double on 127.0.0.1:<paramref name="port"/> (0: a free one).</summary>
     public static async Task<InstanceMetadataTestDouble> StartAsync(int port = 0)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
-        var app = builder.Build();
-        var double_ = new InstanceMetadataTestDouble(app);
-        app.Run(double_.HandleAsync);
-        await app.StartAsync();
-        double_.Url = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + "/");
+        InstanceMetadataTestDouble? double_ = null;
+        var (_, url) = await LoopbackHost.StartAsync(app => (double_ = new InstanceMetadataTestDouble(app)).HandleAsync, port);
+        double_!.Url = url;
         return double_;
     }
 
