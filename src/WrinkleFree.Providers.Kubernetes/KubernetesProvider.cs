@@ -28,6 +28,10 @@ public sealed partial class KubernetesProvider : IReplicaProvider, IProviderCapa
     private readonly Dictionary<string, ClusterConnection> _connections = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Service, int Replica), Launched> _launched = new();
     private readonly ConcurrentDictionary<string, byte> _deletedByUs = new(StringComparer.Ordinal);
+
+    // Pods a stop saw gone from the API itself: the watch's DELETED event may still be on its way, and the status must
+    // not say Running in between.
+    private readonly ConcurrentDictionary<string, byte> _goneAfterStop = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TierCapacity> _capacity = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Context, string Namespace, string Name), byte> _headlessMade = new();
     private int _disposed;
@@ -154,6 +158,8 @@ public sealed partial class KubernetesProvider : IReplicaProvider, IProviderCapa
     {
         ArgumentNullException.ThrowIfNull(handle);
         var (connection, name, ns) = Locate(handle);
+        if (handle.PodUid is { } stopped && _goneAfterStop.ContainsKey(stopped))
+            return ProviderReplicaStatus.Exited(null, $"pod {name} was deleted");
         var watch = connection.Watch(ns);
         if (!await watch.WaitSyncedAsync(SyncWait, cancellationToken).ConfigureAwait(false))
             return ProviderReplicaStatus.Unknown($"cannot list pods in namespace {ns} ({KubernetesApiErrors.ContextName(connection.Context)}): {watch.LastError ?? "no answer"}");
@@ -208,7 +214,11 @@ public sealed partial class KubernetesProvider : IReplicaProvider, IProviderCapa
             if (pod is null || pod.Metadata.Uid != handle.PodUid)
             {
                 if (await ReadPodAsync(connection, name, ns, bound.Token).ConfigureAwait(false) is not { } still || still.Metadata.Uid != handle.PodUid)
+                {
+                    if (handle.PodUid is { } gone)
+                        _goneAfterStop[gone] = 0;
                     break;
+                }
             }
 
             try
