@@ -214,23 +214,28 @@ internal sealed class SshNetSession : ISshSession
             // The probe loop ends this way.
         }
 
-        lock (_ports)
+        finally
         {
-            foreach (var port in _ports)
+            // Whatever the probe ended with, the ports, clients and the jump session are closed: a leaked jump
+            // connection would hold a login open on the bastion.
+            lock (_ports)
             {
-                port.Dispose();
+                foreach (var port in _ports)
+                {
+                    port.Dispose();
+                }
+
+                _ports.Clear();
             }
 
-            _ports.Clear();
-        }
-
-        _sftp?.Dispose();
-        _client.Dispose();
-        _sftpGate.Dispose();
-        _closing.Dispose();
-        if (_jump is not null)
-        {
-            await _jump.DisposeAsync().ConfigureAwait(false);
+            _sftp?.Dispose();
+            _client.Dispose();
+            _sftpGate.Dispose();
+            _closing.Dispose();
+            if (_jump is not null)
+            {
+                await _jump.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 
@@ -336,6 +341,11 @@ internal sealed class SshNetSession : ISshSession
             {
                 await RunAsync("true", _options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
                 misses = 0;
+            }
+            catch (ObjectDisposedException) when (Volatile.Read(ref _disposed) != 0)
+            {
+                // DisposeAsync marks the session disposed before it cancels this loop: a tick in between lands here.
+                return;
             }
             catch (Exception error) when (error is TimeoutException or SshNodeException or SshException)
             {
