@@ -7,9 +7,10 @@ namespace WrinkleFree.Service.Controller;
 /// The controller's decision step without I/O: from the replicas the controller knows and their health signals, ask
 /// the autoscaler for a target and the planner for the launches and terminations that move toward it. The reconcile
 /// loop around it carries the plan out through providers and calls it again after <see cref="ControllerDecision.NextTickIn"/>.
-/// A spot tier whose launches keep failing to provision (the zone is out of capacity: <see cref="CapacityFailures"/> in a
-/// row with none provisioned between them) takes no launches for <see cref="CapacityCooldown"/>, so replacements go to the
-/// next zone instead of failing there again.
+/// A spot tier (or any tier whose launches can be refused for capacity: <see cref="TierInfo.CapacityLimited"/>, a cloud
+/// tier) whose launches keep failing to provision (the zone is out of capacity: <see cref="CapacityFailures"/> in a row
+/// with none provisioned between them) takes no launches for <see cref="CapacityCooldown"/>, so replacements go to the
+/// next tier instead of failing there again every tick.
 /// </summary>
 public sealed class ControllerDecisionCore
 {
@@ -35,7 +36,7 @@ public sealed class ControllerDecisionCore
         _time = time ?? TimeProvider.System;
     }
 
-    /// <summary>How long a spot tier takes no launches after one of its launches failed to provision.</summary>
+    /// <summary>How long a spot or capacity-limited tier takes no launches after its launches failed to provision.</summary>
     public TimeSpan CapacityCooldown { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>
@@ -155,8 +156,8 @@ public sealed class ControllerDecisionCore
         return _unavailable;
     }
 
-    // Only the cost-ordered planner knows which tiers are spot; other planners get no cooldowns.
+    // Only the cost-ordered planner knows which tiers are spot or capacity-limited; other planners get no cooldowns.
     private static HashSet<string> SpotTiersOf(IPlacementPlanner planner) => planner is PlacementPlanner p
-        ? new HashSet<string>(p.Tiers.Where(t => t.Spot).Select(t => t.Name), StringComparer.Ordinal)
+        ? new HashSet<string>(p.Tiers.Where(t => t.Spot || t.CapacityLimited).Select(t => t.Name), StringComparer.Ordinal)
         : new HashSet<string>(StringComparer.Ordinal);
 }

@@ -47,7 +47,7 @@ public sealed record ServiceControllerOptions
     /// <summary>The machine local tiers run on: resources.cpus and memory are fitted to it.</summary>
     public MachineShape Machine { get; init; } = MachineShape.Current;
 
-    /// <summary>How long a spot tier that failed to provision twice in a row gets no launches (its zones are out of capacity).</summary>
+    /// <summary>How long a spot or cloud tier that failed to provision twice in a row gets no launches (its zones are out of capacity).</summary>
     public TimeSpan SpotCapacityCooldown { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>How often the replicas' token counters are read for <c>wf cost</c> (and before each replica is stopped).</summary>

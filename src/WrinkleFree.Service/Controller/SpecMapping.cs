@@ -43,6 +43,7 @@ internal static class SpecMapping
             CostPerHour = t.CostPerHour,
             Spot = t.Spot,
             ScaleToZero = t.ScaleToZero,
+            CapacityLimited = t.Spot || ProviderName(t) == Providers.ProviderNames.Cloud,
             Order = i,
         }.Validate())];
     }

@@ -18,6 +18,12 @@ public sealed record TierInfo
     /// <summary>True when the tier should empty whenever cheaper tiers can carry the load.</summary>
     public bool ScaleToZero { get; init; }
 
+    /// <summary>
+    /// True when a launch can be refused for lack of capacity (a cloud tier, spot or not): its launches that keep failing
+    /// to provision cool the tier down like a spot zone out of capacity, instead of being retried every tick.
+    /// </summary>
+    public bool CapacityLimited { get; init; }
+
     /// <summary>Position in the spec's tiers list; breaks cost ties.</summary>
     public int Order { get; init; }
 

@@ -194,6 +194,40 @@ public sealed class SpotPlacementTests
         Assert.Empty(core.UnavailableTiers);
     }
 
+    [Fact]
+    public void Decide_OnDemandCloudTierOutOfCapacity_CoolsDownAndTheNextTierTakesTheLaunches_AKubeTierNever()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero));
+        var policy = new AutoscalerPolicy { MinReplicas = 2, MaxReplicas = 2 };
+        var cloud = new TierInfo { Name = "aws-od", CostPerHour = 0.30, CapacityLimited = true, Order = 0 };
+        var dearer = new TierInfo { Name = "gcp-od", CostPerHour = 0.40, CapacityLimited = true, Order = 1 };
+        var core = new ControllerDecisionCore(new RequestRateAutoscaler(policy, time), new PlacementPlanner([cloud, dearer], 2), time)
+        {
+            CapacityCooldown = TimeSpan.FromMinutes(10),
+        };
+        var cluster = new TestCluster();
+        var first = core.Decide(cluster.Replicas, [], 1);
+        Assert.Equal(["aws-od", "aws-od"], first.Plan.Launch);
+        Launch(cluster, first.Plan);
+
+        // Both launches refused (InsufficientInstanceCapacity): the cheaper tier is not tried again on every tick.
+        SetStatus(cluster, ReplicaStatus.Provisioning, ReplicaStatus.FailedProvision, int.MaxValue);
+        time.Advance(TimeSpan.FromSeconds(20));
+        Assert.Equal(["gcp-od", "gcp-od"], core.Decide(cluster.Replicas, [], 1).Plan.Launch);
+        Assert.Equal(["aws-od"], core.UnavailableTiers);
+        time.Advance(TimeSpan.FromMinutes(11));
+        Assert.Equal(["aws-od", "aws-od"], core.Decide(cluster.Replicas, [], 1).Plan.Launch);
+
+        // A tier that is not capacity-limited (Kubernetes, bare metal) gets no cooldown: its failures are the crash guard's.
+        var kubeCore = new ControllerDecisionCore(new RequestRateAutoscaler(policy, time), new PlacementPlanner([Kube with { Capacity = null }, dearer], 2), time);
+        var kubeCluster = new TestCluster();
+        Launch(kubeCluster, kubeCore.Decide(kubeCluster.Replicas, [], 1).Plan);
+        SetStatus(kubeCluster, ReplicaStatus.Provisioning, ReplicaStatus.FailedProvision, int.MaxValue);
+        time.Advance(TimeSpan.FromSeconds(20));
+        Assert.Equal(["kube", "kube"], kubeCore.Decide(kubeCluster.Replicas, [], 1).Plan.Launch);
+        Assert.Empty(kubeCore.UnavailableTiers);
+    }
+
     /// <summary>Applies <paramref name="plan"/> with its launches still provisioning (TestCluster starts them).</summary>
     private static void Launch(TestCluster cluster, PlacementPlan plan)
     {
