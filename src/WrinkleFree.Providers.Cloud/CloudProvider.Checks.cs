@@ -19,11 +19,12 @@ public sealed partial class CloudProvider : IProviderCapacity
     public Task<TierCapacity> CheckTierAsync(TierSpec tier, ResourcesSpec resources, string keyPath, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tier);
-        var settings = CloudTierSettings.Parse(tier.Settings, tier.Spot, keyPath);
+        var settings = CloudTierSettings.Parse(tier.Settings, tier.Spot, keyPath, resources);
         var zones = string.Join(", ", settings.Zones.Select(z => z.Zone));
+        var type = settings.InstanceTypeReason == "as written" ? settings.InstanceType : settings.InstanceTypeReason;
         var room = new TierCapacity(tier.Capacity, tier.IsUnlimited
-            ? $"{settings.Infra} {settings.InstanceType}{(settings.Spot ? " spot" : "")} in {zones}, no capacity written: unlimited"
-            : $"{settings.Infra} {settings.InstanceType}{(settings.Spot ? " spot" : "")} in {zones}, {tier.Capacity.ToString(CultureInfo.InvariantCulture)} replicas as written");
+            ? $"{settings.Infra} {type}{(settings.Spot ? " spot" : "")} in {zones}, no capacity written: unlimited"
+            : $"{settings.Infra} {type}{(settings.Spot ? " spot" : "")} in {zones}, {tier.Capacity.ToString(CultureInfo.InvariantCulture)} replicas as written");
         _capacity[tier.Name] = room;
         return Task.FromResult(room);
     }

@@ -53,7 +53,7 @@ public sealed partial class CloudProvider : IReplicaProvider, IDisposable
         request.Validate();
         if (_launched.TryGetValue((request.Service, request.ReplicaId), out var known))
             return known;
-        var settings = CloudTierSettings.Parse(request.TierSettings, request.Spot, "settings");
+        var settings = CloudTierSettings.Parse(request.TierSettings, request.Spot, "settings", request.Resources);
         var compute = ComputeFor(settings);
         var tags = CloudTags.Of(request.Service, request.ReplicaId, request.Version, request.Tier);
         _tiers[(request.Service, request.ReplicaId)] = request.Tier;

@@ -28,7 +28,11 @@ public sealed record CloudTierSettings
     /// <summary>The zones to place in, in preference order (regions first by <c>regions</c> when given).</summary>
     public required IReadOnlyList<CloudZone> Zones { get; init; }
 
+    /// <summary>The machine type: the settings' <c>instance_type</c>, or the catalog's cheapest for <c>resources:</c> cpus/memory.</summary>
     public required string InstanceType { get; init; }
+
+    /// <summary>Why this type: "as written" or what it was chosen for (shown by <c>wf validate</c> / <c>wf up</c>).</summary>
+    public string InstanceTypeReason { get; init; } = "as written";
 
     /// <summary>The machine image (AMI id; GCE image URL): a Linux with systemd and cloud-init.</summary>
     public required string Image { get; init; }
@@ -68,11 +72,13 @@ public sealed record CloudTierSettings
     public string? WfSha256 { get; init; }
 
     /// <summary>
-    /// Reads <paramref name="settings"/> of a tier with <c>spot: <paramref name="spot"/></c>; throws
-    /// <see cref="ServiceSpecException"/> at <c>{keyPath}.KEY</c> naming an unknown key, a missing one, or a bad value.
+    /// Reads <paramref name="settings"/> of a tier with <c>spot: <paramref name="spot"/></c> for a spec whose
+    /// <c>resources:</c> is <paramref name="resources"/>; throws <see cref="ServiceSpecException"/> at
+    /// <c>{keyPath}.KEY</c> (or <c>resources.KEY</c>) naming an unknown key, a missing one, or a bad value.
     /// </summary>
-    public static CloudTierSettings Parse(IReadOnlyDictionary<string, object?> settings, bool spot, string keyPath)
+    public static CloudTierSettings Parse(IReadOnlyDictionary<string, object?> settings, bool spot, string keyPath, ResourcesSpec? resources = null)
     {
+        resources ??= new ResourcesSpec();
         ArgumentNullException.ThrowIfNull(settings);
         foreach (var key in settings.Keys)
         {
@@ -120,13 +126,14 @@ public sealed record CloudTierSettings
         var wfSha = Sha256(settings, "wf_sha256", keyPath);
         if (wfUrl is not null && wfSha is null)
             throw new ServiceSpecException($"{keyPath}.wf_sha256", "wf_url needs wf_sha256 (hex): the instance checks the binary before running it");
+        var (instanceType, instanceReason) = ChooseInstanceType(String(settings, "instance_type", keyPath), infra, resources, keyPath);
         return new CloudTierSettings
         {
             Infra = infra,
             Project = project,
             Zones = ReadZones(settings, infra, keyPath),
-            InstanceType = String(settings, "instance_type", keyPath)
-                ?? throw new ServiceSpecException($"{keyPath}.instance_type", "a cloud tier needs settings: {instance_type: TYPE}, e.g. r7a.xlarge or n2-highmem-4"),
+            InstanceType = instanceType,
+            InstanceTypeReason = instanceReason,
             Image = String(settings, "image", keyPath)
                 ?? throw new ServiceSpecException($"{keyPath}.image", "a cloud tier needs settings: {image: ID}, a Linux image with systemd and cloud-init (an AMI id on aws)"),
             Spot = spot,
@@ -151,6 +158,32 @@ public sealed record CloudTierSettings
             WfUrl = wfUrl,
             WfSha256 = wfSha,
         };
+    }
+
+    // A written type is checked against what resources: asks when the catalog knows it (a newer type it does not know
+    // is taken as written); without one, the catalog's cheapest type that fits is chosen, as SkyPilot does.
+    private static (string Type, string Reason) ChooseInstanceType(string? written, string infra, ResourcesSpec resources, string keyPath)
+    {
+        var asked = string.Join(", ", new[] { resources.Cpus is { } c ? $"cpus {c}" : null, resources.Memory is { } m ? $"memory {m}" : null }.Where(x => x is not null));
+        if (written is not null)
+        {
+            if (InstanceCatalog.Find(infra, written) is { } known && !InstanceCatalog.Fits(known, resources))
+            {
+                throw new ServiceSpecException($"{keyPath}.instance_type",
+                    $"{known} does not have what resources: asks ({asked}); choose a larger type, or leave instance_type out and the cheapest that fits is chosen");
+            }
+
+            return (written, "as written");
+        }
+
+        if (resources.Cpus is null && resources.Memory is null)
+        {
+            throw new ServiceSpecException($"{keyPath}.instance_type",
+                "a cloud tier needs settings: {instance_type: TYPE} (e.g. r7a.xlarge or n2-highmem-4), or resources: {cpus: N+, memory: GB+} to choose the cheapest type that fits");
+        }
+
+        var chosen = InstanceCatalog.Choose(infra, resources, "resources");
+        return (chosen.Name, $"{chosen}, the cheapest {infra} type with {asked}");
     }
 
     /// <summary>The region of a zone: EC2 drops the zone's letter (us-east-1a), GCE its last dash part (us-central1-a).</summary>

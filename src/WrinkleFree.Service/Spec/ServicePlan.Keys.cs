@@ -9,7 +9,7 @@ public sealed partial record ServicePlan
     /// </summary>
     private static IEnumerable<(string KeyPath, string Why)> KeysNotActedOn(ServiceSpec spec)
     {
-        const string Cloud = "places replicas in a cloud, which no provider here does yet (issue 15)";
+        const string Cloud = "a cloud tier places replicas by its own settings (infra, zones, instance_type, image, disk_size_gb), not by resources:; write it there (cpus and memory choose the instance type when the tier names none)";
         var resources = spec.Resources;
         if (spec.FileMounts.Count > 0)
             yield return ("file_mounts", "no provider mounts files yet; put what replicas need under workdir: or fetch it in setup:");

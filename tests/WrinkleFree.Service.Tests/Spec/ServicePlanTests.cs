@@ -169,7 +169,7 @@ public sealed class ServicePlanTests
 
     [Theory]
     [InlineData("resources:\n  accelerators: A100:1\n", "resources.accelerators", "replicas run on CPUs")]
-    [InlineData("resources:\n  infra: aws\n", "resources.infra", "issue 15")]
+    [InlineData("resources:\n  infra: aws\n", "resources.infra", "a cloud tier places replicas by its own settings")]
     [InlineData("file_mounts:\n  /data: /tmp\n", "file_mounts", "no provider mounts files yet")]
     [InlineData("resources:\n  spot_recovery: {strategy: FAILOVER, max_restarts_on_errors: 3}\n", "resources.job_recovery.max_restarts_on_errors", "restart count")]
     public void Parse_KeyNotActedOn_RefusedNamingItUnlessForced(string yaml, string keyPath, string why)
