@@ -125,7 +125,7 @@ public sealed class FakeUpstreamServer : IAsyncDisposable
     }
 
     private Task ModelsAsync(HttpContext context) =>
-        context.Response.WriteAsJsonAsync(new { @object = "list", data = new[] { new { id = _options.ModelId, @object = "model", created = 0, owned_by = "fake" } } });
+        context.Response.WriteAsJsonAsync(new { @object = "list", data = new[] { new { id = _options.ModelId, @object = "model", created = 0, owned_by = "fake", max_model_len = 4096 } } });
 
     private async Task GenerateAsync(HttpContext context, bool chat)
     {

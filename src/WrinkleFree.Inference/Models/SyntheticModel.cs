@@ -12,8 +12,12 @@ namespace WrinkleFree.Inference.Models;
 /// </summary>
 public static class SyntheticModel
 {
-    /// <summary>Writes the model to <paramref name="path"/> atomically; <paramref name="progress"/> gets 0..1.</summary>
-    public static void Write(string path, SyntheticShape shape, GgmlType ternaryType, int seed, GgmlType? embeddingType = null, IProgress<double>? progress = null)
+    /// <summary>
+    /// Writes the model to <paramref name="path"/> atomically; <paramref name="progress"/> gets 0..1.
+    /// <paramref name="extraMetadata"/> adds keys after the tokenizer's (tests give a model FIM token ids this way).
+    /// </summary>
+    public static void Write(string path, SyntheticShape shape, GgmlType ternaryType, int seed, GgmlType? embeddingType = null, IProgress<double>? progress = null,
+        IReadOnlyDictionary<string, GgufValue>? extraMetadata = null)
     {
         if (ternaryType is not (GgmlType.TQ2_0 or GgmlType.TQ1_0 or GgmlType.I2_S))
         {
@@ -43,6 +47,10 @@ public static class SyntheticModel
         }
 
         TokenizerMetadata.WriteDefaultSmallVocabulary(w, shape.VocabSize);
+        foreach (var (key, value) in extraMetadata ?? new Dictionary<string, GgufValue>())
+        {
+            w.Add(key, value);
+        }
 
         var total = 1 + shape.Layers;
         w.AddTensor("token_embd.weight", embType, [shape.Dim, shape.VocabSize], Embedding(shape, embType, rng));

@@ -39,6 +39,8 @@ public sealed class Sampler
     private readonly ulong[] _topKeys;
     private readonly TokenLogprob[] _topLogprobs;
     private int _topCount;
+    private readonly int[] _biasIds;
+    private readonly float[] _biases;
 
     /// <summary>Validates <paramref name="options"/> and allocates every buffer a call will need.</summary>
     public Sampler(SamplingOptions options, int vocabSize)
@@ -59,6 +61,15 @@ public sealed class Sampler
         _topKeys = new ulong[top];
         _topLogprobs = new TokenLogprob[top];
         LastLogprob = float.NaN;
+        _biasIds = options.LogitBias is { } bias ? [.. bias.Keys] : [];
+        _biases = options.LogitBias is { } b ? [.. _biasIds.Select(id => b[id])] : [];
+        foreach (var id in _biasIds)
+        {
+            if (id >= vocabSize)
+            {
+                throw new ArgumentException($"{nameof(SamplingOptions.LogitBias)} names token {id}, outside the vocabulary (0..{vocabSize - 1})", nameof(SamplingOptions.LogitBias));
+            }
+        }
     }
 
     /// <summary>The validated options this sampler applies.</summary>
@@ -82,6 +93,11 @@ public sealed class Sampler
         if (logits.Length != _vocabSize)
         {
             throw new ArgumentException($"logits has {logits.Length} entries but the vocabulary has {_vocabSize}", nameof(logits));
+        }
+
+        for (var i = 0; i < _biasIds.Length; i++)
+        {
+            logits[_biasIds[i]] += _biases[i];
         }
 
         ApplyPenalties(logits, history);

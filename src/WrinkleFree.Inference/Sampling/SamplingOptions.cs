@@ -45,6 +45,15 @@ public sealed record SamplingOptions
     /// <summary>Whether to compute the log-probability of each chosen token.</summary>
     public bool Logprobs { get; init; }
 
+    /// <summary>
+    /// Added to the logits of the given token ids before every other stage (OpenAI's <c>logit_bias</c>): -100 in effect
+    /// bans a token, 100 all but forces it. Logprobs are reported under the biased distribution, as OpenAI does.
+    /// </summary>
+    public IReadOnlyDictionary<int, float>? LogitBias { get; init; }
+
+    /// <summary>The largest bias magnitude, as in the OpenAI API.</summary>
+    public const float MaxLogitBias = 100;
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first field outside its allowed range.</summary>
     public void Validate()
     {
@@ -92,6 +101,17 @@ public sealed record SamplingOptions
         if (TopLogprobs < 0 || TopLogprobs > MaxTopLogprobs)
         {
             throw Bad(nameof(TopLogprobs), TopLogprobs, $"in [0, {MaxTopLogprobs}]");
+        }
+
+        if (LogitBias is not null)
+        {
+            foreach (var (id, bias) in LogitBias)
+            {
+                if (id < 0 || !(bias >= -MaxLogitBias && bias <= MaxLogitBias))
+                {
+                    throw new ArgumentException($"{nameof(LogitBias)} maps token {id} to {bias}; ids must be >= 0 and biases in [-{MaxLogitBias}, {MaxLogitBias}]", nameof(LogitBias));
+                }
+            }
         }
 
         if (TopLogprobs > 0 && !Logprobs)

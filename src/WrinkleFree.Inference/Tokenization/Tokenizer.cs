@@ -58,6 +58,7 @@ public abstract class Tokenizer
         }
 
         EndOfGenerationIds = eog;
+        FillInTheMiddle = FindFim(vocabulary);
 
         // llama.cpp matches longest texts first; user-defined tokens are split out even when specials are not parsed.
         var specials = new List<int>();
@@ -72,6 +73,12 @@ public abstract class Tokenizer
         _specialsAll = [.. specials.OrderByDescending(id => Encoding.UTF8.GetByteCount(_tokens[id])).ThenBy(id => id)];
         _specialsAlways = Array.FindAll(_specialsAll, id => _kinds[id] == TokenKind.UserDefined);
     }
+
+    /// <summary>
+    /// The model's fill-in-the-middle tokens (prefix, suffix, middle), or null when it has none: from the GGUF keys, else
+    /// by the spellings code models use (Qwen2.5-Coder / StarCoder, CodeLlama, DeepSeek-Coder).
+    /// </summary>
+    public FimTokens? FillInTheMiddle { get; }
 
     /// <summary>Number of tokens in the vocabulary.</summary>
     public int VocabSize => _tokens.Length;
@@ -95,6 +102,34 @@ public abstract class Tokenizer
     public string? ChatTemplate { get; }
 
     private protected Dictionary<string, int> TokenToId { get; }
+
+    private FimTokens? FindFim(TokenizerVocabulary vocabulary)
+    {
+        if (vocabulary.FimIds is var (pre, suf, mid) && pre >= 0 && suf >= 0 && mid >= 0)
+        {
+            return new FimTokens(pre, suf, mid);
+        }
+
+        foreach (var (prefix, suffix, middle) in FimSpellings)
+        {
+            if (TokenToId.TryGetValue(prefix, out var p) && TokenToId.TryGetValue(suffix, out var s) && TokenToId.TryGetValue(middle, out var m))
+            {
+                return new FimTokens(p, s, m);
+            }
+        }
+
+        return null;
+    }
+
+    private static readonly (string Prefix, string Suffix, string Middle)[] FimSpellings =
+    [
+        ("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"),
+        ("<fim_prefix>", "<fim_suffix>", "<fim_middle>"),
+        ("<fim-prefix>", "<fim-suffix>", "<fim-middle>"),
+        ("\u2581<PRE>", "\u2581<SUF>", "\u2581<MID>"),
+        ("<PRE>", "<SUF>", "<MID>"),
+        ("<\uff5cfim\u2581begin\uff5c>", "<\uff5cfim\u2581hole\uff5c>", "<\uff5cfim\u2581end\uff5c>"),
+    ];
 
     /// <summary>Builds the tokenizer named by <c>tokenizer.ggml.model</c>; throws <see cref="GgufFormatException"/> naming the bad key.</summary>
     public static Tokenizer FromGguf(GgufMetadata metadata)

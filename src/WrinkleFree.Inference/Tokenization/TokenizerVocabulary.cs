@@ -22,6 +22,9 @@ internal sealed class TokenizerVocabulary
 
     public int UnknownId { get; init; } = -1;
 
+    /// <summary>Fill-in-the-middle prefix, suffix and middle token ids from the metadata (-1 each when absent).</summary>
+    public (int Prefix, int Suffix, int Middle) FimIds { get; init; } = (-1, -1, -1);
+
     public bool AddBos { get; init; }
 
     public bool AddEos { get; init; }
@@ -67,6 +70,11 @@ internal sealed class TokenizerVocabulary
             EotId = ReadId(metadata, "tokenizer.ggml.eot_token_id", -1, tokens.Length),
             EomId = ReadId(metadata, "tokenizer.ggml.eom_token_id", -1, tokens.Length),
             UnknownId = ReadId(metadata, "tokenizer.ggml.unknown_token_id", defaultUnknown, tokens.Length),
+            // llama.cpp's current keys, then the older prefix/suffix/middle ones CodeLlama conversions carry.
+            FimIds = (
+                ReadId(metadata, "tokenizer.ggml.fim_pre_token_id", ReadId(metadata, "tokenizer.ggml.prefix_token_id", -1, tokens.Length), tokens.Length),
+                ReadId(metadata, "tokenizer.ggml.fim_suf_token_id", ReadId(metadata, "tokenizer.ggml.suffix_token_id", -1, tokens.Length), tokens.Length),
+                ReadId(metadata, "tokenizer.ggml.fim_mid_token_id", ReadId(metadata, "tokenizer.ggml.middle_token_id", -1, tokens.Length), tokens.Length)),
             AddBos = metadata.GetBool("tokenizer.ggml.add_bos_token", defaultAddBos),
             AddEos = metadata.GetBool("tokenizer.ggml.add_eos_token", false),
             ChatTemplate = metadata.GetStringOrNull("tokenizer.chat_template"),

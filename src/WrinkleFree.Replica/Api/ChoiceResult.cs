@@ -17,11 +17,19 @@ internal sealed class ChoiceResult
 
     public int CompletionTokens { get; set; }
 
+    /// <summary>The sum of the generated tokens' logprobs (best_of ranks candidates by it); 0 when none were computed.</summary>
+    public double CumulativeLogprob { get; private set; }
+
     public void Add(GenerationEvent e, bool logprobs)
     {
         if (logprobs && e.HasLogprobEntry)
         {
             Tokens.Add((e, Text.Length));
+        }
+
+        if (!e.IsEcho && e.Logprob is { } lp && float.IsFinite(lp))
+        {
+            CumulativeLogprob += lp;
         }
 
         Text.Append(e.Text);

@@ -116,7 +116,9 @@ internal static class GenerationEndpoints
         }
 
         await Task.WhenAll(runs).ConfigureAwait(false);
+        // Every candidate's tokens were generated: usage counts them all, as OpenAI bills best_of.
         var usage = Usage(request, results.Select(r => (r.PromptTokens, r.CompletionTokens)));
+        results = BestOf(results, request.N, request.Returned);
         choices[0].Replica.Metrics.PromptTokens.Inc(usage.PromptTokens);
         http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = "application/json";
@@ -126,6 +128,34 @@ internal static class GenerationEndpoints
             json.WriteResponse(writer, results, request.Logprobs, usage);
             await writer.FlushAsync(http.RequestAborted).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Of each prompt's <paramref name="candidates"/> choices (prompt-major), the <paramref name="returned"/> with the
+    /// highest cumulative logprob, best first (ties: the earlier candidate), as OpenAI's best_of returns them.
+    /// </summary>
+    internal static ChoiceResult[] BestOf(ChoiceResult[] results, int candidates, int returned)
+    {
+        if (returned >= candidates)
+        {
+            return results;
+        }
+
+        var best = new ChoiceResult[results.Length / candidates * returned];
+        for (var prompt = 0; prompt * candidates < results.Length; prompt++)
+        {
+            var ranked = results.Skip(prompt * candidates).Take(candidates)
+                .Select((r, i) => (Result: r, Index: i))
+                .OrderByDescending(x => x.Result.CumulativeLogprob).ThenBy(x => x.Index)
+                .Take(returned);
+            var j = 0;
+            foreach (var (result, _) in ranked)
+            {
+                best[prompt * returned + j++] = result;
+            }
+        }
+
+        return best;
     }
 
     private static async Task StreamAsync(HttpContext http, ParsedRequest request, ResponseJson json, ChoiceRun[] choices, CancellationTokenSource cancel)

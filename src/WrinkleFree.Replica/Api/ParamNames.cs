@@ -7,7 +7,8 @@ internal static class ParamNames
     public static IReadOnlyList<string> Completions { get; } =
     [
         "model", "prompt", "max_tokens", "temperature", "top_p", "top_k", "min_p", "presence_penalty", "frequency_penalty",
-        "repetition_penalty", "seed", "logprobs", "echo", "n", "stream", "stream_options", "stop", "user",
+        "repetition_penalty", "seed", "logprobs", "echo", "n", "stream", "stream_options", "stop", "user", "logit_bias", "suffix",
+        "best_of",
     ];
 
     /// <summary>Every top-level field /v1/chat/completions reads.</summary>
@@ -15,7 +16,7 @@ internal static class ParamNames
     [
         "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "top_k", "min_p",
         "presence_penalty", "frequency_penalty", "repetition_penalty", "seed", "logprobs", "top_logprobs", "n", "stream",
-        "stream_options", "stop", "user",
+        "stream_options", "stop", "user", "logit_bias",
     ];
 
     public static string FromEngine(string name) => name switch
@@ -29,6 +30,7 @@ internal static class ParamNames
         "FrequencyPenalty" => "frequency_penalty",
         "TopLogprobs" => "top_logprobs",
         "Logprobs" => "logprobs",
+        "LogitBias" => "logit_bias",
         "request" => "prompt",
         _ => name,
     };

@@ -12,7 +12,11 @@ internal sealed record ParsedRequest
 
     public required IReadOnlyList<GenerationInput> Choices { get; init; }
 
+    /// <summary>Choices generated per prompt: n, or best_of candidates of which the <see cref="Returned"/> best are returned.</summary>
     public int N { get; init; } = 1;
+
+    /// <summary>Choices returned per prompt (n); fewer than <see cref="N"/> when best_of asked for more candidates.</summary>
+    public int Returned { get; init; } = 1;
 
     public bool Stream { get; init; }
 

@@ -30,6 +30,15 @@ internal static class RequestParser
         var sampling = Sampling(root, logprobs is not null, logprobs ?? 0);
         var maxTokens = OptionalInt(root, "max_tokens", 0, int.MaxValue) ?? CompletionsDefaultMaxTokens;
         var echo = OptionalBool(root, "echo") ?? false;
+        var suffix = OptionalString(root, "suffix");
+        var bestOf = OptionalInt(root, "best_of", 1, MaxChoices);
+        if (bestOf > 1)
+        {
+            // The best candidate is the one with the highest cumulative logprob: every candidate computes its logprobs,
+            // whether or not the client asked to see them.
+            sampling = sampling with { Logprobs = true };
+        }
+
         return Build(root, prompts.Select(p => new GenerationInput
         {
             PromptText = p.Text,
@@ -38,7 +47,8 @@ internal static class RequestParser
             MaxTokens = maxTokens,
             Stop = Stops(root),
             Echo = echo,
-        }).ToList(), logprobs is not null);
+            Suffix = suffix,
+        }).ToList(), logprobs is not null, bestOf);
     }
 
     public static ParsedRequest ParseChat(JsonElement root)
@@ -60,8 +70,7 @@ internal static class RequestParser
     // OpenAI request fields that change what the answer must be; unknown ones are named as unknown (a typo, usually).
     private static readonly HashSet<string> OpenAiFieldsNotActedOn =
     [
-        "response_format", "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call", "logit_bias", "suffix",
-        "best_of", "prediction", "audio", "modalities", "reasoning_effort", "web_search_options", "service_tier", "store",
+        "response_format", "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call", "prediction", "audio", "modalities", "reasoning_effort", "web_search_options", "service_tier", "store",
         "metadata", "grammar", "guided_json", "guided_regex", "guided_choice", "guided_grammar",
     ];
 
@@ -79,16 +88,27 @@ internal static class RequestParser
         }
     }
 
-    private static ParsedRequest Build(JsonElement root, List<GenerationInput> perPrompt, bool logprobs)
+    private static ParsedRequest Build(JsonElement root, List<GenerationInput> perPrompt, bool logprobs, int? bestOf = null)
     {
         var model = OptionalString(root, "model");
-        var n = OptionalInt(root, "n", 1, MaxChoices) ?? 1;
+        var returned = OptionalInt(root, "n", 1, MaxChoices) ?? 1;
+        if (bestOf < returned)
+        {
+            throw ApiErrors.BadRequest($"best_of ({bestOf}) must be at least n ({returned}): the n best of best_of candidates are returned", "best_of");
+        }
+
+        var n = bestOf ?? returned;
         if (n * perPrompt.Count > MaxChoices)
         {
-            throw ApiErrors.BadRequest($"{perPrompt.Count} prompts x n = {n} is {n * perPrompt.Count} choices; at most {MaxChoices} are allowed", "n");
+            throw ApiErrors.BadRequest($"{perPrompt.Count} prompts x {(bestOf is null ? "n" : "best_of")} = {n} is {n * perPrompt.Count} choices; at most {MaxChoices} are allowed", bestOf is null ? "n" : "best_of");
         }
 
         var stream = OptionalBool(root, "stream") ?? false;
+        if (stream && n > returned)
+        {
+            throw ApiErrors.BadRequest("best_of cannot be streamed: the best candidates are known only when all have finished; remove stream or best_of", "best_of");
+        }
+
         var includeUsage = false;
         if (Field(root, "stream_options") is { } so)
         {
@@ -115,7 +135,7 @@ internal static class RequestParser
             }
         }
 
-        return new ParsedRequest { Model = model, Choices = choices, N = n, Stream = stream, IncludeUsage = includeUsage, Logprobs = logprobs };
+        return new ParsedRequest { Model = model, Choices = choices, N = n, Returned = returned, Stream = stream, IncludeUsage = includeUsage, Logprobs = logprobs };
     }
 
     private static SamplingOptions Sampling(JsonElement root, bool logprobs, int topLogprobs)
@@ -132,6 +152,7 @@ internal static class RequestParser
             Seed = OptionalLong(root, "seed") is { } seed ? unchecked((ulong)seed) : null,
             Logprobs = logprobs,
             TopLogprobs = topLogprobs,
+            LogitBias = LogitBias(root),
         };
         if (s.TopP == 0)
         {
@@ -149,6 +170,38 @@ internal static class RequestParser
         }
 
         return s;
+    }
+
+    // OpenAI's shape: {"token id": bias}, ids as strings (JSON keys), biases in [-100, 100].
+    private static Dictionary<int, float>? LogitBias(JsonElement root)
+    {
+        if (Field(root, "logit_bias") is not { } bias)
+        {
+            return null;
+        }
+
+        if (bias.ValueKind != JsonValueKind.Object)
+        {
+            throw ApiErrors.BadRequest("logit_bias must be an object mapping token ids to biases, e.g. {\"50256\": -100}", "logit_bias");
+        }
+
+        var map = new Dictionary<int, float>();
+        foreach (var entry in bias.EnumerateObject())
+        {
+            if (!int.TryParse(entry.Name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
+            {
+                throw ApiErrors.BadRequest($"logit_bias key '{entry.Name}' is not a token id (an integer >= 0 written as a string)", "logit_bias");
+            }
+
+            if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetDouble(out var value) || !(value >= -SamplingOptions.MaxLogitBias && value <= SamplingOptions.MaxLogitBias))
+            {
+                throw ApiErrors.BadRequest($"logit_bias[{entry.Name}] must be a number from -100 to 100", "logit_bias");
+            }
+
+            map[id] = (float)value;
+        }
+
+        return map.Count > 0 ? map : null;
     }
 
     private static List<(string? Text, int[]? Tokens)> Prompts(JsonElement root)

@@ -18,6 +18,12 @@ internal static class UtilityEndpoints
             w.WriteString("object", "model");
             w.WriteNumber("created", replica.StartedAt.ToUnixTimeSeconds());
             w.WriteString("owned_by", "wrinklefree");
+            if (replica.Backend.ContextLength is { } context)
+            {
+                // Both names clients read: llama.cpp-style context_length and vLLM's max_model_len.
+                w.WriteNumber("context_length", context);
+                w.WriteNumber("max_model_len", context);
+            }
             w.WriteEndObject();
             w.WriteEndArray();
             w.WriteEndObject();

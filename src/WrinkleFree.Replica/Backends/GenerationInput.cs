@@ -22,6 +22,9 @@ public sealed record GenerationInput
 
     public IReadOnlyList<string> Stop { get; init; } = [];
 
+    /// <summary>Completions only: text that comes after the completion; the model fills in the middle (needs its FIM tokens).</summary>
+    public string? Suffix { get; init; }
+
     /// <summary>Completions only: prepend the prompt text to the output.</summary>
     public bool Echo { get; init; }
 

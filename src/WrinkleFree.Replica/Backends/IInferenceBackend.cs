@@ -15,6 +15,9 @@ public interface IInferenceBackend : IAsyncDisposable
 
     BackendState State { get; }
 
+    /// <summary>The most tokens (prompt plus output) one sequence may hold, once known (GET /v1/models lists it).</summary>
+    int? ContextLength { get; }
+
     /// <summary>Starts loading (bitnet) or starting/connecting to the upstream (vllm); returns once started, not when ready.</summary>
     Task StartAsync(CancellationToken cancellationToken);
 

@@ -142,7 +142,8 @@ public sealed class ServiceLoadBalancer : IServiceEndpoint
         app.Run(async context =>
         {
             var path = context.Request.Path;
-            if (path.StartsWithSegments("/v1"))
+            // The replicas' llama.cpp-style /tokenize and /detokenize go through too: clients count tokens against the model being served.
+            if (path.StartsWithSegments("/v1") || path == "/tokenize" || path == "/detokenize")
             {
                 var started = time.GetTimestamp();
                 try
@@ -166,7 +167,7 @@ public sealed class ServiceLoadBalancer : IServiceEndpoint
 
             await (path == "/health"
                 ? health.WriteAsync(context)
-                : OpenAiError.WriteAsync(context, StatusCodes.Status404NotFound, $"No route for {path}; the service serves /v1/*, /health and /metrics.", "invalid_request_error", "not_found"));
+                : OpenAiError.WriteAsync(context, StatusCodes.Status404NotFound, $"No route for {path}; the service serves /v1/*, /tokenize, /detokenize, /health and /metrics.", "invalid_request_error", "not_found"));
         });
 
         try

@@ -261,6 +261,8 @@ public sealed class CompletionsTests : IAsyncLifetime
         var (status, models) = await TestReplica.GetAsync(_client, "/v1/models");
         Assert.Equal(200, status);
         Assert.Equal(TestReplica.ModelId, models.GetProperty("data")[0].GetProperty("id").GetString());
+        Assert.True(models.GetProperty("data")[0].GetProperty("context_length").GetInt32() >= 64);
+        Assert.Equal(models.GetProperty("data")[0].GetProperty("context_length").GetInt32(), models.GetProperty("data")[0].GetProperty("max_model_len").GetInt32());
 
         var (_, tokens, _) = await TestReplica.PostAsync(_client, "/tokenize", TestReplica.Json(new { content = "ternary weights", with_pieces = true }));
         var ids = tokens.GetProperty("tokens").EnumerateArray().Select(t => t.GetProperty("id").GetInt32()).ToArray();

@@ -185,6 +185,13 @@ public sealed class ServiceEndToEndTests
             Assert.Equal("list", JsonDocument.Parse(body).RootElement.GetProperty("object").GetString());
             var woken = await h.WaitForAsync(controller, s => s.ReadyCount == 1, "the replica the request woke");
             Assert.Equal("base", woken.Replicas.Single().Tier);
+
+            // The replica's /tokenize and /detokenize are reachable through the service endpoint, round trip included.
+            using var tokenized = await http.PostAsync(new Uri(controller.Endpoint, "/tokenize"), new StringContent("{\"content\": \"hello world\"}", System.Text.Encoding.UTF8, "application/json"));
+            var tokens = JsonDocument.Parse(await tokenized.Content.ReadAsStringAsync()).RootElement.GetProperty("tokens");
+            Assert.True(tokens.GetArrayLength() > 0);
+            using var detokenized = await http.PostAsync(new Uri(controller.Endpoint, "/detokenize"), new StringContent($"{{\"tokens\": {tokens.GetRawText()}}}", System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal("hello world", JsonDocument.Parse(await detokenized.Content.ReadAsStringAsync()).RootElement.GetProperty("content").GetString());
         }
         finally
         {

@@ -22,6 +22,8 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
 
     public string ModelId { get; } = options.EffectiveModelId;
 
+    public int? ContextLength => _loaded?.Engine.ContextLimit;
+
     public BackendState State => _loaded is not null ? BackendState.Ready : _loadError is not null ? BackendState.Unavailable : BackendState.Loading;
 
     /// <summary>The engine once loaded (benchmarks call it directly for the server-overhead comparison).</summary>
@@ -240,6 +242,16 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
     private static (int[] Tokens, string Param) Prompt(Loaded loaded, GenerationInput input)
     {
         var tokenizer = loaded.Model.Tokenizer;
+        if (input.Sampling.LogitBias is { } bias)
+        {
+            CheckIds([.. bias.Keys], loaded.Model.Config.VocabSize, "logit_bias");
+        }
+
+        if (input.Suffix is { } suffix)
+        {
+            return (FillInTheMiddle(loaded, input, suffix), "prompt");
+        }
+
         if (input.PromptTokens is { } ids)
         {
             CheckIds(ids, loaded.Model.Config.VocabSize, "prompt");
@@ -266,6 +278,44 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
         }
 
         return (prompt, "prompt");
+    }
+
+    // Prefix-suffix-middle: the model reads the text before and after the gap, then writes what goes between.
+    private static int[] FillInTheMiddle(Loaded loaded, GenerationInput input, string suffix)
+    {
+        var tokenizer = loaded.Model.Tokenizer;
+        if (tokenizer.FillInTheMiddle is not { } fim)
+        {
+            throw new BackendException(400, "invalid_request_error",
+                $"suffix needs a model with fill-in-the-middle tokens (a code model such as Qwen2.5-Coder or CodeLlama); {loaded.Model.Name} has none. Remove suffix, or serve a FIM model",
+                "suffix", "unsupported_parameter");
+        }
+
+        int[] before;
+        if (input.PromptTokens is { } ids)
+        {
+            CheckIds(ids, loaded.Model.Config.VocabSize, "prompt");
+            before = ids;
+        }
+        else
+        {
+            before = tokenizer.Encode(input.PromptText ?? "", addSpecial: false, parseSpecial: false);
+        }
+
+        var after = tokenizer.Encode(suffix, addSpecial: false, parseSpecial: false);
+        var bos = input.PromptTokens is null && tokenizer.AddBos && tokenizer.BosId >= 0 ? 1 : 0;
+        var prompt = new int[bos + before.Length + after.Length + 3];
+        if (bos == 1)
+        {
+            prompt[0] = tokenizer.BosId;
+        }
+
+        prompt[bos] = fim.Prefix;
+        before.CopyTo(prompt, bos + 1);
+        prompt[bos + 1 + before.Length] = fim.Suffix;
+        after.CopyTo(prompt, bos + 2 + before.Length);
+        prompt[^1] = fim.Middle;
+        return prompt;
     }
 
     private static void CheckIds(int[] ids, int vocab, string param)

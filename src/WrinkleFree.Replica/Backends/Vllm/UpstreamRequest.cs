@@ -61,6 +61,10 @@ internal static class UpstreamRequest
             }
 
             WriteSampling(json, input.Sampling, chat);
+            if (input.Suffix is { } suffix)
+            {
+                json.WriteString("suffix", suffix);
+            }
             if (ScoresPrompt(input))
             {
                 json.WriteBoolean("echo", true);
@@ -100,6 +104,18 @@ internal static class UpstreamRequest
     private static void WriteSampling(Utf8JsonWriter json, Inference.Sampling.SamplingOptions sampling, bool chat)
     {
         json.WriteNumber("temperature", sampling.Temperature);
+        if (sampling.LogitBias is { Count: > 0 } bias)
+        {
+            json.WriteStartObject("logit_bias");
+            foreach (var (id, value) in bias)
+            {
+                json.WritePropertyName(id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                json.WriteNumberValue(value);
+            }
+
+            json.WriteEndObject();
+        }
+
         json.WriteNumber("top_p", sampling.TopP);
 
         // Extensions (vLLM and llama.cpp accept them) are sent only when set, so a strict OpenAI upstream still works.

@@ -42,6 +42,9 @@ internal sealed class UpstreamSupervisor : IAsyncDisposable
     /// <summary>The upstream's own model id from GET /v1/models, once known.</summary>
     public string? UpstreamModelId => _modelId;
 
+    /// <summary>The upstream model's max_model_len from GET /v1/models, when it lists one (vLLM does).</summary>
+    public int? UpstreamContextLength { get; private set; }
+
     /// <summary>Process id (and process group id) of the supervised upstream, while one runs.</summary>
     public int? ProcessId => _process?.Id;
 
@@ -303,6 +306,8 @@ internal sealed class UpstreamSupervisor : IAsyncDisposable
                 && data.GetArrayLength() > 0 && data[0].TryGetProperty("id", out var id) && id.GetString() is { Length: > 0 } modelId)
             {
                 _modelId = modelId;
+                UpstreamContextLength = data[0].TryGetProperty("max_model_len", out var length) && length.ValueKind == JsonValueKind.Number
+                    && length.TryGetInt32(out var tokens) && tokens > 0 ? tokens : null;
                 Log.ModelDiscovered(_logger, modelId);
                 return;
             }

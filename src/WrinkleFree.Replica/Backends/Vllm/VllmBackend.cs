@@ -57,6 +57,9 @@ public sealed class VllmBackend : IInferenceBackend
 
     public BackendState State => _supervisor.State;
 
+    /// <summary>The upstream's max_model_len from its GET /v1/models (vLLM lists it), once known.</summary>
+    public int? ContextLength => _supervisor.UpstreamContextLength;
+
     /// <summary>Process id (and process group id) of the supervised upstream while one runs; null for an external upstream.</summary>
     internal int? UpstreamProcessId => _supervisor.ProcessId;
 

@@ -39,6 +39,35 @@ public sealed class VllmBackendTests
     }
 
     [Fact]
+    public async Task GenerateAsync_SuffixAndLogitBias_AreForwardedForTheUpstreamToActOn()
+    {
+        await using var fake = await StartFakeAsync();
+        await using var backend = await StartReadyAsync(FastOptions(fake.BaseUrl));
+
+        await CollectAsync(backend.GenerateAsync(new GenerationInput
+        {
+            PromptText = "def f(x):",
+            Suffix = "    return y",
+            MaxTokens = 2,
+            Sampling = new SamplingOptions { LogitBias = new Dictionary<int, float> { [42] = -100, [7] = 2.5f } },
+        }, CancellationToken.None));
+
+        using var sent = JsonDocument.Parse(fake.LastRequestBody!);
+        Assert.Equal("    return y", sent.RootElement.GetProperty("suffix").GetString());
+        Assert.Equal(-100, sent.RootElement.GetProperty("logit_bias").GetProperty("42").GetDouble());
+        Assert.Equal(2.5, sent.RootElement.GetProperty("logit_bias").GetProperty("7").GetDouble());
+    }
+
+    [Fact]
+    public async Task ContextLength_UpstreamListsMaxModelLen_IsKnownOnceReady()
+    {
+        await using var fake = await StartFakeAsync();
+        await using var backend = await StartReadyAsync(FastOptions(fake.BaseUrl));
+
+        Assert.Equal(4096, backend.ContextLength);
+    }
+
+    [Fact]
     public async Task GenerateAsync_Streaming_YieldsTheFirstTokenWhileTheUpstreamIsStillGenerating()
     {
         await using var fake = await StartFakeAsync();
