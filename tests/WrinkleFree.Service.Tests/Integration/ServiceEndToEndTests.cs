@@ -186,12 +186,13 @@ public sealed class ServiceEndToEndTests
             var woken = await h.WaitForAsync(controller, s => s.ReadyCount == 1, "the replica the request woke");
             Assert.Equal("base", woken.Replicas.Single().Tier);
 
-            // The replica's /tokenize and /detokenize are reachable through the service endpoint, round trip included.
-            using var tokenized = await http.PostAsync(new Uri(controller.Endpoint, "/tokenize"), new StringContent("{\"content\": \"hello world\"}", System.Text.Encoding.UTF8, "application/json"));
+            // The replica's /tokenize and /detokenize are reachable through the service endpoint, round trip included
+            // (these replicas are the fake vLLM-style upstream: its bodies say "prompt" where wf replica's say "content").
+            using var tokenized = await http.PostAsync(new Uri(controller.Endpoint, "/tokenize"), new StringContent("{\"prompt\": \"hello world\"}", System.Text.Encoding.UTF8, "application/json"));
             var tokens = JsonDocument.Parse(await tokenized.Content.ReadAsStringAsync()).RootElement.GetProperty("tokens");
             Assert.True(tokens.GetArrayLength() > 0);
             using var detokenized = await http.PostAsync(new Uri(controller.Endpoint, "/detokenize"), new StringContent($"{{\"tokens\": {tokens.GetRawText()}}}", System.Text.Encoding.UTF8, "application/json"));
-            Assert.Equal("hello world", JsonDocument.Parse(await detokenized.Content.ReadAsStringAsync()).RootElement.GetProperty("content").GetString());
+            Assert.Equal("hello world", JsonDocument.Parse(await detokenized.Content.ReadAsStringAsync()).RootElement.GetProperty("prompt").GetString());
         }
         finally
         {
