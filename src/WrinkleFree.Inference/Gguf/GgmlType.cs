@@ -31,4 +31,10 @@ public enum GgmlType : uint
 
     /// <summary>Upstream MXFP4. bitnet.cpp numbers its TL2 layout 39 as well; <see cref="GgufFile"/> decides from the file.</summary>
     MXFP4 = 39,
+
+    /// <summary>ik_llama.cpp's 1.625-bit ternary layout (its ids start at 128, beyond upstream's).</summary>
+    IQ1_BN = 134,
+
+    /// <summary>ik_llama.cpp's 2-bit ternary layout.</summary>
+    IQ2_BN = 135,
 }

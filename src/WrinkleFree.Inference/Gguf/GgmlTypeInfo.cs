@@ -31,13 +31,46 @@ public readonly record struct GgmlTypeInfo(GgmlType Type, int BlockSize, int Blo
         // I2_S packs 4 values per byte in 128-value blocks; the per-tensor f32 scale trailer is added by ByteSize.
         GgmlType.I2_S => new(type, 128, 32),
         GgmlType.MXFP4 => new(type, 32, 17),
+        // ik_llama.cpp's ternary types: 64-value blocks after a per-row scale (fp16 for IQ1_BN, f32 for IQ2_BN).
+        GgmlType.IQ1_BN => new(type, 64, 13),
+        GgmlType.IQ2_BN => new(type, 64, 16),
         _ => null,
     };
 
-    /// <summary>Bytes a tensor of <paramref name="elements"/> values occupies, or -1 when the count is not whole blocks.</summary>
+    /// <summary>Bytes each row starts with before its blocks (ik_llama.cpp's "row meta": the row's scale), else 0.</summary>
+    public int RowMetaBytes => Type switch
+    {
+        GgmlType.IQ1_BN => 2,
+        GgmlType.IQ2_BN => 4,
+        _ => 0,
+    };
+
+    /// <summary>
+    /// Bytes a tensor of <paramref name="elements"/> values in rows of <paramref name="rowLength"/> occupies, or -1 when
+    /// a row is not whole blocks.
+    /// </summary>
+    public long ByteSize(long elements, long rowLength)
+    {
+        if (RowMetaBytes == 0)
+        {
+            return ByteSize(elements);
+        }
+
+        if (elements < 0 || rowLength <= 0 || rowLength % BlockSize != 0 || elements % rowLength != 0)
+        {
+            return -1;
+        }
+
+        return elements / rowLength * RowBytes(rowLength);
+    }
+
+    /// <summary>
+    /// Bytes a tensor of <paramref name="elements"/> values occupies, or -1 when the count is not whole blocks (or the type
+    /// has per-row scales: then the row length is needed, see <see cref="ByteSize(long, long)"/>).
+    /// </summary>
     public long ByteSize(long elements)
     {
-        if (elements < 0 || elements % BlockSize != 0)
+        if (elements < 0 || elements % BlockSize != 0 || RowMetaBytes != 0)
         {
             return -1;
         }
@@ -47,6 +80,6 @@ public readonly record struct GgmlTypeInfo(GgmlType Type, int BlockSize, int Blo
         return Type == GgmlType.I2_S ? bytes + 32 : bytes;
     }
 
-    /// <summary>Bytes one row of <paramref name="rowLength"/> values takes (I2_S rows exclude the tensor trailer).</summary>
-    public long RowBytes(long rowLength) => rowLength / BlockSize * BlockBytes;
+    /// <summary>Bytes one row of <paramref name="rowLength"/> values takes (I2_S rows exclude the tensor trailer; IQ*_BN rows include their scale).</summary>
+    public long RowBytes(long rowLength) => RowMetaBytes + rowLength / BlockSize * BlockBytes;
 }

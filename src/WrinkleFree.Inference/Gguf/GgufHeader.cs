@@ -132,7 +132,7 @@ internal sealed unsafe class GgufHeader
                     $"tensor '{name}' row length {shape[0]} is not a multiple of the {resolved} block size {info.BlockSize}", at);
             }
 
-            var size = info.ByteSize(elements);
+            var size = info.ByteSize(elements, (long)shape[0]);
             if (offset % (ulong)alignment != 0)
             {
                 throw new GgufFormatException($"tensor '{name}' data offset {offset} is not aligned to {alignment}", at + 4);

@@ -48,7 +48,7 @@ public sealed class GgufWriter
             elements *= d;
         }
 
-        var expected = info.ByteSize(elements);
+        var expected = shape.Length > 0 ? info.ByteSize(elements, shape[0]) : info.ByteSize(elements);
         if (expected != data.Length)
         {
             throw new ArgumentException($"tensor '{name}' ({type} [{string.Join(",", shape)}]) needs {expected} bytes, got {data.Length}", nameof(data));

@@ -19,9 +19,9 @@ public static class SyntheticModel
     public static void Write(string path, SyntheticShape shape, GgmlType ternaryType, int seed, GgmlType? embeddingType = null, IProgress<double>? progress = null,
         IReadOnlyDictionary<string, GgufValue>? extraMetadata = null)
     {
-        if (ternaryType is not (GgmlType.TQ2_0 or GgmlType.TQ1_0 or GgmlType.I2_S))
+        if (ternaryType is not (GgmlType.TQ2_0 or GgmlType.TQ1_0 or GgmlType.I2_S or GgmlType.IQ1_BN or GgmlType.IQ2_BN))
         {
-            throw new ArgumentException($"ternary type must be tq2_0, tq1_0 or i2_s, not {ternaryType}", nameof(ternaryType));
+            throw new ArgumentException($"ternary type must be tq2_0, tq1_0, i2_s, iq1_bn or iq2_bn, not {ternaryType}", nameof(ternaryType));
         }
 
         var embType = embeddingType ?? (shape.VocabSize * (long)shape.Dim > 16_000_000 ? GgmlType.Q8_0 : GgmlType.F16);
@@ -30,7 +30,7 @@ public static class SyntheticModel
         const string arch = "bitnet";
         w.Add("general.architecture", arch);
         w.Add("general.name", $"wrinklefree-synthetic-{shape.Name}-{ternaryType.ToString().ToLowerInvariant()}");
-        w.Add("general.file_type", ternaryType switch { GgmlType.TQ1_0 => 36u, GgmlType.TQ2_0 => 37u, _ => 40u });
+        w.Add("general.file_type", ternaryType switch { GgmlType.TQ1_0 => 36u, GgmlType.TQ2_0 => 37u, GgmlType.IQ1_BN => 136u, GgmlType.IQ2_BN => 137u, _ => 40u });
         w.Add($"{arch}.vocab_size", (uint)shape.VocabSize);
         w.Add($"{arch}.context_length", (uint)shape.ContextLength);
         w.Add($"{arch}.embedding_length", (uint)shape.Dim);
@@ -88,7 +88,7 @@ public static class SyntheticModel
         var trits = new sbyte[(long)columns * rows];
         rng.FillTrits(trits);
         var scale = (float)(Half)(1.0 / Math.Sqrt(columns * 0.5));
-        return TernaryEncoding.Encode(type, trits, scale);
+        return TernaryEncoding.Encode(type, trits, scale, columns);
     }
 
     private static byte[] Norm(int n, SplitMix rng)

@@ -4,7 +4,7 @@ using WrinkleFree.Inference.Threading;
 
 namespace WrinkleFree.Inference.Tensors;
 
-/// <summary>I2_S, TQ2_0 and TQ1_0 weights multiplied as ternary codes against absmax int8 activations.</summary>
+/// <summary>I2_S, TQ2_0, TQ1_0, IQ1_BN and IQ2_BN weights multiplied as ternary codes against absmax int8 activations.</summary>
 internal sealed unsafe class TernaryMatrix : WeightMatrix
 {
     private readonly float _tensorScale;
@@ -22,7 +22,15 @@ internal sealed unsafe class TernaryMatrix : WeightMatrix
         : base(type, data, rows, columns, name, kernels)
     {
         _tensorScale = type == GgmlType.I2_S ? *(float*)(Data + (long)rows * columns / 4) : 1f;
-        if (multiplied && TernaryRepack.Applies(type) && (long)rows * columns / 4 <= int.MaxValue)
+        if (Formats.IqBnLayout.Applies(type))
+        {
+            // No kernels read ik_llama.cpp's layouts directly: every use, lookups included, goes through the I2_S copy.
+            var scales = new PinnedBuffer<float>(rows);
+            _packed = new Native.HugePageMemory((long)rows * (columns / 4));
+            TernaryRepack.FromIqBn(type, Data, rows, columns, _packed.Pointer, scales.Pointer);
+            _rowScales = scales;
+        }
+        else if (multiplied && TernaryRepack.Applies(type) && (long)rows * columns / 4 <= int.MaxValue)
         {
             var scales = new PinnedBuffer<float>(rows);
             if (TernaryRepack.TryUniformRowScales(Data, rows, columns, scales.Pointer))
@@ -41,7 +49,7 @@ internal sealed unsafe class TernaryMatrix : WeightMatrix
 
     internal override IEnumerable<Native.HugePageMemory> Copies => _packed is { } p ? [p] : [];
 
-    /// <summary>The type whose kernels run: I2_S for a repacked TQ2_0 tensor.</summary>
+    /// <summary>The type whose kernels run: I2_S for a repacked TQ2_0, IQ1_BN or IQ2_BN tensor.</summary>
     internal GgmlType KernelType => _packed != null ? GgmlType.I2_S : Type;
 
     /// <summary>The kernel every multiply runs: the family's kernel for <see cref="KernelType"/>.</summary>

@@ -80,6 +80,23 @@ internal static unsafe class TernaryRepack
 
     private static bool AllZero(byte* block) => Vector512.EqualsAll(Vector512.Load(block), Vector512.Create(ZeroTrits));
 
+    /// <summary>
+    /// Repacks IQ1_BN or IQ2_BN rows (ik_llama.cpp's layouts, a scale at the start of each row) into I2_S rows and one
+    /// scale per row, so they run on the I2_S kernels; rows are decoded through the scalar reference, in parallel.
+    /// </summary>
+    public static void FromIqBn(GgmlType type, byte* data, int rows, int columns, byte* i2s, float* rowScales)
+    {
+        var rowBytes = GgmlTypeInfo.Of(type)!.Value.RowBytes(columns);
+        var (source, destination, scales) = ((nint)data, (nint)i2s, (nint)rowScales);
+        Parallel.For(0, rows, () => new sbyte[columns], (r, _, trits) =>
+        {
+            var row = new ReadOnlySpan<byte>((byte*)source + r * rowBytes, checked((int)rowBytes));
+            ((float*)scales)[r] = Formats.IqBnLayout.DecodeRow(type, row, trits);
+            Formats.I2SLayout.Pack(trits, new Span<byte>((byte*)destination + (long)r * (columns / 4), columns / 4));
+            return trits;
+        }, _ => { });
+    }
+
     /// <summary>Whether <paramref name="type"/> is one this class repacks.</summary>
     public static bool Applies(GgmlType type) => type == GgmlType.TQ2_0;
 }

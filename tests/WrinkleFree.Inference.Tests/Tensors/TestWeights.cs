@@ -97,6 +97,70 @@ internal sealed class TestWeights
                 break;
             }
 
+            case GgmlType.IQ2_BN:
+            case GgmlType.IQ1_BN:
+            {
+                // ik_llama.cpp's rows: the row's scale (f32 / fp16), then 64-value blocks.
+                var trits = RandomTrits(random, rows * columns);
+                for (var r = 0; r < rows; r++)
+                {
+                    var scale = (float)(Half)(0.25f + (float)random.NextDouble());
+                    var t = trits.AsSpan(r * columns, columns);
+                    for (var i = 0; i < columns; i++)
+                    {
+                        dense[r * columns + i] = t[i] * scale;
+                    }
+
+                    if (type == GgmlType.IQ2_BN)
+                    {
+                        encoded.AddRange(BitConverter.GetBytes(scale));
+                    }
+                    else
+                    {
+                        encoded.AddRange(BitConverter.GetBytes((Half)scale));
+                    }
+
+                    for (var block = 0; block < columns / 64; block++)
+                    {
+                        var b = t.Slice(block * 64, 64);
+                        if (type == GgmlType.IQ2_BN)
+                        {
+                            // qs[j] = L[j] | L[j+16] << 2 | L[j+32] << 4 | L[j+48] << 6, L = value + 1.
+                            for (var j = 0; j < 16; j++)
+                            {
+                                encoded.Add((byte)((b[j] + 1) | ((b[j + 16] + 1) << 2) | ((b[j + 32] + 1) << 4) | ((b[j + 48] + 1) << 6)));
+                            }
+                        }
+                        else
+                        {
+                            // Per group of 16: three bytes of five base-3 digits (value 5k + n weighs 3^n), the 16th values
+                            // of the four groups in a last byte (group g weighs 3^g), each as ceil(q * 256 / 243).
+                            var extra = 0;
+                            for (var g = 0; g < 4; g++)
+                            {
+                                for (var k = 0; k < 3; k++)
+                                {
+                                    var q = 0;
+                                    var weight = 1;
+                                    for (var n = 0; n < 5; n++, weight *= 3)
+                                    {
+                                        q += (b[16 * g + 5 * k + n] + 1) * weight;
+                                    }
+
+                                    encoded.Add((byte)((q * 256 + 242) / 243));
+                                }
+
+                                extra += (b[16 * g + 15] + 1) * (int)Math.Pow(3, g);
+                            }
+
+                            encoded.Add((byte)((extra * 256 + 242) / 243));
+                        }
+                    }
+                }
+
+                break;
+            }
+
             case GgmlType.Q8_0:
                 for (var block = 0; block < dense.Length / 32; block++)
                 {

@@ -9,6 +9,7 @@ public sealed class WeightMatrixTests
     public static TheoryData<GgmlType> AllTypes => new()
     {
         GgmlType.I2_S, GgmlType.TQ2_0, GgmlType.TQ1_0, GgmlType.Q8_0, GgmlType.F16, GgmlType.BF16, GgmlType.F32, GgmlType.Q6_K,
+        GgmlType.IQ2_BN, GgmlType.IQ1_BN,
     };
 
     [Theory]
@@ -110,7 +111,7 @@ public sealed class WeightMatrixTests
     {
         var group = type switch
         {
-            GgmlType.I2_S or GgmlType.TQ2_0 or GgmlType.TQ1_0 => x.Length,
+            GgmlType.I2_S or GgmlType.TQ2_0 or GgmlType.TQ1_0 or GgmlType.IQ2_BN or GgmlType.IQ1_BN => x.Length,
             GgmlType.Q8_0 => 32,
             _ => 0,
         };

@@ -55,6 +55,49 @@ public static class TernaryEncoding
     }
 
     /// <summary>
+    /// <see cref="Encode(GgmlType, ReadOnlySpan{sbyte}, float)"/> for a tensor in rows of <paramref name="rowLength"/>
+    /// values, which ik_llama.cpp's IQ1_BN and IQ2_BN need (each row carries the scale; rounded to fp16 as for the others,
+    /// so every format decodes to the same floats).
+    /// </summary>
+    public static byte[] Encode(GgmlType type, ReadOnlySpan<sbyte> trits, float scale, int rowLength)
+    {
+        if (!IqBnLayout.Applies(type))
+        {
+            return Encode(type, trits, scale);
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rowLength);
+        if (trits.Length % rowLength != 0 || rowLength % IqBnLayout.BlockValues != 0)
+        {
+            throw new ArgumentException($"{trits.Length} values are not whole {type} rows of {rowLength} (a multiple of {IqBnLayout.BlockValues})", nameof(rowLength));
+        }
+
+        var d = (Half)scale;
+        if (!Half.IsFinite(d))
+        {
+            throw new ArgumentOutOfRangeException(nameof(scale), scale, "scale must be finite in fp16 (|scale| <= 65504)");
+        }
+
+        var rowBytes = checked((int)GgmlTypeInfo.Of(type)!.Value.RowBytes(rowLength));
+        var result = new byte[(long)trits.Length / rowLength * rowBytes];
+        for (var r = 0; r < trits.Length / rowLength; r++)
+        {
+            var row = trits.Slice(r * rowLength, rowLength);
+            foreach (var t in row)
+            {
+                if (t is < -1 or > 1)
+                {
+                    throw new ArgumentException($"a value of row {r} is {t}, not a trit in {{-1, 0, 1}}", nameof(trits));
+                }
+            }
+
+            IqBnLayout.EncodeRow(type, row, (float)d, result.AsSpan(r * rowBytes, rowBytes));
+        }
+
+        return result;
+    }
+
+    /// <summary>
     /// Reads the trits and the single scale of an <paramref name="elements"/>-value ternary tensor. TQ blocks must all share
     /// one d, except all-zero blocks (d = 0), whose trits are returned as 0; throws ArgumentException otherwise.
     /// </summary>
