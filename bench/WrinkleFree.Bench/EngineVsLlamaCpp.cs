@@ -24,6 +24,9 @@ internal static class EngineVsLlamaCpp
         const int prompt = 64, decode = 64;
         var tq2 = EngineBenchmark.EnsureSyntheticModel(dir, shape, GgmlType.TQ2_0);
         var i2s = EngineBenchmark.EnsureSyntheticModel(dir, shape, GgmlType.I2_S);
+        var peers = LlamaBenchPeer.Parse(args);
+        // Every file holds the same weights (seed 1): a peer on its own ternary type runs what ours runs.
+        var peerModels = peers.Select(p => p.Type).Distinct().ToDictionary(t => t, t => EngineBenchmark.EnsureSyntheticModel(dir, shape, t));
         var roof = threads.ToDictionary(t => t, _ => 0.0);
         var best = new Dictionary<string, EngineBenchmarkResult>();
         using var tq2Model = Model.Load(tq2);
@@ -67,6 +70,22 @@ internal static class EngineVsLlamaCpp
                 });
             }
 
+            foreach (var peer in peers)
+            {
+                foreach (var t in threads)
+                {
+                    var (pp, tg) = peer.Measure(peerModels[peer.Type], t, prompt, decode);
+                    var gbps = tg * weightBytes / 1e9;
+                    Keep(best, new EngineBenchmarkResult
+                    {
+                        Engine = peer.Name, Type = peer.Type.ToString(), Threads = t, Sequences = 1, PrefillTokensPerSecond = pp, DecodeTokensPerSecond = tg,
+                        EffectiveGBps = gbps, RooflineFraction = gbps / roof[t],
+                    });
+                }
+
+                Thread.Sleep(1000);
+            }
+
             // llama.cpp's OpenMP workers spin for a while after a run; let them park before the next round of ours.
             Thread.Sleep(1000);
             Console.Error.WriteLine($"  round {round + 1}/{rounds} done");
@@ -108,6 +127,15 @@ internal static class EngineVsLlamaCpp
 
         Ratio("decode, 2 threads, ours TQ2_0 / llama.cpp", rows, r => r.DecodeTokensPerSecond, 2);
         Ratio("prefill, 2 threads, ours TQ2_0 / llama.cpp", rows, r => r.PrefillTokensPerSecond ?? 0, 2);
+        foreach (var peer in peers)
+        {
+            foreach (var t in threads)
+            {
+                var ours = rows.First(r => r.Engine == "wrinklefree" && r.Type == "TQ2_0" && r.Threads == t && r.PrefillTokensPerSecond is not null);
+                var theirs = rows.First(r => r.Engine == peer.Name && r.Threads == t);
+                Console.WriteLine($"{t} thread(s), ours TQ2_0 / {peer.Name} {peer.Type}: decode {ours.DecodeTokensPerSecond / theirs.DecodeTokensPerSecond:F2}x, prefill {(ours.PrefillTokensPerSecond ?? 0) / (theirs.PrefillTokensPerSecond ?? 1):F2}x");
+            }
+        }
         var one = rows.First(r => r.Sequences == 1 && r.PrefillTokensPerSecond is null);
         var sixteen = rows.First(r => r.Sequences == 16);
         Console.WriteLine($"16 sequences / 1 sequence aggregate decode: {sixteen.DecodeTokensPerSecond / one.DecodeTokensPerSecond:F2}x");
