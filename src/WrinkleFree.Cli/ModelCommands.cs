@@ -53,8 +53,8 @@ internal sealed class ModelCommands(CliContext context)
     {
         var shape = new Option<string>("--shape") { Description = "Model shape: tiny, 700m or 2b4t.", DefaultValueFactory = _ => "tiny" };
         shape.AcceptOnlyFromAmong("tiny", "700m", "2b4t");
-        var type = new Option<string>("--type") { Description = "Ternary weight type: i2_s, tq2_0, tq1_0, or ik_llama.cpp's iq2_bn / iq1_bn.", DefaultValueFactory = _ => "tq2_0" };
-        type.AcceptOnlyFromAmong("i2_s", "tq2_0", "tq1_0", "iq2_bn", "iq1_bn");
+        var type = new Option<string>("--type") { Description = "Ternary weight type: i2_s, tq2_0, tq1_0, q2_0, or ik_llama.cpp's iq2_bn / iq1_bn.", DefaultValueFactory = _ => "tq2_0" };
+        type.AcceptOnlyFromAmong("i2_s", "tq2_0", "tq1_0", "q2_0", "iq2_bn", "iq1_bn");
         var embedding = new Option<string?>("--embedding-type") { Description = "Embedding type: f16 or q8_0 (default: f16 for tiny, q8_0 otherwise)." };
         embedding.AcceptOnlyFromAmong("f16", "q8_0");
         var seed = new Option<int>("--seed") { Description = "Random seed; the same seed gives the same weights in every type.", DefaultValueFactory = _ => 1 };
@@ -86,6 +86,7 @@ internal sealed class ModelCommands(CliContext context)
         "i2_s" => GgmlType.I2_S,
         "tq2_0" => GgmlType.TQ2_0,
         "tq1_0" => GgmlType.TQ1_0,
+        "q2_0" => GgmlType.Q2_0,
         "iq2_bn" => GgmlType.IQ2_BN,
         "iq1_bn" => GgmlType.IQ1_BN,
         "f16" => GgmlType.F16,

@@ -32,6 +32,9 @@ public enum GgmlType : uint
     /// <summary>Upstream MXFP4. bitnet.cpp numbers its TL2 layout 39 as well; <see cref="GgufFile"/> decides from the file.</summary>
     MXFP4 = 39,
 
+    /// <summary>Upstream's 2-bit ternary type: 64-value blocks of an fp16 scale and codes value + 1 (code 3, +2, is not ternary).</summary>
+    Q2_0 = 42,
+
     /// <summary>ik_llama.cpp's 1.625-bit ternary layout (its ids start at 128, beyond upstream's).</summary>
     IQ1_BN = 134,
 

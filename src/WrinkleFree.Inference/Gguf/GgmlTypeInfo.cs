@@ -31,6 +31,7 @@ public readonly record struct GgmlTypeInfo(GgmlType Type, int BlockSize, int Blo
         // I2_S packs 4 values per byte in 128-value blocks; the per-tensor f32 scale trailer is added by ByteSize.
         GgmlType.I2_S => new(type, 128, 32),
         GgmlType.MXFP4 => new(type, 32, 17),
+        GgmlType.Q2_0 => new(type, 64, 18),
         // ik_llama.cpp's ternary types: 64-value blocks after a per-row scale (fp16 for IQ1_BN, f32 for IQ2_BN).
         GgmlType.IQ1_BN => new(type, 64, 13),
         GgmlType.IQ2_BN => new(type, 64, 16),

@@ -19,9 +19,9 @@ public static class SyntheticModel
     public static void Write(string path, SyntheticShape shape, GgmlType ternaryType, int seed, GgmlType? embeddingType = null, IProgress<double>? progress = null,
         IReadOnlyDictionary<string, GgufValue>? extraMetadata = null)
     {
-        if (ternaryType is not (GgmlType.TQ2_0 or GgmlType.TQ1_0 or GgmlType.I2_S or GgmlType.IQ1_BN or GgmlType.IQ2_BN))
+        if (ternaryType is not (GgmlType.TQ2_0 or GgmlType.TQ1_0 or GgmlType.I2_S or GgmlType.Q2_0 or GgmlType.IQ1_BN or GgmlType.IQ2_BN))
         {
-            throw new ArgumentException($"ternary type must be tq2_0, tq1_0, i2_s, iq1_bn or iq2_bn, not {ternaryType}", nameof(ternaryType));
+            throw new ArgumentException($"ternary type must be tq2_0, tq1_0, i2_s, q2_0, iq1_bn or iq2_bn, not {ternaryType}", nameof(ternaryType));
         }
 
         var embType = embeddingType ?? (shape.VocabSize * (long)shape.Dim > 16_000_000 ? GgmlType.Q8_0 : GgmlType.F16);
@@ -30,7 +30,12 @@ public static class SyntheticModel
         const string arch = "bitnet";
         w.Add("general.architecture", arch);
         w.Add("general.name", $"wrinklefree-synthetic-{shape.Name}-{ternaryType.ToString().ToLowerInvariant()}");
-        w.Add("general.file_type", ternaryType switch { GgmlType.TQ1_0 => 36u, GgmlType.TQ2_0 => 37u, GgmlType.IQ1_BN => 136u, GgmlType.IQ2_BN => 137u, _ => 40u });
+        // llama.cpp's (and ik_llama.cpp's) file-type numbers; informational only, so left out for Q2_0 rather than guessed.
+        if (ternaryType switch { GgmlType.TQ1_0 => 36u, GgmlType.TQ2_0 => 37u, GgmlType.IQ1_BN => 136u, GgmlType.IQ2_BN => 137u, GgmlType.I2_S => 40u, _ => (uint?)null } is { } fileType)
+        {
+            w.Add("general.file_type", fileType);
+        }
+
         w.Add($"{arch}.vocab_size", (uint)shape.VocabSize);
         w.Add($"{arch}.context_length", (uint)shape.ContextLength);
         w.Add($"{arch}.embedding_length", (uint)shape.Dim);

@@ -4,7 +4,7 @@ using WrinkleFree.Inference.Threading;
 
 namespace WrinkleFree.Inference.Tensors;
 
-/// <summary>I2_S, TQ2_0, TQ1_0, IQ1_BN and IQ2_BN weights multiplied as ternary codes against absmax int8 activations.</summary>
+/// <summary>I2_S, TQ2_0, TQ1_0, Q2_0, IQ1_BN and IQ2_BN weights multiplied as ternary codes against absmax int8 activations.</summary>
 internal sealed unsafe class TernaryMatrix : WeightMatrix
 {
     private readonly float _tensorScale;
@@ -30,6 +30,19 @@ internal sealed unsafe class TernaryMatrix : WeightMatrix
             TernaryRepack.FromIqBn(type, Data, rows, columns, _packed.Pointer, scales.Pointer);
             _rowScales = scales;
         }
+        else if (type == GgmlType.Q2_0)
+        {
+            var scales = new PinnedBuffer<float>(rows);
+            var packed = new Native.HugePageMemory((long)rows * (columns / 4));
+            if (TernaryRepack.FromQ20(Data, rows, columns, packed.Pointer, scales.Pointer) is { } why)
+            {
+                packed.Dispose();
+                throw new NotSupportedException($"tensor '{name}': Q2_0 runs here as ternary weights with one scale per row, but {why}");
+            }
+
+            _packed = packed;
+            _rowScales = scales;
+        }
         else if (multiplied && TernaryRepack.Applies(type) && (long)rows * columns / 4 <= int.MaxValue)
         {
             var scales = new PinnedBuffer<float>(rows);
@@ -49,7 +62,7 @@ internal sealed unsafe class TernaryMatrix : WeightMatrix
 
     internal override IEnumerable<Native.HugePageMemory> Copies => _packed is { } p ? [p] : [];
 
-    /// <summary>The type whose kernels run: I2_S for a repacked TQ2_0, IQ1_BN or IQ2_BN tensor.</summary>
+    /// <summary>The type whose kernels run: I2_S for a repacked TQ2_0, Q2_0, IQ1_BN or IQ2_BN tensor.</summary>
     internal GgmlType KernelType => _packed != null ? GgmlType.I2_S : Type;
 
     /// <summary>The kernel every multiply runs: the family's kernel for <see cref="KernelType"/>.</summary>

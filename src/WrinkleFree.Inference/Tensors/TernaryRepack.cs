@@ -97,6 +97,53 @@ internal static unsafe class TernaryRepack
         }, _ => { });
     }
 
+    /// <summary>
+    /// Repacks upstream Q2_0 into I2_S rows with one scale per row: every non-zero block of a row must share its d (a
+    /// BitNet model quantized with one scale per tensor) and hold only ternary codes. Returns null when it can, else why not.
+    /// </summary>
+    public static string? FromQ20(byte* data, int rows, int columns, byte* i2s, float* rowScales)
+    {
+        var blocks = columns / Formats.Q20Layout.Values;
+        var (source, destination, scales) = ((nint)data, (nint)i2s, (nint)rowScales);
+        string? problem = null;
+        Parallel.For(0, rows, () => new sbyte[columns], (r, state, trits) =>
+        {
+            Half? common = null;
+            for (var k = 0; k < blocks; k++)
+            {
+                var block = new ReadOnlySpan<byte>((byte*)source + ((long)r * blocks + k) * Formats.Q20Layout.Bytes, Formats.Q20Layout.Bytes);
+                var values = trits.AsSpan(k * Formats.Q20Layout.Values, Formats.Q20Layout.Values);
+                var d = Formats.Q20Layout.Unpack(block, values);
+                if (values.Contains((sbyte)2))
+                {
+                    Interlocked.CompareExchange(ref problem, $"row {r} block {k} holds code 3 (+2·d): the tensor is not ternary", null);
+                    state.Stop();
+                    return trits;
+                }
+
+                if (d == Half.Zero || !values.ContainsAnyExcept((sbyte)0))
+                {
+                    values.Clear();
+                    continue;
+                }
+
+                if (common is { } c && !c.Equals(d))
+                {
+                    Interlocked.CompareExchange(ref problem, $"row {r} has blocks with scales {(float)c} and {(float)d}: one scale per row is needed", null);
+                    state.Stop();
+                    return trits;
+                }
+
+                common = d;
+            }
+
+            ((float*)scales)[r] = common is { } h ? (float)h : 0f;
+            Formats.I2SLayout.Pack(trits, new Span<byte>((byte*)destination + (long)r * (columns / 4), columns / 4));
+            return trits;
+        }, _ => { });
+        return problem;
+    }
+
     /// <summary>Whether <paramref name="type"/> is one this class repacks.</summary>
     public static bool Applies(GgmlType type) => type == GgmlType.TQ2_0;
 }

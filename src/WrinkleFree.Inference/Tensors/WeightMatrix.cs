@@ -72,7 +72,7 @@ public abstract unsafe class WeightMatrix
             GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q6_K or GgmlType.I2_S
                 or GgmlType.TQ2_0 or GgmlType.TQ1_0 => info!.Value.BlockSize,
             // Repacked at load into I2_S rows, whose blocks hold 128 values.
-            GgmlType.IQ1_BN or GgmlType.IQ2_BN => 128,
+            GgmlType.IQ1_BN or GgmlType.IQ2_BN or GgmlType.Q2_0 => 128,
             _ => throw new NotSupportedException($"tensor '{name}': type {type} is not supported by the matrix kernels"),
         };
         if (columns % block != 0)
@@ -82,7 +82,7 @@ public abstract unsafe class WeightMatrix
 
         return type switch
         {
-            GgmlType.I2_S or GgmlType.TQ2_0 or GgmlType.TQ1_0 or GgmlType.IQ1_BN or GgmlType.IQ2_BN => new TernaryMatrix(type, data, rows, columns, name, kernels, multiplied),
+            GgmlType.I2_S or GgmlType.TQ2_0 or GgmlType.TQ1_0 or GgmlType.IQ1_BN or GgmlType.IQ2_BN or GgmlType.Q2_0 => new TernaryMatrix(type, data, rows, columns, name, kernels, multiplied),
             GgmlType.Q6_K => new DecodedMatrix(type, data, rows, columns, name, kernels),
             _ => new DenseMatrix(type, data, rows, columns, name, kernels, multiplied),
         };

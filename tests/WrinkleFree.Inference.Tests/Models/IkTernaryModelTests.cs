@@ -10,6 +10,7 @@ public sealed class IkTernaryModelTests
     [Theory]
     [InlineData(GgmlType.IQ2_BN)]
     [InlineData(GgmlType.IQ1_BN)]
+    [InlineData(GgmlType.Q2_0)]
     public void SyntheticModel_IkLayout_SameLogitsAsTq2WithTheSameTrits(GgmlType type)
     {
         using var dir = new TempDirectory("wf-iqbn");

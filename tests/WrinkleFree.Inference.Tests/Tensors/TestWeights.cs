@@ -97,6 +97,32 @@ internal sealed class TestWeights
                 break;
             }
 
+            case GgmlType.Q2_0:
+            {
+                // Upstream's 64-value blocks: fp16 d, then value j at byte j / 4, bits 2 * (j % 4), as code value + 1.
+                // One d per row: what this engine runs Q2_0 as.
+                var trits = RandomTrits(random, rows * columns);
+                for (var r = 0; r < rows; r++)
+                {
+                    var d = (Half)(0.25f + (float)random.NextDouble());
+                    for (var block = 0; block < columns / 64; block++)
+                    {
+                        encoded.AddRange(BitConverter.GetBytes(d));
+                        var qs = new byte[16];
+                        for (var j = 0; j < 64; j++)
+                        {
+                            var i = r * columns + block * 64 + j;
+                            qs[j / 4] |= (byte)((trits[i] + 1) << (2 * (j % 4)));
+                            dense[i] = trits[i] * (float)d;
+                        }
+
+                        encoded.AddRange(qs);
+                    }
+                }
+
+                break;
+            }
+
             case GgmlType.IQ2_BN:
             case GgmlType.IQ1_BN:
             {

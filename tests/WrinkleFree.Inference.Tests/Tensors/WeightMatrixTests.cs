@@ -9,7 +9,7 @@ public sealed class WeightMatrixTests
     public static TheoryData<GgmlType> AllTypes => new()
     {
         GgmlType.I2_S, GgmlType.TQ2_0, GgmlType.TQ1_0, GgmlType.Q8_0, GgmlType.F16, GgmlType.BF16, GgmlType.F32, GgmlType.Q6_K,
-        GgmlType.IQ2_BN, GgmlType.IQ1_BN,
+        GgmlType.IQ2_BN, GgmlType.IQ1_BN, GgmlType.Q2_0,
     };
 
     [Theory]
@@ -106,12 +106,38 @@ public sealed class WeightMatrixTests
         return x;
     }
 
+    [Fact]
+    public void Create_Q20WithTwoScalesInARowOrCodeThree_NotSupportedNamingTheTensorAndWhy()
+    {
+        var bytes = new byte[2 * 18];
+        BitConverter.GetBytes((Half)1f).CopyTo(bytes, 0);
+        BitConverter.GetBytes((Half)2f).CopyTo(bytes, 18);
+        bytes.AsSpan(2, 16).Fill(0b10_10_10_10);
+        bytes.AsSpan(20, 16).Fill(0b10_10_10_10);
+        var handle = System.Runtime.InteropServices.GCHandle.Alloc(bytes, System.Runtime.InteropServices.GCHandleType.Pinned);
+        try
+        {
+            var scales = Assert.Throws<NotSupportedException>(() => WeightMatrix.Create(GgmlType.Q2_0, handle.AddrOfPinnedObject(), 1, 128, "blk.0.ffn_up.weight"));
+            Assert.Contains("tensor 'blk.0.ffn_up.weight'", scales.Message, StringComparison.Ordinal);
+            Assert.Contains("scales 1 and 2", scales.Message, StringComparison.Ordinal);
+
+            BitConverter.GetBytes((Half)1f).CopyTo(bytes, 18);
+            bytes[20] = 0b11;
+            var code3 = Assert.Throws<NotSupportedException>(() => WeightMatrix.Create(GgmlType.Q2_0, handle.AddrOfPinnedObject(), 1, 128, "w"));
+            Assert.Contains("code 3", code3.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            handle.Free();
+        }
+    }
+
     /// <summary>The input a kernel effectively multiplies: the dequantized activations for the integer paths.</summary>
     private static double[] EffectiveInput(GgmlType type, float[] x)
     {
         var group = type switch
         {
-            GgmlType.I2_S or GgmlType.TQ2_0 or GgmlType.TQ1_0 or GgmlType.IQ2_BN or GgmlType.IQ1_BN => x.Length,
+            GgmlType.I2_S or GgmlType.TQ2_0 or GgmlType.TQ1_0 or GgmlType.IQ2_BN or GgmlType.IQ1_BN or GgmlType.Q2_0 => x.Length,
             GgmlType.Q8_0 => 32,
             _ => 0,
         };

@@ -4,7 +4,7 @@ using WrinkleFree.Inference.Gguf;
 namespace WrinkleFree.Inference.Tensors.Formats;
 
 /// <summary>
-/// Writes and reads the same ternary weights (trits in {−1, 0, 1} times one scale) as I2_S, TQ2_0 or TQ1_0.
+/// Writes and reads the same ternary weights (trits in {−1, 0, 1} times one scale) as I2_S, TQ2_0, TQ1_0 or Q2_0.
 /// <see cref="Encode"/> rounds the scale to fp16 for all three formats, because TQ blocks store d as fp16: decoding any
 /// of the three encodings then yields exactly trit · scale, bit for bit the same floats.
 /// </summary>
@@ -45,6 +45,9 @@ public static class TernaryEncoding
                 break;
             case GgmlType.TQ2_0:
                 PackBlocks(trits, d, result, Tq2Layout.Bytes, Tq2Layout.Pack);
+                break;
+            case GgmlType.Q2_0:
+                PackBlocks(trits, d, result, Q20Layout.Bytes, Q20Layout.Pack, Q20Layout.Values);
                 break;
             default:
                 PackBlocks(trits, d, result, Tq1Layout.Bytes, Tq1Layout.Pack);
@@ -124,11 +127,17 @@ public static class TernaryEncoding
         {
             var blockBytes = info.BlockBytes;
             Half? shared = null;
-            for (var b = 0; b < trits.Length / 256; b++)
+            var blockValues = info.BlockSize;
+            for (var b = 0; b < trits.Length / blockValues; b++)
             {
                 var block = data.Slice(b * blockBytes, blockBytes);
-                var values = trits.AsSpan(b * 256, 256);
-                var d = type == GgmlType.TQ2_0 ? Tq2Layout.Unpack(block, values) : Tq1Layout.Unpack(block, values);
+                var values = trits.AsSpan(b * blockValues, blockValues);
+                var d = type switch
+                {
+                    GgmlType.TQ2_0 => Tq2Layout.Unpack(block, values),
+                    GgmlType.Q2_0 => Q20Layout.Unpack(block, values),
+                    _ => Tq1Layout.Unpack(block, values),
+                };
                 if (d == Half.Zero)
                 {
                     // A zero block scale dequantizes to zeros whatever the codes say.
@@ -158,17 +167,17 @@ public static class TernaryEncoding
         return trits;
     }
 
-    private static GgmlTypeInfo Geometry(GgmlType type) => type is GgmlType.I2_S or GgmlType.TQ2_0 or GgmlType.TQ1_0
+    private static GgmlTypeInfo Geometry(GgmlType type) => type is GgmlType.I2_S or GgmlType.TQ2_0 or GgmlType.TQ1_0 or GgmlType.Q2_0
         ? GgmlTypeInfo.Of(type)!.Value
-        : throw new ArgumentException($"{type} is not a ternary format; expected I2_S, TQ2_0 or TQ1_0", nameof(type));
+        : throw new ArgumentException($"{type} is not a ternary format; expected I2_S, TQ2_0, TQ1_0 or Q2_0", nameof(type));
 
     private delegate void PackBlock(ReadOnlySpan<sbyte> trits, Half d, Span<byte> block);
 
-    private static void PackBlocks(ReadOnlySpan<sbyte> trits, Half d, Span<byte> result, int blockBytes, PackBlock pack)
+    private static void PackBlocks(ReadOnlySpan<sbyte> trits, Half d, Span<byte> result, int blockBytes, PackBlock pack, int blockValues = 256)
     {
-        for (var b = 0; b < trits.Length / 256; b++)
+        for (var b = 0; b < trits.Length / blockValues; b++)
         {
-            pack(trits.Slice(b * 256, 256), d, result.Slice(b * blockBytes, blockBytes));
+            pack(trits.Slice(b * blockValues, blockValues), d, result.Slice(b * blockBytes, blockBytes));
         }
     }
 }
