@@ -39,6 +39,7 @@ internal static class RequestParser
             sampling = sampling with { Logprobs = true };
         }
 
+        var constraint = ResponseFormatParser.Parse(root, chat: false);
         return Build(root, prompts.Select(p => new GenerationInput
         {
             PromptText = p.Text,
@@ -48,6 +49,7 @@ internal static class RequestParser
             Stop = Stops(root),
             Echo = echo,
             Suffix = suffix,
+            Constraint = constraint,
         }).ToList(), logprobs is not null, bestOf);
     }
 
@@ -64,14 +66,16 @@ internal static class RequestParser
 
         var sampling = Sampling(root, logprobs, top);
         var maxTokens = OptionalInt(root, "max_completion_tokens", 1, int.MaxValue) ?? OptionalInt(root, "max_tokens", 1, int.MaxValue);
-        return Build(root, [new GenerationInput { Messages = messages, Sampling = sampling, MaxTokens = maxTokens, Stop = Stops(root) }], logprobs);
+        var constraint = ResponseFormatParser.Parse(root, chat: true);
+        return Build(root, [new GenerationInput { Messages = messages, Sampling = sampling, MaxTokens = maxTokens, Stop = Stops(root), Constraint = constraint }], logprobs);
     }
 
     // OpenAI request fields that change what the answer must be; unknown ones are named as unknown (a typo, usually).
     private static readonly HashSet<string> OpenAiFieldsNotActedOn =
     [
-        "response_format", "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call", "prediction", "audio", "modalities", "reasoning_effort", "web_search_options", "service_tier", "store",
-        "metadata", "grammar", "guided_json", "guided_regex", "guided_choice", "guided_grammar",
+        "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call", "prediction", "audio", "modalities",
+        "reasoning_effort", "web_search_options", "service_tier", "store", "metadata", "guided_json", "guided_regex",
+        "guided_choice", "guided_grammar",
     ];
 
     private static void RejectUnread(JsonElement root, IReadOnlyList<string> read)

@@ -99,11 +99,10 @@ public sealed class MalformedRequestTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("/v1/completions", "best_of", "3", "unsupported_parameter")]
-    [InlineData("/v1/completions", "logit_bias", "{\"50\": -100}", "unsupported_parameter")]
-    [InlineData("/v1/completions", "suffix", "\"end\"", "unsupported_parameter")]
+    [InlineData("/v1/completions", "metadata", "{\"team\": \"a\"}", "unsupported_parameter")]
+    [InlineData("/v1/chat/completions", "prediction", "{\"type\": \"content\", \"content\": \"x\"}", "unsupported_parameter")]
+    [InlineData("/v1/chat/completions", "best_of", "2", "unknown_parameter")]
     [InlineData("/v1/completions", "x-custom", "{\"a\": [1]}", "unknown_parameter")]
-    [InlineData("/v1/chat/completions", "response_format", "{\"type\": \"json_object\"}", "unsupported_parameter")]
     [InlineData("/v1/chat/completions", "tools", "[{\"type\": \"function\", \"function\": {\"name\": \"f\"}}]", "unsupported_parameter")]
     [InlineData("/v1/chat/completions", "tool_choice", "\"auto\"", "unsupported_parameter")]
     [InlineData("/v1/chat/completions", "echo", "true", "unknown_parameter")]

@@ -128,6 +128,7 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
                 MaxTokens = input.MaxTokens,
                 Stop = input.Stop,
                 PromptLogprobs = scorePrompt,
+                Constraint = input.Constraint is { } constraint ? constraint.Grammar.CreateConstraint : null,
             }, cancellationToken);
         }
         catch (EngineOverloadedException e)
