@@ -15,9 +15,12 @@ internal sealed class PrefixAffinityPolicy(double epsilon = PrefixAffinityPolicy
     /// <summary>Points per replica: enough that each replica's share of keys stays within a few percent of 1/n.</summary>
     public const int DefaultVirtualNodes = 128;
 
-    /// <summary>About four KV pages of text: long enough to tell tenants' system prompts apart, short enough that every
-    /// turn of a conversation shares it.</summary>
-    public const int DefaultPrefixBytes = 1024;
+    /// <summary>
+    /// About one KV page of text. Requests that share this much share a replica, and with it every longer common prefix
+    /// they have (a tenant's whole system prompt, a conversation's history). Much longer would split a tenant's traffic
+    /// whenever its system prompt is shorter than the key, since the user's words would then be part of it.
+    /// </summary>
+    public const int DefaultPrefixBytes = 256;
 
     private readonly LeastRequestsPolicy _fallback = new();
     private Ring? _ring;
