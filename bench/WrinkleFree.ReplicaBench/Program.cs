@@ -9,6 +9,20 @@ using WrinkleFree.ReplicaBench;
 // against the same workload calling InferenceEngine directly, in the same run.
 // Usage: dotnet run -c Release --project bench/WrinkleFree.ReplicaBench -- [--shape tiny|700m] [--threads N]
 //        [--requests R] [--max-tokens M] [--concurrency 1,4,16,64] [--rounds N]
+//        prefix [--shape tiny] [--conversations N] [--turns N] [--system-tokens N] [--rounds N]   (engine prefix cache on vs off)
+//        prefix-routing [--replicas N] [--tenants N] [--requests N] [--concurrency N] [--rounds N]  (prefix_affinity vs least_requests)
+if (args is ["prefix", ..])
+{
+    Environment.ExitCode = await PrefixCacheBench.RunAsync(args[1..]);
+    return;
+}
+
+if (args is ["prefix-routing", ..])
+{
+    Environment.ExitCode = await PrefixRoutingBench.RunAsync(args[1..]);
+    return;
+}
+
 var shape = Arg("--shape", "tiny");
 var threads = int.Parse(Arg("--threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 var requests = int.Parse(Arg("--requests", "4"), CultureInfo.InvariantCulture);

@@ -22,6 +22,8 @@ internal sealed class ReplicaCommand(CliContext context)
         var modelId = new Option<string?>("--model-id") { Description = "Model id clients send (default: the file name). Env: WF_MODEL_ID." };
         var maxSequences = new Option<int?>("--max-sequences") { Description = "Sequences decoded together (default 64). Env: WF_MAX_SEQUENCES." };
         var maxQueue = new Option<int?>("--max-queue") { Description = "Waiting requests before 429 (default 256). Env: WF_MAX_QUEUE." };
+        var prefixCache = new Option<string?>("--prefix-cache") { Description = "on (default) or off: keep the KV pages of prompt prefixes and reuse them for later requests that start the same way (bitnet)." };
+        prefixCache.AcceptOnlyFromAmong("on", "off");
         var overloadQueue = new Option<int?>("--overload-queue") { Description = "/health is 503 overloaded at this queue depth (default 16). Env: WF_OVERLOAD_QUEUE_THRESHOLD." };
         var overloadBandwidth = new Option<double?>("--overload-bandwidth") { Description = "/health is 503 overloaded at this bandwidth utilization (default 0.9). Env: WF_OVERLOAD_BANDWIDTH_THRESHOLD." };
         var drain = new Option<double?>("--drain-timeout") { Description = "Seconds SIGTERM waits for in-flight requests (default 30). Env: WF_DRAIN_TIMEOUT_SECONDS." };
@@ -39,7 +41,7 @@ internal sealed class ReplicaCommand(CliContext context)
         };
         var cmd = new DrainingCommand("replica", "Serve a model over the OpenAI API (completions, chat, /health, /metrics).")
         {
-            model, backend, host, port, threads, contextSize, mlock, modelId, maxSequences, maxQueue, overloadQueue, overloadBandwidth, drain, peak, upstream, upstreamCommand,
+            model, backend, host, port, threads, contextSize, mlock, modelId, maxSequences, maxQueue, prefixCache, overloadQueue, overloadBandwidth, drain, peak, upstream, upstreamCommand,
             tlsCert, tlsKey, tlsClientCa, apiKeyFile, interruptionNotice,
         };
         var logging = new ProcessLogging();
@@ -66,6 +68,7 @@ internal sealed class ReplicaCommand(CliContext context)
                     ModelId = parse.GetValue(modelId) ?? env.ModelId,
                     MaxSequences = parse.GetValue(maxSequences) ?? env.MaxSequences,
                     MaxQueue = parse.GetValue(maxQueue) ?? env.MaxQueue,
+                    PrefixCache = parse.GetValue(prefixCache) is { } cache ? cache == "on" : env.PrefixCache,
                     OverloadQueueThreshold = parse.GetValue(overloadQueue) ?? env.OverloadQueueThreshold,
                     OverloadBandwidthThreshold = parse.GetValue(overloadBandwidth) ?? env.OverloadBandwidthThreshold,
                     DrainTimeout = parse.GetValue(drain) is { } seconds ? TimeSpan.FromSeconds(seconds) : env.DrainTimeout,

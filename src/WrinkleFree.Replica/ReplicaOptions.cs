@@ -44,6 +44,9 @@ public sealed record ReplicaOptions
     /// <summary>Requests waiting for a slot before new ones get 429. Env: WF_MAX_QUEUE.</summary>
     public int MaxQueue { get; init; } = 256;
 
+    /// <summary>Keep and share the KV pages of prompt prefixes between requests (bitnet backend; <c>--prefix-cache on|off</c>).</summary>
+    public bool PrefixCache { get; init; } = true;
+
     /// <summary>/health reports "overloaded" while the queue depth is at least this. Env: WF_OVERLOAD_QUEUE_THRESHOLD.</summary>
     public int OverloadQueueThreshold { get; init; } = 16;
 

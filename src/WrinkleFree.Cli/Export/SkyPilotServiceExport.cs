@@ -136,6 +136,8 @@ public static partial class SkyPilotServiceExport
         {
             if (spec.Service.LoadBalancingPolicy == LoadBalancingPolicy.PowerOfTwo)
                 Drop(written, uncarried, "service.load_balancing_policy", "power_of_two is ours; SkyServe uses its default, least_load");
+            else if (spec.Service.LoadBalancingPolicy == LoadBalancingPolicy.PrefixAffinity)
+                Drop(written, uncarried, "service.load_balancing_policy", "prefix_affinity is ours; SkyServe uses its default, least_load");
             else
                 section.Add("load_balancing_policy", Str(spec.Service.LoadBalancingPolicy == LoadBalancingPolicy.RoundRobin ? "round_robin" : "least_load"));
         }

@@ -57,6 +57,9 @@ internal sealed class ActiveSequence
     /// <summary>Prompt plus generated tokens (penalty history).</summary>
     public List<int> History { get; }
 
+    /// <summary>Leading prompt tokens mapped from the prefix cache rather than prefilled.</summary>
+    public int CachedPromptTokens { get; set; }
+
     /// <summary>Tokens whose K/V are in the cache.</summary>
     public int Fed { get; set; }
 

@@ -24,6 +24,12 @@ public sealed record EngineOptions
     /// <summary>Sequences waiting for a slot before new ones are refused with <see cref="EngineOverloadedException"/>.</summary>
     public int MaxQueue { get; init; } = 256;
 
+    /// <summary>
+    /// Keep full KV pages of prompts (and replies) after a sequence ends and share them with later sequences whose tokens
+    /// start the same way, so those prefill only the rest.
+    /// </summary>
+    public bool PrefixCache { get; init; } = true;
+
     public void Validate()
     {
         Check(Threads >= 1, nameof(Threads), Threads);

@@ -29,6 +29,9 @@ public sealed record GenerationUpdate
 
     public required int CompletionTokens { get; init; }
 
+    /// <summary>Leading prompt tokens served from the prefix cache (OpenAI's usage.prompt_tokens_details.cached_tokens).</summary>
+    public int CachedPromptTokens { get; init; }
+
     /// <summary>Seconds from submission to the first generated token (set on every update).</summary>
     public double TimeToFirstTokenSeconds { get; init; }
 }

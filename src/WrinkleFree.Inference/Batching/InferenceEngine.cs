@@ -31,6 +31,8 @@ public sealed class InferenceEngine : IDisposable
     private volatile bool _stopping;
     private long _generatedTokens;
     private long _promptTokens;
+    private long _promptTokensAdmitted;
+    private long _cachedPromptTokens;
     private long _steps;
     private long _weightBytes;
 
@@ -42,7 +44,7 @@ public sealed class InferenceEngine : IDisposable
         _time = time ?? TimeProvider.System;
         _contextLimit = options.ContextSize > 0 ? Math.Min(options.ContextSize, model.Config.ContextLength) : model.Config.ContextLength;
         var kvTokens = options.KvCacheTokens > 0 ? options.KvCacheTokens : Math.Min((long)options.MaxSequences * _contextLimit, 65536);
-        _kv = new KvCache(model.Config, Math.Max(kvTokens, _contextLimit));
+        _kv = new KvCache(model.Config, Math.Max(kvTokens, _contextLimit), options.PrefixCache);
         _pool = new WorkerPool(options.Threads);
         _runner = new ModelRunner(model, _pool, options.MaxBatchTokens);
         // A row per decoding sequence, and at least 32 so that prompt scoring (every prompt position needs logits) advances
@@ -66,7 +68,14 @@ public sealed class InferenceEngine : IDisposable
 
     public long GeneratedTokens => Interlocked.Read(ref _generatedTokens);
 
+    /// <summary>Prompt tokens prefilled (computed); tokens served from the prefix cache are not counted.</summary>
     public long PromptTokensProcessed => Interlocked.Read(ref _promptTokens);
+
+    /// <summary>Prompt tokens of every admitted sequence, cached or not.</summary>
+    public long PromptTokensAdmitted => Interlocked.Read(ref _promptTokensAdmitted);
+
+    /// <summary>Prompt tokens whose keys and values were mapped from the prefix cache instead of prefilled.</summary>
+    public long CachedPromptTokens => Interlocked.Read(ref _cachedPromptTokens);
 
     public long Steps => Interlocked.Read(ref _steps);
 
@@ -244,9 +253,29 @@ public sealed class InferenceEngine : IDisposable
                 }
 
                 s.Kv = _kv.CreateSequence(s.ContextLimit);
+                MapCachedPrefix(s);
                 _active.Add(s);
             }
         }
+    }
+
+    /// <summary>
+    /// Skips the prompt's leading full pages that the prefix cache holds. The last prompt token is always recomputed (its
+    /// logits choose the first token), and a prompt being scored maps nothing: every position needs its logits.
+    /// </summary>
+    private void MapCachedPrefix(ActiveSequence s)
+    {
+        var prompt = s.Request.PromptTokens;
+        Interlocked.Add(ref _promptTokensAdmitted, prompt.Length);
+        if (!_kv.PrefixCaching || s.Request.PromptLogprobs)
+        {
+            return;
+        }
+
+        var cached = s.Kv!.MapPrefix(prompt, prompt.Length - 1);
+        s.Fed = cached;
+        s.CachedPromptTokens = cached;
+        Interlocked.Add(ref _cachedPromptTokens, cached);
     }
 
     /// <summary>Decode tokens first (one per generating sequence), then prefill chunks in arrival order with the budget left.</summary>
@@ -317,7 +346,14 @@ public sealed class InferenceEngine : IDisposable
         var vocab = _model.Config.VocabSize;
         for (var i = 0; i < _step.Count; i++)
         {
-            _stepSequences[i].Fed = _step[i].Position + 1;
+            var s = _stepSequences[i];
+            s.Fed = _step[i].Position + 1;
+            if (i + 1 == _step.Count || _stepSequences[i + 1] != s)
+            {
+                // After the sequence's last token of the step: pages it filled become shareable (prompt and generated
+                // tokens alike, so the next turn of a conversation finds this one's reply cached).
+                s.Kv!.Publish(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(s.History));
+            }
         }
 
         for (var row = 0; row < _logitOwners.Count; row++)
@@ -431,6 +467,7 @@ public sealed class InferenceEngine : IDisposable
             TopLogprobs = sampling.Logprobs && sampling.TopLogprobs > 0 ? s.Sampler.LastTopLogprobs.ToArray() : null,
             FinishReason = finish,
             PromptTokens = s.Request.PromptTokens.Length,
+            CachedPromptTokens = s.CachedPromptTokens,
             CompletionTokens = s.Generated,
             TimeToFirstTokenSeconds = s.TimeToFirstToken ?? 0,
             PromptLogprobs = TakePromptLogprobs(s),
@@ -447,6 +484,7 @@ public sealed class InferenceEngine : IDisposable
             Text = "",
             FinishReason = FinishReason.Length,
             PromptTokens = s.Request.PromptTokens.Length,
+            CachedPromptTokens = s.CachedPromptTokens,
             CompletionTokens = 0,
             TimeToFirstTokenSeconds = s.TimeToFirstToken.Value,
             PromptLogprobs = TakePromptLogprobs(s),

@@ -1,10 +1,19 @@
 namespace WrinkleFree.Inference.Models;
 
 /// <summary>One sequence's keys and values across all layers, held in pages of the shared <see cref="KvCache"/>.</summary>
+/// <remarks>
+/// The leading pages may be shared with other sequences (mapped from the prefix cache, or registered by this one once full);
+/// shared pages are never written: only positions at or past <see cref="Length"/> are, and a shared page lies wholly before
+/// it unless <see cref="Truncate"/> moved it back, in which case the page is copied before its first write.
+/// </remarks>
 public sealed class KvSequence : IDisposable
 {
     private readonly KvCache _cache;
-    private readonly List<float[]> _pages = [];
+    private readonly List<KvPage> _pages = [];
+    // Leading pages whose content is registered in the cache, and the identity and chained hash of the last of them.
+    private int _chained;
+    private long _chainId;
+    private ulong _chainHash = KvCache.InitialHash;
 
     internal KvSequence(KvCache cache, int maxLength)
     {
@@ -16,6 +25,52 @@ public sealed class KvSequence : IDisposable
     public int Length { get; private set; }
 
     public int MaxLength { get; }
+
+    /// <summary>
+    /// On a new sequence: maps the cached pages holding the leading full pages of <paramref name="tokens"/>, at most
+    /// <paramref name="maxTokens"/> tokens, and returns how many positions they cover (a multiple of the page size).
+    /// </summary>
+    public int MapPrefix(ReadOnlySpan<int> tokens, int maxTokens)
+    {
+        if (_pages.Count != 0 || Length != 0)
+        {
+            throw new InvalidOperationException("a prefix can only be mapped into an empty sequence");
+        }
+
+        var mapped = _cache.MapPrefix(_pages, tokens, Math.Min(maxTokens, MaxLength), out _chainId, out _chainHash);
+        _chained = _pages.Count;
+        Length = mapped;
+        return mapped;
+    }
+
+    /// <summary>
+    /// Registers the full pages written so far for sharing. <paramref name="tokens"/> are the token ids fed at each position
+    /// (the prompt, then the generated tokens); pages past them or not yet fully written stay private.
+    /// </summary>
+    public void Publish(ReadOnlySpan<int> tokens)
+    {
+        if (!_cache.PrefixCaching)
+        {
+            return;
+        }
+
+        var full = Math.Min(Length, tokens.Length) / KvCache.PageTokens;
+        while (_chained < full)
+        {
+            var id = _cache.Register(_pages[_chained], _chainId, _chainHash, tokens.Slice(_chained * KvCache.PageTokens, KvCache.PageTokens), out var hash);
+            if (id == 0)
+            {
+                // Different content holds this hash: later pages cannot be chained to it, so they stay private. Marking the
+                // chain as complete up to `full` keeps later calls from retrying the same registration every step.
+                _chained = int.MaxValue;
+                return;
+            }
+
+            _chainId = id;
+            _chainHash = hash;
+            _chained++;
+        }
+    }
 
     /// <summary>Makes room for positions up to <paramref name="length"/> (exclusive).</summary>
     public void EnsureCapacity(int length)
@@ -29,13 +84,30 @@ public sealed class KvSequence : IDisposable
         {
             _pages.Add(_cache.RentPage());
         }
+
+        // Normally the page written next is private; a shared one is only reached after Truncate moved the end back.
+        if (length > 0 && _pages[(length - 1) / KvCache.PageTokens] is { } page && (page.Id != 0 || page.RefCount > 1))
+        {
+            CopyOnWrite((length - 1) / KvCache.PageTokens);
+        }
     }
 
     /// <summary>Marks positions [0, length) as written (call after the step that wrote them).</summary>
     public void Commit(int length) => Length = Math.Max(Length, length);
 
     /// <summary>Drops positions from <paramref name="length"/> on (e.g. to reuse a shared prompt prefix).</summary>
-    public void Truncate(int length) => Length = Math.Min(Length, length);
+    public void Truncate(int length)
+    {
+        Length = Math.Min(Length, length);
+        if (_chained != int.MaxValue && _chained * KvCache.PageTokens > Length)
+        {
+            // Pages from the one holding the new end on may be rewritten; they are no longer part of this sequence's chain.
+            // (Leaving _chainId at the dropped page would let a later page chain to the wrong parent, so start over.)
+            _chained = 0;
+            _chainId = 0;
+            _chainHash = KvCache.InitialHash;
+        }
+    }
 
     public Span<float> Key(int layer, int position) => Row(layer, 0, position);
 
@@ -43,20 +115,32 @@ public sealed class KvSequence : IDisposable
 
     private Span<float> Row(int layer, int kOrV, int position)
     {
-        var page = _pages[position / KvCache.PageTokens];
+        var page = _pages[position / KvCache.PageTokens].Data;
         return page.AsSpan(_cache.Offset(layer, kOrV, position % KvCache.PageTokens), _cache.KvDim);
     }
 
+    /// <summary>A registered page is about to be written after a truncate: this sequence takes a private copy.</summary>
+    private void CopyOnWrite(int index)
+    {
+        var shared = _pages[index];
+        var copy = _cache.RentPage();
+        shared.Data.CopyTo(copy.Data, 0);
+        _pages[index] = copy;
+        _cache.ReturnPage(shared);
+    }
+
     /// <summary>
-    /// Zeroes the pages this sequence holds. After a sequence produced NaN or infinity its pages must not go back dirty:
-    /// attention weighs slots past a sequence's length by zero, and zero times NaN would poison the next owner.
+    /// After a sequence produced NaN or infinity its pages must not go back dirty or stay cached: they leave the prefix
+    /// cache now and are zeroed when their last holder lets go.
     /// </summary>
     public void Scrub()
     {
         foreach (var p in _pages)
         {
-            Array.Clear(p);
+            _cache.Taint(p);
         }
+
+        _chained = int.MaxValue;
     }
 
     public void Dispose()
@@ -68,5 +152,8 @@ public sealed class KvSequence : IDisposable
 
         _pages.Clear();
         Length = 0;
+        _chained = 0;
+        _chainId = 0;
+        _chainHash = KvCache.InitialHash;
     }
 }

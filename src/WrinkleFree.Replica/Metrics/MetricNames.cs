@@ -17,5 +17,11 @@ public static class MetricNames
         "wf_request_duration_seconds",
         "wf_replica_interruption_notice",
         "wf_replica_interruption_time_seconds",
+        "wf_prefix_cache_prompt_tokens_total",
+        "wf_prefix_cache_hit_tokens_total",
+        "wf_prefill_tokens_total",
+        "wf_prefix_cache_pages",
+        "wf_prefix_cache_pages_cached_total",
+        "wf_prefix_cache_pages_evicted_total",
     ];
 }

@@ -30,6 +30,12 @@ internal sealed class ReplicaMetrics
         RequestDuration = factory.CreateHistogram("wf_request_duration_seconds", "End-to-end seconds of generation requests.",
             new HistogramConfiguration { LabelNames = ["endpoint"], Buckets = DurationBuckets });
         InterruptionNotice = factory.CreateGauge("wf_replica_interruption_notice", "1 once the cloud announced a spot interruption of this instance (the replica drains), else 0.");
+        PrefixPromptTokens = factory.CreateCounter("wf_prefix_cache_prompt_tokens_total", "Prompt tokens of admitted sequences, cached or not.");
+        PrefixHitTokens = factory.CreateCounter("wf_prefix_cache_hit_tokens_total", "Prompt tokens served from the prefix cache instead of prefilled.");
+        PrefillTokens = factory.CreateCounter("wf_prefill_tokens_total", "Prompt tokens the engine computed (prefill work).");
+        PrefixCachedPages = factory.CreateGauge("wf_prefix_cache_pages", "KV pages registered in the prefix cache (in use or idle).");
+        PrefixPagesCached = factory.CreateCounter("wf_prefix_cache_pages_cached_total", "KV pages registered in the prefix cache.");
+        PrefixPagesEvicted = factory.CreateCounter("wf_prefix_cache_pages_evicted_total", "Idle cached KV pages evicted to make room.");
         InterruptionTime = factory.CreateGauge("wf_replica_interruption_time_seconds", "Unix time the announced spot interruption takes the instance; 0 while none is announced.");
     }
 
@@ -58,4 +64,27 @@ internal sealed class ReplicaMetrics
     public Gauge InterruptionNotice { get; }
 
     public Gauge InterruptionTime { get; }
+
+    public Counter PrefixPromptTokens { get; }
+
+    public Counter PrefixHitTokens { get; }
+
+    public Counter PrefillTokens { get; }
+
+    public Gauge PrefixCachedPages { get; }
+
+    public Counter PrefixPagesCached { get; }
+
+    public Counter PrefixPagesEvicted { get; }
+
+    /// <summary>Copies the engine's cumulative prefix-cache counts into the exported metrics (before a scrape).</summary>
+    public void Update(PrefixCacheStats stats)
+    {
+        PrefixPromptTokens.IncTo(stats.PromptTokens);
+        PrefixHitTokens.IncTo(stats.HitTokens);
+        PrefillTokens.IncTo(stats.PrefilledTokens);
+        PrefixCachedPages.Set(stats.CachedPages);
+        PrefixPagesCached.IncTo(stats.PagesCached);
+        PrefixPagesEvicted.IncTo(stats.PagesEvicted);
+    }
 }

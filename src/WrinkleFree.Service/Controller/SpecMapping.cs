@@ -90,6 +90,7 @@ internal static class SpecMapping
     {
         LoadBalancingPolicy.RoundRobin => LoadBalancingPolicyNames.RoundRobin,
         LoadBalancingPolicy.PowerOfTwo => LoadBalancingPolicyNames.PowerOfTwo,
+        LoadBalancingPolicy.PrefixAffinity => LoadBalancingPolicyNames.PrefixAffinity,
         _ => LoadBalancingPolicyNames.LeastRequests,
     };
 

@@ -8,6 +8,7 @@ internal static class LoadBalancingPolicyFactory
         LoadBalancingPolicyNames.LeastRequests or LoadBalancingPolicyNames.LeastLoad => new LeastRequestsPolicy(),
         LoadBalancingPolicyNames.RoundRobin => new RoundRobinPolicy(),
         LoadBalancingPolicyNames.PowerOfTwo => new PowerOfTwoPolicy(random),
+        LoadBalancingPolicyNames.PrefixAffinity => new PrefixAffinityPolicy(),
         _ => throw new ArgumentException(
             $"unknown load_balancing_policy '{name}'; expected one of {string.Join(", ", LoadBalancingPolicyNames.All)}", nameof(name)),
     };

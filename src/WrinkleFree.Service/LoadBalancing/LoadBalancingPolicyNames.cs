@@ -15,9 +15,12 @@ public static class LoadBalancingPolicyNames
     /// <summary>The less loaded of two replicas drawn at random.</summary>
     public const string PowerOfTwo = "power_of_two";
 
+    /// <summary>Requests whose prompts start alike go to the same replica (its prefix cache), bounded by load.</summary>
+    public const string PrefixAffinity = "prefix_affinity";
+
     /// <summary>Every accepted name, for error messages that list the choices.</summary>
-    public static IReadOnlyList<string> All { get; } = [LeastRequests, LeastLoad, RoundRobin, PowerOfTwo];
+    public static IReadOnlyList<string> All { get; } = [LeastRequests, LeastLoad, RoundRobin, PowerOfTwo, PrefixAffinity];
 
     /// <summary>Whether <paramref name="name"/> is one of the accepted policy names (case-sensitive, as the spec is).</summary>
-    public static bool IsKnown(string? name) => name is LeastRequests or LeastLoad or RoundRobin or PowerOfTwo;
+    public static bool IsKnown(string? name) => name is LeastRequests or LeastLoad or RoundRobin or PowerOfTwo or PrefixAffinity;
 }

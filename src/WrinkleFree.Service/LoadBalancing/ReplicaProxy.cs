@@ -55,6 +55,7 @@ internal sealed class ReplicaProxy(
         }
 
         var replayable = context.Request.Body as MemoryStream;
+        var prefixKey = replicas.Policy is IPrefixAffinityPolicy affinity && replayable is not null ? PrefixKeyOf(replayable, affinity.PrefixBytes) : null;
         var tried = new Destination?[options.MaxAttempts];
         var attempts = 0;
         long? waitStart = null;
@@ -64,7 +65,7 @@ internal sealed class ReplicaProxy(
         {
             // Read the signal before looking, so a replica added between the look and the wait still wakes us.
             var changed = replicas.Changed;
-            var destination = replicas.Acquire(tried.AsSpan(0, attempts));
+            var destination = replicas.Acquire(tried.AsSpan(0, attempts), prefixKey);
             if (destination is null)
             {
                 if (replicas.ScalingUp && !stopping.IsCancellationRequested)
@@ -220,6 +221,29 @@ internal sealed class ReplicaProxy(
         catch (Exception ex)
         {
             Log.RequestCallbackFailed(logger, ex);
+        }
+    }
+
+    /// <summary>The prompt key of a buffered body; the stream is left at its start for the forwarder.</summary>
+    private static ulong? PrefixKeyOf(MemoryStream body, int prefixBytes)
+    {
+        if (body.TryGetBuffer(out var buffer))
+        {
+            return PromptPrefixKey.Compute(buffer.AsSpan(0, (int)body.Length), prefixBytes);
+        }
+
+        // A body rewritten for usage counting wraps a read-only array that the stream does not expose: read it once.
+        var copy = System.Buffers.ArrayPool<byte>.Shared.Rent((int)body.Length);
+        try
+        {
+            body.Position = 0;
+            body.ReadExactly(copy, 0, (int)body.Length);
+            return PromptPrefixKey.Compute(copy.AsSpan(0, (int)body.Length), prefixBytes);
+        }
+        finally
+        {
+            body.Position = 0;
+            System.Buffers.ArrayPool<byte>.Shared.Return(copy);
         }
     }
 

@@ -117,14 +117,15 @@ internal sealed class ReplicaSet(ILoadBalancingPolicy policy, TimeProvider time,
 
     /// <summary>
     /// Chooses a routable replica not in <paramref name="exclude"/> and counts the request on it; null when there is none.
-    /// Passively suspended replicas are used only when every other candidate is gone.
+    /// Passively suspended replicas are used only when every other candidate is gone. <paramref name="prefixKey"/> is the
+    /// request's prompt key (<see cref="PromptPrefixKey"/>), used by policies that route by prompt.
     /// </summary>
-    public Destination? Acquire(ReadOnlySpan<Destination?> exclude)
+    public Destination? Acquire(ReadOnlySpan<Destination?> exclude, ulong? prefixKey = null)
     {
         // A replica can stop being routable between the choice and the count; choose again from the newer snapshot.
         for (var round = 0; round < 8; round++)
         {
-            var destination = Choose(Routable, exclude);
+            var destination = Choose(Routable, exclude, prefixKey);
             if (destination is null)
             {
                 return null;
@@ -187,7 +188,7 @@ internal sealed class ReplicaSet(ILoadBalancingPolicy policy, TimeProvider time,
         }
     }
 
-    private Destination? Choose(Destination[] routable, ReadOnlySpan<Destination?> exclude)
+    private Destination? Choose(Destination[] routable, ReadOnlySpan<Destination?> exclude, ulong? prefixKey)
     {
         if (routable.Length == 0)
         {
@@ -206,11 +207,37 @@ internal sealed class ReplicaSet(ILoadBalancingPolicy policy, TimeProvider time,
                 count = Collect(routable, exclude, now, skipSuspended: false, candidates, loads);
             }
 
-            return count == 0 ? null : candidates[Policy.Pick(loads[..count])];
+            if (count == 0)
+            {
+                return null;
+            }
+
+            var policy = Policy;
+            return prefixKey is { } key && policy is IPrefixAffinityPolicy affinity
+                ? candidates[PickByKey(affinity, candidates, loads[..count], key)]
+                : candidates[policy.Pick(loads[..count])];
         }
         finally
         {
             ArrayPool<Destination>.Shared.Return(candidates, clearArray: true);
+        }
+    }
+
+    private static int PickByKey(IPrefixAffinityPolicy policy, Destination[] candidates, ReadOnlySpan<int> loads, ulong key)
+    {
+        var ids = ArrayPool<string>.Shared.Rent(loads.Length);
+        try
+        {
+            for (var i = 0; i < loads.Length; i++)
+            {
+                ids[i] = candidates[i].Id;
+            }
+
+            return policy.Pick(ids.AsSpan(0, loads.Length), loads, key);
+        }
+        finally
+        {
+            ArrayPool<string>.Shared.Return(ids, clearArray: true);
         }
     }
 

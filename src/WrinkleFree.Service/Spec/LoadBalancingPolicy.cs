@@ -11,4 +11,7 @@ public enum LoadBalancingPolicy
 
     /// <summary>Pick two replicas at random and send to the less loaded one.</summary>
     PowerOfTwo,
+
+    /// <summary>Requests whose prompts start alike go to the same replica (its prefix cache), bounded by load.</summary>
+    PrefixAffinity,
 }

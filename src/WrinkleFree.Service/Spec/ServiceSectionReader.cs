@@ -39,6 +39,7 @@ internal static class ServiceSectionReader
         ("least_requests", LoadBalancingPolicy.LeastLoad),
         ("round_robin", LoadBalancingPolicy.RoundRobin),
         ("power_of_two", LoadBalancingPolicy.PowerOfTwo),
+        ("prefix_affinity", LoadBalancingPolicy.PrefixAffinity),
     ];
 
     public static ServiceSection Read(YamlNode node, string path, YamlNodeReader reader)

@@ -72,6 +72,31 @@ public sealed class SkyPilotExportTests
     }
 
     [Fact]
+    public async Task SkyPilot_PrefixAffinityPolicy_DroppedWithANote()
+    {
+        using var console = new InProcessConsole();
+        var spec = await WriteAsync(console, "affinity.yaml", """
+            name: affinity
+            service:
+              readiness_probe: /health
+              replicas: 2
+              load_balancing_policy: prefix_affinity
+            tiers:
+              - name: k8s
+                provider: kubernetes
+                settings: {context: prod}
+            run: exec my-server --port "$PORT"
+            """);
+
+        var code = await console.RunAsync("export", "skypilot", spec);
+
+        Assert.True(code == ExitCodes.Success, console.Stderr);
+        var root = AssertServiceSchema(console.Stdout);
+        Assert.Null(root["service"]!["load_balancing_policy"]);
+        Assert.Contains("#   service.load_balancing_policy: prefix_affinity is ours", console.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SkyPilot_ProbeMappingAndFixedReplicas_SkyServeForms()
     {
         using var console = new InProcessConsole();

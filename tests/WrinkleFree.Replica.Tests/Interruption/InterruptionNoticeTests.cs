@@ -33,6 +33,14 @@ public sealed class InterruptionNoticeTests
             Content = new StringContent(TestReplica.Json(new { prompt = "Long story", max_tokens = 400, stream = true, stream_options = new { include_usage = true } }), Encoding.UTF8, "application/json"),
         };
         using var stream = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(TestReplica.Timeout);
+        // The notice comes after the replica's first look at the metadata service (on a loaded machine that look can
+        // come late): what is tested is a notice arriving while it watches, not one already there when it starts.
+        for (var waited = 0; metadata.Requests.Count == 0; waited += 20)
+        {
+            Assert.True(waited < TestReplica.Timeout.TotalMilliseconds, "the replica never asked the metadata service");
+            await Task.Delay(20);
+        }
+
         // The stream is not read until the notice has taken effect: its unread output keeps it in flight meanwhile.
         metadata.IssueNotice(TerminatesAt);
         var health = await WaitForStatusAsync(client, "draining");

@@ -214,7 +214,7 @@ public sealed class ServiceSpecErrorTests
             "bad load balancing policy",
             "service:\n  load_balancing_policy: round-robin\n",
             "service.load_balancing_policy", 2, 26,
-            "valid policies: least_load, least_requests, round_robin, power_of_two (did you mean 'round_robin'?)"
+            "valid policies: least_load, least_requests, round_robin, power_of_two, prefix_affinity (did you mean 'round_robin'?)"
         },
         {
             "bad job_recovery strategy",

@@ -48,6 +48,7 @@ public sealed class ServiceSpecParserTests
     [InlineData("least_requests", LoadBalancingPolicy.LeastLoad)]
     [InlineData("round_robin", LoadBalancingPolicy.RoundRobin)]
     [InlineData("power_of_two", LoadBalancingPolicy.PowerOfTwo)]
+    [InlineData("prefix_affinity", LoadBalancingPolicy.PrefixAffinity)]
     public void Parse_LoadBalancingPolicy_MapsNamesAndAlias(string name, LoadBalancingPolicy expected)
     {
         var spec = ServiceSpecParser.Parse($"service:\n  load_balancing_policy: {name}\n");

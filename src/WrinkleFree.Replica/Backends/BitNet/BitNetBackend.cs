@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using WrinkleFree.Inference.Batching;
 using WrinkleFree.Inference.Models;
 using WrinkleFree.Replica.Api;
+using WrinkleFree.Replica.Metrics;
 
 namespace WrinkleFree.Replica.Backends.BitNet;
 
@@ -10,7 +11,7 @@ namespace WrinkleFree.Replica.Backends.BitNet;
 /// The in-process backend: a GGUF model behind the continuous-batching <see cref="InferenceEngine"/>. Loading runs in the
 /// background so /health can answer "loading" meanwhile; engine errors become <see cref="BackendException"/>s.
 /// </summary>
-internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, TimeProvider time) : IInferenceBackend
+internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, TimeProvider time) : IInferenceBackend, IPrefixCacheReporter
 {
     private static readonly TimeSpan QueueFullRetryAfter = TimeSpan.FromSeconds(1);
 
@@ -62,6 +63,7 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
                 MaxBatchTokens = Math.Max(256, options.MaxSequences),
                 ContextSize = options.ContextSize,
                 MaxQueue = options.MaxQueue,
+                PrefixCache = options.PrefixCache,
             }, time);
             _loaded = new Loaded(model, engine, chat);
             Log.Loaded(logger, model.Name, engine.ContextLimit, chat.UsesModelTemplate ? "model" : "chatml");
@@ -72,6 +74,11 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
             Log.LoadFailed(logger, path, e);
         }
     }
+
+    public PrefixCacheStats? GetPrefixCacheStats() => _loaded?.Engine is { } engine
+        ? new PrefixCacheStats(engine.PromptTokensAdmitted, engine.CachedPromptTokens, engine.PromptTokensProcessed,
+            engine.KvCache.CachedPages, engine.KvCache.PagesCachedTotal, engine.KvCache.PagesEvictedTotal)
+        : null;
 
     public BackendLoad GetLoad()
     {

@@ -1,0 +1,16 @@
+namespace WrinkleFree.Cli.Tests;
+
+public sealed class ReplicaCommandTests
+{
+    [Fact]
+    public async Task Replica_PrefixCacheNeitherOnNorOff_FailsNamingTheValue()
+    {
+        using var console = new InProcessConsole();
+
+        var code = await console.RunAsync("replica", "--prefix-cache", "maybe").WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.NotEqual(ExitCodes.Success, code);
+        Assert.Contains("maybe", console.Stderr, StringComparison.Ordinal);
+        Assert.Contains("off", console.Stderr, StringComparison.Ordinal);
+    }
+}
