@@ -22,7 +22,7 @@ internal sealed class ReplicaCommand(CliContext context)
         var modelId = new Option<string?>("--model-id") { Description = "Model id clients send (default: the file name). Env: WF_MODEL_ID." };
         var maxSequences = new Option<int?>("--max-sequences") { Description = "Sequences decoded together (default 64). Env: WF_MAX_SEQUENCES." };
         var maxQueue = new Option<int?>("--max-queue") { Description = "Waiting requests before 429 (default 256). Env: WF_MAX_QUEUE." };
-        var prefixCache = new Option<string?>("--prefix-cache") { Description = "on (default) or off: keep the KV pages of prompt prefixes and reuse them for later requests that start the same way (bitnet)." };
+        var prefixCache = new Option<string?>("--prefix-cache") { Description = "on (default) or off: keep the KV pages of prompt prefixes and reuse them for later requests that start the same way (bitnet). Env: WF_PREFIX_CACHE." };
         prefixCache.AcceptOnlyFromAmong("on", "off");
         var overloadQueue = new Option<int?>("--overload-queue") { Description = "/health is 503 overloaded at this queue depth (default 16). Env: WF_OVERLOAD_QUEUE_THRESHOLD." };
         var overloadBandwidth = new Option<double?>("--overload-bandwidth") { Description = "/health is 503 overloaded at this bandwidth utilization (default 0.9). Env: WF_OVERLOAD_BANDWIDTH_THRESHOLD." };

@@ -44,7 +44,7 @@ public sealed record ReplicaOptions
     /// <summary>Requests waiting for a slot before new ones get 429. Env: WF_MAX_QUEUE.</summary>
     public int MaxQueue { get; init; } = 256;
 
-    /// <summary>Keep and share the KV pages of prompt prefixes between requests (bitnet backend; <c>--prefix-cache on|off</c>).</summary>
+    /// <summary>Keep and share the KV pages of prompt prefixes between requests (bitnet backend; <c>--prefix-cache on|off</c>). Env: WF_PREFIX_CACHE.</summary>
     public bool PrefixCache { get; init; } = true;
 
     /// <summary>/health reports "overloaded" while the queue depth is at least this. Env: WF_OVERLOAD_QUEUE_THRESHOLD.</summary>
@@ -125,6 +125,7 @@ public sealed record ReplicaOptions
             ContextSize = Parse("CONTEXT_SIZE", o.ContextSize, Int),
             Mlock = Parse("MLOCK", o.Mlock, Bool),
             MaxSequences = Parse("WF_MAX_SEQUENCES", o.MaxSequences, Int),
+            PrefixCache = Parse("WF_PREFIX_CACHE", o.PrefixCache, Bool),
             MaxQueue = Parse("WF_MAX_QUEUE", o.MaxQueue, Int),
             OverloadQueueThreshold = Parse("WF_OVERLOAD_QUEUE_THRESHOLD", o.OverloadQueueThreshold, Int),
             OverloadBandwidthThreshold = Parse("WF_OVERLOAD_BANDWIDTH_THRESHOLD", o.OverloadBandwidthThreshold, Double),
