@@ -13,6 +13,9 @@ internal sealed class ChoiceResult
 
     public string? FinishReason { get; set; }
 
+    /// <summary>Tool calls by index, assembled from their deltas: id, function name, arguments text.</summary>
+    public List<(string Id, string Name, StringBuilder Arguments)> ToolCalls { get; } = [];
+
     public int PromptTokens { get; set; }
 
     public int CompletionTokens { get; set; }
@@ -25,6 +28,16 @@ internal sealed class ChoiceResult
         }
 
         Text.Append(e.Text);
+        foreach (var call in e.ToolCalls ?? [])
+        {
+            if (call.Index == ToolCalls.Count)
+            {
+                ToolCalls.Add((call.Id ?? "", call.Name ?? "", new StringBuilder()));
+            }
+
+            ToolCalls[call.Index].Arguments.Append(call.Arguments);
+        }
+
         PromptTokens = Math.Max(PromptTokens, e.PromptTokens);
         CompletionTokens = Math.Max(CompletionTokens, e.CompletionTokens);
         FinishReason ??= e.FinishReason;

@@ -54,13 +54,14 @@ internal static class RequestParser
 
         var sampling = Sampling(root, logprobs, top);
         var maxTokens = OptionalInt(root, "max_completion_tokens", 1, int.MaxValue) ?? OptionalInt(root, "max_tokens", 1, int.MaxValue);
-        return Build(root, [new GenerationInput { Messages = messages, Sampling = sampling, MaxTokens = maxTokens, Stop = Stops(root) }], logprobs);
+        var tools = ToolsParser.Parse(root);
+        return Build(root, [new GenerationInput { Messages = messages, Sampling = sampling, MaxTokens = maxTokens, Stop = Stops(root), Tools = tools }], logprobs);
     }
 
     // OpenAI request fields that change what the answer must be; unknown ones are named as unknown (a typo, usually).
     private static readonly HashSet<string> OpenAiFieldsNotActedOn =
     [
-        "response_format", "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call", "logit_bias", "suffix",
+        "response_format", "functions", "function_call", "logit_bias", "suffix",
         "best_of", "prediction", "audio", "modalities", "reasoning_effort", "web_search_options", "service_tier", "store",
         "metadata", "grammar", "guided_json", "guided_regex", "guided_choice", "guided_grammar",
     ];
@@ -232,7 +233,7 @@ internal static class RequestParser
                 throw ApiErrors.BadRequest($"{where}.role '{role}' is not one of {string.Join(", ", Roles)}", "messages");
             }
 
-            list.Add(new ChatMessage(role, Content(Field(m, "content"), where)));
+            list.Add(ToolsParser.WithToolFields(new ChatMessage(role, Content(Field(m, "content"), where)), m, where));
             i++;
         }
 

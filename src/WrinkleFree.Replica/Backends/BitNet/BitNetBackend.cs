@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using WrinkleFree.Inference.Batching;
 using WrinkleFree.Inference.Models;
 using WrinkleFree.Replica.Api;
+using WrinkleFree.Replica.Chat;
 
 namespace WrinkleFree.Replica.Backends.BitNet;
 
@@ -87,7 +88,12 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
         return Task.FromResult(model.Tokenizer.Decode(tokens));
     }
 
-    public async IAsyncEnumerable<GenerationEvent> GenerateAsync(GenerationInput input, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<GenerationEvent> GenerateAsync(GenerationInput input, CancellationToken cancellationToken) =>
+        input.Tools is { ParsesCalls: true } tools
+            ? ToolCallEvents.ReadAsync(GenerateTextAsync(input, cancellationToken), () => new ToolCallStream(Ready().Chat.ToolSyntax, tools), cancellationToken)
+            : GenerateTextAsync(input, cancellationToken);
+
+    private async IAsyncEnumerable<GenerationEvent> GenerateTextAsync(GenerationInput input, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var loaded = Ready();
         var tokenizer = loaded.Model.Tokenizer;
@@ -248,7 +254,7 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
 
         if (input.Messages is { } messages)
         {
-            var text = loaded.Chat.Render(messages);
+            var text = loaded.Chat.Render(messages, input.Tools);
             // Templates usually spell out BOS themselves; add it only when the model wants one and the template did not.
             var tokens = tokenizer.Encode(text, addSpecial: false, parseSpecial: true);
             if (tokenizer.AddBos && tokenizer.BosId >= 0 && (tokens.Length == 0 || tokens[0] != tokenizer.BosId))
