@@ -96,6 +96,12 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
     private async IAsyncEnumerable<GenerationEvent> GenerateTextAsync(GenerationInput input, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var loaded = Ready();
+        if (input.Tools is { Choice: ToolChoiceMode.Required or ToolChoiceMode.Function })
+        {
+            throw new BackendException(400, "invalid_request_error",
+                "tool_choice required or a named function needs constrained decoding, which this build of the bitnet backend does not have; use auto", "tool_choice", "unsupported_parameter");
+        }
+
         var tokenizer = loaded.Model.Tokenizer;
         var (prompt, promptParam) = Prompt(loaded, input);
         var limit = loaded.Engine.ContextLimit;
