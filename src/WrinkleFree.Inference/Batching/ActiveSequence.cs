@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using WrinkleFree.Inference.Models;
 using WrinkleFree.Inference.Sampling;
+using WrinkleFree.Inference.Sampling.Constraints;
 using WrinkleFree.Inference.Tokenization;
 
 namespace WrinkleFree.Inference.Batching;
@@ -19,6 +20,7 @@ internal sealed class ActiveSequence
         Sampler = new Sampler(request.Sampling, vocabSize);
         Decoder = tokenizer.CreateDecoder();
         Stops = new StopMatcher(request.Stop);
+        Constraint = request.Constraint?.Invoke(tokenizer);
         History = new List<int>(request.PromptTokens.Length + Math.Min(request.MaxTokens ?? 256, contextLimit));
         History.AddRange(request.PromptTokens);
         if (request.PromptLogprobs)
@@ -49,6 +51,9 @@ internal sealed class ActiveSequence
 
     public StopMatcher Stops { get; }
 
+    /// <summary>The request's decoding constraint, or null (then sampling takes the unconstrained path unchanged).</summary>
+    public ITokenConstraint? Constraint { get; }
+
     /// <summary>Prompt plus generated tokens (penalty history).</summary>
     public List<int> History { get; }
 
@@ -69,4 +74,19 @@ internal sealed class ActiveSequence
     public bool IsCancelled => Volatile.Read(ref _cancelled) != 0;
 
     public void Cancel() => Interlocked.Exchange(ref _cancelled, 1);
+
+    /// <summary>Draws the next token from <paramref name="logits"/> (modified in place), within the constraint if there is one.</summary>
+    public int SampleNext(Span<float> logits)
+    {
+        var history = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(History);
+        if (Constraint is not { } constraint)
+        {
+            return Sampler.Sample(logits, history);
+        }
+
+        constraint.Apply(logits);
+        var id = Sampler.Sample(logits, history);
+        constraint.Accept(id);
+        return id;
+    }
 }

@@ -1,4 +1,6 @@
 using WrinkleFree.Inference.Sampling;
+using WrinkleFree.Inference.Sampling.Constraints;
+using WrinkleFree.Inference.Tokenization;
 
 namespace WrinkleFree.Inference.Batching;
 
@@ -31,4 +33,10 @@ public sealed record GenerationRequest
 
     /// <summary>Per-sequence context limit; null = the engine's default.</summary>
     public int? ContextLimit { get; init; }
+
+    /// <summary>
+    /// Constrained decoding (a grammar, a JSON schema): called once per sequence with the model's tokenizer; the constraint
+    /// masks every draw and allows end-of-generation only where the document is complete. Null = unconstrained.
+    /// </summary>
+    public Func<Tokenizer, ITokenConstraint>? Constraint { get; init; }
 }

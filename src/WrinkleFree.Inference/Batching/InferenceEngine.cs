@@ -348,7 +348,7 @@ public sealed class InferenceEngine : IDisposable
                 }
                 else
                 {
-                    Emit(s, s.Sampler.Sample(logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(s.History)));
+                    Emit(s, s.SampleNext(logits));
                 }
             }
             catch (Exception e)

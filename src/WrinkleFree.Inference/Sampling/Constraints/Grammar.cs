@@ -32,7 +32,7 @@ public sealed class Grammar
     public ITokenConstraint CreateConstraint(Tokenizer tokenizer)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
-        return new GrammarConstraint(_automaton, TokenTrie.For(tokenizer));
+        return new GrammarConstraint(_automaton, TokenTrie.ForStart(tokenizer), TokenTrie.For(tokenizer));
     }
 
     /// <summary>Whether <paramref name="text"/> is a complete document of the grammar.</summary>

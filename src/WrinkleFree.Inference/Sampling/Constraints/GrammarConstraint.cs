@@ -4,10 +4,11 @@ namespace WrinkleFree.Inference.Sampling.Constraints;
 /// One sequence's position in a shared <see cref="GrammarAutomaton"/>: masking is a cached bit-set lookup for the current
 /// state plus one pass over the logits; accepting a token feeds its bytes through the automaton.
 /// </summary>
-internal sealed class GrammarConstraint(GrammarAutomaton automaton, TokenTrie trie) : ITokenConstraint
+internal sealed class GrammarConstraint(GrammarAutomaton automaton, TokenTrie startTrie, TokenTrie trie) : ITokenConstraint
 {
     private int _state = automaton.Start;
     private bool _ended;
+    private bool _first = true;
 
     public bool IsComplete
     {
@@ -35,7 +36,7 @@ internal sealed class GrammarConstraint(GrammarAutomaton automaton, TokenTrie tr
         ulong[] mask;
         lock (automaton.Sync)
         {
-            mask = automaton.Mask(_state, trie);
+            mask = automaton.Mask(_state, _first ? startTrie : trie);
         }
 
         var any = false;
@@ -80,9 +81,11 @@ internal sealed class GrammarConstraint(GrammarAutomaton automaton, TokenTrie tr
             return;
         }
 
+        var piece = (_first ? startTrie : trie).Piece(tokenId);
+        _first = false;
         lock (automaton.Sync)
         {
-            foreach (var b in trie.Piece(tokenId))
+            foreach (var b in piece)
             {
                 if (_state == GrammarAutomaton.Dead)
                 {

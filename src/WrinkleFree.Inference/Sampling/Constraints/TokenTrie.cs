@@ -13,16 +13,17 @@ namespace WrinkleFree.Inference.Sampling.Constraints;
 internal sealed class TokenTrie
 {
     private static readonly ConditionalWeakTable<Tokenizer, TokenTrie> Cache = [];
+    private static readonly ConditionalWeakTable<Tokenizer, TokenTrie> StartCache = [];
 
     private readonly byte[] _pieceBytes;
     private readonly int[] _pieceStart;
 
-    private TokenTrie(Tokenizer tokenizer)
+    private TokenTrie(Tokenizer tokenizer, bool atStart)
     {
         VocabSize = tokenizer.VocabSize;
         EndOfGenerationIds = [.. tokenizer.EndOfGenerationIds.Order()];
 
-        // Token bytes as generation renders them mid-text (the decoder strips SentencePiece's leading space only at the start).
+        // Token bytes as generation renders them: the decoder strips SentencePiece's leading space from the first token only.
         var all = new ArrayBufferWriter<byte>(VocabSize * 8);
         _pieceStart = new int[VocabSize + 1];
         var pieces = new List<(int Start, int Length, int Id)>(VocabSize);
@@ -34,7 +35,7 @@ internal sealed class TokenTrie
                 continue;
             }
 
-            var atTextStart = false;
+            var atTextStart = atStart;
             tokenizer.AppendPiece(id, skipSpecial: true, ref atTextStart, all);
             var length = all.WrittenCount - _pieceStart[id];
             if (length > 0)
@@ -76,7 +77,18 @@ internal sealed class TokenTrie
 
     public int MaxDepth { get; private set; }
 
-    public static TokenTrie For(Tokenizer tokenizer) => Cache.GetValue(tokenizer, t => new TokenTrie(t));
+    public static TokenTrie For(Tokenizer tokenizer) => Cache.GetValue(tokenizer, t => new TokenTrie(t, atStart: false));
+
+    /// <summary>
+    /// The trie for a sequence's first generated token, whose bytes differ where the tokenizer strips a leading space at
+    /// the start of text (SentencePiece); the mid-text trie itself when no token differs.
+    /// </summary>
+    public static TokenTrie ForStart(Tokenizer tokenizer) => StartCache.GetValue(tokenizer, t =>
+    {
+        var mid = For(t);
+        var start = new TokenTrie(t, atStart: true);
+        return start._pieceBytes.AsSpan().SequenceEqual(mid._pieceBytes) ? mid : start;
+    });
 
     /// <summary>The bytes token <paramref name="id"/> adds to the text (empty for special tokens).</summary>
     public ReadOnlySpan<byte> Piece(int id) => _pieceBytes.AsSpan(_pieceStart[id], _pieceStart[id + 1] - _pieceStart[id]);
