@@ -26,7 +26,7 @@ internal sealed partial class GrammarAutomaton
     private readonly List<int[]> _sets = [];
 
     private readonly List<State> _states = [];
-    private readonly Dictionary<(int Set, int CodePoint, int Remaining), int> _stateIds = [];
+    private readonly Dictionary<(int Set, int CodePoint, int Remaining, int Length), int> _stateIds = [];
 
     private readonly HashSet<int> _expanded = [];
     private readonly HashSet<long> _visited = [];
@@ -39,7 +39,7 @@ internal sealed partial class GrammarAutomaton
             Expand(alt, Accept);
         }
 
-        Start = StateFor(InternSet(), 0, 0);
+        Start = StateFor(InternSet(), 0, 0, 0);
     }
 
     public object Sync { get; } = new();
@@ -99,7 +99,13 @@ internal sealed partial class GrammarAutomaton
             }
 
             var cp = (s.CodePoint << 6) | (b & 0x3F);
-            return s.Remaining == 1 ? Advance(s.Set, cp) : Pending(s.Set, cp, s.Remaining - 1);
+            if (s.Remaining > 1)
+            {
+                return Pending(s.Set, cp, s.Remaining - 1, s.Length);
+            }
+
+            // Overlong forms and surrogates decode to U+FFFD, not to the character they spell: never let them through.
+            return cp < MinCodePoint(s.Length) || cp is >= 0xD800 and <= 0xDFFF ? Dead : Advance(s.Set, cp);
         }
 
         if (b < 0x80)
@@ -109,23 +115,35 @@ internal sealed partial class GrammarAutomaton
 
         return b switch
         {
-            >= 0xC2 and < 0xE0 => Pending(s.Set, b & 0x1F, 1),
-            >= 0xE0 and < 0xF0 => Pending(s.Set, b & 0x0F, 2),
-            >= 0xF0 and < 0xF5 => Pending(s.Set, b & 0x07, 3),
+            >= 0xC2 and < 0xE0 => Pending(s.Set, b & 0x1F, 1, 2),
+            >= 0xE0 and < 0xF0 => Pending(s.Set, b & 0x0F, 2, 3),
+            >= 0xF0 and < 0xF5 => Pending(s.Set, b & 0x07, 3, 4),
             _ => Dead,
         };
     }
 
-    // A half-read character stays alive only if some stack can take a code point that starts with these bits.
-    private int Pending(int set, int prefix, int remaining)
+    private static int MinCodePoint(int length) => length switch
     {
-        var low = prefix << (6 * remaining);
-        var high = low | ((1 << (6 * remaining)) - 1);
+        2 => 0x80,
+        3 => 0x800,
+        _ => 0x10000,
+    };
+
+    // A half-read character stays alive only if it can still become a valid code point that some stack can take.
+    private int Pending(int set, int prefix, int remaining, int length)
+    {
+        var low = Math.Max(prefix << (6 * remaining), MinCodePoint(length));
+        var high = Math.Min((prefix << (6 * remaining)) | ((1 << (6 * remaining)) - 1), 0x10FFFF);
+        if (low > high || (low >= 0xD800 && high <= 0xDFFF))
+        {
+            return Dead;
+        }
+
         foreach (var node in _sets[set])
         {
             if (node != Accept && _grammar.Classes[_grammar.Elements[_nodePos[node]].Value].Intersects(low, high))
             {
-                return StateFor(set, prefix, remaining);
+                return StateFor(set, prefix, remaining, length);
             }
         }
 
@@ -150,7 +168,7 @@ internal sealed partial class GrammarAutomaton
             }
         }
 
-        return _expanded.Count == 0 ? Dead : StateFor(InternSet(), 0, 0);
+        return _expanded.Count == 0 ? Dead : StateFor(InternSet(), 0, 0, 0);
     }
 
     /// <summary>Adds to <see cref="_expanded"/> every stack whose top is a character, reachable from (pos over parent).</summary>
@@ -218,20 +236,23 @@ internal sealed partial class GrammarAutomaton
         return id;
     }
 
-    private int StateFor(int set, int codePoint, int remaining)
+    private int StateFor(int set, int codePoint, int remaining, int length)
     {
-        if (!_stateIds.TryGetValue((set, codePoint, remaining), out var id))
+        if (!_stateIds.TryGetValue((set, codePoint, remaining, length), out var id))
         {
             id = _states.Count;
-            _states.Add(new State(set, codePoint, remaining, remaining == 0 && _sets[set].AsSpan().Contains(Accept)));
-            _stateIds[(set, codePoint, remaining)] = id;
+            _states.Add(new State(set, codePoint, remaining, length, remaining == 0 && _sets[set].AsSpan().Contains(Accept)));
+            _stateIds[(set, codePoint, remaining, length)] = id;
         }
 
         return id;
     }
 
-    private sealed class State(int set, int codePoint, int remaining, bool accepting)
+    private sealed class State(int set, int codePoint, int remaining, int length, bool accepting)
     {
+        /// <summary>Bytes of the character being read (0 between characters).</summary>
+        public int Length { get; } = length;
+
         public int Set { get; } = set;
 
         public int CodePoint { get; } = codePoint;
