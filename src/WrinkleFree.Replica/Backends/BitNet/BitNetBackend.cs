@@ -15,6 +15,7 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
 {
     private static readonly TimeSpan QueueFullRetryAfter = TimeSpan.FromSeconds(1);
 
+    private readonly ToolGrammarCache _toolGrammars = new();
     private volatile Loaded? _loaded;
     private volatile string? _loadError;
     private Task? _loading;
@@ -96,11 +97,10 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
     private async IAsyncEnumerable<GenerationEvent> GenerateTextAsync(GenerationInput input, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var loaded = Ready();
-        if (input.Tools is { Choice: ToolChoiceMode.Required or ToolChoiceMode.Function })
-        {
-            throw new BackendException(400, "invalid_request_error",
-                "tool_choice required or a named function needs constrained decoding, which this build of the bitnet backend does not have; use auto", "tool_choice", "unsupported_parameter");
-        }
+        // tool_choice required or a named function: the output is forced to be a call block (Chat/ToolCallGrammar).
+        var toolGrammar = input.Tools is { Choice: ToolChoiceMode.Required or ToolChoiceMode.Function } forced
+            ? _toolGrammars.For(loaded.Chat.ToolSyntax, forced)
+            : null;
 
         var tokenizer = loaded.Model.Tokenizer;
         var (prompt, promptParam) = Prompt(loaded, input);
@@ -138,6 +138,7 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
                 MaxTokens = input.MaxTokens,
                 Stop = input.Stop,
                 PromptLogprobs = scorePrompt,
+                Constraint = toolGrammar is null ? null : toolGrammar.CreateConstraint,
             }, cancellationToken);
         }
         catch (EngineOverloadedException e)
