@@ -6,6 +6,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "pool" => PoolBench.Run(args[1..]),
     "engine" => EngineVsLlamaCpp.Run(args[1..]),
     "profile" => StepBreakdown.Run(args[1..]),
+    "structured" => StructuredOutputBench.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -14,6 +15,7 @@ static int Usage()
     Console.Error.WriteLine("usage: WrinkleFree.Bench engine [--shape tiny|700m|2b4t] [--json] [--cache DIR]");
     Console.Error.WriteLine("       WrinkleFree.Bench profile [--threads N] [--type tq2_0|i2_s] [--cache DIR] [--chunks 1,2,4]");
     Console.Error.WriteLine("       WrinkleFree.Bench pool [--threads N]");
+    Console.Error.WriteLine("       WrinkleFree.Bench structured [--shape tiny|700m|2b4t] [--threads N] [--rounds N] [--tokens N] [--vocab FILE] [--cache DIR]");
     Console.Error.WriteLine("       WrinkleFree.Bench kernels [--threads N] [--isa scalar|avx2|avxvnni|avx512|all] [--quick] [--types I2_S,TQ2_0,...] [--hugepages] [--working-set-mb N] [--head-rows N]");
     return 2;
 }

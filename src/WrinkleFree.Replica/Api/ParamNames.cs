@@ -8,6 +8,7 @@ internal static class ParamNames
     [
         "model", "prompt", "max_tokens", "temperature", "top_p", "top_k", "min_p", "presence_penalty", "frequency_penalty",
         "repetition_penalty", "seed", "logprobs", "echo", "n", "stream", "stream_options", "stop", "user",
+        "grammar",
     ];
 
     /// <summary>Every top-level field /v1/chat/completions reads.</summary>
@@ -16,6 +17,7 @@ internal static class ParamNames
         "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "top_k", "min_p",
         "presence_penalty", "frequency_penalty", "repetition_penalty", "seed", "logprobs", "top_logprobs", "n", "stream",
         "stream_options", "stop", "user", "tools", "tool_choice", "parallel_tool_calls",
+        "response_format", "grammar",
     ];
 
     public static string FromEngine(string name) => name switch

@@ -30,6 +30,7 @@ internal static class RequestParser
         var sampling = Sampling(root, logprobs is not null, logprobs ?? 0);
         var maxTokens = OptionalInt(root, "max_tokens", 0, int.MaxValue) ?? CompletionsDefaultMaxTokens;
         var echo = OptionalBool(root, "echo") ?? false;
+        var constraint = ResponseFormatParser.Parse(root, chat: false);
         return Build(root, prompts.Select(p => new GenerationInput
         {
             PromptText = p.Text,
@@ -38,6 +39,7 @@ internal static class RequestParser
             MaxTokens = maxTokens,
             Stop = Stops(root),
             Echo = echo,
+            Constraint = constraint,
         }).ToList(), logprobs is not null);
     }
 
@@ -55,15 +57,16 @@ internal static class RequestParser
         var sampling = Sampling(root, logprobs, top);
         var maxTokens = OptionalInt(root, "max_completion_tokens", 1, int.MaxValue) ?? OptionalInt(root, "max_tokens", 1, int.MaxValue);
         var tools = ToolsParser.Parse(root);
-        return Build(root, [new GenerationInput { Messages = messages, Sampling = sampling, MaxTokens = maxTokens, Stop = Stops(root), Tools = tools }], logprobs);
+        var constraint = ResponseFormatParser.Parse(root, chat: true);
+        return Build(root, [new GenerationInput { Messages = messages, Sampling = sampling, MaxTokens = maxTokens, Stop = Stops(root), Constraint = constraint, Tools = tools }], logprobs);
     }
 
     // OpenAI request fields that change what the answer must be; unknown ones are named as unknown (a typo, usually).
     private static readonly HashSet<string> OpenAiFieldsNotActedOn =
     [
-        "response_format", "functions", "function_call", "logit_bias", "suffix",
+        "functions", "function_call", "logit_bias", "suffix",
         "best_of", "prediction", "audio", "modalities", "reasoning_effort", "web_search_options", "service_tier", "store",
-        "metadata", "grammar", "guided_json", "guided_regex", "guided_choice", "guided_grammar",
+        "metadata", "guided_json", "guided_regex", "guided_choice", "guided_grammar",
     ];
 
     private static void RejectUnread(JsonElement root, IReadOnlyList<string> read)

@@ -30,4 +30,7 @@ public sealed record GenerationInput
 
     /// <summary>The model name the client sent (vllm forwards it).</summary>
     public string? Model { get; init; }
+
+    /// <summary>response_format or grammar: what the output must match, or null.</summary>
+    public Api.OutputConstraint? Constraint { get; init; }
 }

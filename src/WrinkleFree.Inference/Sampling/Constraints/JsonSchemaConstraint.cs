@@ -12,11 +12,14 @@ public static class JsonSchemaConstraint
 {
     private static readonly Lazy<Grammar> AnyObject = new(() => Grammar.Parse(JsonSchemaGrammarBuilder.AnyObjectGbnf));
 
-    /// <summary>The GBNF for <paramref name="schema"/> (the root rule is <c>root</c>).</summary>
-    public static string ToGbnf(JsonElement schema) => new JsonSchemaGrammarBuilder(schema).Build();
+    /// <summary>
+    /// The GBNF for <paramref name="schema"/> (the root rule is <c>root</c>). <paramref name="strict"/> (OpenAI's strict
+    /// mode) closes every object that does not say otherwise: additionalProperties defaults to false instead of true.
+    /// </summary>
+    public static string ToGbnf(JsonElement schema, bool strict = false) => new JsonSchemaGrammarBuilder(schema, strict).Build();
 
     /// <summary>The grammar for <paramref name="schema"/>; throws <see cref="JsonSchemaException"/> for what it cannot enforce.</summary>
-    public static Grammar Compile(JsonElement schema) => Grammar.Parse(ToGbnf(schema));
+    public static Grammar Compile(JsonElement schema, bool strict = false) => Grammar.Parse(ToGbnf(schema, strict));
 
     /// <summary>Any JSON object (<c>response_format: json_object</c>); one shared instance, so its masks are reused.</summary>
     public static Grammar JsonObject => AnyObject.Value;

@@ -41,7 +41,7 @@ internal sealed partial class JsonSchemaGrammarBuilder
             }
         }
 
-        string? extra = "value";
+        string? extra = strict ? null : "value";
         if (s.TryGetProperty("additionalProperties", out var additional))
         {
             extra = additional.ValueKind switch

@@ -9,7 +9,7 @@ namespace WrinkleFree.Inference.Sampling.Constraints;
 /// Properties come out in declaration order; whitespace is bounded (one space, or a newline and up to 20 indent
 /// characters), as are number digits, so every document can finish in a bounded number of characters once its strings do.
 /// </summary>
-internal sealed partial class JsonSchemaGrammarBuilder(JsonElement schema)
+internal sealed partial class JsonSchemaGrammarBuilder(JsonElement schema, bool strict)
 {
     /// <summary>Any JSON object with no trailing whitespace, so end-of-generation is forced right after the closing brace.</summary>
     public static readonly string AnyObjectGbnf = "root ::= object\n" + Primitives;

@@ -138,7 +138,9 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
                 MaxTokens = input.MaxTokens,
                 Stop = input.Stop,
                 PromptLogprobs = scorePrompt,
-                Constraint = toolGrammar is null ? null : toolGrammar.CreateConstraint,
+                // A forced tool call wins over response_format: that format shapes a text answer, and there is none.
+                Constraint = toolGrammar is not null ? toolGrammar.CreateConstraint
+                    : input.Constraint is { } constraint ? constraint.Grammar.CreateConstraint : null,
             }, cancellationToken);
         }
         catch (EngineOverloadedException e)

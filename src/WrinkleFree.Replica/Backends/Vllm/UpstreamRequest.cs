@@ -66,6 +66,7 @@ internal static class UpstreamRequest
                 json.WriteBoolean("echo", true);
             }
 
+            WriteConstraint(json, input.Constraint);
             if (input.Stop.Count > 0)
             {
                 json.WriteStartArray("stop");
@@ -81,6 +82,24 @@ internal static class UpstreamRequest
         }
 
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// The upstream enforces structured output itself: response_format as sent, and a GBNF grammar as vLLM's
+    /// guided_grammar extension (its grammar backend reads GBNF-style EBNF).
+    /// </summary>
+    private static void WriteConstraint(Utf8JsonWriter json, Api.OutputConstraint? constraint)
+    {
+        if (constraint?.ResponseFormatJson is { } format)
+        {
+            json.WritePropertyName("response_format");
+            json.WriteRawValue(format);
+        }
+
+        if (constraint?.GrammarText is { } grammar)
+        {
+            json.WriteString("guided_grammar", grammar);
+        }
     }
 
     private static void WriteMessages(Utf8JsonWriter json, IReadOnlyList<ChatMessage> messages)
