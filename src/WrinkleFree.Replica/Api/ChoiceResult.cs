@@ -30,12 +30,14 @@ internal sealed class ChoiceResult
         Text.Append(e.Text);
         foreach (var call in e.ToolCalls ?? [])
         {
-            if (call.Index == ToolCalls.Count)
+            // An upstream's indexes may skip or repeat; a call's id and name come once, its arguments in pieces.
+            while (ToolCalls.Count <= call.Index)
             {
-                ToolCalls.Add((call.Id ?? "", call.Name ?? "", new StringBuilder()));
+                ToolCalls.Add(("", "", new StringBuilder()));
             }
 
-            ToolCalls[call.Index].Arguments.Append(call.Arguments);
+            var (id, name, arguments) = ToolCalls[call.Index];
+            ToolCalls[call.Index] = (call.Id ?? id, name + call.Name, arguments.Append(call.Arguments));
         }
 
         PromptTokens = Math.Max(PromptTokens, e.PromptTokens);
