@@ -9,7 +9,7 @@ namespace WrinkleFree.Replica.Chat;
 /// agree (the non-streamed one pushes the whole text once). A block that is not a well-formed call to a declared tool
 /// stays content, as the model wrote it; whitespace between content and a call is dropped.
 /// </summary>
-public sealed class ToolCallStream
+public sealed partial class ToolCallStream
 {
     private const string HermesOpen = "<tool_call>";
     private const string HermesClose = "</tool_call>";
@@ -33,6 +33,8 @@ public sealed class ToolCallStream
         _callable = options.Callable.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
         _parallel = options.AllowsParallel;
         _newId = newId ?? NewCallId;
+        // Only a constrained call is sure to be well-formed, so only then may its arguments go out before it closes.
+        _streamArguments = syntax == ToolCallSyntax.Hermes && options.Choice is ToolChoiceMode.Required or ToolChoiceMode.Function;
     }
 
     /// <summary>Calls emitted so far.</summary>
@@ -64,6 +66,11 @@ public sealed class ToolCallStream
                 var close = pending.IndexOf(HermesClose, StringComparison.Ordinal);
                 if (close < 0 && !final)
                 {
+                    if (_streamArguments)
+                    {
+                        StreamPartialCall(pending, calls);
+                    }
+
                     return released.ToString();
                 }
 
@@ -72,7 +79,12 @@ public sealed class ToolCallStream
                 var rest = close < 0 ? "" : pending[(close + HermesClose.Length)..];
                 _inCall = false;
                 _pending.Clear().Append(rest);
-                if (TryCall(body, calls))
+                if (_partial is not null)
+                {
+                    FinishPartialCall(body, calls);
+                    _afterCall = true;
+                }
+                else if (TryCall(body, calls))
                 {
                     _afterCall = true;
                 }

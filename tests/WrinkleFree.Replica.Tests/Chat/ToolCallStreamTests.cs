@@ -206,6 +206,36 @@ public sealed class ToolCallStreamTests
     }
 
     [Fact]
+    public void Push_ForcedCall_SplitsAgreeWithTheWholeText()
+    {
+        var options = Options() with { Choice = ToolChoiceMode.Required };
+
+        var (content, calls) = ReadEveryWay(ToolCallSyntax.Hermes,
+            "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"P}a{r\\\"is\", \"n\": [1, {\"x\": 2}]}}\n</tool_call>\n<tool_call>\n{\"name\": \"get_time\", \"arguments\": {}}\n</tool_call>", options);
+
+        Assert.Equal("", content);
+        Assert.Equal(["get_weather", "get_time"], calls.Select(c => c.Name));
+        Assert.Equal("""{"city": "P}a{r\"is", "n": [1, {"x": 2}]}""", calls[0].Arguments);
+        Assert.Equal("{}", calls[1].Arguments);
+    }
+
+    [Fact]
+    public void Push_ForcedCall_StreamsNameThenArgumentPiecesBeforeTheBlockCloses()
+    {
+        var stream = new ToolCallStream(ToolCallSyntax.Hermes, Options() with { Choice = ToolChoiceMode.Required }, () => "call_1");
+        var calls = new List<ToolCallDelta>();
+
+        stream.Push("<tool_call>\n{\"name\": \"get_weather\", \"arguments\": ", calls);
+        Assert.Empty(calls);
+        stream.Push("{\"city\": \"Pa", calls);
+        Assert.Equal([new ToolCallDelta(0, "call_1", "get_weather", ""), new ToolCallDelta(0, null, null, "{\"city\": \"Pa")], calls);
+        calls.Clear();
+        stream.Push("ris\"}}\n</tool_call>", calls);
+        Assert.Equal([new ToolCallDelta(0, null, null, "ris\"}")], calls);
+        Assert.Equal(1, stream.CallCount);
+    }
+
+    [Fact]
     public void NewCallId_Always_IsCallAndTwentyFourCharacters()
     {
         var id = ToolCallStream.NewCallId();
