@@ -45,7 +45,11 @@ internal static class StructuredOutputBench
         Console.WriteLine($"model {model.Name}: vocab {model.Config.VocabSize}, {threads} threads, {tokens} tokens per run, {rounds} rounds");
 
         var cold = Decode(engine, prompt, tokens, grammar, seed: 1000);
-        Console.WriteLine($"constrained cold (first run, {grammar.MasksComputed} masks computed): {cold.TokensPerSecond:F2} tok/s over {cold.Tokens} tokens");
+        var coldConstraintSeconds = TimedConstraint.Seconds;
+        TimedConstraint.Seconds = 0;
+        TimedConstraint.PerToken.Clear();
+        Console.WriteLine($"constrained cold (first run, {grammar.MasksComputed} masks computed): {cold.TokensPerSecond:F2} tok/s over {cold.Tokens} tokens, " +
+            $"constraint work {coldConstraintSeconds * 1e3:F1} ms in all ({coldConstraintSeconds * 1e3 / grammar.MasksComputed:F2} ms per mask computed)");
 
         double plainTokens = 0, plainSeconds = 0, constrainedTokens = 0, constrainedSeconds = 0;
         for (var round = 0; round < rounds; round++)
@@ -62,6 +66,10 @@ internal static class StructuredOutputBench
             Console.WriteLine($"round {round}: plain {plain.TokensPerSecond:F2} tok/s, constrained {constrained.TokensPerSecond:F2} tok/s ({constrained.Tokens} tokens, {grammar.MasksComputed} masks so far)");
         }
 
+        var perToken = TimedConstraint.PerToken.Order().ToArray();
+        Console.WriteLine($"constraint work (Apply + Accept) per token on the engine thread, warm rounds: median {perToken[perToken.Length / 2] * 1e6:F1} us, " +
+            $"p90 {perToken[perToken.Length * 9 / 10] * 1e6:F1} us, mean {perToken.Average() * 1e6:F1} us (a new grammar state costs one trie walk); " +
+            $"{TimedConstraint.Seconds / constrainedSeconds * 100:F2} % of constrained decode time");
         var plainRate = plainTokens / plainSeconds;
         var constrainedRate = constrainedTokens / constrainedSeconds;
         Console.WriteLine($"decode tok/s: plain {plainRate:F2}, constrained (warm) {constrainedRate:F2}, ratio {constrainedRate / plainRate:F3}; constrained cold {cold.TokensPerSecond:F2} (ratio {cold.TokensPerSecond / plainRate:F3})");
@@ -77,7 +85,7 @@ internal static class StructuredOutputBench
             MaxTokens = maxTokens,
             IgnoreEos = grammar is null,
             Sampling = new SamplingOptions { Temperature = 0.8f, Seed = seed },
-            Constraint = grammar is null ? null : grammar.CreateConstraint,
+            Constraint = grammar is null ? null : t => new TimedConstraint(grammar.CreateConstraint(t)),
         };
         var count = 0;
         long start = 0;
@@ -172,5 +180,35 @@ internal static class StructuredOutputBench
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    /// <summary>Times the constraint's own work (masking and advancing) on the engine thread.</summary>
+    private sealed class TimedConstraint(ITokenConstraint inner) : ITokenConstraint
+    {
+        // The engine calls constraints from its one loop thread, and one sequence runs at a time here.
+        public static double Seconds { get; set; }
+
+        /// <summary>Apply + Accept time of each token.</summary>
+        public static List<double> PerToken { get; } = [];
+
+        private double _pending;
+
+        public bool IsComplete => inner.IsComplete;
+
+        public void Apply(Span<float> logits)
+        {
+            var start = Stopwatch.GetTimestamp();
+            inner.Apply(logits);
+            _pending = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
+
+        public void Accept(int tokenId)
+        {
+            var start = Stopwatch.GetTimestamp();
+            inner.Accept(tokenId);
+            var total = _pending + Stopwatch.GetElapsedTime(start).TotalSeconds;
+            Seconds += total;
+            PerToken.Add(total);
+        }
     }
 }

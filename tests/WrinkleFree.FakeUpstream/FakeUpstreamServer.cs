@@ -164,6 +164,12 @@ public sealed class FakeUpstreamServer : IAsyncDisposable
                 await WriteChunkAsync(context, Chunk(chat, "", null, null, role: true));
             }
 
+            if (chat && ForcedTool(root) is { } tool)
+            {
+                await WriteToolCallAsync(context, tool, promptTokens, includeUsage);
+                return;
+            }
+
             var text = new StringBuilder();
             var completionTokens = 0;
             var finish = "length";
@@ -219,6 +225,54 @@ public sealed class FakeUpstreamServer : IAsyncDisposable
         {
             Interlocked.Decrement(ref _active);
         }
+    }
+
+    /// <summary>
+    /// Like vLLM with tool_choice required or a named function: the tool it must call (the named one, else the first
+    /// declared), or null when the request forces no call.
+    /// </summary>
+    private static string? ForcedTool(JsonElement root)
+    {
+        if (!root.TryGetProperty("tools", out var tools) || tools.ValueKind != JsonValueKind.Array || tools.GetArrayLength() == 0
+            || !root.TryGetProperty("tool_choice", out var choice))
+        {
+            return null;
+        }
+
+        return choice.ValueKind == JsonValueKind.Object ? choice.GetProperty("function").GetProperty("name").GetString()
+            : choice.ValueKind == JsonValueKind.String && choice.GetString() == "required" ? tools[0].GetProperty("function").GetProperty("name").GetString()
+            : null;
+    }
+
+    /// <summary>One call to <paramref name="tool"/> with arguments {"fake": true}, streamed as vLLM does: id and name, then argument pieces.</summary>
+    private async Task WriteToolCallAsync(HttpContext context, string tool, int promptTokens, bool includeUsage)
+    {
+        object Delta(object call, string? finish = null) => new
+        {
+            id = "fake",
+            @object = "chat.completion.chunk",
+            model = _options.ModelId,
+            choices = new[] { new { index = 0, delta = new { tool_calls = new[] { call } }, logprobs = (object?)null, finish_reason = finish } },
+        };
+
+        await WriteChunkAsync(context, Delta(new { index = 0, id = "call_fake0", type = "function", function = new { name = tool, arguments = "" } }));
+        await WriteChunkAsync(context, Delta(new { index = 0, function = new { arguments = "{\"fake\": " } }));
+        await WriteChunkAsync(context, Delta(new { index = 0, function = new { arguments = "true}" } }));
+        await WriteChunkAsync(context, Chunk(chat: true, "", null, "tool_calls"));
+        Interlocked.Add(ref _generatedTokens, 3);
+        if (includeUsage)
+        {
+            await WriteChunkAsync(context, new
+            {
+                id = "fake",
+                @object = "chat.completion.chunk",
+                model = _options.ModelId,
+                choices = Array.Empty<object>(),
+                usage = new { prompt_tokens = promptTokens, completion_tokens = 3, total_tokens = promptTokens + 3 },
+            });
+        }
+
+        await context.Response.WriteAsync("data: [DONE]\n\n");
     }
 
     private object Chunk(bool chat, string text, object? logprobs, string? finish, bool role = false) => chat

@@ -13,6 +13,9 @@ internal sealed class ChoiceResult
 
     public string? FinishReason { get; set; }
 
+    /// <summary>Tool calls by index, assembled from their deltas: id, function name, arguments text.</summary>
+    public List<(string Id, string Name, StringBuilder Arguments)> ToolCalls { get; } = [];
+
     public int PromptTokens { get; set; }
 
     public int CompletionTokens { get; set; }
@@ -33,6 +36,18 @@ internal sealed class ChoiceResult
         }
 
         Text.Append(e.Text);
+        foreach (var call in e.ToolCalls ?? [])
+        {
+            // An upstream's indexes may skip or repeat; a call's id and name come once, its arguments in pieces.
+            while (ToolCalls.Count <= call.Index)
+            {
+                ToolCalls.Add(("", "", new StringBuilder()));
+            }
+
+            var (id, name, arguments) = ToolCalls[call.Index];
+            ToolCalls[call.Index] = (call.Id ?? id, name + call.Name, arguments.Append(call.Arguments));
+        }
+
         PromptTokens = Math.Max(PromptTokens, e.PromptTokens);
         CompletionTokens = Math.Max(CompletionTokens, e.CompletionTokens);
         FinishReason ??= e.FinishReason;

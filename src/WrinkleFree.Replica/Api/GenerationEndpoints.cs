@@ -393,7 +393,7 @@ internal static class GenerationEndpoints
         public bool ShouldSend(bool logprobs)
         {
             var e = events.Current;
-            return e.Text.Length > 0 || e.FinishReason is not null || SentCount == 0 || (logprobs && e.HasLogprobEntry);
+            return e.Text.Length > 0 || e.FinishReason is not null || SentCount == 0 || (logprobs && e.HasLogprobEntry) || e.ToolCalls is not null;
         }
 
         public void Sent()

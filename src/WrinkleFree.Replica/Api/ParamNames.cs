@@ -16,7 +16,7 @@ internal static class ParamNames
     [
         "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "top_k", "min_p",
         "presence_penalty", "frequency_penalty", "repetition_penalty", "seed", "logprobs", "top_logprobs", "n", "stream",
-        "stream_options", "stop", "user", "logit_bias",
+        "stream_options", "stop", "user", "logit_bias", "tools", "tool_choice", "parallel_tool_calls",
         "response_format", "grammar",
     ];
 

@@ -66,16 +66,16 @@ internal static class RequestParser
 
         var sampling = Sampling(root, logprobs, top);
         var maxTokens = OptionalInt(root, "max_completion_tokens", 1, int.MaxValue) ?? OptionalInt(root, "max_tokens", 1, int.MaxValue);
+        var tools = ToolsParser.Parse(root);
         var constraint = ResponseFormatParser.Parse(root, chat: true);
-        return Build(root, [new GenerationInput { Messages = messages, Sampling = sampling, MaxTokens = maxTokens, Stop = Stops(root), Constraint = constraint }], logprobs);
+        return Build(root, [new GenerationInput { Messages = messages, Sampling = sampling, MaxTokens = maxTokens, Stop = Stops(root), Constraint = constraint, Tools = tools }], logprobs);
     }
 
     // OpenAI request fields that change what the answer must be; unknown ones are named as unknown (a typo, usually).
     private static readonly HashSet<string> OpenAiFieldsNotActedOn =
     [
-        "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call", "prediction", "audio", "modalities",
-        "reasoning_effort", "web_search_options", "service_tier", "store", "metadata", "guided_json", "guided_regex",
-        "guided_choice", "guided_grammar",
+        "functions", "function_call", "prediction", "audio", "modalities", "reasoning_effort", "web_search_options",
+        "service_tier", "store", "metadata", "guided_json", "guided_regex", "guided_choice", "guided_grammar",
     ];
 
     private static void RejectUnread(JsonElement root, IReadOnlyList<string> read)
@@ -289,7 +289,7 @@ internal static class RequestParser
                 throw ApiErrors.BadRequest($"{where}.role '{role}' is not one of {string.Join(", ", Roles)}", "messages");
             }
 
-            list.Add(new ChatMessage(role, Content(Field(m, "content"), where)));
+            list.Add(ToolsParser.WithToolFields(new ChatMessage(role, Content(Field(m, "content"), where)), m, where));
             i++;
         }
 

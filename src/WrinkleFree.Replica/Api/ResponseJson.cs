@@ -37,7 +37,34 @@ internal sealed class ResponseJson(bool chat, string id, long created, string mo
             {
                 w.WriteStartObject("message");
                 w.WriteString("role", "assistant");
-                w.WriteString("content", c.Text.ToString());
+                if (c.ToolCalls.Count > 0 && c.Text.Length == 0)
+                {
+                    // OpenAI's shape for a message that only calls tools.
+                    w.WriteNull("content");
+                }
+                else
+                {
+                    w.WriteString("content", c.Text.ToString());
+                }
+
+                if (c.ToolCalls.Count > 0)
+                {
+                    w.WriteStartArray("tool_calls");
+                    foreach (var (callId, name, arguments) in c.ToolCalls)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("id", callId);
+                        w.WriteString("type", "function");
+                        w.WriteStartObject("function");
+                        w.WriteString("name", name);
+                        w.WriteString("arguments", arguments.ToString());
+                        w.WriteEndObject();
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                }
+
                 w.WriteEndObject();
             }
             else
@@ -80,9 +107,14 @@ internal sealed class ResponseJson(bool chat, string id, long created, string mo
                 w.WriteString("role", "assistant");
             }
 
-            if (e.Text.Length > 0 || first)
+            if (e.Text.Length > 0 || (first && e.ToolCalls is null))
             {
                 w.WriteString("content", e.Text);
+            }
+
+            if (e.ToolCalls is { } calls)
+            {
+                WriteToolCallDeltas(w, calls);
             }
 
             w.WriteEndObject();
@@ -114,6 +146,37 @@ internal sealed class ResponseJson(bool chat, string id, long created, string mo
         w.WriteEndObject();
         w.WriteEndArray();
         w.WriteEndObject();
+    }
+
+    private static void WriteToolCallDeltas(Utf8JsonWriter w, IReadOnlyList<Chat.ToolCallDelta> calls)
+    {
+        w.WriteStartArray("tool_calls");
+        foreach (var call in calls)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("index", call.Index);
+            if (call.Id is { } callId)
+            {
+                w.WriteString("id", callId);
+                w.WriteString("type", "function");
+            }
+
+            w.WriteStartObject("function");
+            if (call.Name is { } name)
+            {
+                w.WriteString("name", name);
+            }
+
+            if (call.Arguments is { } arguments)
+            {
+                w.WriteString("arguments", arguments);
+            }
+
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
     }
 
     /// <summary>The final usage chunk of a stream with stream_options.include_usage (no choices).</summary>

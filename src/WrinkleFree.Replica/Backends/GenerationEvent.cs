@@ -23,7 +23,10 @@ public sealed record GenerationEvent
 
     public IReadOnlyList<TopLogprob>? TopLogprobs { get; init; }
 
-    /// <summary>"stop" or "length" on the last event, else null.</summary>
+    /// <summary>Pieces of tool calls this event completes (chat with tools), in OpenAI's delta.tool_calls shape.</summary>
+    public IReadOnlyList<Chat.ToolCallDelta>? ToolCalls { get; init; }
+
+    /// <summary>"stop", "length" or "tool_calls" on the last event, else null.</summary>
     public string? FinishReason { get; init; }
 
     public int PromptTokens { get; init; }

@@ -28,6 +28,9 @@ public sealed record GenerationInput
     /// <summary>Completions only: prepend the prompt text to the output.</summary>
     public bool Echo { get; init; }
 
+    /// <summary>Chat only: the declared tools and tool_choice (null: none declared).</summary>
+    public ChatToolOptions? Tools { get; init; }
+
     /// <summary>The model name the client sent (vllm forwards it).</summary>
     public string? Model { get; init; }
 

@@ -81,7 +81,7 @@ public sealed class ChatTemplate
         var list = new List<object?>(messages.Count);
         foreach (var message in messages)
         {
-            list.Add(new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["role"] = message.Role, ["content"] = message.Content });
+            list.Add(ToTemplateMessage(message));
         }
 
         variables["messages"] = list;
@@ -96,6 +96,50 @@ public sealed class ChatTemplate
         {
             throw ToChatTemplateException(e);
         }
+    }
+
+    /// <summary>
+    /// A message as HF passes it to templates: tool_calls, tool_call_id and name only when set (templates test
+    /// <c>'tool_calls' in message</c>), call arguments as a mapping rather than the JSON text OpenAI sends.
+    /// </summary>
+    private static OrderedDictionary<string, object?> ToTemplateMessage(ChatMessage message)
+    {
+        var dict = new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["role"] = message.Role,
+            ["content"] = message.ContentIsNull ? null : message.Content,
+        };
+        if (message.ToolCalls is { Count: > 0 } calls)
+        {
+            var list = new List<object?>(calls.Count);
+            foreach (var call in calls)
+            {
+                list.Add(new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+                {
+                    ["id"] = call.Id,
+                    ["type"] = "function",
+                    ["function"] = new OrderedDictionary<string, object?>(StringComparer.Ordinal)
+                    {
+                        ["name"] = call.Name,
+                        ["arguments"] = call.ArgumentsObject is { } parsed ? parsed : call.Arguments,
+                    },
+                });
+            }
+
+            dict["tool_calls"] = list;
+        }
+
+        if (message.ToolCallId is { } id)
+        {
+            dict["tool_call_id"] = id;
+        }
+
+        if (message.Name is { } name)
+        {
+            dict["name"] = name;
+        }
+
+        return dict;
     }
 
     private static ChatTemplateException ToChatTemplateException(JinjaException e) => new(e.Detail, e.Line, e.Column);

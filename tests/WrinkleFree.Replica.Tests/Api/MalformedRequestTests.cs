@@ -103,8 +103,8 @@ public sealed class MalformedRequestTests : IAsyncLifetime
     [InlineData("/v1/chat/completions", "prediction", "{\"type\": \"content\", \"content\": \"x\"}", "unsupported_parameter")]
     [InlineData("/v1/chat/completions", "best_of", "2", "unknown_parameter")]
     [InlineData("/v1/completions", "x-custom", "{\"a\": [1]}", "unknown_parameter")]
-    [InlineData("/v1/chat/completions", "tools", "[{\"type\": \"function\", \"function\": {\"name\": \"f\"}}]", "unsupported_parameter")]
-    [InlineData("/v1/chat/completions", "tool_choice", "\"auto\"", "unsupported_parameter")]
+    [InlineData("/v1/chat/completions", "functions", "[{\"name\": \"f\"}]", "unsupported_parameter")]
+    [InlineData("/v1/chat/completions", "function_call", "\"auto\"", "unsupported_parameter")]
     [InlineData("/v1/chat/completions", "echo", "true", "unknown_parameter")]
     public async Task Post_FieldNotActedOn_400NamingItInsteadOfIgnoringIt(string path, string field, string value, string code)
     {

@@ -3,7 +3,7 @@ namespace WrinkleFree.Inference.Sampling.Constraints;
 internal sealed partial class GrammarAutomaton
 {
     /// <summary>Bound on cached masks per vocabulary; past it the cache starts over (a grammar with very many states).</summary>
-    private const int MaxCachedMasks = 4096;
+    private const int MaxCachedMasks = 1024;
 
     private readonly Dictionary<TokenTrie, Dictionary<int, ulong[]>> _masks = [];
     private int[] _walkStates = [];

@@ -30,6 +30,7 @@ internal sealed partial class GrammarAutomaton
 
     private readonly HashSet<int> _expanded = [];
     private readonly HashSet<long> _visited = [];
+    private readonly Stack<(int Pos, int Parent)> _work = new();
 
     public GrammarAutomaton(CompiledGrammar grammar)
     {
@@ -171,39 +172,49 @@ internal sealed partial class GrammarAutomaton
         return _expanded.Count == 0 ? Dead : StateFor(InternSet(), 0, 0, 0);
     }
 
-    /// <summary>Adds to <see cref="_expanded"/> every stack whose top is a character, reachable from (pos over parent).</summary>
+    /// <summary>
+    /// Adds to <see cref="_expanded"/> every stack whose top is a character, reachable from (pos over parent). A rule
+    /// referenced last in its alternative pushes no return position (a tail call, as llama.cpp does), so right recursion
+    /// such as <c>x*</c> keeps the stack flat: a string's characters all map to one state and one cached mask. An explicit
+    /// work list instead of recursion keeps deep grammars off the thread's stack.
+    /// </summary>
     private void Expand(int pos, int parent)
     {
-        if (!_visited.Add(((long)pos << 32) | (uint)parent))
+        _work.Push((pos, parent));
+        while (_work.TryPop(out var item))
         {
-            return;
-        }
+            (pos, parent) = item;
+            if (!_visited.Add(((long)pos << 32) | (uint)parent))
+            {
+                continue;
+            }
 
-        var e = _grammar.Elements[pos];
-        switch (e.Kind)
-        {
-            case GrammarElementKind.End:
-                if (parent == Accept)
-                {
-                    _expanded.Add(Accept);
-                }
-                else
-                {
-                    Expand(_nodePos[parent], _nodeParent[parent]);
-                }
+            var e = _grammar.Elements[pos];
+            switch (e.Kind)
+            {
+                case GrammarElementKind.End:
+                    if (parent == Accept)
+                    {
+                        _expanded.Add(Accept);
+                    }
+                    else
+                    {
+                        _work.Push((_nodePos[parent], _nodeParent[parent]));
+                    }
 
-                break;
-            case GrammarElementKind.Rule:
-                var ret = Node(pos + 1, parent);
-                foreach (var alt in _grammar.RuleAlternatives[e.Value])
-                {
-                    Expand(alt, ret);
-                }
+                    break;
+                case GrammarElementKind.Rule:
+                    var ret = _grammar.Elements[pos + 1].Kind == GrammarElementKind.End ? parent : Node(pos + 1, parent);
+                    foreach (var alt in _grammar.RuleAlternatives[e.Value])
+                    {
+                        _work.Push((alt, ret));
+                    }
 
-                break;
-            default:
-                _expanded.Add(Node(pos, parent));
-                break;
+                    break;
+                default:
+                    _expanded.Add(Node(pos, parent));
+                    break;
+            }
         }
     }
 

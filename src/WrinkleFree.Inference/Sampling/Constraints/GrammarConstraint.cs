@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace WrinkleFree.Inference.Sampling.Constraints;
 
 /// <summary>
@@ -40,29 +42,49 @@ internal sealed class GrammarConstraint(GrammarAutomaton automaton, TokenTrie st
         }
 
         var any = false;
+        Span<float> keep = stackalloc float[64];
         for (var w = 0; w < mask.Length; w++)
         {
             var bits = mask[w];
             var start = w << 6;
             var count = Math.Min(64, logits.Length - start);
-            if (bits == ulong.MaxValue)
+            var valid = count == 64 ? ulong.MaxValue : (1UL << count) - 1;
+            if (bits == valid)
             {
                 any = true;
                 continue;
             }
 
+            var word = logits.Slice(start, count);
             if (bits == 0)
             {
-                logits.Slice(start, count).Fill(float.NegativeInfinity);
+                word.Fill(float.NegativeInfinity);
                 continue;
             }
 
             any = true;
-            for (var i = 0; i < count; i++)
+
+            // Work proportional to the smaller side: set the forbidden few, or keep the allowed few and fill the rest.
+            if (BitOperations.PopCount(bits) > 32)
             {
-                if ((bits & (1UL << i)) == 0)
+                for (var forbidden = ~bits & valid; forbidden != 0; forbidden &= forbidden - 1)
                 {
-                    logits[start + i] = float.NegativeInfinity;
+                    word[BitOperations.TrailingZeroCount(forbidden)] = float.NegativeInfinity;
+                }
+            }
+            else
+            {
+                for (var allowed = bits; allowed != 0; allowed &= allowed - 1)
+                {
+                    var i = BitOperations.TrailingZeroCount(allowed);
+                    keep[i] = word[i];
+                }
+
+                word.Fill(float.NegativeInfinity);
+                for (var allowed = bits; allowed != 0; allowed &= allowed - 1)
+                {
+                    var i = BitOperations.TrailingZeroCount(allowed);
+                    word[i] = keep[i];
                 }
             }
         }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using WrinkleFree.Inference.Batching;
 using WrinkleFree.Inference.Models;
 using WrinkleFree.Replica.Api;
+using WrinkleFree.Replica.Chat;
 using WrinkleFree.Replica.Metrics;
 
 namespace WrinkleFree.Replica.Backends.BitNet;
@@ -15,6 +16,7 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
 {
     private static readonly TimeSpan QueueFullRetryAfter = TimeSpan.FromSeconds(1);
 
+    private readonly ToolGrammarCache _toolGrammars = new();
     private volatile Loaded? _loaded;
     private volatile string? _loadError;
     private Task? _loading;
@@ -96,9 +98,19 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
         return Task.FromResult(model.Tokenizer.Decode(tokens));
     }
 
-    public async IAsyncEnumerable<GenerationEvent> GenerateAsync(GenerationInput input, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<GenerationEvent> GenerateAsync(GenerationInput input, CancellationToken cancellationToken) =>
+        input.Tools is { ParsesCalls: true } tools
+            ? ToolCallEvents.ReadAsync(GenerateTextAsync(input, cancellationToken), () => new ToolCallStream(Ready().Chat.ToolSyntax, tools), cancellationToken)
+            : GenerateTextAsync(input, cancellationToken);
+
+    private async IAsyncEnumerable<GenerationEvent> GenerateTextAsync(GenerationInput input, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var loaded = Ready();
+        // tool_choice required or a named function: the output is forced to be a call block (Chat/ToolCallGrammar).
+        var toolGrammar = input.Tools is { Choice: ToolChoiceMode.Required or ToolChoiceMode.Function } forced
+            ? _toolGrammars.For(loaded.Chat.ToolSyntax, forced)
+            : null;
+
         var tokenizer = loaded.Model.Tokenizer;
         var (prompt, promptParam) = Prompt(loaded, input);
         var limit = loaded.Engine.ContextLimit;
@@ -135,7 +147,9 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
                 MaxTokens = input.MaxTokens,
                 Stop = input.Stop,
                 PromptLogprobs = scorePrompt,
-                Constraint = input.Constraint is { } constraint ? constraint.Grammar.CreateConstraint : null,
+                // A forced tool call wins over response_format: that format shapes a text answer, and there is none.
+                Constraint = toolGrammar is not null ? toolGrammar.CreateConstraint
+                    : input.Constraint is { } constraint ? constraint.Grammar.CreateConstraint : null,
             }, cancellationToken);
         }
         catch (EngineOverloadedException e)
@@ -268,7 +282,7 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
 
         if (input.Messages is { } messages)
         {
-            var text = loaded.Chat.Render(messages);
+            var text = loaded.Chat.Render(messages, input.Tools);
             // Templates usually spell out BOS themselves; add it only when the model wants one and the template did not.
             var tokens = tokenizer.Encode(text, addSpecial: false, parseSpecial: true);
             if (tokenizer.AddBos && tokenizer.BosId >= 0 && (tokens.Length == 0 || tokens[0] != tokenizer.BosId))

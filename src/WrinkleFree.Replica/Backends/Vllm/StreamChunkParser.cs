@@ -55,11 +55,16 @@ internal sealed class StreamChunkParser(bool chat)
                 events.Add(new GenerationEvent { Text = text });
             }
 
+            if (chat && choice.TryGetProperty("delta", out var d) && d.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array)
+            {
+                events.Add(new GenerationEvent { Text = "", ToolCalls = ToolCalls(calls) });
+            }
+
             _tokensSeen += events.Count - before;
             if (String(choice, "finish_reason") is { } finish)
             {
-                // vLLM may say "abort"; the OpenAI API knows only stop and length (and the client stopped the rest).
-                _finishReason = finish == "length" ? "length" : "stop";
+                // vLLM may say "abort"; the OpenAI API knows only stop, length and tool_calls (and the client stopped the rest).
+                _finishReason = finish is "length" or "tool_calls" ? finish : "stop";
             }
         }
     }
@@ -136,6 +141,26 @@ internal sealed class StreamChunkParser(bool chat)
         {
             events.Add(new GenerationEvent { Text = text });
         }
+    }
+
+    /// <summary>The upstream's delta.tool_calls entries, passed on as they came (index, then id and name on a call's first piece).</summary>
+    private static List<Chat.ToolCallDelta> ToolCalls(JsonElement calls)
+    {
+        var list = new List<Chat.ToolCallDelta>(calls.GetArrayLength());
+        foreach (var call in calls.EnumerateArray())
+        {
+            if (call.ValueKind != JsonValueKind.Object || Int(call, "index") is not { } index || index < 0)
+            {
+                throw new BackendException(502, "server_error", "the upstream streamed a tool_calls entry without an index", null, "upstream_protocol_error");
+            }
+
+            var function = call.TryGetProperty("function", out var f) && f.ValueKind == JsonValueKind.Object ? f : default;
+            list.Add(new Chat.ToolCallDelta(index, String(call, "id"),
+                function.ValueKind == JsonValueKind.Object ? String(function, "name") : null,
+                function.ValueKind == JsonValueKind.Object ? String(function, "arguments") : null));
+        }
+
+        return list;
     }
 
     private static string? String(JsonElement element, string name) =>

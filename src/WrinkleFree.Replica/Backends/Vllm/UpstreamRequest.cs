@@ -71,6 +71,7 @@ internal static class UpstreamRequest
             }
 
             WriteConstraint(json, input.Constraint);
+            WriteTools(json, input.Tools);
             if (input.Stop.Count > 0)
             {
                 json.WriteStartArray("stop");
@@ -106,6 +107,33 @@ internal static class UpstreamRequest
         }
     }
 
+    /// <summary>The upstream runs tool calling itself (vLLM: --enable-auto-tool-choice and a tool parser): tools, tool_choice and parallel_tool_calls go as sent.</summary>
+    private static void WriteTools(Utf8JsonWriter json, ChatToolOptions? tools)
+    {
+        if (tools is null)
+        {
+            return;
+        }
+
+        json.WriteStartArray("tools");
+        foreach (var tool in tools.Tools)
+        {
+            tool.Definition.WriteTo(json);
+        }
+
+        json.WriteEndArray();
+        if (tools.RawChoice is { } choice)
+        {
+            json.WritePropertyName("tool_choice");
+            choice.WriteTo(json);
+        }
+
+        if (tools.ParallelToolCalls is { } parallel)
+        {
+            json.WriteBoolean("parallel_tool_calls", parallel);
+        }
+    }
+
     private static void WriteMessages(Utf8JsonWriter json, IReadOnlyList<ChatMessage> messages)
     {
         json.WriteStartArray("messages");
@@ -113,7 +141,43 @@ internal static class UpstreamRequest
         {
             json.WriteStartObject();
             json.WriteString("role", message.Role);
-            json.WriteString("content", message.Content);
+            if (message.ContentIsNull)
+            {
+                json.WriteNull("content");
+            }
+            else
+            {
+                json.WriteString("content", message.Content);
+            }
+
+            if (message.Name is { } name)
+            {
+                json.WriteString("name", name);
+            }
+
+            if (message.ToolCallId is { } toolCallId)
+            {
+                json.WriteString("tool_call_id", toolCallId);
+            }
+
+            if (message.ToolCalls is { } calls)
+            {
+                json.WriteStartArray("tool_calls");
+                foreach (var call in calls)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("id", call.Id);
+                    json.WriteString("type", "function");
+                    json.WriteStartObject("function");
+                    json.WriteString("name", call.Name);
+                    json.WriteString("arguments", call.Arguments);
+                    json.WriteEndObject();
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
+            }
+
             json.WriteEndObject();
         }
 

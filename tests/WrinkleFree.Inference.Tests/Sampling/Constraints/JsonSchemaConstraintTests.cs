@@ -76,6 +76,24 @@ public sealed class JsonSchemaConstraintTests
         Assert.Equal(keyword, e.Keyword);
     }
 
+    [Fact]
+    public void Compile_Strict_ClosesObjectsThatDoNotSayOtherwise()
+    {
+        using var doc = JsonDocument.Parse("""{"type":"object","properties":{"a":{"type":"integer"}},"required":["a"]}""");
+        Assert.True(JsonSchemaConstraint.Compile(doc.RootElement).Accepts("""{"a":1,"extra":true}"""));
+        Assert.False(JsonSchemaConstraint.Compile(doc.RootElement, strict: true).Accepts("""{"a":1,"extra":true}"""));
+        Assert.True(JsonSchemaConstraint.Compile(doc.RootElement, strict: true).Accepts("""{"a":1}"""));
+    }
+
+    [Fact]
+    public void ToGbnf_Schema_IsAGrammarThatParsesOnItsOwn()
+    {
+        using var doc = JsonDocument.Parse("""{"type":"object","properties":{"q":{"type":"string","maxLength":3}},"required":["q"],"additionalProperties":false}""");
+        var gbnf = JsonSchemaConstraint.ToGbnf(doc.RootElement);
+        Assert.StartsWith("root ::= ", gbnf, StringComparison.Ordinal);
+        Assert.True(Grammar.Parse(gbnf).Accepts("""{"q":"abc"}"""));
+    }
+
     [Theory]
     [InlineData("{}", true)]
     [InlineData("""{"a":[1,2,{"b":null}],"c":"d"}""", true)]

@@ -77,6 +77,32 @@ public sealed class TokenMaskTests
         Assert.Equal(computed, grammar.MasksComputed);
     }
 
+    [Fact]
+    public void Apply_LongString_StaysInOneStateWithOneMask()
+    {
+        // Right recursion is a tail call: every character of a string leaves the matcher in the same state.
+        var tokenizer = VocabTestCases.Load("gpt-2");
+        var grammar = Grammar.Parse("root ::= \"{\\\"k\\\": \\\"\" [a-z ]* \"\\\"}\"");
+        var constraint = grammar.CreateConstraint(tokenizer);
+        var logits = new float[tokenizer.VocabSize];
+        foreach (var id in tokenizer.Encode("{\"k\": \"", addSpecial: false, parseSpecial: false))
+        {
+            constraint.Apply(logits);
+            constraint.Accept(id);
+        }
+
+        var before = grammar.MasksComputed;
+        var word = tokenizer.Encode(" hello", addSpecial: false, parseSpecial: false);
+        for (var i = 0; i < 500; i++)
+        {
+            constraint.Apply(logits);
+            constraint.Accept(word[i % word.Length]);
+        }
+
+        Assert.Equal(before + 1, grammar.MasksComputed);
+        Assert.True(grammar.Accepts("{\"k\": \"" + new string('a', 100_000) + "\"}"));
+    }
+
     // Tokens that end inside a multi-byte character are checked by the automaton's prefix pruning, not by text.
     private static bool IsWholeUtf8(ReadOnlySpan<byte> piece)
     {
