@@ -88,6 +88,26 @@ public sealed class StructuredOutputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PostChat_JsonSchemaWithN_EveryChoiceValidates()
+    {
+        const string Schema = """{"type":"object","properties":{"v":{"enum":["x","y","z"]},"n":{"type":"integer"}},"required":["v","n"],"additionalProperties":false}""";
+        var body = $$"""
+            {"messages":[{"role":"user","content":"Pick"}],"max_tokens":{{MaxTokens}},"n":3,"seed":9,"temperature":1,
+             "response_format":{"type":"json_schema","json_schema":{"name":"pick","schema":
+            """ + Schema + "}}}";
+        var (status, json, _) = await TestReplica.PostAsync(_client, "/v1/chat/completions", body);
+        Assert.True(status == 200, json.GetRawText());
+        using var schema = JsonDocument.Parse(Schema);
+        Assert.Equal(3, json.GetProperty("choices").GetArrayLength());
+        foreach (var choice in json.GetProperty("choices").EnumerateArray())
+        {
+            Assert.Equal("stop", choice.GetProperty("finish_reason").GetString());
+            using var doc = JsonDocument.Parse(choice.GetProperty("message").GetProperty("content").GetString()!);
+            Assert.Null(JsonSchemaValidator.Validate(schema.RootElement, doc.RootElement));
+        }
+    }
+
+    [Fact]
     public async Task PostCompletions_Grammar_TextMatchesTheGrammar()
     {
         const string Grammar = "root ::= (\"yes\" | \"no\") \", because \" [a-z]{1,8} \".\"";
