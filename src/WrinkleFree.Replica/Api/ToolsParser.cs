@@ -101,7 +101,7 @@ internal static partial class ToolsParser
                 throw ApiErrors.BadRequest($"{where}.function.parameters must be a JSON schema object", "tools");
             }
 
-            _ = RequestParser.OptionalBool(function, "strict", $"{where}.function.strict");
+            var strict = RequestParser.OptionalBool(function, "strict", $"{where}.function.strict") ?? false;
             foreach (var field in function.EnumerateObject())
             {
                 if (field.Name is not ("name" or "description" or "parameters" or "strict") && field.Value.ValueKind != JsonValueKind.Null)
@@ -110,11 +110,29 @@ internal static partial class ToolsParser
                 }
             }
 
-            list.Add(new ChatTool(name, description, parameters?.Clone(), tool.Clone()));
+            list.Add(new ChatTool(name, description, parameters?.Clone(), tool.Clone()) { StrictArguments = strict ? StrictGrammar(parameters, where) : null });
             i++;
         }
 
         return list;
+    }
+
+    // strict: the arguments must match the schema exactly (objects closed), as OpenAI's structured outputs define it.
+    private static Inference.Sampling.Constraints.Grammar StrictGrammar(JsonElement? parameters, string where)
+    {
+        if (parameters is not { } schema)
+        {
+            throw ApiErrors.BadRequest($"{where}.function.strict is true but the function has no parameters schema to be strict about", "tools");
+        }
+
+        try
+        {
+            return Inference.Sampling.Constraints.JsonSchemaConstraint.Compile(schema, strict: true);
+        }
+        catch (Inference.Sampling.Constraints.JsonSchemaException e)
+        {
+            throw ApiErrors.BadRequest($"{where}.function.strict: its parameters schema cannot be enforced here: {e.Message}", "tools", "unsupported_schema");
+        }
     }
 
     private static (ToolChoiceMode Mode, string? Name) Choice(JsonElement? raw, List<ChatTool> tools)

@@ -21,7 +21,7 @@ public sealed partial class ToolCallStream
         if (_partial is null)
         {
             var head = CallHead().Match(body);
-            if (!head.Success || !_callable.Contains(head.Groups[1].Value) || head.Length == body.Length)
+            if (!head.Success || !_callable.ContainsKey(head.Groups[1].Value) || head.Length == body.Length)
             {
                 return;
             }

@@ -16,7 +16,7 @@ public sealed partial class ToolCallStream
     private const string PythonTag = "<|python_tag|>";
 
     private readonly ToolCallSyntax _syntax;
-    private readonly HashSet<string> _callable;
+    private readonly Dictionary<string, ChatTool> _callable;
     private readonly bool _parallel;
     private readonly Func<string> _newId;
     private readonly StringBuilder _pending = new();
@@ -30,7 +30,7 @@ public sealed partial class ToolCallStream
     {
         ArgumentNullException.ThrowIfNull(options);
         _syntax = syntax;
-        _callable = options.Callable.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        _callable = options.Callable.ToDictionary(t => t.Name, StringComparer.Ordinal);
         _parallel = options.AllowsParallel;
         _newId = newId ?? NewCallId;
         // Only a constrained call is sure to be well-formed, so only then may its arguments go out before it closes.
@@ -246,20 +246,20 @@ public sealed partial class ToolCallStream
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object
                 || !root.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String
-                || !_callable.Contains(name.GetString()!))
+                || !_callable.TryGetValue(name.GetString()!, out var tool))
             {
                 return null;
             }
 
             if (!root.TryGetProperty("arguments", out var arguments) && !root.TryGetProperty("parameters", out arguments))
             {
-                return (name.GetString()!, "{}");
+                return Strict(tool, "{}");
             }
 
             return arguments.ValueKind switch
             {
-                JsonValueKind.Object => (name.GetString()!, arguments.GetRawText()),
-                JsonValueKind.String when IsJsonObject(arguments.GetString()!) => (name.GetString()!, arguments.GetString()!),
+                JsonValueKind.Object => Strict(tool, arguments.GetRawText()),
+                JsonValueKind.String when IsJsonObject(arguments.GetString()!) => Strict(tool, arguments.GetString()!),
                 _ => null,
             };
         }
@@ -268,6 +268,10 @@ public sealed partial class ToolCallStream
             return null;
         }
     }
+
+    // A strict tool's call is one whose arguments its schema accepts; anything else is text the model wrote.
+    private static (string Name, string Arguments)? Strict(ChatTool tool, string arguments) =>
+        tool.StrictArguments is { } grammar && !grammar.Accepts(arguments) ? null : (tool.Name, arguments);
 
     private static bool IsJsonObject(string text)
     {

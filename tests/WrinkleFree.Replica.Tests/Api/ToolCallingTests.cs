@@ -174,6 +174,10 @@ public sealed class ToolCallingTests : IAsyncLifetime
     [InlineData("\"tool_choice\": \"required\"", "tool_choice", "no tools")]
     [InlineData("\"parallel_tool_calls\": true", "parallel_tool_calls", "only allowed")]
     [InlineData("\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\"}}], \"parallel_tool_calls\": 1", "parallel_tool_calls", "true or false")]
+    [InlineData("\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\", \"strict\": true}}]", "tools", "no parameters schema")]
+    [InlineData("\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\", \"strict\": true, \"parameters\": {\"type\": \"object\", \"properties\": {\"n\": {\"type\": \"number\", \"minimum\": 3}}}}}]", "tools", "minimum")]
+    [InlineData("\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\"}}], \"response_format\": {\"type\": \"json_object\"}", "response_format", "tool_choice auto")]
+    [InlineData("\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\"}}], \"grammar\": \"root ::= \\\"x\\\"\"", "grammar", "tool_choice none")]
     [InlineData("\"functions\": [{\"name\": \"f\"}]", "functions", "not supported")]
     [InlineData("\"function_call\": \"auto\"", "function_call", "not supported")]
     public async Task Chat_BadToolFields_Are400NamingTheField(string fields, string param, string mention)

@@ -56,6 +56,24 @@ public sealed class ToolCallStreamTests
         return whole;
     }
 
+    [Fact]
+    public void Push_StrictToolInAutoMode_OnlyArgumentsItsSchemaAcceptsAreACall()
+    {
+        var schema = JsonDocument.Parse("""{"type":"object","properties":{"city":{"type":"string"}},"required":["city"],"additionalProperties":false}""").RootElement.Clone();
+        var tool = new ChatTool("get_weather", null, schema, JsonDocument.Parse("""{"type":"function","function":{"name":"get_weather","strict":true}}""").RootElement.Clone())
+        {
+            StrictArguments = WrinkleFree.Inference.Sampling.Constraints.JsonSchemaConstraint.Compile(schema, strict: true),
+        };
+        var options = new ChatToolOptions { Tools = [tool] };
+
+        var good = ReadEveryWay(ToolCallSyntax.Hermes, """<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}</tool_call>""", options);
+        var bad = ReadEveryWay(ToolCallSyntax.Hermes, """<tool_call>{"name": "get_weather", "arguments": {"town": "Paris"}}</tool_call>""", options);
+
+        Assert.Equal("get_weather", Assert.Single(good.Calls).Name);
+        Assert.Empty(bad.Calls);
+        Assert.Contains("town", bad.Content, StringComparison.Ordinal);
+    }
+
     private static string Show((string Content, List<(string Id, string Name, string Arguments)> Calls) result) =>
         result.Content + " | " + string.Join(" | ", result.Calls);
 

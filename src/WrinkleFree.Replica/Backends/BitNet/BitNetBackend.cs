@@ -106,6 +106,16 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
     private async IAsyncEnumerable<GenerationEvent> GenerateTextAsync(GenerationInput input, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var loaded = Ready();
+        if (input.Tools is { Choice: ToolChoiceMode.Auto, ParsesCalls: true } && input.Constraint is { } format)
+        {
+            // One grammar constrains the whole output: the format's would leave the model no way to write a call, and
+            // taking the tools would drop the format. Neither is what was asked, so say so instead.
+            var param = format.GrammarText is not null ? "grammar" : "response_format";
+            throw new BackendException(400, "invalid_request_error",
+                $"{param} with tools and tool_choice auto is not supported by this server: the output is constrained either to the format or to a tool call, not to a choice of both. Send tool_choice none (answer in the format), or required / a named function (call a tool)",
+                param, "unsupported_parameter");
+        }
+
         // tool_choice required or a named function: the output is forced to be a call block (Chat/ToolCallGrammar).
         var toolGrammar = input.Tools is { Choice: ToolChoiceMode.Required or ToolChoiceMode.Function } forced
             ? _toolGrammars.For(loaded.Chat.ToolSyntax, forced)
