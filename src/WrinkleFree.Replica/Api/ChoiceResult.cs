@@ -20,6 +20,8 @@ internal sealed class ChoiceResult
 
     public int CompletionTokens { get; set; }
 
+    public int CachedPromptTokens { get; set; }
+
     /// <summary>The sum of the generated tokens' logprobs (best_of ranks candidates by it); 0 when none were computed.</summary>
     public double CumulativeLogprob { get; private set; }
 
@@ -50,6 +52,7 @@ internal sealed class ChoiceResult
 
         PromptTokens = Math.Max(PromptTokens, e.PromptTokens);
         CompletionTokens = Math.Max(CompletionTokens, e.CompletionTokens);
+        CachedPromptTokens = Math.Max(CachedPromptTokens, e.CachedPromptTokens);
         FinishReason ??= e.FinishReason;
     }
 }

@@ -99,7 +99,7 @@ internal static class GenerationEndpoints
 
         // Choices are created in order, so the ones that exist are a prefix and Usage's per-prompt counting holds.
         var started = choices.TakeWhile(c => c is not null).ToList();
-        var usage = Usage(request, started.Select(c => (c.PromptTokens, c.CompletionTokens)));
+        var usage = Usage(request, started.Select(c => (c.PromptTokens, c.CompletionTokens, c.CachedPromptTokens)));
         used.PromptTokens = usage.PromptTokens;
         used.GeneratedTokens = usage.CompletionTokens;
         used.TimeToFirstToken = started.Select(c => c.TimeToFirstToken).Where(t => t is not null).Min();
@@ -117,7 +117,7 @@ internal static class GenerationEndpoints
 
         await Task.WhenAll(runs).ConfigureAwait(false);
         // Every candidate's tokens were generated: usage counts them all, as OpenAI bills best_of.
-        var usage = Usage(request, results.Select(r => (r.PromptTokens, r.CompletionTokens)));
+        var usage = Usage(request, results.Select(r => (r.PromptTokens, r.CompletionTokens, r.CachedPromptTokens)));
         results = BestOf(results, request.N, request.Returned);
         choices[0].Replica.Metrics.PromptTokens.Inc(usage.PromptTokens);
         http.Response.StatusCode = StatusCodes.Status200OK;
@@ -202,7 +202,7 @@ internal static class GenerationEndpoints
 
                 if (request.IncludeUsage)
                 {
-                    var usage = Usage(request, choices.Select(c => (c.PromptTokens, c.CompletionTokens)));
+                    var usage = Usage(request, choices.Select(c => (c.PromptTokens, c.CompletionTokens, c.CachedPromptTokens)));
                     writer.Reset(body);
                     body.Write(DataPrefix);
                     json.WriteUsageChunk(writer, usage);
@@ -210,7 +210,7 @@ internal static class GenerationEndpoints
                     body.Write(EventEnd);
                 }
 
-                choices[0].Replica.Metrics.PromptTokens.Inc(Usage(request, choices.Select(c => (c.PromptTokens, c.CompletionTokens))).PromptTokens);
+                choices[0].Replica.Metrics.PromptTokens.Inc(Usage(request, choices.Select(c => (c.PromptTokens, c.CompletionTokens, c.CachedPromptTokens))).PromptTokens);
             }
             catch (Exception e) when (!http.RequestAborted.IsCancellationRequested)
             {
@@ -311,21 +311,22 @@ internal static class GenerationEndpoints
         c.Sent();
     }
 
-    private static ResponseJson.Usage Usage(ParsedRequest request, IEnumerable<(int Prompt, int Completion)> choices)
+    private static ResponseJson.Usage Usage(ParsedRequest request, IEnumerable<(int Prompt, int Completion, int Cached)> choices)
     {
         // n choices of one prompt read the prompt once: count it once per prompt, as the OpenAI API does.
-        int prompt = 0, completion = 0, i = 0;
-        foreach (var (p, c) in choices)
+        int prompt = 0, completion = 0, cached = 0, i = 0;
+        foreach (var (p, c, k) in choices)
         {
             if (i++ % request.N == 0)
             {
                 prompt += p;
+                cached += k;
             }
 
             completion += c;
         }
 
-        return new ResponseJson.Usage(prompt, completion);
+        return new ResponseJson.Usage(prompt, completion, cached);
     }
 
     /// <summary>One choice's enumeration, recording TTFT, inter-token latency and token counts as events arrive.</summary>
@@ -345,6 +346,8 @@ internal static class GenerationEndpoints
 
         public int CompletionTokens { get; private set; }
 
+        public int CachedPromptTokens { get; private set; }
+
         public int SentCount { get; private set; }
 
         /// <summary>Request arrival to this choice's first generated token; null before it.</summary>
@@ -363,6 +366,7 @@ internal static class GenerationEndpoints
             var e = events.Current;
             PromptTokens = Math.Max(PromptTokens, e.PromptTokens);
             CompletionTokens = Math.Max(CompletionTokens, e.CompletionTokens);
+            CachedPromptTokens = Math.Max(CachedPromptTokens, e.CachedPromptTokens);
             // A generated piece (the vllm backend's pieces carry text but no token id); echoed prompt text is not one.
             if (!e.IsEcho && (e.TokenId >= 0 || e.Text.Length > 0))
             {

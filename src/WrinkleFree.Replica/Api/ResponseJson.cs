@@ -291,9 +291,14 @@ internal sealed class ResponseJson(bool chat, string id, long created, string mo
         w.WriteNumber("prompt_tokens", usage.PromptTokens);
         w.WriteNumber("completion_tokens", usage.CompletionTokens);
         w.WriteNumber("total_tokens", usage.PromptTokens + usage.CompletionTokens);
+        // OpenAI's field for prompt caching: clients (and cost dashboards) read how much of the prompt was reused.
+        w.WriteStartObject("prompt_tokens_details");
+        w.WriteNumber("cached_tokens", usage.CachedPromptTokens);
+        w.WriteEndObject();
         w.WriteEndObject();
     }
 
     /// <summary>Exact token counts of one response.</summary>
-    public readonly record struct Usage(int PromptTokens, int CompletionTokens);
+    /// <summary>Token counts; <paramref name="CachedPromptTokens"/> of the prompt tokens came from the prefix cache.</summary>
+    public readonly record struct Usage(int PromptTokens, int CompletionTokens, int CachedPromptTokens = 0);
 }

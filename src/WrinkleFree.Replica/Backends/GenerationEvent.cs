@@ -32,6 +32,9 @@ public sealed record GenerationEvent
     public int PromptTokens { get; init; }
 
     public int CompletionTokens { get; init; }
+
+    /// <summary>Prompt tokens read from the prefix cache instead of computed (usage.prompt_tokens_details.cached_tokens).</summary>
+    public int CachedPromptTokens { get; init; }
 }
 
 /// <summary>One alternative token with its text and logprob.</summary>

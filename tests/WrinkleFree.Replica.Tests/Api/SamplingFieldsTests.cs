@@ -163,4 +163,19 @@ public sealed class SamplingFieldsTests : IAsyncLifetime
         Assert.Equal(200, plainStatus);
         Assert.NotEqual(expected, plain.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
     }
+
+    [Fact]
+    public async Task Usage_SecondRequestWithTheSamePromptPrefix_ReportsCachedTokens()
+    {
+        var prompt = string.Join(' ', Enumerable.Range(0, 60).Select(i => $"fact {i}."));
+        var (firstStatus, first, _) = await TestReplica.PostAsync(_client, "/v1/completions", TestReplica.Json(new { prompt, max_tokens = 2, temperature = 0 }));
+        var (secondStatus, second, _) = await TestReplica.PostAsync(_client, "/v1/completions", TestReplica.Json(new { prompt = prompt + " more", max_tokens = 2, temperature = 0 }));
+
+        Assert.Equal(200, firstStatus);
+        Assert.Equal(200, secondStatus);
+        Assert.Equal(0, first.GetProperty("usage").GetProperty("prompt_tokens_details").GetProperty("cached_tokens").GetInt32());
+        var cached = second.GetProperty("usage").GetProperty("prompt_tokens_details").GetProperty("cached_tokens").GetInt32();
+        // Whole 64-token pages of the shared prefix are reused; the rest is computed.
+        Assert.True(cached >= 64 && cached % 64 == 0 && cached < second.GetProperty("usage").GetProperty("prompt_tokens").GetInt32(), $"cached {cached}");
+    }
 }

@@ -208,6 +208,7 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
                 },
                 PromptTokens = u.PromptTokens,
                 CompletionTokens = u.CompletionTokens,
+                CachedPromptTokens = u.CachedPromptTokens,
             };
         }
     }

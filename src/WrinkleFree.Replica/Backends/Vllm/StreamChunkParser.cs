@@ -12,6 +12,7 @@ internal sealed class StreamChunkParser(bool chat)
     private string? _finishReason;
     private int? _promptTokens;
     private int? _completionTokens;
+    private int _cachedTokens;
     private int _tokensSeen;
 
     public bool Finished => _finishReason is not null;
@@ -32,6 +33,11 @@ internal sealed class StreamChunkParser(bool chat)
         {
             _promptTokens = Int(usage, "prompt_tokens") ?? _promptTokens;
             _completionTokens = Int(usage, "completion_tokens") ?? _completionTokens;
+            // vLLM with prefix caching reports what it reused, as OpenAI does.
+            if (usage.TryGetProperty("prompt_tokens_details", out var details) && details.ValueKind == JsonValueKind.Object)
+            {
+                _cachedTokens = Int(details, "cached_tokens") ?? _cachedTokens;
+            }
         }
 
         if (!root.TryGetProperty("choices", out var choices) || choices.ValueKind != JsonValueKind.Array)
@@ -76,6 +82,7 @@ internal sealed class StreamChunkParser(bool chat)
         FinishReason = _finishReason ?? "stop",
         PromptTokens = _promptTokens ?? 0,
         CompletionTokens = _completionTokens ?? _tokensSeen,
+        CachedPromptTokens = _cachedTokens,
     };
 
     private static void AddWithLogprobs(string text, JsonElement logprobs, List<GenerationEvent> events)

@@ -22,6 +22,18 @@ public sealed class StreamChunkParserTests
         Assert.Equal("length", final.FinishReason);
         Assert.Equal(9, final.PromptTokens);
         Assert.Equal(11, final.CompletionTokens);
+        Assert.Equal(0, final.CachedPromptTokens);
+    }
+
+    [Fact]
+    public void Parse_UsageWithCachedTokens_CarriesThemToTheFinalEvent()
+    {
+        var parser = new StreamChunkParser(chat: true);
+        var events = new List<GenerationEvent>();
+
+        parser.Parse("""{"id":"c","choices":[],"usage":{"prompt_tokens":90,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":64}}}""", events);
+
+        Assert.Equal(64, parser.Final().CachedPromptTokens);
     }
 
     [Fact]
