@@ -16,10 +16,10 @@ internal static class EngineVsLlamaCpp
 {
     public static int Run(string[] args)
     {
-        var shape = SyntheticShape.Find(Arg(args, "--shape") ?? "2b4t");
+        var shape = SyntheticShape.Find(BenchArgs.Arg(args, "--shape") ?? "2b4t");
         var json = args.Contains("--json");
-        var dir = Arg(args, "--cache") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".wrinklefree", "bench");
-        var rounds = int.Parse(Arg(args, "--rounds") ?? "3");
+        var dir = BenchArgs.Arg(args, "--cache") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".wrinklefree", "bench");
+        var rounds = int.Parse(BenchArgs.Arg(args, "--rounds") ?? "3");
         int[] threads = [1, 2];
         const int prompt = 64, decode = 64;
         var tq2 = EngineBenchmark.EnsureSyntheticModel(dir, shape, GgmlType.TQ2_0);
@@ -166,11 +166,5 @@ internal static class EngineVsLlamaCpp
         var ours = rows.First(r => r.Engine == "wrinklefree" && r.Type == "TQ2_0" && r.Threads == threads && r.PrefillTokensPerSecond is not null);
         var theirs = rows.First(r => r.Engine == "llama.cpp" && r.Threads == threads);
         Console.WriteLine($"{label}: {metric(ours) / metric(theirs):F2}x");
-    }
-
-    private static string? Arg(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

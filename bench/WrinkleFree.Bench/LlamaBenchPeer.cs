@@ -17,7 +17,7 @@ internal sealed record LlamaBenchPeer(string Name, string Binary, GgmlType Type,
     /// <summary>Every <c>--peer</c> of <paramref name="args"/>; throws naming a bad one.</summary>
     public static List<LlamaBenchPeer> Parse(string[] args)
     {
-        var extra = Value(args, "--peer-args") is { } text ? text.Split(' ', StringSplitOptions.RemoveEmptyEntries) : [];
+        var extra = BenchArgs.Arg(args, "--peer-args") is { } text ? text.Split(' ', StringSplitOptions.RemoveEmptyEntries) : [];
         var peers = new List<LlamaBenchPeer>();
         for (var i = 0; i < args.Length - 1; i++)
         {
@@ -81,10 +81,4 @@ internal sealed record LlamaBenchPeer(string Name, string Binary, GgmlType Type,
     private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static string Tail(string text) => text.Length > 600 ? text[^600..] : text;
-
-    private static string? Value(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
 }

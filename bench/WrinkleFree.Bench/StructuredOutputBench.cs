@@ -29,12 +29,12 @@ internal static class StructuredOutputBench
 
     public static int Run(string[] args)
     {
-        var dir = Arg(args, "--cache") ?? Path.Combine(Path.GetTempPath(), "wf-bench-structured");
-        var threads = int.Parse(Arg(args, "--threads") ?? Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
-        var rounds = int.Parse(Arg(args, "--rounds") ?? "5", System.Globalization.CultureInfo.InvariantCulture);
-        var tokens = int.Parse(Arg(args, "--tokens") ?? "64", System.Globalization.CultureInfo.InvariantCulture);
-        var shapeName = Arg(args, "--shape") ?? "700m";
-        var vocabFile = Arg(args, "--vocab") ?? Path.Combine(FindRepo(), "tests", "data", "tokenizers", "ggml-vocab-gpt-2.gguf");
+        var dir = BenchArgs.Arg(args, "--cache") ?? Path.Combine(Path.GetTempPath(), "wf-bench-structured");
+        var threads = int.Parse(BenchArgs.Arg(args, "--threads") ?? Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
+        var rounds = int.Parse(BenchArgs.Arg(args, "--rounds") ?? "5", System.Globalization.CultureInfo.InvariantCulture);
+        var tokens = int.Parse(BenchArgs.Arg(args, "--tokens") ?? "64", System.Globalization.CultureInfo.InvariantCulture);
+        var shapeName = BenchArgs.Arg(args, "--shape") ?? "700m";
+        var vocabFile = BenchArgs.Arg(args, "--vocab") ?? Path.Combine(FindRepo(), "tests", "data", "tokenizers", "ggml-vocab-gpt-2.gguf");
 
         var path = EnsureModel(dir, SyntheticShape.Find(shapeName), vocabFile);
         using var model = Model.Load(path);
@@ -176,12 +176,6 @@ internal static class StructuredOutputBench
         }
 
         return Directory.GetCurrentDirectory();
-    }
-
-    private static string? Arg(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
     /// <summary>Times the constraint's own work (masking and advancing) on the engine thread.</summary>

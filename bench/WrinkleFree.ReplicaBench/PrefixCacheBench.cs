@@ -17,14 +17,14 @@ internal static class PrefixCacheBench
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var shape = Arg(args, "--shape", "tiny");
-        var threads = Int(args, "--threads", Environment.ProcessorCount);
-        var conversations = Int(args, "--conversations", 8);
-        var turns = Int(args, "--turns", 3);
-        var systemTokens = Int(args, "--system-tokens", 256);
-        var userTokens = Int(args, "--user-tokens", 32);
-        var replyTokens = Int(args, "--reply-tokens", 16);
-        var rounds = Int(args, "--rounds", 3);
+        var shape = BenchArgs.Arg(args, "--shape", "tiny");
+        var threads = BenchArgs.Int(args, "--threads", Environment.ProcessorCount);
+        var conversations = BenchArgs.Int(args, "--conversations", 8);
+        var turns = BenchArgs.Int(args, "--turns", 3);
+        var systemTokens = BenchArgs.Int(args, "--system-tokens", 256);
+        var userTokens = BenchArgs.Int(args, "--user-tokens", 32);
+        var replyTokens = BenchArgs.Int(args, "--reply-tokens", 16);
+        var rounds = BenchArgs.Int(args, "--rounds", 3);
 
         var path = Path.Combine(Path.GetTempPath(), $"wf-serverbench-{shape}.gguf");
         if (!File.Exists(path))
@@ -138,14 +138,6 @@ internal static class PrefixCacheBench
         return [.. Enumerable.Range(0, count).Select(_ => random.Next(16, vocab))];
     }
 
-    private static string Arg(string[] args, string name, string fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-    }
-
-    private static int Int(string[] args, string name, int fallback) => int.Parse(Arg(args, name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
-
     private sealed class Stats
     {
         public List<double> Ttft { get; } = [];
@@ -158,10 +150,6 @@ internal static class PrefixCacheBench
 
         public long Cached { get; set; }
 
-        public double Percentile(double p)
-        {
-            var sorted = Ttft.Order().ToArray();
-            return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100 * sorted.Length) - 1)] * 1000;
-        }
+        public double Percentile(double p) => BenchArgs.PercentileMs(Ttft, p);
     }
 }

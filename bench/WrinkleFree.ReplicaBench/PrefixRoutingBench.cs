@@ -20,15 +20,15 @@ internal static class PrefixRoutingBench
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var shape = Arg(args, "--shape", "tiny");
-        var replicaCount = Int(args, "--replicas", 3);
-        var tenants = Int(args, "--tenants", 12);
-        var perTenant = Int(args, "--requests", 6);
-        var concurrency = Int(args, "--concurrency", 4);
-        var rounds = Int(args, "--rounds", 2);
-        var systemTokens = Int(args, "--system-tokens", 250);
-        var maxSequences = Int(args, "--max-sequences", 4);
-        var threads = Int(args, "--threads", 1);
+        var shape = BenchArgs.Arg(args, "--shape", "tiny");
+        var replicaCount = BenchArgs.Int(args, "--replicas", 3);
+        var tenants = BenchArgs.Int(args, "--tenants", 12);
+        var perTenant = BenchArgs.Int(args, "--requests", 6);
+        var concurrency = BenchArgs.Int(args, "--concurrency", 4);
+        var rounds = BenchArgs.Int(args, "--rounds", 2);
+        var systemTokens = BenchArgs.Int(args, "--system-tokens", 250);
+        var maxSequences = BenchArgs.Int(args, "--max-sequences", 4);
+        var threads = BenchArgs.Int(args, "--threads", 1);
 
         var path = Path.Combine(Path.GetTempPath(), $"wf-serverbench-{shape}.gguf");
         if (!File.Exists(path))
@@ -198,14 +198,6 @@ internal static class PrefixRoutingBench
         return text.ToString();
     }
 
-    private static string Arg(string[] args, string name, string fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-    }
-
-    private static int Int(string[] args, string name, int fallback) => int.Parse(Arg(args, name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
-
     private sealed class Stats
     {
         public List<double> Ttft { get; } = [];
@@ -216,10 +208,6 @@ internal static class PrefixRoutingBench
 
         public double Seconds { get; set; }
 
-        public double Percentile(double p)
-        {
-            var sorted = Ttft.Order().ToArray();
-            return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100 * sorted.Length) - 1)] * 1000;
-        }
+        public double Percentile(double p) => BenchArgs.PercentileMs(Ttft, p);
     }
 }
