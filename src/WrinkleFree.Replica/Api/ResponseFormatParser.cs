@@ -36,14 +36,21 @@ internal static partial class ResponseFormatParser
         }
 
         var text = grammar.GetString()!;
-        try
+        return new OutputConstraint
         {
-            return new OutputConstraint { Grammar = Compile(text), GrammarText = text };
-        }
-        catch (GrammarException e)
-        {
-            throw ApiErrors.BadRequest($"grammar: {e.Message}", "grammar", "invalid_grammar");
-        }
+            Compile = () =>
+            {
+                try
+                {
+                    return Compile(text);
+                }
+                catch (GrammarException e)
+                {
+                    throw ApiErrors.BadRequest($"grammar: {e.Message}", "grammar", "invalid_grammar");
+                }
+            },
+            GrammarText = text,
+        };
     }
 
     private static OutputConstraint? ResponseFormat(JsonElement root)
@@ -69,13 +76,14 @@ internal static partial class ResponseFormatParser
                 return new OutputConstraint { Grammar = JsonSchemaConstraint.JsonObject, ResponseFormatJson = format.GetRawText() };
             case "json_schema":
                 OnlyKeys(format, "response_format", "type", "json_schema");
-                return new OutputConstraint { Grammar = Schema(format), ResponseFormatJson = format.GetRawText() };
+                return new OutputConstraint { Compile = Schema(format), ResponseFormatJson = format.GetRawText() };
             default:
                 throw Bad($"response_format.type '{type}' is not one of text, json_object, json_schema");
         }
     }
 
-    private static Grammar Schema(JsonElement format)
+    // The shape is checked now; the schema is compiled only when a backend enforces it.
+    private static Func<Grammar> Schema(JsonElement format)
     {
         if (RequestParser.Field(format, "json_schema") is not { ValueKind: JsonValueKind.Object } spec)
         {
@@ -96,14 +104,18 @@ internal static partial class ResponseFormatParser
             throw Bad("response_format.json_schema.schema is required");
         }
 
-        try
+        var copy = schema.Clone();
+        return () =>
         {
-            return Compile(JsonSchemaConstraint.ToGbnf(schema, strict));
-        }
-        catch (JsonSchemaException e)
-        {
-            throw ApiErrors.BadRequest($"response_format.json_schema.schema: {e.Message}", "response_format", "unsupported_schema");
-        }
+            try
+            {
+                return Compile(JsonSchemaConstraint.ToGbnf(copy, strict));
+            }
+            catch (JsonSchemaException e)
+            {
+                throw ApiErrors.BadRequest($"response_format.json_schema.schema: {e.Message}", "response_format", "unsupported_schema");
+            }
+        };
     }
 
     private static Grammar Compile(string gbnf)

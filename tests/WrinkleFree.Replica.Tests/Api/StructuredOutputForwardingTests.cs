@@ -50,4 +50,24 @@ public sealed class StructuredOutputForwardingTests
         Assert.Equal(Gbnf, sent.RootElement.GetProperty("guided_grammar").GetString());
         Assert.False(sent.RootElement.TryGetProperty("response_format", out _));
     }
+
+    [Fact]
+    public async Task ParseChat_SchemaKeywordOnlyTheUpstreamEnforces_ForwardedToVllm_TheEngineWouldRefuseIt()
+    {
+        await using var fake = await StartFakeAsync();
+        await using var backend = await StartReadyAsync(FastOptions(fake.BaseUrl));
+        using var body = JsonDocument.Parse("""
+            {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 2,
+             "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "string", "pattern": "^[a-z]+$"}}}}
+            """);
+
+        var choice = RequestParser.ParseChat(body.RootElement).Choices[0];
+        await CollectAsync(backend.GenerateAsync(choice, CancellationToken.None));
+
+        using var sent = JsonDocument.Parse(fake.LastRequestBody!);
+        Assert.Equal("^[a-z]+$", sent.RootElement.GetProperty("response_format").GetProperty("json_schema").GetProperty("schema").GetProperty("pattern").GetString());
+        var refused = Assert.Throws<BackendException>(() => choice.Constraint!.Grammar);
+        Assert.Equal(400, refused.Status);
+        Assert.Contains("pattern", refused.Message, StringComparison.Ordinal);
+    }
 }

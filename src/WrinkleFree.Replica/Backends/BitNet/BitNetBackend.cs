@@ -106,15 +106,18 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
     private async IAsyncEnumerable<GenerationEvent> GenerateTextAsync(GenerationInput input, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var loaded = Ready();
-        if (input.Tools is { Choice: ToolChoiceMode.Auto, ParsesCalls: true } && input.Constraint is { } format)
+        if (input.Tools is { Choice: ToolChoiceMode.Auto, ParsesCalls: true } && input.Constraint is { } requested)
         {
             // One grammar constrains the whole output: the format's would leave the model no way to write a call, and
             // taking the tools would drop the format. Neither is what was asked, so say so instead.
-            var param = format.GrammarText is not null ? "grammar" : "response_format";
+            var param = requested.GrammarText is not null ? "grammar" : "response_format";
             throw new BackendException(400, "invalid_request_error",
                 $"{param} with tools and tool_choice auto is not supported by this server: the output is constrained either to the format or to a tool call, not to a choice of both. Send tool_choice none (answer in the format), or required / a named function (call a tool)",
                 param, "unsupported_parameter");
         }
+
+        // Compiled here, before anything is sent: a schema this engine cannot enforce is the request's 400.
+        var format = input.Constraint?.Grammar;
 
         // tool_choice required or a named function: the output is forced to be a call block (Chat/ToolCallGrammar).
         var toolGrammar = input.Tools is { Choice: ToolChoiceMode.Required or ToolChoiceMode.Function } forced
@@ -159,7 +162,7 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
                 PromptLogprobs = scorePrompt,
                 // A forced tool call wins over response_format: that format shapes a text answer, and there is none.
                 Constraint = toolGrammar is not null ? toolGrammar.CreateConstraint
-                    : input.Constraint is { } constraint ? constraint.Grammar.CreateConstraint : null,
+                    : format is not null ? format.CreateConstraint : null,
             }, cancellationToken);
         }
         catch (EngineOverloadedException e)
