@@ -110,7 +110,7 @@ internal static partial class ToolsParser
                 }
             }
 
-            list.Add(new ChatTool(name, description, parameters?.Clone(), tool.Clone()) { StrictArguments = strict ? StrictGrammar(parameters, where) : null });
+            list.Add(new ChatTool(name, description, parameters?.Clone(), tool.Clone()) { CompileStrictArguments = strict ? StrictGrammar(parameters, where) : null });
             i++;
         }
 
@@ -118,21 +118,25 @@ internal static partial class ToolsParser
     }
 
     // strict: the arguments must match the schema exactly (objects closed), as OpenAI's structured outputs define it.
-    private static Inference.Sampling.Constraints.Grammar StrictGrammar(JsonElement? parameters, string where)
+    private static Func<Inference.Sampling.Constraints.Grammar> StrictGrammar(JsonElement? parameters, string where)
     {
-        if (parameters is not { } schema)
+        if (parameters is not { } found)
         {
             throw ApiErrors.BadRequest($"{where}.function.strict is true but the function has no parameters schema to be strict about", "tools");
         }
 
-        try
+        var schema = found.Clone();
+        return () =>
         {
-            return Inference.Sampling.Constraints.JsonSchemaConstraint.Compile(schema, strict: true);
-        }
-        catch (Inference.Sampling.Constraints.JsonSchemaException e)
-        {
-            throw ApiErrors.BadRequest($"{where}.function.strict: its parameters schema cannot be enforced here: {e.Message}", "tools", "unsupported_schema");
-        }
+            try
+            {
+                return Inference.Sampling.Constraints.JsonSchemaConstraint.Compile(schema, strict: true);
+            }
+            catch (Inference.Sampling.Constraints.JsonSchemaException e)
+            {
+                throw ApiErrors.BadRequest($"{where}.function.strict: its parameters schema cannot be enforced here: {e.Message}", "tools", "unsupported_schema");
+            }
+        };
     }
 
     private static (ToolChoiceMode Mode, string? Name) Choice(JsonElement? raw, List<ChatTool> tools)

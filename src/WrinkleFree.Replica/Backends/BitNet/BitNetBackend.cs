@@ -118,6 +118,11 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
 
         // Compiled here, before anything is sent: a schema this engine cannot enforce is the request's 400.
         var format = input.Constraint?.Grammar;
+        foreach (var tool in input.Tools?.Tools ?? [])
+        {
+            // Strict tools' schemas likewise: refused up front when this engine cannot enforce them.
+            GC.KeepAlive(tool.StrictArguments);
+        }
 
         // tool_choice required or a named function: the output is forced to be a call block (Chat/ToolCallGrammar).
         var toolGrammar = input.Tools is { Choice: ToolChoiceMode.Required or ToolChoiceMode.Function } forced
