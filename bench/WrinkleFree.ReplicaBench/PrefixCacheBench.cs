@@ -1,3 +1,4 @@
+using WrinkleFree.Inference.Benchmarking;
 using System.Diagnostics;
 using System.Globalization;
 using WrinkleFree.Inference.Batching;
@@ -26,12 +27,7 @@ internal static class PrefixCacheBench
         var replyTokens = BenchArgs.Int(args, "--reply-tokens", 16);
         var rounds = BenchArgs.Int(args, "--rounds", 3);
 
-        var path = Path.Combine(Path.GetTempPath(), $"wf-serverbench-{shape}.gguf");
-        if (!File.Exists(path))
-        {
-            Console.Error.WriteLine($"writing synthetic {shape} model to {path}");
-            SyntheticModel.Write(path, SyntheticShape.Find(shape), GgmlType.TQ2_0, seed: 1);
-        }
+        var path = EngineBenchmark.EnsureSyntheticModel(Path.GetTempPath(), SyntheticShape.Find(shape), GgmlType.TQ2_0);
 
         using var model = Model.Load(path);
         var options = new EngineOptions { Threads = threads, MaxSequences = 4, MaxBatchTokens = 256, PrefillChunk = 128 };

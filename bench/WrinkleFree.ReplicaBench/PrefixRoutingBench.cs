@@ -1,3 +1,4 @@
+using WrinkleFree.Inference.Benchmarking;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -30,11 +31,7 @@ internal static class PrefixRoutingBench
         var maxSequences = BenchArgs.Int(args, "--max-sequences", 4);
         var threads = BenchArgs.Int(args, "--threads", 1);
 
-        var path = Path.Combine(Path.GetTempPath(), $"wf-serverbench-{shape}.gguf");
-        if (!File.Exists(path))
-        {
-            SyntheticModel.Write(path, SyntheticShape.Find(shape), GgmlType.TQ2_0, seed: 1);
-        }
+        var path = EngineBenchmark.EnsureSyntheticModel(Path.GetTempPath(), SyntheticShape.Find(shape), GgmlType.TQ2_0);
 
         using var model = Model.Load(path);
         var filler = Filler(model, systemTokens);

@@ -1,3 +1,4 @@
+using WrinkleFree.Inference.Benchmarking;
 using System.Globalization;
 using WrinkleFree.Inference.Batching;
 using WrinkleFree.Inference.Gguf;
@@ -31,12 +32,7 @@ var rounds = int.Parse(Arg("--rounds", "3"), CultureInfo.InvariantCulture);
 var levels = Arg("--concurrency", "1,4,16,64").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 var maxSequences = levels.Max();
 
-var path = Path.Combine(Path.GetTempPath(), $"wf-serverbench-{shape}.gguf");
-if (!File.Exists(path))
-{
-    Console.Error.WriteLine($"writing synthetic {shape} model to {path}");
-    SyntheticModel.Write(path, SyntheticShape.Find(shape), GgmlType.TQ2_0, seed: 1);
-}
+var path = EngineBenchmark.EnsureSyntheticModel(Path.GetTempPath(), SyntheticShape.Find(shape), GgmlType.TQ2_0);
 
 var engineOptions = new EngineOptions { Threads = threads, MaxSequences = maxSequences, MaxBatchTokens = Math.Max(256, maxSequences), MaxQueue = 1024 };
 using var model = Model.Load(path);

@@ -63,6 +63,17 @@ internal static class TestReplica
         return ((int)response.StatusCode, JsonDocument.Parse(text).RootElement.Clone(), response);
     }
 
+    /// <summary>Posts <paramref name="json"/> and asserts a 400 whose error names <paramref name="param"/> and says <paramref name="mention"/>.</summary>
+    public static async Task AssertBadRequestAsync(HttpClient client, string path, string json, string param, string mention)
+    {
+        var (status, body, response) = await PostAsync(client, path, json);
+        response.Dispose();
+        Assert.Equal(400, status);
+        var error = body.GetProperty("error");
+        Assert.Equal(param, error.GetProperty("param").GetString());
+        Assert.Contains(mention, error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
     public static async Task<(int Status, JsonElement Body)> GetAsync(HttpClient client, string path)
     {
         using var response = await client.GetAsync(path).WaitAsync(Timeout);

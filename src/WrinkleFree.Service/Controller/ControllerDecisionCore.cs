@@ -25,14 +25,14 @@ public sealed class ControllerDecisionCore
     private readonly Dictionary<string, (int Failed, int Provisioned)> _fresh = new(StringComparer.Ordinal);
     private readonly HashSet<string> _unavailable = new(StringComparer.Ordinal);
     private IPlacementPlanner _planner;
-    private HashSet<string> _spotTiers;
+    private HashSet<string> _capacityLimited;
 
     /// <summary>Combines an autoscaler with a placement planner; <paramref name="time"/> dates spot capacity cooldowns.</summary>
     public ControllerDecisionCore(RequestRateAutoscaler autoscaler, IPlacementPlanner planner, TimeProvider? time = null)
     {
         Autoscaler = autoscaler;
         _planner = planner;
-        _spotTiers = SpotTiersOf(planner);
+        _capacityLimited = CapacityLimitedTiersOf(planner);
         _time = time ?? TimeProvider.System;
     }
 
@@ -40,12 +40,12 @@ public sealed class ControllerDecisionCore
     public TimeSpan CapacityCooldown { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>
-    /// Provision failures in a row on one spot tier that start its cooldown. One is not enough: at a thousand launches a
+    /// Provision failures in a row on one spot or capacity-limited tier that start its cooldown. One is not enough: at a thousand launches a
     /// day the odd failure happens in every zone, and treating each as an outage would keep every zone cooling down.
     /// </summary>
     public int CapacityFailures { get; init; } = 2;
 
-    /// <summary>The spot tiers cooling down after a failed provision, as of the last decision.</summary>
+    /// <summary>The spot and capacity-limited tiers cooling down after a failed provision, as of the last decision.</summary>
     public IReadOnlySet<string> UnavailableTiers => _unavailable;
 
     /// <summary>The autoscaler (the load balancer records requests on it).</summary>
@@ -78,7 +78,7 @@ public sealed class ControllerDecisionCore
     public void ReplacePlanner(IPlacementPlanner planner)
     {
         _planner = planner;
-        _spotTiers = SpotTiersOf(planner);
+        _capacityLimited = CapacityLimitedTiersOf(planner);
     }
 
     /// <summary>Applies an update: the new policy (counters reset) and, when tiers or max changed, a new planner.</summary>
@@ -90,14 +90,14 @@ public sealed class ControllerDecisionCore
     }
 
     /// <summary>
-    /// Counts, per spot tier, provision failures and successes not seen before (a replica stays listed for many ticks, so
+    /// Counts, per spot or capacity-limited tier, provision failures and successes not seen before (a replica stays listed for many ticks, so
     /// each is counted once); a tier whose failures in a row reach <see cref="CapacityFailures"/> starts a cooldown.
     /// Returns the tiers still cooling down.
     /// </summary>
     private HashSet<string> CoolDown(IReadOnlyList<ReplicaInfo> replicas)
     {
         var now = _time.GetUtcNow();
-        if (_spotTiers.Count > 0)
+        if (_capacityLimited.Count > 0)
         {
             var failed = _listedFailures;
             var provisioned = _listedProvisioned;
@@ -111,7 +111,7 @@ public sealed class ControllerDecisionCore
             {
                 var r = replicas[i];
                 // Replicas of one tier usually share the name's string instance: skip the hash lookup for runs of them.
-                var spot = ReferenceEquals(r.Tier, lastName) ? lastSpot : _spotTiers.Contains(r.Tier);
+                var spot = ReferenceEquals(r.Tier, lastName) ? lastSpot : _capacityLimited.Contains(r.Tier);
                 (lastName, lastSpot) = (r.Tier, spot);
                 if (!spot)
                     continue;
@@ -157,7 +157,7 @@ public sealed class ControllerDecisionCore
     }
 
     // Only the cost-ordered planner knows which tiers are spot or capacity-limited; other planners get no cooldowns.
-    private static HashSet<string> SpotTiersOf(IPlacementPlanner planner) => planner is PlacementPlanner p
+    private static HashSet<string> CapacityLimitedTiersOf(IPlacementPlanner planner) => planner is PlacementPlanner p
         ? new HashSet<string>(p.Tiers.Where(t => t.Spot || t.CapacityLimited).Select(t => t.Name), StringComparer.Ordinal)
         : new HashSet<string>(StringComparer.Ordinal);
 }

@@ -202,12 +202,7 @@ public sealed class StructuredOutputTests : IAsyncLifetime
             ? $"{{\"prompt\": \"hi\", \"max_tokens\": 1, {fields}}}"
             : $"{{\"messages\": [{{\"role\": \"user\", \"content\": \"hi\"}}], \"max_tokens\": 1, {fields}}}";
 
-        var (status, json, _) = await TestReplica.PostAsync(_client, path, body);
-
-        Assert.Equal(400, status);
-        var error = json.GetProperty("error");
-        Assert.Equal(param, error.GetProperty("param").GetString());
-        Assert.Contains(expected, error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        await TestReplica.AssertBadRequestAsync(_client, path, body, param, expected);
     }
 
     [Fact]

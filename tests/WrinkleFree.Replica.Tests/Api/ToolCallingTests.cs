@@ -182,13 +182,8 @@ public sealed class ToolCallingTests : IAsyncLifetime
     [InlineData("\"function_call\": \"auto\"", "function_call", "not supported")]
     public async Task Chat_BadToolFields_Are400NamingTheField(string fields, string param, string mention)
     {
-        var (status, body, _) = await TestReplica.PostAsync(_client, "/v1/chat/completions",
-            $$"""{"model": "tiny", "messages": [{"role": "user", "content": "hi"}], {{fields}}}""");
-
-        Assert.Equal(400, status);
-        var error = body.GetProperty("error");
-        Assert.Equal(param, error.GetProperty("param").GetString());
-        Assert.Contains(mention, error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        await TestReplica.AssertBadRequestAsync(_client, "/v1/chat/completions",
+            $$"""{"model": "tiny", "messages": [{"role": "user", "content": "hi"}], {{fields}}}""", param, mention);
     }
 
     [Theory]
