@@ -26,10 +26,14 @@ internal sealed class GenerateCommand(CliContext context)
             DefaultValueFactory = _ => string.Equals(Environment.GetEnvironmentVariable("MLOCK"), "true", StringComparison.OrdinalIgnoreCase)
                 || Environment.GetEnvironmentVariable("MLOCK") == "1",
         };
-        var json = new Option<bool>("--json") { Description = "Print {text, token_ids, prompt_token_ids, tokens_per_second} as JSON." };
+        var noWarmUp = new Option<bool>("--no-warmup")
+        {
+            Description = "Skip the warm-up forward passes at load (they let the prompt run compiled code at warm speed; without them the first forward pays the JIT).",
+        };
+        var json = new Option<bool>("--json") { Description = "Print {text, token_ids, prompt_token_ids, tokens_per_second, prompt_tokens_per_second, warmup_seconds} as JSON." };
         var cmd = new Command("generate", "Generate text from a prompt with a GGUF model on this machine's CPU.")
         {
-            model, prompt, tokens, temperature, topK, topP, seed, threads, ignoreEos, mlock, json,
+            model, prompt, tokens, temperature, topK, topP, seed, threads, ignoreEos, mlock, noWarmUp, json,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -44,7 +48,7 @@ internal sealed class GenerateCommand(CliContext context)
                 return ExitCodes.InvalidInput;
             }
 
-            using var engine = new InferenceEngine(m, new EngineOptions { Threads = parse.GetValue(threads), MaxSequences = 1, MaxBatchTokens = 128, PrefillChunk = 128 });
+            using var engine = new InferenceEngine(m, new EngineOptions { Threads = parse.GetValue(threads), MaxSequences = 1, MaxBatchTokens = 128, PrefillChunk = 128, WarmUp = !parse.GetValue(noWarmUp) });
             var promptIds = m.Tokenizer.Encode(parse.GetValue(prompt)!);
             var request = new GenerationRequest
             {
@@ -113,6 +117,7 @@ internal sealed class GenerateCommand(CliContext context)
                     prompt_token_ids = promptIds,
                     tokens_per_second = Math.Round(decodeTps, 2),
                     prompt_tokens_per_second = Math.Round(promptIds.Length / firstTokenAt, 2),
+                    warmup_seconds = Math.Round(engine.WarmUpTime.TotalSeconds, 3),
                 }, CliJson.Options));
             }
             else

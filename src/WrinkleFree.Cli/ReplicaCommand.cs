@@ -24,6 +24,8 @@ internal sealed class ReplicaCommand(CliContext context)
         var maxQueue = new Option<int?>("--max-queue") { Description = "Waiting requests before 429 (default 256). Env: WF_MAX_QUEUE." };
         var prefixCache = new Option<string?>("--prefix-cache") { Description = "on (default) or off: keep the KV pages of prompt prefixes and reuse them for later requests that start the same way (bitnet). Env: WF_PREFIX_CACHE." };
         prefixCache.AcceptOnlyFromAmong("on", "off");
+        var warmUp = new Option<string?>("--warmup") { Description = "on (default) or off: run the engine's forward passes once while loading, so the first request runs at warm speed (bitnet; /health says loading until done). Env: WF_WARMUP." };
+        warmUp.AcceptOnlyFromAmong("on", "off");
         var overloadQueue = new Option<int?>("--overload-queue") { Description = "/health is 503 overloaded at this queue depth (default 16). Env: WF_OVERLOAD_QUEUE_THRESHOLD." };
         var overloadBandwidth = new Option<double?>("--overload-bandwidth") { Description = "/health is 503 overloaded at this bandwidth utilization (default 0.9). Env: WF_OVERLOAD_BANDWIDTH_THRESHOLD." };
         var drain = new Option<double?>("--drain-timeout") { Description = "Seconds SIGTERM waits for in-flight requests (default 30). Env: WF_DRAIN_TIMEOUT_SECONDS." };
@@ -41,7 +43,7 @@ internal sealed class ReplicaCommand(CliContext context)
         };
         var cmd = new DrainingCommand("replica", "Serve a model over the OpenAI API (completions, chat, /health, /metrics).")
         {
-            model, backend, host, port, threads, contextSize, mlock, modelId, maxSequences, maxQueue, prefixCache, overloadQueue, overloadBandwidth, drain, peak, upstream, upstreamCommand,
+            model, backend, host, port, threads, contextSize, mlock, modelId, maxSequences, maxQueue, prefixCache, warmUp, overloadQueue, overloadBandwidth, drain, peak, upstream, upstreamCommand,
             tlsCert, tlsKey, tlsClientCa, apiKeyFile, interruptionNotice,
         };
         var logging = new ProcessLogging();
@@ -69,6 +71,7 @@ internal sealed class ReplicaCommand(CliContext context)
                     MaxSequences = parse.GetValue(maxSequences) ?? env.MaxSequences,
                     MaxQueue = parse.GetValue(maxQueue) ?? env.MaxQueue,
                     PrefixCache = parse.GetValue(prefixCache) is { } cache ? cache == "on" : env.PrefixCache,
+                    WarmUp = parse.GetValue(warmUp) is { } warm ? warm == "on" : env.WarmUp,
                     OverloadQueueThreshold = parse.GetValue(overloadQueue) ?? env.OverloadQueueThreshold,
                     OverloadBandwidthThreshold = parse.GetValue(overloadBandwidth) ?? env.OverloadBandwidthThreshold,
                     DrainTimeout = parse.GetValue(drain) is { } seconds ? TimeSpan.FromSeconds(seconds) : env.DrainTimeout,

@@ -47,6 +47,12 @@ public sealed record ReplicaOptions
     /// <summary>Keep and share the KV pages of prompt prefixes between requests (bitnet backend; <c>--prefix-cache on|off</c>). Env: WF_PREFIX_CACHE.</summary>
     public bool PrefixCache { get; init; } = true;
 
+    /// <summary>
+    /// Run the engine's forward passes once while loading, so the first request runs compiled code at warm speed (bitnet
+    /// backend; <c>--warmup on|off</c>). Env: WF_WARMUP.
+    /// </summary>
+    public bool WarmUp { get; init; } = true;
+
     /// <summary>/health reports "overloaded" while the queue depth is at least this. Env: WF_OVERLOAD_QUEUE_THRESHOLD.</summary>
     public int OverloadQueueThreshold { get; init; } = 16;
 
@@ -126,6 +132,7 @@ public sealed record ReplicaOptions
             Mlock = Parse("MLOCK", o.Mlock, Bool),
             MaxSequences = Parse("WF_MAX_SEQUENCES", o.MaxSequences, Int),
             PrefixCache = Parse("WF_PREFIX_CACHE", o.PrefixCache, Bool),
+            WarmUp = Parse("WF_WARMUP", o.WarmUp, Bool),
             MaxQueue = Parse("WF_MAX_QUEUE", o.MaxQueue, Int),
             OverloadQueueThreshold = Parse("WF_OVERLOAD_QUEUE_THRESHOLD", o.OverloadQueueThreshold, Int),
             OverloadBandwidthThreshold = Parse("WF_OVERLOAD_BANDWIDTH_THRESHOLD", o.OverloadBandwidthThreshold, Double),

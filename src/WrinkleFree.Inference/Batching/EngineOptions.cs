@@ -30,6 +30,12 @@ public sealed record EngineOptions
     /// </summary>
     public bool PrefixCache { get; init; } = true;
 
+    /// <summary>
+    /// Before serving, run the forward passes a request runs (a prompt chunk and decode steps) once on a scratch sequence,
+    /// so the JIT compiles the engine's code while the model loads and the first request runs at warm speed.
+    /// </summary>
+    public bool WarmUp { get; init; } = true;
+
     public void Validate()
     {
         Check(Threads >= 1, nameof(Threads), Threads);

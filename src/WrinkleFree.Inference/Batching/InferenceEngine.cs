@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using WrinkleFree.Inference.Models;
+using WrinkleFree.Inference.Sampling;
 using WrinkleFree.Inference.Threading;
 
 namespace WrinkleFree.Inference.Batching;
@@ -53,11 +54,19 @@ public sealed class InferenceEngine : IDisposable
         _logits = new float[(long)_logitRows * model.Config.VocabSize <= int.MaxValue
             ? _logitRows * model.Config.VocabSize
             : throw new ArgumentException("logit rows x vocabulary is too large")];
+        if (options.WarmUp)
+        {
+            WarmUpTime = WarmUpPasses();
+        }
+
         _loop = new Thread(Loop) { IsBackground = true, Name = "wf-engine" };
         _loop.Start();
     }
 
     public Model Model => _model;
+
+    /// <summary>How long the warm-up passes took (<see cref="EngineOptions.WarmUp"/>); zero without them.</summary>
+    public TimeSpan WarmUpTime { get; }
 
     public int ContextLimit => _contextLimit;
 
@@ -530,6 +539,54 @@ public sealed class InferenceEngine : IDisposable
         s.Output.Writer.TryComplete(error);
         s.Kv?.Dispose();
         s.Kv = null;
+    }
+
+    /// <summary>
+    /// The engine's code paths run once before the loop starts: a prompt chunk of 13 tokens (a tile of eight, one of four
+    /// and a single row in the batched kernels) scoring its last five (the head's batched and single-row paths), two
+    /// decode steps, and a sample with the filtering samplers; then the KV pages a first prompt chunk needs are
+    /// allocated and written (<see cref="KvCache.Prefault"/>). The scratch sequence's pages are released (as any finished sequence's) and
+    /// never published to the prefix cache, so nothing a request sees depends on it; counters stay at zero.
+    /// </summary>
+    private TimeSpan WarmUpPasses()
+    {
+        var started = _time.GetTimestamp();
+        var prompt = Math.Min(13, Math.Min(_options.MaxBatchTokens, _contextLimit - 2));
+        if (prompt < 1)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var vocab = _model.Config.VocabSize;
+        var outputs = Math.Min(5, Math.Min(prompt, _logitRows));
+        using var kv = _kv.CreateSequence(prompt + 2);
+        var tokens = new StepToken[prompt];
+        for (var t = 0; t < prompt; t++)
+        {
+            tokens[t] = new StepToken(t % vocab, t, kv, t >= prompt - outputs);
+        }
+
+        _runner.Forward(tokens, _logits);
+        for (var step = 0; step < 2; step++)
+        {
+            _runner.Forward([new StepToken(step % vocab, prompt + step, kv, true)], _logits);
+        }
+
+        // The pages a first prompt chunk needs (its own and the one the warm-up sequence held, which comes back when it is
+        // disposed) are written now: a page is layers x 2 x 64 x KvDim floats, tens of MB whose page faults took as long as
+        // the first prompt's matmuls.
+        _kv.Prefault((Math.Min(_options.PrefillChunk, _contextLimit) + KvCache.PageTokens - 1) / KvCache.PageTokens + 1);
+
+        // A model whose logits are not finite faults each request later (SequenceFaultException); the warm-up only skips sampling.
+        var row = _logits.AsSpan(0, vocab);
+        if (System.Numerics.Tensors.TensorPrimitives.IndexOfMax(row) is var top && float.IsFinite(row[top])
+            && float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Min(row)))
+        {
+            new Sampler(new SamplingOptions { Temperature = 0.7f, TopK = 40, TopP = 0.9f, MinP = 0.05f, Seed = 1, Logprobs = true, TopLogprobs = 2 }, vocab)
+                .Sample(row, [0]);
+        }
+
+        return _time.GetElapsedTime(started);
     }
 
     public void Dispose()

@@ -70,6 +70,26 @@ public sealed class KvCache
 
     internal int KvDim => _kvDim;
 
+    /// <summary>
+    /// Allocates and writes free pages until <paramref name="pages"/> are free (within the budget), so the page faults of
+    /// fresh pages are paid now rather than by the first prompts that need them. Returns the pages free afterwards.
+    /// </summary>
+    public int Prefault(int pages)
+    {
+        lock (_lock)
+        {
+            while (_free.Count < pages && _allocated < _maxPages)
+            {
+                var data = new float[PageFloats];
+                Array.Clear(data);
+                _free.Push(new KvPage(data));
+                _allocated++;
+            }
+
+            return _free.Count;
+        }
+    }
+
     internal KvPage RentPage()
     {
         lock (_lock)

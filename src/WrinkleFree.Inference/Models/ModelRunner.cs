@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using WrinkleFree.Inference.Tensors;
 using WrinkleFree.Inference.Threading;
 
@@ -42,14 +42,14 @@ public sealed class ModelRunner
         _pool = pool;
         MaxBatchTokens = maxBatchTokens;
         var t = maxBatchTokens;
-        _x = new float[t * _c.Dim];
+        _x = Touched(t * _c.Dim);
         _normed = new ActivationBatch(t, _c.Dim);
-        _q = new float[t * _c.QDim];
-        _k = new float[t * _c.KvDim];
-        _v = new float[t * _c.KvDim];
+        _q = Touched(t * _c.QDim);
+        _k = Touched(t * _c.KvDim);
+        _v = Touched(t * _c.KvDim);
         _attn = new ActivationBatch(t, _c.QDim);
-        _proj = new float[t * _c.Dim];
-        _gate = new float[t * _c.FfnDim];
+        _proj = Touched(t * _c.Dim);
+        _gate = Touched(t * _c.FfnDim);
         _hidden = new ActivationBatch(t, _c.FfnDim);
         _final = new ActivationBatch(t, _c.Dim);
         _invFreq = new float[_c.RopeDims / 2];
@@ -58,8 +58,8 @@ public sealed class ModelRunner
             _invFreq[i] = (float)Math.Pow(_c.RopeBase, -2.0 * i / _c.RopeDims);
         }
 
-        _cos = new float[t * _invFreq.Length];
-        _sin = new float[t * _invFreq.Length];
+        _cos = Touched(t * _invFreq.Length);
+        _sin = Touched(t * _invFreq.Length);
         _attention = new AttentionWork(this);
         _qkv = new TernaryGroup?[_c.Layers];
         _gateUp = new TernaryGroup?[_c.Layers];
@@ -73,6 +73,17 @@ public sealed class ModelRunner
 
     public int MaxBatchTokens { get; }
 
+    /// <summary>
+    /// A buffer written once at construction: a fresh large array is not backed by memory until first written, and the
+    /// page faults of a whole batch's rows would otherwise land in the first long prompt.
+    /// </summary>
+    private static float[] Touched(int length)
+    {
+        var buffer = new float[length];
+        Array.Clear(buffer);
+        return buffer;
+    }
+
     public Model Model => _model;
 
     /// <summary>When set, every step adds its wall time per phase to it (the bench's breakdown); null costs nothing.</summary>
@@ -85,6 +96,7 @@ public sealed class ModelRunner
     /// Runs one step. Every token's K/V is written to its sequence at its position; logits rows are written to
     /// <paramref name="logits"/> (VocabSize floats each) in order for the tokens with <see cref="StepToken.NeedLogits"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Forward(ReadOnlySpan<StepToken> tokens, Span<float> logits)
     {
         var n = tokens.Length;
@@ -160,6 +172,7 @@ public sealed class ModelRunner
     }
 
     /// <summary>One transformer block over the step's tokens; returns the profile clock.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private long Layer(int l, int n, long clock)
     {
         var w = _model.Layers[l];
@@ -219,7 +232,7 @@ public sealed class ModelRunner
         clock = Lap(StepPhase.NormsAndElementwise, clock);
         w.O.Forward(_attn, _proj, _pool);
         clock = Lap(StepPhase.OutputMatmul, clock);
-        TensorPrimitives.Add(_x.AsSpan(0, n * dim), _proj.AsSpan(0, n * dim), _x.AsSpan(0, n * dim));
+        HotMath.Add(_x.AsSpan(0, n * dim), _proj.AsSpan(0, n * dim));
 
         for (var t = 0; t < n; t++)
         {
@@ -247,17 +260,11 @@ public sealed class ModelRunner
         var hidden = _hidden.Data[..(n * ff)];
         if (_c.Activation == Activation.Silu)
         {
-            // silu(g) * u = g * sigmoid(g) * u
-            TensorPrimitives.Multiply(hidden, gate, hidden);
-            TensorPrimitives.Sigmoid(gate, gate);
-            TensorPrimitives.Multiply(hidden, gate, hidden);
+            HotMath.SiluGate(gate, hidden);
         }
         else
         {
-            // relu(g)^2 * u
-            TensorPrimitives.Max(gate, 0f, gate);
-            TensorPrimitives.Multiply(gate, gate, gate);
-            TensorPrimitives.Multiply(hidden, gate, hidden);
+            HotMath.ReluSquaredGate(gate, hidden);
         }
 
         if (w.FfnSubNorm is { } fsn)
@@ -272,17 +279,18 @@ public sealed class ModelRunner
         clock = Lap(StepPhase.NormsAndElementwise, clock);
         w.Down.Forward(_hidden, _proj, _pool);
         clock = Lap(StepPhase.DownMatmul, clock);
-        TensorPrimitives.Add(_x.AsSpan(0, n * dim), _proj.AsSpan(0, n * dim), _x.AsSpan(0, n * dim));
+        HotMath.Add(_x.AsSpan(0, n * dim), _proj.AsSpan(0, n * dim));
         return clock;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, Span<float> destination)
     {
-        var scale = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(x) / x.Length + _c.NormEps);
-        TensorPrimitives.Multiply(x, scale, destination);
-        TensorPrimitives.Multiply(destination, weight, destination);
+        var scale = 1f / MathF.Sqrt(HotMath.SumOfSquares(x) / x.Length + _c.NormEps);
+        HotMath.ScaleBy(x, scale, weight, destination);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void HeadNorm(Span<float> heads, ReadOnlySpan<float> weight)
     {
         for (var h = 0; h < heads.Length; h += _c.HeadDim)
@@ -292,6 +300,7 @@ public sealed class ModelRunner
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RopeAngles(int t, int position)
     {
         var half = _invFreq.Length;
@@ -302,6 +311,7 @@ public sealed class ModelRunner
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Rope(Span<float> heads, int t)
     {
         var half = _invFreq.Length;
@@ -341,6 +351,7 @@ public sealed class ModelRunner
 
         public int Layer { get; set; }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Execute(int start, int end)
         {
             var c = r._c;
@@ -358,16 +369,16 @@ public sealed class ModelRunner
                 var seq = tok.Sequence;
                 for (var p = 0; p < length; p++)
                 {
-                    scores[p] = TensorPrimitives.Dot(q, seq.Key(Layer, p).Slice(kvOffset, c.HeadDim)) * scale;
+                    scores[p] = HotMath.Dot(q, seq.Key(Layer, p).Slice(kvOffset, c.HeadDim)) * scale;
                 }
 
                 var probs = scores.AsSpan(0, length);
-                TensorPrimitives.SoftMax(probs, probs);
+                HotMath.SoftMax(probs);
                 var output = r._attn.Row(t).Slice(h * c.HeadDim, c.HeadDim);
                 output.Clear();
                 for (var p = 0; p < length; p++)
                 {
-                    TensorPrimitives.MultiplyAdd(seq.Value(Layer, p).Slice(kvOffset, c.HeadDim), probs[p], output, output);
+                    HotMath.AddScaled(seq.Value(Layer, p).Slice(kvOffset, c.HeadDim), probs[p], output);
                 }
             }
         }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Security.Cryptography;
 
@@ -88,6 +89,7 @@ public sealed class Sampler
     /// Returns the next token id. <paramref name="logits"/> (one per vocabulary entry) is modified in place: on return
     /// it holds the penalized logits. <paramref name="history"/> is the prompt followed by the tokens generated so far.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Sample(Span<float> logits, ReadOnlySpan<int> history)
     {
         if (logits.Length != _vocabSize)
@@ -158,6 +160,7 @@ public sealed class Sampler
         return TensorPrimitives.IndexOfMax(logits);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ApplyPenalties(Span<float> logits, ReadOnlySpan<int> history)
     {
         var o = _options;
@@ -262,6 +265,7 @@ public sealed class Sampler
     }
 
     // Fills _keys with every token whose logit is at least threshold (all of them for -inf).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Materialize(ReadOnlySpan<float> logits, float threshold, ref int count)
     {
         var n = 0;
@@ -278,6 +282,7 @@ public sealed class Sampler
 
     // Top-p over _keys[0..count): sorts only growing chunks of the best candidates until their mass reaches target,
     // so a peaked distribution costs one selection pass and a tiny sort instead of a full vocabulary sort.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int TopP(Span<ulong> keys, float max, double target)
     {
         var count = keys.Length;
@@ -309,6 +314,7 @@ public sealed class Sampler
     // Top-p over the whole vocabulary without sorting it: bin tokens by (max - logit) into fixed-width buckets,
     // find the bucket where the cumulative mass crosses the target, keep every token of the buckets before it
     // unsorted (their order does not matter to the draw) and sort only within the boundary bucket.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int TopPFull(ReadOnlySpan<float> logits, float max, float topP)
     {
         var total = SumExp(logits, max, 1);
@@ -366,6 +372,7 @@ public sealed class Sampler
         return d < Buckets - 1 ? (int)d : Buckets - 1;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int KeepAtLeast(int count, float threshold)
     {
         var n = 0;
@@ -381,6 +388,7 @@ public sealed class Sampler
         return n;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ReadOnlySpan<float> DecodeLogits(int count)
     {
         var values = _scratch.AsSpan(0, count);
@@ -404,6 +412,7 @@ public sealed class Sampler
 
     // Temperature and the draw: weights exp((x - max) / T) are relative to the global max, which is always a
     // candidate, so the total is at least 1 and never underflows however small T is.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int Pick(ReadOnlySpan<float> values, float max)
     {
         var total = SumExp(values, max, 1 / _options.Temperature);
@@ -430,6 +439,7 @@ public sealed class Sampler
         return last;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ComputeLogprobs(ReadOnlySpan<float> logits, float max, int chosen)
     {
         var logSumExp = max + (float)Math.Log(SumExp(logits, max, 1));

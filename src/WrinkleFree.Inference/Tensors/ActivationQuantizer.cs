@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -31,6 +32,7 @@ internal static unsafe class ActivationQuantizer
     }
 
     /// <summary>The reference rounding every SIMD path must reproduce bit for bit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void QuantizeScalar(float* x, int n, sbyte* q, float inverse)
     {
         for (var i = 0; i < n; i++)
@@ -40,6 +42,7 @@ internal static unsafe class ActivationQuantizer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void QuantizeAvx512(float* x, int n, sbyte* q, float inverse)
     {
         var scale = Vector512.Create(inverse);
@@ -58,6 +61,7 @@ internal static unsafe class ActivationQuantizer
     }
 
     /// <summary>Σ q[0..n): a 256-value block per decode matmul, once per token, on the thread the pool then waits for.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Sum(sbyte* q, int n)
     {
         var total = 0;

@@ -20,6 +20,7 @@ internal static unsafe class BlockDecoders
     /// Converts <paramref name="count"/> fp16 values found <paramref name="stride"/> bytes apart (the scales of a row's blocks)
     /// in one vectorized pass: scalar Half conversion per block costs as much as the block's dot product.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Halves(byte* first, int stride, int count, float* destination)
     {
         Span<ushort> bits = count <= 1024 ? stackalloc ushort[count] : new ushort[count];

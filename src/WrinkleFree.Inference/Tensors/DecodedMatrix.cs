@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using WrinkleFree.Inference.Gguf;
 using WrinkleFree.Inference.Tensors.Kernels;
@@ -53,6 +54,7 @@ internal sealed unsafe class DecodedMatrix : WeightMatrix
         public float* Y;
         public int Batch;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Execute(int start, int end)
         {
             var columns = matrix.Columns;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace WrinkleFree.Inference.Tensors;
@@ -54,6 +55,7 @@ internal sealed unsafe class Int8Activations
         return ((segment >> 1) << 5) + ((segment & 1) << 7) + (t & 31);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Quantize(float* x, int batch)
     {
         for (var b = 0; b < batch; b++)

@@ -20,6 +20,9 @@ internal sealed unsafe class PinnedBuffer<T>
         var start = (nint)Unsafe.AsPointer(ref _array[0]);
         var offset = (int)((Alignment - (start & (Alignment - 1))) & (Alignment - 1)) / sizeof(T);
         Pointer = (T*)start + offset;
+        // Written once now: a fresh large array is not yet backed by memory, and its page faults would otherwise land in
+        // the first request that uses the buffer.
+        Array.Clear(_array);
     }
 
     public int Length { get; }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace WrinkleFree.Inference.Tensors;
 
 /// <summary>
@@ -28,6 +29,7 @@ internal sealed unsafe class Q8Activations
     /// <summary>max|x|/127 of each 32-value block, rows of <see cref="Blocks"/> entries.</summary>
     public PinnedBuffer<float> Scale { get; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Quantize(float* x, int batch)
     {
         for (var b = 0; b < batch; b++)

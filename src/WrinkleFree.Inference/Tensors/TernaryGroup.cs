@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using WrinkleFree.Inference.Tensors.Kernels;
 using WrinkleFree.Inference.Threading;
 
@@ -83,6 +84,7 @@ internal sealed unsafe class TernaryGroup : IParallelWork
         Array.Clear(_args);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int start, int end)
     {
         for (var i = 0; i < _parts.Length; i++)

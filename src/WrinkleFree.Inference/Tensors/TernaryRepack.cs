@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using WrinkleFree.Inference.Gguf;
 
@@ -18,6 +19,7 @@ internal static unsafe class TernaryRepack
     /// Writes each row's common block scale to <paramref name="rowScales"/>; false (and nothing usable) when some row's
     /// non-zero blocks disagree.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryUniformRowScales(byte* tq2, int rows, int columns, float* rowScales)
     {
         var blocks = columns / 256;
@@ -49,6 +51,7 @@ internal static unsafe class TernaryRepack
     }
 
     /// <summary>Copies the codes of every TQ2_0 block into I2_S order (the four 2-bit fields of each byte reversed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ToI2S(byte* tq2, int rows, int columns, byte* i2s)
     {
         var blocks = (long)rows * (columns / 256);
@@ -101,6 +104,7 @@ internal static unsafe class TernaryRepack
     /// Repacks upstream Q2_0 into I2_S rows with one scale per row: every non-zero block of a row must share its d (a
     /// BitNet model quantized with one scale per tensor) and hold only ternary codes. Returns null when it can, else why not.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static string? FromQ20(byte* data, int rows, int columns, byte* i2s, float* rowScales)
     {
         var blocks = columns / Formats.Q20Layout.Values;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
 namespace WrinkleFree.Inference.Threading;
@@ -67,6 +68,7 @@ public sealed class WorkerPool : IDisposable
 
     /// <summary>Runs <paramref name="work"/> over [0, <paramref name="items"/>) on all threads and returns when every item is done.</summary>
     /// <remarks>Not reentrant: one <see cref="Run"/> at a time per pool. An exception thrown by the work is rethrown here.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Run(IParallelWork work, int items)
     {
         ArgumentNullException.ThrowIfNull(work);
@@ -137,6 +139,7 @@ public sealed class WorkerPool : IDisposable
     private static uint Generation(long state) => (uint)(state >> 32);
 
     /// <summary>Claims and runs chunks of run <paramref name="generation"/> until none is left.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Drain(uint generation)
     {
         while (true)
@@ -170,6 +173,7 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WorkerLoop()
     {
         uint seen = 0;
@@ -185,6 +189,7 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private uint WaitForGeneration(uint seen)
     {
         for (var i = 0; i < SpinIterations; i++)

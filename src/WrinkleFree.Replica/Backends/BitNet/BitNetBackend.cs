@@ -66,9 +66,10 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
                 ContextSize = options.ContextSize,
                 MaxQueue = options.MaxQueue,
                 PrefixCache = options.PrefixCache,
+                WarmUp = options.WarmUp,
             }, time);
             _loaded = new Loaded(model, engine, chat);
-            Log.Loaded(logger, model.Name, engine.ContextLimit, chat.UsesModelTemplate ? "model" : "chatml");
+            Log.Loaded(logger, model.Name, engine.ContextLimit, chat.UsesModelTemplate ? "model" : "chatml", (long)engine.WarmUpTime.TotalMilliseconds);
         }
         catch (Exception e)
         {

@@ -7,8 +7,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Loading model {Path}")]
     public static partial void Loading(ILogger logger, string path);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Model {Name} ready: context {Context} tokens, chat template {Template}")]
-    public static partial void Loaded(ILogger logger, string name, int context, string template);
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Model {Name} ready: context {Context} tokens, chat template {Template}, warm-up {WarmUpMs} ms")]
+    public static partial void Loaded(ILogger logger, string name, int context, string template, long warmUpMs);
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Error, Message = "Model {Path} failed to load")]
     public static partial void LoadFailed(ILogger logger, string path, Exception exception);

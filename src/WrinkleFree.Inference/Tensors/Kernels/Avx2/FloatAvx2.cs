@@ -19,6 +19,7 @@ internal static unsafe class FloatAvx2
 
     public static void BF16(in DenseArgs a, int start, int end) => Core<BF16Load>(a, start, end, 2);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Core<TLoad>(in DenseArgs a, int start, int end, int elementBytes)
         where TLoad : struct, ILoad
     {

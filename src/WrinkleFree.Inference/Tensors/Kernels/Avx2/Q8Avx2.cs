@@ -18,6 +18,7 @@ internal static unsafe class Q8Avx2
 
     public static void MultiplyVnni(in DenseArgs a, int start, int end) => Q8Core<Vnni>(a, start, end);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Q8Core<TDot>(in DenseArgs a, int start, int end)
         where TDot : struct, IByteDot
     {
@@ -54,6 +55,7 @@ internal static unsafe class Q8Avx2
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Q8Row4<TDot>(byte* row, int blocks, float* d, in DenseArgs a, int b, int r)
         where TDot : struct, IByteDot
     {

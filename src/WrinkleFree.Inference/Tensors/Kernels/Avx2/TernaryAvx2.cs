@@ -42,6 +42,7 @@ internal static unsafe class TernaryAvx2
         return (codeDot - correction) * a.ActScale[b];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void I2SCore<TDot>(in TernaryArgs a, int start, int end)
         where TDot : struct, IByteDot
     {
@@ -84,6 +85,7 @@ internal static unsafe class TernaryAvx2
         return TDot.Add(acc, w.AsByte() & mask, Vector256.Load(q + 96));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TQ2Core<TDot>(in TernaryArgs a, int start, int end)
         where TDot : struct, IByteDot
     {

@@ -15,6 +15,7 @@ internal static unsafe class FloatAvx512
 
     public static void BF16(in DenseArgs a, int start, int end) => FloatCore<BF16Load>(a, start, end, 2);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FloatCore<TLoad>(in DenseArgs a, int start, int end, int elementBytes)
         where TLoad : struct, IFloatLoad
     {

@@ -15,6 +15,7 @@ using Avx2 = System.Runtime.Intrinsics.X86.Avx2;
 /// </summary>
 internal static unsafe class Q6KAvx512
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DecodeRow(byte* row, int blocks, float* destination)
     {
         var low = Vector256.Create((byte)0x0F);

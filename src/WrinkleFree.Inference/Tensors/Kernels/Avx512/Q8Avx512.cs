@@ -15,6 +15,7 @@ using Avx2 = System.Runtime.Intrinsics.X86.Avx2;
 /// </summary>
 internal static unsafe class Q8Avx512
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(in DenseArgs a, int start, int end)
     {
         var blocks = a.Columns >> 5;
@@ -66,6 +67,7 @@ internal static unsafe class Q8Avx512
     }
 
     /// <summary>Two weight rows × four activation rows; the tail block (odd block count) goes through <see cref="Tail"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile2x4(in DenseArgs a, byte* row0, byte* row1, int blocks, float* d0, float* d1, int r, int b)
     {
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
@@ -142,6 +144,7 @@ internal static unsafe class Q8Avx512
     private static Vector512<float> Expand(float* scales) =>
         Avx512F.PermuteVar16x32(Vector512.CreateScalarUnsafe(*(double*)scales).AsSingle(), Lanes);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Row1(byte* row, int blocks, float* d, float* xs, sbyte* q)
     {
         Vector512<float> acc0 = default, acc1 = default;
@@ -165,6 +168,7 @@ internal static unsafe class Q8Avx512
         return sum + Tail(row, blocks, k, d, xs, q);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Row4(byte* row, int blocks, float* d, float* xs, int xsStride, sbyte* q, int stride, out float y0, out float y1, out float y2, out float y3)
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
@@ -188,6 +192,7 @@ internal static unsafe class Q8Avx512
     }
 
     /// <summary>The block left after the paired loops (odd block count).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Tail(byte* row, int blocks, int k, float* d, float* xs, sbyte* q)
     {
         var sum = 0f;

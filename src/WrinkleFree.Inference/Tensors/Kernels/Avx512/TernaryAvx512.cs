@@ -21,6 +21,7 @@ internal static unsafe class TernaryAvx512
     private const int ChunksPer16BitRun = 16;
 
     /// <summary>The I2_S GEMV (decode); batches go through <see cref="TernaryGemmAvx512"/>, which calls this for batch 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void I2S(in TernaryArgs a, int start, int end)
     {
         var rowBytes = a.Columns >> 2;
@@ -43,6 +44,7 @@ internal static unsafe class TernaryAvx512
     }
 
     /// <summary>Σ code·q over the whole 256-value chunks of one I2_S row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int I2SDot1(byte* row, int chunks, sbyte* qi)
     {
         var mask = Vector512.Create((byte)3);
@@ -74,6 +76,7 @@ internal static unsafe class TernaryAvx512
     }
 
     /// <summary>Four activation rows against one weight row: the codes are unpacked once and used four times.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void I2SDot4(byte* row, int chunks, sbyte* qi, int stride, out int d0, out int d1, out int d2, out int d3)
     {
         var mask = Vector512.Create((byte)3);
@@ -117,6 +120,7 @@ internal static unsafe class TernaryAvx512
         + Avx512BW.MultiplyAddAdjacent(c2, Vector512.Load(p + 128))
         + Avx512BW.MultiplyAddAdjacent(c3, Vector512.Load(p + 192));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TQ2(in TernaryArgs a, int start, int end)
     {
         if (a.Batch == 1)
@@ -153,6 +157,7 @@ internal static unsafe class TernaryAvx512
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float TQ2Dot1(byte* row, int blocks, float* d, sbyte* qi)
     {
         var mask = Vector512.Create((byte)3);
@@ -180,6 +185,7 @@ internal static unsafe class TernaryAvx512
         return Vector512.Sum(acc0 + acc1);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TQ2Dot4(byte* row, int blocks, float* d, sbyte* qi, int stride, out float f0, out float f1, out float f2, out float f3)
     {
         var mask = Vector512.Create((byte)3);
@@ -210,6 +216,7 @@ internal static unsafe class TernaryAvx512
     /// Batch 1 (decode). The per-row work outside the block loop is vectorized (scales gathered and widened 16 at a time, the −Σq correction
     /// folded into the accumulator), so short rows (10 blocks) are not dominated by scalar prologue and epilogue.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TQ2Gemv(in TernaryArgs a, int start, int end)
     {
         var blocks = a.Columns >> 8;
@@ -301,6 +308,7 @@ internal static unsafe class TernaryAvx512
         return Avx512BW.MultiplyAddAdjacent(s16, Vector512.Create((short)1));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Vector512<float> TQ2Row1(byte* row, int blocks, float* d, sbyte* qi)
     {
         // Two blocks per step into two accumulators, so the FMA latency chain is halved without a per-block branch.
@@ -331,6 +339,7 @@ internal static unsafe class TernaryAvx512
     /// TQ1_0: each row's base-3 digits are first decoded to codes once (vectorized, so batch rows share the work), then dotted
     /// with natural-order activations per 256-value block.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TQ1(in TernaryArgs a, int start, int end)
     {
         var blocks = a.Columns >> 8;
@@ -362,6 +371,7 @@ internal static unsafe class TernaryAvx512
     /// Digit n of byte x is ((x·3^n mod 256)·3) >> 8. In 16-bit lanes x·(3^n·256) leaves (x·3^n mod 256) in the high byte,
     /// and vpmulhuw by 3 finishes the extraction: two multiplies per 32 codes.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void TQ1Codes(byte* block, byte* codes)
     {
         var three512 = Vector512.Create((ushort)3);
@@ -390,6 +400,7 @@ internal static unsafe class TernaryAvx512
     }
 
     /// <summary>Σ_k d_k·Σ code·q over 256-value blocks of natural-order codes and activations.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float CodesDot(byte* codes, int blocks, float* d, sbyte* q)
     {
         var ones = Vector512.Create((short)1);

@@ -26,6 +26,7 @@ internal static unsafe class TernaryGemmAvx512
 
     private const int RowBlock = 64;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void I2S(in TernaryArgs a, int start, int end)
     {
         if (a.Batch == 1)
@@ -162,6 +163,7 @@ internal static unsafe class TernaryGemmAvx512
     }
 
     /// <summary>Σ code·q for rows w0 and w1 against eight tokens: lanes 0–7 row w0, lanes 8–15 row w1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Vector512<int> Tile2x8(byte* w0, byte* w1, int chunks, sbyte* q, int stride, Vector512<int>* wide)
     {
         var mask = Vector512.Create((byte)3);

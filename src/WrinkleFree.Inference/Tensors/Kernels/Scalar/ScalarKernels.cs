@@ -8,6 +8,7 @@ namespace WrinkleFree.Inference.Tensors.Kernels.Scalar;
 /// </summary>
 internal static unsafe class ScalarKernels
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void I2S(in TernaryArgs a, int start, int end)
     {
         var rowBytes = a.Columns / 4;
@@ -36,6 +37,7 @@ internal static unsafe class ScalarKernels
 
     public static void TQ1(in TernaryArgs a, int start, int end) => Blocked(a, start, end, BlockDecoders.TQ1BlockBytes, tq1: true);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocked(in TernaryArgs a, int start, int end, int blockBytes, bool tq1)
     {
         var blocks = a.Columns / 256;
@@ -65,6 +67,7 @@ internal static unsafe class ScalarKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Q8_0(in DenseArgs a, int start, int end)
     {
         var blocks = a.Columns / 32;
@@ -92,6 +95,7 @@ internal static unsafe class ScalarKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void F32(in DenseArgs a, int start, int end)
     {
         for (var r = start; r < end; r++)
@@ -111,6 +115,7 @@ internal static unsafe class ScalarKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void F16(in DenseArgs a, int start, int end)
     {
         for (var r = start; r < end; r++)
@@ -130,6 +135,7 @@ internal static unsafe class ScalarKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BF16(in DenseArgs a, int start, int end)
     {
         for (var r = start; r < end; r++)

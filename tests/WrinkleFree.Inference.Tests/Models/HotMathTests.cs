@@ -1,0 +1,98 @@
+using System.Numerics.Tensors;
+using WrinkleFree.Inference.Models;
+
+namespace WrinkleFree.Inference.Tests.Models;
+
+/// <summary>The forward step's own vector helpers against plain scalar (double where it sums) references, at lengths around every vector edge.</summary>
+public sealed class HotMathTests
+{
+    public static TheoryData<int> Lengths => [0, 1, 7, 8, 9, 15, 16, 17, 31, 64, 100, 128, 2560];
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void SumOfSquaresAndDot_MatchDoubleReference(int n)
+    {
+        var a = Values(n, 1);
+        var b = Values(n, 2);
+        double squares = 0, dot = 0;
+        for (var i = 0; i < n; i++)
+        {
+            squares += (double)a[i] * a[i];
+            dot += (double)a[i] * b[i];
+        }
+
+        Assert.Equal(squares, HotMath.SumOfSquares(a), 1e-4 * Math.Max(1, squares));
+        Assert.Equal(dot, HotMath.Dot(a, b), 1e-4 * Math.Max(1, Math.Abs(dot)) + 1e-4);
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void ElementWise_MatchScalarReference(int n)
+    {
+        var x = Values(n, 3);
+        var w = Values(n, 4);
+        var expectScaled = x.Select((v, i) => v * 0.37f * w[i]).ToArray();
+        var scaled = new float[n];
+        HotMath.ScaleBy(x, 0.37f, w, scaled);
+        Assert.Equal(expectScaled, scaled);
+
+        var acc = Values(n, 5);
+        var expectAcc = acc.Select((v, i) => v + (x[i] * 1.5f)).ToArray();
+        HotMath.AddScaled(x, 1.5f, acc);
+        AssertClose(expectAcc, acc, 1e-6f);
+
+        var sum = (float[])acc.Clone();
+        HotMath.Add(sum, x);
+        Assert.Equal(acc.Select((v, i) => v + x[i]).ToArray(), sum);
+
+        var up = Values(n, 6);
+        var relu = (float[])up.Clone();
+        HotMath.ReluSquaredGate(x, relu);
+        Assert.Equal(up.Select((u, i) => u * (MathF.Max(x[i], 0) * MathF.Max(x[i], 0))).ToArray(), relu);
+
+        var silu = (float[])up.Clone();
+        HotMath.SiluGate(x, silu);
+        AssertClose(up.Select((u, i) => u * (x[i] / (1 + MathF.Exp(-x[i])))).ToArray(), silu, 1e-5f);
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void SoftMax_MatchesTensorPrimitivesAndSumsToOne(int n)
+    {
+        if (n == 0)
+        {
+            return;
+        }
+
+        var x = Values(n, 7).Select(v => v * 8).ToArray();
+        x[n / 2] = 40;
+        var expected = new float[n];
+        TensorPrimitives.SoftMax(x, expected);
+        HotMath.SoftMax(x);
+        AssertClose(expected, x, 1e-6f);
+        Assert.Equal(1.0, x.Sum(v => (double)v), 1e-5);
+    }
+
+    [Fact]
+    public void MismatchedLengths_Throw()
+    {
+        Assert.Throws<ArgumentException>(() => HotMath.Dot(new float[3], new float[4]));
+        Assert.Throws<ArgumentException>(() => HotMath.Add(new float[3], new float[4]));
+        Assert.Throws<ArgumentException>(() => HotMath.ScaleBy(new float[3], 1, new float[3], new float[2]));
+    }
+
+    private static float[] Values(int n, int seed)
+    {
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, n).Select(_ => (float)((random.NextDouble() * 2) - 1))];
+    }
+
+    private static void AssertClose(float[] expected, float[] actual, float tolerance)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * Math.Max(1, Math.Abs(expected[i])), $"[{i}] expected {expected[i]}, got {actual[i]}");
+        }
+    }
+}
