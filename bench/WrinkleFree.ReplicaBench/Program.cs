@@ -12,6 +12,13 @@ using WrinkleFree.ReplicaBench;
 //        [--requests R] [--max-tokens M] [--concurrency 1,4,16,64] [--rounds N]
 //        prefix [--shape tiny] [--conversations N] [--turns N] [--system-tokens N] [--rounds N]   (engine prefix cache on vs off)
 //        prefix-routing [--replicas N] [--tenants N] [--requests N] [--concurrency N] [--rounds N]  (prefix_affinity vs least_requests)
+//        cold [--shape 700m] [--threads N] [--rounds N] [--wf PATH/wf.dll]   (one-shot wf generate and a fresh wf replica, warm-up on vs off)
+if (args is ["cold", ..])
+{
+    Environment.ExitCode = await ColdStartBench.RunAsync(args[1..]);
+    return;
+}
+
 if (args is ["prefix", ..])
 {
     Environment.ExitCode = await PrefixCacheBench.RunAsync(args[1..]);

@@ -25,6 +25,8 @@ public sealed class ReplicaOptionsTests
             ["WF_PEAK_BANDWIDTH_GBPS"] = "42",
             ["WF_UPSTREAM_URL"] = "http://127.0.0.1:8000",
             ["WF_UPSTREAM_COMMAND"] = "vllm serve m",
+            ["WF_PREFIX_CACHE"] = "false",
+            ["WF_WARMUP"] = "false",
         };
 
         var o = ReplicaOptions.FromEnvironment(env.GetValueOrDefault);
@@ -36,7 +38,7 @@ public sealed class ReplicaOptionsTests
                 Backend = "vllm", ModelPath = "/models/m.gguf", ContextSize = 2048, Threads = 3, Mlock = true, Host = "127.0.0.1", Port = 9000,
                 ModelId = "m", MaxSequences = 12, MaxQueue = 7, OverloadQueueThreshold = 5, OverloadBandwidthThreshold = 0.75,
                 DrainTimeout = TimeSpan.FromSeconds(12.5), MaxRequestBodyBytes = 65536, PeakBandwidthGBps = 42,
-                UpstreamUrl = "http://127.0.0.1:8000", UpstreamCommand = "vllm serve m",
+                UpstreamUrl = "http://127.0.0.1:8000", UpstreamCommand = "vllm serve m", PrefixCache = false, WarmUp = false,
             },
             o);
     }
@@ -47,6 +49,14 @@ public sealed class ReplicaOptionsTests
         var error = Assert.Throws<ArgumentException>(() => ReplicaOptions.FromEnvironment(n => n == "PORT" ? "eighty" : null));
 
         Assert.Contains("PORT='eighty'", error.Message);
+    }
+
+    [Fact]
+    public void FromEnvironment_BadWarmUp_NamesTheVariable()
+    {
+        var error = Assert.Throws<ArgumentException>(() => ReplicaOptions.FromEnvironment(n => n == "WF_WARMUP" ? "sometimes" : null));
+
+        Assert.Contains("WF_WARMUP='sometimes'", error.Message);
     }
 
     [Theory]
