@@ -71,8 +71,10 @@ internal static unsafe class KernelBench
         var bandwidth = MemoryBandwidth.MeasureReadGBps(pool);
         Console.WriteLine($"threads={threads} best-isa={KernelFamily.Best} supported={string.Join(",", KernelFamily.Supported)}");
         Console.WriteLine($"memory read bandwidth: {bandwidth:F1} GB/s (best of 5 passes over 256 MiB)");
+        s_clockGHz = EstimateClockGHz();
+        Console.WriteLine($"core clock: {s_clockGHz:F2} GHz (a chain of dependent 1-cycle adds and xors; no PMU in a VM), so cyc/256 = cycles per 256 weights x token on one thread's share");
         Console.WriteLine();
-        Console.WriteLine($"{"shape (cols x rows)",-26} {"type",-6} {"isa",-8} {"batch",5} {"us/call",10} {"GB/s",8} {"of bw",7} {"cpu us",10}");
+        Console.WriteLine($"{"shape (cols x rows)",-26} {"type",-6} {"isa",-8} {"batch",5} {"us/call",10} {"GB/s",8} {"of bw",7} {"cpu us",10} {"cyc/256",8}");
 
         var batches = quick ? new[] { 1, 16 } : [1, 4, 16, 64];
         foreach (var family in families)
@@ -148,7 +150,9 @@ internal static unsafe class KernelBench
                 // Process CPU time per call over every timed pass: with --threads 1 this is the kernel's cost even when
                 // other processes preempt it (wall-clock best-of cannot filter a machine that is busy all the time).
                 var cpuMicros = (Environment.CpuUsage.TotalTime - cpuBefore).TotalMicroseconds / (copies * (s_passes + 1));
-                Console.WriteLine($"{columns + " x " + rows + " " + label,-26} {type,-6} {family,-8} {batch,5} {seconds * 1e6,10:F1} {gbps,8:F1} {gbps / bandwidth,7:P0} {cpuMicros,10:F1}");
+                // Cycles every thread spends per 256 weights x token (the work divided evenly over the pool's threads).
+                var cycles = seconds * s_clockGHz * 1e9 * pool.Threads / ((double)rows * columns * batch / 256);
+                Console.WriteLine($"{columns + " x " + rows + " " + label,-26} {type,-6} {family,-8} {batch,5} {seconds * 1e6,10:F1} {gbps,8:F1} {gbps / bandwidth,7:P0} {cpuMicros,10:F1} {cycles,8:F1}");
             }
         }
         finally
@@ -162,6 +166,39 @@ internal static unsafe class KernelBench
                 NativeMemory.AlignedFree(data);
             }
         }
+    }
+
+    private static double s_clockGHz;
+    private static ulong s_clockSink;
+
+    /// <summary>
+    /// The core clock from a chain of dependent scalar adds and xors (one cycle of latency each on every x86 core this runs
+    /// on; the operands come from memory so nothing folds, and the loop counter runs beside the chain): the best of five
+    /// runs of 16 million steps. A VM exposes no cycle counter to read.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization | System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static double EstimateClockGHz()
+    {
+        const int Iterations = 2_000_000;
+        var operands = new ulong[] { (ulong)Environment.TickCount64 | 1, (ulong)Environment.ProcessId << 7 };
+        var best = double.MaxValue;
+        var a = operands[0];
+        var b = operands[0];
+        var c = operands[1];
+        for (var run = 0; run < 5; run++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            for (var i = 0; i < Iterations; i++)
+            {
+                a = (a + b) ^ c; a = (a + b) ^ c; a = (a + b) ^ c; a = (a + b) ^ c;
+            }
+
+            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+
+        // A sink the JIT cannot see through: with the result unused it deleted the whole chain (measured: the bare loop).
+        s_clockSink = a;
+        return Iterations * 8.0 / best / 1e9;
     }
 
     /// <summary>Best per-call time over several repetitions of the whole set of copies.</summary>

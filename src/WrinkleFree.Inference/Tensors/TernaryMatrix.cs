@@ -43,6 +43,20 @@ internal sealed unsafe class TernaryMatrix : WeightMatrix
             _packed = packed;
             _rowScales = scales;
         }
+        else if (multiplied && type == GgmlType.TQ1_0 && (long)rows * columns / 4 <= int.MaxValue)
+        {
+            var scales = new PinnedBuffer<float>(rows);
+            var packed = new Native.HugePageMemory((long)rows * (columns / 4));
+            if (TernaryRepack.FromTq1(Data, rows, columns, packed.Pointer, scales.Pointer))
+            {
+                _packed = packed;
+                _rowScales = scales;
+            }
+            else
+            {
+                packed.Dispose();
+            }
+        }
         else if (multiplied && TernaryRepack.Applies(type) && (long)rows * columns / 4 <= int.MaxValue)
         {
             var scales = new PinnedBuffer<float>(rows);
@@ -62,7 +76,7 @@ internal sealed unsafe class TernaryMatrix : WeightMatrix
 
     internal override IEnumerable<Native.HugePageMemory> Copies => _packed is { } p ? [p] : [];
 
-    /// <summary>The type whose kernels run: I2_S for a repacked TQ2_0, Q2_0, IQ1_BN or IQ2_BN tensor.</summary>
+    /// <summary>The type whose kernels run: I2_S for a repacked TQ2_0, TQ1_0, Q2_0, IQ1_BN or IQ2_BN tensor.</summary>
     internal GgmlType KernelType => _packed != null ? GgmlType.I2_S : Type;
 
     /// <summary>The kernel every multiply runs: the family's kernel for <see cref="KernelType"/>.</summary>

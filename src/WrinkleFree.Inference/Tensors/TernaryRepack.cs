@@ -84,6 +84,84 @@ internal static unsafe class TernaryRepack
     private static bool AllZero(byte* block) => Vector512.EqualsAll(Vector512.Load(block), Vector512.Create(ZeroTrits));
 
     /// <summary>
+    /// Repacks TQ1_0 (five trits per byte in base 3, 54-byte blocks) into I2_S rows with one scale per row, so TQ1_0 files
+    /// run on the I2_S GEMV and GEMM instead of decoding every row's digits at every multiply (6 to 8 times slower per
+    /// weight, measured in the kernels bench). Every non-zero block of a row must share its d; false (nothing usable
+    /// written) when some row's blocks disagree. The copy is 2 bits a weight against the file's 1.69.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool FromTq1(byte* data, int rows, int columns, byte* i2s, float* rowScales)
+    {
+        var blocks = columns / Formats.Tq1Layout.Values;
+        var (source, destination, scales) = ((nint)data, (nint)i2s, (nint)rowScales);
+        var uniform = 1;
+        Parallel.For(0, rows, () => new byte[columns], (r, state, codes) =>
+        {
+            ushort? common = null;
+            fixed (byte* c = codes)
+            {
+                for (var k = 0; k < blocks; k++)
+                {
+                    var block = (byte*)source + ((long)r * blocks + k) * Formats.Tq1Layout.Bytes;
+                    var blockCodes = c + k * Formats.Tq1Layout.Values;
+                    Tq1Codes(block, blockCodes);
+                    if (!new ReadOnlySpan<byte>(blockCodes, Formats.Tq1Layout.Values).ContainsAnyExcept((byte)1))
+                    {
+                        continue;
+                    }
+
+                    var bits = (ushort)(block[52] | (block[53] << 8));
+                    if (common is { } d && d != bits)
+                    {
+                        Volatile.Write(ref uniform, 0);
+                        state.Stop();
+                        return codes;
+                    }
+
+                    common = bits;
+                }
+
+                ((float*)scales)[r] = common is { } h ? (float)BitConverter.UInt16BitsToHalf(h) : 0f;
+                PackCodes(c, columns, (byte*)destination + (long)r * (columns / 4));
+            }
+
+            return codes;
+        }, _ => { });
+        return uniform == 1;
+    }
+
+    /// <summary>The 256 codes (0..2, natural order) of one TQ1_0 block: the AVX-512 digit extraction, else the scalar reference.</summary>
+    private static void Tq1Codes(byte* block, byte* codes)
+    {
+        if (System.Runtime.Intrinsics.X86.Avx512BW.IsSupported)
+        {
+            Kernels.Avx512.TernaryAvx512.TQ1Codes(block, codes);
+            return;
+        }
+
+        Span<sbyte> trits = stackalloc sbyte[Formats.Tq1Layout.Values];
+        Formats.Tq1Layout.Unpack(new ReadOnlySpan<byte>(block, Formats.Tq1Layout.Bytes), trits);
+        for (var v = 0; v < trits.Length; v++)
+        {
+            codes[v] = (byte)(trits[v] + 1);
+        }
+    }
+
+    /// <summary>
+    /// Natural-order codes into I2_S bytes: byte m of each 128-value chunk holds values m, m + 32, m + 64 and m + 96 at bits
+    /// 6, 4, 2 and 0 (the layout <see cref="Formats.I2SLayout.Pack"/> writes, 32 bytes at a time).
+    /// </summary>
+    private static void PackCodes(byte* codes, int columns, byte* packed)
+    {
+        for (var chunk = 0; chunk < columns / 128; chunk++)
+        {
+            var c = codes + chunk * 128;
+            var v = (Vector256.Load(c) << 6) | (Vector256.Load(c + 32) << 4) | (Vector256.Load(c + 64) << 2) | Vector256.Load(c + 96);
+            v.Store(packed + chunk * 32);
+        }
+    }
+
+    /// <summary>
     /// Repacks IQ1_BN or IQ2_BN rows (ik_llama.cpp's layouts, a scale at the start of each row) into I2_S rows and one
     /// scale per row, so they run on the I2_S kernels; rows are decoded through the scalar reference, in parallel.
     /// </summary>

@@ -21,6 +21,10 @@ public sealed unsafe class KernelPathTests
             // I2_S rows of 128·odd values leave a half chunk after the 256-value loop; 4352 runs past one 16-chunk run.
             data.Add(type, 7, type == GgmlType.I2_S ? 384 : 512, 4);
             data.Add(type, 3, 4352, 5);
+
+            // Decode (batch 1) walks I2_S rows in pairs: an odd last row, a half-chunk tail and several 16-chunk runs.
+            data.Add(type, 7, type == GgmlType.I2_S ? 384 : 512, 1);
+            data.Add(type, 3, 4352, 1);
         }
 
         // Block counts that leave the paired/unrolled loops a remainder, and float rows that are not a multiple of 16.
