@@ -14,7 +14,7 @@ namespace WrinkleFree.ReplicaBench;
 /// Cold start: what a fresh process gets from its first prompt. Each round runs, with the warm-up at load on and off, one
 /// one-shot <c>wf generate</c> (its JSON prompt tok/s: prompt tokens over time to first token) and one fresh
 /// <c>wf replica</c> process answering four streamed completions with different prompts (first request against the later
-/// ones, the same path warm). The engine's warm figure for the same prompt length comes from the in-process engine bench
+/// ones, the same path warm; the replica's own time to first token, from its /metrics). The engine's warm figure for the same prompt length comes from the in-process engine bench
 /// in the same run. Needs the built wf (<c>dotnet build src/wf -c Release</c>).
 /// </summary>
 internal static class ColdStartBench
@@ -138,37 +138,42 @@ internal static class ColdStartBench
         }
     }
 
-    /// <summary>Prompt tokens over the time to the first streamed token of one completion.</summary>
+    /// <summary>
+    /// Prompt tokens over the replica's own time to first token for one completion: the increase of its
+    /// wf_time_to_first_token_seconds sum across the request. Measured server-side because this bench's client shares the
+    /// two cores with the replica, and its own first requests (JIT, connection) showed as 20-30 points of the replica's.
+    /// </summary>
     private static async Task<double> PromptRateAsync(HttpClient http, string prompt)
     {
-        var body = JsonSerializer.Serialize(new { model = "cold", prompt, max_tokens = 8, temperature = 0, stream = true, stream_options = new { include_usage = true } });
-        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/completions") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        var clock = Stopwatch.StartNew();
-        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        response.EnsureSuccessStatusCode();
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-        double? first = null;
-        var promptTokens = 0;
-        while (await reader.ReadLineAsync() is { } line)
+        var before = await TtftSumAsync(http);
+        var promptTokens = await CompletionAsync(http, prompt);
+        return promptTokens / (await TtftSumAsync(http) - before);
+    }
+
+    private static async Task<double> TtftSumAsync(HttpClient http)
+    {
+        var text = await http.GetStringAsync("metrics");
+        foreach (var line in text.Split('\n'))
         {
-            if (!line.StartsWith("data: ", StringComparison.Ordinal) || line == "data: [DONE]")
+            if (line.StartsWith("wf_time_to_first_token_seconds_sum ", StringComparison.Ordinal))
             {
-                continue;
-            }
-
-            var chunk = JsonNode.Parse(line[6..])!;
-            if (first is null && chunk["choices"] is JsonArray { Count: > 0 })
-            {
-                first = clock.Elapsed.TotalSeconds;
-            }
-
-            if (chunk["usage"] is JsonObject usage)
-            {
-                promptTokens = usage["prompt_tokens"]!.GetValue<int>();
+                return double.Parse(line["wf_time_to_first_token_seconds_sum ".Length..], CultureInfo.InvariantCulture);
             }
         }
 
-        return promptTokens / (first ?? throw new InvalidOperationException("the completion streamed no token"));
+        throw new InvalidOperationException("the replica's /metrics has no wf_time_to_first_token_seconds_sum");
+    }
+
+    /// <summary>
+    /// One completion of a single token, not streamed, so this process does nothing while the replica works (it shares the
+    /// two cores); returns its prompt tokens.
+    /// </summary>
+    private static async Task<int> CompletionAsync(HttpClient http, string prompt)
+    {
+        var body = JsonSerializer.Serialize(new { model = "cold", prompt, max_tokens = 1, temperature = 0 });
+        using var response = await http.PostAsync("v1/completions", new StringContent(body, Encoding.UTF8, "application/json"));
+        response.EnsureSuccessStatusCode();
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!["usage"]!["prompt_tokens"]!.GetValue<int>();
     }
 
     private static int FreePort()

@@ -24,4 +24,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Replica ready on {Address} (model {Model})")]
     public static partial void Ready(ILogger logger, string address, string model);
+
+    [LoggerMessage(EventId = 1020, Level = LogLevel.Information, Message = "Warm-up requests answered in {Milliseconds} ms; serving")]
+    public static partial void WarmedUp(ILogger logger, long milliseconds);
+
+    [LoggerMessage(EventId = 1021, Level = LogLevel.Warning, Message = "A warm-up request failed ({Cause}); serving without it")]
+    public static partial void WarmUpFailed(ILogger logger, string cause);
 }

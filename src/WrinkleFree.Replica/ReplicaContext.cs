@@ -9,7 +9,10 @@ namespace WrinkleFree.Replica;
 /// <summary>What every endpoint of one replica shares: its options, backend, statistics, metrics and clock.</summary>
 internal sealed class ReplicaContext(ReplicaOptions options, IInferenceBackend backend, TimeProvider time, ILogger logger)
 {
+    // Set on the warm-up's own requests (ReplicaWarmUp): they pass the "still loading" gate and stay out of the metrics.
+    private static readonly AsyncLocal<bool> s_inWarmUp = new();
     private volatile bool _draining;
+    private volatile bool _warmingUp;
     private volatile InterruptionNotice? _notice;
 
     public ReplicaOptions Options { get; } = options;
@@ -32,6 +35,22 @@ internal sealed class ReplicaContext(ReplicaOptions options, IInferenceBackend b
         get => _draining;
         set => _draining = value;
     }
+
+    /// <summary>
+    /// While the loaded backend answers its warm-up requests: /health still says "loading" and other requests get 503
+    /// model_loading, so the first real request runs compiled code.
+    /// </summary>
+    public bool WarmingUp
+    {
+        get => _warmingUp;
+        set => _warmingUp = value;
+    }
+
+    /// <summary>True inside a warm-up request: its latency and tokens are not a client's, so metrics skip them.</summary>
+    public static bool InWarmUp => s_inWarmUp.Value;
+
+    /// <summary>Marks the current async flow as the warm-up's (see <see cref="InWarmUp"/>).</summary>
+    internal static void EnterWarmUp() => s_inWarmUp.Value = true;
 
     /// <summary>The spot interruption notice that made the replica drain; null while none came.</summary>
     public InterruptionNotice? InterruptionNotice
@@ -58,7 +77,7 @@ internal sealed class ReplicaContext(ReplicaOptions options, IInferenceBackend b
             throw new BackendException(503, "service_unavailable", why + "; send the request to another replica", null, "draining", TimeSpan.FromSeconds(1));
         }
 
-        if (Backend.State == BackendState.Loading)
+        if (Backend.State == BackendState.Loading || (WarmingUp && !InWarmUp))
         {
             throw new BackendException(503, "service_unavailable", "the model is still loading; retry shortly", null, "model_loading", TimeSpan.FromSeconds(1));
         }

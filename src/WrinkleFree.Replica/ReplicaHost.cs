@@ -81,7 +81,7 @@ public sealed class ReplicaHost : IAsyncDisposable
         var logger = loggers.CreateLogger("WrinkleFree.Replica");
         tls?.Logger = logger;
         var backend = BackendFactory.Create(options, loggers, time);
-        var replica = new ReplicaContext(options, backend, time, logger);
+        var replica = new ReplicaContext(options, backend, time, logger) { WarmingUp = options.WarmUp && options.Backend == "bitnet" };
         Map(app, replica, loggers.CreateLogger(AccessLog.Category), keys);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
@@ -102,6 +102,21 @@ public sealed class ReplicaHost : IAsyncDisposable
             }
 
             await StartBackendAsync(replica).ConfigureAwait(false);
+            if (replica.WarmingUp)
+            {
+                // The backend loads in the background; the request path's warm-up runs once it is ready.
+                while (replica.Backend.State == BackendState.Loading)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(20)).ConfigureAwait(false);
+                }
+
+                if (replica.Backend.State == BackendState.Ready)
+                {
+                    await ReplicaWarmUp.RunAsync(replica).ConfigureAwait(false);
+                }
+
+                replica.WarmingUp = false;
+            }
         }, CancellationToken.None);
         return new ReplicaHost(app, replica, startup, address, notices);
     }
@@ -139,7 +154,7 @@ public sealed class ReplicaHost : IAsyncDisposable
         {
             switch (_replica.Backend.State)
             {
-                case BackendState.Ready:
+                case BackendState.Ready when !_replica.WarmingUp:
                     if (Interlocked.Exchange(ref _readyLogged, 1) == 0)
                     {
                         Log.Ready(_replica.Logger, Address.ToString(), _replica.Backend.ModelId);

@@ -72,7 +72,10 @@ internal static class GenerationEndpoints
                 await CompleteAsync(http, request, json, choices).ConfigureAwait(false);
             }
 
-            replica.Metrics.RequestDuration.WithLabels(http.Request.Path.Value!).Observe(replica.Time.GetElapsedTime(started).TotalSeconds);
+            if (!ReplicaContext.InWarmUp)
+            {
+                replica.Metrics.RequestDuration.WithLabels(http.Request.Path.Value!).Observe(replica.Time.GetElapsedTime(started).TotalSeconds);
+            }
         }
         finally
         {
@@ -119,7 +122,10 @@ internal static class GenerationEndpoints
         // Every candidate's tokens were generated: usage counts them all, as OpenAI bills best_of.
         var usage = Usage(request, results.Select(r => (r.PromptTokens, r.CompletionTokens, r.CachedPromptTokens)));
         results = BestOf(results, request.N, request.Returned);
-        choices[0].Replica.Metrics.PromptTokens.Inc(usage.PromptTokens);
+        if (!ReplicaContext.InWarmUp)
+        {
+            choices[0].Replica.Metrics.PromptTokens.Inc(usage.PromptTokens);
+        }
         http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = "application/json";
         var writer = new Utf8JsonWriter(http.Response.BodyWriter);
@@ -210,7 +216,10 @@ internal static class GenerationEndpoints
                     body.Write(EventEnd);
                 }
 
-                choices[0].Replica.Metrics.PromptTokens.Inc(Usage(request, choices.Select(c => (c.PromptTokens, c.CompletionTokens, c.CachedPromptTokens))).PromptTokens);
+                if (!ReplicaContext.InWarmUp)
+                {
+                    choices[0].Replica.Metrics.PromptTokens.Inc(Usage(request, choices.Select(c => (c.PromptTokens, c.CompletionTokens, c.CachedPromptTokens))).PromptTokens);
+                }
             }
             catch (Exception e) when (!http.RequestAborted.IsCancellationRequested)
             {
@@ -368,7 +377,8 @@ internal static class GenerationEndpoints
             CompletionTokens = Math.Max(CompletionTokens, e.CompletionTokens);
             CachedPromptTokens = Math.Max(CachedPromptTokens, e.CachedPromptTokens);
             // A generated piece (the vllm backend's pieces carry text but no token id); echoed prompt text is not one.
-            if (!e.IsEcho && (e.TokenId >= 0 || e.Text.Length > 0))
+            // The replica's warm-up requests are not clients': their (cold) latencies and tokens stay out of the metrics.
+            if (!e.IsEcho && (e.TokenId >= 0 || e.Text.Length > 0) && !ReplicaContext.InWarmUp)
             {
                 var now = Replica.Time.GetTimestamp();
                 var metrics = Replica.Metrics;

@@ -17,6 +17,7 @@ internal static class HealthEndpoint
         var (load, rates) = replica.Refresh();
         var options = replica.Options;
         var status = replica.Draining ? "draining"
+            : replica.WarmingUp && replica.Backend.State == BackendState.Ready ? "loading"
             : replica.Backend.State switch
             {
                 BackendState.Loading => "loading",
