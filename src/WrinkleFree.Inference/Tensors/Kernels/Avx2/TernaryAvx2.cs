@@ -14,7 +14,124 @@ using Avx2 = System.Runtime.Intrinsics.X86.Avx2;
 /// </summary>
 internal static unsafe class TernaryAvx2
 {
-    public static void I2S(in TernaryArgs a, int start, int end) => I2SCore<MaddUbs>(a, start, end);
+    // 16 blocks × 4 planes × 2 products × 2 × 127 = 32512 < 32767: the sums stay in 16-bit lanes that long.
+    private const int BlocksPer16BitRun = 16;
+
+    // Rows per L2-resident block of the batched path (64 rows of 6912 columns = 110 KB).
+    private const int RowBlock = 64;
+
+    /// <summary>
+    /// AVX2 I2_S: sums stay in 16-bit lanes for up to 16 blocks before one widening vpmaddwd (the per-block
+    /// vpmaddubsw + vpmaddwd + add of <see cref="MaddUbs"/> was 40 operations per 256 weights; this is 32), and batches
+    /// share each block's unpacked codes among four tokens (prefill chunks, several sequences).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void I2S(in TernaryArgs a, int start, int end)
+    {
+        var rowBytes = a.Columns >> 2;
+        var blocks = a.Columns >> 7;
+        // Rows in blocks that stay in L2 with the token groups outermost inside a block, so a group's activations (4 × Columns
+        // bytes) stay in L1 while the block's rows pass, instead of every row re-reading all tokens' activations from L2.
+        for (var first = start; first < end; first += RowBlock)
+        {
+            var last = Math.Min(end, first + RowBlock);
+            var b = 0;
+            for (; b + 4 <= a.Batch; b += 4)
+            {
+                var q = a.Q + (long)b * a.Stride;
+                for (var r = first; r < last; r++)
+                {
+                    var scale = a.ScaleOf(r);
+                    I2SDot4(a.Weights + (long)r * rowBytes, blocks, q, a.Stride, out var d0, out var d1, out var d2, out var d3);
+                    a.Y[(long)b * a.Rows + r] = ScalarKernels.I2SOutput(d0, a.RowSum[b], a.ActScale[b], scale);
+                    a.Y[(long)(b + 1) * a.Rows + r] = ScalarKernels.I2SOutput(d1, a.RowSum[b + 1], a.ActScale[b + 1], scale);
+                    a.Y[(long)(b + 2) * a.Rows + r] = ScalarKernels.I2SOutput(d2, a.RowSum[b + 2], a.ActScale[b + 2], scale);
+                    a.Y[(long)(b + 3) * a.Rows + r] = ScalarKernels.I2SOutput(d3, a.RowSum[b + 3], a.ActScale[b + 3], scale);
+                }
+            }
+
+            for (; b < a.Batch; b++)
+            {
+                var q = a.Q + (long)b * a.Stride;
+                for (var r = first; r < last; r++)
+                {
+                    a.Y[(long)b * a.Rows + r] = ScalarKernels.I2SOutput(I2SDot1(a.Weights + (long)r * rowBytes, blocks, q), a.RowSum[b], a.ActScale[b], a.ScaleOf(r));
+                }
+            }
+        }
+    }
+
+    /// <summary>Σ code·q of one I2_S row against one token (natural-order activations), in 16-bit runs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static int I2SDot1(byte* row, int blocks, sbyte* q)
+    {
+        var mask = Vector256.Create((byte)3);
+        var ones = Vector256.Create((short)1);
+        var acc = Vector256<int>.Zero;
+        var k = 0;
+        while (k < blocks)
+        {
+            var stop = Math.Min(blocks, k + BlocksPer16BitRun);
+            Vector256<short> s0 = default, s1 = default;
+            for (; k < stop; k++)
+            {
+                var w = Vector256.Load(row + k * 32).AsUInt16();
+                var p = q + k * 128;
+                // Two chains so the adds do not wait on each other.
+                s0 += Avx2.MultiplyAddAdjacent(Avx2.ShiftRightLogical(w, 6).AsByte() & mask, Vector256.Load(p))
+                    + Avx2.MultiplyAddAdjacent(Avx2.ShiftRightLogical(w, 4).AsByte() & mask, Vector256.Load(p + 32));
+                s1 += Avx2.MultiplyAddAdjacent(Avx2.ShiftRightLogical(w, 2).AsByte() & mask, Vector256.Load(p + 64))
+                    + Avx2.MultiplyAddAdjacent(w.AsByte() & mask, Vector256.Load(p + 96));
+            }
+
+            acc += Avx2.MultiplyAddAdjacent(s0, ones) + Avx2.MultiplyAddAdjacent(s1, ones);
+        }
+
+        return Vector256.Sum(acc);
+    }
+
+    /// <summary>One I2_S row against four tokens: each block's codes are unpacked once and used four times.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void I2SDot4(byte* row, int blocks, sbyte* q, int stride, out int d0, out int d1, out int d2, out int d3)
+    {
+        var mask = Vector256.Create((byte)3);
+        var ones = Vector256.Create((short)1);
+        Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default;
+        var k = 0;
+        while (k < blocks)
+        {
+            var stop = Math.Min(blocks, k + BlocksPer16BitRun);
+            Vector256<short> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (; k < stop; k++)
+            {
+                var w = Vector256.Load(row + k * 32).AsUInt16();
+                var c0 = Avx2.ShiftRightLogical(w, 6).AsByte() & mask;
+                var c1 = Avx2.ShiftRightLogical(w, 4).AsByte() & mask;
+                var c2 = Avx2.ShiftRightLogical(w, 2).AsByte() & mask;
+                var c3 = w.AsByte() & mask;
+                var p = q + k * 128;
+                s0 += Block(c0, c1, c2, c3, p);
+                s1 += Block(c0, c1, c2, c3, p + stride);
+                s2 += Block(c0, c1, c2, c3, p + 2 * stride);
+                s3 += Block(c0, c1, c2, c3, p + 3 * stride);
+            }
+
+            a0 += Avx2.MultiplyAddAdjacent(s0, ones);
+            a1 += Avx2.MultiplyAddAdjacent(s1, ones);
+            a2 += Avx2.MultiplyAddAdjacent(s2, ones);
+            a3 += Avx2.MultiplyAddAdjacent(s3, ones);
+        }
+
+        d0 = Vector256.Sum(a0);
+        d1 = Vector256.Sum(a1);
+        d2 = Vector256.Sum(a2);
+        d3 = Vector256.Sum(a3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> Block(Vector256<byte> c0, Vector256<byte> c1, Vector256<byte> c2, Vector256<byte> c3, sbyte* p) =>
+        Avx2.MultiplyAddAdjacent(c0, Vector256.Load(p)) + Avx2.MultiplyAddAdjacent(c1, Vector256.Load(p + 32))
+        + Avx2.MultiplyAddAdjacent(c2, Vector256.Load(p + 64)) + Avx2.MultiplyAddAdjacent(c3, Vector256.Load(p + 96));
 
     public static void I2SVnni(in TernaryArgs a, int start, int end) => I2SCore<Vnni>(a, start, end);
 
