@@ -15,7 +15,7 @@ namespace WrinkleFree.ReplicaBench;
 /// one-shot <c>wf generate</c> (its JSON prompt tok/s: prompt tokens over time to first token) and one fresh
 /// <c>wf replica</c> process answering four streamed completions with different prompts (first request against the later
 /// ones, the same path warm; the replica's own time to first token, from its /metrics). The engine's warm figure for the same prompt length comes from the in-process engine bench
-/// in the same run. Needs the built wf (<c>dotnet build src/wf -c Release</c>).
+/// in the same run. Needs the built wf (<c>dotnet build src/wf -c Release</c>), or <c>--wf PATH</c> to a wf.dll or a published wf.
 /// </summary>
 internal static class ColdStartBench
 {
@@ -63,13 +63,13 @@ internal static class ColdStartBench
 
     private static async Task<(double PromptTps, double WarmUpSeconds, int PromptTokens)> OneShotAsync(string wf, string model, int threads, bool warm)
     {
-        var arguments = new List<string> { wf, "generate", "-m", model, "-p", Prompt(0), "-n", "16", "--json", "-t", threads.ToString(CultureInfo.InvariantCulture) };
+        var arguments = new List<string> { "generate", "-m", model, "-p", Prompt(0), "-n", "16", "--json", "-t", threads.ToString(CultureInfo.InvariantCulture) };
         if (!warm)
         {
             arguments.Add("--no-warmup");
         }
 
-        var start = new ProcessStartInfo("dotnet", arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = Start(wf, arguments);
         using var process = Process.Start(start)!;
         var output = await process.StandardOutput.ReadToEndAsync();
         var error = await process.StandardError.ReadToEndAsync();
@@ -86,11 +86,11 @@ internal static class ColdStartBench
     private static async Task<(double ReadySeconds, double[] PromptTps)> ReplicaAsync(string wf, string model, int threads, bool warm)
     {
         var port = FreePort();
-        var start = new ProcessStartInfo("dotnet",
+        var start = Start(wf,
         [
-            wf, "replica", "--model", model, "--host", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture),
+            "replica", "--model", model, "--host", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture),
             "--warmup", warm ? "on" : "off", "--prefix-cache", "off", "--peak-bandwidth", "50", "--model-id", "cold",
-        ]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        ]);
         using var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
@@ -174,6 +174,24 @@ internal static class ColdStartBench
         using var response = await http.PostAsync("v1/completions", new StringContent(body, Encoding.UTF8, "application/json"));
         response.EnsureSuccessStatusCode();
         return JsonNode.Parse(await response.Content.ReadAsStringAsync())!["usage"]!["prompt_tokens"]!.GetValue<int>();
+    }
+
+    /// <summary>wf.dll runs through dotnet; anything else (a published wf or wf-serving) runs as it is.</summary>
+    private static ProcessStartInfo Start(string wf, IEnumerable<string> arguments)
+    {
+        var dll = wf.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+        var start = new ProcessStartInfo(dll ? "dotnet" : wf) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (dll)
+        {
+            start.ArgumentList.Add(wf);
+        }
+
+        foreach (var a in arguments)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        return start;
     }
 
     private static int FreePort()
