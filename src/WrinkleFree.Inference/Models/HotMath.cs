@@ -204,12 +204,22 @@ internal static class HotMath
     }
 
     /// <summary>x += y.</summary>
+    public static void Add(Span<float> x, ReadOnlySpan<float> y) => Combine<Sum>(x, y);
+
+    /// <summary>up = relu(gate)² · up, element-wise (gate is left as it was).</summary>
+    public static void ReluSquaredGate(ReadOnlySpan<float> gate, Span<float> up) => Combine<ReluSquared>(up, gate);
+
+    /// <summary>up = silu(gate) · up = gate · sigmoid(gate) · up, element-wise (gate is left as it was).</summary>
+    public static void SiluGate(ReadOnlySpan<float> gate, Span<float> up) => Combine<Silu>(up, gate);
+
+    /// <summary>x = TOp(x, y) element-wise, 8 lanes at a time and the rest one by one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Add(Span<float> x, ReadOnlySpan<float> y)
+    private static void Combine<TOp>(Span<float> x, ReadOnlySpan<float> y)
+        where TOp : struct, IElementOp
     {
         if (y.Length != x.Length)
         {
-            throw new ArgumentException("x and y must have the same length");
+            throw new ArgumentException($"the two spans must have the same length ({x.Length} and {y.Length})");
         }
 
         ref var px = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
@@ -219,71 +229,51 @@ internal static class HotMath
         {
             for (; i + 8 <= x.Length; i += 8)
             {
-                (Vector256.LoadUnsafe(ref px, (nuint)i) + Vector256.LoadUnsafe(ref py, (nuint)i)).StoreUnsafe(ref px, (nuint)i);
+                TOp.Apply(Vector256.LoadUnsafe(ref px, (nuint)i), Vector256.LoadUnsafe(ref py, (nuint)i)).StoreUnsafe(ref px, (nuint)i);
             }
         }
 
         for (; i < x.Length; i++)
         {
-            x[i] += y[i];
+            x[i] = TOp.Apply(x[i], y[i]);
         }
     }
 
-    /// <summary>up = relu(gate)² · up, element-wise (gate is left as it was).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ReluSquaredGate(ReadOnlySpan<float> gate, Span<float> up)
+    /// <summary>One element-wise operation in its vector and scalar forms (a struct type argument, so the JIT specializes each).</summary>
+    private interface IElementOp
     {
-        if (up.Length != gate.Length)
+        static abstract Vector256<float> Apply(Vector256<float> x, Vector256<float> y);
+
+        static abstract float Apply(float x, float y);
+    }
+
+    private readonly struct Sum : IElementOp
+    {
+        public static Vector256<float> Apply(Vector256<float> x, Vector256<float> y) => x + y;
+
+        public static float Apply(float x, float y) => x + y;
+    }
+
+    private readonly struct ReluSquared : IElementOp
+    {
+        public static Vector256<float> Apply(Vector256<float> up, Vector256<float> gate)
         {
-            throw new ArgumentException("gate and up must have the same length");
+            var g = Vector256.Max(gate, Vector256<float>.Zero);
+            return up * (g * g);
         }
 
-        ref var pg = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(gate);
-        ref var pu = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(up);
-        var i = 0;
-        if (Vector256.IsHardwareAccelerated)
+        public static float Apply(float up, float gate)
         {
-            for (; i + 8 <= up.Length; i += 8)
-            {
-                var g = Vector256.Max(Vector256.LoadUnsafe(ref pg, (nuint)i), Vector256<float>.Zero);
-                (Vector256.LoadUnsafe(ref pu, (nuint)i) * (g * g)).StoreUnsafe(ref pu, (nuint)i);
-            }
-        }
-
-        for (; i < up.Length; i++)
-        {
-            var g = MathF.Max(gate[i], 0f);
-            up[i] *= g * g;
+            var g = MathF.Max(gate, 0f);
+            return up * (g * g);
         }
     }
 
-    /// <summary>up = silu(gate) · up = gate · sigmoid(gate) · up, element-wise (gate is left as it was).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void SiluGate(ReadOnlySpan<float> gate, Span<float> up)
+    private readonly struct Silu : IElementOp
     {
-        if (up.Length != gate.Length)
-        {
-            throw new ArgumentException("gate and up must have the same length");
-        }
+        public static Vector256<float> Apply(Vector256<float> up, Vector256<float> gate) =>
+            up * gate * (Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(-gate)));
 
-        ref var pg = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(gate);
-        ref var pu = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(up);
-        var i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var one = Vector256<float>.One;
-            for (; i + 8 <= up.Length; i += 8)
-            {
-                var g = Vector256.LoadUnsafe(ref pg, (nuint)i);
-                var sigmoid = one / (one + Vector256.Exp(-g));
-                (Vector256.LoadUnsafe(ref pu, (nuint)i) * g * sigmoid).StoreUnsafe(ref pu, (nuint)i);
-            }
-        }
-
-        for (; i < up.Length; i++)
-        {
-            var g = gate[i];
-            up[i] *= g / (1f + MathF.Exp(-g));
-        }
+        public static float Apply(float up, float gate) => up * (gate / (1f + MathF.Exp(-gate)));
     }
 }

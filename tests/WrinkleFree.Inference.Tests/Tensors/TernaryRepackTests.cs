@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using WrinkleFree.Inference.Gguf;
 using WrinkleFree.Inference.Tensors;
 using WrinkleFree.Inference.Tensors.Kernels;
@@ -30,34 +31,58 @@ public sealed unsafe class TernaryRepackTests
         }
     }
 
-    [Fact]
-    public void Create_TQ2WithMixedBlockScales_KeepsTheBlockLayout()
+    [Theory]
+    [InlineData(GgmlType.TQ2_0)]
+    [InlineData(GgmlType.TQ1_0)]
+    public void Create_MixedBlockScales_KeepsTheBlockLayout(GgmlType type)
     {
-        var w = TestWeights.Random(GgmlType.TQ2_0, 4, 512, seed: 2);
-        Assert.False(WeightMatrix.Create(GgmlType.TQ2_0, w.Address, 4, 512, "w").Repacked);
+        var w = TestWeights.Random(type, 4, 512, seed: 2);
+        var m = WeightMatrix.Create(type, w.Address, 4, 512, "w");
+        Assert.False(m.Repacked);
+        Assert.Equal(type, ((TernaryMatrix)m).KernelType);
+    }
+
+    public static TheoryData<GgmlType, int, int, int> RowScaledCases()
+    {
+        var data = new TheoryData<GgmlType, int, int, int>();
+        foreach (var type in new[] { GgmlType.TQ2_0, GgmlType.TQ1_0 })
+        {
+            data.Add(type, 13, 768, 1);
+            data.Add(type, 13, 768, 5);
+            data.Add(type, 7, 4352, 17);
+            data.Add(type, 33, 512, 16);
+        }
+
+        return data;
     }
 
     [Theory]
-    [InlineData(13, 768, 1)]
-    [InlineData(13, 768, 5)]
-    [InlineData(7, 4352, 17)]
-    [InlineData(33, 512, 16)]
-    public void Multiply_TQ2WithRowScales_RepacksAndMatchesBlockKernel(int rows, int columns, int batch)
+    [MemberData(nameof(RowScaledCases))]
+    public void Multiply_RowScaledBlocks_RepacksAndMatchesBlockKernel(GgmlType type, int rows, int columns, int batch)
     {
-        var w = RowUniform(rows, columns, seed: rows + columns);
+        var w = RowUniform(rows, columns, seed: rows + columns, type);
+        var blockBytes = type == GgmlType.TQ2_0 ? BlockDecoders.TQ2BlockBytes : BlockDecoders.TQ1BlockBytes;
         var x = WeightMatrixTests.RandomBatch(batch, columns, seed: batch);
         var expected = new float[batch * rows];
         fixed (float* py = expected)
         {
             var args = TernaryArgs.For((byte*)w.Address, rows, columns, 1f, x.GetInt8(), batch, py);
-            ScalarKernels.TQ2(in args, 0, rows);
+            if (type == GgmlType.TQ2_0)
+            {
+                ScalarKernels.TQ2(in args, 0, rows);
+            }
+            else
+            {
+                ScalarKernels.TQ1(in args, 0, rows);
+            }
         }
 
         using var pool = new WorkerPool(2);
         foreach (var family in KernelFamily.Supported)
         {
-            var repacked = WeightMatrix.Create(GgmlType.TQ2_0, w.Address, rows, columns, "w", family);
+            var repacked = WeightMatrix.Create(type, w.Address, rows, columns, "w", family);
             Assert.True(repacked.Repacked);
+            Assert.Equal(GgmlType.I2_S, ((TernaryMatrix)repacked).KernelType);
             var y = new float[batch * rows];
             x.MarkDirty();
             repacked.Multiply(x, y, pool);
@@ -68,73 +93,25 @@ public sealed unsafe class TernaryRepackTests
             }
         }
 
-        var m = WeightMatrix.Create(GgmlType.TQ2_0, w.Address, rows, columns, "w");
-        Assert.True(m.Repacked);
+        var m = WeightMatrix.Create(type, w.Address, rows, columns, "w");
         var row = new float[columns];
         var reference = new float[columns];
         for (var r = 0; r < rows; r++)
         {
             m.GetRow(r, row);
-            BlockDecoders.DecodeRow(GgmlType.TQ2_0, (byte*)w.Address + (long)r * (columns / 256) * BlockDecoders.TQ2BlockBytes, columns, 1f, reference);
+            BlockDecoders.DecodeRow(type, (byte*)w.Address + (long)r * (columns / 256) * blockBytes, columns, 1f, reference);
             Assert.Equal(reference, row);
         }
     }
 
-    [Fact]
-    public void Create_TQ1WithMixedBlockScales_KeepsTheBlockLayout()
+    /// <summary>
+    /// Random TQ2_0 or TQ1_0 weights whose blocks share one scale per row (what the repack needs); one block of row 0 is
+    /// all-zero with a different scale, which does not count.
+    /// </summary>
+    internal static TestWeights RowUniform(int rows, int columns, int seed, GgmlType type = GgmlType.TQ2_0)
     {
-        var w = TestWeights.Random(GgmlType.TQ1_0, 4, 512, seed: 2);
-        var m = WeightMatrix.Create(GgmlType.TQ1_0, w.Address, 4, 512, "w");
-        Assert.False(m.Repacked);
-        Assert.Equal(GgmlType.TQ1_0, ((TernaryMatrix)m).KernelType);
-    }
-
-    [Theory]
-    [InlineData(13, 768, 1)]
-    [InlineData(13, 768, 5)]
-    [InlineData(7, 4352, 17)]
-    [InlineData(33, 512, 16)]
-    public void Multiply_TQ1WithRowScales_RepacksAndMatchesBlockKernel(int rows, int columns, int batch)
-    {
-        var w = Tq1RowUniform(rows, columns, seed: rows + columns);
-        var x = WeightMatrixTests.RandomBatch(batch, columns, seed: batch);
-        var expected = new float[batch * rows];
-        fixed (float* py = expected)
-        {
-            var args = TernaryArgs.For((byte*)w.Address, rows, columns, 1f, x.GetInt8(), batch, py);
-            ScalarKernels.TQ1(in args, 0, rows);
-        }
-
-        using var pool = new WorkerPool(2);
-        foreach (var family in KernelFamily.Supported)
-        {
-            var repacked = WeightMatrix.Create(GgmlType.TQ1_0, w.Address, rows, columns, "w", family);
-            Assert.True(repacked.Repacked);
-            Assert.Equal(GgmlType.I2_S, ((TernaryMatrix)repacked).KernelType);
-            var y = new float[batch * rows];
-            x.MarkDirty();
-            repacked.Multiply(x, y, pool);
-            for (var i = 0; i < y.Length; i++)
-            {
-                Assert.True(MathF.Abs(expected[i] - y[i]) <= 1e-5f * MathF.Max(1f, MathF.Abs(expected[i])), $"{family} [{i}]: {y[i]} vs {expected[i]}");
-            }
-        }
-
-        var m = WeightMatrix.Create(GgmlType.TQ1_0, w.Address, rows, columns, "w");
-        var row = new float[columns];
-        var reference = new float[columns];
-        for (var r = 0; r < rows; r++)
-        {
-            m.GetRow(r, row);
-            BlockDecoders.DecodeRow(GgmlType.TQ1_0, (byte*)w.Address + (long)r * (columns / 256) * BlockDecoders.TQ1BlockBytes, columns, 1f, reference);
-            Assert.Equal(reference, row);
-        }
-    }
-
-    /// <summary>Random TQ1_0 digits with one scale per row; one block of row 0 is all-zero with a different scale.</summary>
-    private static TestWeights Tq1RowUniform(int rows, int columns, int seed)
-    {
-        var w = TestWeights.Random(GgmlType.TQ1_0, rows, columns, seed);
+        var w = TestWeights.Random(type, rows, columns, seed);
+        var (blockBytes, scaleAt) = type == GgmlType.TQ2_0 ? (BlockDecoders.TQ2BlockBytes, 64) : (BlockDecoders.TQ1BlockBytes, 52);
         var random = new Random(seed);
         var blocks = columns / 256;
         var bytes = (byte*)w.Address;
@@ -143,45 +120,24 @@ public sealed unsafe class TernaryRepackTests
             var d = BitConverter.HalfToUInt16Bits((Half)(0.25f + (float)random.NextDouble()));
             for (var k = 0; k < blocks; k++)
             {
-                var block = bytes + ((long)r * blocks + k) * BlockDecoders.TQ1BlockBytes;
-                block[52] = (byte)d;
-                block[53] = (byte)(d >> 8);
+                var block = bytes + ((long)r * blocks + k) * blockBytes;
+                block[scaleAt] = (byte)d;
+                block[scaleAt + 1] = (byte)(d >> 8);
             }
         }
 
         if (blocks > 1)
         {
-            WrinkleFree.Inference.Tensors.Formats.Tq1Layout.Pack(new sbyte[256], (Half)1f, new Span<byte>(bytes + BlockDecoders.TQ1BlockBytes, BlockDecoders.TQ1BlockBytes));
-        }
-
-        return w;
-    }
-
-    /// <summary>Random TQ2_0 codes with one scale per row; one block of row 0 is all-zero with a different scale.</summary>
-    /// <summary>Random TQ2_0 weights whose blocks share one scale per row (what the repack needs).</summary>
-    internal static TestWeights RowUniform(int rows, int columns, int seed)
-    {
-        var w = TestWeights.Random(GgmlType.TQ2_0, rows, columns, seed);
-        var random = new Random(seed);
-        var blocks = columns / 256;
-        var bytes = (byte*)w.Address;
-        for (var r = 0; r < rows; r++)
-        {
-            var d = BitConverter.HalfToUInt16Bits((Half)(0.25f + (float)random.NextDouble()));
-            for (var k = 0; k < blocks; k++)
+            var zero = new Span<byte>(bytes + blockBytes, blockBytes);
+            if (type == GgmlType.TQ2_0)
             {
-                var block = bytes + ((long)r * blocks + k) * BlockDecoders.TQ2BlockBytes;
-                block[64] = (byte)d;
-                block[65] = (byte)(d >> 8);
+                zero[..64].Fill(0x55);
+                BinaryPrimitives.WriteHalfLittleEndian(zero[64..], (Half)1f);
             }
-        }
-
-        if (blocks > 1)
-        {
-            var zero = bytes + BlockDecoders.TQ2BlockBytes;
-            new Span<byte>(zero, 64).Fill(0x55);
-            zero[64] = 0x00;
-            zero[65] = 0x3c;
+            else
+            {
+                WrinkleFree.Inference.Tensors.Formats.Tq1Layout.Pack(new sbyte[256], (Half)1f, zero);
+            }
         }
 
         return w;
