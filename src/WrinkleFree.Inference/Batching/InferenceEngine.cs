@@ -601,5 +601,6 @@ public sealed class InferenceEngine : IDisposable
         _loop.Join();
         _pool.Dispose();
         _signal.Dispose();
+        _kv.Dispose();
     }
 }

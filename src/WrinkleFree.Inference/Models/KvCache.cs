@@ -11,7 +11,7 @@ namespace WrinkleFree.Inference.Models;
 /// Registered pages are read-only and refcounted; once no sequence holds one it stays cached on an LRU list until a new
 /// page is needed and no free one is left. The budget counts all pages: held, cached and free.
 /// </remarks>
-public sealed class KvCache
+public sealed class KvCache : IDisposable
 {
     public const int PageTokens = 64;
 
@@ -22,6 +22,7 @@ public sealed class KvCache
     private readonly Stack<KvPage> _free = new();
     private readonly Dictionary<ulong, KvPage> _index = [];
     private readonly LinkedList<KvPage> _idle = new();
+    private readonly List<KvPage> _pages = [];
     private readonly int _layers;
     private readonly int _kvDim;
     private readonly long _maxPages;
@@ -80,14 +81,39 @@ public sealed class KvCache
         {
             while (_free.Count < pages && _allocated < _maxPages)
             {
-                var data = new float[PageFloats];
-                Array.Clear(data);
-                _free.Push(new KvPage(data));
-                _allocated++;
+                var page = NewPage();
+                page.Data.Clear();
+                _free.Push(page);
             }
 
             return _free.Count;
         }
+    }
+
+    /// <summary>Frees every page's memory; no sequence of this cache may be used afterwards.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            foreach (var page in _pages)
+            {
+                page.Free();
+            }
+
+            _pages.Clear();
+            _free.Clear();
+            _index.Clear();
+            _idle.Clear();
+        }
+    }
+
+    /// <summary>Under the lock: a new page (untouched memory), counted against the budget.</summary>
+    private KvPage NewPage()
+    {
+        var page = new KvPage(PageFloats);
+        _pages.Add(page);
+        _allocated++;
+        return page;
     }
 
     internal KvPage RentPage()
@@ -101,8 +127,7 @@ public sealed class KvCache
             }
             else if (_allocated < _maxPages)
             {
-                page = new KvPage(new float[PageFloats]);
-                _allocated++;
+                page = NewPage();
             }
             else if (_idle.First is { } oldest)
             {
@@ -134,7 +159,7 @@ public sealed class KvCache
             if (page.Tainted)
             {
                 // Attention weighs slots past a sequence's length by zero, and zero times NaN would poison the next owner.
-                Array.Clear(page.Data);
+                page.Data.Clear();
                 page.Tainted = false;
             }
 

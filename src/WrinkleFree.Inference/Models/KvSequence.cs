@@ -115,8 +115,7 @@ public sealed class KvSequence : IDisposable
 
     private Span<float> Row(int layer, int kOrV, int position)
     {
-        var page = _pages[position / KvCache.PageTokens].Data;
-        return page.AsSpan(_cache.Offset(layer, kOrV, position % KvCache.PageTokens), _cache.KvDim);
+        return _pages[position / KvCache.PageTokens].Data.Slice(_cache.Offset(layer, kOrV, position % KvCache.PageTokens), _cache.KvDim);
     }
 
     /// <summary>A registered page is about to be written after a truncate: this sequence takes a private copy.</summary>
@@ -124,7 +123,7 @@ public sealed class KvSequence : IDisposable
     {
         var shared = _pages[index];
         var copy = _cache.RentPage();
-        shared.Data.CopyTo(copy.Data, 0);
+        shared.Data.CopyTo(copy.Data);
         _pages[index] = copy;
         _cache.ReturnPage(shared);
     }

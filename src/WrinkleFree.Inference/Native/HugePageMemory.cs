@@ -27,6 +27,9 @@ internal sealed unsafe class HugePageMemory : IDisposable
 
     public long Length { get; }
 
+    /// <summary>True when the buffer is a fresh anonymous mapping, which the kernel hands out zero-filled.</summary>
+    public bool ZeroFilled => s_mapped.ContainsKey((nint)Pointer);
+
     // Live allocations made with mmap: their mapped lengths, for Free.
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<nint, nuint> s_mapped = new();
 

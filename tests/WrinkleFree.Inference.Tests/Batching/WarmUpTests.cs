@@ -46,6 +46,14 @@ public sealed class WarmUpTests(SyntheticModelFixture models)
         seq.EnsureCapacity(3 * KvCache.PageTokens);
         Assert.Equal(3, cache.PagesInUse);
         Assert.Throws<KvCacheFullException>(() => cache.CreateSequence(KvCache.PageTokens).EnsureCapacity(1));
+
+        // Fresh pages read as zeros (attention weighs slots past a sequence's length by zero, so garbage there would not vanish).
+        Assert.False(seq.Key(0, 5).ContainsAnyExcept(0f));
+        seq.Key(0, 5)[0] = 1;
+
+        // The pages are native memory the cache frees: a sequence used after that fails loudly instead of reading freed memory.
+        cache.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => seq.Key(0, 5)[0]);
     }
 
     private static InferenceEngine Engine(Model model, bool warmUp) =>
