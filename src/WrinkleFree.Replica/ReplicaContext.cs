@@ -46,6 +46,23 @@ internal sealed class ReplicaContext(ReplicaOptions options, IInferenceBackend b
         set => _warmingUp = value;
     }
 
+    /// <summary>
+    /// The secret the replica's own warm-up requests carry in <see cref="WarmUpHeader"/> (32 random bytes per process);
+    /// honoured only while <see cref="WarmingUp"/>, so it never opens anything to a client.
+    /// </summary>
+    public string WarmUpToken { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    public const string WarmUpHeader = "X-WF-Warmup";
+
+    /// <summary>How the warm-up ended: null before (or without) one, "ok", or why it failed.</summary>
+    public string? WarmUpOutcome { get; set; }
+
+    /// <summary>Whether <paramref name="http"/> is one of this replica's warm-up requests (while it is warming up).</summary>
+    public bool IsWarmUpRequest(Microsoft.AspNetCore.Http.HttpContext http) =>
+        WarmingUp && http.Request.Headers[WarmUpHeader] is { Count: 1 } sent && sent[0] is { } value
+        && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.ASCII.GetBytes(value), System.Text.Encoding.ASCII.GetBytes(WarmUpToken));
+
     /// <summary>True inside a warm-up request: its latency and tokens are not a client's, so metrics skip them.</summary>
     public static bool InWarmUp => s_inWarmUp.Value;
 

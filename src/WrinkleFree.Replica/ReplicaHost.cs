@@ -50,6 +50,9 @@ public sealed class ReplicaHost : IAsyncDisposable
 
     public IInferenceBackend Backend => _replica.Backend;
 
+    /// <summary>How the request-path warm-up ended: null without one, "ok", or why it failed (the replica serves either way).</summary>
+    internal string? WarmUpOutcome => _replica.WarmUpOutcome;
+
     /// <summary>Validates <paramref name="options"/>, binds Kestrel, starts loading the backend and returns once listening.</summary>
     public static Task<ReplicaHost> StartAsync(ReplicaOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? time = null, CancellationToken cancellationToken = default) =>
         StartAsync(options, logging, time, beforeBackendStart: null, cancellationToken);
@@ -112,7 +115,7 @@ public sealed class ReplicaHost : IAsyncDisposable
 
                 if (replica.Backend.State == BackendState.Ready)
                 {
-                    await ReplicaWarmUp.RunAsync(replica).ConfigureAwait(false);
+                    await ReplicaWarmUp.RunAsync(replica, address).ConfigureAwait(false);
                 }
 
                 replica.WarmingUp = false;
@@ -217,6 +220,14 @@ public sealed class ReplicaHost : IAsyncDisposable
             var requestId = RequestId.FromHeader(http.Request.Headers[RequestId.Header] is { Count: > 0 } sent ? sent[0] : null);
             http.Response.Headers[RequestId.Header] = requestId;
             http.Features.Set(new RequestUsage());
+            // The replica's own warm-up requests (ReplicaWarmUp) pass the loading gate and the key check and stay out of
+            // the metrics and the access log.
+            var warmUp = replica.IsWarmUpRequest(http);
+            if (warmUp)
+            {
+                ReplicaContext.EnterWarmUp();
+            }
+
             var clientClosed = false;
             try
             {
@@ -244,9 +255,12 @@ public sealed class ReplicaHost : IAsyncDisposable
             }
             finally
             {
-                var status = clientClosed ? 499 : http.Response.StatusCode;
-                replica.Metrics.Requests.WithLabels(label, status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
-                AccessLog.Write(accessLogger, http, status, replica.Time.GetElapsedTime(started), requestId);
+                if (!warmUp)
+                {
+                    var status = clientClosed ? 499 : http.Response.StatusCode;
+                    replica.Metrics.Requests.WithLabels(label, status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+                    AccessLog.Write(accessLogger, http, status, replica.Time.GetElapsedTime(started), requestId);
+                }
             }
         });
 

@@ -293,5 +293,6 @@ public sealed class KvCache : IDisposable
     }
 
     /// <summary>Offset of (layer, K or V, slot) inside a page.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal int Offset(int layer, int kOrV, int slot) => ((layer * 2 + kOrV) * PageTokens + slot) * _kvDim;
 }

@@ -28,7 +28,11 @@ internal sealed unsafe class KvPage
     public int Floats { get; }
 
     /// <summary>The page's floats. Valid until the cache is disposed.</summary>
-    public Span<float> Data => new(_memory.Pointer, Floats);
+    public Span<float> Data
+    {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        get => new(_memory.Pointer, Floats);
+    }
 
     public void Free() => _memory.Dispose();
 

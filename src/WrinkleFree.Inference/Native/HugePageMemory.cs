@@ -23,7 +23,13 @@ internal sealed unsafe class HugePageMemory : IDisposable
 
     ~HugePageMemory() => Release();
 
-    public byte* Pointer => _pointer != null ? _pointer : throw new ObjectDisposedException(nameof(HugePageMemory));
+    public byte* Pointer
+    {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        get => _pointer != null ? _pointer : Disposed();
+    }
+
+    private static byte* Disposed() => throw new ObjectDisposedException(nameof(HugePageMemory));
 
     public long Length { get; }
 

@@ -49,7 +49,8 @@ internal sealed class ReplicaApiKeys
     /// <summary>The middleware: every route but /health needs a key.</summary>
     public async Task InvokeAsync(HttpContext http, RequestDelegate next)
     {
-        if (http.Request.Path != Routes.Health && Check(http.Request.Headers.Authorization) is { } refused)
+        // ReplicaContext.InWarmUp: the replica's own warm-up request, let through by the outer middleware's check of its secret.
+        if (http.Request.Path != Routes.Health && !ReplicaContext.InWarmUp && Check(http.Request.Headers.Authorization) is { } refused)
         {
             await ApiErrors.WriteAsync(http, refused).ConfigureAwait(false);
             return;

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -5,30 +6,50 @@ using Microsoft.AspNetCore.Http;
 namespace WrinkleFree.Replica.Api;
 
 /// <summary>
-/// The request path's own warm-up, after the engine's (EngineOptions.WarmUp): a streamed completion, a plain one with
-/// logprobs and a streamed chat completion go through the same endpoint code a client's request does (JSON parsing,
-/// tokenizer, chat template, engine, SSE and JSON writing), in process and without a socket, so no key, TLS or firewall
-/// setting is involved. Until they are answered /health says "loading" and other requests get 503 model_loading; the
-/// three stay out of the metrics and the access log. A failure (a chat template that cannot render the message) is
-/// logged and does not stop the replica from serving.
+/// The request path's own warm-up, after the engine's (EngineOptions.WarmUp): a streamed completion, a sampled one with
+/// logprobs and a streamed chat completion go through the replica's own listener over loopback, so the whole path a
+/// client's request takes (Kestrel, middleware, JSON parsing, tokenizer, chat template, engine, SSE and JSON writing) is
+/// compiled before the first client arrives. They carry the process's secret (<see cref="ReplicaContext.WarmUpToken"/>),
+/// which passes the loading gate and the key check only while warming up, and they stay out of the metrics and the
+/// access log. With client-certificate TLS the replica cannot present a certificate to itself, so there the same requests
+/// run through the endpoint code in process (no socket). Until they are answered /health says "loading" and other
+/// requests get 503 model_loading. A failure is logged and does not stop the replica from serving.
 /// </summary>
 internal static class ReplicaWarmUp
 {
-    public static async Task RunAsync(ReplicaContext replica)
+    public static async Task RunAsync(ReplicaContext replica, Uri address)
     {
         var started = replica.Time.GetTimestamp();
-        ReplicaContext.EnterWarmUp();
         try
         {
             var model = replica.Backend.ModelId;
-            await SendAsync(replica, Routes.Completions, new { model, prompt = "Hello, world", max_tokens = 2, temperature = 0, stream = true, stream_options = new { include_usage = true } });
-            await SendAsync(replica, Routes.Completions, new { model, prompt = "Hello, world", max_tokens = 2, temperature = 0.7, top_p = 0.9, logprobs = 2 });
-            await SendAsync(replica, Routes.ChatCompletions, new { model, messages = new[] { new { role = "user", content = "Hello" } }, max_tokens = 2, temperature = 0, stream = true });
+            object[] requests =
+            [
+                new { model, prompt = "Hello, world", max_tokens = 2, temperature = 0, stream = true, stream_options = new { include_usage = true } },
+                new { model, prompt = "Hello, world", max_tokens = 2, temperature = 0.7, top_p = 0.9, logprobs = 2 },
+                new { model, messages = new[] { new { role = "user", content = "Hello" } }, max_tokens = 2, temperature = 0, stream = true },
+            ];
+            string[] routes = [Routes.Completions, Routes.Completions, Routes.ChatCompletions];
+            if (replica.Options.TlsClientCaFile is null)
+            {
+                await OverLoopbackAsync(replica, Loopback(address), routes, requests).ConfigureAwait(false);
+            }
+            else
+            {
+                ReplicaContext.EnterWarmUp();
+                for (var i = 0; i < routes.Length; i++)
+                {
+                    await InProcessAsync(replica, routes[i], requests[i]).ConfigureAwait(false);
+                }
+            }
+
+            replica.WarmUpOutcome = "ok";
             WrinkleFree.Replica.Log.WarmedUp(replica.Logger, (long)replica.Time.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Whatever went wrong, the replica serves: a warm-up is worth less than the replica it would stop.
+            replica.WarmUpOutcome = e.Message;
             WrinkleFree.Replica.Log.WarmUpFailed(replica.Logger, e.Message);
         }
         finally
@@ -37,7 +58,43 @@ internal static class ReplicaWarmUp
         }
     }
 
-    private static async Task SendAsync(ReplicaContext replica, string route, object body)
+    /// <summary>The bound address as this process reaches it: a wildcard listener (0.0.0.0, [::]) through loopback.</summary>
+    internal static Uri Loopback(Uri address)
+    {
+        var host = address.Host.Trim('[', ']');
+        if (!IPAddress.TryParse(host, out var ip) || (!ip.Equals(IPAddress.Any) && !ip.Equals(IPAddress.IPv6Any)))
+        {
+            return address;
+        }
+
+        return new UriBuilder(address) { Host = ip.Equals(IPAddress.Any) ? "127.0.0.1" : "[::1]" }.Uri;
+    }
+
+    private static async Task OverLoopbackAsync(ReplicaContext replica, Uri address, string[] routes, object[] requests)
+    {
+        using var handler = new SocketsHttpHandler
+        {
+            // Talking to itself: the certificate is the one this process serves, whatever name it was issued for.
+            SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
+        };
+        using var http = new HttpClient(handler) { BaseAddress = address, Timeout = TimeSpan.FromMinutes(5) };
+        for (var i = 0; i < routes.Length; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, routes[i].TrimStart('/'))
+            {
+                Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(requests[i])) { Headers = { ContentType = new("application/json") } },
+            };
+            request.Headers.Add(ReplicaContext.WarmUpHeader, replica.WarmUpToken);
+            using var response = await http.SendAsync(request).ConfigureAwait(false);
+            var body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                throw new InvalidOperationException($"{routes[i]} answered {(int)response.StatusCode}: {body}");
+            }
+        }
+    }
+
+    private static async Task InProcessAsync(ReplicaContext replica, string route, object body)
     {
         var http = new DefaultHttpContext();
         http.Request.Method = HttpMethods.Post;

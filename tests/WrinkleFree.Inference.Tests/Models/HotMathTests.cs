@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using WrinkleFree.Inference.Models;
 
 namespace WrinkleFree.Inference.Tests.Models;
@@ -71,6 +72,25 @@ public sealed class HotMathTests
         HotMath.SoftMax(x);
         AssertClose(expected, x, 1e-6f);
         Assert.Equal(1.0, x.Sum(v => (double)v), 1e-5);
+    }
+
+    [Fact]
+    public void Exp_MatchesMathExp_AndSaturates()
+    {
+        var random = new Random(3);
+        for (var i = 0; i < 4000; i++)
+        {
+            var x = (float)((random.NextDouble() * 174) - 87);
+            var e = System.Runtime.Intrinsics.Vector256.Create(x);
+            var got = HotMath.Exp(e).GetElement(i % 8);
+            var expected = MathF.Exp(x);
+            Assert.True(MathF.Abs(got - expected) <= 1e-6f * expected, $"exp({x}) = {got}, expected {expected}");
+        }
+
+        Assert.Equal(0f, HotMath.Exp(System.Runtime.Intrinsics.Vector256.Create(-1000f)).GetElement(0));
+        Assert.Equal(0f, HotMath.Exp(System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity)).GetElement(0));
+        Assert.Equal(1f, HotMath.Exp(System.Runtime.Intrinsics.Vector256<float>.Zero).GetElement(0));
+        Assert.Equal(float.PositiveInfinity, HotMath.Exp(System.Runtime.Intrinsics.Vector256.Create(100f)).GetElement(0));
     }
 
     [Fact]

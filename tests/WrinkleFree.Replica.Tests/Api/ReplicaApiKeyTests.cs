@@ -40,6 +40,37 @@ public sealed class ReplicaApiKeyTests : IDisposable
     }
 
     [Fact]
+    public async Task WarmUp_PassesTheKeyCheckOverLoopback_LeavesNoMetrics_AndItsHeaderOpensNothingAfterwards()
+    {
+        var file = Path.Combine(_folder, "keys");
+        await File.WriteAllTextAsync(file, "first-key\n");
+        await using var host = await TestReplica.StartAsync(o => o with { ApiKeyFile = file });
+        using var client = TestReplica.Client(host);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "first-key");
+
+        // The warm-up's three generation requests were answered through the listener, past the key check, yet none of
+        // them is in the metrics a client or the autoscaler reads.
+        Assert.Equal("ok", host.WarmUpOutcome);
+        using (var metrics = await client.GetAsync("/metrics").WaitAsync(TestReplica.Timeout))
+        {
+            var text = await metrics.Content.ReadAsStringAsync();
+            Assert.DoesNotContain("endpoint=\"/v1/completions\"", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("endpoint=\"/v1/chat/completions\"", text, StringComparison.Ordinal);
+            Assert.Contains("wf_generated_tokens_total 0", text, StringComparison.Ordinal);
+        }
+
+        // After the warm-up its header is just a header: no key, no way in.
+        client.DefaultRequestHeaders.Authorization = null;
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
+        {
+            Content = new StringContent("""{"model":"tiny","prompt":"hi","max_tokens":2}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("X-WF-Warmup", "anything");
+        using var refused = await client.SendAsync(request).WaitAsync(TestReplica.Timeout);
+        Assert.Equal(401, (int)refused.StatusCode);
+    }
+
+    [Fact]
     public async Task Options_KeyFileMissingOrEmpty_IsAnErrorNamingIt()
     {
         var missing = Path.Combine(_folder, "none");

@@ -23,6 +23,10 @@ public sealed class ReplicaTlsTests : IDisposable
         using var client = Client(_ca.CaPublic, clientCertificate: null, out _);
         using var response = await client.GetAsync(new Uri(host.Address, "/health")).WaitAsync(TestReplica.Timeout);
         Assert.NotEqual(0, (int)response.StatusCode);
+
+        // The warm-up reached its own HTTPS listener (a certificate for "replica", not 127.0.0.1) and was answered.
+        await host.WaitUntilReadyAsync(CancellationToken.None).WaitAsync(TestReplica.Timeout);
+        Assert.Equal("ok", host.WarmUpOutcome);
     }
 
     [Fact]
@@ -52,6 +56,8 @@ public sealed class ReplicaTlsTests : IDisposable
     {
         await using var host = await StartMutualAsync();
         await host.WaitUntilReadyAsync(CancellationToken.None).WaitAsync(TestReplica.Timeout);
+        // No client certificate to present to itself: the warm-up ran the same requests in process.
+        Assert.Equal("ok", host.WarmUpOutcome);
         var (_, _, balancer) = _ca.Client("balancer");
         using var client = Client(_ca.CaPublic, balancer, out _);
         using var response = await client.GetAsync(new Uri(host.Address, "/v1/models")).WaitAsync(TestReplica.Timeout);
