@@ -34,7 +34,7 @@ internal static class StructuredOutputBench
         var rounds = int.Parse(BenchArgs.Arg(args, "--rounds") ?? "5", System.Globalization.CultureInfo.InvariantCulture);
         var tokens = int.Parse(BenchArgs.Arg(args, "--tokens") ?? "64", System.Globalization.CultureInfo.InvariantCulture);
         var shapeName = BenchArgs.Arg(args, "--shape") ?? "700m";
-        var vocabFile = BenchArgs.Arg(args, "--vocab") ?? Path.Combine(FindRepo(), "tests", "data", "tokenizers", "ggml-vocab-gpt-2.gguf");
+        var vocabFile = BenchArgs.Arg(args, "--vocab") ?? Path.Combine(Benchmarks.BenchRepository.Root() ?? Directory.GetCurrentDirectory(), "tests", "data", "tokenizers", "ggml-vocab-gpt-2.gguf");
 
         var path = EnsureModel(dir, SyntheticShape.Find(shapeName), vocabFile);
         using var model = Model.Load(path);
@@ -163,19 +163,6 @@ internal static class StructuredOutputBench
 
         File.Delete(raw);
         return path;
-    }
-
-    private static string FindRepo()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "WrinkleFree.slnx")))
-            {
-                return d.FullName;
-            }
-        }
-
-        return Directory.GetCurrentDirectory();
     }
 
     /// <summary>Times the constraint's own work (masking and advancing) on the engine thread.</summary>

@@ -24,7 +24,7 @@ internal static class ColdStartBench
         var shape = BenchArgs.Arg(args, "--shape", "700m");
         var threads = BenchArgs.Int(args, "--threads", Environment.ProcessorCount);
         var rounds = BenchArgs.Int(args, "--rounds", 2);
-        var wf = BenchArgs.Arg(args, "--wf", Path.Combine(RepositoryRoot(), "src", "wf", "bin", "Release", "net10.0", "wf.dll"));
+        var wf = BenchArgs.Arg(args, "--wf", Path.Combine(Benchmarks.BenchRepository.Root() ?? Directory.GetCurrentDirectory(), "src", "wf", "bin", "Release", "net10.0", "wf.dll"));
         if (!File.Exists(wf))
         {
             Console.Error.WriteLine($"no built wf at {wf}: run `dotnet build src/wf -c Release` first, or pass --wf PATH/wf.dll");
@@ -199,18 +199,5 @@ internal static class ColdStartBench
         using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "WrinkleFree.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        return Directory.GetCurrentDirectory();
     }
 }

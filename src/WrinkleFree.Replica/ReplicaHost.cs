@@ -113,12 +113,17 @@ public sealed class ReplicaHost : IAsyncDisposable
                     await Task.Delay(TimeSpan.FromMilliseconds(20)).ConfigureAwait(false);
                 }
 
-                if (replica.Backend.State == BackendState.Ready)
+                try
                 {
-                    await ReplicaWarmUp.RunAsync(replica, address).ConfigureAwait(false);
+                    if (replica.Backend.State == BackendState.Ready)
+                    {
+                        await ReplicaWarmUp.RunAsync(replica, address).ConfigureAwait(false);
+                    }
                 }
-
-                replica.WarmingUp = false;
+                finally
+                {
+                    replica.WarmingUp = false;
+                }
             }
         }, CancellationToken.None);
         return new ReplicaHost(app, replica, startup, address, notices);

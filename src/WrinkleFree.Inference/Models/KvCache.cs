@@ -26,7 +26,6 @@ public sealed class KvCache : IDisposable
     private readonly int _layers;
     private readonly int _kvDim;
     private readonly long _maxPages;
-    private long _allocated;
     private long _pagesInUse;
     private long _nextId;
     private long _hitTokens;
@@ -79,7 +78,7 @@ public sealed class KvCache : IDisposable
     {
         lock (_lock)
         {
-            while (_free.Count < pages && _allocated < _maxPages)
+            while (_free.Count < pages && _pages.Count < _maxPages)
             {
                 var page = NewPage();
                 page.Data.Clear();
@@ -112,7 +111,6 @@ public sealed class KvCache : IDisposable
     {
         var page = new KvPage(PageFloats);
         _pages.Add(page);
-        _allocated++;
         return page;
     }
 
@@ -125,7 +123,7 @@ public sealed class KvCache : IDisposable
             {
                 page = _free.Pop();
             }
-            else if (_allocated < _maxPages)
+            else if (_pages.Count < _maxPages)
             {
                 page = NewPage();
             }

@@ -8,7 +8,8 @@ namespace WrinkleFree.Inference.Models;
 /// The floats are native memory advised for transparent huge pages (<see cref="Native.HugePageMemory"/>): a page is
 /// layers x 2 x 64 x KvDim floats (18 MB on the 700m shape), and faulting that in 4 KiB at a time cost a prompt about
 /// 40 ms a fresh page (measured: a replica's RopeAndCache phase 61-130 ms against 9-13 while the prefix cache kept taking
-/// new pages), against about 2 ms in 2 MiB pages. Freed with the cache (<see cref="KvCache.Dispose"/>) or its finalizer.
+/// new pages; with huge pages the first prompt's RopeAndCache phase took 8-9 ms, as warm). Freed with the cache
+/// (<see cref="KvCache.Dispose"/>) or its finalizer.
 /// </remarks>
 internal sealed unsafe class KvPage
 {

@@ -22,53 +22,57 @@ internal sealed unsafe class TernaryMatrix : WeightMatrix
         : base(type, data, rows, columns, name, kernels)
     {
         _tensorScale = type == GgmlType.I2_S ? *(float*)(Data + (long)rows * columns / 4) : 1f;
-        if (Formats.IqBnLayout.Applies(type))
-        {
+        var fits = (long)rows * columns / 4 <= int.MaxValue;
+        string? refusal = null;
+        var repacked = Formats.IqBnLayout.Applies(type)
             // No kernels read ik_llama.cpp's layouts directly: every use, lookups included, goes through the I2_S copy.
-            var scales = new PinnedBuffer<float>(rows);
-            _packed = new Native.HugePageMemory((long)rows * (columns / 4));
-            TernaryRepack.FromIqBn(type, Data, rows, columns, _packed.Pointer, scales.Pointer);
-            _rowScales = scales;
-        }
-        else if (type == GgmlType.Q2_0)
-        {
-            var scales = new PinnedBuffer<float>(rows);
-            var packed = new Native.HugePageMemory((long)rows * (columns / 4));
-            if (TernaryRepack.FromQ20(Data, rows, columns, packed.Pointer, scales.Pointer) is { } why)
+            ? Repack(rows, columns, (packed, scales) =>
             {
-                packed.Dispose();
-                throw new NotSupportedException($"tensor '{name}': Q2_0 runs here as ternary weights with one scale per row, but {why}");
-            }
+                TernaryRepack.FromIqBn(type, Data, rows, columns, packed, scales);
+                return true;
+            })
+            : type == GgmlType.Q2_0
+                ? Repack(rows, columns, (packed, scales) => (refusal = TernaryRepack.FromQ20(Data, rows, columns, packed, scales)) is null)
+            : multiplied && fits && type == GgmlType.TQ1_0
+                ? Repack(rows, columns, (packed, scales) => TernaryRepack.FromTq1(Data, rows, columns, packed, scales))
+            : multiplied && fits && TernaryRepack.Applies(type)
+                ? Repack(rows, columns, (packed, scales) =>
+                {
+                    if (!TernaryRepack.TryUniformRowScales(Data, rows, columns, scales))
+                    {
+                        return false;
+                    }
 
-            _packed = packed;
-            _rowScales = scales;
-        }
-        else if (multiplied && type == GgmlType.TQ1_0 && (long)rows * columns / 4 <= int.MaxValue)
+                    TernaryRepack.ToI2S(Data, rows, columns, packed);
+                    return true;
+                })
+            : null;
+        if (refusal is not null)
         {
-            var scales = new PinnedBuffer<float>(rows);
-            var packed = new Native.HugePageMemory((long)rows * (columns / 4));
-            if (TernaryRepack.FromTq1(Data, rows, columns, packed.Pointer, scales.Pointer))
-            {
-                _packed = packed;
-                _rowScales = scales;
-            }
-            else
-            {
-                packed.Dispose();
-            }
-        }
-        else if (multiplied && TernaryRepack.Applies(type) && (long)rows * columns / 4 <= int.MaxValue)
-        {
-            var scales = new PinnedBuffer<float>(rows);
-            if (TernaryRepack.TryUniformRowScales(Data, rows, columns, scales.Pointer))
-            {
-                _packed = new Native.HugePageMemory((long)rows * (columns / 4));
-                TernaryRepack.ToI2S(Data, rows, columns, _packed.Pointer);
-                _rowScales = scales;
-            }
+            throw new NotSupportedException($"tensor '{name}': Q2_0 runs here as ternary weights with one scale per row, but {refusal}");
         }
 
+        (_packed, _rowScales) = repacked is { } copy ? (copy.Packed, copy.Scales) : (null, null);
         _kernel = kernels.Ternary(KernelType);
+    }
+
+    private delegate bool RepackInto(byte* packed, float* rowScales);
+
+    /// <summary>
+    /// An I2_S copy (2 bits a weight, on huge pages) and one scale per row, filled by <paramref name="repack"/>; null, with
+    /// the copy released, when it declines (the tensor keeps its own layout and kernel).
+    /// </summary>
+    private static (Native.HugePageMemory Packed, PinnedBuffer<float> Scales)? Repack(int rows, int columns, RepackInto repack)
+    {
+        var scales = new PinnedBuffer<float>(rows);
+        var packed = new Native.HugePageMemory((long)rows * (columns / 4));
+        if (repack(packed.Pointer, scales.Pointer))
+        {
+            return (packed, scales);
+        }
+
+        packed.Dispose();
+        return null;
     }
 
     /// <summary>True when the multiplies read a repacked copy instead of the tensor's bytes.</summary>

@@ -341,6 +341,8 @@ internal static class GenerationEndpoints
     /// <summary>One choice's enumeration, recording TTFT, inter-token latency and token counts as events arrive.</summary>
     private sealed class ChoiceRun(int index, ReplicaContext replica, long startedAt, IAsyncEnumerator<GenerationEvent> events) : IAsyncDisposable
     {
+        // Read once per choice, not per token: the replica's warm-up requests are not clients', so they stay out of the metrics.
+        private readonly bool _counted = !ReplicaContext.InWarmUp;
         private long _lastTokenAt;
         private int _textLength;
         private int _pendingText;
@@ -377,8 +379,7 @@ internal static class GenerationEndpoints
             CompletionTokens = Math.Max(CompletionTokens, e.CompletionTokens);
             CachedPromptTokens = Math.Max(CachedPromptTokens, e.CachedPromptTokens);
             // A generated piece (the vllm backend's pieces carry text but no token id); echoed prompt text is not one.
-            // The replica's warm-up requests are not clients': their (cold) latencies and tokens stay out of the metrics.
-            if (!e.IsEcho && (e.TokenId >= 0 || e.Text.Length > 0) && !ReplicaContext.InWarmUp)
+            if (!e.IsEcho && (e.TokenId >= 0 || e.Text.Length > 0) && _counted)
             {
                 var now = Replica.Time.GetTimestamp();
                 var metrics = Replica.Metrics;

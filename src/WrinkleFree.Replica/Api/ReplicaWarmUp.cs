@@ -12,8 +12,8 @@ namespace WrinkleFree.Replica.Api;
 /// compiled before the first client arrives. They carry the process's secret (<see cref="ReplicaContext.WarmUpToken"/>),
 /// which passes the loading gate and the key check only while warming up, and they stay out of the metrics and the
 /// access log. With client-certificate TLS the replica cannot present a certificate to itself, so there the same requests
-/// run through the endpoint code in process (no socket). Until they are answered /health says "loading" and other
-/// requests get 503 model_loading. A failure is logged and does not stop the replica from serving.
+/// run through the endpoint code in process (no socket). Until they are answered (the host then clears
+/// <see cref="ReplicaContext.WarmingUp"/>) /health says "loading" and other requests get 503 model_loading. A failure is logged and does not stop the replica from serving.
 /// </summary>
 internal static class ReplicaWarmUp
 {
@@ -51,10 +51,6 @@ internal static class ReplicaWarmUp
             // Whatever went wrong, the replica serves: a warm-up is worth less than the replica it would stop.
             replica.WarmUpOutcome = e.Message;
             WrinkleFree.Replica.Log.WarmUpFailed(replica.Logger, e.Message);
-        }
-        finally
-        {
-            replica.WarmingUp = false;
         }
     }
 

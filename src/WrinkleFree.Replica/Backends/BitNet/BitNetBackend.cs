@@ -68,23 +68,6 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
                 PrefixCache = options.PrefixCache,
                 WarmUp = options.WarmUp,
             }, time);
-            if (options.WarmUp)
-            {
-                // The request path's own first calls (chat template, tokenizer both ways) are compiled here too, not in the first request.
-                string text;
-                try
-                {
-                    text = chat.Render([new ChatMessage("user", "Hello, world! 123")]);
-                }
-                catch (Exception e) when (e is not OutOfMemoryException)
-                {
-                    // A template that cannot render this gives each chat request its own error; completions still serve.
-                    text = "Hello, world! 123";
-                }
-
-                tokenizer.Decode(tokenizer.Encode(text, true, parseSpecial: true));
-            }
-
             _loaded = new Loaded(model, engine, chat);
             Log.Loaded(logger, model.Name, engine.ContextLimit, chat.UsesModelTemplate ? "model" : "chatml", (long)engine.WarmUpTime.TotalMilliseconds);
         }
