@@ -100,6 +100,11 @@ internal static unsafe class KernelBench
                 }
 
                 Measure(pool, bandwidth, type, 2560, s_headRows, "lm_head", quick ? [1] : [1, 4, 16], family);
+                if (type == GgmlType.Q8_0 && family.Q8Layout == Q8Layout.Interleaved && family.Isa == KernelIsa.Avx512)
+                {
+                    // The in-run reference for the interleaved vpdpbusd copy: the AVX-512 vpmaddubsw kernel on aligned rows.
+                    Measure(pool, bandwidth, type, 2560, s_headRows, "lm_head (rows ref)", quick ? [1, 16] : [1, 4, 16], family, Q8Layout.Rows);
+                }
             }
         }
 
@@ -108,7 +113,7 @@ internal static unsafe class KernelBench
         return 0;
     }
 
-    private static void Measure(WorkerPool pool, double bandwidth, GgmlType type, int columns, int rows, string label, int[] batches, KernelFamily family)
+    private static void Measure(WorkerPool pool, double bandwidth, GgmlType type, int columns, int rows, string label, int[] batches, KernelFamily family, Q8Layout? q8Layout = null)
     {
         var info = GgmlTypeInfo.Of(type)!.Value;
         var size = info.ByteSize((long)rows * columns);
@@ -122,7 +127,9 @@ internal static unsafe class KernelBench
             var matrices = new WeightMatrix[copies];
             for (var c = 0; c < copies; c++)
             {
-                matrices[c] = WeightMatrix.Create(type, (nint)(data + c * stride), rows, columns, label, family);
+                matrices[c] = q8Layout is { } layout
+                    ? new DenseMatrix(type, (nint)(data + c * stride), rows, columns, label, family, q8Layout: layout)
+                    : WeightMatrix.Create(type, (nint)(data + c * stride), rows, columns, label, family);
             }
 
             foreach (var batch in batches)

@@ -7,35 +7,38 @@ namespace WrinkleFree.Inference.Tensors;
 /// <summary>Q8_0 (int8 dot products against Q8_0-quantized activations) and F32/F16/BF16 (float FMA) weights.</summary>
 internal sealed unsafe class DenseMatrix : WeightMatrix
 {
-    // Q8_0 for the AVX-512 family is copied once into the layout its AVX-512 kernels read (see Q8Repack); the other kernel
-    // families read the tensor's own bytes.
+    // Q8_0 is copied once at load into the layout the family's kernel reads (Q8Interleaved for vpdpbusd, Q8Repack for the
+    // AVX-512 vpmaddubsw kernel); the other families read the tensor's own blocks.
     private readonly Q8Repack? _repack;
+    private readonly Q8Interleaved? _interleaved;
     private readonly delegate*<in DenseArgs, int, int, void> _kernel;
     private Job? _job;
 
-    public DenseMatrix(GgmlType type, nint data, int rows, int columns, string name, KernelFamily kernels, bool multiplied = true)
+    /// <param name="q8Layout">Q8_0 only: a layout other than the family's own (the kernels bench compares them).</param>
+    public DenseMatrix(GgmlType type, nint data, int rows, int columns, string name, KernelFamily kernels, bool multiplied = true, Q8Layout? q8Layout = null)
         : base(type, data, rows, columns, name, kernels)
     {
-        var family = kernels;
-        if (type == GgmlType.Q8_0 && kernels.Isa == KernelIsa.Avx512)
+        if (type != GgmlType.Q8_0)
         {
-            if (multiplied)
-            {
-                _repack = new Q8Repack(Data, rows, columns);
-            }
-            else
-            {
-                // Created as lookup-only, so no copy; if it is multiplied after all, the 256-bit kernels read the block layout.
-                family = KernelFamily.Get(KernelFamily.IsSupported(KernelIsa.AvxVnni) ? KernelIsa.AvxVnni : KernelIsa.Avx2);
-            }
+            _kernel = kernels.Dense(type);
+            return;
         }
 
-        _kernel = family.Dense(type);
+        // Created as lookup-only, there is no copy; if it is multiplied after all, a kernel reads the tensor's blocks.
+        var layout = multiplied ? q8Layout ?? kernels.Q8Layout : Q8Layout.Blocks;
+        switch (layout)
+        {
+            case Q8Layout.Interleaved: _interleaved = new Q8Interleaved(Data, rows, columns); break;
+            case Q8Layout.Rows: _repack = new Q8Repack(Data, rows, columns); break;
+        }
+
+        _kernel = kernels.Q8(layout);
     }
 
-    internal override bool Repacked => _repack != null;
+    internal override bool Repacked => _repack != null || _interleaved != null;
 
-    internal override IEnumerable<Native.HugePageMemory> Copies => _repack is { } r ? [r.Quants, r.Scales] : [];
+    internal override IEnumerable<Native.HugePageMemory> Copies =>
+        _repack is { } r ? [r.Quants, r.Scales] : _interleaved is { } i ? [i.Quants, i.Scales] : [];
 
     public override void Multiply(ActivationBatch x, Span<float> y, WorkerPool pool)
     {
@@ -48,16 +51,18 @@ internal sealed unsafe class DenseMatrix : WeightMatrix
             args.Q8Scale = q8.Scale.Pointer;
             args.Q8Stride = q8.Stride;
             args.Q8Blocks = q8.Blocks;
+            args.Q8Sums = q8.Sums.Pointer;
         }
 
         _repack?.Apply(ref args);
+        _interleaved?.Apply(ref args);
         var job = Interlocked.Exchange(ref _job, null) ?? new Job();
         fixed (float* py = y)
         {
             args.Y = py;
             job.Args = args;
             job.Kernel = _kernel;
-            pool.Run(job, Rows);
+            pool.Run(job, _interleaved?.Groups ?? Rows);
         }
 
         job.Args = default;

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 namespace WrinkleFree.Inference.Tensors;
 
 /// <summary>
@@ -14,6 +15,7 @@ internal sealed unsafe class Q8Activations
         Stride = Blocks * 32;
         Q = new PinnedBuffer<sbyte>(maxBatch * Stride);
         Scale = new PinnedBuffer<float>(maxBatch * Blocks);
+        Sums = new PinnedBuffer<int>(maxBatch * Blocks);
     }
 
     public int Columns { get; }
@@ -29,6 +31,32 @@ internal sealed unsafe class Q8Activations
     /// <summary>max|x|/127 of each 32-value block, rows of <see cref="Blocks"/> entries.</summary>
     public PinnedBuffer<float> Scale { get; }
 
+    /// <summary>
+    /// −128·Σq of each 32-value block, rows of <see cref="Blocks"/> entries: the starting value of a block's vpdpbusd sum
+    /// against weights stored as w + 128 (<see cref="Q8Interleaved"/>), which leaves exactly Σ w·q.
+    /// </summary>
+    public PinnedBuffer<int> Sums { get; }
+
+    /// <summary>Σ of 32 signed bytes: vpsadbw of the sign-flipped bytes against zero gives Σ(q + 128).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int BlockSum(sbyte* q)
+    {
+        if (Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            var flipped = Vector256.Load((byte*)q) ^ Vector256.Create((byte)0x80);
+            var sad = System.Runtime.Intrinsics.X86.Avx2.SumAbsoluteDifferences(flipped, Vector256<byte>.Zero).AsInt64();
+            return (int)Vector256.Sum(sad) - 32 * 128;
+        }
+
+        var sum = 0;
+        for (var j = 0; j < 32; j++)
+        {
+            sum += q[j];
+        }
+
+        return sum;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Quantize(float* x, int batch)
     {
@@ -41,6 +69,7 @@ internal sealed unsafe class Q8Activations
                 var n = Math.Min(32, Columns - k * 32);
                 Scale.Pointer[b * Blocks + k] = ActivationQuantizer.QuantizeRow(row + k * 32, n, q + k * 32);
                 new Span<sbyte>(q + k * 32 + n, 32 - n).Clear();
+                Sums.Pointer[b * Blocks + k] = -128 * BlockSum(q + k * 32);
             }
         }
     }

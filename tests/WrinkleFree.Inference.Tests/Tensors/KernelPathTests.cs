@@ -30,6 +30,10 @@ public sealed unsafe class KernelPathTests
         // Block counts that leave the paired/unrolled loops a remainder, and float rows that are not a multiple of 16.
         data.Add(GgmlType.Q8_0, 5, 224, 5);
         data.Add(GgmlType.Q8_0, 5, 96, 6);
+
+        // Several groups of eight rows (the interleaved copy), the last one partial, with full and leftover token quads.
+        data.Add(GgmlType.Q8_0, 21, 256, 17);
+        data.Add(GgmlType.Q8_0, 40, 64, 4);
         data.Add(GgmlType.F32, 5, 200, 5);
         data.Add(GgmlType.F16, 5, 200, 5);
         data.Add(GgmlType.BF16, 5, 200, 5);
@@ -82,18 +86,44 @@ public sealed unsafe class KernelPathTests
                 var args = new DenseArgs
                 {
                     Weights = (byte*)w.Address, Rows = w.Rows, Columns = w.Columns, Batch = x.Batch, X = XPointer(x),
-                    Q8 = q8.Q.Pointer, Q8Scale = q8.Scale.Pointer, Q8Stride = q8.Stride, Q8Blocks = q8.Blocks, Y = py,
+                    Q8 = q8.Q.Pointer, Q8Scale = q8.Scale.Pointer, Q8Stride = q8.Stride, Q8Blocks = q8.Blocks, Q8Sums = q8.Sums.Pointer, Y = py,
                 };
-                // The AVX-512 Q8_0 kernels read the load-time repack, as DenseMatrix hands it to them.
-                using var repack = type == GgmlType.Q8_0 && family.Isa == KernelIsa.Avx512 ? new Q8Repack((byte*)w.Address, w.Rows, w.Columns) : null;
-                repack?.Apply(ref args);
-                var kernel = family.Dense(type);
-                kernel(in args, 0, w.Rows / 2);
-                kernel(in args, w.Rows / 2, w.Rows);
+
+                // Q8_0 kernels read the load-time copy of their layout, as DenseMatrix hands it to them; the interleaved
+                // kernel's items are groups of eight rows.
+                var layout = type == GgmlType.Q8_0 ? family.Q8Layout : Q8Layout.Blocks;
+                RunDense(family.Dense(type), args, w, layout);
+                if (type == GgmlType.Q8_0 && layout != Q8Layout.Blocks)
+                {
+                    // The family's block kernel too (what a lookup-only matrix that is multiplied after all uses).
+                    var blocks = new float[y.Length];
+                    fixed (float* pb = blocks)
+                    {
+                        RunDense(family.Q8(Q8Layout.Blocks), args with { Y = pb }, w, Q8Layout.Blocks);
+                    }
+
+                    for (var i = 0; i < y.Length; i++)
+                    {
+                        Assert.True(MathF.Abs(blocks[i] - y[i]) <= 2e-5f * MathF.Max(1f, MathF.Abs(y[i])) * MathF.Sqrt(w.Columns), $"{family} blocks [{i}]: {blocks[i]} vs {y[i]}");
+                    }
+                }
             }
         }
 
         return y;
+    }
+
+    private static void RunDense(delegate*<in DenseArgs, int, int, void> kernel, DenseArgs args, TestWeights w, Q8Layout layout)
+    {
+        using var rows = layout == Q8Layout.Rows ? new Q8Repack((byte*)w.Address, w.Rows, w.Columns) : null;
+        using var interleaved = layout == Q8Layout.Interleaved ? new Q8Interleaved((byte*)w.Address, w.Rows, w.Columns) : null;
+        rows?.Apply(ref args);
+        interleaved?.Apply(ref args);
+        var items = interleaved?.Groups ?? w.Rows;
+
+        // Two ranges, as the pool would split them.
+        kernel(in args, 0, items / 2);
+        kernel(in args, items / 2, items);
     }
 
     private static float* XPointer(ActivationBatch x)

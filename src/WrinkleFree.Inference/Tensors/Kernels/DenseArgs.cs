@@ -24,6 +24,9 @@ internal unsafe struct DenseArgs
     public int Q8Stride;
     public int Q8Blocks;
 
+    /// <summary>−128·Σq per activation block (<see cref="Q8Activations.Sums"/>), for the <see cref="Q8Interleaved"/> kernel.</summary>
+    public int* Q8Sums;
+
     /// <summary>Output, y[b·Rows + r].</summary>
     public float* Y;
 }

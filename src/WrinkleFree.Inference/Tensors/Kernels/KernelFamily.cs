@@ -114,15 +114,36 @@ public sealed unsafe class KernelFamily
     };
 
     /// <summary>
-    /// The kernel this family multiplies <paramref name="type"/> (Q8_0, F32, F16, BF16) weights with. The AVX-512 Q8_0
-    /// kernel reads a <see cref="Q8Repack"/>, not the tensor's blocks.
+    /// The layout this family's Q8_0 kernel reads: with vpdpbusd (AVX-VNNI) the eight-row interleaved copy, on AVX-512
+    /// without it the aligned row copy, otherwise the tensor's own blocks.
+    /// </summary>
+    internal Q8Layout Q8Layout => Isa switch
+    {
+        KernelIsa.Avx512 or KernelIsa.AvxVnni when IsSupported(KernelIsa.AvxVnni) => Q8Layout.Interleaved,
+        KernelIsa.Avx512 => Q8Layout.Rows,
+        _ => Q8Layout.Blocks,
+    };
+
+    /// <summary>The Q8_0 kernel for <paramref name="layout"/>; <see cref="Q8Layout.Blocks"/> gives this family's block kernel.</summary>
+    internal delegate*<in DenseArgs, int, int, void> Q8(Q8Layout layout) => layout switch
+    {
+        Q8Layout.Interleaved => &Q8Vnni8.Multiply,
+        Q8Layout.Rows => &Q8Avx512.Multiply,
+        _ => Isa switch
+        {
+            KernelIsa.Avx512 or KernelIsa.AvxVnni when IsSupported(KernelIsa.AvxVnni) => &Q8Avx2.MultiplyVnni,
+            KernelIsa.Avx512 or KernelIsa.AvxVnni or KernelIsa.Avx2 => &Q8Avx2.Multiply,
+            _ => &ScalarKernels.Q8_0,
+        },
+    };
+
+    /// <summary>
+    /// The kernel this family multiplies <paramref name="type"/> (Q8_0, F32, F16, BF16) weights with. Q8_0 kernels read
+    /// the layout <see cref="Q8Layout"/> names (<see cref="Q8Interleaved"/> kernels take groups of eight rows as items).
     /// </summary>
     internal delegate*<in DenseArgs, int, int, void> Dense(GgmlType type) => (type, Isa) switch
     {
-        (GgmlType.Q8_0, KernelIsa.Avx512) => &Q8Avx512.Multiply,
-        (GgmlType.Q8_0, KernelIsa.AvxVnni) => &Q8Avx2.MultiplyVnni,
-        (GgmlType.Q8_0, KernelIsa.Avx2) => &Q8Avx2.Multiply,
-        (GgmlType.Q8_0, _) => &ScalarKernels.Q8_0,
+        (GgmlType.Q8_0, _) => Q8(Q8Layout),
         (GgmlType.F32, KernelIsa.Avx512) => &FloatAvx512.F32,
         (GgmlType.F32, KernelIsa.Avx2 or KernelIsa.AvxVnni) => &FloatAvx2.F32,
         (GgmlType.F32, _) => &ScalarKernels.F32,

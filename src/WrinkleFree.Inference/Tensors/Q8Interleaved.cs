@@ -1,0 +1,87 @@
+using WrinkleFree.Inference.Native;
+using WrinkleFree.Inference.Tensors.Kernels;
+
+namespace WrinkleFree.Inference.Tensors;
+
+/// <summary>
+/// Load-time copy of a Q8_0 tensor for the vpdpbusd kernel (<see cref="Kernels.Avx2.Q8Vnni8"/>): rows in groups of eight,
+/// each 32-value block of a group stored as eight 32-byte chunks whose 4-byte lane r holds four consecutive values of
+/// row r. One vpdpbusd of a chunk against four activation bytes broadcast to every lane then adds into eight rows' int32
+/// sums at once, so a block's sum needs no horizontal reduction and each weight is multiplied exactly once.
+/// </summary>
+/// <remarks>
+/// vpdpbusd multiplies unsigned by signed bytes, so the values are stored with their sign bit flipped (w + 128 as a byte);
+/// the excess 128·Σq of a block is taken off by starting its sum at −128·Σq, which the activations carry
+/// (<see cref="Q8Activations.Sums"/>). The integer sums are therefore exactly Σ w·q, as in the scalar reference. Scales
+/// are floats in the same group order (eight per block), 36 bytes per 32 values as in <see cref="Q8Repack"/>. The row
+/// count is padded to a multiple of eight with zero weights and zero scales; only real rows are written out.
+/// </remarks>
+internal sealed unsafe class Q8Interleaved : IDisposable
+{
+    public const int GroupRows = 8;
+
+    public Q8Interleaved(byte* q8, int rows, int columns)
+    {
+        ArgumentOutOfRangeException.ThrowIfNotEqual(columns % 32, 0, nameof(columns));
+        Blocks = columns / 32;
+        Groups = (rows + GroupRows - 1) / GroupRows;
+        Quants = new HugePageMemory((long)Groups * Blocks * 256);
+        Scales = new HugePageMemory((long)Groups * Blocks * GroupRows * sizeof(float));
+        var scales = (float*)Scales.Pointer;
+        for (long g = 0; g < Groups; g++)
+        {
+            for (var b = 0; b < Blocks; b++)
+            {
+                var destination = Quants.Pointer + (g * Blocks + b) * 256;
+                for (var r = 0; r < GroupRows; r++)
+                {
+                    var row = g * GroupRows + r;
+                    var scale = &scales[(g * Blocks + b) * GroupRows + r];
+                    if (row >= rows)
+                    {
+                        *scale = 0f;
+                        for (var k = 0; k < 8; k++)
+                        {
+                            *(uint*)(destination + k * 32 + r * 4) = 0x80808080u;
+                        }
+
+                        continue;
+                    }
+
+                    var block = q8 + (row * Blocks + b) * BlockDecoders.Q8BlockBytes;
+                    *scale = BlockDecoders.Half(block);
+                    for (var k = 0; k < 8; k++)
+                    {
+                        // Four values of row r for positions 4k..4k+3, sign bit flipped (two's complement + 128).
+                        *(uint*)(destination + k * 32 + r * 4) = *(uint*)(block + 2 + k * 4) ^ 0x80808080u;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>32-value blocks per row.</summary>
+    public int Blocks { get; }
+
+    /// <summary>Groups of <see cref="GroupRows"/> rows (the last one padded).</summary>
+    public int Groups { get; }
+
+    public HugePageMemory Quants { get; }
+
+    /// <summary>Eight floats (the group's rows) per block, groups of <see cref="Blocks"/> blocks.</summary>
+    public HugePageMemory Scales { get; }
+
+    /// <summary>Points <paramref name="args"/> at this copy (what <see cref="Kernels.Avx2.Q8Vnni8"/> reads).</summary>
+    public void Apply(ref DenseArgs args)
+    {
+        args.Weights = Quants.Pointer;
+        args.WeightScales = (float*)Scales.Pointer;
+        args.WeightStride = Blocks * 256;
+    }
+
+    public void Dispose()
+    {
+        Quants.Dispose();
+        Scales.Dispose();
+    }
+}
