@@ -7,6 +7,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "engine" => EngineVsLlamaCpp.Run(args[1..]),
     "profile" => StepBreakdown.Run(args[1..]),
     "structured" => StructuredOutputBench.Run(args[1..]),
+    "lut" => TableLookupProbe.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -16,6 +17,7 @@ static int Usage()
     Console.Error.WriteLine("       WrinkleFree.Bench profile [--threads N] [--type tq2_0|i2_s] [--cache DIR] [--chunks 1,2,4]");
     Console.Error.WriteLine("       WrinkleFree.Bench pool [--threads N]");
     Console.Error.WriteLine("       WrinkleFree.Bench structured [--shape tiny|700m|2b4t] [--threads N] [--rounds N] [--tokens N] [--vocab FILE] [--cache DIR]");
+    Console.Error.WriteLine("       WrinkleFree.Bench lut [--working-set-mb N]   (table-lookup ternary GEMV probe vs the I2_S kernel, 1 thread)");
     Console.Error.WriteLine("       WrinkleFree.Bench kernels [--threads N] [--isa scalar|avx2|avxvnni|avx512|all] [--quick] [--types I2_S,TQ2_0,...] [--hugepages] [--working-set-mb N] [--head-rows N]");
     return 2;
 }
