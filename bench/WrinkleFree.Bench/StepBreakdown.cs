@@ -30,7 +30,9 @@ internal static class StepBreakdown
         }
 
         var path = EngineBenchmark.EnsureSyntheticModel(dir, SyntheticShape.Find("2b4t"), type);
+        var loadClock = System.Diagnostics.Stopwatch.StartNew();
         using var model = Model.Load(path);
+        Console.WriteLine($"loaded in {loadClock.Elapsed.TotalSeconds:F2} s (mapping, repacks and the load-time copies)");
         if (chunkings != null)
         {
             // Only the interleaved roofline, one decode step per chunking in turn, so they meet the same machine.

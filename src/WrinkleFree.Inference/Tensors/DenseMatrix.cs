@@ -9,8 +9,7 @@ internal sealed unsafe class DenseMatrix : WeightMatrix
 {
     // Q8_0 is copied once at load into the layout the family's kernel reads (Q8Interleaved for vpdpbusd, Q8Repack for the
     // AVX-512 vpmaddubsw kernel); the other families read the tensor's own blocks.
-    private readonly Q8Repack? _repack;
-    private readonly Q8Interleaved? _interleaved;
+    private readonly Q8Copy? _copy;
     private readonly delegate*<in DenseArgs, int, int, void> _kernel;
     private Job? _job;
 
@@ -26,19 +25,13 @@ internal sealed unsafe class DenseMatrix : WeightMatrix
 
         // Created as lookup-only, there is no copy; if it is multiplied after all, a kernel reads the tensor's blocks.
         var layout = multiplied ? q8Layout ?? kernels.Q8Layout : Q8Layout.Blocks;
-        switch (layout)
-        {
-            case Q8Layout.Interleaved: _interleaved = new Q8Interleaved(Data, rows, columns); break;
-            case Q8Layout.Rows: _repack = new Q8Repack(Data, rows, columns); break;
-        }
-
+        _copy = Q8Copy.For(layout, Data, rows, columns);
         _kernel = kernels.Q8(layout);
     }
 
-    internal override bool Repacked => _repack != null || _interleaved != null;
+    internal override bool Repacked => _copy != null;
 
-    internal override IEnumerable<Native.HugePageMemory> Copies =>
-        _repack is { } r ? [r.Quants, r.Scales] : _interleaved is { } i ? [i.Quants, i.Scales] : [];
+    internal override IEnumerable<Native.HugePageMemory> Copies => _copy is { } c ? [c.Quants, c.Scales] : [];
 
     public override void Multiply(ActivationBatch x, Span<float> y, WorkerPool pool)
     {
@@ -54,15 +47,14 @@ internal sealed unsafe class DenseMatrix : WeightMatrix
             args.Q8Sums = q8.Sums.Pointer;
         }
 
-        _repack?.Apply(ref args);
-        _interleaved?.Apply(ref args);
+        _copy?.Apply(ref args);
         var job = Interlocked.Exchange(ref _job, null) ?? new Job();
         fixed (float* py = y)
         {
             args.Y = py;
             job.Args = args;
             job.Kernel = _kernel;
-            pool.Run(job, _interleaved?.Groups ?? Rows);
+            pool.Run(job, _copy?.Items ?? Rows);
         }
 
         job.Args = default;

@@ -1,6 +1,3 @@
-using WrinkleFree.Inference.Native;
-using WrinkleFree.Inference.Tensors.Kernels;
-
 namespace WrinkleFree.Inference.Tensors;
 
 /// <summary>
@@ -16,19 +13,15 @@ namespace WrinkleFree.Inference.Tensors;
 /// are floats in the same group order (eight per block), 36 bytes per 32 values as in <see cref="Q8Repack"/>. The row
 /// count is padded to a multiple of eight with zero weights and zero scales; only real rows are written out.
 /// </remarks>
-internal sealed unsafe class Q8Interleaved : IDisposable
+internal sealed unsafe class Q8Interleaved : Q8Copy
 {
     public const int GroupRows = 8;
 
     public Q8Interleaved(byte* q8, int rows, int columns)
+        : base(columns, (long)GroupsOf(rows) * columns * GroupRows, (long)GroupsOf(rows) * (columns / 32) * GroupRows, columns * GroupRows, GroupsOf(rows))
     {
-        ArgumentOutOfRangeException.ThrowIfNotEqual(columns % 32, 0, nameof(columns));
-        Blocks = columns / 32;
-        Groups = (rows + GroupRows - 1) / GroupRows;
-        Quants = new HugePageMemory((long)Groups * Blocks * 256);
-        Scales = new HugePageMemory((long)Groups * Blocks * GroupRows * sizeof(float));
         var scales = (float*)Scales.Pointer;
-        for (long g = 0; g < Groups; g++)
+        for (long g = 0; g < Items; g++)
         {
             for (var b = 0; b < Blocks; b++)
             {
@@ -60,28 +53,8 @@ internal sealed unsafe class Q8Interleaved : IDisposable
         }
     }
 
-    /// <summary>32-value blocks per row.</summary>
-    public int Blocks { get; }
+    /// <summary>Groups of <see cref="GroupRows"/> rows (the last one padded): the kernel's work items.</summary>
+    public int Groups => Items;
 
-    /// <summary>Groups of <see cref="GroupRows"/> rows (the last one padded).</summary>
-    public int Groups { get; }
-
-    public HugePageMemory Quants { get; }
-
-    /// <summary>Eight floats (the group's rows) per block, groups of <see cref="Blocks"/> blocks.</summary>
-    public HugePageMemory Scales { get; }
-
-    /// <summary>Points <paramref name="args"/> at this copy (what <see cref="Kernels.Avx2.Q8Vnni8"/> reads).</summary>
-    public void Apply(ref DenseArgs args)
-    {
-        args.Weights = Quants.Pointer;
-        args.WeightScales = (float*)Scales.Pointer;
-        args.WeightStride = Blocks * 256;
-    }
-
-    public void Dispose()
-    {
-        Quants.Dispose();
-        Scales.Dispose();
-    }
+    private static int GroupsOf(int rows) => (rows + GroupRows - 1) / GroupRows;
 }

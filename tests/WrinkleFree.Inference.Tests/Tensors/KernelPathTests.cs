@@ -115,11 +115,9 @@ public sealed unsafe class KernelPathTests
 
     private static void RunDense(delegate*<in DenseArgs, int, int, void> kernel, DenseArgs args, TestWeights w, Q8Layout layout)
     {
-        using var rows = layout == Q8Layout.Rows ? new Q8Repack((byte*)w.Address, w.Rows, w.Columns) : null;
-        using var interleaved = layout == Q8Layout.Interleaved ? new Q8Interleaved((byte*)w.Address, w.Rows, w.Columns) : null;
-        rows?.Apply(ref args);
-        interleaved?.Apply(ref args);
-        var items = interleaved?.Groups ?? w.Rows;
+        using var copy = Q8Copy.For(layout, (byte*)w.Address, w.Rows, w.Columns);
+        copy?.Apply(ref args);
+        var items = copy?.Items ?? w.Rows;
 
         // Two ranges, as the pool would split them.
         kernel(in args, 0, items / 2);
