@@ -156,6 +156,39 @@ internal static class HotMath
         Scale(x, 1f / sum);
     }
 
+    /// <summary>
+    /// max |x| (NaN if any element is NaN, as TensorPrimitives.MaxMagnitude gives): the unsigned maximum of the values' bit
+    /// patterns with the sign bit cleared, which orders every finite value, infinity, then NaN exactly.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float MaxAbs(ReadOnlySpan<float> x)
+    {
+        ref var p = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+        var i = 0;
+        var best = 0u;
+        if (Vector256.IsHardwareAccelerated && x.Length >= 8)
+        {
+            var mask = Vector256.Create(0x7FFF_FFFFu);
+            var acc = Vector256<uint>.Zero;
+            for (; i + 8 <= x.Length; i += 8)
+            {
+                acc = Vector256.Max(acc, Vector256.LoadUnsafe(ref p, (nuint)i).AsUInt32() & mask);
+            }
+
+            for (var lane = 0; lane < 8; lane++)
+            {
+                best = Math.Max(best, acc.GetElement(lane));
+            }
+        }
+
+        for (; i < x.Length; i++)
+        {
+            best = Math.Max(best, BitConverter.SingleToUInt32Bits(x[i]) & 0x7FFF_FFFFu);
+        }
+
+        return BitConverter.UInt32BitsToSingle(best);
+    }
+
     /// <summary>x ·= s.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scale(Span<float> x, float s)

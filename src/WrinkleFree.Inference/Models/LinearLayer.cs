@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using WrinkleFree.Inference.Tensors;
 using WrinkleFree.Inference.Threading;
 
@@ -21,13 +22,14 @@ public sealed class LinearLayer(WeightMatrix weight, float scale = 1f, float[]? 
     }
 
     /// <summary>Applies the scale and bias to <paramref name="batch"/> rows of raw matrix output (after a fused multiply).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void Finish(int batch, Span<float> y)
     {
         var rows = Weight.Rows;
         var output = y[..(batch * rows)];
         if (Scale != 1f)
         {
-            System.Numerics.Tensors.TensorPrimitives.Multiply(output, Scale, output);
+            HotMath.Scale(output, Scale);
         }
 
         if (Bias is { } bias)
@@ -35,7 +37,7 @@ public sealed class LinearLayer(WeightMatrix weight, float scale = 1f, float[]? 
             for (var b = 0; b < batch; b++)
             {
                 var row = output.Slice(b * rows, rows);
-                System.Numerics.Tensors.TensorPrimitives.Add(row, bias, row);
+                HotMath.Add(row, bias);
             }
         }
     }

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -9,9 +8,15 @@ namespace WrinkleFree.Inference.Tensors;
 internal static unsafe class ActivationQuantizer
 {
     /// <summary>Quantizes <paramref name="n"/> floats into <paramref name="q"/> and returns max|x|/127 (0 for an all-zero row).</summary>
+    /// <remarks>
+    /// Called for every token of every matmul input, so it is compiled fully optimized from its first call and finds max|x|
+    /// with HotMath rather than TensorPrimitives, whose generic code starts unoptimized in every process: a fresh process's
+    /// first long prompt spent a large share of its time here.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float QuantizeRow(float* x, int n, sbyte* q)
     {
-        var amax = MathF.Abs(TensorPrimitives.MaxMagnitude(new ReadOnlySpan<float>(x, n)));
+        var amax = Models.HotMath.MaxAbs(new ReadOnlySpan<float>(x, n));
         if (!(amax > 0f))
         {
             new Span<sbyte>(q, n).Clear();

@@ -28,6 +28,34 @@ public sealed class HotMathTests
 
     [Theory]
     [MemberData(nameof(Lengths))]
+    public void MaxAbs_MatchesTensorPrimitivesMaxMagnitude_IncludingSpecials(int n)
+    {
+        var x = Values(n, 5);
+        Assert.Equal(n == 0 ? 0f : MathF.Abs(TensorPrimitives.MaxMagnitude(x)), HotMath.MaxAbs(x));
+        if (n == 0)
+        {
+            return;
+        }
+
+        // The largest magnitude negative, at the end (the scalar tail) and at the start (the vector loop).
+        foreach (var at in new[] { n - 1, 0 })
+        {
+            var y = (float[])x.Clone();
+            y[at] = -1e30f;
+            Assert.Equal(1e30f, HotMath.MaxAbs(y));
+            y[at] = float.NegativeInfinity;
+            Assert.Equal(float.PositiveInfinity, HotMath.MaxAbs(y));
+            y[at] = float.NaN;
+            Assert.True(float.IsNaN(HotMath.MaxAbs(y)), "NaN must propagate, as TensorPrimitives.MaxMagnitude does");
+        }
+
+        var zeros = new float[n];
+        zeros[n / 2] = -0f;
+        Assert.Equal(0f, HotMath.MaxAbs(zeros));
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
     public void ElementWise_MatchScalarReference(int n)
     {
         var x = Values(n, 3);
