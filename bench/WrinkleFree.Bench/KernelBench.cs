@@ -99,11 +99,11 @@ internal static unsafe class KernelBench
                     continue;
                 }
 
-                Measure(pool, bandwidth, type, 2560, s_headRows, "lm_head", quick ? [1] : [1, 4, 16], family);
+                Measure(pool, bandwidth, type, 2560, s_headRows, "lm_head", quick ? [1] : [1, 4, 16, 64], family);
                 if (type == GgmlType.Q8_0 && family.Q8Layout == Q8Layout.Interleaved && family.Isa == KernelIsa.Avx512)
                 {
                     // The in-run reference for the interleaved vpdpbusd copy: the AVX-512 vpmaddubsw kernel on aligned rows.
-                    Measure(pool, bandwidth, type, 2560, s_headRows, "lm_head (rows ref)", quick ? [1, 16] : [1, 4, 16], family, Q8Layout.Rows);
+                    Measure(pool, bandwidth, type, 2560, s_headRows, "lm_head (rows ref)", quick ? [1, 16] : [1, 4, 16, 64], family, Q8Layout.Rows);
                 }
             }
         }
