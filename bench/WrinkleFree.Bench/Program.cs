@@ -8,6 +8,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "profile" => StepBreakdown.Run(args[1..]),
     "structured" => StructuredOutputBench.Run(args[1..]),
     "lut" => TableLookupProbe.Run(args[1..]),
+    "r4" => InterleavedRowsProbe.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -18,6 +19,7 @@ static int Usage()
     Console.Error.WriteLine("       WrinkleFree.Bench pool [--threads N]");
     Console.Error.WriteLine("       WrinkleFree.Bench structured [--shape tiny|700m|2b4t] [--threads N] [--rounds N] [--tokens N] [--vocab FILE] [--cache DIR]");
     Console.Error.WriteLine("       WrinkleFree.Bench lut [--working-set-mb N]   (table-lookup ternary GEMV probe vs the I2_S kernel, 1 thread)");
+    Console.Error.WriteLine("       WrinkleFree.Bench r4 [--threads N] [--working-set-mb N]   (row-interleaved I2_S GEMV probe vs the I2_S kernel)");
     Console.Error.WriteLine("       WrinkleFree.Bench kernels [--threads N] [--isa scalar|avx2|avxvnni|avx512|all] [--quick] [--types I2_S,TQ2_0,...] [--hugepages] [--working-set-mb N] [--head-rows N]");
     return 2;
 }
