@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -115,7 +114,7 @@ internal static unsafe class InterleavedRowsProbe
 
             foreach (var (label, data, layout, output) in new[] { ("I2_S (engine)", (nint)plain, false, (nint)pe), ("row-interleaved", (nint)interleaved, true, (nint)pa) })
             {
-                var seconds = Best(() =>
+                var seconds = ProbeTiming.Best(() =>
                 {
                     for (var c = 0; c < copies; c++)
                     {
@@ -139,20 +138,6 @@ internal static unsafe class InterleavedRowsProbe
         }
     }
 
-    private static double Best(Action pass, int calls)
-    {
-        pass();
-        var best = double.MaxValue;
-        var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency;
-        for (var n = 0; n < 5 || (Stopwatch.GetTimestamp() < deadline && n < 200); n++)
-        {
-            var start = Stopwatch.GetTimestamp();
-            pass();
-            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds / calls);
-        }
-
-        return best;
-    }
 
     private sealed class Job : IParallelWork
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -126,8 +125,8 @@ internal static unsafe class TableLookupProbe
                 }
             }
 
-            var tableSeconds = Best(() => BuildTables(pq, groups, tables), 1);
-            var seconds = Best(() =>
+            var tableSeconds = ProbeTiming.Best(() => BuildTables(pq, groups, tables), 1);
+            var seconds = ProbeTiming.Best(() =>
             {
                 BuildTables(pq, groups, tables);
                 for (var c = 0; c < copies; c++)
@@ -169,7 +168,7 @@ internal static unsafe class TableLookupProbe
         }
 
         var y = new float[rows];
-        var seconds = Best(() =>
+        var seconds = ProbeTiming.Best(() =>
         {
             x.MarkDirty();
             for (var c = 0; c < copies; c++)
@@ -184,20 +183,6 @@ internal static unsafe class TableLookupProbe
     private static void Report(int columns, int rows, string kernel, long bytes, double seconds, double tableSeconds) =>
         Console.WriteLine($"{columns + " x " + rows,-22} {kernel,-14} {bytes,10} {seconds * 1e6,10:F1} {bytes / seconds / 1e9,7:F1} {seconds * 1e9 / ((double)rows * columns / 256),8:F2} {tableSeconds * 1e6,9:F2}");
 
-    private static double Best(Action pass, int calls)
-    {
-        pass();
-        var best = double.MaxValue;
-        var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency;
-        for (var n = 0; n < 5 || (Stopwatch.GetTimestamp() < deadline && n < 200); n++)
-        {
-            var start = Stopwatch.GetTimestamp();
-            pass();
-            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds / calls);
-        }
-
-        return best;
-    }
 
     /// <summary>
     /// Where a (row block, group)'s 20 bytes go: slices of 64 groups outermost, then passes of 8 row blocks, then groups,
