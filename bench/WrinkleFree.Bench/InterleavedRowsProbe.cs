@@ -138,7 +138,6 @@ internal static unsafe class InterleavedRowsProbe
         }
     }
 
-
     private sealed class Job : IParallelWork
     {
         public int Columns;

@@ -183,7 +183,6 @@ internal static unsafe class TableLookupProbe
     private static void Report(int columns, int rows, string kernel, long bytes, double seconds, double tableSeconds) =>
         Console.WriteLine($"{columns + " x " + rows,-22} {kernel,-14} {bytes,10} {seconds * 1e6,10:F1} {bytes / seconds / 1e9,7:F1} {seconds * 1e9 / ((double)rows * columns / 256),8:F2} {tableSeconds * 1e6,9:F2}");
 
-
     /// <summary>
     /// Where a (row block, group)'s 20 bytes go: slices of 64 groups outermost, then passes of 8 row blocks, then groups,
     /// then the pass's blocks. A slice's tables (4 KiB) stay in L1 while every row's indices for it stream past.
