@@ -31,7 +31,7 @@ internal sealed unsafe class DenseMatrix : WeightMatrix
 
     internal override bool Repacked => _copy != null;
 
-    internal override IEnumerable<Native.HugePageMemory> Copies => _copy is { } c ? [c.Quants, c.Scales] : [];
+    internal override IEnumerable<Native.HugePageMemory> Copies => _copy?.Memory ?? [];
 
     public override void Multiply(ActivationBatch x, Span<float> y, WorkerPool pool)
     {

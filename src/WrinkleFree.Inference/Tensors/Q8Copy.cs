@@ -5,7 +5,8 @@ namespace WrinkleFree.Inference.Tensors;
 
 /// <summary>
 /// A load-time copy of a Q8_0 tensor in the layout a kernel reads (<see cref="Q8Repack"/>, <see cref="Q8Interleaved"/>):
-/// int8 values and float block scales, both on transparent huge pages.
+/// int8 values and float block scales on transparent huge pages, the scales in their own array or (scale count 0) inside
+/// the values' stream.
 /// </summary>
 internal abstract unsafe class Q8Copy : IDisposable
 {
@@ -16,7 +17,7 @@ internal abstract unsafe class Q8Copy : IDisposable
         Stride = stride;
         Items = items;
         Quants = new HugePageMemory(quantBytes);
-        Scales = new HugePageMemory(scaleCount * sizeof(float));
+        Scales = scaleCount > 0 ? new HugePageMemory(scaleCount * sizeof(float)) : null;
     }
 
     /// <summary>32-value blocks per row.</summary>
@@ -30,7 +31,11 @@ internal abstract unsafe class Q8Copy : IDisposable
 
     public HugePageMemory Quants { get; }
 
-    public HugePageMemory Scales { get; }
+    /// <summary>The scales' own array, or null when the layout keeps them beside the values.</summary>
+    public HugePageMemory? Scales { get; }
+
+    /// <summary>The memory this copy holds (for locking and release).</summary>
+    public IEnumerable<HugePageMemory> Memory => Scales is { } scales ? [Quants, scales] : [Quants];
 
     /// <summary>The copy <paramref name="layout"/> names, or null for <see cref="Q8Layout.Blocks"/> (the tensor's own bytes).</summary>
     public static Q8Copy? For(Q8Layout layout, byte* q8, int rows, int columns) => layout switch
@@ -44,13 +49,13 @@ internal abstract unsafe class Q8Copy : IDisposable
     public void Apply(ref DenseArgs args)
     {
         args.Weights = Quants.Pointer;
-        args.WeightScales = (float*)Scales.Pointer;
+        args.WeightScales = Scales is { } scales ? (float*)scales.Pointer : null;
         args.WeightStride = Stride;
     }
 
     public void Dispose()
     {
         Quants.Dispose();
-        Scales.Dispose();
+        Scales?.Dispose();
     }
 }

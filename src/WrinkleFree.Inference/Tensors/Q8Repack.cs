@@ -11,7 +11,7 @@ internal sealed unsafe class Q8Repack : Q8Copy
     public Q8Repack(byte* q8, int rows, int columns)
         : base(columns, (long)rows * RowStrideOf(columns), (long)rows * (columns / 32), RowStrideOf(columns), rows)
     {
-        var scales = (float*)Scales.Pointer;
+        var scales = (float*)Scales!.Pointer;
         for (long r = 0; r < rows; r++)
         {
             var source = q8 + r * Blocks * BlockDecoders.Q8BlockBytes;

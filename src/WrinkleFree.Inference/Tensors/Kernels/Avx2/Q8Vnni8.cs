@@ -18,6 +18,8 @@ namespace WrinkleFree.Inference.Tensors.Kernels.Avx2;
 /// </remarks>
 internal static unsafe class Q8Vnni8
 {
+    private const int BlockBytes = Q8Interleaved.BlockBytes;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(in DenseArgs a, int start, int end)
     {
@@ -25,7 +27,6 @@ internal static unsafe class Q8Vnni8
         for (var g = start; g < end; g++)
         {
             var w = a.Weights + (long)g * a.WeightStride;
-            var d = a.WeightScales + (long)g * blocks * 8;
             var rows = Math.Min(8, a.Rows - g * 8);
             var t = 0;
             if (a.Batch >= 4 && g + 1 < end && Math.Min(8, a.Rows - g * 8 - 8) == 8)
@@ -33,13 +34,13 @@ internal static unsafe class Q8Vnni8
                 // Two groups at once: each broadcast activation word feeds both groups' vpdpbusd.
                 for (; t + 4 <= a.Batch; t += 4)
                 {
-                    Tile16x4(a, w, d, blocks, t, g);
+                    Tile16x4(a, w, blocks, t, g);
                 }
 
                 for (; t < a.Batch; t++)
                 {
-                    Token(a, w, d, blocks, t, g, 8);
-                    Token(a, w + a.WeightStride, d + blocks * 8, blocks, t, g + 1, 8);
+                    Token(a, w, blocks, t, g, 8);
+                    Token(a, w + a.WeightStride, blocks, t, g + 1, 8);
                 }
 
                 g++;
@@ -48,18 +49,18 @@ internal static unsafe class Q8Vnni8
 
             for (; t + 4 <= a.Batch; t += 4)
             {
-                Tile4(a, w, d, blocks, t, g, rows);
+                Tile4(a, w, blocks, t, g, rows);
             }
 
             for (; t < a.Batch; t++)
             {
-                Token(a, w, d, blocks, t, g, rows);
+                Token(a, w, blocks, t, g, rows);
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Token(in DenseArgs a, byte* w, float* d, int blocks, int t, int g, int rows)
+    private static void Token(in DenseArgs a, byte* w, int blocks, int t, int g, int rows)
     {
         var q = a.Q8 + (long)t * a.Q8Stride;
         var s = a.Q8Sums + t * a.Q8Blocks;
@@ -67,8 +68,8 @@ internal static unsafe class Q8Vnni8
         var acc = Vector256<float>.Zero;
         for (var b = 0; b < blocks; b++)
         {
-            var sum = BlockSum(w + b * 256, (int*)(q + b * 32), s[b]);
-            acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum), Vector256.Load(d + b * 8) * Vector256.Create(xs[b]), acc);
+            var sum = BlockSum(w + b * BlockBytes, (int*)(q + b * 32), s[b]);
+            acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum), Vector256.Load((float*)(w + b * BlockBytes + 256)) * Vector256.Create(xs[b]), acc);
         }
 
         Store(acc, a.Y + (long)t * a.Rows + g * 8, rows);
@@ -76,7 +77,7 @@ internal static unsafe class Q8Vnni8
 
     /// <summary>Sixteen rows (groups g and g + 1, both full) × four tokens; each activation word is broadcast once for both groups.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile16x4(in DenseArgs a, byte* w, float* d, int blocks, int t, int g)
+    private static void Tile16x4(in DenseArgs a, byte* w, int blocks, int t, int g)
     {
         var q0 = a.Q8 + (long)t * a.Q8Stride;
         var qs = a.Q8Stride;
@@ -84,12 +85,11 @@ internal static unsafe class Q8Vnni8
         var x0 = a.Q8Scale + t * a.Q8Blocks;
         var n = a.Q8Blocks;
         var w1 = w + a.WeightStride;
-        var d1 = d + blocks * 8;
         Vector256<float> f00 = default, f01 = default, f02 = default, f03 = default, f10 = default, f11 = default, f12 = default, f13 = default;
         for (var b = 0; b < blocks; b++)
         {
-            var p0 = w + b * 256;
-            var p1 = w1 + b * 256;
+            var p0 = w + b * BlockBytes;
+            var p1 = w1 + b * BlockBytes;
             var c0 = Vector256.Create(s0[b]);
             var c1 = Vector256.Create(s0[n + b]);
             var c2 = Vector256.Create(s0[2 * n + b]);
@@ -101,8 +101,8 @@ internal static unsafe class Q8Vnni8
                 Quad(p0, p1, q, qs, k, ref i00, ref i01, ref i02, ref i03, ref i10, ref i11, ref i12, ref i13);
             }
 
-            var dw0 = Vector256.Load(d + b * 8);
-            var dw1 = Vector256.Load(d1 + b * 8);
+            var dw0 = Vector256.Load((float*)(w + b * BlockBytes + 256));
+            var dw1 = Vector256.Load((float*)(w1 + b * BlockBytes + 256));
             var e0 = Vector256.Create(x0[b]);
             var e1 = Vector256.Create(x0[n + b]);
             var e2 = Vector256.Create(x0[2 * n + b]);
@@ -130,7 +130,7 @@ internal static unsafe class Q8Vnni8
 
     /// <summary>Eight rows × four tokens: the block's eight weight chunks are loaded once for the four tokens.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4(in DenseArgs a, byte* w, float* d, int blocks, int t, int g, int rows)
+    private static void Tile4(in DenseArgs a, byte* w, int blocks, int t, int g, int rows)
     {
         var q0 = a.Q8 + (long)t * a.Q8Stride;
         var q1 = q0 + a.Q8Stride;
@@ -142,8 +142,8 @@ internal static unsafe class Q8Vnni8
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
         for (var b = 0; b < blocks; b++)
         {
-            var p = w + b * 256;
-            var dw = Vector256.Load(d + b * 8);
+            var p = w + b * BlockBytes;
+            var dw = Vector256.Load((float*)(w + b * BlockBytes + 256));
             var o = b * 32;
             acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(BlockSum(p, (int*)(q0 + o), s0[b])), dw * Vector256.Create(x0[b]), acc0);
             acc1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(BlockSum(p, (int*)(q1 + o), s0[n + b])), dw * Vector256.Create(x0[n + b]), acc1);
