@@ -65,25 +65,33 @@ internal static unsafe class ActivationQuantizer
         QuantizeScalar(x + i, n - i, q + i, inverse);
     }
 
-    /// <summary>Σ q[0..n): a 256-value block per decode matmul, once per token, on the thread the pool then waits for.</summary>
+    /// <summary>Σ q[0..n): per 256-value block of a ternary matmul's activations and per 32-value Q8 block, once per token.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Sum(sbyte* q, int n)
     {
-        var total = 0;
+        // vpsadbw of (q xor 0x80) against zero sums eight biased bytes per 64-bit lane; the bias is 128 per value.
+        long biased = 0;
         var i = 0;
         if (Avx512BW.IsSupported)
         {
-            // vpsadbw of (q xor 0x80) against zero sums eight biased bytes per 64-bit lane; the bias is 128 per value.
-            var sign = Vector512.Create((byte)0x80);
             var acc = Vector512<ulong>.Zero;
             for (; i + 64 <= n; i += 64)
             {
-                acc += Avx512BW.SumAbsoluteDifferences(Vector512.Load((byte*)q + i) ^ sign, Vector512<byte>.Zero).AsUInt64();
+                acc += Avx512BW.SumAbsoluteDifferences(Vector512.Load((byte*)q + i) ^ Vector512.Create((byte)0x80), Vector512<byte>.Zero).AsUInt64();
             }
 
-            total = (int)((long)Vector512.Sum(acc) - 128L * i);
+            biased = (long)Vector512.Sum(acc);
         }
 
+        if (Avx2.IsSupported)
+        {
+            for (; i + 32 <= n; i += 32)
+            {
+                biased += (long)Vector256.Sum(Avx2.SumAbsoluteDifferences(Vector256.Load((byte*)q + i) ^ Vector256.Create((byte)0x80), Vector256<byte>.Zero).AsUInt64());
+            }
+        }
+
+        var total = (int)(biased - 128L * i);
         for (; i < n; i++)
         {
             total += q[i];

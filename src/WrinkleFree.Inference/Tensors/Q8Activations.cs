@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 namespace WrinkleFree.Inference.Tensors;
 
 /// <summary>
@@ -37,26 +36,6 @@ internal sealed unsafe class Q8Activations
     /// </summary>
     public PinnedBuffer<int> Sums { get; }
 
-    /// <summary>Σ of 32 signed bytes: vpsadbw of the sign-flipped bytes against zero gives Σ(q + 128).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int BlockSum(sbyte* q)
-    {
-        if (Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx2.IsSupported)
-        {
-            var flipped = Vector256.Load((byte*)q) ^ Vector256.Create((byte)0x80);
-            var sad = System.Runtime.Intrinsics.X86.Avx2.SumAbsoluteDifferences(flipped, Vector256<byte>.Zero).AsInt64();
-            return (int)Vector256.Sum(sad) - 32 * 128;
-        }
-
-        var sum = 0;
-        for (var j = 0; j < 32; j++)
-        {
-            sum += q[j];
-        }
-
-        return sum;
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Quantize(float* x, int batch)
     {
@@ -69,7 +48,7 @@ internal sealed unsafe class Q8Activations
                 var n = Math.Min(32, Columns - k * 32);
                 Scale.Pointer[b * Blocks + k] = ActivationQuantizer.QuantizeRow(row + k * 32, n, q + k * 32);
                 new Span<sbyte>(q + k * 32 + n, 32 - n).Clear();
-                Sums.Pointer[b * Blocks + k] = -128 * BlockSum(q + k * 32);
+                Sums.Pointer[b * Blocks + k] = -128 * ActivationQuantizer.Sum(q + k * 32, 32);
             }
         }
     }

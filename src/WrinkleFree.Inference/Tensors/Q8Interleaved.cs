@@ -12,15 +12,18 @@ namespace WrinkleFree.Inference.Tensors;
 /// (<see cref="Q8Activations.Sums"/>). The integer sums are therefore exactly Σ w·q, as in the scalar reference. Each
 /// block's eight float scales follow its 256 values (<see cref="BlockBytes"/>, 36 bytes per 32 values as in
 /// <see cref="Q8Repack"/>), so a GEMV reads one stream: with the scales in an array of their own, the 2B4T head's decode
-/// GEMV took 11-30 % longer (measured, kernels bench). The row count is padded to a multiple of eight with zero weights
+/// GEMV took 12-63 % longer in 8 of 9 paired kernels-bench runs (docs/benchmarks.md). The row count is padded to a multiple of eight with zero weights
 /// and zero scales; only real rows are written out.
 /// </remarks>
 internal sealed unsafe class Q8Interleaved : Q8Copy
 {
     public const int GroupRows = 8;
 
+    /// <summary>Where a group's block keeps its eight rows' float scales: after its 256 bytes of values.</summary>
+    public const int ScaleOffset = 256;
+
     /// <summary>A group's block: 256 bytes of values, then its eight rows' float scales.</summary>
-    public const int BlockBytes = 256 + GroupRows * sizeof(float);
+    public const int BlockBytes = ScaleOffset + GroupRows * sizeof(float);
 
     public Q8Interleaved(byte* q8, int rows, int columns)
         : base(columns, (long)GroupsOf(rows) * (columns / 32) * BlockBytes, scaleCount: 0, columns / 32 * BlockBytes, GroupsOf(rows))
@@ -33,7 +36,7 @@ internal sealed unsafe class Q8Interleaved : Q8Copy
                 for (var r = 0; r < GroupRows; r++)
                 {
                     var row = g * GroupRows + r;
-                    var scale = (float*)(destination + 256) + r;
+                    var scale = (float*)(destination + ScaleOffset) + r;
                     if (row >= rows)
                     {
                         *scale = 0f;

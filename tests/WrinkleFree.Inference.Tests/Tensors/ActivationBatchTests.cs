@@ -51,7 +51,7 @@ public sealed unsafe class ActivationBatchTests
     public void Sum_AnyLength_EqualsTheScalarSum()
     {
         var random = new Random(5);
-        foreach (var n in new[] { 0, 1, 63, 64, 65, 256, 1000 })
+        foreach (var n in new[] { 0, 1, 31, 32, 33, 63, 64, 65, 96, 127, 256, 1000 })
         {
             var values = new sbyte[n];
             for (var i = 0; i < n; i++)

@@ -29,7 +29,7 @@ internal static unsafe class Q8Vnni8
             var w = a.Weights + (long)g * a.WeightStride;
             var rows = Math.Min(8, a.Rows - g * 8);
             var t = 0;
-            if (a.Batch >= 4 && g + 1 < end && Math.Min(8, a.Rows - g * 8 - 8) == 8)
+            if (a.Batch >= 4 && g + 1 < end && a.Rows - g * 8 >= 16)
             {
                 // Two groups at once: each broadcast activation word feeds both groups' vpdpbusd.
                 for (; t + 4 <= a.Batch; t += 4)
@@ -69,7 +69,7 @@ internal static unsafe class Q8Vnni8
         for (var b = 0; b < blocks; b++)
         {
             var sum = BlockSum(w + b * BlockBytes, (int*)(q + b * 32), s[b]);
-            acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum), Vector256.Load((float*)(w + b * BlockBytes + 256)) * Vector256.Create(xs[b]), acc);
+            acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum), Scales(w, b) * Vector256.Create(xs[b]), acc);
         }
 
         Store(acc, a.Y + (long)t * a.Rows + g * 8, rows);
@@ -101,8 +101,8 @@ internal static unsafe class Q8Vnni8
                 Quad(p0, p1, q, qs, k, ref i00, ref i01, ref i02, ref i03, ref i10, ref i11, ref i12, ref i13);
             }
 
-            var dw0 = Vector256.Load((float*)(w + b * BlockBytes + 256));
-            var dw1 = Vector256.Load((float*)(w1 + b * BlockBytes + 256));
+            var dw0 = Scales(w, b);
+            var dw1 = Scales(w1, b);
             var e0 = Vector256.Create(x0[b]);
             var e1 = Vector256.Create(x0[n + b]);
             var e2 = Vector256.Create(x0[2 * n + b]);
@@ -143,7 +143,7 @@ internal static unsafe class Q8Vnni8
         for (var b = 0; b < blocks; b++)
         {
             var p = w + b * BlockBytes;
-            var dw = Vector256.Load((float*)(w + b * BlockBytes + 256));
+            var dw = Scales(w, b);
             var o = b * 32;
             acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(BlockSum(p, (int*)(q0 + o), s0[b])), dw * Vector256.Create(x0[b]), acc0);
             acc1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(BlockSum(p, (int*)(q1 + o), s0[n + b])), dw * Vector256.Create(x0[n + b]), acc1);
@@ -200,6 +200,10 @@ internal static unsafe class Q8Vnni8
         i03 = AvxVnni.MultiplyWideningAndAdd(i03, v0, a3);
         i13 = AvxVnni.MultiplyWideningAndAdd(i13, v1, a3);
     }
+
+    /// <summary>The eight rows' float scales of block <paramref name="b"/> of a group.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Scales(byte* group, int b) => Vector256.Load((float*)(group + b * BlockBytes + Q8Interleaved.ScaleOffset));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(Vector256<float> value, float* y, int rows)
