@@ -34,7 +34,9 @@ internal static unsafe class Q8Vnni8
                 // Two groups at once: each broadcast activation word feeds both groups' vpdpbusd.
                 for (; t + 4 <= a.Batch; t += 4)
                 {
-                    Tile16x4(a, w, blocks, t, g);
+                    // The first token tile also prefetches the next pair into L2: measured in the model (profile, paired
+                    // rounds), the 4-sequence head 20-30 % and the 16-sequence head 10-15 % faster.
+                    Tile16x4(a, w, blocks, t, g, t == 0 && g + 3 < end ? w + 2 * a.WeightStride : null);
                 }
 
                 for (; t < a.Batch; t++)
@@ -75,9 +77,13 @@ internal static unsafe class Q8Vnni8
         Store(acc, a.Y + (long)t * a.Rows + g * 8, rows);
     }
 
-    /// <summary>Sixteen rows (groups g and g + 1, both full) × four tokens; each activation word is broadcast once for both groups.</summary>
+    /// <summary>
+    /// Sixteen rows (groups g and g + 1, both full) × four tokens; each activation word is broadcast once for both groups.
+    /// With <paramref name="next"/> set, the following pair of groups is prefetched into L2 block by block: the hardware
+    /// prefetcher alone left the first pass over each pair waiting on memory.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile16x4(in DenseArgs a, byte* w, int blocks, int t, int g)
+    private static void Tile16x4(in DenseArgs a, byte* w, int blocks, int t, int g, byte* next)
     {
         var q0 = a.Q8 + (long)t * a.Q8Stride;
         var qs = a.Q8Stride;
@@ -90,6 +96,16 @@ internal static unsafe class Q8Vnni8
         {
             var p0 = w + b * BlockBytes;
             var p1 = w1 + b * BlockBytes;
+            if (next != null)
+            {
+                // The next pair's block b (both groups: 2 × 288 contiguous bytes), into L2 while this pair computes.
+                var n0 = next + b * 2 * BlockBytes;
+                for (var o = 0; o < 2 * BlockBytes; o += 64)
+                {
+                    Sse.Prefetch1(n0 + o);
+                }
+            }
+
             var c0 = Vector256.Create(s0[b]);
             var c1 = Vector256.Create(s0[n + b]);
             var c2 = Vector256.Create(s0[2 * n + b]);
