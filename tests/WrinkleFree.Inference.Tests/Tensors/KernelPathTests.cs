@@ -27,6 +27,13 @@ public sealed unsafe class KernelPathTests
             data.Add(type, 3, 4352, 1);
         }
 
+        // The batched ternary tile over rows longer than one 16-chunk run: 27 chunks split into two column ranges (6912, the
+        // FFN down width), 17 chunks and a half-chunk tail (4480, I2_S), two row blocks with an odd last row, and a token
+        // left over after the group of eight.
+        data.Add(GgmlType.I2_S, 67, 6912, 9);
+        data.Add(GgmlType.I2_S, 67, 4480, 9);
+        data.Add(GgmlType.TQ2_0, 67, 6912, 9);
+
         // Block counts that leave the paired/unrolled loops a remainder, and float rows that are not a multiple of 16.
         data.Add(GgmlType.Q8_0, 5, 224, 5);
         data.Add(GgmlType.Q8_0, 5, 96, 6);

@@ -14,7 +14,8 @@ using Avx2 = System.Runtime.Intrinsics.X86.Avx2;
 /// decodes two weight rows once per 256-value chunk into eight code vectors held in registers and multiplies them against
 /// eight activation rows: each decode serves sixteen products and each activation load two, where the GEMV loop
 /// re-decoded the weights for every activation row. Sums stay in 16-bit lanes for up to 16 chunks (the same bound as the
-/// GEMV) and are widened once per run. Tokens left over after the groups of eight go through the one-row kernels
+/// GEMV): longer rows are cut into balanced column ranges of at most 16 chunks, each widened once and summed per row pair.
+/// Tokens left over after the groups of eight go through the one-row kernels
 /// (four tokens or one per pass).
 /// </summary>
 internal static unsafe class TernaryGemmAvx512
@@ -41,7 +42,9 @@ internal static unsafe class TernaryGemmAvx512
         var chunks = a.Columns >> 8;
         var hasTail = (a.Columns & 255) != 0;
         var dots = stackalloc int[2 * Tile];
-        var wide = stackalloc Vector512<int>[2 * Tile];
+        var part = stackalloc Vector512<int>[RowBlock / 2];
+        var ranges = Math.Max(1, (chunks + ChunksPer16BitRun - 1) / ChunksPer16BitRun);
+        var span = Math.Max(1, (chunks + ranges - 1) / ranges);
 
         // Blocks of rows small enough to stay in L2 (64 rows ≤ 110 KB), and within a block the token groups outermost: one
         // group's activations (8 × Columns bytes) stay in L1/L2 while the block's rows stream past, and the next group
@@ -76,27 +79,42 @@ internal static unsafe class TernaryGemmAvx512
                     continue;
                 }
 
-                for (var r = block; r < blockEnd; r += 2)
+                // Column ranges of at most 16 chunks, balanced (6912 columns: 14 + 13 chunks): a range's 16-bit sums cannot
+                // overflow, and one group's activations for a range (8 × at most 4096 bytes) stay in L1 while the block's
+                // rows pass, where a whole 6912-column row's (55 KB) did not fit. Each pair's partial sums add up in part[].
+                var pairs = (blockEnd - block + 1) / 2;
+                for (var k0 = 0; k0 == 0 || k0 < chunks; k0 += span)
                 {
-                    // An odd last row is paired with itself; the duplicate results are dropped.
+                    var kn = Math.Min(span, chunks - k0);
+                    for (var i = 0; i < pairs; i++)
+                    {
+                        var r = block + 2 * i;
+                        // An odd last row is paired with itself; the duplicate results are dropped.
+                        var r1 = r + 1 < blockEnd ? r + 1 : r;
+                        var w0 = a.Weights + (long)r * rowBytes + k0 * 64;
+                        // Rows r + 4 and r + 5 are prefetched into L2 as this pair computes (measured: 5-20 % fewer cycles
+                        // at 16 tokens on 1 thread from DRAM, 0-5 % on 2).
+                        var ahead = r + PrefetchRows + 1 < a.Rows ? w0 + PrefetchRows * rowBytes : null;
+                        var sums = Tile2x8(w0, w0 + (long)(r1 - r) * rowBytes, kn, qi + k0 * 256, a.Stride, ahead, rowBytes);
+                        part[i] = k0 == 0 ? sums : part[i] + sums;
+                    }
+                }
+
+                for (var i = 0; i < pairs; i++)
+                {
+                    var r = block + 2 * i;
                     var r1 = r + 1 < blockEnd ? r + 1 : r;
-                    var w0 = a.Weights + (long)r * rowBytes;
-                    var w1 = a.Weights + (long)r1 * rowBytes;
-                    // Rows r + 4 and r + 5 are prefetched into L2 as this pair computes (measured: 5-20 % fewer cycles at
-                    // 16 tokens on 1 thread from DRAM, 0-5 % on 2).
-                    var ahead = r + PrefetchRows + 1 < a.Rows ? w0 + PrefetchRows * rowBytes : null;
-                    var sums = Tile2x8(w0, w1, chunks, qi, a.Stride, wide, ahead, rowBytes);
                     if (!hasTail)
                     {
-                        StoreTile(a, r, r1, b, sums);
+                        StoreTile(a, r, r1, b, part[i]);
                         continue;
                     }
 
-                    sums.Store(dots);
-                    Store(a, r, w0, b, n, dots, hasTail, chunks);
+                    part[i].Store(dots);
+                    Store(a, r, a.Weights + (long)r * rowBytes, b, n, dots, hasTail, chunks);
                     if (r1 != r)
                     {
-                        Store(a, r1, w1, b, n, dots + Tile, hasTail, chunks);
+                        Store(a, r1, a.Weights + (long)r1 * rowBytes, b, n, dots + Tile, hasTail, chunks);
                     }
                 }
 
@@ -168,75 +186,55 @@ internal static unsafe class TernaryGemmAvx512
     }
 
     /// <summary>
-    /// Σ code·q for rows w0 and w1 against eight tokens: lanes 0–7 row w0, lanes 8–15 row w1. With <paramref name="ahead"/>
-    /// set, the two rows there are prefetched into L2 chunk by chunk.
+    /// Σ code·q over <paramref name="chunks"/> (at most 16) chunks of rows w0 and w1 against eight tokens: lanes 0–7 row
+    /// w0, lanes 8–15 row w1. With <paramref name="ahead"/> set, the two rows there are prefetched into L2 chunk by chunk.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static Vector512<int> Tile2x8(byte* w0, byte* w1, int chunks, sbyte* q, int stride, Vector512<int>* wide, byte* ahead, int rowBytes)
+    private static Vector512<int> Tile2x8(byte* w0, byte* w1, int chunks, sbyte* q, int stride, byte* ahead, int rowBytes)
     {
         var mask = Vector512.Create((byte)3);
-        for (var i = 0; i < 2 * Tile; i++)
+        Vector512<short> s00 = default, s01 = default, s02 = default, s03 = default, s04 = default, s05 = default, s06 = default, s07 = default;
+        Vector512<short> s10 = default, s11 = default, s12 = default, s13 = default, s14 = default, s15 = default, s16 = default, s17 = default;
+        for (var k = 0; k < chunks; k++)
         {
-            wide[i] = default;
-        }
-
-        var k = 0;
-        while (true)
-        {
-            var stop = Math.Min(chunks, k + ChunksPer16BitRun);
-            Vector512<short> s00 = default, s01 = default, s02 = default, s03 = default, s04 = default, s05 = default, s06 = default, s07 = default;
-            Vector512<short> s10 = default, s11 = default, s12 = default, s13 = default, s14 = default, s15 = default, s16 = default, s17 = default;
-            for (; k < stop; k++)
+            var u0 = Vector512.Load(w0 + k * 64).AsUInt16();
+            var u1 = Vector512.Load(w1 + k * 64).AsUInt16();
+            if (ahead != null)
             {
-                var u0 = Vector512.Load(w0 + k * 64).AsUInt16();
-                var u1 = Vector512.Load(w1 + k * 64).AsUInt16();
-                if (ahead != null)
-                {
-                    Sse.Prefetch1(ahead + k * 64);
-                    Sse.Prefetch1(ahead + rowBytes + k * 64);
-                }
-                var c00 = Avx512BW.ShiftRightLogical(u0, 6).AsByte() & mask;
-                var c01 = Avx512BW.ShiftRightLogical(u0, 4).AsByte() & mask;
-                var c02 = Avx512BW.ShiftRightLogical(u0, 2).AsByte() & mask;
-                var c03 = u0.AsByte() & mask;
-                var c10 = Avx512BW.ShiftRightLogical(u1, 6).AsByte() & mask;
-                var c11 = Avx512BW.ShiftRightLogical(u1, 4).AsByte() & mask;
-                var c12 = Avx512BW.ShiftRightLogical(u1, 2).AsByte() & mask;
-                var c13 = u1.AsByte() & mask;
-                var p = q + k * 256;
-                // One activation row at a time feeds both rows: few registers besides the 8 codes and 16 sums.
-                Token(p, c00, c01, c02, c03, c10, c11, c12, c13, ref s00, ref s10);
-                p += stride;
-                Token(p, c00, c01, c02, c03, c10, c11, c12, c13, ref s01, ref s11);
-                p += stride;
-                Token(p, c00, c01, c02, c03, c10, c11, c12, c13, ref s02, ref s12);
-                p += stride;
-                Token(p, c00, c01, c02, c03, c10, c11, c12, c13, ref s03, ref s13);
-                p += stride;
-                Token(p, c00, c01, c02, c03, c10, c11, c12, c13, ref s04, ref s14);
-                p += stride;
-                Token(p, c00, c01, c02, c03, c10, c11, c12, c13, ref s05, ref s15);
-                p += stride;
-                Token(p, c00, c01, c02, c03, c10, c11, c12, c13, ref s06, ref s16);
-                p += stride;
-                Token(p, c00, c01, c02, c03, c10, c11, c12, c13, ref s07, ref s17);
+                Sse.Prefetch1(ahead + k * 64);
+                Sse.Prefetch1(ahead + rowBytes + k * 64);
             }
 
-            if (k >= chunks)
-            {
-                // Rows of up to 16 chunks (every 2560-wide projection) never touch the spill area.
-                return Reduce16(
-                    wide[0] + Widen(s00), wide[1] + Widen(s01), wide[2] + Widen(s02), wide[3] + Widen(s03),
-                    wide[4] + Widen(s04), wide[5] + Widen(s05), wide[6] + Widen(s06), wide[7] + Widen(s07),
-                    wide[8] + Widen(s10), wide[9] + Widen(s11), wide[10] + Widen(s12), wide[11] + Widen(s13),
-                    wide[12] + Widen(s14), wide[13] + Widen(s15), wide[14] + Widen(s16), wide[15] + Widen(s17));
-            }
-
-            wide[0] += Widen(s00); wide[1] += Widen(s01); wide[2] += Widen(s02); wide[3] += Widen(s03);
-            wide[4] += Widen(s04); wide[5] += Widen(s05); wide[6] += Widen(s06); wide[7] += Widen(s07);
-            wide[8] += Widen(s10); wide[9] += Widen(s11); wide[10] += Widen(s12); wide[11] += Widen(s13);
-            wide[12] += Widen(s14); wide[13] += Widen(s15); wide[14] += Widen(s16); wide[15] += Widen(s17);
+            var c00 = Avx512BW.ShiftRightLogical(u0, 6).AsByte() & mask;
+            var c01 = Avx512BW.ShiftRightLogical(u0, 4).AsByte() & mask;
+            var c02 = Avx512BW.ShiftRightLogical(u0, 2).AsByte() & mask;
+            var c03 = u0.AsByte() & mask;
+            var c10 = Avx512BW.ShiftRightLogical(u1, 6).AsByte() & mask;
+            var c11 = Avx512BW.ShiftRightLogical(u1, 4).AsByte() & mask;
+            var c12 = Avx512BW.ShiftRightLogical(u1, 2).AsByte() & mask;
+            var c13 = u1.AsByte() & mask;
+            var p = q + k * 256;
+            // One activation row at a time feeds both rows: few registers besides the 8 codes and 16 sums.
+            Token(p, c00, c01, c02, c03, c10, c11, c12, c13, ref s00, ref s10);
+            p += stride;
+            Token(p, c00, c01, c02, c03, c10, c11, c12, c13, ref s01, ref s11);
+            p += stride;
+            Token(p, c00, c01, c02, c03, c10, c11, c12, c13, ref s02, ref s12);
+            p += stride;
+            Token(p, c00, c01, c02, c03, c10, c11, c12, c13, ref s03, ref s13);
+            p += stride;
+            Token(p, c00, c01, c02, c03, c10, c11, c12, c13, ref s04, ref s14);
+            p += stride;
+            Token(p, c00, c01, c02, c03, c10, c11, c12, c13, ref s05, ref s15);
+            p += stride;
+            Token(p, c00, c01, c02, c03, c10, c11, c12, c13, ref s06, ref s16);
+            p += stride;
+            Token(p, c00, c01, c02, c03, c10, c11, c12, c13, ref s07, ref s17);
         }
+
+        return Reduce16(
+            Widen(s00), Widen(s01), Widen(s02), Widen(s03), Widen(s04), Widen(s05), Widen(s06), Widen(s07),
+            Widen(s10), Widen(s11), Widen(s12), Widen(s13), Widen(s14), Widen(s15), Widen(s16), Widen(s17));
     }
 
     /// <summary>
