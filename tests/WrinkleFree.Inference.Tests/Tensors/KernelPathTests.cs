@@ -41,6 +41,7 @@ public sealed unsafe class KernelPathTests
         // Several groups of eight rows (the interleaved copy), the last one partial, with full and leftover token quads.
         data.Add(GgmlType.Q8_0, 21, 256, 17);
         data.Add(GgmlType.Q8_0, 40, 64, 4);
+        data.Add(GgmlType.Q8_0, 48, 320, 9); // two ranges, each a group pair (16 x 4 tiles) and a single group; a leftover token
         data.Add(GgmlType.F32, 5, 200, 5);
         data.Add(GgmlType.F16, 5, 200, 5);
         data.Add(GgmlType.BF16, 5, 200, 5);
