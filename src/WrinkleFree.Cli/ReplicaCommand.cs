@@ -1,4 +1,5 @@
 using System.CommandLine;
+using WrinkleFree.Platform.Processes;
 using WrinkleFree.Replica;
 
 namespace WrinkleFree.Cli;
@@ -90,6 +91,13 @@ internal sealed class ReplicaCommand(CliContext context)
             {
                 context.Error.WriteLine($"error: {e.Message}");
                 return ExitCodes.InvalidInput;
+            }
+
+            if (options.Backend == "bitnet")
+            {
+                // Starts over (same pid) with the runtime's tiering delay at zero, so the first requests run optimized code;
+                // returns when it did not (already set, or not the wf executable itself, e.g. a test host).
+                _ = EagerTiering.TryReexecute(["wf"]);
             }
 
             return await RunAsync(options, log, ct);
