@@ -112,10 +112,16 @@ internal static unsafe class Q8Vnni8
             var c3 = Vector256.Create(s0[3 * n + b]);
             Vector256<int> i00 = c0, i01 = c1, i02 = c2, i03 = c3, i10 = c0, i11 = c1, i12 = c2, i13 = c3;
             var q = q0 + b * 32;
-            for (var k = 0; k < 8; k++)
-            {
-                Quad(p0, p1, q, qs, k, ref i00, ref i01, ref i02, ref i03, ref i10, ref i11, ref i12, ref i13);
-            }
+            // Unrolled by hand (the JIT keeps an 8-iteration loop): measured in one process, interleaved rounds, the 16 x 4
+            // tile 9-28 % faster from cache and 6-9 % on the whole 2B4T head at 16 tokens on 2 threads.
+            Quad(p0, p1, q, qs, 0, ref i00, ref i01, ref i02, ref i03, ref i10, ref i11, ref i12, ref i13);
+            Quad(p0, p1, q, qs, 1, ref i00, ref i01, ref i02, ref i03, ref i10, ref i11, ref i12, ref i13);
+            Quad(p0, p1, q, qs, 2, ref i00, ref i01, ref i02, ref i03, ref i10, ref i11, ref i12, ref i13);
+            Quad(p0, p1, q, qs, 3, ref i00, ref i01, ref i02, ref i03, ref i10, ref i11, ref i12, ref i13);
+            Quad(p0, p1, q, qs, 4, ref i00, ref i01, ref i02, ref i03, ref i10, ref i11, ref i12, ref i13);
+            Quad(p0, p1, q, qs, 5, ref i00, ref i01, ref i02, ref i03, ref i10, ref i11, ref i12, ref i13);
+            Quad(p0, p1, q, qs, 6, ref i00, ref i01, ref i02, ref i03, ref i10, ref i11, ref i12, ref i13);
+            Quad(p0, p1, q, qs, 7, ref i00, ref i01, ref i02, ref i03, ref i10, ref i11, ref i12, ref i13);
 
             var dw0 = Scales(w, b);
             var dw1 = Scales(w1, b);
