@@ -44,35 +44,52 @@ internal static unsafe class TernaryAvx512
     }
 
     /// <summary>Σ code·q over the whole 256-value chunks of one I2_S row.</summary>
+    /// <remarks>
+    /// Two chunks per step into two 16-bit sums, so the loop carries two independent add chains and half the loop
+    /// overhead. Measured in one process, interleaved rounds, 6912 × 2560 on 1 thread: 20 % faster from cache, 3-4 %
+    /// from DRAM.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int I2SDot1(byte* row, int chunks, sbyte* qi)
     {
-        var mask = Vector512.Create((byte)3);
         var ones = Vector512.Create((short)1);
         var acc = Vector512<int>.Zero;
         var k = 0;
         while (k < chunks)
         {
             var stop = Math.Min(chunks, k + ChunksPer16BitRun);
-            var acc16 = Vector512<short>.Zero;
-            for (; k < stop; k++)
+            var even = Vector512<short>.Zero;
+            var odd = Vector512<short>.Zero;
+            for (; k + 2 <= stop; k += 2)
             {
-                var w = Vector512.Load(row + k * 64).AsUInt16();
-                var p = qi + k * 256;
-                var c0 = Avx512BW.ShiftRightLogical(w, 6).AsByte() & mask;
-                var c1 = Avx512BW.ShiftRightLogical(w, 4).AsByte() & mask;
-                var c2 = Avx512BW.ShiftRightLogical(w, 2).AsByte() & mask;
-                var c3 = w.AsByte() & mask;
-                acc16 += Avx512BW.MultiplyAddAdjacent(c0, Vector512.Load(p))
-                    + Avx512BW.MultiplyAddAdjacent(c1, Vector512.Load(p + 64))
-                    + Avx512BW.MultiplyAddAdjacent(c2, Vector512.Load(p + 128))
-                    + Avx512BW.MultiplyAddAdjacent(c3, Vector512.Load(p + 192));
+                even += Chunk(row + k * 64, qi + k * 256);
+                odd += Chunk(row + k * 64 + 64, qi + k * 256 + 256);
             }
 
-            acc += Avx512BW.MultiplyAddAdjacent(acc16, ones);
+            if (k < stop)
+            {
+                even += Chunk(row + k * 64, qi + k * 256);
+                k++;
+            }
+
+            acc += Avx512BW.MultiplyAddAdjacent(even, ones) + Avx512BW.MultiplyAddAdjacent(odd, ones);
         }
 
         return Vector512.Sum(acc);
+    }
+
+    /// <summary>One 64-byte chunk (256 codes) against its 256 interleaved activations, as 16-bit pair sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> Chunk(byte* w, sbyte* p)
+    {
+        var mask = Vector512.Create((byte)3);
+        var u = Vector512.Load(w).AsUInt16();
+        return Dot4(
+            Avx512BW.ShiftRightLogical(u, 6).AsByte() & mask,
+            Avx512BW.ShiftRightLogical(u, 4).AsByte() & mask,
+            Avx512BW.ShiftRightLogical(u, 2).AsByte() & mask,
+            u.AsByte() & mask,
+            p);
     }
 
     /// <summary>Four activation rows against one weight row: the codes are unpacked once and used four times.</summary>
