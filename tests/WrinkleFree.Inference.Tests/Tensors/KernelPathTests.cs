@@ -33,6 +33,7 @@ public sealed unsafe class KernelPathTests
         data.Add(GgmlType.I2_S, 67, 6912, 9);
         data.Add(GgmlType.I2_S, 67, 4480, 9);
         data.Add(GgmlType.TQ2_0, 67, 6912, 9);
+        data.Add(GgmlType.I2_S, 7, 128, 9); // rows shorter than one chunk: one empty range, all values in the tail
 
         // Block counts that leave the paired/unrolled loops a remainder, and float rows that are not a multiple of 16.
         data.Add(GgmlType.Q8_0, 5, 224, 5);

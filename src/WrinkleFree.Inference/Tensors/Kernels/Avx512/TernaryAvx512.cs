@@ -46,8 +46,8 @@ internal static unsafe class TernaryAvx512
     /// <summary>Σ code·q over the whole 256-value chunks of one I2_S row.</summary>
     /// <remarks>
     /// Two chunks per step into two 16-bit sums, so the loop carries two independent add chains and half the loop
-    /// overhead. Measured in one process, interleaved rounds, 6912 × 2560 on 1 thread: 20 % faster from cache, 3-4 %
-    /// from DRAM.
+    /// overhead. Measured in one process, interleaved rounds, 6912 × 2560 on 1 thread: 18-21 % faster from cache, 3-4 %
+    /// from DRAM; whole decode steps (profile) did not move beyond the host's noise.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int I2SDot1(byte* row, int chunks, sbyte* qi)

@@ -82,9 +82,12 @@ internal static unsafe class TernaryGemmAvx512
                 // Column ranges of at most 16 chunks, balanced (6912 columns: 14 + 13 chunks): a range's 16-bit sums cannot
                 // overflow, and one group's activations for a range (8 × at most 4096 bytes) stay in L1 while the block's
                 // rows pass, where a whole 6912-column row's (55 KB) did not fit. Each pair's partial sums add up in part[].
+                // Rows shorter than one chunk still take one (empty) range, so part[] is always written; their values are
+                // all in the tail that Store adds.
                 var pairs = (blockEnd - block + 1) / 2;
-                for (var k0 = 0; k0 == 0 || k0 < chunks; k0 += span)
+                for (var range = 0; range < ranges; range++)
                 {
+                    var k0 = range * span;
                     var kn = Math.Min(span, chunks - k0);
                     for (var i = 0; i < pairs; i++)
                     {
@@ -96,7 +99,7 @@ internal static unsafe class TernaryGemmAvx512
                         // at 16 tokens on 1 thread from DRAM, 0-5 % on 2).
                         var ahead = r + PrefetchRows + 1 < a.Rows ? w0 + PrefetchRows * rowBytes : null;
                         var sums = Tile2x8(w0, w0 + (long)(r1 - r) * rowBytes, kn, qi + k0 * 256, a.Stride, ahead, rowBytes);
-                        part[i] = k0 == 0 ? sums : part[i] + sums;
+                        part[i] = range == 0 ? sums : part[i] + sums;
                     }
                 }
 
