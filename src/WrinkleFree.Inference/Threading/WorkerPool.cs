@@ -84,6 +84,14 @@ public sealed class WorkerPool : IDisposable
             return;
         }
 
+        // Close the finished run's claim word before rewriting the fields its claims read. A worker can still be inside
+        // the last run's Drain with that run's state in hand (every item claimed, next == the old item count); were the
+        // word left open, it would compare that next with the new, larger _items, claim past the old end under the old
+        // generation, run the new work on it and count it into the new _done, which then overshoots and the wait below
+        // never ends (a 25-minute hang of the engine bench). Once closed, such a claim fails its compare-and-swap and the
+        // worker re-reads a next of int.MaxValue, which no run reaches.
+        var open = Volatile.Read(ref _state);
+        Interlocked.Exchange(ref _state, (open & ~0xFFFF_FFFFL) | int.MaxValue);
         _work = work;
         _items = items;
         _chunk = Math.Max(1, (items + Threads * _chunksPerThread - 1) / (Threads * _chunksPerThread));
@@ -152,7 +160,7 @@ public sealed class WorkerPool : IDisposable
             }
 
             // These fields belong to this generation if the claim below succeeds: a new run rewrites them only after
-            // every item of this one is claimed, which changes the state word.
+            // closing this run's state word (see Run), which makes the claim fail.
             var work = _work;
             var end = Math.Min(_items, next + _chunk);
             if (Interlocked.CompareExchange(ref _state, state + (end - next), state) != state)

@@ -48,6 +48,36 @@ public sealed class WorkerPoolTests
         Assert.All(work.Hits, h => Assert.Equal(5000, h));
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    [InlineData(8)]
+    public async Task Run_GrowingRunsBackToBack_NoStaleWorkerClaimsTheNextRun(int threads)
+    {
+        // A worker still inside the last run's claim loop once saw the next run's larger item count before that run had
+        // started, claimed items past the end of the finished run and counted them into the new one: the caller then
+        // waited forever for a total it had overshot (found as a 25-minute hang of the engine bench), or ran the new work
+        // twice. Oversubscribed threads get preempted at every point of the claim loop, so thousands of small runs
+        // alternating with larger ones reach that window.
+        using var pool = new WorkerPool(threads);
+        var sizes = new[] { 2, 3, 40, 5, 97, 4 };
+        var runs = Task.Run(() =>
+        {
+            for (var i = 0; i < 200_000; i++)
+            {
+                var items = sizes[i % sizes.Length];
+                var work = new CountingWork(items);
+                pool.Run(work, items);
+                Assert.Equal(0, work.OutOfRange);
+                Assert.All(work.Hits, h => Assert.Equal(1, h));
+            }
+        });
+
+        var finished = await Task.WhenAny(runs, Task.Delay(TimeSpan.FromMinutes(1))) == runs;
+        Assert.True(finished, "a run never finished: the caller is still waiting for items");
+        await runs;
+    }
+
     [Fact]
     public void Run_WorkThrows_RethrowsAndPoolStaysUsable()
     {
@@ -88,9 +118,19 @@ public sealed class WorkerPoolTests
 
         public int Calls => Volatile.Read(ref _calls);
 
+        public int OutOfRange => Volatile.Read(ref _outOfRange);
+
+        private int _outOfRange;
+
         public void Execute(int start, int end)
         {
             Interlocked.Increment(ref _calls);
+            if (start < 0 || end > Hits.Length)
+            {
+                Interlocked.Increment(ref _outOfRange);
+                return;
+            }
+
             for (var i = start; i < end; i++)
             {
                 Interlocked.Increment(ref Hits[i]);
