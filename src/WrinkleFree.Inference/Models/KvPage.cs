@@ -35,6 +35,9 @@ internal sealed unsafe class KvPage
         get => new(_memory.Pointer, Floats);
     }
 
+    /// <summary>The page's first float, for the attention kernel's row pointers. Valid until the cache is disposed.</summary>
+    public float* Pointer => (float*)_memory.Pointer;
+
     public void Free() => _memory.Dispose();
 
     /// <summary>Sequences holding the page; 0 means free or cached-but-idle.</summary>

@@ -123,6 +123,18 @@ public sealed class KvSequence : IDisposable
         return _pages[position / KvCache.PageTokens].Data.Slice(_cache.Offset(layer, kOrV, position % KvCache.PageTokens), _cache.KvDim);
     }
 
+    /// <summary>Floats per cached key or value row (all KV heads of one position).</summary>
+    internal int KvDim => _cache.KvDim;
+
+    /// <summary>
+    /// The first float of layer <paramref name="layer"/>'s key (<paramref name="kOrV"/> 0) or value (1) rows in the
+    /// sequence's page <paramref name="page"/>: the page's positions follow one another every KvDim floats. Valid until the
+    /// sequence maps, copies or drops that page.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal unsafe float* PageRows(int layer, int kOrV, int page) =>
+        (float*)_pages[page].Pointer + _cache.Offset(layer, kOrV, 0);
+
     /// <summary>A registered page is about to be written after a truncate: this sequence takes a private copy.</summary>
     private void CopyOnWrite(int index)
     {

@@ -344,7 +344,7 @@ public sealed class ModelRunner
     }
 
     /// <summary>Causal attention for (token, head) pairs; each worker keeps its own score buffer.</summary>
-    private sealed class AttentionWork(ModelRunner r) : IParallelWork
+    internal sealed class AttentionWork(ModelRunner r) : IParallelWork
     {
         [ThreadStatic]
         private static float[]? t_scores;
@@ -366,20 +366,46 @@ public sealed class ModelRunner
                 var scores = t_scores is { } s && s.Length >= length ? s : t_scores = new float[Math.Max(length, 256) * 2];
                 var q = r._q.AsSpan(t * c.QDim + h * c.HeadDim, c.HeadDim);
                 var kvOffset = h / group * c.HeadDim;
-                var seq = tok.Sequence;
-                for (var p = 0; p < length; p++)
+                var output = r._attn.Row(t).Slice(h * c.HeadDim, c.HeadDim);
+                Head(q, tok.Sequence, Layer, kvOffset, length, scale, scores, output);
+            }
+        }
+
+        /// <summary>One head's attention: the row-pointer kernel where it applies, else position by position (the same results).</summary>
+        internal static unsafe void Head(ReadOnlySpan<float> q, KvSequence seq, int layer, int kvOffset, int length, float scale, float[] scores, Span<float> output)
+        {
+            var probs = scores.AsSpan(0, length);
+            if (AttentionKernel.Supports(q.Length))
+            {
+                fixed (float* pq = q)
+                fixed (float* ps = scores)
+                fixed (float* po = output)
                 {
-                    scores[p] = HotMath.Dot(q, seq.Key(Layer, p).Slice(kvOffset, c.HeadDim)) * scale;
+                    AttentionKernel.Scores(pq, seq, layer, kvOffset, q.Length, length, scale, ps);
+                    HotMath.SoftMax(probs);
+                    AttentionKernel.Mix(ps, seq, layer, kvOffset, q.Length, length, po);
                 }
 
-                var probs = scores.AsSpan(0, length);
-                HotMath.SoftMax(probs);
-                var output = r._attn.Row(t).Slice(h * c.HeadDim, c.HeadDim);
-                output.Clear();
-                for (var p = 0; p < length; p++)
-                {
-                    HotMath.AddScaled(seq.Value(Layer, p).Slice(kvOffset, c.HeadDim), probs[p], output);
-                }
+                return;
+            }
+
+            PerPosition(q, seq, layer, kvOffset, length, scale, scores, output);
+        }
+
+        /// <summary>The per-position form: the reference the kernel is tested against, and the path for other head sizes.</summary>
+        internal static void PerPosition(ReadOnlySpan<float> q, KvSequence seq, int layer, int kvOffset, int length, float scale, float[] scores, Span<float> output)
+        {
+            for (var p = 0; p < length; p++)
+            {
+                scores[p] = HotMath.Dot(q, seq.Key(layer, p).Slice(kvOffset, q.Length)) * scale;
+            }
+
+            var probs = scores.AsSpan(0, length);
+            HotMath.SoftMax(probs);
+            output.Clear();
+            for (var p = 0; p < length; p++)
+            {
+                HotMath.AddScaled(seq.Value(layer, p).Slice(kvOffset, q.Length), probs[p], output);
             }
         }
     }
