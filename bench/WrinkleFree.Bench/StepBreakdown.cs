@@ -16,6 +16,8 @@ internal static class StepBreakdown
         var threads = 2;
         var type = GgmlType.TQ2_0;
         int[]? chunkings = null;
+        // Cached positions each sequence holds before the measured decode steps (attention reads all of them every step).
+        var context = 1;
         var dir = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".wrinklefree", "bench");
         for (var i = 0; i < args.Length; i++)
         {
@@ -25,6 +27,7 @@ internal static class StepBreakdown
                 case "--type": type = Enum.Parse<GgmlType>(args[++i], ignoreCase: true); break;
                 case "--cache": dir = args[++i]; break;
                 case "--chunks": chunkings = [.. args[++i].Split(',').Select(int.Parse)]; break;
+                case "--context": context = int.Parse(args[++i]); break;
                 default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
             }
         }
@@ -55,9 +58,10 @@ internal static class StepBreakdown
             Console.WriteLine($"model file {new FileInfo(path).Length / 1048576} MiB; {string.Join("; ", rss.Select(l => string.Join(' ', l.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries))))}");
         }
 
+        Console.WriteLine($"decode steps after a {context}-token context per sequence");
         Console.WriteLine($"{"phase",-22} {"decode x1",10} {"decode x16",11} {"prefill 64",11}");
-        var decode1 = Measure(model, pool, sequences: 1, promptTokens: 1, steps: 32);
-        var decode16 = Measure(model, pool, sequences: 16, promptTokens: 1, steps: 8);
+        var decode1 = Measure(model, pool, sequences: 1, promptTokens: context, steps: 32);
+        var decode16 = Measure(model, pool, sequences: 16, promptTokens: context, steps: 8);
         var prefill = Measure(model, pool, sequences: 1, promptTokens: 64, steps: 0);
         foreach (var phase in Enum.GetValues<StepPhase>())
         {
@@ -111,19 +115,21 @@ internal static class StepBreakdown
         for (var round = 0; round < 4; round++)
         {
             var seqs = Enumerable.Range(0, sequences).Select(_ => cache.CreateSequence(promptTokens + steps + 1)).ToArray();
-            var batch = new List<StepToken>();
-            foreach (var seq in seqs)
-            {
-                for (var p = 0; p < promptTokens; p++)
-                {
-                    batch.Add(new StepToken(Token(model, p), p, seq, p == promptTokens - 1));
-                }
-            }
-
             // Only the phase being measured is timed: the prefill when there are no decode steps, else the decode steps.
             runner.Profile = steps == 0 ? profile : null;
             profile.Reset();
-            runner.Forward(batch.ToArray(), logits);
+            // One prompt batch per sequence: the runner holds at most max(sequences, promptTokens) tokens a step.
+            foreach (var seq in seqs)
+            {
+                var batch = new StepToken[promptTokens];
+                for (var p = 0; p < promptTokens; p++)
+                {
+                    batch[p] = new StepToken(Token(model, p), p, seq, p == promptTokens - 1);
+                }
+
+                runner.Forward(batch, logits);
+            }
+
             runner.Profile = profile;
             var step = new StepToken[sequences];
             for (var i = 0; i < steps; i++)
