@@ -372,6 +372,8 @@ public sealed class ModelRunner
         }
 
         /// <summary>One head's attention: the row-pointer kernel where it applies, else position by position (the same results).</summary>
+        // Fully optimized from the first call, like the rest of the step (a fresh process's first prompt, docs/benchmarks.md).
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static unsafe void Head(ReadOnlySpan<float> q, KvSequence seq, int layer, int kvOffset, int length, float scale, float[] scores, Span<float> output)
         {
             var probs = scores.AsSpan(0, length);
@@ -393,6 +395,7 @@ public sealed class ModelRunner
         }
 
         /// <summary>The per-position form: the reference the kernel is tested against, and the path for other head sizes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static void PerPosition(ReadOnlySpan<float> q, KvSequence seq, int layer, int kvOffset, int length, float scale, float[] scores, Span<float> output)
         {
             for (var p = 0; p < length; p++)
