@@ -35,6 +35,10 @@ internal static class EngineVsLlamaCpp
         using var i2sModel = Model.Load(i2s);
         var weightBytes = tq2Model.WeightBytesPerStep;
 
+        // Aggregate decode of several sequences at the most threads, measured the same way for the rows and the pairs.
+        EngineBenchmarkResult Aggregate(Model model, int sequences) =>
+            EngineBenchmark.Concurrent(model, threads.Max(), sequences, contextTokens: 32, decodeSteps: 32, repetitions: 1);
+
         // Rounds interleave every row (ours, then llama.cpp) and each row keeps its best round: on a shared machine whose
         // load and memory bandwidth drift over minutes, rows measured minutes apart are not comparable, rows of one round are.
         for (var round = 0; round < rounds; round++)
@@ -55,7 +59,7 @@ internal static class EngineVsLlamaCpp
                 {
                     foreach (var c in (int[])[1, 4, 16])
                     {
-                        Keep(best, EngineBenchmark.Concurrent(model, threads.Max(), c, contextTokens: 32, decodeSteps: 32, repetitions: 1));
+                        Keep(best, Aggregate(model, c));
                     }
                 }
             }
@@ -101,9 +105,8 @@ internal static class EngineVsLlamaCpp
         var paired = new List<double>();
         for (var pair = 0; pair < PairedRounds; pair++)
         {
-            var oneRate = EngineBenchmark.Concurrent(tq2Model, threads.Max(), 1, contextTokens: 32, decodeSteps: 32, repetitions: 1).DecodeTokensPerSecond;
-            var sixteenRate = EngineBenchmark.Concurrent(tq2Model, threads.Max(), 16, contextTokens: 32, decodeSteps: 32, repetitions: 1).DecodeTokensPerSecond;
-            paired.Add(sixteenRate / oneRate);
+            var oneRate = Aggregate(tq2Model, 1).DecodeTokensPerSecond;
+            paired.Add(Aggregate(tq2Model, 16).DecodeTokensPerSecond / oneRate);
         }
 
         paired.Sort();

@@ -82,14 +82,9 @@ internal static unsafe class AttentionKernel
     {
         var stride = seq.KvDim;
         // 64 dimensions per pass: eight accumulators, one independent FMA chain each, stay in registers over every position.
-        for (var d = 0; d < headDim; d += 64)
+        var d = 0;
+        for (; d + 64 <= headDim; d += 64)
         {
-            if (headDim - d < 64)
-            {
-                MixNarrow(probs, seq, layer, offset + d, headDim - d, length, output + d);
-                break;
-            }
-
             Vector256<float> o0 = default, o1 = default, o2 = default, o3 = default, o4 = default, o5 = default, o6 = default, o7 = default;
             for (var page = 0; page * KvCache.PageTokens < length; page++)
             {
@@ -121,6 +116,11 @@ internal static unsafe class AttentionKernel
             o5.Store(o + 40);
             o6.Store(o + 48);
             o7.Store(o + 56);
+        }
+
+        if (d < headDim)
+        {
+            MixNarrow(probs, seq, layer, offset + d, headDim - d, length, output + d);
         }
     }
 

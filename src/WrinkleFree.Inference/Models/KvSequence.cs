@@ -109,8 +109,9 @@ public sealed class KvSequence : IDisposable
         }
     }
 
-    // Called per cached position from attention's optimized loop, thousands of times a step: inlined there, so a fresh
-    // process does not run them unoptimized (the first 128-token prompt of a replica spent 213 ms in attention against 60).
+    // Called per cached position by attention's per-position form (the path for head sizes the row-pointer kernel does not
+    // take), thousands of times a step: inlined there, so a fresh process does not run them unoptimized (the first
+    // 128-token prompt of a replica spent 213 ms in attention against 60).
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public Span<float> Key(int layer, int position) => Row(layer, 0, position);
 

@@ -90,14 +90,14 @@ public sealed class WorkerPool : IDisposable
         // generation, run the new work on it and count it into the new _done, which then overshoots and the wait below
         // never ends (a 25-minute hang of the engine bench). Once closed, such a claim fails its compare-and-swap and the
         // worker re-reads a next of int.MaxValue, which no run reaches.
-        var open = Volatile.Read(ref _state);
-        Interlocked.Exchange(ref _state, (open & ~0xFFFF_FFFFL) | int.MaxValue);
+        var finished = Generation(Volatile.Read(ref _state));
+        Interlocked.Exchange(ref _state, ((long)finished << 32) | int.MaxValue);
         _work = work;
         _items = items;
         _chunk = Math.Max(1, (items + Threads * _chunksPerThread - 1) / (Threads * _chunksPerThread));
         _done = 0;
         _failure = null;
-        var generation = Generation(Volatile.Read(ref _state)) + 1;
+        var generation = finished + 1;
 
         // The exchange is a full fence: a worker either sees the new generation or has registered as a sleeper first.
         Interlocked.Exchange(ref _state, (long)generation << 32);
