@@ -141,6 +141,8 @@ public sealed class InterruptionNoticeTests
         await using var metadata = await InstanceMetadataTestDouble.StartAsync(port).WaitAsync(TestReplica.Timeout);
         metadata.IssueNotice(TerminatesAt);
         await WaitForStatusAsync(client, "draining");
+        // The replica flips to draining and then logs it (InterruptionNoticeService.Apply): /health can answer in between.
+        await WaitUntilAsync(() => events.Contains(1061), "the draining warning");
 
         Assert.Equal(1, events.Count(e => e == 1062));
         Assert.Contains(1063, events);
