@@ -73,9 +73,25 @@ internal sealed class PodPortForward : IAsyncDisposable
             {
                 accepted = await _listener.AcceptTcpClientAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException || (e is SocketException && cancellationToken.IsCancellationRequested))
             {
                 return;
+            }
+            catch (SocketException e)
+            {
+                // One failed accept (a client that reset before it was taken, no descriptors left for a moment) must not
+                // end the forward for good: the replica would look unreachable until the daemon restarts.
+                Log.ForwardFailed(_logger, _pod, "accepting a connection: " + e.Message);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
             }
 
             var connection = Task.Run(() => PipeAsync(accepted, cancellationToken), CancellationToken.None);

@@ -39,13 +39,13 @@ public sealed class KubernetesProviderTests
         var handle = await provider.LaunchAsync(TestCluster.Request(1), Poll.Token());
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        var health = await Poll.UntilAsync(async () => await TryGetAsync(http, handle.EndpointUrl + "/health"), s => s == 200, "the replica's /health through the forward");
-        Assert.Equal(200, health);
+        var health = await Poll.UntilAsync(async () => await TryGetAsync(http, handle.EndpointUrl + "/health"), s => s.Status == 200, "the replica's /health through the forward");
+        Assert.Equal(200, health.Status);
         // Several requests on new connections: each opens its own WebSocket to the API.
         for (var i = 0; i < 3; i++)
         {
             using var fresh = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = TimeSpan.FromSeconds(10) };
-            Assert.Equal(200, await TryGetAsync(fresh, handle.EndpointUrl + "/health"));
+            Assert.Equal(200, (await TryGetAsync(fresh, handle.EndpointUrl + "/health")).Status);
         }
 
         Assert.Contains(cluster.Api.Requests, r => r.StartsWith("GET /api/v1/namespaces/wf/pods/wf-svc-1/portforward?ports=8080", StringComparison.Ordinal));
@@ -159,7 +159,7 @@ public sealed class KubernetesProviderTests
         var restarted = cluster.NewProvider();
         Assert.True(await restarted.AdoptAsync(handle, Poll.Token()));
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        Assert.Equal(200, await Poll.UntilAsync(() => TryGetAsync(http, handle.EndpointUrl + "/health"), s => s == 200, "the adopted replica on its old port"));
+        Assert.Equal(200, (await Poll.UntilAsync(() => TryGetAsync(http, handle.EndpointUrl + "/health"), s => s.Status == 200, "the adopted replica on its old port")).Status);
 
         // Someone replaces the pod with another of the same name: a handle of the old one must not adopt it.
         await cluster.Api.DeleteAsOtherAsync(TestCluster.Namespace, "wf-svc-1");
@@ -169,20 +169,19 @@ public sealed class KubernetesProviderTests
         Assert.True(await cluster.NewProvider().AdoptAsync(other with { EndpointUrl = "http://127.0.0.1:" + Testing.FreePort.Next() }, Poll.Token()));
     }
 
-    private static async Task<int> TryGetAsync(HttpClient http, string url)
+    private static async Task<Reply> TryGetAsync(HttpClient http, string url)
     {
         try
         {
             using var response = await http.GetAsync(url);
-            return (int)response.StatusCode;
+            return new Reply((int)response.StatusCode, null);
         }
-        catch (HttpRequestException)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
-            return 0;
-        }
-        catch (TaskCanceledException)
-        {
-            return -1;
+            // A timed-out wait names why the last request failed.
+            return new Reply(0, e.GetType().Name + ": " + e.Message + (e.InnerException is { } inner ? " (" + inner.Message + ")" : ""));
         }
     }
+
+    private readonly record struct Reply(int Status, string? Error);
 }
