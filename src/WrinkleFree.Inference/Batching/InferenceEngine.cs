@@ -54,13 +54,12 @@ public sealed class InferenceEngine : IDisposable
         _logits = new float[(long)_logitRows * model.Config.VocabSize <= int.MaxValue
             ? _logitRows * model.Config.VocabSize
             : throw new ArgumentException("logit rows x vocabulary is too large")];
+        _loop = new Thread(Loop) { IsBackground = true, Name = "wf-engine" };
+        _loop.Start();
         if (options.WarmUp)
         {
             WarmUpTime = WarmUpPasses();
         }
-
-        _loop = new Thread(Loop) { IsBackground = true, Name = "wf-engine" };
-        _loop.Start();
     }
 
     public Model Model => _model;
@@ -418,6 +417,7 @@ public sealed class InferenceEngine : IDisposable
     }
 
     /// <summary>NaN or infinity anywhere in a row (corrupt weights) makes its softmax meaningless.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool AllFinite(ReadOnlySpan<float> logits)
     {
         // x - x is 0 for every finite x and NaN for NaN and both infinities: one pass, vectorized, no branch per element.
@@ -542,11 +542,14 @@ public sealed class InferenceEngine : IDisposable
     }
 
     /// <summary>
-    /// The engine's code paths run once before the loop starts: a prompt chunk of 13 tokens (a tile of eight, one of four
-    /// and a single row in the batched kernels) scoring its last five (the head's batched and single-row paths), two
-    /// decode steps, and a sample with the filtering samplers; then the KV pages a first prompt chunk needs are
-    /// allocated and written (<see cref="KvCache.Prefault"/>). The scratch sequence's pages are released (as any finished sequence's) and
-    /// never published to the prefix cache, so nothing a request sees depends on it; counters stay at zero.
+    /// The engine's code paths run once before the constructor returns: a request goes through the loop as any other does
+    /// (queueing, admission, step building, the detokenizer, sampling with the filtering samplers and logprobs, finishing), so
+    /// that a first request runs compiled code instead of paying for the JIT (the kernels alone were not enough: the request
+    /// path's own methods compiled during a one-shot's first prompt cost it about a fifth of its speed). Its prompt is a
+    /// chunk of 13 tokens (a tile of eight, one of four and a single row in the batched kernels) scored at every position
+    /// (the head's batched paths), then two decode steps. Then the KV pages a first prompt chunk needs are allocated and
+    /// written (<see cref="KvCache.Prefault"/>). Nothing is left behind: 13 tokens fill no page the prefix cache could
+    /// publish, the sequence's pages are released, and the counters are set back to zero.
     /// </summary>
     private TimeSpan WarmUpPasses()
     {
@@ -558,34 +561,62 @@ public sealed class InferenceEngine : IDisposable
         }
 
         var vocab = _model.Config.VocabSize;
-        var outputs = Math.Min(5, Math.Min(prompt, _logitRows));
-        using var kv = _kv.CreateSequence(prompt + 2);
-        var tokens = new StepToken[prompt];
-        for (var t = 0; t < prompt; t++)
+        GenerationRequest[] requests =
+        [
+            new()
+            {
+                PromptTokens = [.. Enumerable.Range(0, prompt).Select(t => t % vocab)],
+                MaxTokens = 3,
+                IgnoreEos = true,
+                PromptLogprobs = true,
+                Sampling = new SamplingOptions { Temperature = 0.7f, TopK = 40, TopP = 0.9f, MinP = 0.05f, Seed = 1, Logprobs = true, TopLogprobs = 2 },
+            },
+            // Greedy decoding with the end-of-generation check, the defaults most requests use: its arg-max over the
+            // vocabulary compiled on a first request's first token cost it 14 ms on the 700m shape.
+            new() { PromptTokens = [1 % vocab], MaxTokens = 2, Sampling = new SamplingOptions { Temperature = 0 } },
+        ];
+        foreach (var request in requests)
         {
-            tokens[t] = new StepToken(t % vocab, t, kv, t >= prompt - outputs);
+            try
+            {
+                foreach (var _ in GenerateAsync(request).ToBlockingEnumerable())
+                {
+                    // Only the passes matter.
+                }
+            }
+            catch (SequenceFaultException)
+            {
+                // A model whose logits are not finite faults each request later with this same error.
+            }
         }
 
-        _runner.Forward(tokens, _logits);
-        for (var step = 0; step < 2; step++)
+        // The sequence's pages are released just after its stream completes, on the loop thread: wait for that, then clear
+        // what the request counted.
+        var idle = new SpinWait();
+        while (true)
         {
-            _runner.Forward([new StepToken(step % vocab, prompt + step, kv, true)], _logits);
+            lock (_pending)
+            {
+                if (_active.Count == 0 && _pending.Count == 0)
+                {
+                    break;
+                }
+            }
+
+            idle.SpinOnce();
         }
 
-        // The pages a first prompt chunk needs (its own and the one the warm-up sequence held, which comes back when it is
+        Interlocked.Exchange(ref _generatedTokens, 0);
+        Interlocked.Exchange(ref _promptTokens, 0);
+        Interlocked.Exchange(ref _promptTokensAdmitted, 0);
+        Interlocked.Exchange(ref _cachedPromptTokens, 0);
+        Interlocked.Exchange(ref _steps, 0);
+        Interlocked.Exchange(ref _weightBytes, 0);
+
+        // The pages a first prompt chunk needs (its own and the one the warm-up sequence held, which came back when it was
         // disposed) are written now: a page is layers x 2 x 64 x KvDim floats, tens of MB whose page faults took as long as
         // the first prompt's matmuls.
         _kv.Prefault((Math.Min(_options.PrefillChunk, _contextLimit) + KvCache.PageTokens - 1) / KvCache.PageTokens + 1);
-
-        // A model whose logits are not finite faults each request later (SequenceFaultException); the warm-up only skips sampling.
-        var row = _logits.AsSpan(0, vocab);
-        if (System.Numerics.Tensors.TensorPrimitives.IndexOfMax(row) is var top && float.IsFinite(row[top])
-            && float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Min(row)))
-        {
-            new Sampler(new SamplingOptions { Temperature = 0.7f, TopK = 40, TopP = 0.9f, MinP = 0.05f, Seed = 1, Logprobs = true, TopLogprobs = 2 }, vocab)
-                .Sample(row, [0]);
-        }
-
         return _time.GetElapsedTime(started);
     }
 

@@ -125,6 +125,7 @@ internal static unsafe class AttentionKernel
     }
 
     /// <summary>The last 16-48 dimensions of a head whose size is not a multiple of 64, two 8-float blocks per pass.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MixNarrow(float* probs, KvSequence seq, int layer, int offset, int dims, int length, float* output)
     {
         var stride = seq.KvDim;

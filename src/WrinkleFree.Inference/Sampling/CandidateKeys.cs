@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace WrinkleFree.Inference.Sampling;
 
 /// <summary>
@@ -22,6 +24,7 @@ internal static class CandidateKeys
     /// Rearranges <paramref name="keys"/> so its first <paramref name="k"/> entries are its k smallest (in no order):
     /// nth_element, expected O(n), with a full sort as the fallback if partitioning degrades.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SelectSmallest(Span<ulong> keys, int k)
     {
         if (k <= 0 || k >= keys.Length)
@@ -98,6 +101,7 @@ internal static class CandidateKeys
     /// many it holds. One pass with a bounded heap: most logits lose a single float comparison against the current
     /// worst, which is predictable, unlike partitioning 150k random values.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int SelectBest(ReadOnlySpan<float> logits, Span<ulong> heap)
     {
         if (heap.IsEmpty)
@@ -142,6 +146,7 @@ internal static class CandidateKeys
     }
 
     // Max-heap on keys: the root is the worst candidate kept so far.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SiftUp(Span<ulong> heap, int i)
     {
         var key = heap[i];
@@ -160,6 +165,7 @@ internal static class CandidateKeys
         heap[i] = key;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SiftDown(Span<ulong> heap)
     {
         var key = heap[0];
