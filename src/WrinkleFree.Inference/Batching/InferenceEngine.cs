@@ -58,7 +58,16 @@ public sealed class InferenceEngine : IDisposable
         _loop.Start();
         if (options.WarmUp)
         {
-            WarmUpTime = WarmUpPasses();
+            try
+            {
+                WarmUpTime = WarmUpPasses();
+            }
+            catch
+            {
+                // The loop thread and the workers are running already: a constructor that throws must not leave them behind.
+                Dispose();
+                throw;
+            }
         }
     }
 
