@@ -30,6 +30,13 @@ public static partial class EagerTiering
     private const string LegacyVariable = "COMPlus_TC_CallCountingDelayMs";
 
     /// <summary>
+    /// Whether this runtime promotes methods without the usual delay (the variable is 0, as <see cref="TryReexecute"/>
+    /// sets it): then the background compiler goes quiet soon after a warm-up, and waiting for that is worth it.
+    /// </summary>
+    public static bool Active =>
+        (Environment.GetEnvironmentVariable(Variable) ?? Environment.GetEnvironmentVariable(LegacyVariable)) is "0";
+
+    /// <summary>
     /// Replaces this process with a fresh start of the same command line, with <see cref="Variable"/>=0 added to its
     /// environment. This happens only when the process's entry assembly is one of <paramref name="entryAssemblies"/>
     /// (never a host that runs commands in process, such as a test runner) and neither spelling of the variable is set.
