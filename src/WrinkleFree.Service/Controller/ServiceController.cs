@@ -58,6 +58,7 @@ public sealed class ServiceController : IAsyncDisposable
     private Pending? _pending;
     private ServiceSpec _latestSpec;
     private int _latestRollout;
+    private int _latestVersion;
     private int _disposed;
     private readonly Lock _coldGate = new();
     private int _coldRequests;
@@ -70,7 +71,7 @@ public sealed class ServiceController : IAsyncDisposable
     {
         _pki = pki;
         (_name, _store, _providers, _options, _time, _logger, _balancer) = (name, store, providers, options, time, logger, balancer);
-        (_spec, _version, _rollout, _latestSpec, _latestRollout) = (spec, version, rollout, spec, rollout);
+        (_spec, _version, _rollout, _latestSpec, _latestRollout, _latestVersion) = (spec, version, rollout, spec, rollout, version);
         _probePolicy = SpecMapping.ToProbePolicy(spec);
         _core = new ControllerDecisionCore(new RequestRateAutoscaler(SpecMapping.ToAutoscalerPolicy(spec, TickOf(spec)), time), SpecMapping.ToPlanner(spec, HasProvider, options.Machine, FoundCapacity), time)
         {
@@ -121,6 +122,12 @@ public sealed class ServiceController : IAsyncDisposable
 
     /// <summary>The state after the latest tick.</summary>
     public ServiceSnapshot Snapshot => Volatile.Read(ref _snapshot);
+
+    /// <summary>
+    /// The newest version stored, from the moment <see cref="UpdateAsync"/> returns; <see cref="Snapshot"/> carries it
+    /// only after the tick that applies it ends, so status read between the two would show the version before.
+    /// </summary>
+    public int LatestVersion => Math.Max(Snapshot.Version, Volatile.Read(ref _latestVersion));
 
     /// <summary>
     /// Starts the controller of a service already created in <paramref name="store"/>: opens its endpoint, adopts every
@@ -189,6 +196,7 @@ public sealed class ServiceController : IAsyncDisposable
             var rolling = SpecMapping.NeedsNewReplicas(_latestSpec, spec);
             _latestRollout = rolling ? version.Version : _latestRollout;
             _latestSpec = spec;
+            Volatile.Write(ref _latestVersion, version.Version);
             Volatile.Write(ref _pending, new Pending(spec, version.Version, _latestRollout, policy, planner, probe, balancer));
             Log.Updated(_logger, _name, version.Version, rolling);
             Wake();

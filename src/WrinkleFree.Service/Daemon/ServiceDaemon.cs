@@ -436,7 +436,7 @@ public sealed partial class ServiceDaemon : IAsyncDisposable
         return new ServiceView
         {
             Name = s.Name,
-            Version = s.Version,
+            Version = controller.LatestVersion,
             Status = s.Status,
             Endpoint = s.Endpoint.ToString().TrimEnd('/'),
             CreatedAt = record?.CreatedAt ?? default,
