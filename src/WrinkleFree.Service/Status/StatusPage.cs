@@ -50,7 +50,8 @@ public static class StatusPage
         group.MapGet("/status.js", (HttpContext c) => Js.WriteAsync(c));
         group.MapGet("/data.json", async (HttpContext c) =>
         {
-            var services = controllers().Select(x => (x.Snapshot, x.CurrentSpec.Tiers)).ToList();
+            // The version stored last, as `wf status` shows it: the snapshot names it only once the tick applying it ends.
+            var services = controllers().Select(x => (x.Snapshot with { Version = x.LatestVersion }, x.CurrentSpec.Tiers)).ToList();
             var data = await StatusDataBuilder.BuildAsync(services, store, history, time, c.RequestAborted).ConfigureAwait(false);
             c.Response.Headers.CacheControl = "no-store";
             await c.Response.WriteAsJsonAsync(data, StatusJsonContext.Default.StatusData, cancellationToken: c.RequestAborted).ConfigureAwait(false);

@@ -173,9 +173,11 @@ public sealed class WfServiceCommandTests
             update = await wf.RunAsync("update", "svc", SpecFile("2", "least_requests"));
             Assert.True(update.ExitCode == 0, update.Stderr);
             await ProviderTestSupport.WaitUntilAsync(async () => (await HealthAsync(http, endpoint)).Policy == "least_requests", "the new policy");
-            // Status names the new version as soon as the update is answered, though the tick that applies it may still run.
+            // Status names the new version as soon as the update is answered, though the tick that applies it may still run;
+            // the status page's data says the same.
             var v3 = await client.GetAsync("svc", CancellationToken.None).WaitAsync(Deadline);
             Assert.Equal(3, v3.Version);
+            Assert.Equal(3, await StatusPageVersionAsync(client, "svc"));
             Assert.Equal(v2.Replicas.Select(r => (r.Id, r.Pid)), v3.Replicas.Select(r => (r.Id, r.Pid)));
 
             // Piped output: nothing wider than 80 columns, endpoint and pids intact; --json as before.
@@ -274,6 +276,21 @@ public sealed class WfServiceCommandTests
         {
             KillBackground(home.Path, pids);
         }
+    }
+
+    /// <summary>The version the status page's data.json gives the service, read through a one-time link's session cookie.</summary>
+    private static async Task<int> StatusPageVersionAsync(DaemonClient client, string name)
+    {
+        var link = await client.StatusLinkAsync(CancellationToken.None).WaitAsync(Deadline);
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, UseCookies = false }) { Timeout = Deadline };
+        using var login = await http.GetAsync(link).WaitAsync(Deadline);
+        var session = login.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(link, "/status/data.json"));
+        request.Headers.Add("Cookie", session);
+        using var response = await http.SendAsync(request).WaitAsync(Deadline);
+        response.EnsureSuccessStatusCode();
+        using var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return json.RootElement.GetProperty("services").EnumerateArray().Single(e => e.GetProperty("name").GetString() == name).GetProperty("version").GetInt32();
     }
 
     private static async Task WaitForAsync(DaemonClient client, string name, Func<ServiceView, bool> condition, HashSet<int> pids)
