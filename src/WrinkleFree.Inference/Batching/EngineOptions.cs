@@ -31,7 +31,7 @@ public sealed record EngineOptions
     public bool PrefixCache { get; init; } = true;
 
     /// <summary>
-    /// Before serving, run two short requests through the engine's loop (a sampled one with prompt scoring, a greedy one),
+    /// Before serving, run two short requests through the engine's loop (a sampled one with logprobs, a greedy one),
     /// so the JIT compiles the engine's code while the model loads and the first request runs at warm speed. They leave
     /// no counters, no pages and nothing in the prefix cache.
     /// </summary>

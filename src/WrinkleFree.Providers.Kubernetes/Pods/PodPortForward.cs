@@ -82,15 +82,8 @@ internal sealed class PodPortForward : IAsyncDisposable
                 // One failed accept (a client that reset before it was taken, no descriptors left for a moment) must not
                 // end the forward for good: the replica would look unreachable until the daemon restarts.
                 Log.ForwardFailed(_logger, _pod, "accepting a connection: " + e.Message);
-                try
-                {
-                    await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-
+                // A pause, so a failure that repeats does not spin; a stop ends it and the loop's condition ends the forward.
+                await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 continue;
             }
 

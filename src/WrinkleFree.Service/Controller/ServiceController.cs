@@ -127,7 +127,7 @@ public sealed class ServiceController : IAsyncDisposable
     /// The newest version stored, from the moment <see cref="UpdateAsync"/> returns; <see cref="Snapshot"/> carries it
     /// only after the tick that applies it ends, so status read between the two would show the version before.
     /// </summary>
-    public int LatestVersion => Math.Max(Snapshot.Version, Volatile.Read(ref _latestVersion));
+    public int LatestVersion => Volatile.Read(ref _latestVersion);
 
     /// <summary>
     /// Starts the controller of a service already created in <paramref name="store"/>: opens its endpoint, adopts every
