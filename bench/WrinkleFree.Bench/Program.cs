@@ -18,7 +18,7 @@ static int Usage()
     Console.Error.WriteLine("       WrinkleFree.Bench profile [--threads N] [--type tq2_0|i2_s] [--cache DIR] [--chunks 1,2,4] [--context N]");
     Console.Error.WriteLine("       WrinkleFree.Bench pool [--threads N]");
     Console.Error.WriteLine("       WrinkleFree.Bench structured [--shape tiny|700m|2b4t] [--threads N] [--rounds N] [--tokens N] [--vocab FILE] [--cache DIR]");
-    Console.Error.WriteLine("       WrinkleFree.Bench lut [--working-set-mb N]   (table-lookup ternary GEMV probe vs the I2_S kernel, 1 thread)");
+    Console.Error.WriteLine("       WrinkleFree.Bench lut [--threads N] [--working-set-mb N] [--tokens 16 [--slice N] [--prefetch N]]   (table-lookup ternary GEMV, or GEMM on 16 tokens, vs the I2_S kernels)");
     Console.Error.WriteLine("       WrinkleFree.Bench r4 [--threads N] [--working-set-mb N]   (row-interleaved I2_S GEMV probe vs the I2_S kernel)");
     Console.Error.WriteLine("       WrinkleFree.Bench kernels [--threads N] [--isa scalar|avx2|avxvnni|avx512|all] [--quick] [--types I2_S,TQ2_0,...] [--hugepages] [--working-set-mb N] [--head-rows N]");
     return 2;

@@ -21,6 +21,12 @@ namespace WrinkleFree.Bench;
 /// is the same integer Σ w·q the I2_S kernels form). Rows go in blocks of 32: a group's 32 indices (20 bytes) are spread
 /// to one word per row with vpermb + vpmultishiftqb, vpermw looks the 32 sums up in the group's table, and vpaddw
 /// accumulates them, widened to int32 every 64 groups. Per 96 weights: 4 vector operations and 2 loads.
+/// <para>
+/// `lut --tokens 16` runs the batched form instead (a table per token; each group's indices spread once for all sixteen
+/// tokens, then one vpermw and one vpaddw per 96 weights × token), on its own layout in the kernel's reading order, against
+/// the engine's I2_S GEMM on sixteen tokens. `--slice N` sets the groups per table pass (default 32: sixteen tokens' tables
+/// are 32 KiB, in L1), `--prefetch N` how many row blocks ahead its indices are prefetched (default 2; 0 = none).
+/// </para>
 /// </remarks>
 internal static unsafe class TableLookupProbe
 {
@@ -34,7 +40,7 @@ internal static unsafe class TableLookupProbe
     // 64 groups × 381 = 24384 < 32767: the 16-bit sums are widened before they can overflow.
     private const int GroupsPer16BitRun = 64;
 
-    private static int s_prefetch;
+    private static int s_prefetch = 2;
 
     // --one-table (experiment): every group reads table 0, to separate the tables' cache traffic from the weights'.
     private static int s_tableMask = -1;
@@ -43,6 +49,7 @@ internal static unsafe class TableLookupProbe
     {
         var workingSet = 512L << 20;
         var threads = 1;
+        var tokens = 1;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -51,6 +58,8 @@ internal static unsafe class TableLookupProbe
                 case "--prefetch": s_prefetch = int.Parse(args[++i]); break;
                 case "--threads": threads = int.Parse(args[++i]); break;
                 case "--one-table": s_tableMask = 0; break;
+                case "--tokens": tokens = int.Parse(args[++i]); break;
+                case "--slice": s_batchSlice = int.Parse(args[++i]); break;
                 default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
             }
         }
@@ -74,8 +83,16 @@ internal static unsafe class TableLookupProbe
                 q[i] = (sbyte)random.Next(-127, 128);
             }
 
-            MeasureLut(columns, rows, q, workingSet);
-            MeasureI2S(columns, rows, workingSet, pool);
+            if (tokens == 1)
+            {
+                MeasureLut(columns, rows, q, workingSet);
+            }
+            else
+            {
+                MeasureLutBatch(columns, rows, tokens, workingSet, pool);
+            }
+
+            MeasureI2S(columns, rows, workingSet, pool, tokens);
         }
 
         return 0;
@@ -141,7 +158,235 @@ internal static unsafe class TableLookupProbe
         NativeMemory.AlignedFree(data);
     }
 
-    private static void MeasureI2S(int columns, int rows, long workingSet, WorkerPool pool)
+    // The batched form (`lut --tokens 16`): a table per token, the tokens' tables for one group side by side, and each
+    // group's 32 row indices spread once for all sixteen tokens. Per 96 weights × token: one vpermw and one vpaddw.
+    private const int BatchTokens = 16;
+
+    // Groups per table pass in the batched form: 32 keeps the sixteen tokens' tables (32 KiB) in L1.
+    private static int s_batchSlice = 32;
+
+    private static void MeasureLutBatch(int columns, int rows, int tokens, long workingSet, WorkerPool pool)
+    {
+        if (tokens != BatchTokens)
+        {
+            throw new ArgumentException($"the batched table-lookup probe runs {BatchTokens} tokens, not {tokens}");
+        }
+
+        var groups = columns / 3;
+        if (groups % s_batchSlice != 0)
+        {
+            throw new ArgumentException($"--slice {s_batchSlice} does not divide the {groups} groups of a {columns}-column matrix");
+        }
+
+        var blocks = rows / RowBlock;
+        var matrixBytes = (long)blocks * groups * GroupBytes + 64;
+        var copies = (int)Math.Max(1, workingSet / matrixBytes);
+        var data = (byte*)NativeMemory.AlignedAlloc((nuint)(matrixBytes * copies), 64);
+        var weights = new sbyte[rows * columns];
+        var random = new Random(5);
+        for (var i = 0; i < weights.Length; i++)
+        {
+            weights[i] = (sbyte)(random.Next(3) - 1);
+        }
+
+        PackBatch(weights, rows, columns, data);
+        for (var c = 1; c < copies; c++)
+        {
+            Buffer.MemoryCopy(data, data + c * matrixBytes, matrixBytes, matrixBytes);
+        }
+
+        var q = (sbyte*)NativeMemory.AlignedAlloc((nuint)(tokens * columns), 64);
+        for (var i = 0; i < tokens * columns; i++)
+        {
+            q[i] = (sbyte)random.Next(-127, 128);
+        }
+
+        var tables = (short*)NativeMemory.AlignedAlloc((nuint)(groups * tokens * 64), 64);
+        var y = (int*)NativeMemory.AlignedAlloc((nuint)(rows * tokens * 4), 64);
+        BuildBatchTables(q, columns, groups, tables);
+        GemmBatch(data, tables, groups, blocks, rows, y, pool);
+        for (var t = 0; t < tokens; t++)
+        {
+            for (var r = 0; r < rows; r++)
+            {
+                var expected = 0;
+                for (var k = 0; k < columns; k++)
+                {
+                    expected += weights[r * columns + k] * q[t * columns + k];
+                }
+
+                if (expected != y[t * rows + r] && s_tableMask == -1)
+                {
+                    throw new InvalidOperationException($"batched table lookup token {t} row {r}: {y[t * rows + r]} != {expected}");
+                }
+            }
+        }
+
+        var tableSeconds = ProbeTiming.Best(() => BuildBatchTables(q, columns, groups, tables), 1);
+        var seconds = ProbeTiming.Best(() =>
+        {
+            BuildBatchTables(q, columns, groups, tables);
+            for (var c = 0; c < copies; c++)
+            {
+                GemmBatch(data + c * matrixBytes, tables, groups, blocks, rows, y, pool);
+            }
+        }, copies);
+        Report(columns, rows, "table lookup", matrixBytes, seconds / tokens, tableSeconds);
+        NativeMemory.AlignedFree(y);
+        NativeMemory.AlignedFree(tables);
+        NativeMemory.AlignedFree(q);
+        NativeMemory.AlignedFree(data);
+    }
+
+    /// <summary>The batched form's layout: the kernel's reading order, sub-slices of groups outermost, then row blocks, then groups.</summary>
+    private static void PackBatch(sbyte[] w, int rows, int columns, byte* destination)
+    {
+        var groups = columns / 3;
+        var blocks = rows / RowBlock;
+        for (var block = 0; block < blocks; block++)
+        {
+            for (var j = 0; j < groups; j++)
+            {
+                var p = destination + (((long)(j / s_batchSlice) * blocks + block) * s_batchSlice + j % s_batchSlice) * GroupBytes;
+                new Span<byte>(p, GroupBytes).Clear();
+                for (var r = 0; r < RowBlock; r++)
+                {
+                    var row = (block * RowBlock + r) * columns + 3 * j;
+                    var index = (w[row] + 1) + 3 * (w[row + 1] + 1) + 9 * (w[row + 2] + 1);
+                    var bit = 5 * r;
+                    var value = index << (bit & 7);
+                    p[bit >> 3] |= (byte)value;
+                    p[(bit >> 3) + 1] |= (byte)(value >> 8);
+                }
+            }
+        }
+    }
+
+    /// <summary>Token t's table for group j at <c>tables + (j·16 + t)·32</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BuildBatchTables(sbyte* q, int columns, int groups, short* tables)
+    {
+        var c0 = Coefficients(0);
+        var c1 = Coefficients(1);
+        var c2 = Coefficients(2);
+        for (var j = 0; j < groups; j++)
+        {
+            for (var t = 0; t < BatchTokens; t++)
+            {
+                var x = q + t * columns + 3 * j;
+                var table = c0 * Vector512.Create((short)x[0]) + c1 * Vector512.Create((short)x[1]) + c2 * Vector512.Create((short)x[2]);
+                table.Store(tables + (j * BatchTokens + t) * 32);
+            }
+        }
+    }
+
+    private static void GemmBatch(byte* data, short* tables, int groups, int blocks, int rows, int* y, WorkerPool pool)
+    {
+        s_passes = blocks / BlocksPerPass;
+        if (pool.Threads > 1)
+        {
+            s_gemm.Data = data;
+            s_gemm.Tables = tables;
+            s_gemm.Groups = groups;
+            s_gemm.Rows = rows;
+            s_gemm.Y = y;
+            // One share per thread: every share walks all the sub-slices and their tables, so smaller shares reload them.
+            var chunks = pool.ChunksPerThread;
+            pool.ChunksPerThread = 1;
+            pool.Run(s_gemm, blocks / BlocksPerPass);
+            pool.ChunksPerThread = chunks;
+            return;
+        }
+
+        GemmPasses(data, tables, groups, rows, y, 0, blocks / BlocksPerPass);
+    }
+
+    private static readonly GemmJob s_gemm = new();
+
+    private sealed class GemmJob : IParallelWork
+    {
+        public byte* Data;
+        public short* Tables;
+        public int Groups;
+        public int Rows;
+        public int* Y;
+
+        public void Execute(int start, int end) => GemmPasses(Data, Tables, Groups, Rows, Y, start, end);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GemmPasses(byte* data, short* tables, int groups, int rows, int* y, int first, int last)
+    {
+        var spread = Spread;
+        var shifts = Shifts;
+        var blocks = s_passes * BlocksPerPass;
+        for (var sub = 0; sub < groups / s_batchSlice; sub++)
+        {
+            var initial = sub == 0;
+            for (var pass = first; pass < last; pass++)
+            {
+                for (var b = 0; b < BlocksPerPass; b++)
+                {
+                    var p = data + ((long)sub * blocks + pass * BlocksPerPass + b) * s_batchSlice * GroupBytes;
+                    var t = tables + sub * s_batchSlice * BatchTokens * 32;
+                    if (s_prefetch > 0)
+                    {
+                        // The indices s_prefetch blocks ahead (one block's are s_batchSlice × 20 contiguous bytes); a prefetch past
+                        // the end of the matrix does not fault.
+                        var ahead = p + s_prefetch * s_batchSlice * GroupBytes;
+                        for (var off = 0; off < s_batchSlice * GroupBytes; off += 64)
+                        {
+                            Sse.Prefetch0(ahead + off);
+                        }
+                    }
+
+                    Vector512<short> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+                    Vector512<short> a8 = default, a9 = default, a10 = default, a11 = default, a12 = default, a13 = default, a14 = default, a15 = default;
+                    for (var j = 0; j < s_batchSlice; j++)
+                    {
+                        var idx = Indices(p + j * GroupBytes, spread, shifts);
+                        var g = t + (j & s_tableMask) * BatchTokens * 32;
+                        a0 += Avx512BW.PermuteVar32x16(Vector512.Load(g), idx);
+                        a1 += Avx512BW.PermuteVar32x16(Vector512.Load(g + 32), idx);
+                        a2 += Avx512BW.PermuteVar32x16(Vector512.Load(g + 64), idx);
+                        a3 += Avx512BW.PermuteVar32x16(Vector512.Load(g + 96), idx);
+                        a4 += Avx512BW.PermuteVar32x16(Vector512.Load(g + 128), idx);
+                        a5 += Avx512BW.PermuteVar32x16(Vector512.Load(g + 160), idx);
+                        a6 += Avx512BW.PermuteVar32x16(Vector512.Load(g + 192), idx);
+                        a7 += Avx512BW.PermuteVar32x16(Vector512.Load(g + 224), idx);
+                        a8 += Avx512BW.PermuteVar32x16(Vector512.Load(g + 256), idx);
+                        a9 += Avx512BW.PermuteVar32x16(Vector512.Load(g + 288), idx);
+                        a10 += Avx512BW.PermuteVar32x16(Vector512.Load(g + 320), idx);
+                        a11 += Avx512BW.PermuteVar32x16(Vector512.Load(g + 352), idx);
+                        a12 += Avx512BW.PermuteVar32x16(Vector512.Load(g + 384), idx);
+                        a13 += Avx512BW.PermuteVar32x16(Vector512.Load(g + 416), idx);
+                        a14 += Avx512BW.PermuteVar32x16(Vector512.Load(g + 448), idx);
+                        a15 += Avx512BW.PermuteVar32x16(Vector512.Load(g + 480), idx);
+                    }
+
+                    var o = y + (pass * BlocksPerPass + b) * RowBlock;
+                    Widen(a0, o, initial);
+                    Widen(a1, o + rows, initial);
+                    Widen(a2, o + 2 * rows, initial);
+                    Widen(a3, o + 3 * rows, initial);
+                    Widen(a4, o + 4 * rows, initial);
+                    Widen(a5, o + 5 * rows, initial);
+                    Widen(a6, o + 6 * rows, initial);
+                    Widen(a7, o + 7 * rows, initial);
+                    Widen(a8, o + 8 * rows, initial);
+                    Widen(a9, o + 9 * rows, initial);
+                    Widen(a10, o + 10 * rows, initial);
+                    Widen(a11, o + 11 * rows, initial);
+                    Widen(a12, o + 12 * rows, initial);
+                    Widen(a13, o + 13 * rows, initial);
+                    Widen(a14, o + 14 * rows, initial);
+                    Widen(a15, o + 15 * rows, initial);
+                }
+            }
+        }
+    }
+
+    private static void MeasureI2S(int columns, int rows, long workingSet, WorkerPool pool, int tokens)
     {
         var bytes = (long)rows * columns / 4 + 32;
         var stride = (bytes + 63) & ~63L;
@@ -160,14 +405,14 @@ internal static unsafe class TableLookupProbe
             matrices[c] = WeightMatrix.Create(GgmlType.I2_S, (nint)(data + c * stride), rows, columns, "probe", KernelFamily.Default);
         }
 
-        var x = new ActivationBatch(1, columns);
+        var x = new ActivationBatch(tokens, columns) { Batch = tokens };
         var r2 = new Random(1);
         foreach (ref var v in x.Data)
         {
             v = (float)(r2.NextDouble() * 2 - 1);
         }
 
-        var y = new float[rows];
+        var y = new float[rows * tokens];
         var seconds = ProbeTiming.Best(() =>
         {
             x.MarkDirty();
@@ -176,7 +421,7 @@ internal static unsafe class TableLookupProbe
                 matrices[c].Multiply(x, y, pool);
             }
         }, copies);
-        Report(columns, rows, "I2_S (engine)", bytes, seconds, 0);
+        Report(columns, rows, "I2_S (engine)", bytes, seconds / tokens, 0);
         NativeMemory.AlignedFree(data);
     }
 
