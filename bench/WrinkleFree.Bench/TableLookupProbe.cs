@@ -173,9 +173,10 @@ internal static unsafe class TableLookupProbe
         }
 
         var groups = columns / 3;
-        if (groups % s_batchSlice != 0)
+        if (s_batchSlice is < 1 or > GroupsPer16BitRun || groups % s_batchSlice != 0)
         {
-            throw new ArgumentException($"--slice {s_batchSlice} does not divide the {groups} groups of a {columns}-column matrix");
+            throw new ArgumentException(
+                $"--slice {s_batchSlice}: must divide the {groups} groups of a {columns}-column matrix and be at most {GroupsPer16BitRun} (the 16-bit sums' bound)");
         }
 
         var blocks = rows / RowBlock;
