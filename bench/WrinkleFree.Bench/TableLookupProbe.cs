@@ -102,21 +102,7 @@ internal static unsafe class TableLookupProbe
     {
         var groups = columns / 3;
         var blocks = rows / RowBlock;
-        var matrixBytes = (long)blocks * groups * GroupBytes + 64;
-        var copies = (int)Math.Max(1, workingSet / matrixBytes);
-        var data = (byte*)NativeMemory.AlignedAlloc((nuint)(matrixBytes * copies), 64);
-        var weights = new sbyte[rows * columns];
-        var random = new Random(5);
-        for (var i = 0; i < weights.Length; i++)
-        {
-            weights[i] = (sbyte)(random.Next(3) - 1);
-        }
-
-        Pack(weights, rows, columns, data);
-        for (var c = 1; c < copies; c++)
-        {
-            Buffer.MemoryCopy(data, data + c * matrixBytes, matrixBytes, matrixBytes);
-        }
+        var data = Matrices(columns, rows, workingSet, batch: false, out var weights, out var matrixBytes, out var copies);
 
         var tables = (short*)NativeMemory.AlignedAlloc((nuint)(groups * 64), 64);
         // Pinned arrays: the timed lambdas below take their addresses.
@@ -180,21 +166,8 @@ internal static unsafe class TableLookupProbe
         }
 
         var blocks = rows / RowBlock;
-        var matrixBytes = (long)blocks * groups * GroupBytes + 64;
-        var copies = (int)Math.Max(1, workingSet / matrixBytes);
-        var data = (byte*)NativeMemory.AlignedAlloc((nuint)(matrixBytes * copies), 64);
-        var weights = new sbyte[rows * columns];
-        var random = new Random(5);
-        for (var i = 0; i < weights.Length; i++)
-        {
-            weights[i] = (sbyte)(random.Next(3) - 1);
-        }
-
-        PackBatch(weights, rows, columns, data);
-        for (var c = 1; c < copies; c++)
-        {
-            Buffer.MemoryCopy(data, data + c * matrixBytes, matrixBytes, matrixBytes);
-        }
+        var data = Matrices(columns, rows, workingSet, batch: true, out var weights, out var matrixBytes, out var copies);
+        var random = new Random(6);
 
         var q = (sbyte*)NativeMemory.AlignedAlloc((nuint)(tokens * columns), 64);
         for (var i = 0; i < tokens * columns; i++)
@@ -249,16 +222,7 @@ internal static unsafe class TableLookupProbe
             for (var j = 0; j < groups; j++)
             {
                 var p = destination + (((long)(j / s_batchSlice) * blocks + block) * s_batchSlice + j % s_batchSlice) * GroupBytes;
-                new Span<byte>(p, GroupBytes).Clear();
-                for (var r = 0; r < RowBlock; r++)
-                {
-                    var row = (block * RowBlock + r) * columns + 3 * j;
-                    var index = (w[row] + 1) + 3 * (w[row + 1] + 1) + 9 * (w[row + 2] + 1);
-                    var bit = 5 * r;
-                    var value = index << (bit & 7);
-                    p[bit >> 3] |= (byte)value;
-                    p[(bit >> 3) + 1] |= (byte)(value >> 8);
-                }
+                PackRecord(w, columns, block, j, p);
             }
         }
     }
@@ -436,7 +400,40 @@ internal static unsafe class TableLookupProbe
     private static long Offset(int block, int group, int passes) =>
         ((((long)(group / GroupsPer16BitRun) * passes + block / BlocksPerPass) * GroupsPer16BitRun + group % GroupsPer16BitRun) * BlocksPerPass + block % BlocksPerPass) * GroupBytes;
 
-    /// <summary>Index of three weights: (w0 + 1) + 3(w1 + 1) + 9(w2 + 1); a block's 32 rows at bits 5r of its 20 bytes.</summary>
+    /// <summary>
+    /// Random ternary weights packed in the GEMV's or the batched form's layout, repeated <c>copies</c> times to fill
+    /// <paramref name="workingSet"/> (one copy when it is smaller than the matrix).
+    /// </summary>
+    private static byte* Matrices(int columns, int rows, long workingSet, bool batch, out sbyte[] weights, out long matrixBytes, out int copies)
+    {
+        matrixBytes = (long)(rows / RowBlock) * (columns / 3) * GroupBytes + 64;
+        copies = (int)Math.Max(1, workingSet / matrixBytes);
+        var data = (byte*)NativeMemory.AlignedAlloc((nuint)(matrixBytes * copies), 64);
+        var random = new Random(5);
+        weights = new sbyte[rows * columns];
+        for (var i = 0; i < weights.Length; i++)
+        {
+            weights[i] = (sbyte)(random.Next(3) - 1);
+        }
+
+        if (batch)
+        {
+            PackBatch(weights, rows, columns, data);
+        }
+        else
+        {
+            Pack(weights, rows, columns, data);
+        }
+
+        for (var c = 1; c < copies; c++)
+        {
+            Buffer.MemoryCopy(data, data + c * matrixBytes, matrixBytes, matrixBytes);
+        }
+
+        return data;
+    }
+
+    /// <summary>The GEMV's layout (<see cref="Offset"/>).</summary>
     private static void Pack(sbyte[] w, int rows, int columns, byte* destination)
     {
         var groups = columns / 3;
@@ -445,17 +442,23 @@ internal static unsafe class TableLookupProbe
             for (var j = 0; j < groups; j++)
             {
                 var p = destination + Offset(block, j, rows / RowBlock / BlocksPerPass);
-                new Span<byte>(p, GroupBytes).Clear();
-                for (var r = 0; r < RowBlock; r++)
-                {
-                    var row = (block * RowBlock + r) * columns + 3 * j;
-                    var index = (w[row] + 1) + 3 * (w[row + 1] + 1) + 9 * (w[row + 2] + 1);
-                    var bit = 5 * r;
-                    var value = index << (bit & 7);
-                    p[bit >> 3] |= (byte)value;
-                    p[(bit >> 3) + 1] |= (byte)(value >> 8);
-                }
+                PackRecord(w, columns, block, j, p);
             }
+        }
+    }
+
+    /// <summary>Index of three weights: (w0 + 1) + 3(w1 + 1) + 9(w2 + 1); a block's 32 rows at bits 5r of its 20 bytes.</summary>
+    private static void PackRecord(sbyte[] w, int columns, int block, int j, byte* p)
+    {
+        new Span<byte>(p, GroupBytes).Clear();
+        for (var r = 0; r < RowBlock; r++)
+        {
+            var row = (block * RowBlock + r) * columns + 3 * j;
+            var index = (w[row] + 1) + 3 * (w[row + 1] + 1) + 9 * (w[row + 2] + 1);
+            var bit = 5 * r;
+            var value = index << (bit & 7);
+            p[bit >> 3] |= (byte)value;
+            p[(bit >> 3) + 1] |= (byte)(value >> 8);
         }
     }
 
