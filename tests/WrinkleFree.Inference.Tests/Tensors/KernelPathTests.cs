@@ -75,6 +75,31 @@ public sealed unsafe class KernelPathTests
         }
     }
 
+    /// <summary>
+    /// The interleaved Q8_0 kernel finishes its 16-row tiles with 512-bit operations from eight tokens up and with 256-bit
+    /// ones below: the same conversion, product and FMA per lane, so a token's outputs must not depend on which one ran.
+    /// </summary>
+    [Fact]
+    public void Q8Interleaved_WideAndNarrowEpilogues_GiveTheSameBits()
+    {
+        var w = TestWeights.Random(GgmlType.Q8_0, 48, 320, seed: 11);
+        var eight = WeightMatrixTests.RandomBatch(8, 320, seed: 12);
+        var four = new ActivationBatch(4, 320) { Batch = 4 };
+        eight.Data[..(4 * 320)].CopyTo(four.Data);
+        four.MarkDirty();
+        foreach (var family in KernelFamily.Supported)
+        {
+            var wide = Run(GgmlType.Q8_0, w, eight, family);
+            var narrow = Run(GgmlType.Q8_0, w, four, family);
+            for (var i = 0; i < narrow.Length; i++)
+            {
+                Assert.True(
+                    BitConverter.SingleToInt32Bits(narrow[i]) == BitConverter.SingleToInt32Bits(wide[i]),
+                    $"{family} [{i}]: {wide[i]} with eight tokens, {narrow[i]} with four");
+            }
+        }
+    }
+
     private static float[] Run(GgmlType type, TestWeights w, ActivationBatch x, KernelFamily family)
     {
         var y = new float[x.Batch * w.Rows];

@@ -92,6 +92,12 @@ internal static unsafe class Q8Vnni8
         var n = a.Q8Blocks;
         var w1 = w + a.WeightStride;
         Vector256<float> f00 = default, f01 = default, f02 = default, f03 = default, f10 = default, f11 = default, f12 = default, f13 = default;
+        // With 512-bit vectors and eight or more tokens, each token's sixteen rows share one conversion, one scale product and
+        // one FMA (lanes 0-7 group g, 8-15 group g + 1, the same values as the 256-bit form). Measured (kernels, 32768-row
+        // head, 1 thread, alternating builds): 16 tokens 3.5-4.5 % and 64 tokens 9-13 % faster; 4 tokens 3-5 % slower, so
+        // four tokens keep the 256-bit form.
+        var wide = Vector512.IsHardwareAccelerated && a.Batch >= 8;
+        Vector512<float> h0 = default, h1 = default, h2 = default, h3 = default;
         for (var b = 0; b < blocks; b++)
         {
             var p0 = w + b * BlockBytes;
@@ -123,23 +129,44 @@ internal static unsafe class Q8Vnni8
             Quad(p0, p1, q, qs, 6, ref i00, ref i01, ref i02, ref i03, ref i10, ref i11, ref i12, ref i13);
             Quad(p0, p1, q, qs, 7, ref i00, ref i01, ref i02, ref i03, ref i10, ref i11, ref i12, ref i13);
 
-            var dw0 = Scales(w, b);
-            var dw1 = Scales(w1, b);
-            var e0 = Vector256.Create(x0[b]);
-            var e1 = Vector256.Create(x0[n + b]);
-            var e2 = Vector256.Create(x0[2 * n + b]);
-            var e3 = Vector256.Create(x0[3 * n + b]);
-            f00 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i00), dw0 * e0, f00);
-            f01 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i01), dw0 * e1, f01);
-            f02 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i02), dw0 * e2, f02);
-            f03 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i03), dw0 * e3, f03);
-            f10 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i10), dw1 * e0, f10);
-            f11 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i11), dw1 * e1, f11);
-            f12 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i12), dw1 * e2, f12);
-            f13 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i13), dw1 * e3, f13);
+            if (wide)
+            {
+                // InsertVector256 on a widened vector: one vinsert each, where Vector512.Create(lower, upper) gave two.
+                var dw = Avx512F.InsertVector256(Scales(w, b).ToVector512Unsafe(), Scales(w1, b), 1);
+                h0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512F.InsertVector256(i00.ToVector512Unsafe(), i10, 1)), dw * Vector512.Create(x0[b]), h0);
+                h1 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512F.InsertVector256(i01.ToVector512Unsafe(), i11, 1)), dw * Vector512.Create(x0[n + b]), h1);
+                h2 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512F.InsertVector256(i02.ToVector512Unsafe(), i12, 1)), dw * Vector512.Create(x0[2 * n + b]), h2);
+                h3 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512F.InsertVector256(i03.ToVector512Unsafe(), i13, 1)), dw * Vector512.Create(x0[3 * n + b]), h3);
+            }
+            else
+            {
+                var dw0 = Scales(w, b);
+                var dw1 = Scales(w1, b);
+                var e0 = Vector256.Create(x0[b]);
+                var e1 = Vector256.Create(x0[n + b]);
+                var e2 = Vector256.Create(x0[2 * n + b]);
+                var e3 = Vector256.Create(x0[3 * n + b]);
+                f00 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i00), dw0 * e0, f00);
+                f01 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i01), dw0 * e1, f01);
+                f02 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i02), dw0 * e2, f02);
+                f03 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i03), dw0 * e3, f03);
+                f10 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i10), dw1 * e0, f10);
+                f11 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i11), dw1 * e1, f11);
+                f12 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i12), dw1 * e2, f12);
+                f13 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i13), dw1 * e3, f13);
+            }
         }
 
         var y = a.Y + (long)t * a.Rows + g * 8;
+        if (wide)
+        {
+            h0.Store(y);
+            h1.Store(y + a.Rows);
+            h2.Store(y + 2L * a.Rows);
+            h3.Store(y + 3L * a.Rows);
+            return;
+        }
+
         f00.Store(y);
         f10.Store(y + 8);
         f01.Store(y + a.Rows);
