@@ -1,9 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using WrinkleFree.Platform.Http;
 using WrinkleFree.Platform.Processes;
 
 namespace WrinkleFree.Service.Providers;
@@ -243,37 +242,16 @@ internal sealed class LocalProvider : IReplicaProvider
             }
         }
 
-        if (hint is { } wanted && !_recentPorts.ContainsKey(wanted) && TryBind(wanted) is not null)
+        if (hint is { } wanted && !_recentPorts.ContainsKey(wanted) && LoopbackPorts.Bind(wanted) is not null)
         {
             _recentPorts[wanted] = now;
             return wanted;
         }
 
-        for (var attempt = 0; attempt < 64; attempt++)
-        {
-            var port = TryBind(0)!.Value;
-            if (_recentPorts.TryAdd(port, now))
-            {
-                return port;
-            }
-        }
-
-        throw new InvalidOperationException("no free loopback port found");
+        // Below the ephemeral range, and not one handed out in the last minute (its replica may still be starting).
+        return LoopbackPorts.PickUnused(port => _recentPorts.TryAdd(port, now));
     }
 
-    private static int? TryBind(int port)
-    {
-        try
-        {
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
-            return ((IPEndPoint)socket.LocalEndPoint!).Port;
-        }
-        catch (SocketException)
-        {
-            return null;
-        }
-    }
 
     private bool IsRunning(Tracked tracked) =>
         tracked.Process is { HasExited: true } ? false : Identify(tracked.Handle) == ProcessIdentity.Same;

@@ -34,6 +34,9 @@ public sealed class LocalProviderTests : IDisposable
 
         Assert.Equal(ProviderNames.Local, handle.Provider);
         Assert.StartsWith("http://127.0.0.1:", handle.EndpointUrl, StringComparison.Ordinal);
+        // Below the kernel's ephemeral ports: no outgoing connection can take it before the replica binds it.
+        var range = Assert.NotNull(WrinkleFree.Platform.Http.LoopbackPorts.Range);
+        Assert.InRange(new Uri(handle.EndpointUrl).Port, range.First, range.Last);
         Assert.Equal(handle.Pid, serverPid); // exec: the run script became the server, keeping the pid
         Assert.NotNull(handle.ProcessStartTime);
         Assert.Equal(Path.Combine(_home.Path, "logs", "svc", "1.log"), handle.LogPath);

@@ -1,5 +1,5 @@
 using System.Net;
-using System.Net.Sockets;
+using WrinkleFree.Platform.Http;
 using System.Text.Json;
 using WrinkleFree.Training.Observability;
 
@@ -115,10 +115,5 @@ public sealed class TrainingMetricsTests
         Assert.Contains("checkpoint 2.0 MB", line, StringComparison.Ordinal);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => LoopbackPorts.PickUnused();
 }

@@ -1,7 +1,7 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using WrinkleFree.Platform.Http;
 
 namespace WrinkleFree.Replica.Backends.Vllm;
 
@@ -342,13 +342,9 @@ internal sealed class UpstreamSupervisor : IAsyncDisposable
         changed.TrySetResult();
     }
 
-    private static int FreeLocalPort()
-    {
-        // The port is free now; the upstream binds it moments later (a collision only costs one restart).
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    // The port is free now and below the ephemeral range; the upstream binds it moments later (a collision with another
+    // process only costs one restart).
+    private static int FreeLocalPort() => LoopbackPorts.PickUnused();
 
     /// <summary>What the upstream's /health JSON said about its load.</summary>
     internal sealed record UpstreamReport(int? ActiveRequests, int? QueueDepth);
