@@ -1,6 +1,6 @@
 using System.Net;
-using System.Net.Sockets;
 using WrinkleFree.Service.LoadBalancing;
+using WrinkleFree.Testing;
 
 namespace WrinkleFree.Service.Tests.LoadBalancing;
 
@@ -192,10 +192,6 @@ public sealed class ServiceLoadBalancerFailureTests
         }
     }
 
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    // Nothing listens there, and no outgoing connection takes it as a source port meanwhile.
+    private static int ClosedPort() => FreePort.Next();
 }

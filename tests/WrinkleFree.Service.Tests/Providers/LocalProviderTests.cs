@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using WrinkleFree.Service.Providers;
+using WrinkleFree.Testing;
 using WrinkleFree.Service.Tests.State;
 using static WrinkleFree.Service.Tests.Providers.ProviderTestSupport;
 
@@ -118,10 +119,7 @@ public sealed class LocalProviderTests : IDisposable
     [Fact]
     public async Task LaunchAsync_PortHintFree_UsesIt()
     {
-        var free = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        free.Start();
-        var port = ((System.Net.IPEndPoint)free.LocalEndpoint).Port;
-        free.Stop();
+        var port = FreePort.Next();
 
         var handle = await LaunchAsync(Request("sleep 600") with { PortHint = port });
 

@@ -1,11 +1,10 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using WrinkleFree.FakeUpstream;
 using WrinkleFree.Inference.Sampling;
 using WrinkleFree.Replica.Backends;
 using WrinkleFree.Replica.Backends.Vllm;
 using WrinkleFree.Replica.Chat;
+using WrinkleFree.Testing;
 using static WrinkleFree.Replica.Tests.Backends.Vllm.VllmTestSupport;
 
 namespace WrinkleFree.Replica.Tests.Backends.Vllm;
@@ -363,10 +362,6 @@ public sealed class VllmBackendTests
         Assert.Equal(0, backend.InFlight);
     }
 
-    private static int UnusedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    // Nothing listens there, and no outgoing connection takes it as a source port meanwhile.
+    private static int UnusedPort() => FreePort.Next();
 }
