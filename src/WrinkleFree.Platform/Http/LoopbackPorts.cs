@@ -8,7 +8,9 @@ namespace WrinkleFree.Platform.Http;
 /// Loopback ports for a server that is told its port before it starts (a replica, a vLLM upstream): picked below the
 /// kernel's ephemeral range. A port that bind(0) handed out is also a candidate source port for every outgoing
 /// connection, and one connection opened between the pick and the child's bind (a process takes a second or more to
-/// start) makes the bind fail. Ports below the range are only ever taken by name.
+/// start) makes the bind fail. Ports below the range are only ever taken by name. They also stay below Kubernetes'
+/// NodePort range (30000-32767): on a node, kube-proxy may redirect 127.0.0.1:NodePort to a Service whether or not
+/// anything listens there.
 /// </summary>
 public static class LoopbackPorts
 {
@@ -19,10 +21,13 @@ public static class LoopbackPorts
 
     private static int _next = Random.Shared.Next(1 << 20);
 
+    /// <summary>The highest port handed out: just below Kubernetes' NodePort range.</summary>
+    public const int Last = 29999;
+
     /// <summary>
-    /// The ports handed out: <see cref="First"/> up to just below the ephemeral range (32768-60999 by default on Linux;
-    /// read from <c>/proc/sys/net/ipv4/ip_local_port_range</c>), at most up to 32767. Null when the ephemeral range starts
-    /// so low that fewer than 1000 ports remain below it, or cannot be read: then the kernel picks (bind to port 0).
+    /// The ports handed out: <see cref="First"/> to <see cref="Last"/>, or to just below the ephemeral range when that
+    /// starts lower (32768-60999 by default on Linux; read from <c>/proc/sys/net/ipv4/ip_local_port_range</c>). Null when
+    /// fewer than 1000 ports remain, or the range cannot be read: then the kernel picks (bind to port 0).
     /// </summary>
     public static (int First, int Last)? Range { get; } = ReadRange(EphemeralRangeFile);
 
@@ -98,7 +103,7 @@ public static class LoopbackPorts
             return null;
         }
 
-        var last = Math.Min(32767, ephemeralFirst - 1);
+        var last = Math.Min(Last, ephemeralFirst - 1);
         return last - First + 1 >= 1000 ? (First, last) : null;
     }
 }
