@@ -27,6 +27,31 @@ internal static unsafe class TernaryAvx512
         var rowBytes = a.Columns >> 2;
         var chunks = a.Columns >> 8;
         var hasTail = (a.Columns & 255) != 0;
+        if (a.Batch == 1 && end - start >= 2)
+        {
+            // Decode: the range's two halves are walked side by side, row start + i with row start + half + i, so each
+            // thread keeps two independent memory streams in flight. Measured (kernels, alternating, from DRAM): 16-28 %
+            // faster per matrix at 1 and 2 threads, the GEMV at 90-94 % of the read probe on one thread against 72-79 %;
+            // decode steps 8-10 % shorter on one thread (profile).
+            var half = (end - start) / 2;
+            for (var i = 0; i < half; i++)
+            {
+                var r0 = start + i;
+                var r1 = start + half + i;
+                I2SDot1x2(a.Weights + (long)r0 * rowBytes, a.Weights + (long)r1 * rowBytes, chunks, a.QInterleaved, out var d0, out var d1);
+                if (hasTail)
+                {
+                    d0 += TernaryAvx2.I2STail(a.Weights + (long)r0 * rowBytes + chunks * 64, a.Q + chunks * 256);
+                    d1 += TernaryAvx2.I2STail(a.Weights + (long)r1 * rowBytes + chunks * 64, a.Q + chunks * 256);
+                }
+
+                a.Y[r0] = ScalarKernels.I2SOutput(d0, a.RowSum[0], a.ActScale[0], a.ScaleOf(r0));
+                a.Y[r1] = ScalarKernels.I2SOutput(d1, a.RowSum[0], a.ActScale[0], a.ScaleOf(r1));
+            }
+
+            start += 2 * half;
+        }
+
         for (var r = start; r < end; r++)
         {
             var row = a.Weights + (long)r * rowBytes;
@@ -76,6 +101,33 @@ internal static unsafe class TernaryAvx512
         }
 
         return Vector512.Sum(acc);
+    }
+
+    /// <summary>Σ code·q over the whole chunks of two I2_S rows against one token, the rows' loads interleaved.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void I2SDot1x2(byte* row0, byte* row1, int chunks, sbyte* qi, out int d0, out int d1)
+    {
+        var ones = Vector512.Create((short)1);
+        var acc0 = Vector512<int>.Zero;
+        var acc1 = Vector512<int>.Zero;
+        var k = 0;
+        while (k < chunks)
+        {
+            var stop = Math.Min(chunks, k + ChunksPer16BitRun);
+            var s0 = Vector512<short>.Zero;
+            var s1 = Vector512<short>.Zero;
+            for (; k < stop; k++)
+            {
+                s0 += Chunk(row0 + k * 64, qi + k * 256);
+                s1 += Chunk(row1 + k * 64, qi + k * 256);
+            }
+
+            acc0 += Avx512BW.MultiplyAddAdjacent(s0, ones);
+            acc1 += Avx512BW.MultiplyAddAdjacent(s1, ones);
+        }
+
+        d0 = Vector512.Sum(acc0);
+        d1 = Vector512.Sum(acc1);
     }
 
     /// <summary>One 64-byte chunk (256 codes) against its 256 interleaved activations, as 16-bit pair sums.</summary>
