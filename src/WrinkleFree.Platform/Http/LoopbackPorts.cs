@@ -42,8 +42,7 @@ public static class LoopbackPorts
         {
             for (var attempt = 0; attempt < 64; attempt++)
             {
-                var port = Bind(0)!.Value;
-                if (accept?.Invoke(port) ?? true)
+                if (Bind(0) is { } port && (accept?.Invoke(port) ?? true))
                 {
                     return port;
                 }

@@ -1,7 +1,8 @@
 using System.Diagnostics;
+using WrinkleFree.Platform.Http;
 using WrinkleFree.Service.Providers;
-using WrinkleFree.Testing;
 using WrinkleFree.Service.Tests.State;
+using WrinkleFree.Testing;
 using static WrinkleFree.Service.Tests.Providers.ProviderTestSupport;
 
 namespace WrinkleFree.Service.Tests.Providers;
@@ -36,7 +37,7 @@ public sealed class LocalProviderTests : IDisposable
         Assert.Equal(ProviderNames.Local, handle.Provider);
         Assert.StartsWith("http://127.0.0.1:", handle.EndpointUrl, StringComparison.Ordinal);
         // Below the kernel's ephemeral ports: no outgoing connection can take it before the replica binds it.
-        var range = Assert.NotNull(WrinkleFree.Platform.Http.LoopbackPorts.Range);
+        var range = Assert.NotNull(LoopbackPorts.Range);
         Assert.InRange(new Uri(handle.EndpointUrl).Port, range.First, range.Last);
         Assert.Equal(handle.Pid, serverPid); // exec: the run script became the server, keeping the pid
         Assert.NotNull(handle.ProcessStartTime);

@@ -1,6 +1,6 @@
 using System.Net;
-using WrinkleFree.Platform.Http;
 using System.Text.Json;
+using WrinkleFree.Platform.Http;
 using WrinkleFree.Training.Observability;
 
 namespace WrinkleFree.Training.Tests.Observability;
@@ -56,7 +56,7 @@ public sealed class TrainingMetricsTests
     [Fact]
     public async Task PrometheusPort_ServesGaugesOnLoopback()
     {
-        var port = FreePort();
+        var port = LoopbackPorts.PickUnused();
         await using var metrics = new TrainingMetrics(new TrainingMetricsOptions { PrometheusPort = port });
         await metrics.RecordAsync(Record(7), CancellationToken.None);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
@@ -70,7 +70,7 @@ public sealed class TrainingMetricsTests
     {
         var dir = Path.Combine(Path.GetTempPath(), "wf-training-tests", Guid.NewGuid().ToString("N"));
         var jsonl = Path.Combine(dir, "metrics.jsonl");
-        var port = FreePort();
+        var port = LoopbackPorts.PickUnused();
         // What SystemStatsSampler gives where nvidia-smi is absent: process figures only.
         var record = Record(3) with { System = new SystemStats { CpuPercent = 12.5, RssBytes = 1 << 20 } };
         await using var metrics = new TrainingMetrics(new TrainingMetricsOptions { JsonlPath = jsonl, PrometheusPort = port });
@@ -114,6 +114,4 @@ public sealed class TrainingMetricsTests
         Assert.StartsWith("stage3 step 20/100 loss 2.5000 ce 2.0000 kl 0.0500 lr 0.001 lambda 0.5", line, StringComparison.Ordinal);
         Assert.Contains("checkpoint 2.0 MB", line, StringComparison.Ordinal);
     }
-
-    private static int FreePort() => LoopbackPorts.PickUnused();
 }

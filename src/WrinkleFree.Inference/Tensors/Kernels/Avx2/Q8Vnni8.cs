@@ -94,7 +94,7 @@ internal static unsafe class Q8Vnni8
         Vector256<float> f00 = default, f01 = default, f02 = default, f03 = default, f10 = default, f11 = default, f12 = default, f13 = default;
         // With 512-bit vectors and eight or more tokens, each token's sixteen rows share one conversion, one scale product and
         // one FMA (lanes 0-7 group g, 8-15 group g + 1, the same values as the 256-bit form). Measured (kernels, 32768-row
-        // head, 1 thread, alternating builds): 16 tokens 3.5-4.5 % and 64 tokens 9-13 % faster; 4 tokens 3-5 % slower, so
+        // head, 1 thread, alternating builds): 16 tokens 2-5 % and 64 tokens 7-13 % faster; 4 tokens 3-5 % slower, so
         // four tokens keep the 256-bit form.
         var wide = Vector512.IsHardwareAccelerated && a.Batch >= 8;
         Vector512<float> h0 = default, h1 = default, h2 = default, h3 = default;

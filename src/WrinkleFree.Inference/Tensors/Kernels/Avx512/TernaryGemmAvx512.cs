@@ -1,13 +1,9 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using WrinkleFree.Inference.Tensors.Kernels.Avx2;
 using WrinkleFree.Inference.Tensors.Kernels.Scalar;
 
 namespace WrinkleFree.Inference.Tensors.Kernels.Avx512;
-
-// The sibling namespace Kernels.Avx2 hides the X86 Avx2 class from code here; the alias brings the class back.
-using Avx2 = System.Runtime.Intrinsics.X86.Avx2;
 
 /// <summary>
 /// Batched ternary GEMM on the I2_S row layout (batch ≥ 2: prefill chunks and multi-sequence decode). A micro-kernel
@@ -129,17 +125,9 @@ internal static unsafe class TernaryGemmAvx512
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(in TernaryArgs a, int r, byte* row, int b0, int n, int* dots, bool hasTail, int chunks)
     {
-        var scale = a.ScaleOf(r);
         for (var j = 0; j < n; j++)
         {
-            var b = b0 + j;
-            var dot = dots[j];
-            if (hasTail)
-            {
-                dot += TernaryAvx2.I2STail(row + chunks * 64, a.Q + (long)b * a.Stride + chunks * 256);
-            }
-
-            a.Y[(long)b * a.Rows + r] = ScalarKernels.I2SOutput(dot, a.RowSum[b], a.ActScale[b], scale);
+            TernaryAvx512.StoreRow(a, r, row, b0 + j, dots[j], hasTail, chunks);
         }
     }
 
