@@ -30,6 +30,12 @@ internal static unsafe class TernaryAvx2
     {
         var rowBytes = a.Columns >> 2;
         var blocks = a.Columns >> 7;
+        if (a.Batch == 1)
+        {
+            Decode(a, start, end, &I2SDot1x2, &I2SDot1);
+            return;
+        }
+
         // Rows in blocks that stay in L2 with the token groups outermost inside a block, so a group's activations (4 × Columns
         // bytes) stay in L1 while the block's rows pass, instead of every row re-reading all tokens' activations from L2.
         for (var first = start; first < end; first += RowBlock)
@@ -90,6 +96,65 @@ internal static unsafe class TernaryAvx2
         return Vector256.Sum(acc);
     }
 
+    /// <summary>Σ code·q of two I2_S rows against one token, the rows' loads interleaved, in 16-bit runs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void I2SDot1x2(byte* row0, byte* row1, int blocks, sbyte* q, out int d0, out int d1)
+    {
+        var mask = Vector256.Create((byte)3);
+        var ones = Vector256.Create((short)1);
+        Vector256<int> acc0 = default, acc1 = default;
+        var k = 0;
+        while (k < blocks)
+        {
+            var stop = Math.Min(blocks, k + BlocksPer16BitRun);
+            Vector256<short> s0 = default, s1 = default;
+            for (; k < stop; k++)
+            {
+                var p = q + k * 128;
+                var w0 = Vector256.Load(row0 + k * 32).AsUInt16();
+                var w1 = Vector256.Load(row1 + k * 32).AsUInt16();
+                s0 += Block(Avx2.ShiftRightLogical(w0, 6).AsByte() & mask, Avx2.ShiftRightLogical(w0, 4).AsByte() & mask, Avx2.ShiftRightLogical(w0, 2).AsByte() & mask, w0.AsByte() & mask, p);
+                s1 += Block(Avx2.ShiftRightLogical(w1, 6).AsByte() & mask, Avx2.ShiftRightLogical(w1, 4).AsByte() & mask, Avx2.ShiftRightLogical(w1, 2).AsByte() & mask, w1.AsByte() & mask, p);
+            }
+
+            acc0 += Avx2.MultiplyAddAdjacent(s0, ones);
+            acc1 += Avx2.MultiplyAddAdjacent(s1, ones);
+        }
+
+        d0 = Vector256.Sum(acc0);
+        d1 = Vector256.Sum(acc1);
+    }
+
+    /// <summary>
+    /// The decode GEMV (one token): the range's two halves walked side by side, row start + i with row start + half + i,
+    /// so each thread keeps two independent memory streams in flight (as the AVX-512 GEMV does); an odd last row alone.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Decode(
+        in TernaryArgs a,
+        int start,
+        int end,
+        delegate*<byte*, byte*, int, sbyte*, out int, out int, void> pair,
+        delegate*<byte*, int, sbyte*, int> single)
+    {
+        var rowBytes = a.Columns >> 2;
+        var blocks = a.Columns >> 7;
+        var half = (end - start) / 2;
+        for (var i = 0; i < half; i++)
+        {
+            var r0 = start + i;
+            var r1 = start + half + i;
+            pair(a.Weights + (long)r0 * rowBytes, a.Weights + (long)r1 * rowBytes, blocks, a.Q, out var d0, out var d1);
+            a.Y[r0] = ScalarKernels.I2SOutput(d0, a.RowSum[0], a.ActScale[0], a.ScaleOf(r0));
+            a.Y[r1] = ScalarKernels.I2SOutput(d1, a.RowSum[0], a.ActScale[0], a.ScaleOf(r1));
+        }
+
+        for (var r = start + 2 * half; r < end; r++)
+        {
+            a.Y[r] = ScalarKernels.I2SOutput(single(a.Weights + (long)r * rowBytes, blocks, a.Q), a.RowSum[0], a.ActScale[0], a.ScaleOf(r));
+        }
+    }
+
     /// <summary>One I2_S row against four tokens: each block's codes are unpacked once and used four times.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void I2SDot4(byte* row, int blocks, sbyte* q, int stride, out int d0, out int d1, out int d2, out int d3)
@@ -133,7 +198,68 @@ internal static unsafe class TernaryAvx2
         Avx2.MultiplyAddAdjacent(c0, Vector256.Load(p)) + Avx2.MultiplyAddAdjacent(c1, Vector256.Load(p + 32))
         + Avx2.MultiplyAddAdjacent(c2, Vector256.Load(p + 64)) + Avx2.MultiplyAddAdjacent(c3, Vector256.Load(p + 96));
 
-    public static void I2SVnni(in TernaryArgs a, int start, int end) => I2SCore<Vnni>(a, start, end);
+    public static void I2SVnni(in TernaryArgs a, int start, int end)
+    {
+        if (a.Batch == 1)
+        {
+            Decode(a, start, end, &I2SVnniDot1x2, &I2SVnniDot1);
+            return;
+        }
+
+        I2SCore<Vnni>(a, start, end);
+    }
+
+    /// <summary>
+    /// Σ code·q of two I2_S rows against one token with vpdpbusd, one accumulator per row and plane: eight independent
+    /// chains, so the in-place accumulation is not bound by its latency.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void I2SVnniDot1x2(byte* row0, byte* row1, int blocks, sbyte* q, out int d0, out int d1)
+    {
+        var mask = Vector256.Create((byte)3);
+        Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector256<int> b0 = default, b1 = default, b2 = default, b3 = default;
+        for (var k = 0; k < blocks; k++)
+        {
+            var p = q + k * 128;
+            var w0 = Vector256.Load(row0 + k * 32).AsUInt16();
+            var w1 = Vector256.Load(row1 + k * 32).AsUInt16();
+            var q0 = Vector256.Load(p);
+            a0 = AvxVnni.MultiplyWideningAndAdd(a0, Avx2.ShiftRightLogical(w0, 6).AsByte() & mask, q0);
+            b0 = AvxVnni.MultiplyWideningAndAdd(b0, Avx2.ShiftRightLogical(w1, 6).AsByte() & mask, q0);
+            var q1 = Vector256.Load(p + 32);
+            a1 = AvxVnni.MultiplyWideningAndAdd(a1, Avx2.ShiftRightLogical(w0, 4).AsByte() & mask, q1);
+            b1 = AvxVnni.MultiplyWideningAndAdd(b1, Avx2.ShiftRightLogical(w1, 4).AsByte() & mask, q1);
+            var q2 = Vector256.Load(p + 64);
+            a2 = AvxVnni.MultiplyWideningAndAdd(a2, Avx2.ShiftRightLogical(w0, 2).AsByte() & mask, q2);
+            b2 = AvxVnni.MultiplyWideningAndAdd(b2, Avx2.ShiftRightLogical(w1, 2).AsByte() & mask, q2);
+            var q3 = Vector256.Load(p + 96);
+            a3 = AvxVnni.MultiplyWideningAndAdd(a3, w0.AsByte() & mask, q3);
+            b3 = AvxVnni.MultiplyWideningAndAdd(b3, w1.AsByte() & mask, q3);
+        }
+
+        d0 = Vector256.Sum(a0 + a1 + a2 + a3);
+        d1 = Vector256.Sum(b0 + b1 + b2 + b3);
+    }
+
+    /// <summary>Σ code·q of one I2_S row against one token with vpdpbusd, four chains (the odd last row of a decode range).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int I2SVnniDot1(byte* row, int blocks, sbyte* q)
+    {
+        var mask = Vector256.Create((byte)3);
+        Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (var k = 0; k < blocks; k++)
+        {
+            var p = q + k * 128;
+            var w = Vector256.Load(row + k * 32).AsUInt16();
+            a0 = AvxVnni.MultiplyWideningAndAdd(a0, Avx2.ShiftRightLogical(w, 6).AsByte() & mask, Vector256.Load(p));
+            a1 = AvxVnni.MultiplyWideningAndAdd(a1, Avx2.ShiftRightLogical(w, 4).AsByte() & mask, Vector256.Load(p + 32));
+            a2 = AvxVnni.MultiplyWideningAndAdd(a2, Avx2.ShiftRightLogical(w, 2).AsByte() & mask, Vector256.Load(p + 64));
+            a3 = AvxVnni.MultiplyWideningAndAdd(a3, w.AsByte() & mask, Vector256.Load(p + 96));
+        }
+
+        return Vector256.Sum(a0 + a1 + a2 + a3);
+    }
 
     public static void TQ2(in TernaryArgs a, int start, int end) => TQ2Core<MaddUbs>(a, start, end);
 
