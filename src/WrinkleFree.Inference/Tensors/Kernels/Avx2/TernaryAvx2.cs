@@ -28,16 +28,30 @@ internal static unsafe class TernaryAvx2
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void I2S(in TernaryArgs a, int start, int end)
     {
-        var rowBytes = a.Columns >> 2;
-        var blocks = a.Columns >> 7;
         if (a.Batch == 1)
         {
             Decode(a, start, end, &I2SDot1x2, &I2SDot1);
             return;
         }
 
-        // Rows in blocks that stay in L2 with the token groups outermost inside a block, so a group's activations (4 × Columns
-        // bytes) stay in L1 while the block's rows pass, instead of every row re-reading all tokens' activations from L2.
+        Batched(a, start, end, &I2SDot4, &I2SDot1);
+    }
+
+    /// <summary>
+    /// A batch (prefill chunks, several sequences): rows in blocks that stay in L2 with the token groups outermost inside a
+    /// block, so a group's activations (4 × Columns bytes) stay in L1 while the block's rows pass, instead of every row
+    /// re-reading all tokens' activations from L2; each row's codes are unpacked once per group of four tokens.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Batched(
+        in TernaryArgs a,
+        int start,
+        int end,
+        delegate*<byte*, int, sbyte*, int, out int, out int, out int, out int, void> quad,
+        delegate*<byte*, int, sbyte*, int> single)
+    {
+        var rowBytes = a.Columns >> 2;
+        var blocks = a.Columns >> 7;
         for (var first = start; first < end; first += RowBlock)
         {
             var last = Math.Min(end, first + RowBlock);
@@ -48,7 +62,7 @@ internal static unsafe class TernaryAvx2
                 for (var r = first; r < last; r++)
                 {
                     var scale = a.ScaleOf(r);
-                    I2SDot4(a.Weights + (long)r * rowBytes, blocks, q, a.Stride, out var d0, out var d1, out var d2, out var d3);
+                    quad(a.Weights + (long)r * rowBytes, blocks, q, a.Stride, out var d0, out var d1, out var d2, out var d3);
                     a.Y[(long)b * a.Rows + r] = ScalarKernels.I2SOutput(d0, a.RowSum[b], a.ActScale[b], scale);
                     a.Y[(long)(b + 1) * a.Rows + r] = ScalarKernels.I2SOutput(d1, a.RowSum[b + 1], a.ActScale[b + 1], scale);
                     a.Y[(long)(b + 2) * a.Rows + r] = ScalarKernels.I2SOutput(d2, a.RowSum[b + 2], a.ActScale[b + 2], scale);
@@ -61,7 +75,7 @@ internal static unsafe class TernaryAvx2
                 var q = a.Q + (long)b * a.Stride;
                 for (var r = first; r < last; r++)
                 {
-                    a.Y[(long)b * a.Rows + r] = ScalarKernels.I2SOutput(I2SDot1(a.Weights + (long)r * rowBytes, blocks, q), a.RowSum[b], a.ActScale[b], a.ScaleOf(r));
+                    a.Y[(long)b * a.Rows + r] = ScalarKernels.I2SOutput(single(a.Weights + (long)r * rowBytes, blocks, q), a.RowSum[b], a.ActScale[b], a.ScaleOf(r));
                 }
             }
         }
@@ -206,7 +220,41 @@ internal static unsafe class TernaryAvx2
             return;
         }
 
-        I2SCore<Vnni>(a, start, end);
+        Batched(a, start, end, &I2SVnniDot4, &I2SVnniDot1);
+    }
+
+    /// <summary>
+    /// One I2_S row against four tokens with vpdpbusd: each block's codes are unpacked once and used four times, two
+    /// accumulators per token (planes 0-1 and 2-3) so eight chains keep the in-place accumulation off its latency.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void I2SVnniDot4(byte* row, int blocks, sbyte* q, int stride, out int d0, out int d1, out int d2, out int d3)
+    {
+        var mask = Vector256.Create((byte)3);
+        Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector256<int> b0 = default, b1 = default, b2 = default, b3 = default;
+        for (var k = 0; k < blocks; k++)
+        {
+            var w = Vector256.Load(row + k * 32).AsUInt16();
+            var c0 = Avx2.ShiftRightLogical(w, 6).AsByte() & mask;
+            var c1 = Avx2.ShiftRightLogical(w, 4).AsByte() & mask;
+            var p = q + k * 128;
+            a0 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(a0, c0, Vector256.Load(p)), c1, Vector256.Load(p + 32));
+            a1 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(a1, c0, Vector256.Load(p + stride)), c1, Vector256.Load(p + stride + 32));
+            a2 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(a2, c0, Vector256.Load(p + 2 * stride)), c1, Vector256.Load(p + 2 * stride + 32));
+            a3 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(a3, c0, Vector256.Load(p + 3 * stride)), c1, Vector256.Load(p + 3 * stride + 32));
+            var c2 = Avx2.ShiftRightLogical(w, 2).AsByte() & mask;
+            var c3 = w.AsByte() & mask;
+            b0 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(b0, c2, Vector256.Load(p + 64)), c3, Vector256.Load(p + 96));
+            b1 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(b1, c2, Vector256.Load(p + stride + 64)), c3, Vector256.Load(p + stride + 96));
+            b2 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(b2, c2, Vector256.Load(p + 2 * stride + 64)), c3, Vector256.Load(p + 2 * stride + 96));
+            b3 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(b3, c2, Vector256.Load(p + 3 * stride + 64)), c3, Vector256.Load(p + 3 * stride + 96));
+        }
+
+        d0 = Vector256.Sum(a0 + b0);
+        d1 = Vector256.Sum(a1 + b1);
+        d2 = Vector256.Sum(a2 + b2);
+        d3 = Vector256.Sum(a3 + b3);
     }
 
     /// <summary>
@@ -283,37 +331,6 @@ internal static unsafe class TernaryAvx2
         }
 
         return (codeDot - correction) * a.ActScale[b];
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void I2SCore<TDot>(in TernaryArgs a, int start, int end)
-        where TDot : struct, IByteDot
-    {
-        var rowBytes = a.Columns >> 2;
-        var blocks = a.Columns >> 7;
-        for (var r = start; r < end; r++)
-        {
-            var row = a.Weights + (long)r * rowBytes;
-            for (var b = 0; b < a.Batch; b++)
-            {
-                var q = a.Q + (long)b * a.Stride;
-                // Two accumulator chains: vpdpbusd accumulates in place, so one chain would be bound by its latency.
-                Vector256<int> acc0 = default, acc1 = default;
-                var k = 0;
-                for (; k + 2 <= blocks; k += 2)
-                {
-                    acc0 = I2SBlock<TDot>(acc0, row + k * 32, q + k * 128);
-                    acc1 = I2SBlock<TDot>(acc1, row + (k + 1) * 32, q + (k + 1) * 128);
-                }
-
-                if (k < blocks)
-                {
-                    acc0 = I2SBlock<TDot>(acc0, row + k * 32, q + k * 128);
-                }
-
-                a.Y[(long)b * a.Rows + r] = ScalarKernels.I2SOutput(Vector256.Sum(acc0 + acc1), a.RowSum[b], a.ActScale[b], a.ScaleOf(r));
-            }
-        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
