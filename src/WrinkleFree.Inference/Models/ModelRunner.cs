@@ -29,6 +29,7 @@ public sealed class ModelRunner
     private readonly float[] _cos;
     private readonly float[] _sin;
     private readonly AttentionWork _attention;
+    private readonly TokenWork _perToken;
 
     // Per layer: q/k/v and gate/up in one pool dispatch each when the weights are ternary (null: separate multiplies).
     private readonly TernaryGroup?[] _qkv;
@@ -61,6 +62,7 @@ public sealed class ModelRunner
         _cos = Touched(t * _invFreq.Length);
         _sin = Touched(t * _invFreq.Length);
         _attention = new AttentionWork(this);
+        _perToken = new TokenWork(this);
         _qkv = new TernaryGroup?[_c.Layers];
         _gateUp = new TernaryGroup?[_c.Layers];
         for (var l = 0; l < _c.Layers; l++)
@@ -176,12 +178,7 @@ public sealed class ModelRunner
     private long Layer(int l, int n, long clock)
     {
         var w = _model.Layers[l];
-        var dim = _c.Dim;
-        for (var t = 0; t < n; t++)
-        {
-            RmsNorm(_x.AsSpan(t * dim, dim), w.AttnNorm, _normed.Row(t));
-        }
-
+        PerToken(TokenPass.AttnNorm, l, n);
         _normed.MarkDirty();
         clock = Lap(StepPhase.NormsAndElementwise, clock);
         if (_qkv[l] is { } qkv)
@@ -199,49 +196,23 @@ public sealed class ModelRunner
         }
 
         clock = Lap(StepPhase.QkvMatmul, clock);
-        for (var t = 0; t < n; t++)
-        {
-            var tok = _tokens[t];
-            var q = _q.AsSpan(t * _c.QDim, _c.QDim);
-            var k = _k.AsSpan(t * _c.KvDim, _c.KvDim);
-            if (w.QNorm is { } qn)
-            {
-                HeadNorm(q, qn);
-                HeadNorm(k, w.KNorm!);
-            }
-
-            Rope(q, t);
-            Rope(k, t);
-            k.CopyTo(tok.Sequence.Key(l, tok.Position));
-            _v.AsSpan(t * _c.KvDim, _c.KvDim).CopyTo(tok.Sequence.Value(l, tok.Position));
-        }
-
+        PerToken(TokenPass.RopeAndCache, l, n);
         clock = Lap(StepPhase.RopeAndCache, clock);
         _attention.Layer = l;
         _pool.Run(_attention, n * _c.Heads);
         clock = Lap(StepPhase.Attention, clock);
-        if (w.AttnSubNorm is { } asn)
+        if (w.AttnSubNorm != null)
         {
-            for (var t = 0; t < n; t++)
-            {
-                RmsNorm(_attn.Row(t), asn, _attn.Row(t));
-            }
+            PerToken(TokenPass.AttnSubNorm, l, n);
         }
 
         _attn.MarkDirty();
         clock = Lap(StepPhase.NormsAndElementwise, clock);
         w.O.Forward(_attn, _proj, _pool);
         clock = Lap(StepPhase.OutputMatmul, clock);
-        HotMath.Add(_x.AsSpan(0, n * dim), _proj.AsSpan(0, n * dim));
-
-        for (var t = 0; t < n; t++)
-        {
-            RmsNorm(_x.AsSpan(t * dim, dim), w.FfnNorm, _normed.Row(t));
-        }
-
+        PerToken(TokenPass.ResidualAndFfnNorm, l, n);
         _normed.MarkDirty();
         clock = Lap(StepPhase.NormsAndElementwise, clock);
-        var ff = _c.FfnDim;
         if (_gateUp[l] is { } gateUp)
         {
             gateUp.Multiply(_normed, _gate, _hidden.Data, default, _pool);
@@ -255,32 +226,83 @@ public sealed class ModelRunner
         }
 
         clock = Lap(StepPhase.GateUpMatmul, clock);
-
-        var gate = _gate.AsSpan(0, n * ff);
-        var hidden = _hidden.Data[..(n * ff)];
-        if (_c.Activation == Activation.Silu)
-        {
-            HotMath.SiluGate(gate, hidden);
-        }
-        else
-        {
-            HotMath.ReluSquaredGate(gate, hidden);
-        }
-
-        if (w.FfnSubNorm is { } fsn)
-        {
-            for (var t = 0; t < n; t++)
-            {
-                RmsNorm(_hidden.Row(t), fsn, _hidden.Row(t));
-            }
-        }
-
+        PerToken(TokenPass.GateAndSubNorm, l, n);
         _hidden.MarkDirty();
         clock = Lap(StepPhase.NormsAndElementwise, clock);
         w.Down.Forward(_hidden, _proj, _pool);
         clock = Lap(StepPhase.DownMatmul, clock);
-        HotMath.Add(_x.AsSpan(0, n * dim), _proj.AsSpan(0, n * dim));
+        PerToken(TokenPass.Residual, l, n);
         return clock;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="pass"/> for each of the step's <paramref name="n"/> tokens, on the pool's threads when there are
+    /// several (a single token runs inline). Each token's values are computed exactly as one thread would.
+    /// </summary>
+    private void PerToken(TokenPass pass, int layer, int n)
+    {
+        _perToken.Pass = pass;
+        _perToken.Layer = layer;
+        _pool.Run(_perToken, n);
+    }
+
+    /// <summary>One token's share of <paramref name="pass"/> in layer <paramref name="l"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void TokenStep(TokenPass pass, int l, int t)
+    {
+        var w = _model.Layers[l];
+        var dim = _c.Dim;
+        var x = _x.AsSpan(t * dim, dim);
+        switch (pass)
+        {
+            case TokenPass.AttnNorm:
+                RmsNorm(x, w.AttnNorm, _normed.Row(t));
+                break;
+            case TokenPass.RopeAndCache:
+                var tok = _tokens[t];
+                var q = _q.AsSpan(t * _c.QDim, _c.QDim);
+                var k = _k.AsSpan(t * _c.KvDim, _c.KvDim);
+                if (w.QNorm is { } qn)
+                {
+                    HeadNorm(q, qn);
+                    HeadNorm(k, w.KNorm!);
+                }
+
+                Rope(q, t);
+                Rope(k, t);
+                k.CopyTo(tok.Sequence.Key(l, tok.Position));
+                _v.AsSpan(t * _c.KvDim, _c.KvDim).CopyTo(tok.Sequence.Value(l, tok.Position));
+                break;
+            case TokenPass.AttnSubNorm:
+                RmsNorm(_attn.Row(t), w.AttnSubNorm!, _attn.Row(t));
+                break;
+            case TokenPass.ResidualAndFfnNorm:
+                HotMath.Add(x, _proj.AsSpan(t * dim, dim));
+                RmsNorm(x, w.FfnNorm, _normed.Row(t));
+                break;
+            case TokenPass.GateAndSubNorm:
+                var ff = _c.FfnDim;
+                var gate = _gate.AsSpan(t * ff, ff);
+                var hidden = _hidden.Row(t);
+                if (_c.Activation == Activation.Silu)
+                {
+                    HotMath.SiluGate(gate, hidden);
+                }
+                else
+                {
+                    HotMath.ReluSquaredGate(gate, hidden);
+                }
+
+                if (w.FfnSubNorm is { } fsn)
+                {
+                    RmsNorm(hidden, fsn, hidden);
+                }
+
+                break;
+            case TokenPass.Residual:
+                HotMath.Add(x, _proj.AsSpan(t * dim, dim));
+                break;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -339,6 +361,33 @@ public sealed class ModelRunner
                     head[i] = a * cos[i] - b * sin[i];
                     head[i + half] = a * sin[i] + b * cos[i];
                 }
+            }
+        }
+    }
+
+    /// <summary>The per-token work between a layer's multiplies (norms, RoPE and the KV writes, gates, residual adds).</summary>
+    private enum TokenPass
+    {
+        AttnNorm,
+        RopeAndCache,
+        AttnSubNorm,
+        ResidualAndFfnNorm,
+        GateAndSubNorm,
+        Residual,
+    }
+
+    /// <summary>Runs one <see cref="TokenPass"/> over a range of the step's tokens.</summary>
+    private sealed class TokenWork(ModelRunner r) : IParallelWork
+    {
+        public TokenPass Pass { get; set; }
+
+        public int Layer { get; set; }
+
+        public void Execute(int start, int end)
+        {
+            for (var t = start; t < end; t++)
+            {
+                r.TokenStep(Pass, Layer, t);
             }
         }
     }

@@ -1,3 +1,5 @@
+using WrinkleFree.Inference.Threading;
+
 namespace WrinkleFree.Inference.Tensors;
 
 /// <summary>
@@ -56,12 +58,13 @@ public sealed unsafe class ActivationBatch
     /// <summary>Tells the batch its data changed, so the quantized forms are recomputed on next use.</summary>
     public void MarkDirty() => _version++;
 
-    internal Int8Activations GetInt8()
+    /// <summary>The int8 form, quantized now if the data changed; with a <paramref name="pool"/>, its threads share the rows.</summary>
+    internal Int8Activations GetInt8(WorkerPool? pool = null)
     {
         var cache = _int8 ??= new Int8Activations(MaxBatch, Columns);
         if (cache.Version != _version)
         {
-            cache.Quantize(_data.Pointer, _batch);
+            cache.Quantize(_data.Pointer, _batch, pool);
             cache.Version = _version;
         }
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using WrinkleFree.Inference.Threading;
 
 namespace WrinkleFree.Inference.Tensors;
 
@@ -55,10 +56,30 @@ internal sealed unsafe class Int8Activations
         return ((segment >> 1) << 5) + ((segment & 1) << 7) + (t & 31);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Quantize(float* x, int batch)
+    private RowsWork? _rows;
+
+    /// <summary>
+    /// Quantizes <paramref name="batch"/> rows of <paramref name="x"/>; with a <paramref name="pool"/>, rows go to its
+    /// threads (each row's values are the same either way).
+    /// </summary>
+    public void Quantize(float* x, int batch, WorkerPool? pool = null)
     {
-        for (var b = 0; b < batch; b++)
+        if (pool is null || batch < 2)
+        {
+            QuantizeRows(x, 0, batch);
+            return;
+        }
+
+        var rows = _rows ??= new RowsWork(this);
+        rows.X = x;
+        pool.Run(rows, batch);
+        rows.X = null;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void QuantizeRows(float* x, int start, int end)
+    {
+        for (var b = start; b < end; b++)
         {
             var q = Q.Pointer + (long)b * Stride;
             Scale.Pointer[b] = ActivationQuantizer.QuantizeRow(x + (long)b * Columns, Columns, q);
@@ -81,5 +102,12 @@ internal sealed unsafe class Int8Activations
                 }
             }
         }
+    }
+
+    private sealed class RowsWork(Int8Activations owner) : IParallelWork
+    {
+        public float* X;
+
+        public void Execute(int start, int end) => owner.QuantizeRows(X, start, end);
     }
 }

@@ -70,11 +70,11 @@ internal sealed unsafe class TernaryGroup : IParallelWork
         fixed (float* p1 = y1)
         fixed (float* p2 = y2)
         {
-            _args[0] = _parts[0].Arguments(x, p0);
-            _args[1] = _parts[1].Arguments(x, p1);
+            _args[0] = _parts[0].Arguments(x, p0, pool);
+            _args[1] = _parts[1].Arguments(x, p1, pool);
             if (_parts.Length > 2)
             {
-                _args[2] = _parts[2].Arguments(x, p2);
+                _args[2] = _parts[2].Arguments(x, p2, pool);
             }
 
             pool.Run(this, _firstRow[^1]);

@@ -93,7 +93,7 @@ internal sealed unsafe class TernaryMatrix : WeightMatrix
         var job = Interlocked.Exchange(ref _job, null) ?? new Job();
         fixed (float* py = y)
         {
-            job.Args = Arguments(x, py);
+            job.Args = Arguments(x, py, pool);
             job.Kernel = _kernel;
             pool.Run(job, Rows);
         }
@@ -102,10 +102,10 @@ internal sealed unsafe class TernaryMatrix : WeightMatrix
         _job = job;
     }
 
-    /// <summary>The kernel arguments for one multiply of <paramref name="x"/> into <paramref name="y"/>.</summary>
-    internal TernaryArgs Arguments(ActivationBatch x, float* y)
+    /// <summary>The kernel arguments for one multiply of <paramref name="x"/> into <paramref name="y"/> (x is quantized on <paramref name="pool"/> if it changed).</summary>
+    internal TernaryArgs Arguments(ActivationBatch x, float* y, WorkerPool pool)
     {
-        var args = TernaryArgs.For(_packed != null ? _packed.Pointer : Data, Rows, Columns, _tensorScale, x.GetInt8(), x.Batch, y);
+        var args = TernaryArgs.For(_packed != null ? _packed.Pointer : Data, Rows, Columns, _tensorScale, x.GetInt8(pool), x.Batch, y);
         args.RowScale = _rowScales != null ? _rowScales.Pointer : null;
         return args;
     }

@@ -1,12 +1,17 @@
 using WrinkleFree.Inference.Tensors;
+using WrinkleFree.Inference.Threading;
 
 namespace WrinkleFree.Inference.Tests.Tensors;
 
 public sealed unsafe class ActivationBatchTests
 {
-    [Fact]
-    public void GetInt8_RandomRows_FollowsAbsmaxRule()
+    /// <summary>Without a pool the rows are quantized in order; with one (the model's steps), the threads share them.</summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public void GetInt8_RandomRows_FollowsAbsmaxRule(int threads)
     {
+        using var pool = threads > 0 ? new WorkerPool(threads) : null;
         var x = new ActivationBatch(3, 300);
         var random = new Random(1);
         foreach (ref var v in x.Data)
@@ -16,7 +21,7 @@ public sealed unsafe class ActivationBatchTests
 
         x.Row(1).Clear();
         x.MarkDirty();
-        var a = x.GetInt8();
+        var a = x.GetInt8(pool);
         for (var b = 0; b < 3; b++)
         {
             var row = x.Row(b);
