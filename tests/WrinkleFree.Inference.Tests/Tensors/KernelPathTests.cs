@@ -43,6 +43,11 @@ public sealed unsafe class KernelPathTests
         data.Add(GgmlType.Q8_0, 21, 256, 17);
         data.Add(GgmlType.Q8_0, 40, 64, 4);
         data.Add(GgmlType.Q8_0, 48, 320, 9); // two ranges, each a group pair (16 x 4 tiles) and a single group; a leftover token
+
+        // Decode walks Q8_0 rows (groups of eight, interleaved) in pairs from the range's two halves: a partial last group
+        // in a pair, an odd group or row left alone, and an odd block count (the tail block of the row kernel).
+        data.Add(GgmlType.Q8_0, 29, 256, 1);
+        data.Add(GgmlType.Q8_0, 37, 288, 1);
         data.Add(GgmlType.F32, 5, 200, 5);
         data.Add(GgmlType.F16, 5, 200, 5);
         data.Add(GgmlType.BF16, 5, 200, 5);
@@ -127,18 +132,27 @@ public sealed unsafe class KernelPathTests
                 // kernel's items are groups of eight rows.
                 var layout = type == GgmlType.Q8_0 ? family.Q8Layout : Q8Layout.Blocks;
                 RunDense(family.Dense(type), args, w, layout);
-                if (type == GgmlType.Q8_0 && layout != Q8Layout.Blocks)
+                if (type == GgmlType.Q8_0)
                 {
-                    // The family's block kernel too (what a lookup-only matrix that is multiplied after all uses).
-                    var blocks = new float[y.Length];
-                    fixed (float* pb = blocks)
+                    // The family's other Q8_0 kernels too: the block kernel (what a lookup-only matrix that is multiplied
+                    // after all uses) and, on AVX-512, the aligned-rows kernel that hosts without AVX-VNNI run.
+                    foreach (var other in new[] { Q8Layout.Blocks, Q8Layout.Rows })
                     {
-                        RunDense(family.Q8(Q8Layout.Blocks), args with { Y = pb }, w, Q8Layout.Blocks);
-                    }
+                        if (other == layout || (other == Q8Layout.Rows && family.Isa != KernelIsa.Avx512))
+                        {
+                            continue;
+                        }
 
-                    for (var i = 0; i < y.Length; i++)
-                    {
-                        Assert.True(MathF.Abs(blocks[i] - y[i]) <= 2e-5f * MathF.Max(1f, MathF.Abs(y[i])) * MathF.Sqrt(w.Columns), $"{family} blocks [{i}]: {blocks[i]} vs {y[i]}");
+                        var alternative = new float[y.Length];
+                        fixed (float* pb = alternative)
+                        {
+                            RunDense(family.Q8(other), args with { Y = pb }, w, other);
+                        }
+
+                        for (var i = 0; i < y.Length; i++)
+                        {
+                            Assert.True(MathF.Abs(alternative[i] - y[i]) <= 2e-5f * MathF.Max(1f, MathF.Abs(y[i])) * MathF.Sqrt(w.Columns), $"{family} {other} [{i}]: {alternative[i]} vs {y[i]}");
+                        }
                     }
                 }
             }

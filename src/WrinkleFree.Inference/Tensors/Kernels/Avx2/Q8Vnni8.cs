@@ -24,6 +24,19 @@ internal static unsafe class Q8Vnni8
     public static void Multiply(in DenseArgs a, int start, int end)
     {
         var blocks = a.Columns >> 5;
+        if (a.Batch == 1 && end - start >= 2)
+        {
+            // One token (decode): the range's two halves side by side, groups start + i and start + half + i, two memory
+            // streams per thread as in the ternary GEMV; an odd last group goes through the loop below.
+            var half = (end - start) / 2;
+            for (var i = 0; i < half; i++)
+            {
+                Token2(a, blocks, start + i, start + half + i);
+            }
+
+            start += 2 * half;
+        }
+
         for (var g = start; g < end; g++)
         {
             var w = a.Weights + (long)g * a.WeightStride;
@@ -75,6 +88,30 @@ internal static unsafe class Q8Vnni8
         }
 
         Store(acc, a.Y + (long)t * a.Rows + g * 8, rows);
+    }
+
+    /// <summary>Groups <paramref name="g0"/> and <paramref name="g1"/> against token 0, block by block side by side (the same values as <see cref="Token"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Token2(in DenseArgs a, int blocks, int g0, int g1)
+    {
+        var w0 = a.Weights + (long)g0 * a.WeightStride;
+        var w1 = a.Weights + (long)g1 * a.WeightStride;
+        var q = a.Q8;
+        var s = a.Q8Sums;
+        var xs = a.Q8Scale;
+        var acc0 = Vector256<float>.Zero;
+        var acc1 = Vector256<float>.Zero;
+        for (var b = 0; b < blocks; b++)
+        {
+            var x = Vector256.Create(xs[b]);
+            var sum0 = BlockSum(w0 + b * BlockBytes, (int*)(q + b * 32), s[b]);
+            var sum1 = BlockSum(w1 + b * BlockBytes, (int*)(q + b * 32), s[b]);
+            acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum0), Scales(w0, b) * x, acc0);
+            acc1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum1), Scales(w1, b) * x, acc1);
+        }
+
+        Store(acc0, a.Y + g0 * 8, Math.Min(8, a.Rows - g0 * 8));
+        Store(acc1, a.Y + g1 * 8, Math.Min(8, a.Rows - g1 * 8));
     }
 
     /// <summary>

@@ -20,7 +20,22 @@ internal static unsafe class Q8Avx512
     {
         var blocks = a.Columns >> 5;
         var r = start;
-        if (a.Batch >= 4)
+        if (a.Batch == 1 && end - start >= 2)
+        {
+            // One token (decode): the range's two halves side by side, rows start + i and start + half + i, so each
+            // thread keeps two memory streams in flight and the activation side (load, negate, scale expansion) serves
+            // both rows, as in the ternary GEMV.
+            var half = (end - start) / 2;
+            for (var i = 0; i < half; i++)
+            {
+                var r0 = start + i;
+                var r1 = start + half + i;
+                Row2(a.Weights + (long)r0 * a.WeightStride, a.Weights + (long)r1 * a.WeightStride, blocks, a.WeightScales + (long)r0 * blocks, a.WeightScales + (long)r1 * blocks, a.Q8Scale, a.Q8, out a.Y[r0], out a.Y[r1]);
+            }
+
+            r = start + 2 * half;
+        }
+        else if (a.Batch >= 4)
         {
             // Pairs of rows: each activation load and scale expansion serves both rows.
             for (; r + 2 <= end; r += 2)
@@ -166,6 +181,23 @@ internal static unsafe class Q8Avx512
 
         var sum = Vector512.Sum(acc0 + acc1);
         return sum + Tail(row, blocks, k, d, xs, q);
+    }
+
+    /// <summary>Two weight rows against one activation row; each row keeps its own accumulator.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Row2(byte* row0, byte* row1, int blocks, float* d0, float* d1, float* xs, sbyte* q, out float y0, out float y1)
+    {
+        Vector512<float> a0 = default, a1 = default;
+        var k = 0;
+        for (; k + 2 <= blocks; k += 2)
+        {
+            var (abs0, neg0) = Pair(row0, k);
+            var (abs1, neg1) = Pair(row1, k);
+            Step2(abs0, neg0, abs1, neg1, q + k * 32, Expand(d0 + k), Expand(d1 + k), xs + k, ref a0, ref a1);
+        }
+
+        y0 = Vector512.Sum(a0) + Tail(row0, blocks, k, d0, xs, q);
+        y1 = Vector512.Sum(a1) + Tail(row1, blocks, k, d1, xs, q);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
