@@ -100,10 +100,11 @@ internal static unsafe class KernelBench
                 }
 
                 Measure(pool, bandwidth, type, 2560, s_headRows, "lm_head", quick ? [1] : [1, 4, 16, 64], family);
-                if (type == GgmlType.Q8_0 && family.Q8Layout == Q8Layout.Interleaved && family.Isa == KernelIsa.Avx512)
+                if (type == GgmlType.Q8_0 && family.Isa == KernelIsa.Avx512 && KernelFamily.IsSupported(KernelIsa.AvxVnni))
                 {
-                    // The in-run reference for the interleaved vpdpbusd copy: the AVX-512 vpmaddubsw kernel on aligned rows.
-                    Measure(pool, bandwidth, type, 2560, s_headRows, "lm_head (rows ref)", quick ? [1, 16] : [1, 4, 16, 64], family, Q8Layout.Rows);
+                    // The in-run reference for vpdpbusd: the vpmaddubsw kernel that AVX-512 hosts without AVX-VNNI run on
+                    // the same interleaved copy.
+                    Measure(pool, bandwidth, type, 2560, s_headRows, "lm_head (vpmaddubsw ref)", quick ? [1, 16] : [1, 4, 16, 64], family, q8Vnni: false);
                 }
             }
         }
@@ -113,7 +114,7 @@ internal static unsafe class KernelBench
         return 0;
     }
 
-    private static void Measure(WorkerPool pool, double bandwidth, GgmlType type, int columns, int rows, string label, int[] batches, KernelFamily family, Q8Layout? q8Layout = null)
+    private static void Measure(WorkerPool pool, double bandwidth, GgmlType type, int columns, int rows, string label, int[] batches, KernelFamily family, bool? q8Vnni = null)
     {
         var info = GgmlTypeInfo.Of(type)!.Value;
         var size = info.ByteSize((long)rows * columns);
@@ -127,8 +128,8 @@ internal static unsafe class KernelBench
             var matrices = new WeightMatrix[copies];
             for (var c = 0; c < copies; c++)
             {
-                matrices[c] = q8Layout is { } layout
-                    ? new DenseMatrix(type, (nint)(data + c * stride), rows, columns, label, family, q8Layout: layout)
+                matrices[c] = q8Vnni is { } vnni
+                    ? new DenseMatrix(type, (nint)(data + c * stride), rows, columns, label, family, q8Vnni: vnni)
                     : WeightMatrix.Create(type, (nint)(data + c * stride), rows, columns, label, family);
             }
 

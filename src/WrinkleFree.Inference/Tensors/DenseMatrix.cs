@@ -7,14 +7,14 @@ namespace WrinkleFree.Inference.Tensors;
 /// <summary>Q8_0 (int8 dot products against Q8_0-quantized activations) and F32/F16/BF16 (float FMA) weights.</summary>
 internal sealed unsafe class DenseMatrix : WeightMatrix
 {
-    // Q8_0 is copied once at load into the layout the family's kernel reads (Q8Interleaved for vpdpbusd, Q8Repack for the
-    // AVX-512 vpmaddubsw kernel); the other families read the tensor's own blocks.
+    // Q8_0 is copied once at load into the layout the family's kernel reads (Q8Interleaved, for vpdpbusd or the AVX-512
+    // vpmaddubsw kernel); the other families read the tensor's own blocks.
     private readonly Q8Copy? _copy;
     private readonly delegate*<in DenseArgs, int, int, void> _kernel;
     private Job? _job;
 
-    /// <param name="q8Layout">Q8_0 only: a layout other than the family's own (the kernels bench compares them).</param>
-    public DenseMatrix(GgmlType type, nint data, int rows, int columns, string name, KernelFamily kernels, bool multiplied = true, Q8Layout? q8Layout = null)
+    /// <param name="q8Vnni">Q8_0 on AVX-512 only: false runs the vpmaddubsw kernel where AVX-VNNI is present (the kernels bench compares them).</param>
+    public DenseMatrix(GgmlType type, nint data, int rows, int columns, string name, KernelFamily kernels, bool multiplied = true, bool? q8Vnni = null)
         : base(type, data, rows, columns, name, kernels)
     {
         if (type != GgmlType.Q8_0)
@@ -24,9 +24,9 @@ internal sealed unsafe class DenseMatrix : WeightMatrix
         }
 
         // Created as lookup-only, there is no copy; if it is multiplied after all, a kernel reads the tensor's blocks.
-        var layout = multiplied ? q8Layout ?? kernels.Q8Layout : Q8Layout.Blocks;
+        var layout = multiplied ? kernels.Q8Layout : Q8Layout.Blocks;
         _copy = Q8Copy.For(layout, Data, rows, columns);
-        _kernel = kernels.Q8(layout);
+        _kernel = kernels.Q8(layout, q8Vnni);
     }
 
     internal override bool Repacked => _copy != null;

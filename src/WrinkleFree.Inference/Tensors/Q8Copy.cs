@@ -4,20 +4,18 @@ using WrinkleFree.Inference.Tensors.Kernels;
 namespace WrinkleFree.Inference.Tensors;
 
 /// <summary>
-/// A load-time copy of a Q8_0 tensor in the layout a kernel reads (<see cref="Q8Repack"/>, <see cref="Q8Interleaved"/>):
-/// int8 values and float block scales on transparent huge pages, the scales in their own array or (scale count 0) inside
-/// the values' stream.
+/// A load-time copy of a Q8_0 tensor in the layout a kernel reads (<see cref="Q8Interleaved"/>): int8 values and float
+/// block scales in one stream on transparent huge pages.
 /// </summary>
 internal abstract unsafe class Q8Copy : IDisposable
 {
-    protected Q8Copy(int columns, long quantBytes, long scaleCount, int stride, int items)
+    protected Q8Copy(int columns, long quantBytes, int stride, int items)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual(columns % 32, 0, nameof(columns));
         Blocks = columns / 32;
         Stride = stride;
         Items = items;
         Quants = new HugePageMemory(quantBytes);
-        Scales = scaleCount > 0 ? new HugePageMemory(scaleCount * sizeof(float)) : null;
     }
 
     /// <summary>32-value blocks per row.</summary>
@@ -31,17 +29,13 @@ internal abstract unsafe class Q8Copy : IDisposable
 
     public HugePageMemory Quants { get; }
 
-    /// <summary>The scales' own array, or null when the layout keeps them beside the values.</summary>
-    public HugePageMemory? Scales { get; }
-
     /// <summary>The memory this copy holds (for locking and release).</summary>
-    public IEnumerable<HugePageMemory> Memory => Scales is { } scales ? [Quants, scales] : [Quants];
+    public IEnumerable<HugePageMemory> Memory => [Quants];
 
     /// <summary>The copy <paramref name="layout"/> names, or null for <see cref="Q8Layout.Blocks"/> (the tensor's own bytes).</summary>
     public static Q8Copy? For(Q8Layout layout, byte* q8, int rows, int columns) => layout switch
     {
         Q8Layout.Interleaved => new Q8Interleaved(q8, rows, columns),
-        Q8Layout.Rows => new Q8Repack(q8, rows, columns),
         _ => null,
     };
 
@@ -49,13 +43,11 @@ internal abstract unsafe class Q8Copy : IDisposable
     public void Apply(ref DenseArgs args)
     {
         args.Weights = Quants.Pointer;
-        args.WeightScales = Scales is { } scales ? (float*)scales.Pointer : null;
         args.WeightStride = Stride;
     }
 
     public void Dispose()
     {
         Quants.Dispose();
-        Scales?.Dispose();
     }
 }

@@ -1,7 +1,8 @@
 namespace WrinkleFree.Inference.Tensors;
 
 /// <summary>
-/// Load-time copy of a Q8_0 tensor for the vpdpbusd kernel (<see cref="Kernels.Avx2.Q8Vnni8"/>): rows in groups of eight,
+/// Load-time copy of a Q8_0 tensor for the vpdpbusd kernel (<see cref="Kernels.Avx2.Q8Vnni8"/>) and, on AVX-512 without
+/// AVX-VNNI, the vpmaddubsw kernel (<see cref="Kernels.Avx512.Q8Interleaved512"/>): rows in groups of eight,
 /// each 32-value block of a group stored as eight 32-byte chunks whose 4-byte lane r holds four consecutive values of
 /// row r. One vpdpbusd of a chunk against four activation bytes broadcast to every lane then adds into eight rows' int32
 /// sums at once, so a block's sum needs no horizontal reduction and each weight is multiplied exactly once.
@@ -10,8 +11,8 @@ namespace WrinkleFree.Inference.Tensors;
 /// vpdpbusd multiplies unsigned by signed bytes, so the values are stored with their sign bit flipped (w + 128 as a byte);
 /// the excess 128·Σq of a block is taken off by starting its sum at −128·Σq, which the activations carry
 /// (<see cref="Q8Activations.Sums"/>). The integer sums are therefore exactly Σ w·q, as in the scalar reference. Each
-/// block's eight float scales follow its 256 values (<see cref="BlockBytes"/>, 36 bytes per 32 values as in
-/// <see cref="Q8Repack"/>), so a GEMV reads one stream: with the scales in an array of their own, the 2B4T head's decode
+/// block's eight float scales follow its 256 values (<see cref="BlockBytes"/>, 36 bytes per 32 values), so a GEMV reads
+/// one stream: with the scales in an array of their own, the 2B4T head's decode
 /// GEMV took 12-63 % longer in 8 of 9 paired kernels-bench runs (docs/benchmarks.md). The row count is padded to a multiple of eight with zero weights
 /// and zero scales; only real rows are written out.
 /// </remarks>
@@ -26,7 +27,7 @@ internal sealed unsafe class Q8Interleaved : Q8Copy
     public const int BlockBytes = ScaleOffset + GroupRows * sizeof(float);
 
     public Q8Interleaved(byte* q8, int rows, int columns)
-        : base(columns, (long)GroupsOf(rows) * (columns / 32) * BlockBytes, scaleCount: 0, columns / 32 * BlockBytes, GroupsOf(rows))
+        : base(columns, (long)GroupsOf(rows) * (columns / 32) * BlockBytes, columns / 32 * BlockBytes, GroupsOf(rows))
     {
         for (long g = 0; g < Items; g++)
         {

@@ -135,10 +135,17 @@ public sealed unsafe class KernelPathTests
                 if (type == GgmlType.Q8_0)
                 {
                     // The family's other Q8_0 kernels too: the block kernel (what a lookup-only matrix that is multiplied
-                    // after all uses) and, on AVX-512, the aligned-rows kernel that hosts without AVX-VNNI run.
-                    foreach (var other in new[] { Q8Layout.Blocks, Q8Layout.Rows })
+                    // after all uses) and, on AVX-512, the vpmaddubsw kernel that hosts without AVX-VNNI run on the
+                    // interleaved copy.
+                    var others = new List<(string Name, nint Kernel, Q8Layout Layout)> { ("blocks", (nint)family.Q8(Q8Layout.Blocks), Q8Layout.Blocks) };
+                    if (family.Isa == KernelIsa.Avx512)
                     {
-                        if (other == layout || (other == Q8Layout.Rows && family.Isa != KernelIsa.Avx512))
+                        others.Add(("interleaved vpmaddubsw", (nint)family.Q8(Q8Layout.Interleaved, vnni: false), Q8Layout.Interleaved));
+                    }
+
+                    foreach (var (name, kernel, other) in others)
+                    {
+                        if (other == Q8Layout.Blocks && layout == Q8Layout.Blocks)
                         {
                             continue;
                         }
@@ -146,12 +153,12 @@ public sealed unsafe class KernelPathTests
                         var alternative = new float[y.Length];
                         fixed (float* pb = alternative)
                         {
-                            RunDense(family.Q8(other), args with { Y = pb }, w, other);
+                            RunDense((delegate*<in DenseArgs, int, int, void>)kernel, args with { Y = pb }, w, other);
                         }
 
                         for (var i = 0; i < y.Length; i++)
                         {
-                            Assert.True(MathF.Abs(alternative[i] - y[i]) <= 2e-5f * MathF.Max(1f, MathF.Abs(y[i])) * MathF.Sqrt(w.Columns), $"{family} {other} [{i}]: {alternative[i]} vs {y[i]}");
+                            Assert.True(MathF.Abs(alternative[i] - y[i]) <= 2e-5f * MathF.Max(1f, MathF.Abs(y[i])) * MathF.Sqrt(w.Columns), $"{family} {name} [{i}]: {alternative[i]} vs {y[i]}");
                         }
                     }
                 }

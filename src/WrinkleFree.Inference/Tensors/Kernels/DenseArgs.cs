@@ -5,11 +5,7 @@ internal unsafe struct DenseArgs
 {
     public byte* Weights;
 
-    /// <summary>
-    /// The AVX-512 Q8_0 kernels read a <see cref="Q8Repack"/>: <see cref="Weights"/> then holds rows of int8 values
-    /// <see cref="WeightStride"/> bytes apart and these are their block scales (rows of Columns / 32 floats).
-    /// </summary>
-    public float* WeightScales;
+    /// <summary>Bytes from one work item's weights to the next's in a <see cref="Q8Copy"/> (a group of rows).</summary>
     public int WeightStride;
     public int Rows;
     public int Columns;

@@ -114,21 +114,25 @@ public sealed unsafe class KernelFamily
     };
 
     /// <summary>
-    /// The layout this family's Q8_0 kernel reads: with vpdpbusd (AVX-VNNI) the eight-row interleaved copy, on AVX-512
-    /// without it the aligned row copy, otherwise the tensor's own blocks.
+    /// The layout this family's Q8_0 kernel reads: the eight-row interleaved copy with vpdpbusd (AVX-VNNI) or AVX-512,
+    /// otherwise the tensor's own blocks.
     /// </summary>
     internal Q8Layout Q8Layout => Isa switch
     {
-        KernelIsa.Avx512 or KernelIsa.AvxVnni when IsSupported(KernelIsa.AvxVnni) => Q8Layout.Interleaved,
-        KernelIsa.Avx512 => Q8Layout.Rows,
+        KernelIsa.Avx512 => Q8Layout.Interleaved,
+        KernelIsa.AvxVnni when IsSupported(KernelIsa.AvxVnni) => Q8Layout.Interleaved,
         _ => Q8Layout.Blocks,
     };
 
-    /// <summary>The Q8_0 kernel for <paramref name="layout"/>; <see cref="Q8Layout.Blocks"/> gives this family's block kernel.</summary>
-    internal delegate*<in DenseArgs, int, int, void> Q8(Q8Layout layout) => layout switch
+    /// <summary>
+    /// The Q8_0 kernel for <paramref name="layout"/>; <see cref="Q8Layout.Blocks"/> gives this family's block kernel. On the
+    /// interleaved copy: vpdpbusd where the CPU has AVX-VNNI, else (AVX-512) vpmaddubsw, since .NET 10 exposes no 512-bit
+    /// vpdpbusd; <paramref name="vnni"/> false picks the latter on any AVX-512 host (the kernels bench compares them).
+    /// </summary>
+    internal delegate*<in DenseArgs, int, int, void> Q8(Q8Layout layout, bool? vnni = null) => layout switch
     {
+        Q8Layout.Interleaved when Isa == KernelIsa.Avx512 && !(vnni ?? IsSupported(KernelIsa.AvxVnni)) => &Q8Interleaved512.Multiply,
         Q8Layout.Interleaved => &Q8Vnni8.Multiply,
-        Q8Layout.Rows => &Q8Avx512.Multiply,
         _ => Isa switch
         {
             KernelIsa.Avx512 or KernelIsa.AvxVnni when IsSupported(KernelIsa.AvxVnni) => &Q8Avx2.MultiplyVnni,
