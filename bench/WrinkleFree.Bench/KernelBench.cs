@@ -106,6 +106,12 @@ internal static unsafe class KernelBench
                     // the same interleaved copy.
                     Measure(pool, bandwidth, type, 2560, s_headRows, "lm_head (vpmaddubsw ref)", quick ? [1, 16] : [1, 4, 16, 64], family, q8Vnni: false);
                 }
+
+                if (type == GgmlType.Q8_0 && family.Isa == KernelIsa.Avx2)
+                {
+                    // The in-run reference for the interleaved copy on AVX2: the block kernel on the tensor's own bytes.
+                    Measure(pool, bandwidth, type, 2560, s_headRows, "lm_head (blocks ref)", quick ? [1, 16] : [1, 4, 16, 64], family, q8Blocks: true);
+                }
             }
         }
 
@@ -114,7 +120,7 @@ internal static unsafe class KernelBench
         return 0;
     }
 
-    private static void Measure(WorkerPool pool, double bandwidth, GgmlType type, int columns, int rows, string label, int[] batches, KernelFamily family, bool? q8Vnni = null)
+    private static void Measure(WorkerPool pool, double bandwidth, GgmlType type, int columns, int rows, string label, int[] batches, KernelFamily family, bool? q8Vnni = null, bool q8Blocks = false)
     {
         var info = GgmlTypeInfo.Of(type)!.Value;
         var size = info.ByteSize((long)rows * columns);
@@ -128,8 +134,10 @@ internal static unsafe class KernelBench
             var matrices = new WeightMatrix[copies];
             for (var c = 0; c < copies; c++)
             {
+                // A matrix created as lookup-only (multiplied: false) has no copy: its multiply runs the block kernel.
                 matrices[c] = q8Vnni is { } vnni
                     ? new DenseMatrix(type, (nint)(data + c * stride), rows, columns, label, family, q8Vnni: vnni)
+                    : q8Blocks ? new DenseMatrix(type, (nint)(data + c * stride), rows, columns, label, family, multiplied: false)
                     : WeightMatrix.Create(type, (nint)(data + c * stride), rows, columns, label, family);
             }
 

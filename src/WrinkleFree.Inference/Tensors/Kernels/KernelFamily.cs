@@ -37,9 +37,16 @@ public sealed unsafe class KernelFamily
     /// <summary>Every family this machine can run, scalar first.</summary>
     public static IReadOnlyList<KernelFamily> Supported { get; } = [.. s_all.Where(f => IsSupported(f.Isa))];
 
-    /// <summary>The widest family this machine runs: AVX-512, else AVX2, else scalar (AVX-VNNI only when asked for).</summary>
-    public static KernelFamily Best { get; } =
-        s_all[(int)(IsSupported(KernelIsa.Avx512) ? KernelIsa.Avx512 : IsSupported(KernelIsa.Avx2) ? KernelIsa.Avx2 : KernelIsa.Scalar)];
+    /// <summary>
+    /// The fastest family this machine runs: AVX-512, else AVX-VNNI (AVX2 with 256-bit vpdpbusd, faster than plain AVX2 in
+    /// every kernel since its decode and batch loops keep eight accumulator chains: docs/benchmarks.md), else AVX2, else
+    /// scalar.
+    /// </summary>
+    public static KernelFamily Best { get; } = s_all[(int)(
+        IsSupported(KernelIsa.Avx512) ? KernelIsa.Avx512
+        : IsSupported(KernelIsa.AvxVnni) ? KernelIsa.AvxVnni
+        : IsSupported(KernelIsa.Avx2) ? KernelIsa.Avx2
+        : KernelIsa.Scalar)];
 
     /// <summary>
     /// The family models and matrices get when none is passed: the one <see cref="EnvironmentVariable"/> names, else
@@ -114,24 +121,21 @@ public sealed unsafe class KernelFamily
     };
 
     /// <summary>
-    /// The layout this family's Q8_0 kernel reads: the eight-row interleaved copy with vpdpbusd (AVX-VNNI) or AVX-512,
-    /// otherwise the tensor's own blocks.
+    /// The layout this family's Q8_0 kernel reads: the eight-row interleaved copy on every SIMD family, the tensor's own
+    /// blocks for the scalar one.
     /// </summary>
-    internal Q8Layout Q8Layout => Isa switch
-    {
-        KernelIsa.Avx512 => Q8Layout.Interleaved,
-        KernelIsa.AvxVnni when IsSupported(KernelIsa.AvxVnni) => Q8Layout.Interleaved,
-        _ => Q8Layout.Blocks,
-    };
+    internal Q8Layout Q8Layout => Isa == KernelIsa.Scalar ? Q8Layout.Blocks : Q8Layout.Interleaved;
 
     /// <summary>
     /// The Q8_0 kernel for <paramref name="layout"/>; <see cref="Q8Layout.Blocks"/> gives this family's block kernel. On the
-    /// interleaved copy: vpdpbusd where the CPU has AVX-VNNI, else (AVX-512) vpmaddubsw, since .NET 10 exposes no 512-bit
-    /// vpdpbusd; <paramref name="vnni"/> false picks the latter on any AVX-512 host (the kernels bench compares them).
+    /// interleaved copy: vpdpbusd where the CPU has AVX-VNNI (and the family may use it), else vpmaddubsw (512-bit on
+    /// AVX-512, since .NET 10 exposes no 512-bit vpdpbusd; 256-bit on AVX2); <paramref name="vnni"/> false picks
+    /// vpmaddubsw on any AVX-512 host (the kernels bench compares them).
     /// </summary>
     internal delegate*<in DenseArgs, int, int, void> Q8(Q8Layout layout, bool? vnni = null) => layout switch
     {
         Q8Layout.Interleaved when Isa == KernelIsa.Avx512 && !(vnni ?? IsSupported(KernelIsa.AvxVnni)) => &Q8Interleaved512.Multiply,
+        Q8Layout.Interleaved when Isa == KernelIsa.Avx2 => &Q8Interleaved256.Multiply,
         Q8Layout.Interleaved => &Q8Vnni8.Multiply,
         _ => Isa switch
         {
