@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace WrinkleFree.Inference.Tensors;
 
 /// <summary>
@@ -58,6 +61,25 @@ internal sealed unsafe class Q8Interleaved : Q8Copy
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Stores a group's eight row outputs at <paramref name="y"/>, only the <paramref name="rows"/> real ones when the group
+    /// is the padded last one (what every kernel on this copy writes).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreGroup(Vector256<float> value, float* y, int rows)
+    {
+        if (rows >= GroupRows)
+        {
+            value.Store(y);
+            return;
+        }
+
+        for (var r = 0; r < rows; r++)
+        {
+            y[r] = value.GetElement(r);
         }
     }
 

@@ -90,10 +90,10 @@ internal static unsafe class Q8Interleaved256
 
         var rows = a.Rows - g * 8;
         var y = a.Y + (long)t * a.Rows + g * 8;
-        Store(f0, y, rows);
-        Store(f1, y + a.Rows, rows);
-        Store(f2, y + 2L * a.Rows, rows);
-        Store(f3, y + 3L * a.Rows, rows);
+        Q8Interleaved.StoreGroup(f0, y, rows);
+        Q8Interleaved.StoreGroup(f1, y + a.Rows, rows);
+        Q8Interleaved.StoreGroup(f2, y + 2L * a.Rows, rows);
+        Q8Interleaved.StoreGroup(f3, y + 3L * a.Rows, rows);
     }
 
     /// <summary>Groups g0 and g1 against token 0, block by block side by side.</summary>
@@ -111,8 +111,8 @@ internal static unsafe class Q8Interleaved256
             f1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(BlockSum(w1 + b * BlockBytes, x)), Scales(w1 + b * BlockBytes) * scale, f1);
         }
 
-        Store(f0, a.Y + g0 * 8, a.Rows - g0 * 8);
-        Store(f1, a.Y + g1 * 8, a.Rows - g1 * 8);
+        Q8Interleaved.StoreGroup(f0, a.Y + g0 * 8, a.Rows - g0 * 8);
+        Q8Interleaved.StoreGroup(f1, a.Y + g1 * 8, a.Rows - g1 * 8);
     }
 
     /// <summary>Group g against tokens [t, stop) one at a time.</summary>
@@ -131,7 +131,7 @@ internal static unsafe class Q8Interleaved256
                 f = Fma.MultiplyAdd(Avx.ConvertToVector256Single(BlockSum(p, q + b * 32)), Scales(p) * Vector256.Create(xs[b]), f);
             }
 
-            Store(f, a.Y + (long)t * a.Rows + g * 8, a.Rows - g * 8);
+            Q8Interleaved.StoreGroup(f, a.Y + (long)t * a.Rows + g * 8, a.Rows - g * 8);
         }
     }
 
@@ -164,18 +164,4 @@ internal static unsafe class Q8Interleaved256
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Scales(byte* block) => Vector256.Load((float*)(block + Q8Interleaved.ScaleOffset));
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector256<float> value, float* y, int rows)
-    {
-        if (rows >= 8)
-        {
-            value.Store(y);
-            return;
-        }
-
-        for (var r = 0; r < rows; r++)
-        {
-            y[r] = value.GetElement(r);
-        }
-    }
 }

@@ -87,7 +87,7 @@ internal static unsafe class Q8Vnni8
             acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum), Scales(w, b) * Vector256.Create(xs[b]), acc);
         }
 
-        Store(acc, a.Y + (long)t * a.Rows + g * 8, rows);
+        Q8Interleaved.StoreGroup(acc, a.Y + (long)t * a.Rows + g * 8, rows);
     }
 
     /// <summary>Groups <paramref name="g0"/> and <paramref name="g1"/> against token 0, block by block side by side (the same values as <see cref="Token"/>).</summary>
@@ -110,8 +110,8 @@ internal static unsafe class Q8Vnni8
             acc1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum1), Scales(w1, b) * x, acc1);
         }
 
-        Store(acc0, a.Y + g0 * 8, Math.Min(8, a.Rows - g0 * 8));
-        Store(acc1, a.Y + g1 * 8, Math.Min(8, a.Rows - g1 * 8));
+        Q8Interleaved.StoreGroup(acc0, a.Y + g0 * 8, a.Rows - g0 * 8);
+        Q8Interleaved.StoreGroup(acc1, a.Y + g1 * 8, a.Rows - g1 * 8);
     }
 
     /// <summary>
@@ -238,10 +238,10 @@ internal static unsafe class Q8Vnni8
         }
 
         var y = a.Y + (long)t * a.Rows + g * 8;
-        Store(acc0, y, rows);
-        Store(acc1, y + a.Rows, rows);
-        Store(acc2, y + 2L * a.Rows, rows);
-        Store(acc3, y + 3L * a.Rows, rows);
+        Q8Interleaved.StoreGroup(acc0, y, rows);
+        Q8Interleaved.StoreGroup(acc1, y + a.Rows, rows);
+        Q8Interleaved.StoreGroup(acc2, y + 2L * a.Rows, rows);
+        Q8Interleaved.StoreGroup(acc3, y + 3L * a.Rows, rows);
     }
 
     /// <summary>
@@ -291,18 +291,4 @@ internal static unsafe class Q8Vnni8
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Scales(byte* group, int b) => Vector256.Load((float*)(group + b * BlockBytes + Q8Interleaved.ScaleOffset));
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector256<float> value, float* y, int rows)
-    {
-        if (rows == 8)
-        {
-            value.Store(y);
-            return;
-        }
-
-        for (var r = 0; r < rows; r++)
-        {
-            y[r] = value.GetElement(r);
-        }
-    }
 }

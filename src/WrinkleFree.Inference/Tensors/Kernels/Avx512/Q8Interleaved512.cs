@@ -148,25 +148,10 @@ internal static unsafe class Q8Interleaved512
     private static void Store(in DenseArgs a, Vector512<float> value, int t, int g0, int g1)
     {
         var y = a.Y + (long)t * a.Rows;
-        StoreGroup(value.GetLower(), y + g0 * 8, a.Rows - g0 * 8);
+        Q8Interleaved.StoreGroup(value.GetLower(), y + g0 * 8, a.Rows - g0 * 8);
         if (g1 >= 0)
         {
-            StoreGroup(value.GetUpper(), y + g1 * 8, a.Rows - g1 * 8);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreGroup(Vector256<float> value, float* y, int rows)
-    {
-        if (rows >= 8)
-        {
-            value.Store(y);
-            return;
-        }
-
-        for (var r = 0; r < rows; r++)
-        {
-            y[r] = value.GetElement(r);
+            Q8Interleaved.StoreGroup(value.GetUpper(), y + g1 * 8, a.Rows - g1 * 8);
         }
     }
 }
