@@ -7,9 +7,9 @@ namespace WrinkleFree.Inference.Tensors;
 /// <summary>Q8_0 (int8 dot products against Q8_0-quantized activations) and F32/F16/BF16 (float FMA) weights.</summary>
 internal sealed unsafe class DenseMatrix : WeightMatrix
 {
-    // Q8_0 is copied once at load into the layout the family's kernel reads (Q8Interleaved, for vpdpbusd or the AVX-512
-    // vpmaddubsw kernel); the other families read the tensor's own blocks.
-    private readonly Q8Copy? _copy;
+    // Q8_0 is copied once at load into the layout every SIMD family's kernel reads (Q8Interleaved); the scalar family
+    // reads the tensor's own blocks.
+    private readonly Q8Interleaved? _copy;
     private readonly delegate*<in DenseArgs, int, int, void> _kernel;
     private Job? _job;
 
@@ -25,7 +25,7 @@ internal sealed unsafe class DenseMatrix : WeightMatrix
 
         // Created as lookup-only, there is no copy; if it is multiplied after all, a kernel reads the tensor's blocks.
         var layout = multiplied ? kernels.Q8Layout : Q8Layout.Blocks;
-        _copy = Q8Copy.For(layout, Data, rows, columns);
+        _copy = Q8Interleaved.For(layout, Data, rows, columns);
         _kernel = kernels.Q8(layout, q8Vnni);
     }
 
@@ -54,7 +54,7 @@ internal sealed unsafe class DenseMatrix : WeightMatrix
             args.Y = py;
             job.Args = args;
             job.Kernel = _kernel;
-            pool.Run(job, _copy?.Items ?? Rows);
+            pool.Run(job, _copy?.Groups ?? Rows);
         }
 
         job.Args = default;

@@ -1,11 +1,14 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using WrinkleFree.Inference.Native;
+using WrinkleFree.Inference.Tensors.Kernels;
 
 namespace WrinkleFree.Inference.Tensors;
 
 /// <summary>
-/// Load-time copy of a Q8_0 tensor for the vpdpbusd kernel (<see cref="Kernels.Avx2.Q8Vnni8"/>) and, on AVX-512 without
-/// AVX-VNNI, the vpmaddubsw kernel (<see cref="Kernels.Avx512.Q8Interleaved512"/>): rows in groups of eight,
+/// Load-time copy of a Q8_0 tensor, on transparent huge pages, that every SIMD family's Q8_0 kernel reads: vpdpbusd
+/// (<see cref="Kernels.Avx2.Q8Vnni8"/>), or vpmaddubsw on AVX-512 (<see cref="Kernels.Avx512.Q8Interleaved512"/>) and
+/// AVX2 (<see cref="Kernels.Avx2.Q8Interleaved256"/>): rows in groups of eight,
 /// each 32-value block of a group stored as eight 32-byte chunks whose 4-byte lane r holds four consecutive values of
 /// row r. One vpdpbusd of a chunk against four activation bytes broadcast to every lane then adds into eight rows' int32
 /// sums at once, so a block's sum needs no horizontal reduction and each weight is multiplied exactly once.
@@ -19,7 +22,7 @@ namespace WrinkleFree.Inference.Tensors;
 /// GEMV took 12-63 % longer in 8 of 9 paired kernels-bench runs (docs/benchmarks.md). The row count is padded to a multiple of eight with zero weights
 /// and zero scales; only real rows are written out.
 /// </remarks>
-internal sealed unsafe class Q8Interleaved : Q8Copy
+internal sealed unsafe class Q8Interleaved : IDisposable
 {
     public const int GroupRows = 8;
 
@@ -30,9 +33,13 @@ internal sealed unsafe class Q8Interleaved : Q8Copy
     public const int BlockBytes = ScaleOffset + GroupRows * sizeof(float);
 
     public Q8Interleaved(byte* q8, int rows, int columns)
-        : base(columns, (long)GroupsOf(rows) * (columns / 32) * BlockBytes, columns / 32 * BlockBytes, GroupsOf(rows))
     {
-        for (long g = 0; g < Items; g++)
+        ArgumentOutOfRangeException.ThrowIfNotEqual(columns % 32, 0, nameof(columns));
+        Blocks = columns / 32;
+        Stride = Blocks * BlockBytes;
+        Groups = (rows + GroupRows - 1) / GroupRows;
+        Quants = new HugePageMemory((long)Groups * Stride);
+        for (long g = 0; g < Groups; g++)
         {
             for (var b = 0; b < Blocks; b++)
             {
@@ -83,8 +90,30 @@ internal sealed unsafe class Q8Interleaved : Q8Copy
         }
     }
 
-    /// <summary>Groups of <see cref="GroupRows"/> rows (the last one padded): the kernel's work items.</summary>
-    public int Groups => Items;
+    /// <summary>32-value blocks per row.</summary>
+    public int Blocks { get; }
 
-    private static int GroupsOf(int rows) => (rows + GroupRows - 1) / GroupRows;
+    /// <summary>Bytes from one group's values and scales to the next's.</summary>
+    public int Stride { get; }
+
+    /// <summary>Groups of <see cref="GroupRows"/> rows (the last one padded): the kernel's work items.</summary>
+    public int Groups { get; }
+
+    public HugePageMemory Quants { get; }
+
+    /// <summary>The memory this copy holds (for locking and release).</summary>
+    public IEnumerable<HugePageMemory> Memory => [Quants];
+
+    /// <summary>The copy <paramref name="layout"/> names, or null for <see cref="Q8Layout.Blocks"/> (the tensor's own bytes).</summary>
+    public static Q8Interleaved? For(Q8Layout layout, byte* q8, int rows, int columns) =>
+        layout == Q8Layout.Interleaved ? new Q8Interleaved(q8, rows, columns) : null;
+
+    /// <summary>Points <paramref name="args"/> at this copy (what the layout's kernels read).</summary>
+    public void Apply(ref DenseArgs args)
+    {
+        args.Weights = Quants.Pointer;
+        args.WeightStride = Stride;
+    }
+
+    public void Dispose() => Quants.Dispose();
 }

@@ -17,12 +17,12 @@ public static class LoopbackPorts
     /// <summary>The lowest port handed out.</summary>
     public const int First = 20000;
 
+    /// <summary>The highest port handed out: just below Kubernetes' NodePort range.</summary>
+    public const int Last = 29999;
+
     private const string EphemeralRangeFile = "/proc/sys/net/ipv4/ip_local_port_range";
 
     private static int _next = Random.Shared.Next(1 << 20);
-
-    /// <summary>The highest port handed out: just below Kubernetes' NodePort range.</summary>
-    public const int Last = 29999;
 
     /// <summary>
     /// The ports handed out: <see cref="First"/> to <see cref="Last"/>, or to just below the ephemeral range when that

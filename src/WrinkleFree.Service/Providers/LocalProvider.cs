@@ -252,7 +252,6 @@ internal sealed class LocalProvider : IReplicaProvider
         return LoopbackPorts.PickUnused(port => _recentPorts.TryAdd(port, now));
     }
 
-
     private bool IsRunning(Tracked tracked) =>
         tracked.Process is { HasExited: true } ? false : Identify(tracked.Handle) == ProcessIdentity.Same;
 

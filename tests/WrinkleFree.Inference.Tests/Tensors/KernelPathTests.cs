@@ -170,9 +170,9 @@ public sealed unsafe class KernelPathTests
 
     private static void RunDense(delegate*<in DenseArgs, int, int, void> kernel, DenseArgs args, TestWeights w, Q8Layout layout)
     {
-        using var copy = Q8Copy.For(layout, (byte*)w.Address, w.Rows, w.Columns);
+        using var copy = Q8Interleaved.For(layout, (byte*)w.Address, w.Rows, w.Columns);
         copy?.Apply(ref args);
-        var items = copy?.Items ?? w.Rows;
+        var items = copy?.Groups ?? w.Rows;
 
         // Two ranges, as the pool would split them.
         kernel(in args, 0, items / 2);

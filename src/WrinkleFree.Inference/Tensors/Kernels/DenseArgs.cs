@@ -5,7 +5,7 @@ internal unsafe struct DenseArgs
 {
     public byte* Weights;
 
-    /// <summary>Bytes from one work item's weights to the next's in a <see cref="Q8Copy"/> (a group of rows).</summary>
+    /// <summary>Bytes from one work item's weights to the next's in a <see cref="Q8Interleaved"/> (a group of rows).</summary>
     public int WeightStride;
     public int Rows;
     public int Columns;

@@ -290,5 +290,4 @@ internal static unsafe class Q8Vnni8
     /// <summary>The eight rows' float scales of block <paramref name="b"/> of a group.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Scales(byte* group, int b) => Vector256.Load((float*)(group + b * BlockBytes + Q8Interleaved.ScaleOffset));
-
 }
