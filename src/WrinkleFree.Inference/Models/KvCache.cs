@@ -25,6 +25,8 @@ public sealed class KvCache : IDisposable
     private readonly List<KvPage> _pages = [];
     private readonly int _layers;
     private readonly int _kvDim;
+    private readonly int _kvHeads;
+    private readonly int _headDim;
     private readonly long _maxPages;
     private long _pagesInUse;
     private long _nextId;
@@ -36,6 +38,8 @@ public sealed class KvCache : IDisposable
     {
         _layers = config.Layers;
         _kvDim = config.KvDim;
+        _kvHeads = config.KvHeads;
+        _headDim = config.HeadDim;
         _maxPages = Math.Max(1, (maxTokens + PageTokens - 1) / PageTokens);
         PrefixCaching = prefixCaching;
     }
@@ -43,8 +47,8 @@ public sealed class KvCache : IDisposable
     /// <summary>Whether full pages are kept and shared between sequences with the same leading tokens.</summary>
     public bool PrefixCaching { get; }
 
-    /// <summary>Floats one page holds: layers x (K, V) x PageTokens x kvDim.</summary>
-    public int PageFloats => _layers * 2 * PageTokens * _kvDim;
+    /// <summary>Half-precision values one page holds: layers x (K, V) x PageTokens x kvDim.</summary>
+    public int PageElements => _layers * 2 * PageTokens * _kvDim;
 
     /// <summary>Pages held by at least one live sequence (cached pages no sequence holds are not counted).</summary>
     public long PagesInUse => Interlocked.Read(ref _pagesInUse);
@@ -64,7 +68,7 @@ public sealed class KvCache : IDisposable
     public long MaxTokens => _maxPages * PageTokens;
 
     /// <summary>Bytes currently held by sequences.</summary>
-    public long BytesInUse => PagesInUse * PageFloats * sizeof(float);
+    public long BytesInUse => PagesInUse * PageElements * sizeof(ushort);
 
     public KvSequence CreateSequence(int maxLength) => new(this, maxLength);
 
@@ -109,7 +113,7 @@ public sealed class KvCache : IDisposable
     /// <summary>Under the lock: a new page (untouched memory), counted against the budget.</summary>
     private KvPage NewPage()
     {
-        var page = new KvPage(PageFloats);
+        var page = new KvPage(PageElements);
         _pages.Add(page);
         return page;
     }
@@ -290,7 +294,12 @@ public sealed class KvCache : IDisposable
         return h ^ (h >> 31);
     }
 
-    /// <summary>Offset of (layer, K or V, slot) inside a page.</summary>
+    /// <summary>
+    /// Offset of (layer, K or V, KV head, slot) inside a page. Each KV head's 64 positions lie together (head-major), so
+    /// attention streams one contiguous run per head instead of a head-sized piece of every position's row.
+    /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    internal int Offset(int layer, int kOrV, int slot) => ((layer * 2 + kOrV) * PageTokens + slot) * _kvDim;
+    internal int Offset(int layer, int kOrV, int kvHead, int slot) => (((layer * 2 + kOrV) * _kvHeads + kvHead) * PageTokens + slot) * _headDim;
+
+    internal int HeadDim => _headDim;
 }

@@ -5,8 +5,11 @@ namespace WrinkleFree.Inference.Models;
 /// read and written under the cache's lock; a page with <see cref="Id"/> set is registered and therefore read-only.
 /// </summary>
 /// <remarks>
-/// The floats are native memory advised for transparent huge pages (<see cref="Native.HugePageMemory"/>): a page is
-/// layers x 2 x 64 x KvDim floats (18 MB on the 700m shape), and faulting that in 4 KiB at a time cost a prompt about
+/// Keys and values are stored as IEEE half precision (as llama.cpp's default F16 cache): attention reads every cached
+/// position every step, so at long contexts and many sequences it streams the cache from memory, and two bytes a value
+/// halve that stream and the cache's footprint (docs/benchmarks.md, "Half-precision KV cache").
+/// The values are native memory advised for transparent huge pages (<see cref="Native.HugePageMemory"/>): a page is
+/// layers x 2 x 64 x KvDim values (9 MB on the 700m shape), and faulting that in 4 KiB at a time cost a prompt about
 /// 40 ms a fresh page (measured: a replica's RopeAndCache phase 61-130 ms against 9-13 while the prefix cache kept taking
 /// new pages; with huge pages the first prompt's RopeAndCache phase took 8-9 ms, as warm). Freed with the cache
 /// (<see cref="KvCache.Dispose"/>) or its finalizer.
@@ -15,10 +18,10 @@ internal sealed unsafe class KvPage
 {
     private readonly Native.HugePageMemory _memory;
 
-    public KvPage(int floats)
+    public KvPage(int elements)
     {
-        Floats = floats;
-        _memory = new Native.HugePageMemory((long)floats * sizeof(float));
+        Elements = elements;
+        _memory = new Native.HugePageMemory((long)elements * sizeof(ushort));
         if (!_memory.ZeroFilled)
         {
             // Attention weighs slots past a sequence's length by zero, and zero times leftover NaN bits would not be zero.
@@ -26,17 +29,17 @@ internal sealed unsafe class KvPage
         }
     }
 
-    public int Floats { get; }
+    public int Elements { get; }
 
-    /// <summary>The page's floats. Valid until the cache is disposed.</summary>
-    public Span<float> Data
+    /// <summary>The page's values. Valid until the cache is disposed.</summary>
+    public Span<Half> Data
     {
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        get => new(_memory.Pointer, Floats);
+        get => new(_memory.Pointer, Elements);
     }
 
-    /// <summary>The page's first float, for the attention kernel's row pointers. Valid until the cache is disposed.</summary>
-    public float* Pointer => (float*)_memory.Pointer;
+    /// <summary>The page's first value, for the attention kernel's row pointers. Valid until the cache is disposed.</summary>
+    public Half* Pointer => (Half*)_memory.Pointer;
 
     public void Free() => _memory.Dispose();
 

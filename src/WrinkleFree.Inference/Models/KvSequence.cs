@@ -112,29 +112,31 @@ public sealed class KvSequence : IDisposable
     // Called per cached position by attention's per-position form (the path for head sizes the row-pointer kernel does not
     // take), thousands of times a step: inlined there, so a fresh process does not run them unoptimized (the first
     // 128-token prompt of a replica spent 213 ms in attention against 60).
+    /// <summary>The cached key of KV head <paramref name="kvHead"/> at <paramref name="position"/> (HeadDim half-precision values).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public Span<float> Key(int layer, int position) => Row(layer, 0, position);
+    public Span<Half> Key(int layer, int position, int kvHead) => Row(layer, 0, position, kvHead);
+
+    /// <summary>The cached value of KV head <paramref name="kvHead"/> at <paramref name="position"/> (HeadDim half-precision values).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public Span<Half> Value(int layer, int position, int kvHead) => Row(layer, 1, position, kvHead);
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public Span<float> Value(int layer, int position) => Row(layer, 1, position);
-
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private Span<float> Row(int layer, int kOrV, int position)
+    private Span<Half> Row(int layer, int kOrV, int position, int kvHead)
     {
-        return _pages[position / KvCache.PageTokens].Data.Slice(_cache.Offset(layer, kOrV, position % KvCache.PageTokens), _cache.KvDim);
+        return _pages[position / KvCache.PageTokens].Data.Slice(_cache.Offset(layer, kOrV, kvHead, position % KvCache.PageTokens), _cache.HeadDim);
     }
 
-    /// <summary>Floats per cached key or value row (all KV heads of one position).</summary>
-    internal int KvDim => _cache.KvDim;
+    /// <summary>Values per cached key or value row of one KV head.</summary>
+    internal int HeadDim => _cache.HeadDim;
 
     /// <summary>
-    /// The first float of layer <paramref name="layer"/>'s key (<paramref name="kOrV"/> 0) or value (1) rows in the
-    /// sequence's page <paramref name="page"/>: the page's positions follow one another every KvDim floats. Valid until the
-    /// sequence maps, copies or drops that page.
+    /// The first value of layer <paramref name="layer"/>'s key (<paramref name="kOrV"/> 0) or value (1) rows of KV head
+    /// <paramref name="kvHead"/> in the sequence's page <paramref name="page"/>: the page's positions follow one another
+    /// every HeadDim values. Valid until the sequence maps, copies or drops that page.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    internal unsafe float* PageRows(int layer, int kOrV, int page) =>
-        (float*)_pages[page].Pointer + _cache.Offset(layer, kOrV, 0);
+    internal unsafe Half* PageRows(int layer, int kOrV, int kvHead, int page) =>
+        _pages[page].Pointer + _cache.Offset(layer, kOrV, kvHead, 0);
 
     /// <summary>A registered page is about to be written after a truncate: this sequence takes a private copy.</summary>
     private void CopyOnWrite(int index)

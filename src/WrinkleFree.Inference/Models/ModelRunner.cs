@@ -199,7 +199,7 @@ public sealed class ModelRunner
         PerToken(TokenPass.RopeAndCache, l, n);
         clock = Lap(StepPhase.RopeAndCache, clock);
         _attention.Layer = l;
-        _pool.Run(_attention, n * _c.Heads);
+        _pool.Run(_attention, _attention.Items(n, _pool.Threads));
         clock = Lap(StepPhase.Attention, clock);
         if (w.AttnSubNorm != null)
         {
@@ -270,8 +270,13 @@ public sealed class ModelRunner
 
                 Rope(q, t);
                 Rope(k, t);
-                k.CopyTo(tok.Sequence.Key(l, tok.Position));
-                _v.AsSpan(t * _c.KvDim, _c.KvDim).CopyTo(tok.Sequence.Value(l, tok.Position));
+                var v = _v.AsSpan(t * _c.KvDim, _c.KvDim);
+                for (var h = 0; h < _c.KvHeads; h++)
+                {
+                    HalfMath.ToHalf(k.Slice(h * _c.HeadDim, _c.HeadDim), tok.Sequence.Key(l, tok.Position, h));
+                    HalfMath.ToHalf(v.Slice(h * _c.HeadDim, _c.HeadDim), tok.Sequence.Value(l, tok.Position, h));
+                }
+
                 break;
             case TokenPass.AttnSubNorm:
                 RmsNorm(_attn.Row(t), w.AttnSubNorm!, _attn.Row(t));
@@ -392,72 +397,216 @@ public sealed class ModelRunner
         }
     }
 
-    /// <summary>Causal attention for (token, head) pairs; each worker keeps its own score buffer.</summary>
+    /// <summary>
+    /// Causal attention, one item per (group of tokens, KV head, share of the query heads reading that KV head). A group is
+    /// a run of consecutive positions of one sequence (one token when decoding, up to <see cref="GroupTokens"/> of a
+    /// prompt chunk): each page of the KV head's cached keys and values is converted from half precision once per item and
+    /// read by every token and query head of the item. Each worker keeps its own score and page buffers.
+    /// </summary>
     internal sealed class AttentionWork(ModelRunner r) : IParallelWork
     {
+        /// <summary>Most tokens of one sequence that share an item's page conversions (their scores are kept together).</summary>
+        internal const int GroupTokens = 16;
+
         [ThreadStatic]
         private static float[]? t_scores;
 
+        [ThreadStatic]
+        private static float[]? t_rows;
+
+        private int[] _groupStart = [];
+        private int _groups;
+        private int _headsPerItem = 1;
+
         public int Layer { get; set; }
 
+        /// <summary>
+        /// Groups the step's <paramref name="tokens"/> tokens and returns the item count. A KV head's whole group of query
+        /// heads is one item unless that leaves fewer than four items a thread, as one decoding sequence does (5 KV heads on
+        /// 2B4T): then the group is halved until there are enough to balance.
+        /// </summary>
+        public int Items(int tokens, int threads)
+        {
+            if (_groupStart.Length < tokens + 1)
+            {
+                _groupStart = new int[Math.Max(tokens + 1, r.MaxBatchTokens + 1)];
+            }
+
+            _groups = 0;
+            for (var t = 0; t < tokens; t++)
+            {
+                var start = _groups == 0 ? -1 : _groupStart[_groups - 1];
+                var joins = start >= 0 && t - start < GroupTokens
+                    && r._tokens[t].Sequence == r._tokens[t - 1].Sequence && r._tokens[t].Position == r._tokens[t - 1].Position + 1;
+                if (!joins)
+                {
+                    _groupStart[_groups++] = t;
+                }
+            }
+
+            _groupStart[_groups] = tokens;
+            var c = r._c;
+            _headsPerItem = c.Heads / c.KvHeads;
+            while (_headsPerItem % 2 == 0 && _groups * c.Heads / _headsPerItem < 4 * threads)
+            {
+                _headsPerItem /= 2;
+            }
+
+            return _groups * c.Heads / _headsPerItem;
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Execute(int start, int end)
+        public unsafe void Execute(int start, int end)
         {
             var c = r._c;
             var group = c.Heads / c.KvHeads;
+            var shares = c.Heads / _headsPerItem;
             var scale = 1f / MathF.Sqrt(c.HeadDim);
             for (var item = start; item < end; item++)
             {
-                var t = item / c.Heads;
-                var h = item % c.Heads;
-                var tok = r._tokens[t];
-                var length = tok.Position + 1;
-                var scores = t_scores is { } s && s.Length >= length ? s : t_scores = new float[Math.Max(length, 256) * 2];
-                var q = r._q.AsSpan(t * c.QDim + h * c.HeadDim, c.HeadDim);
-                var kvOffset = h / group * c.HeadDim;
-                var output = r._attn.Row(t).Slice(h * c.HeadDim, c.HeadDim);
-                Head(q, tok.Sequence, Layer, kvOffset, length, scale, scores, output);
+                var g = item / shares;
+                var h = item % shares * _headsPerItem;
+                var t0 = _groupStart[g];
+                var tokens = _groupStart[g + 1] - t0;
+                var tok = r._tokens[t0];
+                var length = tok.Position + tokens;
+                var need = tokens * _headsPerItem * length;
+                var scores = t_scores is { } s && s.Length >= need ? s : t_scores = new float[Math.Max(need, 1024) * 2];
+                var rows = t_rows is { } b && b.Length >= KvCache.PageTokens * c.HeadDim ? b : t_rows = new float[KvCache.PageTokens * c.HeadDim];
+                var dim = r._attn.Columns;
+                fixed (float* q = r._q)
+                fixed (float* output = r._attn.Row(0))
+                fixed (float* ps = scores)
+                fixed (float* pr = rows)
+                {
+                    Attend(
+                        q + (long)t0 * c.QDim + h * c.HeadDim, c.QDim, output + (long)t0 * dim + h * c.HeadDim, dim, tokens, _headsPerItem,
+                        tok.Sequence, Layer, h / group, tok.Position + 1, scale, ps, pr);
+                }
             }
         }
 
-        /// <summary>One head's attention: the row-pointer kernel where it applies, else position by position (the same results).</summary>
+        /// <summary>
+        /// Attention of the query heads in <paramref name="q"/> (HeadDim floats each, all reading KV head
+        /// <paramref name="kvHead"/>) at position length - 1 into <paramref name="output"/>: the kernel where it applies,
+        /// else position by position (the same results). <paramref name="scores"/> holds length floats per head. The
+        /// tests' entry: steps go through <see cref="Execute"/>, which reuses its buffers.
+        /// </summary>
         // Fully optimized from the first call, like the rest of the step (a fresh process's first prompt, docs/benchmarks.md).
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        internal static unsafe void Head(ReadOnlySpan<float> q, KvSequence seq, int layer, int kvOffset, int length, float scale, float[] scores, Span<float> output)
+        internal static unsafe void Heads(ReadOnlySpan<float> q, KvSequence seq, int layer, int kvHead, int length, float scale, float[] scores, Span<float> output)
         {
-            var probs = scores.AsSpan(0, length);
-            if (AttentionKernel.Supports(q.Length))
+            var headDim = seq.HeadDim;
+            var rows = new float[KvCache.PageTokens * headDim];
+            fixed (float* pq = q)
+            fixed (float* ps = scores)
+            fixed (float* po = output)
+            fixed (float* pr = rows)
             {
-                fixed (float* pq = q)
-                fixed (float* ps = scores)
-                fixed (float* po = output)
+                Attend(pq, q.Length, po, output.Length, 1, q.Length / headDim, seq, layer, kvHead, length, scale, ps, pr);
+            }
+        }
+
+        /// <summary>
+        /// <paramref name="tokens"/> consecutive positions of <paramref name="seq"/>, the first at length
+        /// <paramref name="firstLength"/> (its position + 1), each with <paramref name="heads"/> query heads reading KV head
+        /// <paramref name="kvHead"/>: token i's head j reads its query at q + i·qStride + j·HeadDim and writes its output at
+        /// output + i·outStride + j·HeadDim. Each page is converted into <paramref name="rows"/> once for all of them;
+        /// <paramref name="scores"/> holds tokens × heads × (firstLength + tokens - 1) floats.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        internal static unsafe void Attend(
+            float* q, int qStride, float* output, int outStride, int tokens, int heads, KvSequence seq, int layer, int kvHead, int firstLength,
+            float scale, float* scores, float* rows)
+        {
+            var headDim = seq.HeadDim;
+            var length = firstLength + tokens - 1;
+            if (!AttentionKernel.Supports(headDim))
+            {
+                for (var i = 0; i < tokens; i++)
                 {
-                    AttentionKernel.Scores(pq, seq, layer, kvOffset, q.Length, length, scale, ps);
-                    HotMath.SoftMax(probs);
-                    AttentionKernel.Mix(ps, seq, layer, kvOffset, q.Length, length, po);
+                    for (var j = 0; j < heads; j++)
+                    {
+                        PerPosition(
+                            new ReadOnlySpan<float>(q + (long)i * qStride + j * headDim, headDim), seq, layer, kvHead, firstLength + i, scale,
+                            new Span<float>(scores, firstLength + i), new Span<float>(output + (long)i * outStride + j * headDim, headDim));
+                    }
                 }
 
                 return;
             }
 
-            PerPosition(q, seq, layer, kvOffset, length, scale, scores, output);
+            var pages = (length + KvCache.PageTokens - 1) / KvCache.PageTokens;
+            for (var page = 0; page < pages; page++)
+            {
+                var first = page * KvCache.PageTokens;
+                // Each page's run prefetches the next one's (after the last key page, the first value page).
+                var next = page + 1 < pages ? seq.PageRows(layer, 0, kvHead, page + 1) : seq.PageRows(layer, 1, kvHead, 0);
+                HalfMath.ToSingle(seq.PageRows(layer, 0, kvHead, page), rows, Math.Min(KvCache.PageTokens, length - first) * headDim, next);
+                for (var i = 0; i < tokens; i++)
+                {
+                    var count = Math.Min(KvCache.PageTokens, firstLength + i - first);
+                    for (var j = 0; count > 0 && j < heads; j++)
+                    {
+                        AttentionKernel.Scores(q + (long)i * qStride + j * headDim, rows, headDim, count, scale, scores + (long)(i * heads + j) * length + first);
+                    }
+                }
+            }
+
+            for (var i = 0; i < tokens; i++)
+            {
+                for (var j = 0; j < heads; j++)
+                {
+                    HotMath.SoftMax(new Span<float>(scores + (long)(i * heads + j) * length, firstLength + i));
+                }
+            }
+
+            for (var page = 0; page < pages; page++)
+            {
+                var first = page * KvCache.PageTokens;
+                var next = page + 1 < pages ? seq.PageRows(layer, 1, kvHead, page + 1) : null;
+                HalfMath.ToSingle(seq.PageRows(layer, 1, kvHead, page), rows, Math.Min(KvCache.PageTokens, length - first) * headDim, next);
+                for (var i = 0; i < tokens; i++)
+                {
+                    var count = Math.Min(KvCache.PageTokens, firstLength + i - first);
+                    for (var j = 0; count > 0 && j < heads; j++)
+                    {
+                        AttentionKernel.Mix(
+                            scores + (long)(i * heads + j) * length + first, rows, headDim, count, output + (long)i * outStride + j * headDim, page == 0);
+                    }
+                }
+            }
         }
 
         /// <summary>The per-position form: the reference the kernel is tested against, and the path for other head sizes.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        internal static void PerPosition(ReadOnlySpan<float> q, KvSequence seq, int layer, int kvOffset, int length, float scale, float[] scores, Span<float> output)
+        internal static unsafe void PerPosition(ReadOnlySpan<float> q, KvSequence seq, int layer, int kvHead, int length, float scale, Span<float> scores, Span<float> output)
         {
-            for (var p = 0; p < length; p++)
+            Span<float> row = stackalloc float[q.Length];
+            fixed (float* pr = row)
             {
-                scores[p] = HotMath.Dot(q, seq.Key(layer, p).Slice(kvOffset, q.Length)) * scale;
-            }
+                for (var p = 0; p < length; p++)
+                {
+                    fixed (Half* key = seq.Key(layer, p, kvHead))
+                    {
+                        HalfMath.ToSingle(key, pr, q.Length);
+                    }
 
-            var probs = scores.AsSpan(0, length);
-            HotMath.SoftMax(probs);
-            output.Clear();
-            for (var p = 0; p < length; p++)
-            {
-                HotMath.AddScaled(seq.Value(layer, p).Slice(kvOffset, q.Length), probs[p], output);
+                    scores[p] = HotMath.Dot(q, row) * scale;
+                }
+
+                var probs = scores[..length];
+                HotMath.SoftMax(probs);
+                output.Clear();
+                for (var p = 0; p < length; p++)
+                {
+                    fixed (Half* value = seq.Value(layer, p, kvHead))
+                    {
+                        HalfMath.ToSingle(value, pr, q.Length);
+                    }
+
+                    HotMath.AddScaled(row, probs[p], output);
+                }
             }
         }
     }

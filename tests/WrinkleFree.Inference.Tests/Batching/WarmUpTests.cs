@@ -48,12 +48,12 @@ public sealed class WarmUpTests(SyntheticModelFixture models)
         Assert.Throws<KvCacheFullException>(() => cache.CreateSequence(KvCache.PageTokens).EnsureCapacity(1));
 
         // Fresh pages read as zeros (attention weighs slots past a sequence's length by zero, so garbage there would not vanish).
-        Assert.False(seq.Key(0, 5).ContainsAnyExcept(0f));
-        seq.Key(0, 5)[0] = 1;
+        Assert.False(seq.Key(0, 5, 0).ContainsAnyExcept((Half)0f));
+        seq.Key(0, 5, 0)[0] = (Half)1f;
 
         // The pages are native memory the cache frees: a sequence used after that fails loudly instead of reading freed memory.
         cache.Dispose();
-        Assert.Throws<ObjectDisposedException>(() => seq.Key(0, 5)[0]);
+        Assert.Throws<ObjectDisposedException>(() => seq.Key(0, 5, 0)[0]);
     }
 
     private static InferenceEngine Engine(Model model, bool warmUp) =>

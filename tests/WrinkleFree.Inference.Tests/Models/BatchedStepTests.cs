@@ -30,4 +30,5 @@ public sealed class BatchedStepTests(SyntheticModelFixture models)
             }
         }
     }
+
 }

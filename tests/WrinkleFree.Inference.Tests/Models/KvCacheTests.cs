@@ -92,16 +92,16 @@ public sealed class KvCacheTests(SyntheticModelFixture models)
         Write(cache, tokens, tokens.Length);
         using var reader = cache.CreateSequence(1024);
         reader.MapPrefix(tokens, tokens.Length);
-        var before = reader.Key(0, Page + 3).ToArray();
+        var before = reader.Key(0, Page + 3, 0).ToArray();
 
         using var writer = cache.CreateSequence(1024);
         writer.MapPrefix(tokens, tokens.Length);
         writer.Truncate(Page + 3);
         writer.EnsureCapacity(Page + 4);
-        writer.Key(0, Page + 3).Fill(42f);
+        writer.Key(0, Page + 3, 0).Fill((Half)42f);
 
-        Assert.Equal(before, reader.Key(0, Page + 3).ToArray());
-        Assert.Equal(42f, writer.Key(0, Page + 3)[0]);
+        Assert.Equal(before, reader.Key(0, Page + 3, 0).ToArray());
+        Assert.Equal((Half)42f, writer.Key(0, Page + 3, 0)[0]);
     }
 
     [Fact]
@@ -112,7 +112,7 @@ public sealed class KvCacheTests(SyntheticModelFixture models)
         using (var faulted = cache.CreateSequence(1024))
         {
             faulted.EnsureCapacity(Page);
-            faulted.Key(0, 0).Fill(float.NaN);
+            faulted.Key(0, 0, 0).Fill(Half.NaN);
             faulted.Commit(Page);
             faulted.Publish(tokens);
             faulted.Scrub();
@@ -122,8 +122,8 @@ public sealed class KvCacheTests(SyntheticModelFixture models)
         using var next = cache.CreateSequence(1024);
         Assert.Equal(0, next.MapPrefix(tokens, tokens.Length));
         next.EnsureCapacity(2 * Page);
-        Assert.Equal(0f, next.Key(0, 0)[0]);
-        Assert.Equal(0f, next.Key(0, Page)[0]);
+        Assert.Equal((Half)0f, next.Key(0, 0, 0)[0]);
+        Assert.Equal((Half)0f, next.Key(0, Page, 0)[0]);
     }
 
     private ModelConfig Config()
@@ -141,7 +141,7 @@ public sealed class KvCacheTests(SyntheticModelFixture models)
         seq.EnsureCapacity(length);
         for (var p = 0; p < length; p++)
         {
-            seq.Key(0, p).Fill(p);
+            seq.Key(0, p, 0).Fill((Half)p);
         }
 
         seq.Commit(length);

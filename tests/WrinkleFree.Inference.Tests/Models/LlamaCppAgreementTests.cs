@@ -45,7 +45,24 @@ public sealed class LlamaCppAgreementTests(SyntheticModelFixture models)
         using var model = Model.Load(path);
         using var reference = LlamaCppReference.Load(path, threads: 1, contextSize: 256, batchSize: 64);
         var prompt = model.Tokenizer.Encode("Once upon a time");
-        Assert.Equal(reference.Greedy(prompt, 24), ModelHarness.Greedy(model, prompt, 24));
+        var expected = reference.Greedy(prompt, 24);
+        var actual = ModelHarness.Greedy(model, prompt, 24);
+        var first = Enumerable.Range(0, expected.Length).FirstOrDefault(i => expected[i] != actual[i], -1);
+        if (first < 0)
+        {
+            return;
+        }
+
+        // After a split the two continuations condition on different tokens, so only the split itself can be judged: it
+        // must be a tie in llama.cpp's own logits, closer than the quantization noise between the engines (about 1 % of the
+        // range, see above). The random weights of these models make such ties: on TQ2_0 the 21st token is 444 over 379 by
+        // 0.012 of a 60-wide range; the F16 KV cache took it the other way, where the float32 cache had followed llama.cpp.
+        var logits = reference.Logits([.. prompt, .. expected])[prompt.Length - 1 + first];
+        var range = logits.Max() - logits.Min();
+        var gap = logits[expected[first]] - logits[actual[first]];
+        Assert.True(
+            gap <= 0.005f * range,
+            $"greedy token {first}: {actual[first]} where llama.cpp chose {expected[first]}, which its logits put ahead by {gap} (over 0.5 % of the range {range}, so not a tie)");
     }
 
     [Fact]
