@@ -77,8 +77,54 @@ internal static unsafe class AttentionKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Mix(float* probs, float* v, int headDim, int count, float* output, bool first)
     {
-        // 64 dimensions per pass: eight accumulators, one independent FMA chain each, stay in registers over the positions.
+        // Each output element takes one FMA per position in position order whatever the vector width, so 512-bit passes give
+        // the same bits as 256-bit ones: 128 dimensions per pass where the host has them (one pass over the rows for a
+        // 128-wide head), else 64. Eight accumulators, one independent FMA chain each, stay in registers over the positions.
         var d = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; d + 128 <= headDim; d += 128)
+            {
+                var o = output + d;
+                Vector512<float> o0 = default, o1 = default, o2 = default, o3 = default, o4 = default, o5 = default, o6 = default, o7 = default;
+                if (!first)
+                {
+                    o0 = Vector512.Load(o);
+                    o1 = Vector512.Load(o + 16);
+                    o2 = Vector512.Load(o + 32);
+                    o3 = Vector512.Load(o + 48);
+                    o4 = Vector512.Load(o + 64);
+                    o5 = Vector512.Load(o + 80);
+                    o6 = Vector512.Load(o + 96);
+                    o7 = Vector512.Load(o + 112);
+                }
+
+                var rows = v + d;
+                for (var p = 0; p < count; p++)
+                {
+                    var row = rows + (long)p * headDim;
+                    var w = Vector512.Create(probs[p]);
+                    o0 = Vector512.FusedMultiplyAdd(Vector512.Load(row), w, o0);
+                    o1 = Vector512.FusedMultiplyAdd(Vector512.Load(row + 16), w, o1);
+                    o2 = Vector512.FusedMultiplyAdd(Vector512.Load(row + 32), w, o2);
+                    o3 = Vector512.FusedMultiplyAdd(Vector512.Load(row + 48), w, o3);
+                    o4 = Vector512.FusedMultiplyAdd(Vector512.Load(row + 64), w, o4);
+                    o5 = Vector512.FusedMultiplyAdd(Vector512.Load(row + 80), w, o5);
+                    o6 = Vector512.FusedMultiplyAdd(Vector512.Load(row + 96), w, o6);
+                    o7 = Vector512.FusedMultiplyAdd(Vector512.Load(row + 112), w, o7);
+                }
+
+                o0.Store(o);
+                o1.Store(o + 16);
+                o2.Store(o + 32);
+                o3.Store(o + 48);
+                o4.Store(o + 64);
+                o5.Store(o + 80);
+                o6.Store(o + 96);
+                o7.Store(o + 112);
+            }
+        }
+
         for (; d + 64 <= headDim; d += 64)
         {
             var o = output + d;
