@@ -44,6 +44,12 @@ public sealed unsafe class KernelPathTests
         data.Add(GgmlType.Q8_0, 40, 64, 4);
         data.Add(GgmlType.Q8_0, 48, 320, 9); // two ranges, each a group pair (16 x 4 tiles) and a single group; a leftover token
 
+        // AVX-512 hosts take six-token tiles while ten or more tokens (or exactly six) are left: 16 = 6 + 6 + 4, 11 = 6 + 4
+        // + 1, 6 alone.
+        data.Add(GgmlType.Q8_0, 48, 320, 16);
+        data.Add(GgmlType.Q8_0, 40, 256, 11);
+        data.Add(GgmlType.Q8_0, 21, 96, 6);
+
         // Decode walks Q8_0 rows (groups of eight, interleaved) in pairs from the range's two halves: a partial last group
         // in a pair, an odd group or row left alone, and an odd block count (the tail block of the row kernel).
         data.Add(GgmlType.Q8_0, 29, 256, 1);
@@ -82,25 +88,29 @@ public sealed unsafe class KernelPathTests
 
     /// <summary>
     /// The interleaved Q8_0 kernel finishes its 16-row tiles with 512-bit operations from eight tokens up and with 256-bit
-    /// ones below: the same conversion, product and FMA per lane, so a token's outputs must not depend on which one ran.
+    /// ones below, and on AVX-512 hosts runs six-token tiles from six tokens up: the same conversion, product and FMA per
+    /// lane, so a token's outputs must not depend on which tile ran.
     /// </summary>
-    [Fact]
-    public void Q8Interleaved_WideAndNarrowEpilogues_GiveTheSameBits()
+    [Theory]
+    [InlineData(6)]
+    [InlineData(8)]
+    [InlineData(16)]
+    public void Q8Interleaved_WideAndNarrowEpilogues_GiveTheSameBits(int tokens)
     {
         var w = TestWeights.Random(GgmlType.Q8_0, 48, 320, seed: 11);
-        var eight = WeightMatrixTests.RandomBatch(8, 320, seed: 12);
+        var wideBatch = WeightMatrixTests.RandomBatch(tokens, 320, seed: 12);
         var four = new ActivationBatch(4, 320) { Batch = 4 };
-        eight.Data[..(4 * 320)].CopyTo(four.Data);
+        wideBatch.Data[..(4 * 320)].CopyTo(four.Data);
         four.MarkDirty();
         foreach (var family in KernelFamily.Supported)
         {
-            var wide = Run(GgmlType.Q8_0, w, eight, family);
+            var wide = Run(GgmlType.Q8_0, w, wideBatch, family);
             var narrow = Run(GgmlType.Q8_0, w, four, family);
             for (var i = 0; i < narrow.Length; i++)
             {
                 Assert.True(
                     BitConverter.SingleToInt32Bits(narrow[i]) == BitConverter.SingleToInt32Bits(wide[i]),
-                    $"{family} [{i}]: {wide[i]} with eight tokens, {narrow[i]} with four");
+                    $"{family} [{i}]: {wide[i]} with {tokens} tokens, {narrow[i]} with four");
             }
         }
     }
