@@ -624,7 +624,7 @@ public sealed class InferenceEngine : IDisposable
         Interlocked.Exchange(ref _weightBytes, 0);
 
         // The pages a first prompt chunk needs (its own and the one the warm-up sequence held, which came back when it was
-        // disposed) are written now: a page is layers x 2 x 64 x KvDim floats, tens of MB whose page faults took as long as
+        // disposed) are written now: a page is layers x 2 x 64 x KvDim half values, MBs whose page faults took as long as
         // the first prompt's matmuls.
         _kv.Prefault((Math.Min(_options.PrefillChunk, _contextLimit) + KvCache.PageTokens - 1) / KvCache.PageTokens + 1);
         return _time.GetElapsedTime(started);

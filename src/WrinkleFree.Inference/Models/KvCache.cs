@@ -72,8 +72,6 @@ public sealed class KvCache : IDisposable
 
     public KvSequence CreateSequence(int maxLength) => new(this, maxLength);
 
-    internal int KvDim => _kvDim;
-
     /// <summary>
     /// Allocates and writes free pages until <paramref name="pages"/> are free (within the budget), so the page faults of
     /// fresh pages are paid now rather than by the first prompts that need them. Returns the pages free afterwards.

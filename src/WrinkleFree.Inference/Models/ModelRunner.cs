@@ -475,7 +475,7 @@ public sealed class ModelRunner
                 var rows = t_rows is { } b && b.Length >= KvCache.PageTokens * c.HeadDim ? b : t_rows = new float[KvCache.PageTokens * c.HeadDim];
                 var dim = r._attn.Columns;
                 fixed (float* q = r._q)
-                fixed (float* output = r._attn.Row(0))
+                fixed (float* output = r._attn.Data)
                 fixed (float* ps = scores)
                 fixed (float* pr = rows)
                 {
