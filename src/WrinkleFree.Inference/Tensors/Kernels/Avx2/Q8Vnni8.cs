@@ -149,15 +149,7 @@ internal static unsafe class Q8Vnni8
         {
             var p0 = w + b * BlockBytes;
             var p1 = w1 + b * BlockBytes;
-            if (next != null)
-            {
-                // The next pair's block b (both groups: 2 × 288 contiguous bytes), into L2 while this pair computes.
-                var n0 = next + b * 2 * BlockBytes;
-                for (var o = 0; o < 2 * BlockBytes; o += 64)
-                {
-                    Sse.Prefetch1(n0 + o);
-                }
-            }
+            PrefetchPair(next, b);
 
             var c0 = Vector256.Create(s0[b]);
             var c1 = Vector256.Create(s0[n + b]);
@@ -178,12 +170,11 @@ internal static unsafe class Q8Vnni8
 
             if (wide)
             {
-                // InsertVector256 on a widened vector: one vinsert each, where Vector512.Create(lower, upper) gave two.
                 var dw = Avx512F.InsertVector256(Scales(w, b).ToVector512Unsafe(), Scales(w1, b), 1);
-                h0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512F.InsertVector256(i00.ToVector512Unsafe(), i10, 1)), dw * Vector512.Create(x0[b]), h0);
-                h1 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512F.InsertVector256(i01.ToVector512Unsafe(), i11, 1)), dw * Vector512.Create(x0[n + b]), h1);
-                h2 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512F.InsertVector256(i02.ToVector512Unsafe(), i12, 1)), dw * Vector512.Create(x0[2 * n + b]), h2);
-                h3 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512F.InsertVector256(i03.ToVector512Unsafe(), i13, 1)), dw * Vector512.Create(x0[3 * n + b]), h3);
+                h0 = Wide(i00, i10, dw, x0[b], h0);
+                h1 = Wide(i01, i11, dw, x0[n + b], h1);
+                h2 = Wide(i02, i12, dw, x0[2 * n + b], h2);
+                h3 = Wide(i03, i13, dw, x0[3 * n + b], h3);
             }
             else
             {
@@ -244,14 +235,7 @@ internal static unsafe class Q8Vnni8
         {
             var p0 = w + b * BlockBytes;
             var p1 = w1 + b * BlockBytes;
-            if (next != null)
-            {
-                var n0 = next + b * 2 * BlockBytes;
-                for (var o = 0; o < 2 * BlockBytes; o += 64)
-                {
-                    Sse.Prefetch1(n0 + o);
-                }
-            }
+            PrefetchPair(next, b);
 
             Vector256<int> i00 = Vector256.Create(s0[b]), i01 = Vector256.Create(s0[n + b]), i02 = Vector256.Create(s0[2 * n + b]);
             Vector256<int> i03 = Vector256.Create(s0[3 * n + b]), i04 = Vector256.Create(s0[4 * n + b]), i05 = Vector256.Create(s0[5 * n + b]);
@@ -284,12 +268,12 @@ internal static unsafe class Q8Vnni8
             }
 
             var dw = Avx512F.InsertVector256(Scales(w, b).ToVector512Unsafe(), Scales(w1, b), 1);
-            h0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512F.InsertVector256(i00.ToVector512Unsafe(), i10, 1)), dw * Vector512.Create(x0[b]), h0);
-            h1 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512F.InsertVector256(i01.ToVector512Unsafe(), i11, 1)), dw * Vector512.Create(x0[n + b]), h1);
-            h2 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512F.InsertVector256(i02.ToVector512Unsafe(), i12, 1)), dw * Vector512.Create(x0[2 * n + b]), h2);
-            h3 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512F.InsertVector256(i03.ToVector512Unsafe(), i13, 1)), dw * Vector512.Create(x0[3 * n + b]), h3);
-            h4 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512F.InsertVector256(i04.ToVector512Unsafe(), i14, 1)), dw * Vector512.Create(x0[4 * n + b]), h4);
-            h5 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512F.InsertVector256(i05.ToVector512Unsafe(), i15, 1)), dw * Vector512.Create(x0[5 * n + b]), h5);
+            h0 = Wide(i00, i10, dw, x0[b], h0);
+            h1 = Wide(i01, i11, dw, x0[n + b], h1);
+            h2 = Wide(i02, i12, dw, x0[2 * n + b], h2);
+            h3 = Wide(i03, i13, dw, x0[3 * n + b], h3);
+            h4 = Wide(i04, i14, dw, x0[4 * n + b], h4);
+            h5 = Wide(i05, i15, dw, x0[5 * n + b], h5);
         }
 
         var y = a.Y + (long)t * a.Rows + g * 8;
@@ -373,6 +357,31 @@ internal static unsafe class Q8Vnni8
         i03 = AvxVnni.MultiplyWideningAndAdd(i03, v0, a3);
         i13 = AvxVnni.MultiplyWideningAndAdd(i13, v1, a3);
     }
+
+    /// <summary>With <paramref name="next"/> set, the next group pair's block b (2 × 288 contiguous bytes) into L2 while this pair computes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchPair(byte* next, int b)
+    {
+        if (next == null)
+        {
+            return;
+        }
+
+        var n0 = next + b * 2 * BlockBytes;
+        for (var o = 0; o < 2 * BlockBytes; o += 64)
+        {
+            Sse.Prefetch1(n0 + o);
+        }
+    }
+
+    /// <summary>
+    /// One token's block sums of both groups (<paramref name="lower"/>: group g, <paramref name="upper"/>: g + 1) scaled
+    /// and added to its 16-row float sums: one conversion, product and FMA on 512 bits. InsertVector256 on a widened
+    /// vector is one vinsert, where Vector512.Create(lower, upper) gave two.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Wide(Vector256<int> lower, Vector256<int> upper, Vector512<float> dw, float x, Vector512<float> sum) =>
+        Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512F.InsertVector256(lower.ToVector512Unsafe(), upper, 1)), dw * Vector512.Create(x), sum);
 
     /// <summary>The eight rows' float scales of block <paramref name="b"/> of a group.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
