@@ -34,8 +34,14 @@ public sealed class KvCache : IDisposable
     private long _pagesCached;
     private long _pagesEvicted;
 
-    public KvCache(ModelConfig config, long maxTokens, bool prefixCaching = false)
+    public KvCache(ModelConfig config, long maxTokens, bool prefixCaching = false, KvPrecision precision = KvPrecision.F16)
     {
+        if (!Enum.IsDefined(precision))
+        {
+            throw new ArgumentOutOfRangeException(nameof(precision), precision, "the KV cache stores F16 or F32 values");
+        }
+
+        Precision = precision;
         _layers = config.Layers;
         _kvDim = config.KvDim;
         _kvHeads = config.KvHeads;
@@ -44,10 +50,16 @@ public sealed class KvCache : IDisposable
         PrefixCaching = prefixCaching;
     }
 
+    /// <summary>How keys and values are stored.</summary>
+    public KvPrecision Precision { get; }
+
+    /// <summary>Bytes per stored value: 2 (F16) or 4 (F32).</summary>
+    internal int ElementBytes => Precision == KvPrecision.F16 ? sizeof(ushort) : sizeof(float);
+
     /// <summary>Whether full pages are kept and shared between sequences with the same leading tokens.</summary>
     public bool PrefixCaching { get; }
 
-    /// <summary>Half-precision values one page holds: layers x (K, V) x PageTokens x kvDim.</summary>
+    /// <summary>Values one page holds: layers x (K, V) x PageTokens x kvDim.</summary>
     public int PageElements => _layers * 2 * PageTokens * _kvDim;
 
     /// <summary>Pages held by at least one live sequence (cached pages no sequence holds are not counted).</summary>
@@ -68,7 +80,7 @@ public sealed class KvCache : IDisposable
     public long MaxTokens => _maxPages * PageTokens;
 
     /// <summary>Bytes currently held by sequences.</summary>
-    public long BytesInUse => PagesInUse * PageElements * sizeof(ushort);
+    public long BytesInUse => PagesInUse * PageElements * ElementBytes;
 
     public KvSequence CreateSequence(int maxLength) => new(this, maxLength);
 
@@ -83,7 +95,7 @@ public sealed class KvCache : IDisposable
             while (_free.Count < pages && _pages.Count < _maxPages)
             {
                 var page = NewPage();
-                page.Data.Clear();
+                page.Clear();
                 _free.Push(page);
             }
 
@@ -111,7 +123,7 @@ public sealed class KvCache : IDisposable
     /// <summary>Under the lock: a new page (untouched memory), counted against the budget.</summary>
     private KvPage NewPage()
     {
-        var page = new KvPage(PageElements);
+        var page = new KvPage(PageElements, ElementBytes);
         _pages.Add(page);
         return page;
     }
@@ -159,7 +171,7 @@ public sealed class KvCache : IDisposable
             if (page.Tainted)
             {
                 // Attention weighs slots past a sequence's length by zero, and zero times NaN would poison the next owner.
-                page.Data.Clear();
+                page.Clear();
                 page.Tainted = false;
             }
 

@@ -5,9 +5,10 @@ namespace WrinkleFree.Inference.Models;
 /// read and written under the cache's lock; a page with <see cref="Id"/> set is registered and therefore read-only.
 /// </summary>
 /// <remarks>
-/// Keys and values are stored as IEEE half precision (as llama.cpp's default F16 cache): attention reads every cached
-/// position every step, so at long contexts and many sequences it streams the cache from memory, and two bytes a value
-/// halve that stream and the cache's footprint (docs/benchmarks.md, "Half-precision KV cache").
+/// Keys and values are stored as IEEE half precision by default (as llama.cpp's F16 cache), or as floats
+/// (<see cref="KvPrecision"/>): attention reads every cached position every step, so at long contexts and many sequences
+/// it streams the cache from memory, and two bytes a value halve that stream and the cache's footprint
+/// (docs/benchmarks.md, "Half-precision KV cache").
 /// The values are native memory advised for transparent huge pages (<see cref="Native.HugePageMemory"/>): a page is
 /// layers x 2 x 64 x KvDim values (9 MB on the 700m shape), and faulting that in 4 KiB at a time cost a prompt about
 /// 40 ms a fresh page (measured: a replica's RopeAndCache phase 61-130 ms against 9-13 while the prefix cache kept taking
@@ -18,30 +19,32 @@ internal sealed unsafe class KvPage
 {
     private readonly Native.HugePageMemory _memory;
 
-    public KvPage(int elements)
+    public KvPage(int elements, int elementBytes)
     {
-        Elements = elements;
-        _memory = new Native.HugePageMemory((long)elements * sizeof(ushort));
+        Bytes = (long)elements * elementBytes;
+        _memory = new Native.HugePageMemory(Bytes);
         if (!_memory.ZeroFilled)
         {
             // Attention weighs slots past a sequence's length by zero, and zero times leftover NaN bits would not be zero.
-            Data.Clear();
+            Clear();
         }
     }
 
-    public int Elements { get; }
+    /// <summary>Size of the page's values in bytes.</summary>
+    public long Bytes { get; }
 
-    /// <summary>The page's values. Valid until the cache is disposed.</summary>
-    public Span<Half> Data
-    {
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        get => new(_memory.Pointer, Elements);
-    }
+    /// <summary>The page's first byte, for row pointers (half or float values, as the cache's precision says). Valid until the cache is disposed.</summary>
+    public byte* Pointer => _memory.Pointer;
 
-    /// <summary>The page's first value, for the attention kernel's row pointers. Valid until the cache is disposed.</summary>
-    public Half* Pointer => (Half*)_memory.Pointer;
+    /// <summary>Zeroes every value.</summary>
+    public void Clear() => NativeMemoryClear(_memory.Pointer, Bytes);
+
+    /// <summary>Copies every value into <paramref name="destination"/> (a page of the same cache).</summary>
+    public void CopyTo(KvPage destination) => Buffer.MemoryCopy(_memory.Pointer, destination._memory.Pointer, destination.Bytes, Bytes);
 
     public void Free() => _memory.Dispose();
+
+    private static void NativeMemoryClear(byte* p, long bytes) => System.Runtime.InteropServices.NativeMemory.Clear(p, (nuint)bytes);
 
     /// <summary>Sequences holding the page; 0 means free or cached-but-idle.</summary>
     public int RefCount { get; set; }

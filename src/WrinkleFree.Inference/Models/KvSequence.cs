@@ -109,41 +109,82 @@ public sealed class KvSequence : IDisposable
         }
     }
 
+    /// <summary>The cached key of KV head <paramref name="kvHead"/> at <paramref name="position"/> (HeadDim half values; an F16 cache only).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public unsafe Span<Half> Key(int layer, int position, int kvHead) => new(HalfRow(layer, 0, position, kvHead), _cache.HeadDim);
+
+    /// <summary>The cached value of KV head <paramref name="kvHead"/> at <paramref name="position"/> (HeadDim half values; an F16 cache only).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public unsafe Span<Half> Value(int layer, int position, int kvHead) => new(HalfRow(layer, 1, position, kvHead), _cache.HeadDim);
+
+    /// <summary>Stores one KV head's key (<paramref name="kOrV"/> 0) or value (1) at <paramref name="position"/> in the cache's precision.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal unsafe void Store(int layer, int kOrV, int position, int kvHead, ReadOnlySpan<float> values)
+    {
+        var row = RowPointer(layer, kOrV, position, kvHead);
+        if (_cache.Precision == KvPrecision.F16)
+        {
+            HalfMath.ToHalf(values[.._cache.HeadDim], new Span<Half>(row, _cache.HeadDim));
+            return;
+        }
+
+        values[.._cache.HeadDim].CopyTo(new Span<float>(row, _cache.HeadDim));
+    }
+
     // Called per cached position by attention's per-position form (the path for head sizes the row-pointer kernel does not
     // take), thousands of times a step: inlined there, so a fresh process does not run them unoptimized (the first
     // 128-token prompt of a replica spent 213 ms in attention against 60).
-    /// <summary>The cached key of KV head <paramref name="kvHead"/> at <paramref name="position"/> (HeadDim half-precision values).</summary>
+    /// <summary>Reads one KV head's key (<paramref name="kOrV"/> 0) or value (1) at <paramref name="position"/> as floats.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public Span<Half> Key(int layer, int position, int kvHead) => Row(layer, 0, position, kvHead);
-
-    /// <summary>The cached value of KV head <paramref name="kvHead"/> at <paramref name="position"/> (HeadDim half-precision values).</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public Span<Half> Value(int layer, int position, int kvHead) => Row(layer, 1, position, kvHead);
-
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private Span<Half> Row(int layer, int kOrV, int position, int kvHead)
+    internal unsafe void Read(int layer, int kOrV, int position, int kvHead, float* destination)
     {
-        return _pages[position / KvCache.PageTokens].Data.Slice(_cache.Offset(layer, kOrV, kvHead, position % KvCache.PageTokens), _cache.HeadDim);
+        var row = RowPointer(layer, kOrV, position, kvHead);
+        if (_cache.Precision == KvPrecision.F16)
+        {
+            HalfMath.ToSingle((Half*)row, destination, _cache.HeadDim);
+            return;
+        }
+
+        Buffer.MemoryCopy(row, destination, _cache.HeadDim * sizeof(float), _cache.HeadDim * sizeof(float));
     }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private unsafe Half* HalfRow(int layer, int kOrV, int position, int kvHead)
+    {
+        if (_cache.Precision != KvPrecision.F16)
+        {
+            throw new InvalidOperationException($"this KV cache stores {_cache.Precision} values; Key and Value give half-precision views of an F16 cache");
+        }
+
+        return (Half*)RowPointer(layer, kOrV, position, kvHead);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private unsafe byte* RowPointer(int layer, int kOrV, int position, int kvHead) =>
+        _pages[position / KvCache.PageTokens].Pointer + (long)_cache.Offset(layer, kOrV, kvHead, position % KvCache.PageTokens) * _cache.ElementBytes;
 
     /// <summary>Values per cached key or value row of one KV head.</summary>
     internal int HeadDim => _cache.HeadDim;
 
+    /// <summary>How the cache stores keys and values.</summary>
+    internal KvPrecision Precision => _cache.Precision;
+
     /// <summary>
-    /// The first value of layer <paramref name="layer"/>'s key (<paramref name="kOrV"/> 0) or value (1) rows of KV head
-    /// <paramref name="kvHead"/> in the sequence's page <paramref name="page"/>: the page's positions follow one another
-    /// every HeadDim values. Valid until the sequence maps, copies or drops that page.
+    /// The first value (half or float, as <see cref="Precision"/> says) of layer <paramref name="layer"/>'s key
+    /// (<paramref name="kOrV"/> 0) or value (1) rows of KV head <paramref name="kvHead"/> in the sequence's page
+    /// <paramref name="page"/>: the page's positions follow one another every HeadDim values. Valid until the sequence
+    /// maps, copies or drops that page.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    internal unsafe Half* PageRows(int layer, int kOrV, int kvHead, int page) =>
-        _pages[page].Pointer + _cache.Offset(layer, kOrV, kvHead, 0);
+    internal unsafe byte* PageRows(int layer, int kOrV, int kvHead, int page) =>
+        _pages[page].Pointer + (long)_cache.Offset(layer, kOrV, kvHead, 0) * _cache.ElementBytes;
 
     /// <summary>A registered page is about to be written after a truncate: this sequence takes a private copy.</summary>
     private void CopyOnWrite(int index)
     {
         var shared = _pages[index];
         var copy = _cache.RentPage();
-        shared.Data.CopyTo(copy.Data);
+        shared.CopyTo(copy);
         _pages[index] = copy;
         _cache.ReturnPage(shared);
     }

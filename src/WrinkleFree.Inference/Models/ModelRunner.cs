@@ -273,8 +273,8 @@ public sealed class ModelRunner
                 var v = _v.AsSpan(t * _c.KvDim, _c.KvDim);
                 for (var h = 0; h < _c.KvHeads; h++)
                 {
-                    HalfMath.ToHalf(k.Slice(h * _c.HeadDim, _c.HeadDim), tok.Sequence.Key(l, tok.Position, h));
-                    HalfMath.ToHalf(v.Slice(h * _c.HeadDim, _c.HeadDim), tok.Sequence.Value(l, tok.Position, h));
+                    tok.Sequence.Store(l, 0, tok.Position, h, k.Slice(h * _c.HeadDim, _c.HeadDim));
+                    tok.Sequence.Store(l, 1, tok.Position, h, v.Slice(h * _c.HeadDim, _c.HeadDim));
                 }
 
                 break;
@@ -537,18 +537,25 @@ public sealed class ModelRunner
             }
 
             var pages = (length + KvCache.PageTokens - 1) / KvCache.PageTokens;
+            var half = seq.Precision == KvPrecision.F16;
             for (var page = 0; page < pages; page++)
             {
                 var first = page * KvCache.PageTokens;
-                // Each page's run prefetches the next one's (after the last key page, the first value page).
-                var next = page + 1 < pages ? seq.PageRows(layer, 0, kvHead, page + 1) : seq.PageRows(layer, 1, kvHead, 0);
-                HalfMath.ToSingle(seq.PageRows(layer, 0, kvHead, page), rows, Math.Min(KvCache.PageTokens, length - first) * headDim, next);
+                // A half page is converted into rows, its run prefetching the next one's (after the last key page, the
+                // first value page); a float page is read where it is.
+                var k = half ? rows : (float*)seq.PageRows(layer, 0, kvHead, page);
+                if (half)
+                {
+                    var next = page + 1 < pages ? seq.PageRows(layer, 0, kvHead, page + 1) : seq.PageRows(layer, 1, kvHead, 0);
+                    HalfMath.ToSingle((Half*)seq.PageRows(layer, 0, kvHead, page), rows, Math.Min(KvCache.PageTokens, length - first) * headDim, (Half*)next);
+                }
+
                 for (var i = 0; i < tokens; i++)
                 {
                     var count = Math.Min(KvCache.PageTokens, firstLength + i - first);
                     for (var j = 0; count > 0 && j < heads; j++)
                     {
-                        AttentionKernel.Scores(q + (long)i * qStride + j * headDim, rows, headDim, count, scale, scores + (long)(i * heads + j) * length + first);
+                        AttentionKernel.Scores(q + (long)i * qStride + j * headDim, k, headDim, count, scale, scores + (long)(i * heads + j) * length + first);
                     }
                 }
             }
@@ -564,15 +571,20 @@ public sealed class ModelRunner
             for (var page = 0; page < pages; page++)
             {
                 var first = page * KvCache.PageTokens;
-                var next = page + 1 < pages ? seq.PageRows(layer, 1, kvHead, page + 1) : null;
-                HalfMath.ToSingle(seq.PageRows(layer, 1, kvHead, page), rows, Math.Min(KvCache.PageTokens, length - first) * headDim, next);
+                var v = half ? rows : (float*)seq.PageRows(layer, 1, kvHead, page);
+                if (half)
+                {
+                    var next = page + 1 < pages ? seq.PageRows(layer, 1, kvHead, page + 1) : null;
+                    HalfMath.ToSingle((Half*)seq.PageRows(layer, 1, kvHead, page), rows, Math.Min(KvCache.PageTokens, length - first) * headDim, (Half*)next);
+                }
+
                 for (var i = 0; i < tokens; i++)
                 {
                     var count = Math.Min(KvCache.PageTokens, firstLength + i - first);
                     for (var j = 0; count > 0 && j < heads; j++)
                     {
                         AttentionKernel.Mix(
-                            scores + (long)(i * heads + j) * length + first, rows, headDim, count, output + (long)i * outStride + j * headDim, page == 0);
+                            scores + (long)(i * heads + j) * length + first, v, headDim, count, output + (long)i * outStride + j * headDim, page == 0);
                     }
                 }
             }
@@ -587,11 +599,7 @@ public sealed class ModelRunner
             {
                 for (var p = 0; p < length; p++)
                 {
-                    fixed (Half* key = seq.Key(layer, p, kvHead))
-                    {
-                        HalfMath.ToSingle(key, pr, q.Length);
-                    }
-
+                    seq.Read(layer, 0, p, kvHead, pr);
                     scores[p] = HotMath.Dot(q, row) * scale;
                 }
 
@@ -600,11 +608,7 @@ public sealed class ModelRunner
                 output.Clear();
                 for (var p = 0; p < length; p++)
                 {
-                    fixed (Half* value = seq.Value(layer, p, kvHead))
-                    {
-                        HalfMath.ToSingle(value, pr, q.Length);
-                    }
-
+                    seq.Read(layer, 1, p, kvHead, pr);
                     HotMath.AddScaled(row, probs[p], output);
                 }
             }

@@ -49,18 +49,20 @@ public sealed class AttentionKernelTests(SyntheticModelFixture models)
     }
 
     [Theory]
-    [InlineData(128, 1, 16)]
-    [InlineData(128, 60, 16)]
-    [InlineData(128, 120, 9)]
-    [InlineData(64, 3, 5)]
-    [InlineData(48, 70, 4)]
-    public unsafe void Attend_ConsecutiveTokens_SameBitsAsOneTokenAtATime(int headDim, int firstLength, int tokens)
+    [InlineData(128, 1, 16, KvPrecision.F16)]
+    [InlineData(128, 60, 16, KvPrecision.F16)]
+    [InlineData(128, 120, 9, KvPrecision.F16)]
+    [InlineData(64, 3, 5, KvPrecision.F16)]
+    [InlineData(48, 70, 4, KvPrecision.F16)]
+    [InlineData(128, 60, 16, KvPrecision.F32)]
+    [InlineData(48, 70, 4, KvPrecision.F32)]
+    public unsafe void Attend_ConsecutiveTokens_SameBitsAsOneTokenAtATime(int headDim, int firstLength, int tokens, KvPrecision precision)
     {
         // A prompt chunk's tokens share each converted page; token i must see positions [0, firstLength + i) only, with the
         // same bits as its own single-token pass. The runs start before, inside and after a 64-position page boundary.
         const int Heads = 2;
         var length = firstLength + tokens - 1;
-        var (cache, seq) = Filled(headDim, kvHeads: 2, length, seed: firstLength * 7 + tokens);
+        var (cache, seq) = Filled(headDim, kvHeads: 2, length, seed: firstLength * 7 + tokens, precision);
         using (cache)
         using (seq)
         {
@@ -84,6 +86,39 @@ public sealed class AttentionKernelTests(SyntheticModelFixture models)
                 var expected = new float[Heads * headDim];
                 ModelRunner.AttentionWork.Heads(q.AsSpan(i * Heads * headDim, Heads * headDim), seq, layer: 1, kvHead: 1, firstLength + i, scale, new float[Heads * length], expected);
                 Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), grouped.Skip(i * Heads * headDim).Take(Heads * headDim).Select(BitConverter.SingleToInt32Bits));
+            }
+        }
+    }
+
+    [Fact]
+    public void F32Cache_KeepsTheProjectionsUnrounded_AndRefusesHalfViews()
+    {
+        // Values a half cannot hold exactly come back exact from an F32 cache, and rounded from the default one.
+        var row = Enumerable.Range(0, 64).Select(i => 1f + i * 1e-4f).ToArray();
+        foreach (var precision in new[] { KvPrecision.F32, KvPrecision.F16 })
+        {
+            var (cache, seq) = Filled(headDim: 64, kvHeads: 2, length: 3, seed: 5, precision);
+            using (cache)
+            using (seq)
+            {
+                seq.Store(0, 1, 2, 1, row);
+                var back = new float[64];
+                unsafe
+                {
+                    fixed (float* b = back)
+                    {
+                        seq.Read(0, 1, 2, 1, b);
+                    }
+                }
+
+                Assert.Equal(precision == KvPrecision.F32, back.SequenceEqual(row));
+                Assert.Equal(row.Select(v => (float)(Half)v), precision == KvPrecision.F32 ? row.Select(v => (float)(Half)v) : back);
+                Assert.Equal((long)(precision == KvPrecision.F32 ? 4 : 2) * cache.PageElements, cache.BytesInUse);
+                if (precision == KvPrecision.F32)
+                {
+                    var e = Assert.Throws<InvalidOperationException>(() => seq.Key(0, 0, 0).Length);
+                    Assert.Contains("F32", e.Message);
+                }
             }
         }
     }
@@ -134,7 +169,7 @@ public sealed class AttentionKernelTests(SyntheticModelFixture models)
         }
     }
 
-    private (KvCache Cache, KvSequence Seq) Filled(int headDim, int kvHeads, int length, int seed)
+    private (KvCache Cache, KvSequence Seq) Filled(int headDim, int kvHeads, int length, int seed, KvPrecision precision = KvPrecision.F16)
     {
         ModelConfig config;
         using (var model = Model.Load(models.Path(GgmlType.TQ2_0)))
@@ -142,7 +177,7 @@ public sealed class AttentionKernelTests(SyntheticModelFixture models)
             config = model.Config with { Layers = 2, KvHeads = kvHeads, HeadDim = headDim };
         }
 
-        var cache = new KvCache(config, length + KvCache.PageTokens);
+        var cache = new KvCache(config, length + KvCache.PageTokens, precision: precision);
         var seq = cache.CreateSequence(length);
         seq.EnsureCapacity(length);
         var random = new Random(seed);
@@ -152,8 +187,8 @@ public sealed class AttentionKernelTests(SyntheticModelFixture models)
             {
                 for (var h = 0; h < kvHeads; h++)
                 {
-                    Fill(seq.Key(layer, p, h), random);
-                    Fill(seq.Value(layer, p, h), random);
+                    seq.Store(layer, 0, p, h, Values(headDim, random));
+                    seq.Store(layer, 1, p, h, Values(headDim, random));
                 }
             }
         }
@@ -162,11 +197,14 @@ public sealed class AttentionKernelTests(SyntheticModelFixture models)
         return (cache, seq);
     }
 
-    private static void Fill(Span<Half> row, Random random)
+    private static float[] Values(int count, Random random)
     {
+        var row = new float[count];
         for (var i = 0; i < row.Length; i++)
         {
-            row[i] = (Half)((random.NextDouble() * 2 - 1) * Math.Pow(10, random.Next(-3, 2)));
+            row[i] = (float)((random.NextDouble() * 2 - 1) * Math.Pow(10, random.Next(-3, 2)));
         }
+
+        return row;
     }
 }

@@ -10,13 +10,15 @@ namespace WrinkleFree.Training.Tests.Export;
 /// <summary>Runs exported GGUFs through the real engine and prepares TorchSharp models whose values the formats can hold.</summary>
 internal static class EngineHarness
 {
-    /// <summary>Logits [T, V] of the engine for one prompt, every position requested, in one batched step.</summary>
+    /// <summary>Logits [T, V] of the engine for one prompt, every position requested, in one batched step, with a float32 KV cache.</summary>
     public static float[,] Logits(string ggufPath, int[] tokens)
     {
         using var model = WrinkleFree.Inference.Models.Model.Load(ggufPath);
         using var pool = new WorkerPool(1);
         var runner = new ModelRunner(model, pool, tokens.Length);
-        var cache = new KvCache(model.Config, 256);
+        // A float32 cache: these tests check the exporter to float rounding against torch, which keeps keys and values in
+        // float32; the engine's default half cache would add its own rounding (about 2e-4 of the logit range here).
+        var cache = new KvCache(model.Config, 256, precision: KvPrecision.F32);
         using var sequence = cache.CreateSequence(tokens.Length);
         var steps = tokens.Select((t, i) => new StepToken(t, i, sequence, NeedLogits: true)).ToArray();
         var vocab = model.Config.VocabSize;
