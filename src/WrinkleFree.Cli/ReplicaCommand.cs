@@ -25,6 +25,8 @@ internal sealed class ReplicaCommand(CliContext context)
         var maxQueue = new Option<int?>("--max-queue") { Description = "Waiting requests before 429 (default 256). Env: WF_MAX_QUEUE." };
         var prefixCache = new Option<string?>("--prefix-cache") { Description = "on (default) or off: keep the KV pages of prompt prefixes and reuse them for later requests that start the same way (bitnet). Env: WF_PREFIX_CACHE." };
         prefixCache.AcceptOnlyFromAmong("on", "off");
+        var cacheType = new Option<string?>("--cache-type") { Description = "f16 (default) or f32: how the KV cache stores keys and values, as llama.cpp's --cache-type-k/-v (bitnet). f32 doubles the cache's memory and attention's traffic. Env: WF_CACHE_TYPE." };
+        cacheType.AcceptOnlyFromAmong("f16", "f32");
         var warmUp = new Option<string?>("--warmup") { Description = "on (default) or off: run the engine's forward passes once while loading, so the first request runs at warm speed (bitnet; /health says loading until done). Env: WF_WARMUP." };
         warmUp.AcceptOnlyFromAmong("on", "off");
         var overloadQueue = new Option<int?>("--overload-queue") { Description = "/health is 503 overloaded at this queue depth (default 16). Env: WF_OVERLOAD_QUEUE_THRESHOLD." };
@@ -44,7 +46,7 @@ internal sealed class ReplicaCommand(CliContext context)
         };
         var cmd = new DrainingCommand("replica", "Serve a model over the OpenAI API (completions, chat, /health, /metrics).")
         {
-            model, backend, host, port, threads, contextSize, mlock, modelId, maxSequences, maxQueue, prefixCache, warmUp, overloadQueue, overloadBandwidth, drain, peak, upstream, upstreamCommand,
+            model, backend, host, port, threads, contextSize, mlock, modelId, maxSequences, maxQueue, prefixCache, cacheType, warmUp, overloadQueue, overloadBandwidth, drain, peak, upstream, upstreamCommand,
             tlsCert, tlsKey, tlsClientCa, apiKeyFile, interruptionNotice,
         };
         var logging = new ProcessLogging();
@@ -72,6 +74,7 @@ internal sealed class ReplicaCommand(CliContext context)
                     MaxSequences = parse.GetValue(maxSequences) ?? env.MaxSequences,
                     MaxQueue = parse.GetValue(maxQueue) ?? env.MaxQueue,
                     PrefixCache = parse.GetValue(prefixCache) is { } cache ? cache == "on" : env.PrefixCache,
+                    CacheType = parse.GetValue(cacheType) ?? env.CacheType,
                     WarmUp = parse.GetValue(warmUp) is { } warm ? warm == "on" : env.WarmUp,
                     OverloadQueueThreshold = parse.GetValue(overloadQueue) ?? env.OverloadQueueThreshold,
                     OverloadBandwidthThreshold = parse.GetValue(overloadBandwidth) ?? env.OverloadBandwidthThreshold,

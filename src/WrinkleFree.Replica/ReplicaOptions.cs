@@ -48,6 +48,12 @@ public sealed record ReplicaOptions
     public bool PrefixCache { get; init; } = true;
 
     /// <summary>
+    /// How the KV cache stores keys and values (bitnet backend; <c>--cache-type f16|f32</c>, as llama.cpp's): null is f16,
+    /// half precision, half the memory and traffic of f32. Env: WF_CACHE_TYPE.
+    /// </summary>
+    public string? CacheType { get; init; }
+
+    /// <summary>
     /// Run the engine's forward passes once while loading, so the first request runs compiled code at warm speed (bitnet
     /// backend; <c>--warmup on|off</c>). Env: WF_WARMUP.
     /// </summary>
@@ -132,6 +138,7 @@ public sealed record ReplicaOptions
             Mlock = Parse("MLOCK", o.Mlock, Bool),
             MaxSequences = Parse("WF_MAX_SEQUENCES", o.MaxSequences, Int),
             PrefixCache = Parse("WF_PREFIX_CACHE", o.PrefixCache, Bool),
+            CacheType = Get("WF_CACHE_TYPE") ?? o.CacheType,
             WarmUp = Parse("WF_WARMUP", o.WarmUp, Bool),
             MaxQueue = Parse("WF_MAX_QUEUE", o.MaxQueue, Int),
             OverloadQueueThreshold = Parse("WF_OVERLOAD_QUEUE_THRESHOLD", o.OverloadQueueThreshold, Int),
@@ -160,10 +167,12 @@ public sealed record ReplicaOptions
         }
         else
         {
+            Check(CacheType is null, nameof(CacheType), CacheType, "unset for the vllm backend: the upstream keeps its own cache (--cache-type and WF_CACHE_TYPE are bitnet settings)");
             Check(UpstreamUrl is not null || UpstreamCommand is not null, nameof(UpstreamUrl), UpstreamUrl, "set (--upstream URL or --upstream-command) for the vllm backend");
             Check(UpstreamUrl is null || Uri.TryCreate(UpstreamUrl, UriKind.Absolute, out _), nameof(UpstreamUrl), UpstreamUrl, "an absolute http(s) URL");
         }
 
+        Check(CacheType is null or "f16" or "f32", nameof(CacheType), CacheType, "f16 or f32 (--cache-type or WF_CACHE_TYPE)");
         Check(!string.IsNullOrWhiteSpace(Host), nameof(Host), Host, "a host name or IP address");
         Check(Port is >= 0 and <= 65535, nameof(Port), Port, "in [0, 65535] (0 = any free port)");
         Check(Threads >= 1, nameof(Threads), Threads, ">= 1");
@@ -194,6 +203,9 @@ public sealed record ReplicaOptions
             }
         }
     }
+
+    /// <summary>The engine's KV cache precision from <see cref="CacheType"/>.</summary>
+    public Inference.Models.KvPrecision KvPrecision => CacheType == "f32" ? Inference.Models.KvPrecision.F32 : Inference.Models.KvPrecision.F16;
 
     /// <summary>The id clients send as "model": <see cref="ModelId"/> or the model file's name without its extension.</summary>
     public string EffectiveModelId =>

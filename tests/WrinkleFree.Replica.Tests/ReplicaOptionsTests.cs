@@ -81,4 +81,50 @@ public sealed class ReplicaOptionsTests
 
         Assert.Equal(option, error.ParamName);
     }
+
+    [Fact]
+    public void CacheType_FromTheEnvironment_ReachesTheEngineOptions()
+    {
+        var o = ReplicaOptions.FromEnvironment(n => n switch { "MODEL_PATH" => "m.gguf", "WF_CACHE_TYPE" => "f32", _ => null });
+        o.Validate();
+
+        Assert.Equal("f32", o.CacheType);
+        Assert.Equal(Inference.Models.KvPrecision.F32, o.KvPrecision);
+        Assert.Equal(Inference.Models.KvPrecision.F16, new ReplicaOptions { ModelPath = "m.gguf" }.KvPrecision);
+    }
+
+    [Theory]
+    [InlineData("bitnet", "q8_0", "f16 or f32")]
+    [InlineData("vllm", "f32", "bitnet")]
+    public void Validate_CacheType_NamesTheOptionAndWhatIsAllowed(string backend, string cacheType, string mention)
+    {
+        var o = new ReplicaOptions { Backend = backend, ModelPath = "m.gguf", UpstreamUrl = "http://127.0.0.1:8000", CacheType = cacheType };
+
+        var error = Assert.Throws<ArgumentException>(o.Validate);
+
+        Assert.Equal("CacheType", error.ParamName);
+        Assert.Contains(mention, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CacheTypeF32_Replica_ServesTheSameGreedyTextAsF16()
+    {
+        // The tiny model's greedy continuation is the same from a float32 cache as from the half one (its logits differ by
+        // the cache's rounding only), so both replicas must answer, and agree.
+        var texts = new List<string>();
+        foreach (var cacheType in new[] { "f32", "f16" })
+        {
+            await using var host = await TestReplica.StartAsync(o => o with { CacheType = cacheType });
+            var engine = Assert.IsType<WrinkleFree.Replica.Backends.BitNet.BitNetBackend>(host.Backend).Engine!;
+            Assert.Equal(cacheType == "f32" ? Inference.Models.KvPrecision.F32 : Inference.Models.KvPrecision.F16, engine.KvCache.Precision);
+            using var client = TestReplica.Client(host);
+            var (status, body, response) = await TestReplica.PostAsync(client, "/v1/completions", TestReplica.Json(new { prompt = "Once upon a time", max_tokens = 8, temperature = 0 }));
+            response.Dispose();
+            Assert.Equal(200, status);
+            texts.Add(body.GetProperty("choices")[0].GetProperty("text").GetString()!);
+        }
+
+        Assert.NotEmpty(texts[0]);
+        Assert.Equal(texts[0], texts[1]);
+    }
 }

@@ -30,6 +30,9 @@ public sealed record EngineOptions
     /// </summary>
     public bool PrefixCache { get; init; } = true;
 
+    /// <summary>How the KV cache stores keys and values: half precision (default, as llama.cpp's f16 cache) or float32.</summary>
+    public Models.KvPrecision KvPrecision { get; init; } = Models.KvPrecision.F16;
+
     /// <summary>
     /// Before serving, run two short requests through the engine's loop (a sampled one with logprobs, a greedy one),
     /// so the JIT compiles the engine's code while the model loads and the first request runs at warm speed. They leave
@@ -46,6 +49,7 @@ public sealed record EngineOptions
         Check(ContextSize >= 0, nameof(ContextSize), ContextSize);
         Check(KvCacheTokens >= 0, nameof(KvCacheTokens), KvCacheTokens);
         Check(MaxQueue >= 0, nameof(MaxQueue), MaxQueue);
+        Check(Enum.IsDefined(KvPrecision), nameof(KvPrecision), KvPrecision, "F16 or F32");
 
         static void Check(bool ok, string name, object value, string rule = ">= 1")
         {

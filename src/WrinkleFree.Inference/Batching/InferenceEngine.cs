@@ -45,7 +45,7 @@ public sealed class InferenceEngine : IDisposable
         _time = time ?? TimeProvider.System;
         _contextLimit = options.ContextSize > 0 ? Math.Min(options.ContextSize, model.Config.ContextLength) : model.Config.ContextLength;
         var kvTokens = options.KvCacheTokens > 0 ? options.KvCacheTokens : Math.Min((long)options.MaxSequences * _contextLimit, 65536);
-        _kv = new KvCache(model.Config, Math.Max(kvTokens, _contextLimit), options.PrefixCache);
+        _kv = new KvCache(model.Config, Math.Max(kvTokens, _contextLimit), options.PrefixCache, options.KvPrecision);
         _pool = new WorkerPool(options.Threads);
         _runner = new ModelRunner(model, _pool, options.MaxBatchTokens);
         // A row per decoding sequence, and at least 32 so that prompt scoring (every prompt position needs logits) advances

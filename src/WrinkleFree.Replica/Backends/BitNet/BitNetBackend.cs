@@ -66,6 +66,7 @@ internal sealed class BitNetBackend(ReplicaOptions options, ILogger logger, Time
                 ContextSize = options.ContextSize,
                 MaxQueue = options.MaxQueue,
                 PrefixCache = options.PrefixCache,
+                KvPrecision = options.KvPrecision,
                 WarmUp = options.WarmUp,
             }, time);
             _loaded = new Loaded(model, engine, chat);
