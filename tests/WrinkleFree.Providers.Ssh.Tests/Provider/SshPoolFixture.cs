@@ -85,10 +85,13 @@ internal sealed class SshPoolFixture : IAsyncDisposable
     /// <summary>The folder a node keeps replicas and files in.</summary>
     public string RootOf(string host) => Path.Combine(Home, "nodes", host);
 
-    /// <summary>A provider as a daemon of this home makes it (a new one is a restarted daemon).</summary>
-    public SshProvider NewProvider(ILoggerFactory? loggers = null)
+    /// <summary>
+    /// A provider as a daemon of this home makes it (a new one is a restarted daemon). Connections give up after 2 s
+    /// unless <paramref name="connectTimeout"/> says otherwise.
+    /// </summary>
+    public SshProvider NewProvider(ILoggerFactory? loggers = null, TimeSpan? connectTimeout = null)
     {
-        var connect = SshConnectOptions.ForHome(Home) with { ConnectTimeout = TimeSpan.FromSeconds(2), Retries = 1, KeepAliveInterval = TimeSpan.FromSeconds(1) };
+        var connect = SshConnectOptions.ForHome(Home) with { ConnectTimeout = connectTimeout ?? TimeSpan.FromSeconds(2), Retries = 1, KeepAliveInterval = TimeSpan.FromSeconds(1) };
         var provider = new SshProvider(
             new ReplicaProviderContext(Home, TimeProvider.System, loggers ?? NullLoggerFactory.Instance),
             new SshNetConnector(connect, TimeProvider.System),
