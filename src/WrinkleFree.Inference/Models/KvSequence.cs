@@ -109,14 +109,6 @@ public sealed class KvSequence : IDisposable
         }
     }
 
-    /// <summary>The cached key of KV head <paramref name="kvHead"/> at <paramref name="position"/> (HeadDim half values; an F16 cache only).</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public unsafe Span<Half> Key(int layer, int position, int kvHead) => new(HalfRow(layer, 0, position, kvHead), _cache.HeadDim);
-
-    /// <summary>The cached value of KV head <paramref name="kvHead"/> at <paramref name="position"/> (HeadDim half values; an F16 cache only).</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public unsafe Span<Half> Value(int layer, int position, int kvHead) => new(HalfRow(layer, 1, position, kvHead), _cache.HeadDim);
-
     /// <summary>Stores one KV head's key (<paramref name="kOrV"/> 0) or value (1) at <paramref name="position"/> in the cache's precision.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal unsafe void Store(int layer, int kOrV, int position, int kvHead, ReadOnlySpan<float> values)
@@ -136,27 +128,20 @@ public sealed class KvSequence : IDisposable
     // 128-token prompt of a replica spent 213 ms in attention against 60).
     /// <summary>Reads one KV head's key (<paramref name="kOrV"/> 0) or value (1) at <paramref name="position"/> as floats.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    internal unsafe void Read(int layer, int kOrV, int position, int kvHead, float* destination)
+    internal unsafe void Read(int layer, int kOrV, int position, int kvHead, Span<float> destination)
     {
         var row = RowPointer(layer, kOrV, position, kvHead);
         if (_cache.Precision == KvPrecision.F16)
         {
-            HalfMath.ToSingle((Half*)row, destination, _cache.HeadDim);
+            fixed (float* d = destination[.._cache.HeadDim])
+            {
+                HalfMath.ToSingle((Half*)row, d, _cache.HeadDim);
+            }
+
             return;
         }
 
-        Buffer.MemoryCopy(row, destination, _cache.HeadDim * sizeof(float), _cache.HeadDim * sizeof(float));
-    }
-
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private unsafe Half* HalfRow(int layer, int kOrV, int position, int kvHead)
-    {
-        if (_cache.Precision != KvPrecision.F16)
-        {
-            throw new InvalidOperationException($"this KV cache stores {_cache.Precision} values; Key and Value give half-precision views of an F16 cache");
-        }
-
-        return (Half*)RowPointer(layer, kOrV, position, kvHead);
+        new ReadOnlySpan<float>(row, _cache.HeadDim).CopyTo(destination);
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]

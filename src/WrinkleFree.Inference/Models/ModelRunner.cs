@@ -537,18 +537,12 @@ public sealed class ModelRunner
             }
 
             var pages = (length + KvCache.PageTokens - 1) / KvCache.PageTokens;
-            var half = seq.Precision == KvPrecision.F16;
             for (var page = 0; page < pages; page++)
             {
                 var first = page * KvCache.PageTokens;
-                // A half page is converted into rows, its run prefetching the next one's (after the last key page, the
-                // first value page); a float page is read where it is.
-                var k = half ? rows : (float*)seq.PageRows(layer, 0, kvHead, page);
-                if (half)
-                {
-                    var next = page + 1 < pages ? seq.PageRows(layer, 0, kvHead, page + 1) : seq.PageRows(layer, 1, kvHead, 0);
-                    HalfMath.ToSingle((Half*)seq.PageRows(layer, 0, kvHead, page), rows, Math.Min(KvCache.PageTokens, length - first) * headDim, (Half*)next);
-                }
+                // After the last key page, the first value page is the next run to prefetch.
+                var next = page + 1 < pages ? seq.PageRows(layer, 0, kvHead, page + 1) : seq.PageRows(layer, 1, kvHead, 0);
+                var k = PageFloats(seq, layer, 0, kvHead, page, Math.Min(KvCache.PageTokens, length - first), rows, next);
 
                 for (var i = 0; i < tokens; i++)
                 {
@@ -571,12 +565,8 @@ public sealed class ModelRunner
             for (var page = 0; page < pages; page++)
             {
                 var first = page * KvCache.PageTokens;
-                var v = half ? rows : (float*)seq.PageRows(layer, 1, kvHead, page);
-                if (half)
-                {
-                    var next = page + 1 < pages ? seq.PageRows(layer, 1, kvHead, page + 1) : null;
-                    HalfMath.ToSingle((Half*)seq.PageRows(layer, 1, kvHead, page), rows, Math.Min(KvCache.PageTokens, length - first) * headDim, (Half*)next);
-                }
+                var next = page + 1 < pages ? seq.PageRows(layer, 1, kvHead, page + 1) : null;
+                var v = PageFloats(seq, layer, 1, kvHead, page, Math.Min(KvCache.PageTokens, length - first), rows, next);
 
                 for (var i = 0; i < tokens; i++)
                 {
@@ -590,27 +580,42 @@ public sealed class ModelRunner
             }
         }
 
+        /// <summary>
+        /// The first <paramref name="count"/> key (<paramref name="kOrV"/> 0) or value (1) rows of a page of the KV head as
+        /// floats: where they are in a float cache; converted into <paramref name="rows"/> from a half one, the run at
+        /// <paramref name="next"/> (a page's rows, or null) prefetched meanwhile.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe float* PageFloats(KvSequence seq, int layer, int kOrV, int kvHead, int page, int count, float* rows, byte* next)
+        {
+            var at = seq.PageRows(layer, kOrV, kvHead, page);
+            if (seq.Precision == KvPrecision.F32)
+            {
+                return (float*)at;
+            }
+
+            HalfMath.ToSingle((Half*)at, rows, count * seq.HeadDim, (Half*)next);
+            return rows;
+        }
+
         /// <summary>The per-position form: the reference the kernel is tested against, and the path for other head sizes.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        internal static unsafe void PerPosition(ReadOnlySpan<float> q, KvSequence seq, int layer, int kvHead, int length, float scale, Span<float> scores, Span<float> output)
+        internal static void PerPosition(ReadOnlySpan<float> q, KvSequence seq, int layer, int kvHead, int length, float scale, Span<float> scores, Span<float> output)
         {
             Span<float> row = stackalloc float[q.Length];
-            fixed (float* pr = row)
+            for (var p = 0; p < length; p++)
             {
-                for (var p = 0; p < length; p++)
-                {
-                    seq.Read(layer, 0, p, kvHead, pr);
-                    scores[p] = HotMath.Dot(q, row) * scale;
-                }
+                seq.Read(layer, 0, p, kvHead, row);
+                scores[p] = HotMath.Dot(q, row) * scale;
+            }
 
-                var probs = scores[..length];
-                HotMath.SoftMax(probs);
-                output.Clear();
-                for (var p = 0; p < length; p++)
-                {
-                    seq.Read(layer, 1, p, kvHead, pr);
-                    HotMath.AddScaled(row, probs[p], output);
-                }
+            var probs = scores[..length];
+            HotMath.SoftMax(probs);
+            output.Clear();
+            for (var p = 0; p < length; p++)
+            {
+                seq.Read(layer, 1, p, kvHead, row);
+                HotMath.AddScaled(row, probs[p], output);
             }
         }
     }

@@ -48,12 +48,14 @@ public sealed class WarmUpTests(SyntheticModelFixture models)
         Assert.Throws<KvCacheFullException>(() => cache.CreateSequence(KvCache.PageTokens).EnsureCapacity(1));
 
         // Fresh pages read as zeros (attention weighs slots past a sequence's length by zero, so garbage there would not vanish).
-        Assert.False(seq.Key(0, 5, 0).ContainsAnyExcept((Half)0f));
-        seq.Key(0, 5, 0)[0] = (Half)1f;
+        var row = new float[seq.HeadDim];
+        seq.Read(0, 0, 5, 0, row);
+        Assert.False(row.AsSpan().ContainsAnyExcept(0f));
+        seq.Store(0, 0, 5, 0, Enumerable.Repeat(1f, seq.HeadDim).ToArray());
 
         // The pages are native memory the cache frees: a sequence used after that fails loudly instead of reading freed memory.
         cache.Dispose();
-        Assert.Throws<ObjectDisposedException>(() => seq.Key(0, 5, 0)[0]);
+        Assert.Throws<ObjectDisposedException>(() => seq.Read(0, 0, 5, 0, row));
     }
 
     private static InferenceEngine Engine(Model model, bool warmUp) =>

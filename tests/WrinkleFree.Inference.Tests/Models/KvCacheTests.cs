@@ -92,16 +92,16 @@ public sealed class KvCacheTests(SyntheticModelFixture models)
         Write(cache, tokens, tokens.Length);
         using var reader = cache.CreateSequence(1024);
         reader.MapPrefix(tokens, tokens.Length);
-        var before = reader.Key(0, Page + 3, 0).ToArray();
+        var before = KeyOf(reader, Page + 3);
 
         using var writer = cache.CreateSequence(1024);
         writer.MapPrefix(tokens, tokens.Length);
         writer.Truncate(Page + 3);
         writer.EnsureCapacity(Page + 4);
-        writer.Key(0, Page + 3, 0).Fill((Half)42f);
+        writer.Store(0, 0, Page + 3, 0, Row(writer, 42f));
 
-        Assert.Equal(before, reader.Key(0, Page + 3, 0).ToArray());
-        Assert.Equal((Half)42f, writer.Key(0, Page + 3, 0)[0]);
+        Assert.Equal(before, KeyOf(reader, Page + 3));
+        Assert.Equal(42f, KeyOf(writer, Page + 3)[0]);
     }
 
     [Fact]
@@ -112,7 +112,7 @@ public sealed class KvCacheTests(SyntheticModelFixture models)
         using (var faulted = cache.CreateSequence(1024))
         {
             faulted.EnsureCapacity(Page);
-            faulted.Key(0, 0, 0).Fill(Half.NaN);
+            faulted.Store(0, 0, 0, 0, Row(faulted, float.NaN));
             faulted.Commit(Page);
             faulted.Publish(tokens);
             faulted.Scrub();
@@ -122,8 +122,8 @@ public sealed class KvCacheTests(SyntheticModelFixture models)
         using var next = cache.CreateSequence(1024);
         Assert.Equal(0, next.MapPrefix(tokens, tokens.Length));
         next.EnsureCapacity(2 * Page);
-        Assert.Equal((Half)0f, next.Key(0, 0, 0)[0]);
-        Assert.Equal((Half)0f, next.Key(0, Page, 0)[0]);
+        Assert.Equal(0f, KeyOf(next, 0)[0]);
+        Assert.Equal(0f, KeyOf(next, Page)[0]);
     }
 
     private ModelConfig Config()
@@ -141,10 +141,20 @@ public sealed class KvCacheTests(SyntheticModelFixture models)
         seq.EnsureCapacity(length);
         for (var p = 0; p < length; p++)
         {
-            seq.Key(0, p, 0).Fill((Half)p);
+            seq.Store(0, 0, p, 0, Row(seq, p));
         }
 
         seq.Commit(length);
         seq.Publish(tokens);
     }
+
+    /// <summary>Layer 0's key of KV head 0 at <paramref name="position"/>, as floats.</summary>
+    private static float[] KeyOf(KvSequence seq, int position)
+    {
+        var row = new float[seq.HeadDim];
+        seq.Read(0, 0, position, 0, row);
+        return row;
+    }
+
+    private static float[] Row(KvSequence seq, float value) => Enumerable.Repeat(value, seq.HeadDim).ToArray();
 }
