@@ -15,7 +15,7 @@ return args.Length == 0 ? Usage() : args[0] switch
 static int Usage()
 {
     Console.Error.WriteLine("usage: WrinkleFree.Bench engine [--shape tiny|700m|2b4t] [--json] [--cache DIR] [--rounds N] [--peer NAME=LLAMA_BENCH[:tq2_0|iq2_bn|iq1_bn]]... [--peer-args \"-rtr 1\"]");
-    Console.Error.WriteLine("       WrinkleFree.Bench profile [--threads N] [--type tq2_0|i2_s] [--cache DIR] [--chunks 1,2,4] [--context N]");
+    Console.Error.WriteLine("       WrinkleFree.Bench profile [--threads N] [--type tq2_0|i2_s] [--cache DIR] [--chunks 1,2,4] [--context N] [--batched-only]");
     Console.Error.WriteLine("       WrinkleFree.Bench pool [--threads N]");
     Console.Error.WriteLine("       WrinkleFree.Bench structured [--shape tiny|700m|2b4t] [--threads N] [--rounds N] [--tokens N] [--vocab FILE] [--cache DIR]");
     Console.Error.WriteLine("       WrinkleFree.Bench lut [--threads N] [--working-set-mb N] [--tokens 16 [--slice N] [--prefetch N]]   (table-lookup ternary GEMV, or GEMM on 16 tokens, vs the I2_S kernels)");

@@ -18,6 +18,8 @@ internal static class StepBreakdown
         int[]? chunkings = null;
         // Cached positions each sequence holds before the measured decode steps (attention reads all of them every step).
         var context = 1;
+        // --batched-only: just the 16-sequence column and the ceiling line (attention experiments at long contexts).
+        var batchedOnly = false;
         var dir = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".wrinklefree", "bench");
         for (var i = 0; i < args.Length; i++)
         {
@@ -28,6 +30,7 @@ internal static class StepBreakdown
                 case "--cache": dir = args[++i]; break;
                 case "--chunks": chunkings = [.. args[++i].Split(',').Select(int.Parse)]; break;
                 case "--context": context = int.Parse(args[++i]); break;
+                case "--batched-only": batchedOnly = true; break;
                 default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
             }
         }
@@ -60,9 +63,10 @@ internal static class StepBreakdown
 
         Console.WriteLine($"decode steps after a {context}-token context per sequence");
         Console.WriteLine($"{"phase",-22} {"decode x1",10} {"decode x16",11} {"prefill 64",11}");
-        var decode1 = Measure(model, pool, sequences: 1, promptTokens: context, steps: 32);
+        var none = new double[Enum.GetValues<StepPhase>().Length];
+        var decode1 = batchedOnly ? none : Measure(model, pool, sequences: 1, promptTokens: context, steps: 32);
         var decode16 = Measure(model, pool, sequences: 16, promptTokens: context, steps: 8);
-        var prefill = Measure(model, pool, sequences: 1, promptTokens: 64, steps: 0);
+        var prefill = batchedOnly ? none : Measure(model, pool, sequences: 1, promptTokens: 64, steps: 0);
         foreach (var phase in Enum.GetValues<StepPhase>())
         {
             Console.WriteLine($"{phase,-22} {decode1[(int)phase],10:F2} {decode16[(int)phase],11:F2} {prefill[(int)phase],11:F2}");
@@ -77,6 +81,11 @@ internal static class StepBreakdown
             ? $"int8 MAC ceiling: not measured (the probe is AVX-512 code and this runtime reports no AVX-512); a 16-sequence step is {macs / 1e9:F1} GMAC"
             : $"int8 MAC ceiling (vpmaddubsw+vpaddw only, {threads} threads): {ceiling:F0} GMAC/s; a 16-sequence step is {macs / 1e9:F1} GMAC: " +
               $">= {macs / ceiling / 1e6:F1} ms at that rate, measured {decode16.Sum():F1} ms ({macs / ceiling / 1e6 / decode16.Sum():P0} of the ceiling)");
+        if (batchedOnly)
+        {
+            return 0;
+        }
+
         var roofline = EngineBenchmark.Interleaved(model, threads, steps: 32);
         Console.WriteLine($"decode steps interleaved with probe passes of the same bytes: {roofline.Describe()}");
         return 0;
@@ -97,47 +106,66 @@ internal static class StepBreakdown
         return total;
     }
 
-    private static double Matmul(double[] ms) =>
+    private static double Matmul(double[] ms) => ms.Sum() == 0 ? 0 :
         (ms[(int)StepPhase.QkvMatmul] + ms[(int)StepPhase.OutputMatmul] + ms[(int)StepPhase.GateUpMatmul]
             + ms[(int)StepPhase.DownMatmul] + ms[(int)StepPhase.Head]) / ms.Sum();
 
     /// <summary>
     /// Per-phase milliseconds of one step: a prefill of <paramref name="promptTokens"/> per sequence (when
-    /// <paramref name="steps"/> is 0) or one decode step of every sequence, from the round with the least total.
+    /// <paramref name="steps"/> is 0) or one decode step of every sequence, from the round with the least total. Decode
+    /// rounds continue the same sequences (prefilled once, so a 16 × 512-token context costs one prefill, not four); each
+    /// round adds <paramref name="steps"/> positions to the context.
     /// </summary>
     private static double[] Measure(Model model, WorkerPool pool, int sequences, int promptTokens, int steps)
     {
+        const int Rounds = 4;
         var phases = Enum.GetValues<StepPhase>().Length;
         var runner = new ModelRunner(model, pool, Math.Max(sequences, promptTokens));
-        var cache = new KvCache(model.Config, (long)sequences * (promptTokens + steps + 2 * KvCache.PageTokens));
+        var capacity = promptTokens + Rounds * steps + 1;
+        var cache = new KvCache(model.Config, (long)sequences * (capacity + 2 * KvCache.PageTokens));
         var logits = new float[sequences * model.Config.VocabSize];
         var profile = new StepProfile();
         double[]? best = null;
-        for (var round = 0; round < 4; round++)
+        KvSequence[]? seqs = null;
+        var position = promptTokens;
+        for (var round = 0; round < Rounds; round++)
         {
-            var seqs = Enumerable.Range(0, sequences).Select(_ => cache.CreateSequence(promptTokens + steps + 1)).ToArray();
-            // Only the phase being measured is timed: the prefill when there are no decode steps, else the decode steps.
-            runner.Profile = steps == 0 ? profile : null;
-            profile.Reset();
-            // One prompt batch per sequence: the runner holds at most max(sequences, promptTokens) tokens a step.
-            foreach (var seq in seqs)
+            if (seqs == null || steps == 0)
             {
-                var batch = new StepToken[promptTokens];
-                for (var p = 0; p < promptTokens; p++)
+                foreach (var s in seqs ?? [])
                 {
-                    batch[p] = new StepToken(Token(model, p), p, seq, p == promptTokens - 1);
+                    s.Dispose();
                 }
 
-                runner.Forward(batch, logits);
+                seqs = Enumerable.Range(0, sequences).Select(_ => cache.CreateSequence(capacity)).ToArray();
+                // Only the phase being measured is timed: the prefill when there are no decode steps, else the decode steps.
+                runner.Profile = steps == 0 ? profile : null;
+                profile.Reset();
+                // One prompt batch per sequence: the runner holds at most max(sequences, promptTokens) tokens a step.
+                foreach (var seq in seqs)
+                {
+                    var batch = new StepToken[promptTokens];
+                    for (var p = 0; p < promptTokens; p++)
+                    {
+                        batch[p] = new StepToken(Token(model, p), p, seq, p == promptTokens - 1);
+                    }
+
+                    runner.Forward(batch, logits);
+                }
             }
 
             runner.Profile = profile;
+            if (steps > 0)
+            {
+                profile.Reset();
+            }
+
             var step = new StepToken[sequences];
-            for (var i = 0; i < steps; i++)
+            for (var i = 0; i < steps; i++, position++)
             {
                 for (var s = 0; s < sequences; s++)
                 {
-                    step[s] = new StepToken(Token(model, promptTokens + i + s), promptTokens + i, seqs[s], true);
+                    step[s] = new StepToken(Token(model, position + s), position, seqs[s], true);
                 }
 
                 runner.Forward(step, logits);
@@ -149,11 +177,11 @@ internal static class StepBreakdown
             {
                 best = ms;
             }
+        }
 
-            foreach (var s in seqs)
-            {
-                s.Dispose();
-            }
+        foreach (var s in seqs!)
+        {
+            s.Dispose();
         }
 
         return best!;
