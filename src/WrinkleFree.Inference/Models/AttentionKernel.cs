@@ -8,65 +8,157 @@ namespace WrinkleFree.Inference.Models;
 /// (<see cref="ModelRunner.AttentionWork"/> converts each page once for all the query heads that share the KV head).
 /// </summary>
 /// <remarks>
-/// The per-position form (<see cref="HotMath.Dot"/> of the query with each key, then <see cref="HotMath.AddScaled"/> of each
-/// value into the output) ran two dependent FMA chains per key and loaded and stored the whole output for every value:
-/// about 145 cycles per (position, head), which at 16 sequences and a 48-80 token context made attention 12 of 88 ms a
-/// step. Here four keys are dotted at once (eight independent chains), and the output stays in registers across a
-/// page's positions, 64 dimensions per pass: 6.6 against 12.1 ms in the same process (2 threads, 2B4T shape). What was
-/// left was mostly reading the float32 cache from memory (about 24 GB/s in that phase); the cache now holds half
-/// precision. Every score and output element is computed with the same operations in the same order as the per-position form (two 8-lane FMA chains over alternate 8-float blocks, then <see cref="Vector256.Sum"/>;
-/// outputs as one FMA per position in position order from zero), so the results are bit-identical to it, which the tests
-/// check. Head sizes that are not a multiple of 16, and hosts without 256-bit vectors, keep the per-position form.
+/// The per-position form (a dot product of the query with each key, then <see cref="HotMath.AddScaled"/> of each value
+/// into the output) ran two dependent FMA chains per key and loaded and stored the whole output for every value: about 145
+/// cycles per (position, head), which at 16 sequences and a 48-80 token context made attention 12 of 88 ms a step.
+/// <para>
+/// Scores: keys are cached dimension-major within a page (<see cref="KvCache.Offset"/>), so a vector holds one dimension of
+/// 16 positions, and a page's 64 scores for two query heads are eight FMA chains over the dimensions with no horizontal
+/// sums. Each score is one fused chain in dimension order from zero, then the product with the scale
+/// (<see cref="Dot"/>, which the per-position form uses), so the results are bit-identical to it at any vector width. With
+/// keys position-major, each score needed two 8-lane chains and a horizontal sum; 16 sequences at a 512-token context
+/// took 31.4-33.2 ms of attention a step at 2 threads against 26.5-27.4 now (`WrinkleFree.Bench profile --context 512`).
+/// </para>
+/// <para>
+/// Mix: the output stays in registers across a page's positions, 128 dimensions per pass (one FMA per position in
+/// position order from zero, as the per-position form), so its bits match too. The tests check both. Head sizes that are
+/// not a multiple of 16, and hosts without 256-bit vectors, keep the per-position form.
+/// </para>
 /// </remarks>
 internal static unsafe class AttentionKernel
 {
     /// <summary>Whether <see cref="Scores"/> and <see cref="Mix"/> handle heads of <paramref name="headDim"/> floats.</summary>
     public static bool Supports(int headDim) => Vector256.IsHardwareAccelerated && headDim >= 16 && headDim % 16 == 0;
 
-    /// <summary>scores[p] = (q · K_p) · scale for p in [0, count), K_p the p-th row of <paramref name="headDim"/> floats at <paramref name="k"/>.</summary>
+    /// <summary>
+    /// Scores of <paramref name="heads"/> query heads (head j's <paramref name="headDim"/> floats at q + j·headDim) against
+    /// one page's keys stored dimension-major (dimension d of position p at kT[d·PageTokens + p], <see cref="KvCache.Offset"/>):
+    /// s[j·sStride + p] = (q_j · K_p)·scale for p in [0, count). Each score is one fused multiply-add chain over the
+    /// dimensions in order, from zero, then one product with scale, as <see cref="Dot"/> computes it; the positions are the
+    /// vector lanes, so every width gives the same bits and no lane is summed horizontally. The page's 64 positions are
+    /// computed whatever <paramref name="count"/> is (a partial page's other lanes are discarded).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Scores(float* q, float* k, int headDim, int count, float scale, float* s)
+    public static void Scores(float* q, int heads, float* kT, int headDim, int count, float scale, float* s, int sStride)
     {
-        var p = 0;
-        for (; p + 4 <= count; p += 4)
+        var scratch = stackalloc float[2 * KvCache.PageTokens];
+        for (var j = 0; j < heads; j += 2)
         {
-            var k0 = k + (long)p * headDim;
-            var k1 = k0 + headDim;
-            var k2 = k1 + headDim;
-            var k3 = k2 + headDim;
-            Vector256<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
-            for (var i = 0; i < headDim; i += 16)
+            // Two heads at a time share each key load: eight independent chains. An odd last head is computed twice.
+            var q0 = q + (long)j * headDim;
+            var q1 = j + 1 < heads ? q0 + headDim : q0;
+            var s0 = s + (long)j * sStride;
+            var s1 = j + 1 < heads ? s0 + sStride : null;
+            // The pair's 64 scores each go straight to s on a full page; a partial page's, or an odd head's twin, to scratch.
+            var direct = count >= KvCache.PageTokens && s1 != null;
+            var d0 = direct ? s0 : scratch;
+            var d1 = direct ? s1 : scratch + KvCache.PageTokens;
+            if (Vector512.IsHardwareAccelerated)
             {
-                var qa = Vector256.Load(q + i);
-                var qb = Vector256.Load(q + i + 8);
-                a0 = Vector256.FusedMultiplyAdd(qa, Vector256.Load(k0 + i), a0);
-                b0 = Vector256.FusedMultiplyAdd(qb, Vector256.Load(k0 + i + 8), b0);
-                a1 = Vector256.FusedMultiplyAdd(qa, Vector256.Load(k1 + i), a1);
-                b1 = Vector256.FusedMultiplyAdd(qb, Vector256.Load(k1 + i + 8), b1);
-                a2 = Vector256.FusedMultiplyAdd(qa, Vector256.Load(k2 + i), a2);
-                b2 = Vector256.FusedMultiplyAdd(qb, Vector256.Load(k2 + i + 8), b2);
-                a3 = Vector256.FusedMultiplyAdd(qa, Vector256.Load(k3 + i), a3);
-                b3 = Vector256.FusedMultiplyAdd(qb, Vector256.Load(k3 + i + 8), b3);
+                Pair512(q0, q1, kT, headDim, scale, d0, d1);
+            }
+            else
+            {
+                Pair256(q0, q1, kT, headDim, scale, d0, d1);
+                Pair256(q0, q1, kT + 32, headDim, scale, d0 + 32, d1 + 32);
             }
 
-            s[p] = Vector256.Sum(a0 + b0) * scale;
-            s[p + 1] = Vector256.Sum(a1 + b1) * scale;
-            s[p + 2] = Vector256.Sum(a2 + b2) * scale;
-            s[p + 3] = Vector256.Sum(a3 + b3) * scale;
-        }
-
-        for (; p < count; p++)
-        {
-            var k0 = k + (long)p * headDim;
-            Vector256<float> a0 = default, b0 = default;
-            for (var i = 0; i < headDim; i += 16)
+            if (!direct)
             {
-                a0 = Vector256.FusedMultiplyAdd(Vector256.Load(q + i), Vector256.Load(k0 + i), a0);
-                b0 = Vector256.FusedMultiplyAdd(Vector256.Load(q + i + 8), Vector256.Load(k0 + i + 8), b0);
+                var n = Math.Min(count, KvCache.PageTokens);
+                new ReadOnlySpan<float>(scratch, n).CopyTo(new Span<float>(s0, n));
+                if (s1 != null)
+                {
+                    new ReadOnlySpan<float>(scratch + KvCache.PageTokens, n).CopyTo(new Span<float>(s1, n));
+                }
             }
-
-            s[p] = Vector256.Sum(a0 + b0) * scale;
         }
+    }
+
+    /// <summary>The reference order of one score: Σ_d q[d]·k[d] as a fused multiply-add chain from zero, times scale.</summary>
+    public static float Dot(ReadOnlySpan<float> q, ReadOnlySpan<float> k, float scale)
+    {
+        var acc = 0f;
+        for (var d = 0; d < q.Length; d++)
+        {
+            acc = MathF.FusedMultiplyAdd(q[d], k[d], acc);
+        }
+
+        return acc * scale;
+    }
+
+    /// <summary>
+    /// The 64 scores of heads q0 and q1 against a page's keys into d0 and d1. Its own method, with nothing after the loop
+    /// but stores: inlined into a caller with branches after it, the JIT kept four accumulators in memory across the loop,
+    /// which made each iteration wait on a store and a load (4x the time).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Pair512(float* q0, float* q1, float* kT, int headDim, float scale, float* d0, float* d1)
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+        for (var d = 0; d < headDim; d++)
+        {
+            var k = kT + d * KvCache.PageTokens;
+            var x = Vector512.Create(q0[d]);
+            var y = Vector512.Create(q1[d]);
+            var k0 = Vector512.Load(k);
+            var k1 = Vector512.Load(k + 16);
+            var k2 = Vector512.Load(k + 32);
+            var k3 = Vector512.Load(k + 48);
+            a0 = Vector512.FusedMultiplyAdd(x, k0, a0);
+            a1 = Vector512.FusedMultiplyAdd(x, k1, a1);
+            a2 = Vector512.FusedMultiplyAdd(x, k2, a2);
+            a3 = Vector512.FusedMultiplyAdd(x, k3, a3);
+            b0 = Vector512.FusedMultiplyAdd(y, k0, b0);
+            b1 = Vector512.FusedMultiplyAdd(y, k1, b1);
+            b2 = Vector512.FusedMultiplyAdd(y, k2, b2);
+            b3 = Vector512.FusedMultiplyAdd(y, k3, b3);
+        }
+
+        var sc = Vector512.Create(scale);
+        (a0 * sc).Store(d0);
+        (a1 * sc).Store(d0 + 16);
+        (a2 * sc).Store(d0 + 32);
+        (a3 * sc).Store(d0 + 48);
+        (b0 * sc).Store(d1);
+        (b1 * sc).Store(d1 + 16);
+        (b2 * sc).Store(d1 + 32);
+        (b3 * sc).Store(d1 + 48);
+    }
+
+    /// <summary>Positions [0, 32) of <see cref="Pair512"/> in 8-float vectors (hosts without 512-bit vectors).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Pair256(float* q0, float* q1, float* kT, int headDim, float scale, float* d0, float* d1)
+    {
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+        for (var d = 0; d < headDim; d++)
+        {
+            var k = kT + d * KvCache.PageTokens;
+            var x = Vector256.Create(q0[d]);
+            var y = Vector256.Create(q1[d]);
+            var k0 = Vector256.Load(k);
+            var k1 = Vector256.Load(k + 8);
+            var k2 = Vector256.Load(k + 16);
+            var k3 = Vector256.Load(k + 24);
+            a0 = Vector256.FusedMultiplyAdd(x, k0, a0);
+            a1 = Vector256.FusedMultiplyAdd(x, k1, a1);
+            a2 = Vector256.FusedMultiplyAdd(x, k2, a2);
+            a3 = Vector256.FusedMultiplyAdd(x, k3, a3);
+            b0 = Vector256.FusedMultiplyAdd(y, k0, b0);
+            b1 = Vector256.FusedMultiplyAdd(y, k1, b1);
+            b2 = Vector256.FusedMultiplyAdd(y, k2, b2);
+            b3 = Vector256.FusedMultiplyAdd(y, k3, b3);
+        }
+
+        var sc = Vector256.Create(scale);
+        (a0 * sc).Store(d0);
+        (a1 * sc).Store(d0 + 8);
+        (a2 * sc).Store(d0 + 16);
+        (a3 * sc).Store(d0 + 24);
+        (b0 * sc).Store(d1);
+        (b1 * sc).Store(d1 + 8);
+        (b2 * sc).Store(d1 + 16);
+        (b3 * sc).Store(d1 + 24);
     }
 
     /// <summary>

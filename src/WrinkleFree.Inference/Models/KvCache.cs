@@ -305,11 +305,14 @@ public sealed class KvCache : IDisposable
     }
 
     /// <summary>
-    /// Offset of (layer, K or V, KV head, slot) inside a page. Each KV head's 64 positions lie together (head-major), so
-    /// attention streams one contiguous run per head instead of a head-sized piece of every position's row.
+    /// Offset of the run of (layer, K or V, KV head) inside a page: PageTokens × HeadDim values. Each KV head's 64 positions
+    /// lie together (head-major), so attention streams one contiguous run per head instead of a head-sized piece of every
+    /// position's row. A value run is position-major (position s's row at s × HeadDim); a key run is dimension-major
+    /// (dimension d of position s at d × PageTokens + s), so attention's scores take 16 positions per vector with no
+    /// horizontal sums (<see cref="AttentionKernel.Scores"/>).
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    internal int Offset(int layer, int kOrV, int kvHead, int slot) => (((layer * 2 + kOrV) * _kvHeads + kvHead) * PageTokens + slot) * _headDim;
+    internal int Offset(int layer, int kOrV, int kvHead) => ((layer * 2 + kOrV) * _kvHeads + kvHead) * PageTokens * _headDim;
 
     internal int HeadDim => _headDim;
 }

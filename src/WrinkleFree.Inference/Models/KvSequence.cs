@@ -113,14 +113,41 @@ public sealed class KvSequence : IDisposable
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal unsafe void Store(int layer, int kOrV, int position, int kvHead, ReadOnlySpan<float> values)
     {
-        var row = RowPointer(layer, kOrV, position, kvHead);
-        if (_cache.Precision == KvPrecision.F16)
+        var headDim = _cache.HeadDim;
+        var run = RunPointer(layer, kOrV, kvHead, position / KvCache.PageTokens);
+        var slot = position % KvCache.PageTokens;
+        if (kOrV == 1)
         {
-            HalfMath.ToHalf(values[.._cache.HeadDim], new Span<Half>(row, _cache.HeadDim));
+            var row = run + (long)slot * headDim * _cache.ElementBytes;
+            if (_cache.Precision == KvPrecision.F16)
+            {
+                HalfMath.ToHalf(values[..headDim], new Span<Half>(row, headDim));
+                return;
+            }
+
+            values[..headDim].CopyTo(new Span<float>(row, headDim));
             return;
         }
 
-        values[.._cache.HeadDim].CopyTo(new Span<float>(row, _cache.HeadDim));
+        // A key's dimensions go one PageTokens apart (KvCache.Offset).
+        if (_cache.Precision == KvPrecision.F16)
+        {
+            Span<Half> halves = stackalloc Half[headDim];
+            HalfMath.ToHalf(values[..headDim], halves);
+            var h = (Half*)run + slot;
+            for (var d = 0; d < headDim; d++)
+            {
+                h[d * KvCache.PageTokens] = halves[d];
+            }
+
+            return;
+        }
+
+        var f = (float*)run + slot;
+        for (var d = 0; d < headDim; d++)
+        {
+            f[d * KvCache.PageTokens] = values[d];
+        }
     }
 
     // Called per cached position by attention's per-position form (the path for head sizes the row-pointer kernel does not
@@ -130,23 +157,47 @@ public sealed class KvSequence : IDisposable
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal unsafe void Read(int layer, int kOrV, int position, int kvHead, Span<float> destination)
     {
-        var row = RowPointer(layer, kOrV, position, kvHead);
+        var headDim = _cache.HeadDim;
+        var run = RunPointer(layer, kOrV, kvHead, position / KvCache.PageTokens);
+        var slot = position % KvCache.PageTokens;
+        if (kOrV == 1)
+        {
+            var row = run + (long)slot * headDim * _cache.ElementBytes;
+            if (_cache.Precision == KvPrecision.F16)
+            {
+                fixed (float* d = destination[..headDim])
+                {
+                    HalfMath.ToSingle((Half*)row, d, headDim);
+                }
+
+                return;
+            }
+
+            new ReadOnlySpan<float>(row, headDim).CopyTo(destination);
+            return;
+        }
+
         if (_cache.Precision == KvPrecision.F16)
         {
-            fixed (float* d = destination[.._cache.HeadDim])
+            var h = (Half*)run + slot;
+            for (var d = 0; d < headDim; d++)
             {
-                HalfMath.ToSingle((Half*)row, d, _cache.HeadDim);
+                destination[d] = (float)h[d * KvCache.PageTokens];
             }
 
             return;
         }
 
-        new ReadOnlySpan<float>(row, _cache.HeadDim).CopyTo(destination);
+        var f = (float*)run + slot;
+        for (var d = 0; d < headDim; d++)
+        {
+            destination[d] = f[d * KvCache.PageTokens];
+        }
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private unsafe byte* RowPointer(int layer, int kOrV, int position, int kvHead) =>
-        _pages[position / KvCache.PageTokens].Pointer + (long)_cache.Offset(layer, kOrV, kvHead, position % KvCache.PageTokens) * _cache.ElementBytes;
+    private unsafe byte* RunPointer(int layer, int kOrV, int kvHead, int page) =>
+        _pages[page].Pointer + (long)_cache.Offset(layer, kOrV, kvHead) * _cache.ElementBytes;
 
     /// <summary>Values per cached key or value row of one KV head.</summary>
     internal int HeadDim => _cache.HeadDim;
@@ -156,13 +207,12 @@ public sealed class KvSequence : IDisposable
 
     /// <summary>
     /// The first value (half or float, as <see cref="Precision"/> says) of layer <paramref name="layer"/>'s key
-    /// (<paramref name="kOrV"/> 0) or value (1) rows of KV head <paramref name="kvHead"/> in the sequence's page
-    /// <paramref name="page"/>: the page's positions follow one another every HeadDim values. Valid until the sequence
-    /// maps, copies or drops that page.
+    /// (<paramref name="kOrV"/> 0) or value (1) run of KV head <paramref name="kvHead"/> in the sequence's page
+    /// <paramref name="page"/>: PageTokens × HeadDim values, keys dimension-major and values position-major
+    /// (<see cref="KvCache.Offset"/>). Valid until the sequence maps, copies or drops that page.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    internal unsafe byte* PageRows(int layer, int kOrV, int kvHead, int page) =>
-        _pages[page].Pointer + (long)_cache.Offset(layer, kOrV, kvHead, 0) * _cache.ElementBytes;
+    internal unsafe byte* PageRows(int layer, int kOrV, int kvHead, int page) => RunPointer(layer, kOrV, kvHead, page);
 
     /// <summary>A registered page is about to be written after a truncate: this sequence takes a private copy.</summary>
     private void CopyOnWrite(int index)

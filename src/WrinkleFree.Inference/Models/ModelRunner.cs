@@ -542,14 +542,14 @@ public sealed class ModelRunner
                 var first = page * KvCache.PageTokens;
                 // After the last key page, the first value page is the next run to prefetch.
                 var next = page + 1 < pages ? seq.PageRows(layer, 0, kvHead, page + 1) : seq.PageRows(layer, 1, kvHead, 0);
-                var k = PageFloats(seq, layer, 0, kvHead, page, Math.Min(KvCache.PageTokens, length - first), rows, next);
+                var k = KeyFloats(seq, layer, kvHead, page, Math.Min(KvCache.PageTokens, length - first), rows, next);
 
                 for (var i = 0; i < tokens; i++)
                 {
                     var count = Math.Min(KvCache.PageTokens, firstLength + i - first);
-                    for (var j = 0; count > 0 && j < heads; j++)
+                    if (count > 0)
                     {
-                        AttentionKernel.Scores(q + (long)i * qStride + j * headDim, k, headDim, count, scale, scores + (long)(i * heads + j) * length + first);
+                        AttentionKernel.Scores(q + (long)i * qStride, heads, k, headDim, count, scale, scores + (long)i * heads * length + first, length);
                     }
                 }
             }
@@ -566,7 +566,7 @@ public sealed class ModelRunner
             {
                 var first = page * KvCache.PageTokens;
                 var next = page + 1 < pages ? seq.PageRows(layer, 1, kvHead, page + 1) : null;
-                var v = PageFloats(seq, layer, 1, kvHead, page, Math.Min(KvCache.PageTokens, length - first), rows, next);
+                var v = ValueFloats(seq, layer, kvHead, page, Math.Min(KvCache.PageTokens, length - first), rows, next);
 
                 for (var i = 0; i < tokens; i++)
                 {
@@ -581,14 +581,44 @@ public sealed class ModelRunner
         }
 
         /// <summary>
-        /// The first <paramref name="count"/> key (<paramref name="kOrV"/> 0) or value (1) rows of a page of the KV head as
-        /// floats: where they are in a float cache; converted into <paramref name="rows"/> from a half one, the run at
-        /// <paramref name="next"/> (a page's rows, or null) prefetched meanwhile.
+        /// A page's key run as floats, dimension-major (<see cref="KvCache.Offset"/>): in place from a float cache; else
+        /// converted into <paramref name="rows"/>, the whole run, or for a page of at most 32 positions (a sequence's last)
+        /// only the first positions of each dimension. The run at <paramref name="next"/> is prefetched meanwhile.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static unsafe float* PageFloats(KvSequence seq, int layer, int kOrV, int kvHead, int page, int count, float* rows, byte* next)
+        private static unsafe float* KeyFloats(KvSequence seq, int layer, int kvHead, int page, int count, float* rows, byte* next)
         {
-            var at = seq.PageRows(layer, kOrV, kvHead, page);
+            var at = seq.PageRows(layer, 0, kvHead, page);
+            if (seq.Precision == KvPrecision.F32)
+            {
+                return (float*)at;
+            }
+
+            if (count > 32)
+            {
+                HalfMath.ToSingle((Half*)at, rows, KvCache.PageTokens * seq.HeadDim, (Half*)next);
+                return rows;
+            }
+
+            var used = (count + 15) & ~15;
+            for (var d = 0; d < seq.HeadDim; d++)
+            {
+                var offset = d * KvCache.PageTokens;
+                HalfMath.ToSingle((Half*)at + offset, rows + offset, used, next == null ? null : (Half*)next + offset);
+            }
+
+            return rows;
+        }
+
+        /// <summary>
+        /// The first <paramref name="count"/> value rows of a page of the KV head as floats: where they are in a float cache;
+        /// converted into <paramref name="rows"/> from a half one, the run at <paramref name="next"/> (a page's rows, or null)
+        /// prefetched meanwhile.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe float* ValueFloats(KvSequence seq, int layer, int kvHead, int page, int count, float* rows, byte* next)
+        {
+            var at = seq.PageRows(layer, 1, kvHead, page);
             if (seq.Precision == KvPrecision.F32)
             {
                 return (float*)at;
@@ -606,7 +636,7 @@ public sealed class ModelRunner
             for (var p = 0; p < length; p++)
             {
                 seq.Read(layer, 0, p, kvHead, row);
-                scores[p] = HotMath.Dot(q, row) * scale;
+                scores[p] = AttentionKernel.Dot(q, row, scale);
             }
 
             var probs = scores[..length];
