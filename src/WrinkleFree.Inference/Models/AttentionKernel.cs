@@ -12,8 +12,8 @@ namespace WrinkleFree.Inference.Models;
 /// into the output) ran two dependent FMA chains per key and loaded and stored the whole output for every value: about 145
 /// cycles per (position, head), which at 16 sequences and a 48-80 token context made attention 12 of 88 ms a step.
 /// <para>
-/// Scores: keys are cached dimension-major within a page (<see cref="KvCache.Offset"/>), so a vector holds one dimension of
-/// 16 positions, and a page's 64 scores for two query heads are eight FMA chains over the dimensions with no horizontal
+/// Scores: keys are cached dimension-major in blocks of 16 positions (<see cref="KvCache.Offset"/>), so a vector holds one
+/// dimension of 16 positions, and a page's 64 scores for two query heads are eight FMA chains over the dimensions with no horizontal
 /// sums. Each score is one fused chain in dimension order from zero, then the product with the scale
 /// (<see cref="Dot"/>, which the per-position form uses), so the results are bit-identical to it at any vector width. With
 /// keys position-major, each score needed two 8-lane chains and a horizontal sum; 16 sequences at a 512-token context
@@ -32,11 +32,12 @@ internal static unsafe class AttentionKernel
 
     /// <summary>
     /// Scores of <paramref name="heads"/> query heads (head j's <paramref name="headDim"/> floats at q + j·headDim) against
-    /// one page's keys stored dimension-major (dimension d of position p at kT[d·PageTokens + p], <see cref="KvCache.Offset"/>):
+    /// one page's keys stored dimension-major in blocks of 16 positions (<see cref="KvCache.KeyIndex"/>):
     /// s[j·sStride + p] = (q_j · K_p)·scale for p in [0, count). Each score is one fused multiply-add chain over the
     /// dimensions in order, from zero, then one product with scale, as <see cref="Dot"/> computes it; the positions are the
     /// vector lanes, so every width gives the same bits and no lane is summed horizontally. The page's 64 positions are
-    /// computed whatever <paramref name="count"/> is (a partial page's other lanes are discarded).
+    /// computed whatever <paramref name="count"/> is (a partial page's other lanes are discarded, and may read unconverted
+    /// floats).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scores(float* q, int heads, float* kT, int headDim, int count, float scale, float* s, int sStride)
@@ -60,7 +61,7 @@ internal static unsafe class AttentionKernel
             else
             {
                 Pair256(q0, q1, kT, headDim, scale, d0, d1);
-                Pair256(q0, q1, kT + 32, headDim, scale, d0 + 32, d1 + 32);
+                Pair256(q0, q1, kT + 2 * KvCache.KeyBlock * headDim, headDim, scale, d0 + 32, d1 + 32);
             }
 
             if (!direct)
@@ -96,15 +97,16 @@ internal static unsafe class AttentionKernel
     private static void Pair512(float* q0, float* q1, float* kT, int headDim, float scale, float* d0, float* d1)
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+        var block = KvCache.KeyBlock * headDim;
         for (var d = 0; d < headDim; d++)
         {
-            var k = kT + d * KvCache.PageTokens;
+            var k = kT + d * KvCache.KeyBlock;
             var x = Vector512.Create(q0[d]);
             var y = Vector512.Create(q1[d]);
             var k0 = Vector512.Load(k);
-            var k1 = Vector512.Load(k + 16);
-            var k2 = Vector512.Load(k + 32);
-            var k3 = Vector512.Load(k + 48);
+            var k1 = Vector512.Load(k + block);
+            var k2 = Vector512.Load(k + 2 * block);
+            var k3 = Vector512.Load(k + 3 * block);
             a0 = Vector512.FusedMultiplyAdd(x, k0, a0);
             a1 = Vector512.FusedMultiplyAdd(x, k1, a1);
             a2 = Vector512.FusedMultiplyAdd(x, k2, a2);
@@ -126,20 +128,21 @@ internal static unsafe class AttentionKernel
         (b3 * sc).Store(d1 + 48);
     }
 
-    /// <summary>Positions [0, 32) of <see cref="Pair512"/> in 8-float vectors (hosts without 512-bit vectors).</summary>
+    /// <summary>Positions [0, 32) (two key blocks at kT) of <see cref="Pair512"/> in 8-float vectors (hosts without 512-bit vectors).</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Pair256(float* q0, float* q1, float* kT, int headDim, float scale, float* d0, float* d1)
     {
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+        var block = KvCache.KeyBlock * headDim;
         for (var d = 0; d < headDim; d++)
         {
-            var k = kT + d * KvCache.PageTokens;
+            var k = kT + d * KvCache.KeyBlock;
             var x = Vector256.Create(q0[d]);
             var y = Vector256.Create(q1[d]);
             var k0 = Vector256.Load(k);
             var k1 = Vector256.Load(k + 8);
-            var k2 = Vector256.Load(k + 16);
-            var k3 = Vector256.Load(k + 24);
+            var k2 = Vector256.Load(k + block);
+            var k3 = Vector256.Load(k + block + 8);
             a0 = Vector256.FusedMultiplyAdd(x, k0, a0);
             a1 = Vector256.FusedMultiplyAdd(x, k1, a1);
             a2 = Vector256.FusedMultiplyAdd(x, k2, a2);

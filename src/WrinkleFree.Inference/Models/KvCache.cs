@@ -307,12 +307,20 @@ public sealed class KvCache : IDisposable
     /// <summary>
     /// Offset of the run of (layer, K or V, KV head) inside a page: PageTokens × HeadDim values. Each KV head's 64 positions
     /// lie together (head-major), so attention streams one contiguous run per head instead of a head-sized piece of every
-    /// position's row. A value run is position-major (position s's row at s × HeadDim); a key run is dimension-major
-    /// (dimension d of position s at d × PageTokens + s), so attention's scores take 16 positions per vector with no
-    /// horizontal sums (<see cref="AttentionKernel.Scores"/>).
+    /// position's row. A value run is position-major (position s's row at s × HeadDim). A key run is dimension-major in
+    /// blocks of <see cref="KeyBlock"/> positions: dimension d of position s at (s / 16) × 16 × HeadDim + d × 16 + s % 16, so
+    /// attention's scores take 16 positions per vector with no horizontal sums (<see cref="AttentionKernel.Scores"/>), and
+    /// storing one position's key touches HeadDim / 2 cache lines (a whole page's width, 64 positions, would touch HeadDim).
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal int Offset(int layer, int kOrV, int kvHead) => ((layer * 2 + kOrV) * _kvHeads + kvHead) * PageTokens * _headDim;
 
     internal int HeadDim => _headDim;
+
+    /// <summary>Positions per dimension-major block of a key run (<see cref="Offset"/>): one 512-bit vector of floats.</summary>
+    internal const int KeyBlock = 16;
+
+    /// <summary>Where dimension <paramref name="d"/> of the key at <paramref name="slot"/> lies in its run, in values.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal static int KeyIndex(int slot, int d, int headDim) => (slot / KeyBlock * headDim + d) * KeyBlock + slot % KeyBlock;
 }

@@ -129,24 +129,25 @@ public sealed class KvSequence : IDisposable
             return;
         }
 
-        // A key's dimensions go one PageTokens apart (KvCache.Offset).
+        // A key's dimensions go KeyBlock values apart (KvCache.Offset).
+        var first = KvCache.KeyIndex(slot, 0, headDim);
         if (_cache.Precision == KvPrecision.F16)
         {
             Span<Half> halves = stackalloc Half[headDim];
             HalfMath.ToHalf(values[..headDim], halves);
-            var h = (Half*)run + slot;
+            var h = (Half*)run + first;
             for (var d = 0; d < headDim; d++)
             {
-                h[d * KvCache.PageTokens] = halves[d];
+                h[d * KvCache.KeyBlock] = halves[d];
             }
 
             return;
         }
 
-        var f = (float*)run + slot;
+        var f = (float*)run + first;
         for (var d = 0; d < headDim; d++)
         {
-            f[d * KvCache.PageTokens] = values[d];
+            f[d * KvCache.KeyBlock] = values[d];
         }
     }
 
@@ -177,21 +178,22 @@ public sealed class KvSequence : IDisposable
             return;
         }
 
+        var at = KvCache.KeyIndex(slot, 0, headDim);
         if (_cache.Precision == KvPrecision.F16)
         {
-            var h = (Half*)run + slot;
+            var h = (Half*)run + at;
             for (var d = 0; d < headDim; d++)
             {
-                destination[d] = (float)h[d * KvCache.PageTokens];
+                destination[d] = (float)h[d * KvCache.KeyBlock];
             }
 
             return;
         }
 
-        var f = (float*)run + slot;
+        var f = (float*)run + at;
         for (var d = 0; d < headDim; d++)
         {
-            destination[d] = f[d * KvCache.PageTokens];
+            destination[d] = f[d * KvCache.KeyBlock];
         }
     }
 

@@ -581,9 +581,9 @@ public sealed class ModelRunner
         }
 
         /// <summary>
-        /// A page's key run as floats, dimension-major (<see cref="KvCache.Offset"/>): in place from a float cache; else
-        /// converted into <paramref name="rows"/>, the whole run, or for a page of at most 32 positions (a sequence's last)
-        /// only the first positions of each dimension. The run at <paramref name="next"/> is prefetched meanwhile.
+        /// A page's key run as floats, in its dimension-major blocks (<see cref="KvCache.Offset"/>): in place from a float
+        /// cache; else the blocks holding the first <paramref name="count"/> positions converted into
+        /// <paramref name="rows"/>, the run at <paramref name="next"/> prefetched meanwhile.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static unsafe float* KeyFloats(KvSequence seq, int layer, int kvHead, int page, int count, float* rows, byte* next)
@@ -594,19 +594,8 @@ public sealed class ModelRunner
                 return (float*)at;
             }
 
-            if (count > 32)
-            {
-                HalfMath.ToSingle((Half*)at, rows, KvCache.PageTokens * seq.HeadDim, (Half*)next);
-                return rows;
-            }
-
-            var used = (count + 15) & ~15;
-            for (var d = 0; d < seq.HeadDim; d++)
-            {
-                var offset = d * KvCache.PageTokens;
-                HalfMath.ToSingle((Half*)at + offset, rows + offset, used, next == null ? null : (Half*)next + offset);
-            }
-
+            var blocks = (count + KvCache.KeyBlock - 1) / KvCache.KeyBlock;
+            HalfMath.ToSingle((Half*)at, rows, blocks * KvCache.KeyBlock * seq.HeadDim, (Half*)next);
             return rows;
         }
 
