@@ -102,6 +102,66 @@ public sealed class HotMathTests
         Assert.Equal(1.0, x.Sum(v => (double)v), 1e-5);
     }
 
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void SoftMax_SumsInItsDocumentedOrder_SameBitsAtEveryWidth(int n)
+    {
+        // The order SoftMax documents, written out with 8-lane vectors: exponentials of the 8-value blocks, summed in two
+        // accumulators (even and odd blocks), Vector256.Sum of their sum, then the tail one by one. The 16-lane path (and,
+        // under DOTNET_EnableAVX512=0, the 8-lane one) must give exactly these bits.
+        if (n == 0 || !Vector256.IsHardwareAccelerated)
+        {
+            return;
+        }
+
+        var x = Values(n, 11).Select(v => v * 8).ToArray();
+        var max = x.Max();
+        var e = new float[n];
+        Vector256<float> a = default, b = default;
+        var blocks = n / 8;
+        for (var k = 0; k < blocks; k++)
+        {
+            var v = HotMath.Exp(Vector256.Create(x, 8 * k) - Vector256.Create(max));
+            v.CopyTo(e, 8 * k);
+            if (k % 2 == 0)
+            {
+                a += v;
+            }
+            else
+            {
+                b += v;
+            }
+        }
+
+        var sum = Vector256.Sum(a + b);
+        for (var i = 8 * blocks; i < n; i++)
+        {
+            e[i] = MathF.Exp(x[i] - max);
+            sum += e[i];
+        }
+
+        var expected = e.Select(v => v * (1f / sum)).ToArray();
+        HotMath.SoftMax(x);
+        Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), x.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Fact]
+    public void Exp_SixteenLanes_SameBitsAsEight()
+    {
+        var random = new Random(5);
+        var values = Enumerable.Range(0, 4096).Select(_ => (float)((random.NextDouble() * 200) - 100))
+            .Concat([0f, -0f, -87.3f, 88.3f, 88.72f, 88.8f, -1000f, float.NegativeInfinity, float.PositiveInfinity]).ToArray();
+        for (var i = 0; i + 16 <= values.Length; i += 16)
+        {
+            var wide = HotMath.Exp(Vector512.Create(values, i));
+            var low = HotMath.Exp(Vector256.Create(values, i));
+            var high = HotMath.Exp(Vector256.Create(values, i + 8));
+            Assert.Equal(
+                Enumerable.Range(0, 16).Select(j => BitConverter.SingleToInt32Bits(j < 8 ? low[j] : high[j - 8])),
+                Enumerable.Range(0, 16).Select(j => BitConverter.SingleToInt32Bits(wide[j])));
+        }
+    }
+
     [Fact]
     public void Exp_MatchesMathExp_AndSaturates()
     {
