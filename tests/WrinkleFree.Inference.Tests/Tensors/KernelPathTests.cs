@@ -35,6 +35,13 @@ public sealed unsafe class KernelPathTests
         data.Add(GgmlType.TQ2_0, 67, 6912, 9);
         data.Add(GgmlType.I2_S, 7, 128, 9); // rows shorter than one chunk: one empty range, all values in the tail
 
+        // Several token groups over the same column ranges, tails and row blocks: 16 = 8 + 8 (a 16-sequence step), 25 = 8 + 8
+        // + 8 + 1.
+        data.Add(GgmlType.I2_S, 67, 6912, 25);
+        data.Add(GgmlType.I2_S, 67, 4480, 16);
+        data.Add(GgmlType.TQ2_0, 67, 6912, 16);
+        data.Add(GgmlType.I2_S, 7, 128, 16);
+
         // Block counts that leave the paired/unrolled loops a remainder, and float rows that are not a multiple of 16.
         data.Add(GgmlType.Q8_0, 5, 224, 5);
         data.Add(GgmlType.Q8_0, 5, 96, 6);
