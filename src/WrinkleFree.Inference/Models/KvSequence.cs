@@ -114,40 +114,28 @@ public sealed class KvSequence : IDisposable
     internal unsafe void Store(int layer, int kOrV, int position, int kvHead, ReadOnlySpan<float> values)
     {
         var headDim = _cache.HeadDim;
-        var run = RunPointer(layer, kOrV, kvHead, position / KvCache.PageTokens);
-        var slot = position % KvCache.PageTokens;
-        if (kOrV == 1)
+        var at = Element(layer, kOrV, position, kvHead, out var stride);
+        if (_cache.Precision == KvPrecision.F16)
         {
-            var row = run + (long)slot * headDim * _cache.ElementBytes;
-            if (_cache.Precision == KvPrecision.F16)
+            if (stride == 1)
             {
-                HalfMath.ToHalf(values[..headDim], new Span<Half>(row, headDim));
+                HalfMath.ToHalf(values[..headDim], new Span<Half>(at, headDim));
                 return;
             }
 
-            values[..headDim].CopyTo(new Span<float>(row, headDim));
-            return;
-        }
-
-        // A key's dimensions go KeyBlock values apart (KvCache.Offset).
-        var first = KvCache.KeyIndex(slot, 0, headDim);
-        if (_cache.Precision == KvPrecision.F16)
-        {
             Span<Half> halves = stackalloc Half[headDim];
             HalfMath.ToHalf(values[..headDim], halves);
-            var h = (Half*)run + first;
             for (var d = 0; d < headDim; d++)
             {
-                h[d * KvCache.KeyBlock] = halves[d];
+                ((Half*)at)[d * stride] = halves[d];
             }
 
             return;
         }
 
-        var f = (float*)run + first;
         for (var d = 0; d < headDim; d++)
         {
-            f[d * KvCache.KeyBlock] = values[d];
+            ((float*)at)[d * stride] = values[d];
         }
     }
 
@@ -159,42 +147,44 @@ public sealed class KvSequence : IDisposable
     internal unsafe void Read(int layer, int kOrV, int position, int kvHead, Span<float> destination)
     {
         var headDim = _cache.HeadDim;
-        var run = RunPointer(layer, kOrV, kvHead, position / KvCache.PageTokens);
-        var slot = position % KvCache.PageTokens;
-        if (kOrV == 1)
+        var at = Element(layer, kOrV, position, kvHead, out var stride);
+        if (_cache.Precision == KvPrecision.F16)
         {
-            var row = run + (long)slot * headDim * _cache.ElementBytes;
-            if (_cache.Precision == KvPrecision.F16)
+            if (stride == 1)
             {
                 fixed (float* d = destination[..headDim])
                 {
-                    HalfMath.ToSingle((Half*)row, d, headDim);
+                    HalfMath.ToSingle((Half*)at, d, headDim);
                 }
 
                 return;
             }
 
-            new ReadOnlySpan<float>(row, headDim).CopyTo(destination);
-            return;
-        }
-
-        var at = KvCache.KeyIndex(slot, 0, headDim);
-        if (_cache.Precision == KvPrecision.F16)
-        {
-            var h = (Half*)run + at;
             for (var d = 0; d < headDim; d++)
             {
-                destination[d] = (float)h[d * KvCache.KeyBlock];
+                destination[d] = (float)((Half*)at)[d * stride];
             }
 
             return;
         }
 
-        var f = (float*)run + at;
         for (var d = 0; d < headDim; d++)
         {
-            destination[d] = f[d * KvCache.KeyBlock];
+            destination[d] = ((float*)at)[d * stride];
         }
+    }
+
+    /// <summary>
+    /// Where the first value of a position's key or value lies, and how many values apart its dimensions are: a value row
+    /// is contiguous (1), a key's dimensions are <see cref="KvCache.KeyBlock"/> apart (<see cref="KvCache.Offset"/>).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private unsafe byte* Element(int layer, int kOrV, int position, int kvHead, out int stride)
+    {
+        var slot = position % KvCache.PageTokens;
+        stride = kOrV == 0 ? KvCache.KeyBlock : 1;
+        var first = kOrV == 0 ? KvCache.KeyIndex(slot, 0, _cache.HeadDim) : slot * _cache.HeadDim;
+        return RunPointer(layer, kOrV, kvHead, position / KvCache.PageTokens) + (long)first * _cache.ElementBytes;
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
