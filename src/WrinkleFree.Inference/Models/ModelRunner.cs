@@ -529,7 +529,8 @@ public sealed class ModelRunner
                     {
                         PerPosition(
                             new ReadOnlySpan<float>(q + (long)i * qStride + j * headDim, headDim), seq, layer, kvHead, firstLength + i, scale,
-                            new Span<float>(scores, firstLength + i), new Span<float>(output + (long)i * outStride + j * headDim, headDim));
+                            new Span<float>(scores + (long)(i * heads + j) * length, firstLength + i),
+                            new Span<float>(output + (long)i * outStride + j * headDim, headDim));
                     }
                 }
 
