@@ -184,12 +184,8 @@ public sealed class KvSequence : IDisposable
         var slot = position % KvCache.PageTokens;
         stride = kOrV == 0 ? KvCache.KeyBlock : 1;
         var first = kOrV == 0 ? KvCache.KeyIndex(slot, 0, _cache.HeadDim) : slot * _cache.HeadDim;
-        return RunPointer(layer, kOrV, kvHead, position / KvCache.PageTokens) + (long)first * _cache.ElementBytes;
+        return PageRows(layer, kOrV, kvHead, position / KvCache.PageTokens) + (long)first * _cache.ElementBytes;
     }
-
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private unsafe byte* RunPointer(int layer, int kOrV, int kvHead, int page) =>
-        _pages[page].Pointer + (long)_cache.Offset(layer, kOrV, kvHead) * _cache.ElementBytes;
 
     /// <summary>Values per cached key or value row of one KV head.</summary>
     internal int HeadDim => _cache.HeadDim;
@@ -204,7 +200,8 @@ public sealed class KvSequence : IDisposable
     /// (<see cref="KvCache.Offset"/>). Valid until the sequence maps, copies or drops that page.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    internal unsafe byte* PageRows(int layer, int kOrV, int kvHead, int page) => RunPointer(layer, kOrV, kvHead, page);
+    internal unsafe byte* PageRows(int layer, int kOrV, int kvHead, int page) =>
+        _pages[page].Pointer + (long)_cache.Offset(layer, kOrV, kvHead) * _cache.ElementBytes;
 
     /// <summary>A registered page is about to be written after a truncate: this sequence takes a private copy.</summary>
     private void CopyOnWrite(int index)

@@ -543,7 +543,9 @@ public sealed class ModelRunner
                 var first = page * KvCache.PageTokens;
                 // After the last key page, the first value page is the next run to prefetch.
                 var next = page + 1 < pages ? seq.PageRows(layer, 0, kvHead, page + 1) : seq.PageRows(layer, 1, kvHead, 0);
-                var k = KeyFloats(seq, layer, kvHead, page, Math.Min(KvCache.PageTokens, length - first), rows, next);
+                // Keys come in blocks of 16 positions: the blocks holding the page's positions up to length.
+                var blocks = (Math.Min(KvCache.PageTokens, length - first) + KvCache.KeyBlock - 1) / KvCache.KeyBlock;
+                var k = PageFloats(seq, layer, 0, kvHead, page, blocks * KvCache.KeyBlock * headDim, rows, next);
 
                 for (var i = 0; i < tokens; i++)
                 {
@@ -567,7 +569,7 @@ public sealed class ModelRunner
             {
                 var first = page * KvCache.PageTokens;
                 var next = page + 1 < pages ? seq.PageRows(layer, 1, kvHead, page + 1) : null;
-                var v = ValueFloats(seq, layer, kvHead, page, Math.Min(KvCache.PageTokens, length - first), rows, next);
+                var v = PageFloats(seq, layer, 1, kvHead, page, Math.Min(KvCache.PageTokens, length - first) * headDim, rows, next);
 
                 for (var i = 0; i < tokens; i++)
                 {
@@ -582,39 +584,20 @@ public sealed class ModelRunner
         }
 
         /// <summary>
-        /// A page's key run as floats, in its dimension-major blocks (<see cref="KvCache.Offset"/>): in place from a float
-        /// cache; else the blocks holding the first <paramref name="count"/> positions converted into
-        /// <paramref name="rows"/>, the run at <paramref name="next"/> prefetched meanwhile.
+        /// The first <paramref name="values"/> values of a page's key (<paramref name="kOrV"/> 0) or value (1) run of the KV
+        /// head as floats, in the run's own order (<see cref="KvCache.Offset"/>): where they are in a float cache; converted
+        /// into <paramref name="rows"/> from a half one, the run at <paramref name="next"/> (or null) prefetched meanwhile.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static unsafe float* KeyFloats(KvSequence seq, int layer, int kvHead, int page, int count, float* rows, byte* next)
+        private static unsafe float* PageFloats(KvSequence seq, int layer, int kOrV, int kvHead, int page, int values, float* rows, byte* next)
         {
-            var at = seq.PageRows(layer, 0, kvHead, page);
+            var at = seq.PageRows(layer, kOrV, kvHead, page);
             if (seq.Precision == KvPrecision.F32)
             {
                 return (float*)at;
             }
 
-            var blocks = (count + KvCache.KeyBlock - 1) / KvCache.KeyBlock;
-            HalfMath.ToSingle((Half*)at, rows, blocks * KvCache.KeyBlock * seq.HeadDim, (Half*)next);
-            return rows;
-        }
-
-        /// <summary>
-        /// The first <paramref name="count"/> value rows of a page of the KV head as floats: where they are in a float cache;
-        /// converted into <paramref name="rows"/> from a half one, the run at <paramref name="next"/> (a page's rows, or null)
-        /// prefetched meanwhile.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static unsafe float* ValueFloats(KvSequence seq, int layer, int kvHead, int page, int count, float* rows, byte* next)
-        {
-            var at = seq.PageRows(layer, 1, kvHead, page);
-            if (seq.Precision == KvPrecision.F32)
-            {
-                return (float*)at;
-            }
-
-            HalfMath.ToSingle((Half*)at, rows, count * seq.HeadDim, (Half*)next);
+            HalfMath.ToSingle((Half*)at, rows, values, (Half*)next);
             return rows;
         }
 
