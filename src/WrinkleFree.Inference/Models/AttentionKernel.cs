@@ -61,7 +61,10 @@ internal static unsafe class AttentionKernel
             else
             {
                 Pair256(q0, q1, kT, headDim, scale, d0, d1);
-                Pair256(q0, q1, kT + 2 * KvCache.KeyBlock * headDim, headDim, scale, d0 + 32, d1 + 32);
+                if (count > 32)
+                {
+                    Pair256(q0, q1, kT + 2 * KvCache.KeyBlock * headDim, headDim, scale, d0 + 32, d1 + 32);
+                }
             }
 
             if (!direct)
