@@ -313,10 +313,13 @@ internal sealed class ReplicaProxy(
     private async Task<bool> WaitForChangeAsync(Task changed, TimeSpan remaining, CancellationToken aborted)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping);
+        // The bound's timer is armed before the request counts as waiting, so whoever sees it waiting sees a wait the bound
+        // will end (a test that then advanced a fake clock could otherwise arm the timer after the advance).
+        var wait = changed.WaitAsync(remaining, time, linked.Token);
         Interlocked.Increment(ref _waiting);
         try
         {
-            await changed.WaitAsync(remaining, time, linked.Token);
+            await wait;
         }
         catch (TimeoutException)
         {
