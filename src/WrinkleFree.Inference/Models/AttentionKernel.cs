@@ -39,7 +39,9 @@ internal static unsafe class AttentionKernel
     /// computed whatever <paramref name="count"/> is (a partial page's other lanes are discarded, and may read unconverted
     /// floats).
     /// </summary>
+    // SkipLocalsInit: scratch is written before it is read, and zeroing it cost every call (thousands a step).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit]
     public static void Scores(float* q, int heads, float* kT, int headDim, int count, float scale, float* s, int sStride)
     {
         var scratch = stackalloc float[2 * KvCache.PageTokens];

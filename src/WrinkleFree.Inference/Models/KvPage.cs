@@ -37,14 +37,12 @@ internal sealed unsafe class KvPage
     public byte* Pointer => _memory.Pointer;
 
     /// <summary>Zeroes every value.</summary>
-    public void Clear() => NativeMemoryClear(_memory.Pointer, Bytes);
+    public void Clear() => System.Runtime.InteropServices.NativeMemory.Clear(_memory.Pointer, (nuint)Bytes);
 
     /// <summary>Copies every value into <paramref name="destination"/> (a page of the same cache).</summary>
     public void CopyTo(KvPage destination) => Buffer.MemoryCopy(_memory.Pointer, destination._memory.Pointer, destination.Bytes, Bytes);
 
     public void Free() => _memory.Dispose();
-
-    private static void NativeMemoryClear(byte* p, long bytes) => System.Runtime.InteropServices.NativeMemory.Clear(p, (nuint)bytes);
 
     /// <summary>Sequences holding the page; 0 means free or cached-but-idle.</summary>
     public int RefCount { get; set; }

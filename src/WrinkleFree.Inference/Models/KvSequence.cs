@@ -110,7 +110,9 @@ public sealed class KvSequence : IDisposable
     }
 
     /// <summary>Stores one KV head's key (<paramref name="kOrV"/> 0) or value (1) at <paramref name="position"/> in the cache's precision.</summary>
+    // SkipLocalsInit: the key's halves are all written before they are scattered; this runs per token, layer and KV head.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    [System.Runtime.CompilerServices.SkipLocalsInit]
     internal unsafe void Store(int layer, int kOrV, int position, int kvHead, ReadOnlySpan<float> values)
     {
         var headDim = _cache.HeadDim;
