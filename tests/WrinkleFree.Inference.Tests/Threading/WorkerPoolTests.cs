@@ -35,6 +35,25 @@ public sealed class WorkerPoolTests
         Assert.Equal(chunksPerThread, pool.ChunksPerThread);
     }
 
+    [Theory]
+    [InlineData(2, 2, 6912, new[] { 0, 1728, 3456, 5184, 6912 })]
+    [InlineData(2, 1, 6912, new[] { 0, 3456, 6912 })]
+    [InlineData(3, 2, 100, new[] { 0, 17, 33, 50, 66, 83, 100 })]
+    public void Run_CutsOneContiguousSharePerThreadIntoItsChunks(int threads, int chunksPerThread, int items, int[] bounds)
+    {
+        // A thread's chunks are neighbours in its own share (so its memory streams run on across chunk boundaries), and
+        // no chunk crosses into another share, whichever thread ends up running it.
+        using var pool = new WorkerPool(threads) { ChunksPerThread = chunksPerThread };
+        for (var round = 0; round < 50; round++)
+        {
+            var work = new RangeWork();
+            pool.Run(work, items);
+            var ranges = work.Ranges.OrderBy(r => r.Start).ToArray();
+            Assert.Equal(bounds[..^1], ranges.Select(r => r.Start));
+            Assert.Equal(bounds[1..], ranges.Select(r => r.End));
+        }
+    }
+
     [Fact]
     public void Run_ThousandsOfTimes_NeverLosesOrRepeatsItems()
     {
@@ -136,6 +155,15 @@ public sealed class WorkerPoolTests
                 Interlocked.Increment(ref Hits[i]);
             }
         }
+    }
+
+    private sealed class RangeWork : IParallelWork
+    {
+        private readonly System.Collections.Concurrent.ConcurrentBag<(int Start, int End)> _ranges = [];
+
+        public IEnumerable<(int Start, int End)> Ranges => _ranges;
+
+        public void Execute(int start, int end) => _ranges.Add((start, end));
     }
 
     private sealed class ThrowingWork : IParallelWork
