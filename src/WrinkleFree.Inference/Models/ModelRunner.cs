@@ -199,7 +199,7 @@ public sealed class ModelRunner
         PerToken(TokenPass.RopeAndCache, l, n);
         clock = Lap(StepPhase.RopeAndCache, clock);
         _attention.Layer = l;
-        _pool.Run(_attention, _attention.Items(n, _pool.Threads), AttentionWork.ChunksPerThread);
+        _pool.Run(_attention, _attention.Items(n, _pool.Threads));
         clock = Lap(StepPhase.Attention, clock);
         if (w.AttnSubNorm != null)
         {
@@ -407,13 +407,6 @@ public sealed class ModelRunner
     {
         /// <summary>Most tokens of one sequence that share an item's page conversions (their scores are kept together).</summary>
         internal const int GroupTokens = 16;
-
-        /// <summary>
-        /// Chunks per thread share of a step's items. Items are (sequence, KV head) in sequence order, and sequences of
-        /// different lengths cost different amounts, so a share is cut finer than a matmul's: a thread done with its own
-        /// can then take up to seven eighths of another's.
-        /// </summary>
-        internal const int ChunksPerThread = 8;
 
         [ThreadStatic]
         private static float[]? t_scores;

@@ -81,18 +81,10 @@ public sealed class WorkerPool : IDisposable
     }
 
     /// <summary>Runs <paramref name="work"/> over [0, <paramref name="items"/>) on all threads and returns when every item is done.</summary>
-    /// <remarks>Not reentrant: one <see cref="Run(IParallelWork, int)"/> at a time per pool. An exception thrown by the work is rethrown here.</remarks>
-    public void Run(IParallelWork work, int items) => Run(work, items, _chunksPerThread);
-
-    /// <summary>
-    /// <see cref="Run(IParallelWork, int)"/> with each thread's share cut into <paramref name="chunksPerThread"/> chunks
-    /// for this run only: finer for work whose items differ in cost (attention over sequences of different lengths), so
-    /// that a thread done with its share can take more of another's.
-    /// </summary>
+    /// <remarks>Not reentrant: one <see cref="Run"/> at a time per pool. An exception thrown by the work is rethrown here.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Run(IParallelWork work, int items, int chunksPerThread)
+    public void Run(IParallelWork work, int items)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(chunksPerThread, 1);
         ArgumentNullException.ThrowIfNull(work);
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (items <= 0)
@@ -124,7 +116,7 @@ public sealed class WorkerPool : IDisposable
         _work = work;
         _items = items;
         var shareSize = (items + Threads - 1) / Threads;
-        _chunk = Math.Max(1, (shareSize + chunksPerThread - 1) / chunksPerThread);
+        _chunk = Math.Max(1, (shareSize + _chunksPerThread - 1) / _chunksPerThread);
         _done = 0;
         _failure = null;
         var generation = finished + 1;

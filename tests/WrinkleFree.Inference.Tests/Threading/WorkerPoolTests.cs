@@ -55,19 +55,6 @@ public sealed class WorkerPoolTests
     }
 
     [Fact]
-    public void Run_WithChunksForOneRun_CutsThatRunFinerAndLeavesTheDefault()
-    {
-        using var pool = new WorkerPool(2) { ChunksPerThread = 2 };
-        var fine = new RangeWork();
-        pool.Run(fine, 80, chunksPerThread: 8);
-        Assert.Equal(Enumerable.Range(0, 16).Select(i => i * 5), fine.Ranges.Select(r => r.Start).Order());
-        var plain = new RangeWork();
-        pool.Run(plain, 80);
-        Assert.Equal([0, 20, 40, 60], plain.Ranges.Select(r => r.Start).Order());
-        Assert.Throws<ArgumentOutOfRangeException>(() => pool.Run(plain, 80, chunksPerThread: 0));
-    }
-
-    [Fact]
     public void Run_ThousandsOfTimes_NeverLosesOrRepeatsItems()
     {
         using var pool = new WorkerPool(2);
