@@ -72,7 +72,8 @@ internal static unsafe class AttentionBench
         var q = GC.AllocateArray<float>(config.QDim, pinned: true);
         var output = GC.AllocateArray<float>(config.QDim, pinned: true);
         var scores = GC.AllocateArray<float>(group * (context + 1), pinned: true);
-        var rows = GC.AllocateArray<float>(KvCache.PageTokens * config.HeadDim + 16, pinned: true);
+        // The step's page-conversion buffer, started on a cache line as the step starts it.
+        var rows = GC.AllocateArray<float>(ModelRunner.AttentionWork.RowsFloats(config.HeadDim), pinned: true);
         foreach (ref var v in q.AsSpan())
         {
             v = (float)(random.NextDouble() * 2 - 1);
@@ -84,7 +85,7 @@ internal static unsafe class AttentionBench
         fixed (float* ps = scores)
         fixed (float* pin = rows)
         {
-            var pr = (float*)(((nint)pin + 63) & ~(nint)63);
+            var pr = ModelRunner.AttentionWork.Aligned(pin);
             var items = sequences * config.Layers * config.KvHeads;
             Console.WriteLine($"{sequences} sequences x {context + 1} positions, {precision}, {(resident ? "one layer's rows (in cache)" : "every layer's rows (from memory)")}, 1 thread");
             var best = double.MaxValue;

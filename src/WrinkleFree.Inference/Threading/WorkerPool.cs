@@ -30,7 +30,6 @@ public sealed class WorkerPool : IDisposable
     private readonly Thread[] _workers;
     private readonly object _gate = new();
     private IParallelWork _work = Idle.Instance;
-    private int _items;
     private int _chunk;
     private int _chunksPerThread = DefaultChunksPerThread;
 
@@ -114,7 +113,6 @@ public sealed class WorkerPool : IDisposable
         Interlocked.MemoryBarrier();
 
         _work = work;
-        _items = items;
         var shareSize = (items + Threads - 1) / Threads;
         _chunk = Math.Max(1, (shareSize + _chunksPerThread - 1) / _chunksPerThread);
         _done = 0;
@@ -125,10 +123,11 @@ public sealed class WorkerPool : IDisposable
             _shareEnds[share] = (int)((long)items * (share + 1) / Threads);
         }
 
-        // Release writes: a worker that sees a share open also sees the fields written above.
+        // Each share starts where the one before ends. Release writes: a worker that sees a share open also sees the fields
+        // written above.
         for (var share = 0; share < Threads; share++)
         {
-            Volatile.Write(ref _shares[share * LineLongs], ((long)generation << 32) | (uint)((long)items * share / Threads));
+            Volatile.Write(ref _shares[share * LineLongs], ((long)generation << 32) | (uint)(share == 0 ? 0 : _shareEnds[share - 1]));
         }
 
         // The exchange is a full fence: a worker either sees the new generation or has registered as a sleeper first.
